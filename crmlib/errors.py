@@ -1,0 +1,68 @@
+"""Exceptions raised by crmlib.
+
+Every error a user can cause with bad data or bad params is a :class:`CRMError`, a
+``ValueError``, whose message is one line naming where the problem is (the table or file,
+the column or key, the rows, the offending value). The CLI prints that line and exits
+non-zero; it never shows a traceback for a ``CRMError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+
+class CRMError(ValueError):
+    """Base class of every error caused by the user's data, params or request."""
+
+
+class ParamsError(CRMError):
+    """A params file is missing, malformed, or holds an unknown key or an invalid value."""
+
+
+class DataError(CRMError):
+    """A data source breaks the data contract.
+
+    Parameters
+    ----------
+    message
+        The one-line message shown to the user.
+    table, column
+        Where the violation is, when it is in one table or column.
+    rows
+        Up to five offending row keys, for programmatic use.
+    values
+        The offending values, aligned with ``rows``.
+    count
+        How many rows break the rule in all.
+    violations
+        When raised for a whole source, every violation found (each a ``DataError``);
+        the message is that of the first.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        table: str | None = None,
+        column: str | None = None,
+        rows: Sequence[Any] = (),
+        values: Sequence[Any] = (),
+        count: int | None = None,
+        violations: Sequence[DataError] = (),
+    ) -> None:
+        super().__init__(message)
+        self.table = table
+        self.column = column
+        self.rows = list(rows)
+        self.values = list(values)
+        self.count = count
+        self.violations = list(violations)
+
+
+class NotFittedError(CRMError, AttributeError):
+    """A model method that needs a fitted model was called before ``fit``."""
+
+
+class ConvergenceWarning(UserWarning):
+    """An optimiser stopped without meeting its convergence criterion."""
