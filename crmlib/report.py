@@ -1,0 +1,332 @@
+"""Headline figures of a notebook: record them, show them, collect them.
+
+A notebook records each headline figure with :func:`record`. Inside a Jupyter kernel the
+figure is displayed as a mimebundle with a one-line ``text/plain`` rendering and the metric
+itself under the custom mimetype :data:`MIMETYPE`; the batch runner (:mod:`crmlib.batch`)
+reads those outputs back from the executed notebook with :func:`metrics_from_notebook` and
+collects them into ``reports/<unit>/metrics.json`` and the cross-unit index.
+
+A notebook ends with a cell::
+
+    # NBVAL_CHECK_OUTPUT
+    report.show_recorded()
+
+which prints every recorded figure as a fixed-format table rounded to four significant
+figures, so that nbval compares the headline numbers as text.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import asdict, dataclass
+from numbers import Integral, Real
+from typing import Any
+
+from crmlib.errors import CRMError
+
+__all__ = [
+    "MIMETYPE",
+    "Metric",
+    "clear",
+    "format_number",
+    "metrics_from_notebook",
+    "record",
+    "recorded",
+    "show_recorded",
+]
+
+#: The mimetype under which a recorded metric is displayed in a notebook output.
+MIMETYPE = "application/vnd.crmlib.metric+json"
+
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,79}$")
+_REGISTRY: dict[str, Metric] = {}
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A headline figure with its uncertainty and sample size.
+
+    Attributes
+    ----------
+    name : str
+        Identifier-like name (letters, digits, ``_``, ``.``, ``-``; starts with a letter).
+    value : float or None
+        The figure; ``None`` when it could not be computed (``note`` then says why).
+    se, ci_low, ci_high : float or None
+        Standard error and confidence bounds, when there are any.
+    n : int or None
+        The number of observations behind the figure.
+    unit : str or None
+        The unit of measurement (``"EUR"``, ``"%"``, ``"days"``), not the business unit.
+    description : str or None
+        What the figure is, in a few words.
+    note : str or None
+        Why ``value`` is missing, or any caveat.
+    """
+
+    name: str
+    value: float | None
+    se: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    n: int | None = None
+    unit: str | None = None
+    description: str | None = None
+    note: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The metric as a JSON-ready dict (the payload of :data:`MIMETYPE`)."""
+        return asdict(self)
+
+    def __str__(self) -> str:
+        """One human line, e.g. ``nps = 31.2 (SE 2.1; 95% CI 27.1 to 35.3; n=1200) points``."""
+        text = f"{self.name} = {format_number(self.value)}"
+        extras = []
+        if self.se is not None:
+            extras.append(f"SE {format_number(self.se)}")
+        if self.ci_low is not None and self.ci_high is not None:
+            extras.append(f"CI {format_number(self.ci_low)} to {format_number(self.ci_high)}")
+        if self.n is not None:
+            extras.append(f"n={self.n}")
+        if extras:
+            text += f" ({'; '.join(extras)})"
+        if self.unit:
+            text += f" {self.unit}"
+        if self.note:
+            text += f" [{self.note}]"
+        return text
+
+
+def format_number(value: float | None, digits: int = 4) -> str:
+    """``value`` rounded to ``digits`` significant figures, as stable text.
+
+    ``None`` is ``"NA"``; ``-0`` is printed as ``0`` so that rounding noise around zero does
+    not change the text that nbval compares.
+    """
+    if value is None:
+        return "NA"
+    if isinstance(value, Integral) and abs(int(value)) < 10**digits:
+        return str(int(value))
+    text = f"{float(value):.{digits}g}"
+    if re.fullmatch(r"-0(\.0*)?(e[+-]?0+)?", text):
+        text = text.lstrip("-")
+    return text
+
+
+def _check_number(name: str, what: str, value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise CRMError(
+            f"metric {name!r}: {what} must be a real number or None, got "
+            f"{type(value).__name__} {value!r}"
+        )
+    value = float(value)
+    if not math.isfinite(value):
+        raise CRMError(
+            f"metric {name!r}: {what} must be finite, got {value!r}; record None with a note "
+            "when the figure cannot be computed"
+        )
+    return value
+
+
+def _check_text(name: str, what: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise CRMError(f"metric {name!r}: {what} must be a string, got {type(value).__name__}")
+    return " ".join(value.split())
+
+
+def record(
+    name: str,
+    value: Any,
+    *,
+    se: float | None = None,
+    ci_low: float | None = None,
+    ci_high: float | None = None,
+    n: int | None = None,
+    unit: str | None = None,
+    description: str | None = None,
+    note: str | None = None,
+) -> Metric:
+    """Record a headline figure of the notebook.
+
+    Parameters
+    ----------
+    name
+        Identifier-like name, unique within the notebook (recording a name again replaces
+        the earlier figure, so re-running a cell does not duplicate it).
+    value
+        A finite real number, ``None`` (then give ``note``), or a
+        :class:`crmlib.results.Estimate`, whose ``se``, ``ci_low``, ``ci_high`` and ``n``
+        are used unless given explicitly.
+    se, ci_low, ci_high, n
+        The uncertainty and sample size of the figure.
+    unit
+        Unit of measurement (``"EUR"``, ``"%"``, ``"days"``).
+    description
+        What the figure is, in a few words.
+    note
+        Why the value is missing, or any caveat.
+
+    Returns
+    -------
+    Metric
+        The recorded metric. Inside IPython it is also displayed as a mimebundle with
+        ``text/plain`` and :data:`MIMETYPE` entries.
+
+    Raises
+    ------
+    CRMError
+        For a bad name, a non-finite or non-numeric value, a negative ``n`` or an interval
+        with ``ci_low > ci_high``.
+    """
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise CRMError(
+            f"metric name {name!r}: use letters, digits, '_', '.' or '-', starting with a "
+            "letter, at most 80 characters"
+        )
+    if hasattr(value, "ci_low") and hasattr(value, "value") and hasattr(value, "n"):
+        estimate = value
+        value = estimate.value
+        se = getattr(estimate, "se", None) if se is None else se
+        ci_low = estimate.ci_low if ci_low is None else ci_low
+        ci_high = estimate.ci_high if ci_high is None else ci_high
+        n = estimate.n if n is None else n
+
+        def _nan_to_none(x: Any) -> Any:
+            return None if isinstance(x, float) and math.isnan(x) else x
+
+        se, ci_low, ci_high = _nan_to_none(se), _nan_to_none(ci_low), _nan_to_none(ci_high)
+    number = _check_number(name, "value", value)
+    se_ = _check_number(name, "se", se)
+    low = _check_number(name, "ci_low", ci_low)
+    high = _check_number(name, "ci_high", ci_high)
+    if se_ is not None and se_ < 0:
+        raise CRMError(f"metric {name!r}: se must be >= 0, got {se_!r}")
+    if (low is None) != (high is None):
+        raise CRMError(f"metric {name!r}: give both ci_low and ci_high, or neither")
+    if low is not None and high is not None and low > high:
+        raise CRMError(f"metric {name!r}: ci_low {low!r} is above ci_high {high!r}")
+    if n is not None:
+        if isinstance(n, bool) or not isinstance(n, Integral) or n < 0:
+            raise CRMError(f"metric {name!r}: n must be a non-negative integer, got {n!r}")
+        n = int(n)
+    note_ = _check_text(name, "note", note)
+    if number is None and not note_:
+        note_ = "not available"
+    metric = Metric(
+        name=name,
+        value=number,
+        se=se_,
+        ci_low=low,
+        ci_high=high,
+        n=n,
+        unit=_check_text(name, "unit", unit),
+        description=_check_text(name, "description", description),
+        note=note_,
+    )
+    _REGISTRY.pop(name, None)
+    _REGISTRY[name] = metric
+    _display(metric)
+    return metric
+
+
+def _display(metric: Metric) -> None:
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with ipykernel
+        return
+    if get_ipython() is None:
+        return
+    from IPython.display import display
+
+    display({"text/plain": str(metric), MIMETYPE: metric.to_dict()}, raw=True)
+
+
+def recorded() -> list[Metric]:
+    """Every metric recorded so far in this process, in the order recorded."""
+    return list(_REGISTRY.values())
+
+
+def clear() -> None:
+    """Forget every recorded metric."""
+    _REGISTRY.clear()
+
+
+def format_table(metrics: list[Metric] | list[dict[str, Any]], digits: int = 4) -> str:
+    """The fixed-format text table printed by :func:`show_recorded`."""
+    columns = ["name", "value", "se", "ci_low", "ci_high", "n", "unit"]
+    rows = []
+    for m in metrics:
+        d = m.to_dict() if isinstance(m, Metric) else dict(m)
+        rows.append(
+            [
+                str(d["name"]),
+                format_number(d.get("value"), digits),
+                format_number(d.get("se"), digits),
+                format_number(d.get("ci_low"), digits),
+                format_number(d.get("ci_high"), digits),
+                "NA" if d.get("n") is None else str(d["n"]),
+                d.get("unit") or "",
+            ]
+        )
+    if not rows:
+        return "(no metrics recorded)"
+    widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(columns)]
+    lines = []
+    for r in [columns, *rows]:
+        cells = [r[0].ljust(widths[0])]
+        cells += [c.rjust(w) for c, w in zip(r[1:6], widths[1:6], strict=True)]
+        cells.append(r[6].ljust(widths[6]))
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def show_recorded(digits: int = 4) -> None:
+    """Print every recorded metric as a fixed-format plain-text table.
+
+    Numbers are rounded to ``digits`` significant figures; a missing value is ``NA``.
+    This is the one function of crmlib that prints: it is meant for the last cell of a
+    notebook (marked ``# NBVAL_CHECK_OUTPUT``) so that nbval compares headline figures.
+    """
+    if isinstance(digits, bool) or not isinstance(digits, Integral) or not 1 <= digits <= 15:
+        raise CRMError(f"digits must be an integer from 1 to 15, got {digits!r}")
+    print(format_table(recorded(), int(digits)))
+
+
+def metrics_from_notebook(nb: Any) -> list[dict[str, Any]]:
+    """The metrics displayed by :func:`record` in an executed notebook.
+
+    Parameters
+    ----------
+    nb
+        An ``nbformat`` notebook node (or a plain dict of the same shape).
+
+    Returns
+    -------
+    list of dict
+        One dict per metric name, in the order first recorded; a name recorded again
+        keeps its last value.
+    """
+    found: dict[str, dict[str, Any]] = {}
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        for output in cell.get("outputs", []):
+            if output.get("output_type") not in ("display_data", "execute_result"):
+                continue
+            payload = output.get("data", {}).get(MIMETYPE)
+            if payload is None:
+                continue
+            if isinstance(payload, str):
+                try:
+                    payload = json.loads(payload)
+                except json.JSONDecodeError:
+                    continue
+            if isinstance(payload, dict) and "name" in payload:
+                found[str(payload["name"])] = dict(payload)
+    return list(found.values())
