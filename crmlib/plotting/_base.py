@@ -1,0 +1,14 @@
+"""Shared plumbing for the figure functions: axes creation and common styling."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
+
+
+def get_ax(ax: Axes | None, *, figsize: tuple[float, float] = (8, 4)) -> Axes:
+    """Return ``ax``, or the axes of a new figure when ``ax`` is None (never ``plt.gca()``)."""
+    if ax is not None:
+        return ax
+    _, new_ax = plt.subplots(figsize=figsize, layout="constrained")
+    return new_ax

@@ -1,0 +1,121 @@
+"""crmlib.customer_base against hand-computed cases and published interval examples."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crmlib import customer_base as cb
+from crmlib.errors import CRMError
+
+
+def _orders(rows):
+    return pd.DataFrame(rows, columns=["order_id", "customer_id", "ordered_at", "amount"]).assign(
+        ordered_at=lambda f: pd.to_datetime(f["ordered_at"])
+    )
+
+
+def test_wilson_interval_matches_newcombe_1998():
+    # Newcombe (1998), Statistics in Medicine 17, Table I: 81/263 -> 0.2553 to 0.3662
+    est = cb.proportion_estimate(81, 263)
+    assert est.value == pytest.approx(81 / 263)
+    assert est.ci_low == pytest.approx(0.2553, abs=5e-5)
+    assert est.ci_high == pytest.approx(0.3662, abs=5e-5)
+
+
+def test_median_interval_uses_order_statistics_2_and_9_for_n_10():
+    # the classical table of distribution-free CIs for the median: n = 10 -> x(2), x(9)
+    values = pd.DataFrame({"amount": np.arange(1.0, 11.0)})
+    table = cb.order_value_summary(values).set_index("name")
+    assert table.loc["median order value", "value"] == 5.5
+    assert table.loc["median order value", ["ci_low", "ci_high"]].tolist() == [2.0, 9.0]
+
+
+def test_mean_estimate_t_interval():
+    est = cb.mean_estimate([2.0, 4.0, 6.0, 8.0])
+    # mean 5, sd sqrt(20/3), se = sd/2, t(0.975, 3) = 3.182446305
+    se = np.sqrt(20 / 3) / 2
+    assert est.se == pytest.approx(se)
+    assert est.ci_low == pytest.approx(5 - 3.182446305 * se, rel=1e-9)
+    assert est.ci_high == pytest.approx(5 + 3.182446305 * se, rel=1e-9)
+
+
+def test_acquisitions_fill_empty_periods_and_split():
+    customers = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "c", "d"],
+            "acquired_at": pd.to_datetime(["2024-01-05", "2024-01-20", "2024-03-02", "2024-03-31"]),
+            "channel": ["web", "store", "web", "web"],
+        }
+    )
+    total = cb.acquisitions(customers)
+    assert total["customers"].tolist() == [2, 0, 2]
+    split = cb.acquisitions(customers, by="channel").set_index(["period", "channel"])
+    assert split.loc[(pd.Timestamp("2024-03-01"), "web"), "customers"] == 2
+    assert split.loc[(pd.Timestamp("2024-02-01"), "store"), "customers"] == 0
+    assert len(split) == 6
+
+
+def test_active_customers_nets_returns_and_counts_only_purchases():
+    orders = _orders(
+        [
+            ("1", "a", "2024-01-03", 50.0),
+            ("2", "a", "2024-01-09", -20.0),
+            ("3", "b", "2024-01-10", 10.0),
+            ("4", "c", "2024-02-01", -5.0),
+        ]
+    )
+    table = cb.active_customers(orders).set_index("period")
+    assert table.loc["2024-01-01", ["active", "orders", "revenue"]].tolist() == [2, 2, 40.0]
+    assert table.loc["2024-02-01", ["active", "orders", "revenue"]].tolist() == [0, 0, -5.0]
+
+
+def test_revenue_trend_recovers_a_known_slope_and_skips_the_incomplete_month():
+    rng = np.random.default_rng(3)
+    months = pd.date_range("2020-01-01", periods=48, freq="MS")
+    revenue = 1000 + 25 * np.arange(48) + rng.normal(0, 40, 48)
+    orders = _orders(
+        [
+            (str(i), f"c{i}", d + pd.Timedelta(days=3), r)
+            for i, (d, r) in enumerate(zip(months, revenue, strict=True))
+        ]
+    )
+    trend = cb.revenue_trend(orders, as_of="2023-12-15")  # December 2023 is incomplete
+    assert trend.slope.n == 47
+    assert trend.slope.ci_low < 25 < trend.slope.ci_high
+    assert not trend.table["complete"].iloc[-1]
+    assert "1 incomplete period" in trend.note
+
+
+def test_revenue_trend_needs_enough_periods():
+    orders = _orders([("1", "a", "2024-01-03", 5.0), ("2", "a", "2024-02-03", 6.0)])
+    with pytest.raises(CRMError, match="2 complete period"):
+        cb.revenue_trend(orders, as_of="2024-12-31")
+
+
+def test_contacts_per_customer_counts_customers_without_rows_as_zero():
+    customers = pd.DataFrame({"customer_id": ["a", "b", "c", "d"]})
+    interactions = pd.DataFrame({"customer_id": ["a", "a", "a", "b"]})
+    table = cb.contacts_per_customer(
+        customers, {"interactions": interactions, "survey_responses": None}
+    ).set_index("table")
+    assert table.loc["interactions", "mean_per_customer"] == 1.0
+    assert table.loc["interactions", "share_with_any"] == 0.5
+    assert not table.loc["survey_responses", "available"]
+
+
+def test_headline_repeat_share_counts_purchase_days():
+    customers = pd.DataFrame({"customer_id": ["a", "b"]})
+    orders = _orders(
+        [
+            ("1", "a", "2024-01-03 10:00", 5.0),
+            ("2", "a", "2024-01-03 18:00", 5.0),  # same day: not a repeat
+            ("3", "b", "2024-01-03 09:00", 5.0),
+            ("4", "b", "2024-02-03 09:00", 7.0),
+        ]
+    )
+    table = cb.headline(customers, orders, as_of="2024-03-01").set_index("name")
+    assert table.loc["repeat_customer_share", "value"] == 0.5
+    assert table.loc["revenue", "value"] == 22.0
+    assert "revenue_growth" not in table.index  # too few months: left out, not invented
