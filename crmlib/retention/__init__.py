@@ -1,0 +1,19 @@
+"""Retention: cohorts, survival curves, churn drivers and revenue at risk.
+
+Survival estimators reproduce R's ``survival`` package (Therneau 2024): Kaplan-Meier with
+Greenwood variance, log-rank and Fleming-Harrington tests, and the Cox model with Efron ties.
+"""
+
+from crmlib.retention._kaplan_meier import (
+    KaplanMeier,
+    kaplan_meier_by,
+    median_table,
+    survival_table,
+)
+
+__all__ = [
+    "KaplanMeier",
+    "kaplan_meier_by",
+    "median_table",
+    "survival_table",
+]
