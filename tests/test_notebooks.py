@@ -1,0 +1,59 @@
+"""The notebooks keep the suite's rules (STYLE.md): stored without outputs, exactly one cell
+tagged ``parameters`` holding the three parameters the runner injects, thin cells that call
+crmlib (no functions, classes, installs, shell escapes or environment reads), and a last cell
+that prints the recorded headline figures for nbval."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+FORBIDDEN = re.compile(r"^\s*(%pip|!|%%bash|%sx|%system)|os\.environ|getpass|requests\.|urllib",
+                       re.MULTILINE)
+
+
+@pytest.fixture(params=NOTEBOOKS, ids=lambda p: p.stem)
+def notebook(request) -> nbformat.NotebookNode:
+    return nbformat.read(request.param, as_version=4)
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "no notebooks/NN_*.ipynb found"
+
+
+def test_stored_without_outputs(notebook):
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert not cell.outputs and cell.execution_count is None, cell.source[:60]
+
+
+def test_one_parameters_cell_with_the_runner_parameters(notebook):
+    tagged = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    tree = ast.parse(tagged[0].source)
+    names = {t.id for node in tree.body if isinstance(node, ast.Assign) for t in node.targets}
+    assert {"unit", "params_file", "output_dir"} <= names
+    for node in tree.body:  # typed literals only
+        assert isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant), ast.dump(node)
+
+
+def test_cells_are_thin(notebook):
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        assert not FORBIDDEN.search(cell.source), cell.source
+        tree = ast.parse(cell.source)
+        for node in ast.walk(tree):
+            assert not isinstance(node, ast.FunctionDef | ast.ClassDef | ast.Lambda), cell.source
+
+
+def test_ends_by_printing_the_headline_figures(notebook):
+    last = [c for c in notebook.cells if c.cell_type == "code"][-1]
+    assert last.source.startswith("# NBVAL_CHECK_OUTPUT")
+    assert "report.show_recorded()" in last.source
