@@ -10,10 +10,12 @@ from crmlib.retention._kaplan_meier import (
     median_table,
     survival_table,
 )
+from crmlib.retention._logrank import logrank_test
 
 __all__ = [
     "KaplanMeier",
     "kaplan_meier_by",
+    "logrank_test",
     "median_table",
     "survival_table",
 ]

@@ -1,0 +1,149 @@
+"""The log-rank test and its Fleming-Harrington weighted family, stratified or not.
+
+With ``rho = gamma = 0`` this is the Mantel-Haenszel log-rank test; with ``gamma = 0`` it is
+the G-rho family of Harrington & Fleming (1982) that R's ``survival::survdiff`` computes, and
+the statistics match ``survdiff`` to machine precision.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import linalg, stats
+
+from crmlib.errors import CRMError
+from crmlib.results import TestResult
+from crmlib.retention._validation import check_durations, check_events, check_weights
+from crmlib.utils.validation import _preview, check_scalar
+
+
+def _stratum_terms(
+    t: np.ndarray, d: np.ndarray, g: np.ndarray, w: np.ndarray, k: int, rho: float, gamma: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Observed, expected, O - E and its covariance for one stratum (groups coded 0..k-1)."""
+    times, inv = np.unique(t, return_inverse=True)
+    m = times.size
+    cell = inv * k + g
+    ev = np.bincount(cell, weights=w * d, minlength=m * k).reshape(m, k)
+    tot = np.bincount(cell, weights=w, minlength=m * k).reshape(m, k)
+    risk = np.cumsum(tot[::-1], axis=0)[::-1]
+    n = risk.sum(axis=1)
+    dd = ev.sum(axis=1)
+    keep = dd > 0
+    ev, risk, n, dd = ev[keep], risk[keep], n[keep], dd[keep]
+    # pooled Kaplan-Meier just before each event time: S(t-)
+    s_after = np.cumprod(1 - dd / n)
+    s_before = np.concatenate([[1.0], s_after[:-1]])
+    wt = s_before**rho * (1 - s_before) ** gamma
+    p = risk / n[:, None]
+    expected = dd[:, None] * p
+    diff = (wt[:, None] * (ev - expected)).sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c = np.where(n > 1, wt**2 * dd * (n - dd) / (n - 1), 0.0)
+    var = np.diag((c[:, None] * p).sum(axis=0)) - (p * c[:, None]).T @ p
+    return ev.sum(axis=0), expected.sum(axis=0), diff, var
+
+
+def logrank_test(
+    durations: Any,
+    events: Any,
+    groups: Any,
+    *,
+    strata: Any = None,
+    weights: Any = None,
+    rho: float = 0.0,
+    gamma: float = 0.0,
+) -> TestResult:
+    """Test whether two or more survival (retention) curves are equal.
+
+    Parameters
+    ----------
+    durations, events : array-like
+        Positive durations and 0/1 churn indicators.
+    groups : array-like
+        Group label of each row; two or more distinct labels.
+    strata : array-like, optional
+        Stratum label of each row: the test compares groups within strata and sums the
+        observed-minus-expected and variances over strata (R's ``strata()`` in ``survdiff``).
+    weights : array-like, optional
+        Positive case (frequency) weights: a row of weight 2 counts as two customers.
+    rho, gamma : float, default 0
+        Fleming-Harrington weights ``S(t-)^rho * (1 - S(t-))^gamma`` with S the pooled
+        Kaplan-Meier estimate just before t. ``rho = 1, gamma = 0`` is the Peto-Peto
+        (Prentice) Wilcoxon-type test that stresses early differences; ``gamma > 0`` stresses
+        late ones. R's ``survdiff`` offers ``rho`` only.
+
+    Returns
+    -------
+    TestResult
+        Chi-square statistic on (groups - 1) degrees of freedom; ``extra`` holds the observed
+        and expected events per group (``observed``, ``expected``: dicts by label).
+
+    Notes
+    -----
+    A group with no events takes part normally: its observed count is 0 against a positive
+    expectation, which is evidence of better retention, not an error. Without any events at
+    all the test is undefined and a :class:`~crmlib.errors.CRMError` is raised.
+
+    References
+    ----------
+    Mantel, N. (1966). Evaluation of survival data and two new rank order statistics arising
+    in its consideration. Cancer Chemotherapy Reports 50, 163-170. Harrington, D. P. &
+    Fleming, T. R. (1982). A class of rank test procedures for censored survival data.
+    Biometrika 69, 553-566.
+    """
+    t = check_durations(durations)
+    d = check_events(events, t.size)
+    w = check_weights(weights, t.size)
+    w = np.ones(t.size) if w is None else w
+    rho = float(check_scalar(rho, name="rho", min_value=0))
+    gamma = float(check_scalar(gamma, name="gamma", min_value=0))
+    g_raw = pd.Series(np.asarray(groups))
+    if len(g_raw) != t.size:
+        raise CRMError(f"groups: expected {t.size} labels to match the durations, got {len(g_raw)}")
+    if g_raw.isna().any():
+        rows = np.flatnonzero(g_raw.isna().to_numpy())
+        raise CRMError(f"groups: missing group label at row(s) {_preview(rows.tolist())}")
+    labels, g = np.unique(g_raw.to_numpy(), return_inverse=True)
+    k = labels.size
+    if k < 2:
+        raise CRMError(f"groups: need two or more groups to compare, got {labels.tolist()}")
+    if d.sum() == 0:
+        raise CRMError("events: no events (all rows censored); the log-rank test is undefined")
+    if strata is None:
+        s = np.zeros(t.size, dtype=int)
+    else:
+        s_raw = pd.Series(np.asarray(strata))
+        if len(s_raw) != t.size or s_raw.isna().any():
+            raise CRMError("strata: expected one non-missing label per row")
+        _, s = np.unique(s_raw.to_numpy(), return_inverse=True)
+    obs = np.zeros(k)
+    exp = np.zeros(k)
+    diff = np.zeros(k)
+    var = np.zeros((k, k))
+    for level in np.unique(s):
+        m = s == level
+        o_, e_, df_, v_ = _stratum_terms(t[m], d[m], g[m], w[m], k, rho, gamma)
+        obs += o_
+        exp += e_
+        diff += df_
+        var += v_
+    stat = float(diff[:-1] @ linalg.pinv(var[:-1, :-1]) @ diff[:-1])
+    dof = k - 1
+    plain = rho == 0 and gamma == 0
+    name = "log-rank" if plain else f"Fleming-Harrington({rho:g}, {gamma:g})"
+    if strata is not None:
+        name += ", stratified"
+    return TestResult(
+        statistic=stat,
+        df=float(dof),
+        p_value=float(stats.chi2.sf(stat, dof)),
+        test=name,
+        n=int(t.size),
+        extra={
+            "observed": dict(zip(labels.tolist(), obs.tolist(), strict=True)),
+            "expected": dict(zip(labels.tolist(), exp.tolist(), strict=True)),
+        },
+    )
