@@ -1,0 +1,27 @@
+"""Read and validate the four tables of the data contract (see ``DESIGN.md``).
+
+``load(source, unit)`` opens a folder of CSV/Parquet files, a DuckDB file or a SQLAlchemy
+database URL, checks types, ranges, keys and references, and returns one business unit's
+typed frames as :class:`CRMData`. ``validate`` returns every violation without raising.
+Only this package reads data.
+"""
+
+from crmlib.data._checks import violation
+from crmlib.data._load import CRMData, load, validate
+from crmlib.data._quality import quality_table
+from crmlib.data._schema import ALL_TABLES, CHANNELS, KINDS, OPTIONAL_TABLES, REQUIRED_TABLES
+from crmlib.errors import DataError
+
+__all__ = [
+    "ALL_TABLES",
+    "CHANNELS",
+    "KINDS",
+    "OPTIONAL_TABLES",
+    "REQUIRED_TABLES",
+    "CRMData",
+    "DataError",
+    "load",
+    "quality_table",
+    "validate",
+    "violation",
+]

@@ -1,0 +1,305 @@
+"""``load`` and ``validate``: open a source, check the contract, read one unit's typed frames."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from crmlib.data import _checks
+from crmlib.data._schema import ALL_TABLES, REQUIRED_TABLES, TABLES
+from crmlib.data._sources import Source, open_source, qi
+from crmlib.errors import CRMError, DataError
+
+_PANDAS_TYPE = {
+    "key": "string",
+    "str": "string",
+    "date": "datetime64[ns]",
+    "float": "float64",
+    "int": "Int64",
+    "bool": "boolean",
+}
+
+
+@dataclass(frozen=True)
+class CRMData:
+    """One business unit's validated tables of the data contract.
+
+    Attributes
+    ----------
+    customers, orders : pandas.DataFrame
+        Always present.
+    interactions, survey_responses : pandas.DataFrame or None
+        None when the source has no such table (or it was not asked for with ``tables=``).
+    unit : str or None
+        The business unit loaded; None for the whole source.
+    source : str
+        The folder, file or URL (password hidden) the data came from.
+    as_of : pandas.Timestamp
+        The ``as_of`` given to :func:`load`, else the latest date found in the data.
+    """
+
+    customers: pd.DataFrame
+    orders: pd.DataFrame
+    interactions: pd.DataFrame | None
+    survey_responses: pd.DataFrame | None
+    unit: str | None
+    source: str
+    as_of: pd.Timestamp
+    available: tuple[str, ...] = field(default=(), repr=False)
+
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """Names of the tables loaded, in contract order."""
+        return tuple(t for t in ALL_TABLES if getattr(self, t) is not None)
+
+    def require(self, table: str, *, purpose: str) -> pd.DataFrame:
+        """Return ``table``, or raise a DataError naming what it is ``purpose`` for."""
+        if table not in ALL_TABLES:
+            raise DataError(f"{table}: not a table of the data contract ({', '.join(ALL_TABLES)})")
+        frame = getattr(self, table)
+        if frame is not None:
+            return frame
+        if table in self.available:
+            raise DataError(
+                f"{table}: not loaded from {self.source} (load it with tables=...); "
+                f"needed for {purpose}",
+                table=table,
+            )
+        raise DataError(
+            f"{table}: no such table in {self.source}; needed for {purpose}", table=table
+        )
+
+
+def _as_of(value: Any) -> pd.Timestamp | None:
+    if value is None:
+        return None
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        raise CRMError(f"as_of: expected a date like '2024-12-31', got {value!r}") from None
+    if ts is pd.NaT:
+        raise CRMError(f"as_of: expected a date like '2024-12-31', got {value!r}")
+    return ts.tz_localize(None) if ts.tzinfo is not None else ts
+
+
+def _wanted(tables: Sequence[str] | None) -> tuple[str, ...]:
+    if tables is None:
+        return ALL_TABLES
+    unknown = [t for t in tables if t not in ALL_TABLES]
+    if unknown:
+        raise CRMError(
+            f"tables: unknown table(s) {', '.join(map(repr, unknown))}; "
+            f"the data contract has {', '.join(ALL_TABLES)}"
+        )
+    return tuple(t for t in ALL_TABLES if t in REQUIRED_TABLES or t in tables)
+
+
+def _check(
+    src: Source, unit: str | None, as_of: pd.Timestamp | None, wanted: tuple[str, ...]
+) -> tuple[list[DataError], list[str]]:
+    """Run every rule; stage the unit's rows. Returns violations and the staged tables."""
+    errors = list(src.errors)
+    structure, usable = _checks.check_structure(src, wanted)
+    errors += structure
+    for table in [t for t in ALL_TABLES if t in usable]:
+        errors += _checks.check_keys(src, table)
+        if table != "customers" and "customers" in usable:
+            errors += _checks.check_references(src, table)
+    if "customers" not in usable:
+        return errors, []
+    src.stage("customers", src.tables["customers"], unit)
+    unit_errors = _checks.check_unit(src, unit)
+    if unit_errors:
+        return errors + unit_errors, []
+    today = pd.Timestamp.today().normalize()
+    if as_of is not None and as_of <= today:
+        limit = (as_of, f"after as_of {as_of:%Y-%m-%d}")
+    else:
+        limit = (today, f"in the future (after today, {today:%Y-%m-%d})")
+    staged = ["customers"]
+    for table in [t for t in ALL_TABLES if t in usable and t != "customers"]:
+        src.stage(table, src.tables[table], unit)
+        staged.append(table)
+    for table in staged:
+        errors += _checks.check_rows(src, table, limit)
+    for table in staged:
+        errors += _checks.check_acquisition(src, table)
+    return errors, staged
+
+
+def _infer(src: Source, table: str, name: str, duck_type: str) -> str:
+    """The kind of a column the contract does not know (a covariate), from its values."""
+    t = duck_type.upper()
+    if t == "BOOLEAN":
+        return "bool"
+    if re.match(r"(TINY|SMALL|BIG|HUGE|U)?INT", t):
+        return "int"
+    if t.startswith(("DOUBLE", "FLOAT", "DECIMAL", "REAL")):
+        return "float"
+    if t.startswith(("DATE", "TIMESTAMP")):
+        return "date"
+    if t != "VARCHAR":
+        return "str"
+    c = qi(name)
+    n, n_bool, n_int, n_num, n_date, n_zero = src.duck.execute(
+        f"SELECT COUNT({c}), COUNT(*) FILTER (WHERE lower(trim({c})) IN ('true', 'false')), "
+        f"COUNT(TRY_CAST({c} AS BIGINT)), COUNT(TRY_CAST({c} AS DOUBLE)), "
+        rf"COUNT(*) FILTER (WHERE regexp_matches({c}, '^\d{{4}}-\d{{2}}-\d{{2}}') "
+        f"AND TRY_CAST({c} AS TIMESTAMP) IS NOT NULL), "
+        rf"COUNT(*) FILTER (WHERE regexp_matches(trim({c}), '^[+-]?0\d')) "
+        f"FROM {qi('stg_' + table)}"
+    ).fetchone()
+    if n == 0 or n_zero:
+        return "str"
+    if n_bool == n:
+        return "bool"
+    if n_int == n:
+        return "int"
+    if n_num == n:
+        return "float"
+    if n_date == n:
+        return "date"
+    return "str"
+
+
+def _read(src: Source, table: str) -> pd.DataFrame:
+    """The staged rows of ``table`` with every column typed, ordered by key."""
+    spec = TABLES[table]
+    described = src.duck.execute(f"DESCRIBE {qi('stg_' + table)}").fetchall()
+    exprs, kinds = [], {}
+    for name, duck_type, *_ in described:
+        col = spec.column(name)
+        kind = col.kind if col is not None else _infer(src, table, name, duck_type)
+        kinds[name] = kind
+        c = qi(name)
+        expr = {
+            "date": f"TRY_CAST({c} AS TIMESTAMP)",
+            "float": f"TRY_CAST({c} AS DOUBLE)",
+            "int": f"CAST(TRY_CAST({c} AS DOUBLE) AS BIGINT)",
+            "bool": f"TRY_CAST({c} AS BOOLEAN)",
+        }.get(kind, f"CAST({c} AS VARCHAR)")
+        exprs.append(f"{expr} AS {c}")
+    frame = src.duck.execute(
+        f"SELECT {', '.join(exprs)} FROM {qi('stg_' + table)} ORDER BY {qi(spec.key)}"
+    ).df()
+    return frame.astype({name: _PANDAS_TYPE[k] for name, k in kinds.items()})
+
+
+def _latest(frames: Sequence[pd.DataFrame | None]) -> pd.Timestamp:
+    latest = [
+        frame[c].max()
+        for frame in frames
+        if frame is not None
+        for c in frame.columns
+        if pd.api.types.is_datetime64_any_dtype(frame[c]) and frame[c].notna().any()
+    ]
+    return max(latest)
+
+
+def _label(source: Any) -> str:
+    return str(source) if isinstance(source, (str, Path)) and "://" not in str(source) else ""
+
+
+def validate(
+    source: Any, unit: str | None = None, as_of: Any = None, *, tables: Sequence[str] | None = None
+) -> list[DataError]:
+    """Every violation of the data contract in ``source`` (for ``unit``), nothing raised.
+
+    Parameters
+    ----------
+    source
+        A folder of ``<table>.csv``/``<table>.parquet`` files, a DuckDB file, a SQLAlchemy URL
+        or ``Engine``.
+    unit
+        The business unit whose rows are checked row by row; keys and references are checked
+        over the whole source. None checks every unit.
+    as_of
+        Dates after ``as_of`` are violations; dates after today always are.
+    tables
+        Optional tables to check besides customers and orders (default: all present).
+
+    Returns
+    -------
+    list of DataError
+        Empty when the source is valid. Each has a one-line message (see
+        :func:`crmlib.data._checks.violation`).
+    """
+    as_of_ts = _as_of(as_of)
+    wanted = _wanted(tables)
+    try:
+        src = open_source(source, wanted)
+    except DataError as err:
+        return [err]
+    try:
+        return _check(src, unit, as_of_ts, wanted)[0]
+    finally:
+        src.close()
+
+
+def load(
+    source: Any, unit: str | None = None, *, as_of: Any = None, tables: Sequence[str] | None = None
+) -> CRMData:
+    """Validate ``source`` and read one business unit's tables as typed DataFrames.
+
+    Filtering happens in the engine: DuckDB for files (CSV read with every contract column as
+    VARCHAR, then cast, so keys keep leading zeros), the database itself for a SQLAlchemy URL.
+    Only the unit's rows reach pandas.
+
+    Parameters
+    ----------
+    source
+        A folder of ``<table>.csv`` / ``<table>.parquet`` files (or ``<table>/`` folders of
+        Parquet parts), a DuckDB database file (``.duckdb``/``.db``), or a SQLAlchemy URL
+        (``postgresql+psycopg://...``) or ``Engine``.
+    unit
+        The value of ``customers.business_unit`` to load; other tables follow through
+        ``customer_id``. None loads every unit.
+    as_of
+        The analysis date; default the latest date in the unit's data.
+    tables
+        Optional tables to read besides customers and orders (default: all present).
+
+    Returns
+    -------
+    CRMData
+
+    Raises
+    ------
+    DataError
+        The first violation found; ``.violations`` lists them all.
+    """
+    as_of_ts = _as_of(as_of)
+    wanted = _wanted(tables)
+    src = open_source(source, wanted)
+    try:
+        errors, staged = _check(src, unit, as_of_ts, wanted)
+        if errors:
+            first = errors[0]
+            extra = f" (and {len(errors) - 1} more violation(s))" if len(errors) > 1 else ""
+            raise DataError(
+                str(first) + extra,
+                table=first.table,
+                column=first.column,
+                rows=first.rows,
+                values=first.values,
+                count=first.count,
+                violations=errors,
+            )
+        frames = {t: _read(src, t) for t in staged}
+        return CRMData(
+            customers=frames["customers"],
+            orders=frames["orders"],
+            interactions=frames.get("interactions"),
+            survey_responses=frames.get("survey_responses"),
+            unit=unit,
+            source=src.label,
+            as_of=as_of_ts if as_of_ts is not None else _latest(list(frames.values())),
+            available=tuple(t for t in ALL_TABLES if t in src.tables),
+        )
+    finally:
+        src.close()
