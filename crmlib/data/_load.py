@@ -280,9 +280,8 @@ def load(
         errors, staged = _check(src, unit, as_of_ts, wanted)
         if errors:
             first = errors[0]
-            extra = f" (and {len(errors) - 1} more violation(s))" if len(errors) > 1 else ""
             raise DataError(
-                str(first) + extra,
+                str(first),
                 table=first.table,
                 column=first.column,
                 rows=first.rows,
@@ -299,7 +298,7 @@ def load(
             unit=unit,
             source=src.label,
             as_of=as_of_ts if as_of_ts is not None else _latest(list(frames.values())),
-            available=tuple(t for t in ALL_TABLES if t in src.tables),
+            available=tuple(t for t in ALL_TABLES if t in src.present or t in src.tables),
         )
     finally:
         src.close()

@@ -64,6 +64,7 @@ class Source:
     duck: duckdb.DuckDBPyConnection
     tables: dict[str, list[str]]
     errors: list[DataError]
+    present: set[str] = frozenset()  # type: ignore[assignment]
 
     def src(self, table: str) -> str:  # pragma: no cover - interface
         raise NotImplementedError
@@ -120,6 +121,9 @@ class FolderSource(Source):
         self.label = str(folder)
         self.duck = duckdb.connect()
         self.tables, self.errors = {}, []
+        self.present = {
+            t for t in ALL_TABLES if any(folder.glob(f"{t}.*")) or (folder / t).is_dir()
+        }
         for table in wanted:
             found = self._find(folder, table)
             if found is None:
@@ -224,6 +228,7 @@ class DuckDBFileSource(Source):
                 "WHERE table_catalog = 'srcdb' AND table_schema = 'main'"
             ).fetchall()
         }
+        self.present = set(present) & set(ALL_TABLES)
         for table in wanted:
             if table in present:
                 self._view(table, f"srcdb.main.{qi(present[table])}")
@@ -248,6 +253,7 @@ class SQLSource(Source):
         try:
             insp = sa.inspect(self.engine)
             names = {n.lower(): n for n in insp.get_table_names()}
+            self.present = set(names) & set(ALL_TABLES)
             for table in wanted:
                 if table in names:
                     self.tables[table] = [c["name"] for c in insp.get_columns(names[table])]
