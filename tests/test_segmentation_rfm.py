@@ -1,0 +1,175 @@
+"""RFM: a hand-computed small case, the tie rule, and agreement with an independent pandas
+computation (``qcut`` on average ranks) on CDNOW."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crmlib.errors import CRMError
+from crmlib.segmentation import DEFAULT_GRID, NO_PURCHASE, rfm, rfm_scores, segment_grid
+
+ROOT = Path(__file__).resolve().parents[1]
+CDNOW = ROOT / "data" / "cdnow"
+
+GRID2 = {"Best": ((2, 2), (2, 2)), "Newish": ((2, 2), (1, 1)), "Lapsed": ((1, 1), (1, 2))}
+
+
+def _orders(rows):
+    frame = pd.DataFrame(rows, columns=["order_id", "customer_id", "ordered_at", "amount"])
+    frame["ordered_at"] = pd.to_datetime(frame["ordered_at"])
+    return frame
+
+
+@pytest.fixture
+def small():
+    orders = _orders([
+        ("a1", "A", "2024-01-30", 100.0),
+        ("a2", "A", "2024-01-30", 50.0),  # same day: one purchase day, two orders
+        ("a3", "A", "2024-01-10", 30.0),
+        ("b1", "B", "2024-01-01", 20.0),
+        ("b2", "B", "2024-01-15", -5.0),  # a return: netted, not a purchase
+        ("c1", "C", "2024-01-20", 40.0),
+        ("c2", "C", "2024-01-25", 60.0),
+        ("c3", "C", "2024-01-28", 80.0),
+        ("d1", "D", "2024-01-05", 10.0),
+        ("e1", "E", "2024-01-10", -20.0),  # returns only: no purchase
+        ("f1", "F", "2024-02-05", 99.0),  # after as_of
+    ])
+    customers = pd.DataFrame({
+        "customer_id": list("ABCDEFG"),
+        "acquired_at": pd.to_datetime(["2023-12-01"] * 5 + ["2024-02-01", "2023-06-01"]),
+    })
+    return orders, customers
+
+
+def test_hand_computed_small_case(small):
+    orders, customers = small
+    out = rfm(orders, as_of="2024-01-31", customers=customers, bins=2, grid=GRID2)
+    out = out.set_index("customer_id")
+    assert list(out.index) == list("ABCDEG")  # F acquired after as_of
+    assert out.loc[["A", "B", "C", "D"], "recency_days"].tolist() == [1, 30, 3, 26]
+    assert out["frequency"].tolist() == [2, 1, 3, 1, 0, 0]
+    assert out["orders"].tolist() == [3, 1, 3, 1, 0, 0]
+    assert out["monetary_total"].tolist() == [180.0, 15.0, 180.0, 10.0, -20.0, 0.0]
+    assert out.loc[["A", "B", "C", "D"], "monetary"].tolist() == [90.0, 15.0, 60.0, 10.0]
+    # ranks of -recency: A 4, B 1, C 3, D 2; median edge 2.5 -> A, C score 2
+    assert out.loc[["A", "B", "C", "D"], "r"].tolist() == [2, 1, 2, 1]
+    # frequency ranks: B, D 1.5; A 3; C 4; edge 2.25
+    assert out.loc[["A", "B", "C", "D"], "f"].tolist() == [2, 1, 2, 1]
+    assert out.loc[["A", "B", "C", "D"], "m"].tolist() == [2, 1, 2, 1]
+    assert out["segment"].astype(str).tolist() == [
+        "Best", "Lapsed", "Best", "Lapsed", NO_PURCHASE, NO_PURCHASE]
+    assert out.loc[["E", "G"], ["r", "f", "m", "recency_days"]].isna().all().all()
+    assert out.attrs["n_no_purchase"] == 2
+
+
+def test_window_days(small):
+    orders, _ = small
+    out = rfm(orders, as_of="2024-01-31", bins=2, grid=GRID2, window_days=10)
+    out = out.set_index("customer_id")
+    # window (2024-01-21, 2024-01-31]: A's two orders on the 30th, C's on the 25th and 28th
+    assert out.loc["A", "frequency"] == 1 and out.loc["A", "monetary_total"] == 150.0
+    assert out.loc["C", "frequency"] == 2 and out.loc["C", "monetary_total"] == 140.0
+    assert "B" not in out.index  # no lines in the window and no customers table
+
+
+def test_heavy_ties_hand_computed():
+    # 6 single-purchase customers, 2 with two, 1 with three, 1 with five purchase days.
+    freq = np.array([1] * 6 + [2, 2, 3, 5])
+    # average ranks 3.5 (x6), 7.5 (x2), 9, 10; inner type-7 quantiles 3.5, 3.5, 5.1, 7.8
+    assert rfm_scores(freq, bins=5).tolist() == [1] * 6 + [4, 4, 5, 5]
+    perm = np.random.default_rng(1).permutation(freq.size)
+    assert rfm_scores(freq[perm], bins=5).tolist() == rfm_scores(freq, bins=5)[perm].tolist()
+
+
+def test_no_ties_equals_qcut_on_ranks():
+    x = np.random.default_rng(0).normal(size=137)
+    expected = pd.qcut(pd.Series(x).rank(), 5, labels=False) + 1
+    assert rfm_scores(x).tolist() == expected.tolist()
+    expected = pd.qcut(pd.Series(-x).rank(), 4, labels=False) + 1
+    assert rfm_scores(x, bins=4, higher_is_better=False).tolist() == expected.tolist()
+
+
+def test_scores_do_not_depend_on_row_order(small):
+    orders, customers = small
+    a = rfm(orders, as_of="2024-01-31", customers=customers, bins=2, grid=GRID2)
+    b = rfm(orders.iloc[::-1], as_of="2024-01-31", customers=customers.iloc[::-1], bins=2,
+            grid=GRID2)
+    pd.testing.assert_frame_equal(a, b)
+
+
+@pytest.fixture(scope="module")
+def cdnow():
+    orders = pd.read_csv(CDNOW / "orders.csv", dtype={"order_id": str, "customer_id": str},
+                         parse_dates=["ordered_at"])
+    customers = pd.read_csv(CDNOW / "customers.csv", dtype={"customer_id": str},
+                            parse_dates=["acquired_at"])
+    return orders, customers
+
+
+def test_cdnow_agrees_with_pandas(cdnow):
+    orders, customers = cdnow
+    as_of = pd.Timestamp("1998-06-30")
+    out = rfm(orders, as_of=as_of, customers=customers).set_index("customer_id")
+    assert len(out) == customers["customer_id"].nunique()
+    assert (out.index.str.len() == 5).all()  # zero-padded ids kept as strings
+
+    # independent aggregation with a pandas groupby
+    buy = orders[orders["amount"] > 0]
+    g = buy.groupby("customer_id")
+    freq = g["ordered_at"].nunique()
+    rec = (as_of - g["ordered_at"].max()).dt.days
+    total = orders.groupby("customer_id")["amount"].sum()
+    bought = out[out["frequency"] > 0]
+    assert len(bought) == len(freq)
+    np.testing.assert_array_equal(bought["frequency"], freq.loc[bought.index])
+    np.testing.assert_array_equal(bought["recency_days"].astype(int), rec.loc[bought.index])
+    np.testing.assert_allclose(bought["monetary_total"], total.loc[bought.index])
+    np.testing.assert_allclose(bought["monetary"], total.loc[bought.index] / freq.loc[bought.index])
+
+    # recency and monetary have few ties: pandas qcut on average ranks applies directly
+    r_ref = pd.qcut((-bought["recency_days"].astype(float)).rank(), 5, labels=False) + 1
+    m_ref = pd.qcut(bought["monetary"].rank(), 5, labels=False) + 1
+    np.testing.assert_array_equal(bought["r"].astype(int), r_ref)
+    np.testing.assert_array_equal(bought["m"].astype(int), m_ref)
+    # half the customers bought once, so qcut's edges coincide; the documented rule
+    # (1 + number of type-7 quantiles of the ranks strictly below the rank) via pandas
+    ranks = bought["frequency"].rank()
+    edges = ranks.quantile([0.2, 0.4, 0.6, 0.8]).to_numpy()
+    f_ref = 1 + (ranks.to_numpy()[:, None] > edges[None, :]).sum(axis=1)
+    np.testing.assert_array_equal(bought["f"].astype(int), f_ref)
+    assert (bought.loc[bought["frequency"] == 1, "f"] == 1).all()
+    # every segment comes from the grid lookup of (r, f)
+    table = segment_grid(None)
+    expected = table[bought["r"].astype(int) - 1, bought["f"].astype(int) - 1]
+    assert (bought["segment"].astype(str).to_numpy() == expected).all()
+    assert (out.loc[out["frequency"] == 0, "segment"] == NO_PURCHASE).all()
+
+
+def test_grid_validation():
+    assert segment_grid(None).shape == (5, 5)
+    overlap = dict(DEFAULT_GRID, Extra=((5, 5), (5, 5)))
+    with pytest.raises(CRMError, match="r=5, f=5 is in both 'Champions' and 'Extra'"):
+        segment_grid(overlap)
+    gap = {k: v for k, v in DEFAULT_GRID.items() if k != "New"}
+    with pytest.raises(CRMError, match=r"1 cell.*r=5, f=1"):
+        segment_grid(gap)
+    with pytest.raises(CRMError, match=r"grid\['Best'\].r: scores 2..3 outside 1..2"):
+        segment_grid({"Best": ((2, 3), (1, 2))}, bins=2)
+    # the params form (mapping with r and f lists) is accepted
+    assert segment_grid({"All": {"r": [1, 2], "f": [1, 2]}}, bins=2)[1, 1] == "All"
+
+
+def test_bad_input(small):
+    orders, _ = small
+    returns_only = orders.assign(amount=-orders["amount"].abs())
+    with pytest.raises(CRMError, match="no order line with a positive amount"):
+        rfm(returns_only, as_of="2024-01-31")
+    with pytest.raises(CRMError, match=r"missing column.*amount"):
+        rfm(orders.drop(columns="amount"), as_of="2024-01-31")
+    with pytest.raises(CRMError, match="default grid is for bins=5"):
+        rfm(orders, as_of="2024-01-31", bins=4)
