@@ -1,0 +1,70 @@
+"""The params of a business unit: ``params/defaults.yaml`` overridden by ``units/<unit>.yaml``.
+
+Only this package reads params. :func:`load_params` returns a frozen, validated
+:class:`UnitParams`; every mistake in a params file (a YAML syntax error, a duplicate key, an
+unknown key, a value of the wrong type or out of range) is a one-line :class:`ParamsError`
+naming the file, the dotted key, the value and what was expected.
+
+Examples
+--------
+>>> from crmlib import config
+>>> params = config.load_params("retail")            # doctest: +SKIP
+>>> params.segmentation.rfm_bins, params.service.channels["phone"].cost_per_contact
+(5, 6.0)
+"""
+
+from crmlib.config._load import (
+    ENV_ROOT,
+    UniqueKeyLoader,
+    check_unit_name,
+    list_units,
+    load_params,
+    merge,
+    project_root,
+    read_yaml,
+)
+from crmlib.config._models import (
+    NOTEBOOKS,
+    ChannelParams,
+    ClvParams,
+    DataParams,
+    Initiative,
+    RetentionParams,
+    ScorecardMetric,
+    ScorecardParams,
+    SegmentationParams,
+    SegmentRule,
+    ServiceParams,
+    ServiceTargets,
+    SurveyParams,
+    UnitParams,
+)
+from crmlib.config._template import new_unit_template
+from crmlib.errors import ParamsError
+
+__all__ = [
+    "ENV_ROOT",
+    "NOTEBOOKS",
+    "ChannelParams",
+    "ClvParams",
+    "DataParams",
+    "Initiative",
+    "ParamsError",
+    "RetentionParams",
+    "ScorecardMetric",
+    "ScorecardParams",
+    "SegmentRule",
+    "SegmentationParams",
+    "ServiceParams",
+    "ServiceTargets",
+    "SurveyParams",
+    "UniqueKeyLoader",
+    "UnitParams",
+    "check_unit_name",
+    "list_units",
+    "load_params",
+    "merge",
+    "new_unit_template",
+    "project_root",
+    "read_yaml",
+]

@@ -1,0 +1,567 @@
+"""Pydantic models of the params of one business unit.
+
+Every model is frozen and forbids unknown keys, so a typo in a params file is an error and
+never a silently ignored setting. Numbers and booleans are strict (``"5"`` or ``true`` is not
+an integer); dates may be written ``2024-12-31`` (YAML reads them as dates) or as a quoted
+ISO string. Validators that look at more than one field raise :class:`KeyValueError`, which carries
+the key path below the model, so the loader can name the file and dotted key at fault.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+__all__ = [
+    "NOTEBOOKS",
+    "ChannelParams",
+    "ClvParams",
+    "DataParams",
+    "Initiative",
+    "KeyValueError",
+    "RetentionParams",
+    "ScorecardMetric",
+    "ScorecardParams",
+    "SegmentRule",
+    "SegmentationParams",
+    "ServiceParams",
+    "ServiceTargets",
+    "SurveyParams",
+    "UnitParams",
+]
+
+NOTEBOOKS: tuple[str, ...] = (
+    "00_customer_base",
+    "01_segmentation",
+    "02_lifetime_value",
+    "03_retention",
+    "04_survey",
+    "05_service_quality",
+    "06_scorecard",
+)
+"""The notebooks of the suite, in run order."""
+
+UNIT_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
+_NO_VALUE = object()
+
+Int = Annotated[int, Strict()]
+PosInt = Annotated[int, Strict(), Field(gt=0)]
+NonNegInt = Annotated[int, Strict(), Field(ge=0)]
+NonNegFloat = Annotated[float, Strict(), Field(ge=0)]
+Share = Annotated[float, Strict(), Field(ge=0, le=1)]
+Bool = Annotated[bool, Strict()]
+Name = Annotated[str, Field(min_length=1)]
+Notebook = Literal[
+    "00_customer_base",
+    "01_segmentation",
+    "02_lifetime_value",
+    "03_retention",
+    "04_survey",
+    "05_service_quality",
+    "06_scorecard",
+]
+Channel = Literal["phone", "chat", "email", "web"]
+ClvModelName = Literal["bg_nbd", "pareto_nbd", "mbg_nbd", "bg_bb", "sbg", "gamma_gamma"]
+
+
+class KeyValueError(ValueError):
+    """A validation problem at ``path`` below the model that raised it.
+
+    Parameters
+    ----------
+    path
+        Keys (str) and list positions (int) from the model to the bad value.
+    expected
+        What was expected, e.g. ``"every cell of the grid in exactly one segment"``.
+    value
+        The offending value; omitted when the problem is not about one value.
+    """
+
+    def __init__(self, path: tuple[str | int, ...], expected: str, value: Any = _NO_VALUE):
+        super().__init__(expected)
+        self.path = path
+        self.expected = expected
+        self.value = value
+
+    @property
+    def has_value(self) -> bool:
+        """Whether the problem is about one offending value."""
+        return self.value is not _NO_VALUE
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _unique(values: list[Any], field: str) -> None:
+    seen: set[Any] = set()
+    for i, v in enumerate(values):
+        if v in seen:
+            raise KeyValueError((field, i), "expected each entry once (a duplicate)", v)
+        seen.add(v)
+
+
+# --------------------------------------------------------------------------------------- data
+class DataParams(_Model):
+    """Where the unit's data lives."""
+
+    source: str = Field(
+        description="Folder of CSV/Parquet tables, DuckDB file or SQLAlchemy URL; "
+        "relative paths are relative to the project root",
+    )
+    business_unit: str | None = Field(
+        default=None,
+        description="Value of customers.business_unit to select; null means the unit's name",
+    )
+
+    @field_validator("source")
+    @classmethod
+    def _resolve(cls, value: str, info: ValidationInfo) -> str:
+        if not value.strip():
+            raise ValueError("expected a folder, a DuckDB file or a SQLAlchemy URL")
+        if _URL.match(value):
+            return value
+        path = os.path.expanduser(value)
+        root = (info.context or {}).get("root")
+        if root is not None and not os.path.isabs(path):
+            path = os.path.join(os.fspath(root), path)
+        return os.path.normpath(path) if os.path.isabs(path) else path
+
+
+# ------------------------------------------------------------------------------- segmentation
+class SegmentRule(_Model):
+    """The recency and frequency score ranges (inclusive) of one named RFM segment."""
+
+    r: tuple[PosInt, PosInt] = Field(description="Recency score range [low, high]; high = recent")
+    f: tuple[PosInt, PosInt] = Field(description="Frequency score range [low, high]")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SegmentRule:
+        for key in ("r", "f"):
+            low, high = getattr(self, key)
+            if low > high:
+                raise KeyValueError((key,), "expected [low, high] with low <= high", [low, high])
+        return self
+
+
+DEFAULT_SEGMENTS: dict[str, dict[str, list[int]]] = {
+    "Champions": {"r": [5, 5], "f": [4, 5]},
+    "Loyal": {"r": [3, 4], "f": [4, 5]},
+    "Potential Loyalists": {"r": [4, 5], "f": [2, 3]},
+    "New": {"r": [5, 5], "f": [1, 1]},
+    "Promising": {"r": [4, 4], "f": [1, 1]},
+    "Need Attention": {"r": [3, 3], "f": [3, 3]},
+    "About to Sleep": {"r": [3, 3], "f": [1, 2]},
+    "At Risk": {"r": [1, 2], "f": [3, 4]},
+    "Can't Lose": {"r": [1, 2], "f": [5, 5]},
+    "Hibernating": {"r": [1, 2], "f": [1, 2]},
+}
+"""The widely used 10-segment grid on 5x5 recency x frequency scores (each cell once)."""
+
+
+class SegmentationParams(_Model):
+    """RFM scoring, the named segment grid and clustering."""
+
+    key_segments: list[Name] = Field(
+        default_factory=lambda: ["Champions", "Loyal", "At Risk", "Can't Lose"],
+        description="Segments reported in the headline figures and tracked in migration tables",
+    )
+    rfm_bins: Int = Field(
+        default=5, ge=2, le=10, description="Quantile bins of R, F and M (scores 1..rfm_bins)"
+    )
+    segments: dict[Name, SegmentRule] = Field(
+        default_factory=lambda: {k: SegmentRule(**v) for k, v in DEFAULT_SEGMENTS.items()},
+        description="Named segments: recency and frequency score ranges covering each cell once",
+    )
+    n_clusters: Literal["auto"] | int = Field(
+        default="auto", description="Clusters for k-means segmentation: 'auto' picks k in k_range"
+    )
+    k_range: tuple[PosInt, PosInt] = Field(
+        default=(2, 8), description="Smallest and largest k tried when n_clusters is 'auto'"
+    )
+    migration_dates: list[date] = Field(
+        default_factory=list,
+        description="Dates at which segments are recomputed for the migration matrix",
+    )
+
+    @field_validator("n_clusters", mode="before")
+    @classmethod
+    def _check_clusters(cls, value: Any) -> Any:
+        if value == "auto" or (type(value) is int and value >= 2):
+            return value
+        raise ValueError("expected 'auto' or an integer >= 2")
+
+    @model_validator(mode="after")
+    def _check_grid(self) -> SegmentationParams:
+        low, high = self.k_range
+        if not 2 <= low <= high:
+            raise KeyValueError(
+                ("k_range",), "expected [low, high] with 2 <= low <= high", [low, high]
+            )
+        n = self.rfm_bins
+        owner: dict[tuple[int, int], str] = {}
+        for name, rule in self.segments.items():
+            for key in ("r", "f"):
+                if getattr(rule, key)[1] > n:
+                    raise KeyValueError(
+                        ("segments", name, key),
+                        f"expected scores within 1..{n} (rfm_bins)",
+                        list(getattr(rule, key)),
+                    )
+            for r in range(rule.r[0], rule.r[1] + 1):
+                for f in range(rule.f[0], rule.f[1] + 1):
+                    if (r, f) in owner:
+                        raise KeyValueError(
+                            ("segments", name),
+                            f"cell r={r}, f={f} is also in segment {owner[(r, f)]!r}; "
+                            "expected each cell in exactly one segment",
+                        )
+                    owner[(r, f)] = name
+        missing = [(r, f) for r in range(1, n + 1) for f in range(1, n + 1) if (r, f) not in owner]
+        if missing:
+            r, f = missing[0]
+            raise KeyValueError(
+                ("segments",),
+                f"cell r={r}, f={f} is in no segment ({len(missing)} uncovered); "
+                "expected each cell in exactly one segment",
+            )
+        for i, name in enumerate(self.key_segments):
+            if name not in self.segments:
+                raise KeyValueError(
+                    ("key_segments", i), "expected one of the segments' names", name
+                )
+        _unique(list(self.key_segments), "key_segments")
+        _unique(list(self.migration_dates), "migration_dates")
+        return self
+
+
+# ------------------------------------------------------------------------------ lifetime value
+class ClvParams(_Model):
+    """Customer-base (BTYD) models and the lifetime-value horizon."""
+
+    time_unit: Literal["D", "W", "M"] = Field(
+        default="W", description="Period of frequency, recency and T: days, weeks or months"
+    )
+    calibration_end: date | None = Field(
+        default=None,
+        description="Last day of the calibration period; null: holdout_periods before as_of",
+    )
+    holdout_periods: PosInt = Field(
+        default=26, description="Length of the holdout period in time_unit periods"
+    )
+    horizon_periods: PosInt = Field(
+        default=52, description="Lifetime-value horizon in time_unit periods"
+    )
+    models: list[ClvModelName] = Field(
+        default_factory=lambda: ["bg_nbd", "pareto_nbd", "mbg_nbd", "gamma_gamma"],
+        description="Models fitted: bg_nbd, pareto_nbd, mbg_nbd, bg_bb, sbg, gamma_gamma",
+    )
+    min_customers: PosInt = Field(
+        default=100, description="Fewest customers with which a model is fitted"
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> ClvParams:
+        if not self.models:
+            raise KeyValueError(("models",), "expected at least one model", [])
+        _unique(list(self.models), "models")
+        return self
+
+
+# ----------------------------------------------------------------------------------- retention
+class RetentionParams(_Model):
+    """Churn definition, cohorts and survival horizons."""
+
+    inactivity_days: PosInt = Field(
+        default=365, description="Days without an order after which a customer counts as lapsed"
+    )
+    cohort_period: Literal["M", "Q"] = Field(
+        default="M", description="Acquisition cohorts by month (M) or quarter (Q)"
+    )
+    min_cohort_size: PosInt = Field(
+        default=30, description="Smallest cohort shown in the cohort table"
+    )
+    horizons: list[PosInt] = Field(
+        default_factory=lambda: [30, 90, 180, 365],
+        description="Days at which survival / retention rates are reported",
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> RetentionParams:
+        _unique(list(self.horizons), "horizons")
+        return self
+
+
+# -------------------------------------------------------------------------------------- survey
+class SurveyParams(_Model):
+    """Survey estimation: NPS intervals, multiple testing and weighting."""
+
+    min_n: PosInt = Field(default=30, description="Fewest responses for a group to be reported")
+    nps_method: Literal["adjusted-wald", "wald", "bootstrap"] = Field(
+        default="adjusted-wald", description="Confidence interval of the NPS"
+    )
+    n_bootstrap: PosInt = Field(
+        default=2000, description="Bootstrap resamples when nps_method is 'bootstrap'"
+    )
+    multiple_testing: Literal["holm", "fdr_bh", "bonferroni"] = Field(
+        default="holm", description="Correction of p-values when many groups are compared"
+    )
+    margins: dict[Name, dict[Name, Share]] = Field(
+        default_factory=dict,
+        description="Population shares per level of a column, for raking; each sums to 1",
+    )
+    weight_trim: tuple[NonNegFloat, NonNegFloat] = Field(
+        default=(0.2, 5.0),
+        description="Weights are trimmed to [low, high] times the mean weight",
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> SurveyParams:
+        for column, shares in self.margins.items():
+            total = sum(shares.values())
+            if not shares or abs(total - 1.0) > 1e-6:
+                raise KeyValueError(
+                    ("margins", column), f"expected shares summing to 1 (they sum to {total:.6g})"
+                )
+        low, high = self.weight_trim
+        if not 0 <= low <= 1 <= high:
+            raise KeyValueError(
+                ("weight_trim",), "expected [low, high] with 0 <= low <= 1 <= high", [low, high]
+            )
+        return self
+
+
+# ------------------------------------------------------------------------------------- service
+class ChannelParams(_Model):
+    """Service standard and cost of one contact channel."""
+
+    service_level_seconds: NonNegFloat = Field(
+        description="A contact answered within this many seconds meets the service level"
+    )
+    service_level_target: Share = Field(
+        description="Target share of contacts answered within service_level_seconds"
+    )
+    cost_per_contact: NonNegFloat = Field(description="Cost of one contact, in the unit currency")
+
+
+DEFAULT_CHANNELS: dict[str, dict[str, float]] = {
+    "phone": {"service_level_seconds": 20.0, "service_level_target": 0.80, "cost_per_contact": 6.0},
+    "chat": {"service_level_seconds": 30.0, "service_level_target": 0.80, "cost_per_contact": 3.5},
+    "email": {
+        "service_level_seconds": 86400.0,
+        "service_level_target": 0.90,
+        "cost_per_contact": 4.0,
+    },
+    "web": {"service_level_seconds": 0.0, "service_level_target": 0.95, "cost_per_contact": 0.25},
+}
+
+
+class ServiceTargets(_Model):
+    """Targets of the service KPIs."""
+
+    fcr: Share = Field(default=0.75, description="First-contact resolution rate (higher is better)")
+    abandonment: Share = Field(
+        default=0.05, description="Share of contacts abandoned while waiting (lower is better)"
+    )
+    aht_seconds: NonNegFloat = Field(
+        default=360.0, description="Average handle time in seconds (lower is better)"
+    )
+    asa_seconds: NonNegFloat = Field(
+        default=30.0, description="Average speed of answer in seconds (lower is better)"
+    )
+    repeat_contact_rate: Share = Field(
+        default=0.15, description="Share of contacts followed by another within repeat_contact_days"
+    )
+    complaint_rate: Share = Field(
+        default=0.02, description="Complaints per customer in the period (lower is better)"
+    )
+    csat: Annotated[float, Strict(), Field(ge=1, le=5)] = Field(
+        default=4.2, description="Mean contact CSAT on the 1-5 scale (higher is better)"
+    )
+
+
+class ServiceParams(_Model):
+    """Service-quality KPIs: channel standards, repeat contacts and targets."""
+
+    channels: dict[Channel, ChannelParams] = Field(
+        default_factory=lambda: {k: ChannelParams(**v) for k, v in DEFAULT_CHANNELS.items()},
+        description="Service level threshold, target and cost per channel (phone, chat, ...)",
+    )
+    repeat_contact_days: PosInt = Field(
+        default=7, description="A contact within this many days of the previous one is a repeat"
+    )
+    short_abandon_seconds: NonNegFloat = Field(
+        default=5.0, description="Abandons within this many seconds are not counted"
+    )
+    targets: ServiceTargets = Field(
+        default_factory=ServiceTargets, description="Targets of the service KPIs"
+    )
+
+
+# ----------------------------------------------------------------------------------- scorecard
+class ScorecardMetric(_Model):
+    """One metric of the scorecard, read from the metrics a notebook records."""
+
+    name: Name = Field(description="Name under which the source notebook records the metric")
+    level: Literal["corporate", "customer_strategic", "operational", "infrastructure"] = Field(
+        description="Level of the metric hierarchy"
+    )
+    source: Notebook = Field(description="Notebook that records the metric")
+    direction: Literal["higher", "lower"] = Field(description="Whether higher or lower is better")
+    target: Annotated[float, Strict()] | None = Field(
+        default=None, description="Target value; null: monitored without a target"
+    )
+    tolerance: NonNegFloat = Field(
+        default=0.0,
+        description="Miss of the target (in the metric's units) still rated 'at risk', not 'off'",
+    )
+
+
+DEFAULT_METRICS: list[dict[str, Any]] = [
+    {"name": "revenue", "level": "corporate", "source": "00_customer_base",
+     "direction": "higher", "target": None, "tolerance": 0.0},
+    {"name": "customer_equity", "level": "corporate", "source": "02_lifetime_value",
+     "direction": "higher", "target": None, "tolerance": 0.0},
+    {"name": "retention_rate", "level": "customer_strategic", "source": "03_retention",
+     "direction": "higher", "target": 0.80, "tolerance": 0.05},
+    {"name": "nps", "level": "customer_strategic", "source": "04_survey",
+     "direction": "higher", "target": 30.0, "tolerance": 5.0},
+    {"name": "csat", "level": "customer_strategic", "source": "04_survey",
+     "direction": "higher", "target": 4.2, "tolerance": 0.2},
+    {"name": "fcr", "level": "operational", "source": "05_service_quality",
+     "direction": "higher", "target": 0.75, "tolerance": 0.05},
+    {"name": "service_level", "level": "operational", "source": "05_service_quality",
+     "direction": "higher", "target": 0.80, "tolerance": 0.05},
+    {"name": "aht_seconds", "level": "operational", "source": "05_service_quality",
+     "direction": "lower", "target": 360.0, "tolerance": 30.0},
+    {"name": "complaint_rate", "level": "operational", "source": "05_service_quality",
+     "direction": "lower", "target": 0.02, "tolerance": 0.005},
+    {"name": "cost_per_contact", "level": "operational", "source": "05_service_quality",
+     "direction": "lower", "target": 4.0, "tolerance": 0.5},
+    {"name": "survey_response_rate", "level": "infrastructure", "source": "04_survey",
+     "direction": "higher", "target": 0.20, "tolerance": 0.05},
+    {"name": "data_completeness", "level": "infrastructure", "source": "00_customer_base",
+     "direction": "higher", "target": 0.98, "tolerance": 0.01},
+]  # fmt: skip
+
+
+class ScorecardParams(_Model):
+    """The metric hierarchy of the scorecard (corporate down to infrastructure)."""
+
+    metrics: list[ScorecardMetric] = Field(
+        default_factory=lambda: [ScorecardMetric(**m) for m in DEFAULT_METRICS],
+        description="Metrics with level, source notebook, direction, target and tolerance",
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> ScorecardParams:
+        _unique([m.name for m in self.metrics], "metrics")
+        return self
+
+
+# --------------------------------------------------------------------------------- initiatives
+class Initiative(_Model):
+    """A CRM initiative whose impact on scorecard metrics is estimated."""
+
+    name: Name = Field(description="Name of the initiative")
+    start: date = Field(description="Day the initiative started")
+    treated: Name = Field(description="Business unit or segment the initiative was applied to")
+    metrics: list[Name] = Field(
+        min_length=1, description="Scorecard metrics whose change is attributed to it"
+    )
+
+
+# ---------------------------------------------------------------------------------------- unit
+class UnitParams(_Model):
+    """The validated params of one business unit (``defaults.yaml`` < ``units/<unit>.yaml``)."""
+
+    unit: str = Field(description="Name of the business unit (the params file's name)")
+    data: DataParams = Field(description="Where the unit's data lives")
+    as_of: date | None = Field(
+        default=None, description="Reporting date; null: the latest date in the data"
+    )
+    currency: str = Field(default="EUR", description="ISO 4217 code of amounts, e.g. EUR or USD")
+    discount_rate: Annotated[float, Strict()] = Field(
+        default=0.10, ge=0, lt=1, description="Annual discount rate of lifetime value, 0 <= r < 1"
+    )
+    contractual: Bool = Field(
+        default=False, description="Whether churn is observed (subscriptions) or latent (retail)"
+    )
+    random_state: NonNegInt = Field(default=0, description="Seed of every random step")
+    alpha: Annotated[float, Strict()] = Field(
+        default=0.05, gt=0, lt=1, description="Significance level; intervals are 1 - alpha"
+    )
+    notebooks: list[Notebook] = Field(
+        default_factory=lambda: list(NOTEBOOKS), description="Notebooks run for this unit"
+    )
+    segmentation: SegmentationParams = Field(
+        default_factory=SegmentationParams, description="RFM segments and clustering"
+    )
+    clv: ClvParams = Field(default_factory=ClvParams, description="Customer lifetime value")
+    retention: RetentionParams = Field(
+        default_factory=RetentionParams, description="Retention and survival"
+    )
+    survey: SurveyParams = Field(default_factory=SurveyParams, description="Survey statistics")
+    service: ServiceParams = Field(default_factory=ServiceParams, description="Service quality")
+    scorecard: ScorecardParams = Field(
+        default_factory=ScorecardParams, description="Scorecard metric hierarchy"
+    )
+    initiatives: list[Initiative] = Field(
+        default_factory=list, description="Initiatives whose impact is estimated in the scorecard"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_business_unit(cls, values: Any) -> Any:
+        if isinstance(values, dict) and isinstance(values.get("data"), dict):
+            data = values["data"]
+            if data.get("business_unit") is None:
+                values = {**values, "data": {**data, "business_unit": values.get("unit")}}
+        return values
+
+    @field_validator("unit")
+    @classmethod
+    def _check_unit(cls, value: str) -> str:
+        if not UNIT_NAME.fullmatch(value):
+            raise ValueError("expected lowercase letters, digits and _, starting with a letter")
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _check_currency(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Z]{3}", value):
+            raise ValueError("expected an ISO 4217 code of three capital letters, e.g. EUR")
+        return value
+
+    @model_validator(mode="after")
+    def _check(self) -> UnitParams:
+        if not self.notebooks:
+            raise KeyValueError(("notebooks",), "expected at least one notebook", [])
+        _unique(list(self.notebooks), "notebooks")
+        end = self.clv.calibration_end
+        if end is not None and self.as_of is not None and end >= self.as_of:
+            raise KeyValueError(("clv", "calibration_end"), "expected a date before as_of", end)
+        names = {m.name for m in self.scorecard.metrics}
+        for i, initiative in enumerate(self.initiatives):
+            for j, metric in enumerate(initiative.metrics):
+                if metric not in names:
+                    raise KeyValueError(
+                        ("initiatives", i, "metrics", j),
+                        "expected the name of a scorecard metric",
+                        metric,
+                    )
+        _unique([x.name for x in self.initiatives], "initiatives")
+        return self
