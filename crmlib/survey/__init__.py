@@ -1,0 +1,18 @@
+"""Customer-survey statistics: NPS, CSAT and CES with intervals, comparisons between groups,
+complex survey designs and weighting, scale reliability and key-driver analysis."""
+
+from crmlib.survey._compare import compare_groups, compare_nps, crosstab_test
+from crmlib.survey._design import LONELY_PSU, SurveyDesign
+from crmlib.survey._scores import ces, csat, nps, nps_by
+
+__all__ = [
+    "LONELY_PSU",
+    "SurveyDesign",
+    "ces",
+    "compare_groups",
+    "compare_nps",
+    "crosstab_test",
+    "csat",
+    "nps",
+    "nps_by",
+]

@@ -1,0 +1,257 @@
+"""Comparisons of survey scores between groups, with the test named on every result.
+
+Two NPS: a z-test on the difference, whose variance is the sum of the two trinomial
+variances (Rocks 2016, sec. 4). Several groups: every pair, with the p-values adjusted for
+multiplicity by :func:`statsmodels.stats.multitest.multipletests` (Holm 1979 by default;
+Benjamini & Hochberg 1995 as ``"fdr_bh"``). Cross-tabs: Pearson's chi-square, or under a
+:class:`~crmlib.survey.SurveyDesign` the Rao-Scott correction (Rao & Scott 1984).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+
+from crmlib.errors import CRMError
+from crmlib.results import TestResult
+from crmlib.survey._design import SurveyDesign
+from crmlib.survey._scores import NPS_METHODS, clean_scores, kish_n, nps_interval
+from crmlib.utils.validation import check_alpha, check_frame, check_option
+
+CORRECTIONS = ("holm", "fdr_bh", "bonferroni", "sidak", "holm-sidak", "hommel", "fdr_by",
+               "none")
+
+#: metric -> (scale low, scale high, kind, threshold)
+METRICS: dict[str, tuple[int, int, str, int | None]] = {
+    "nps": (0, 10, "nps", None),
+    "csat_top2": (1, 5, "share", 4),
+    "csat_mean": (1, 5, "mean", None),
+    "ces_mean": (1, 7, "mean", None),
+    "ces_easy": (1, 7, "share", 5),
+    "mean": (-np.inf, np.inf, "mean", None),  # type: ignore[dict-item]
+}
+
+
+def _nps_parts(scores: Any, weights: Any, name: str) -> tuple[float, float, float, int]:
+    y, w = clean_scores(scores, weights, name=name, low=0, high=10)
+    ww = np.ones(y.size) if w is None else w
+    total = ww.sum()
+    p = float(ww[y >= 9].sum() / total)
+    d = float(ww[y <= 6].sum() / total)
+    return p, d, kish_n(w, y.size), y.size
+
+
+def compare_nps(
+    a: Any,
+    b: Any,
+    *,
+    weights_a: Any = None,
+    weights_b: Any = None,
+    method: str = "adjusted-wald",
+    alpha: float = 0.05,
+) -> TestResult:
+    """Compare the NPS of two independent groups.
+
+    The test statistic is ``z = (NPS_a - NPS_b) / sqrt(V_a + V_b)`` with the Wald trinomial
+    variances ``V = (p + d - (p - d)^2) / n`` (``n`` the Kish effective size when weighted),
+    referred to the standard normal. The confidence interval for the difference uses
+    ``method``: ``"adjusted-wald"`` (default) adds the 3 pseudo-responses of Rocks (2016)
+    to each group before computing the variances and the centre; ``"wald"`` does not.
+
+    Returns
+    -------
+    TestResult
+        ``statistic`` (z), ``p_value`` (two-sided), ``test``; ``extra`` holds
+        ``estimate`` (difference a - b on the -100..100 scale), ``se``, ``ci_low``,
+        ``ci_high``, ``nps_a``, ``nps_b``, ``n_a``, ``n_b``.
+
+    References
+    ----------
+    Rocks, B. (2016). Interval estimation for the "net promoter score". *The American
+    Statistician* 70(4), 365-372.
+    """
+    check_option(method, name="method", options=NPS_METHODS[:2])
+    alpha = check_alpha(alpha)
+    pa, da, na, ra = _nps_parts(a, weights_a, getattr(a, "name", None) or "a")
+    pb, db, nb, rb = _nps_parts(b, weights_b, getattr(b, "name", None) or "b")
+    diff = (pa - da) - (pb - db)
+    _, se_a, _ = nps_interval(np.array(pa), np.array(da), np.array(na), method="wald")
+    _, se_b, _ = nps_interval(np.array(pb), np.array(db), np.array(nb), method="wald")
+    se = float(math.hypot(se_a, se_b))
+    z = diff / se if se > 0 else math.nan
+    p_value = float(2 * stats.norm.sf(abs(z))) if se > 0 else math.nan
+    ca, sa, _ = nps_interval(np.array(pa), np.array(da), np.array(na), method=method)
+    cb, sb, _ = nps_interval(np.array(pb), np.array(db), np.array(nb), method=method)
+    centre = float(ca - cb)
+    half = float(stats.norm.ppf(1 - alpha / 2) * math.hypot(sa, sb))
+    return TestResult(
+        statistic=float(z),
+        df=math.nan,
+        p_value=p_value,
+        test="two-sample z-test on NPS (trinomial variance)",
+        n=ra + rb,
+        extra={
+            "estimate": 100 * diff,
+            "se": 100 * se,
+            "ci_low": 100 * max(centre - half, -2.0),
+            "ci_high": 100 * min(centre + half, 2.0),
+            "ci_method": method,
+            "nps_a": 100 * (pa - da),
+            "nps_b": 100 * (pb - db),
+            "n_a": ra,
+            "n_b": rb,
+        },
+    )
+
+
+def _group_summary(y: np.ndarray, w: np.ndarray, kind: str, threshold: int | None
+                   ) -> tuple[float, float, float, int]:
+    """Estimate, its variance, effective n and n of one group."""
+    n = y.size
+    n_eff = float(w.sum() ** 2 / np.square(w).sum())
+    if kind == "nps":
+        p = float(w[y >= 9].sum() / w.sum())
+        d = float(w[y <= 6].sum() / w.sum())
+        return p - d, (p + d - (p - d) ** 2) / n_eff, n_eff, n
+    if kind == "share":
+        s = float(w[y >= threshold].sum() / w.sum())
+        return s, s * (1 - s) / n_eff, n_eff, n
+    m = float(np.average(y, weights=w))
+    var = float(np.average((y - m) ** 2, weights=w)) * n_eff / max(n_eff - 1, 1)
+    return m, var / n_eff, n_eff, n
+
+
+def compare_groups(
+    frame: pd.DataFrame,
+    *,
+    score: str,
+    group: str,
+    metric: str = "nps",
+    weights: str | None = None,
+    correction: str = "holm",
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """All pairwise comparisons of a score between the levels of ``group``.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        One row per response.
+    score, group : str
+        The score column and the grouping column.
+    metric : {"nps", "csat_top2", "csat_mean", "ces_mean", "ces_easy", "mean"}
+        What is compared. NPS: z-test on the trinomial variance (Rocks 2016). Shares
+        (top-two-box, "easy"): two-proportion z-test with the unpooled variance. Means:
+        Welch's t-test (Welch 1947), with Welch-Satterthwaite df.
+    weights : str, optional
+        Weight column; variances then use each group's Kish effective size.
+    correction : str
+        Multiple-testing correction of the pairwise p-values, a
+        ``statsmodels.stats.multitest.multipletests`` method: ``"holm"`` (default),
+        ``"fdr_bh"``, ``"bonferroni"``, ``"sidak"``, ``"hommel"``, ``"fdr_by"`` or
+        ``"none"``.
+    alpha : float
+        Level of the intervals and of the ``significant`` flag (on adjusted p-values).
+
+    Returns
+    -------
+    DataFrame
+        One row per pair: ``group_a, group_b, estimate_a, estimate_b, n_a, n_b,
+        difference, se, ci_low, ci_high, statistic, df, p_value, p_adjusted, significant,
+        test``. NPS is on the -100..100 scale. ``attrs``: metric, correction, alpha.
+    """
+    check_option(metric, name="metric", options=tuple(METRICS))
+    check_option(correction, name="correction", options=CORRECTIONS)
+    alpha = check_alpha(alpha)
+    frame = check_frame(frame, name="survey responses",
+                        required=[score, group, *([weights] if weights else [])])
+    low, high, kind, threshold = METRICS[metric]
+    y, w = clean_scores(frame[score], None if weights is None else frame[weights], name=score,
+                        low=low, high=high, integer=kind != "mean")
+    keep = frame[score].notna().to_numpy()
+    g = frame.loc[keep, group].to_numpy()
+    if pd.isna(g).any():
+        raise CRMError(f"survey responses: group column {group!r} has missing values")
+    ww = np.ones(y.size) if w is None else w
+    levels = sorted(pd.unique(g).tolist(), key=str)
+    if len(levels) < 2:
+        raise CRMError(f"survey responses: group column {group!r} has fewer than two levels")
+    summ = {lev: _group_summary(y[g == lev], ww[g == lev], kind, threshold) for lev in levels}
+    scale = 100.0 if kind == "nps" else 1.0
+    rows = []
+    for a, b in itertools.combinations(levels, 2):
+        ea, va, na, ra = summ[a]
+        eb, vb, nb, rb = summ[b]
+        diff = ea - eb
+        se = math.sqrt(va + vb)
+        if kind == "mean":
+            df = (va + vb) ** 2 / (va**2 / max(na - 1, 1) + vb**2 / max(nb - 1, 1))
+            stat = diff / se if se > 0 else math.nan
+            p = float(2 * stats.t.sf(abs(stat), df)) if se > 0 else math.nan
+            q = float(stats.t.ppf(1 - alpha / 2, df))
+            test = "Welch t-test"
+        else:
+            df = math.nan
+            stat = diff / se if se > 0 else math.nan
+            p = float(2 * stats.norm.sf(abs(stat))) if se > 0 else math.nan
+            q = float(stats.norm.ppf(1 - alpha / 2))
+            test = ("z-test on NPS (trinomial variance)" if kind == "nps"
+                    else "two-proportion z-test")
+        rows.append({
+            "group_a": a, "group_b": b,
+            "estimate_a": scale * ea, "estimate_b": scale * eb, "n_a": ra, "n_b": rb,
+            "difference": scale * diff, "se": scale * se,
+            "ci_low": scale * (diff - q * se), "ci_high": scale * (diff + q * se),
+            "statistic": stat, "df": df, "p_value": p, "test": test,
+        })
+    out = pd.DataFrame(rows)
+    pvals = out["p_value"].to_numpy()
+    ok = np.isfinite(pvals)
+    adj = np.full(pvals.shape, np.nan)
+    if correction == "none":
+        adj[ok] = pvals[ok]
+    elif ok.any():
+        adj[ok] = multipletests(pvals[ok], alpha=alpha, method=correction)[1]
+    out.insert(out.columns.get_loc("test"), "p_adjusted", adj)
+    out.insert(out.columns.get_loc("test"), "significant", adj < alpha)
+    out.attrs.update(metric=metric, correction=correction, alpha=alpha, group=group,
+                     score=score)
+    return out
+
+
+def crosstab_test(
+    frame: pd.DataFrame | None = None,
+    *,
+    row: str,
+    col: str,
+    design: SurveyDesign | None = None,
+    statistic: str = "F",
+) -> TestResult:
+    """Test independence of two categorical columns.
+
+    Without a design: Pearson's chi-square on the counts (no continuity correction), with
+    Cramér's V in ``extra``. With a :class:`SurveyDesign` (``frame`` may then be None):
+    the Rao-Scott test, R ``svychisq``: ``statistic="F"`` for the second-order correction
+    with an F reference (R's default), ``"Chisq"`` for the first-order correction.
+    """
+    if design is not None:
+        return design.chisq(row, col, statistic=statistic)
+    frame = check_frame(frame, name="survey responses", required=[row, col])
+    sub = frame[[row, col]].dropna()
+    table = pd.crosstab(sub[row], sub[col])
+    if min(table.shape) < 2:
+        raise CRMError(f"crosstab of {row!r} by {col!r}: needs two levels of each, got "
+                       f"{table.shape}")
+    chi2, p, dof, expected = stats.chi2_contingency(table.to_numpy(), correction=False)
+    n = int(table.to_numpy().sum())
+    v = math.sqrt(chi2 / (n * (min(table.shape) - 1)))
+    return TestResult(
+        statistic=float(chi2), df=float(dof), p_value=float(p), test="Pearson chi-square",
+        n=n, extra={"cramers_v": v, "min_expected": float(expected.min())},
+    )

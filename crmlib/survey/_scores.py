@@ -1,0 +1,418 @@
+"""Headline survey scores with their uncertainty: NPS, CSAT and CES.
+
+Every function returns a :class:`crmlib.results.Estimate` (value, se, ci_low, ci_high, n) and
+flags small samples in ``extra["small_n"]``.
+
+Weights. A weighted score is the weighted share (or mean); its standard error uses the Kish
+effective sample size ``n_eff = (sum w)^2 / sum w^2`` in place of ``n`` (Kish 1965, *Survey
+Sampling*, sec. 11.7). This is the usual approximation for weights that are unrelated to the
+score; for a proper complex design use :class:`crmlib.survey.SurveyDesign`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from crmlib.errors import CRMError
+from crmlib.results import Estimate
+from crmlib.utils.validation import (
+    check_alpha,
+    check_numeric,
+    check_option,
+    check_random_state,
+    check_scalar,
+)
+
+NPS_METHODS = ("adjusted-wald", "wald", "bootstrap")
+
+
+def _name_of(values: Any, default: str) -> str:
+    name = getattr(values, "name", None)
+    return str(name) if name is not None else default
+
+
+def clean_scores(
+    scores: Any,
+    weights: Any = None,
+    *,
+    name: str,
+    low: float,
+    high: float,
+    integer: bool = True,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Validate scores (missing values dropped) and weights; return aligned float arrays.
+
+    Raises
+    ------
+    CRMError
+        Scores out of ``[low, high]`` or not whole numbers, all scores missing, weights that
+        are missing, zero or negative, or weights of another length.
+    """
+    y = check_numeric(scores, name=name, min_value=low, max_value=high, allow_nan=True,
+                      integer=integer)
+    if y.ndim != 1:
+        raise CRMError(f"{name}: expected one column of scores, got shape {y.shape}")
+    keep = ~np.isnan(y)
+    if not keep.any():
+        raise CRMError(f"{name}: all {y.size} score(s) are missing")
+    w = None
+    if weights is not None:
+        wname = f"{name} weights" if getattr(weights, "name", None) is None else str(weights.name)
+        w = check_numeric(weights, name=wname)
+        if w.shape != y.shape:
+            raise CRMError(f"{wname}: {w.size} weight(s) for {y.size} score(s)")
+        bad = w <= 0
+        if bad.any():
+            raise CRMError(
+                f"{wname}: {int(bad.sum())} zero or negative weight(s), e.g. {w[bad][:5].tolist()}"
+            )
+        w = w[keep]
+    return y[keep], w
+
+
+def kish_n(weights: np.ndarray | None, n: int) -> float:
+    """Kish's effective sample size ``(sum w)^2 / sum w^2`` (``n`` when unweighted)."""
+    if weights is None:
+        return float(n)
+    return float(weights.sum() ** 2 / np.square(weights).sum())
+
+
+def _z(alpha: float) -> float:
+    return float(stats.norm.ppf(1 - alpha / 2))
+
+
+def nps_interval(
+    promoters: np.ndarray,
+    detractors: np.ndarray,
+    n: np.ndarray,
+    *,
+    method: str = "adjusted-wald",
+    alpha: float = 0.05,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Vectorised NPS interval from promoter and detractor shares and (effective) sizes.
+
+    Returns the centre, the standard error and the half-width, on the -1..1 scale. The
+    trinomial variance of ``p - d`` is ``(p + d - (p - d)^2) / n`` (Rocks 2016, eq. 2).
+    The adjusted-Wald variant adds 3 pseudo-responses, 0.75 detractor, 1.5 passive and
+    0.75 promoter, before using that formula (Rocks 2016, sec. 3.2).
+    """
+    p = np.asarray(promoters, dtype=float)
+    d = np.asarray(detractors, dtype=float)
+    n = np.asarray(n, dtype=float)
+    if method == "adjusted-wald":
+        p = (p * n + 0.75) / (n + 3)
+        d = (d * n + 0.75) / (n + 3)
+        n = n + 3
+    centre = p - d
+    with np.errstate(invalid="ignore", divide="ignore"):
+        se = np.sqrt(np.maximum(p + d - centre**2, 0.0) / n)
+    return centre, se, _z(alpha) * se
+
+
+def nps(
+    scores: Any,
+    weights: Any = None,
+    *,
+    method: str = "adjusted-wald",
+    alpha: float = 0.05,
+    n_boot: int = 2000,
+    random_state: Any = None,
+    min_n: int = 30,
+) -> Estimate:
+    """Net Promoter Score with its confidence interval, on the -100..100 scale.
+
+    Respondents scoring 9-10 are promoters, 7-8 passives and 0-6 detractors; the NPS is the
+    share of promoters minus the share of detractors, times 100.
+
+    Parameters
+    ----------
+    scores : array-like or Series of int in 0..10
+        Likelihood-to-recommend answers; missing values are dropped.
+    weights : array-like, optional
+        Positive survey weights aligned with ``scores``. The standard error then uses the
+        Kish effective sample size.
+    method : {"adjusted-wald", "wald", "bootstrap"}
+        ``"wald"``: normal interval on the trinomial variance ``(p + d - (p-d)^2) / n``.
+        ``"adjusted-wald"`` (default, best coverage in Rocks 2016): the same after adding
+        3 pseudo-responses split 0.75 / 1.5 / 0.75 over detractors / passives / promoters;
+        the interval is centred on the adjusted score, ``value`` stays the observed NPS.
+        ``"bootstrap"``: percentile interval over ``n_boot`` resamples.
+    alpha : float
+        One minus the confidence level.
+    n_boot : int
+        Bootstrap resamples (``method="bootstrap"`` only).
+    random_state : None, int or numpy Generator
+        Seed of the bootstrap.
+    min_n : int
+        Below this (effective) sample size the estimate is flagged ``extra["small_n"]``.
+
+    Returns
+    -------
+    Estimate
+        ``value``, ``se`` and CI on the -100..100 scale; ``extra`` holds the promoter,
+        passive and detractor shares, ``n_eff`` and ``small_n``.
+
+    References
+    ----------
+    Rocks, B. (2016). Interval estimation for the "net promoter score". *The American
+    Statistician* 70(4), 365-372.
+    """
+    check_option(method, name="method", options=NPS_METHODS)
+    alpha = check_alpha(alpha)
+    check_scalar(min_n, name="min_n", kind=int, min_value=0)
+    name = _name_of(scores, "nps")
+    y, w = clean_scores(scores, weights, name=name, low=0, high=10)
+    n = y.size
+    cat = np.where(y >= 9, 1.0, np.where(y >= 7, 0.0, -1.0))
+    ww = np.ones(n) if w is None else w
+    total = ww.sum()
+    p = float(ww[cat == 1].sum() / total)
+    d = float(ww[cat == -1].sum() / total)
+    n_eff = kish_n(w, n)
+    value = p - d
+    if method == "bootstrap":
+        check_scalar(n_boot, name="n_boot", kind=int, min_value=100)
+        rng = check_random_state(random_state)
+        if w is None:
+            draws = rng.multinomial(n, [p, 1 - p - d, d], size=n_boot)
+            boot = (draws[:, 0] - draws[:, 2]) / n
+        else:
+            boot = np.empty(n_boot)
+            cw = cat * ww
+            for b in range(n_boot):
+                idx = rng.integers(0, n, n)
+                boot[b] = cw[idx].sum() / ww[idx].sum()
+        se = float(boot.std(ddof=1))
+        lo, hi = np.quantile(boot, [alpha / 2, 1 - alpha / 2])
+        centre = value
+    else:
+        c, s, h = nps_interval(np.array(p), np.array(d), np.array(n_eff), method=method,
+                               alpha=alpha)
+        centre, se = float(c), float(s)
+        lo, hi = max(centre - float(h), -1.0), min(centre + float(h), 1.0)
+    return Estimate(
+        value=100 * value,
+        se=100 * se,
+        ci_low=100 * float(lo),
+        ci_high=100 * float(hi),
+        n=n,
+        alpha=alpha,
+        method=method,
+        name="nps",
+        extra={
+            "promoters": p,
+            "passives": 1 - p - d,
+            "detractors": d,
+            "centre": 100 * centre,
+            "n_eff": n_eff,
+            "small_n": bool(n_eff < min_n),
+        },
+    )
+
+
+def nps_by(
+    frame: pd.DataFrame,
+    *,
+    score: str,
+    group: str | list[str],
+    weights: str | None = None,
+    method: str = "adjusted-wald",
+    alpha: float = 0.05,
+    min_n: int = 30,
+) -> pd.DataFrame:
+    """NPS with its interval for every group, vectorised (no Python loop over groups).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        One row per response.
+    score, group, weights : str
+        Column names: the 0..10 answer, the grouping column(s), optional weights.
+    method : {"adjusted-wald", "wald"}
+        As in :func:`nps` (the bootstrap is not offered here).
+
+    Returns
+    -------
+    DataFrame
+        One row per group: group column(s), ``estimate, se, ci_low, ci_high, n, n_eff,
+        promoters, passives, detractors, small_n``; the method in ``attrs``.
+    """
+    check_option(method, name="method", options=NPS_METHODS[:2])
+    alpha = check_alpha(alpha)
+    groups = [group] if isinstance(group, str) else list(group)
+    missing = [c for c in [score, *groups, *([weights] if weights else [])]
+               if c not in frame.columns]
+    if missing:
+        raise CRMError(f"survey responses: missing column(s) {missing}")
+    y, w = clean_scores(frame[score], None if weights is None else frame[weights],
+                        name=score, low=0, high=10)
+    keep = frame[score].notna().to_numpy()
+    keys = frame.loc[keep, groups] if not keep.all() else frame[groups]
+    ww = np.ones(y.size) if w is None else w
+    work = pd.DataFrame(
+        {
+            "w": ww,
+            "w2": ww * ww,
+            "pro": ww * (y >= 9),
+            "det": ww * (y <= 6),
+            "one": 1,
+        }
+    )
+    for g in groups:
+        work[g] = keys[g].to_numpy()
+    sums = work.groupby(groups, sort=True, observed=True).sum()
+    total = sums["w"].to_numpy()
+    p = sums["pro"].to_numpy() / total
+    d = sums["det"].to_numpy() / total
+    n_eff = total**2 / sums["w2"].to_numpy()
+    centre, se, half = nps_interval(p, d, n_eff, method=method, alpha=alpha)
+    out = sums.index.to_frame(index=False)
+    out["estimate"] = 100 * (p - d)
+    out["se"] = 100 * se
+    out["ci_low"] = 100 * np.maximum(centre - half, -1.0)
+    out["ci_high"] = 100 * np.minimum(centre + half, 1.0)
+    out["n"] = sums["one"].to_numpy()
+    out["n_eff"] = n_eff
+    out["promoters"] = p
+    out["passives"] = 1 - p - d
+    out["detractors"] = d
+    out["small_n"] = n_eff < min_n
+    out.attrs.update(method=method, alpha=alpha, score=score)
+    return out
+
+
+def wilson_interval(k: float, n: float, alpha: float = 0.05) -> tuple[float, float]:
+    """Wilson (1927) score interval for a proportion ``k / n`` (``n`` may be effective)."""
+    z = _z(alpha)
+    phat = k / n
+    denom = 1 + z * z / n
+    centre = (phat + z * z / (2 * n)) / denom
+    half = z * math.sqrt(phat * (1 - phat) / n + z * z / (4 * n * n)) / denom
+    return max(centre - half, 0.0), min(centre + half, 1.0)
+
+
+def share_estimate(
+    hit: np.ndarray, w: np.ndarray | None, *, alpha: float, name: str, min_n: int
+) -> Estimate:
+    """Weighted share of ``hit`` with a Wilson interval on the Kish effective size."""
+    n = hit.size
+    ww = np.ones(n) if w is None else w
+    phat = float((ww * hit).sum() / ww.sum())
+    n_eff = kish_n(w, n)
+    lo, hi = wilson_interval(phat * n_eff, n_eff, alpha)
+    return Estimate(
+        value=phat,
+        se=math.sqrt(phat * (1 - phat) / n_eff),
+        ci_low=lo,
+        ci_high=hi,
+        n=n,
+        alpha=alpha,
+        method="wilson",
+        name=name,
+        extra={"n_eff": n_eff, "small_n": bool(n_eff < min_n)},
+    )
+
+
+def mean_estimate(
+    y: np.ndarray, w: np.ndarray | None, *, alpha: float, name: str, min_n: int
+) -> Estimate:
+    """(Weighted) mean with a Student t interval on ``n_eff - 1`` degrees of freedom."""
+    n = y.size
+    n_eff = kish_n(w, n)
+    if w is None:
+        mean = float(y.mean())
+        sd = float(y.std(ddof=1)) if n > 1 else math.nan
+    else:
+        mean = float(np.average(y, weights=w))
+        var = float(np.average((y - mean) ** 2, weights=w))
+        sd = math.sqrt(var * n_eff / (n_eff - 1)) if n_eff > 1 else math.nan
+    se = sd / math.sqrt(n_eff)
+    if n_eff > 1:
+        t = float(stats.t.ppf(1 - alpha / 2, n_eff - 1))
+        lo, hi = mean - t * se, mean + t * se
+    else:
+        lo = hi = math.nan
+    return Estimate(
+        value=mean,
+        se=se,
+        ci_low=lo,
+        ci_high=hi,
+        n=n,
+        alpha=alpha,
+        method="t",
+        name=name,
+        extra={"sd": sd, "n_eff": n_eff, "small_n": bool(n_eff < min_n)},
+    )
+
+
+def csat(
+    scores: Any,
+    weights: Any = None,
+    *,
+    metric: str = "top2",
+    scale: tuple[int, int] = (1, 5),
+    alpha: float = 0.05,
+    min_n: int = 30,
+) -> Estimate:
+    """Customer satisfaction: top-two-box share (Wilson interval) or mean (t interval).
+
+    Parameters
+    ----------
+    scores : array-like of int on ``scale``
+        CSAT answers (1-5 by default); missing values are dropped.
+    weights : array-like, optional
+        Positive weights; intervals then use the Kish effective sample size.
+    metric : {"top2", "mean"}
+        ``"top2"``: share answering one of the two highest points (4 or 5 on 1-5), with
+        the Wilson (1927) score interval. ``"mean"``: mean score with a t interval.
+
+    References
+    ----------
+    Wilson, E. B. (1927). Probable inference, the law of succession, and statistical
+    inference. *JASA* 22(158), 209-212.
+    """
+    check_option(metric, name="metric", options=("top2", "mean"))
+    alpha = check_alpha(alpha)
+    low, high = scale
+    name = _name_of(scores, "csat")
+    y, w = clean_scores(scores, weights, name=name, low=low, high=high)
+    if metric == "mean":
+        return mean_estimate(y, w, alpha=alpha, name="csat_mean", min_n=min_n)
+    return share_estimate((y >= high - 1).astype(float), w, alpha=alpha, name="csat_top2",
+                          min_n=min_n)
+
+
+def ces(
+    scores: Any,
+    weights: Any = None,
+    *,
+    metric: str = "mean",
+    scale: tuple[int, int] = (1, 7),
+    easy_from: int = 5,
+    alpha: float = 0.05,
+    min_n: int = 30,
+) -> Estimate:
+    """Customer effort score: mean (t interval) or share of "easy" answers (Wilson interval).
+
+    Parameters
+    ----------
+    scores : array-like of int on ``scale``
+        CES answers on the 1-7 agreement scale ("the company made it easy...", 7 = strongly
+        agree); missing values are dropped.
+    metric : {"mean", "easy"}
+        ``"easy"`` is the share answering ``easy_from`` or higher (5-7 by default).
+    """
+    check_option(metric, name="metric", options=("mean", "easy"))
+    alpha = check_alpha(alpha)
+    low, high = scale
+    name = _name_of(scores, "ces")
+    y, w = clean_scores(scores, weights, name=name, low=low, high=high)
+    if metric == "mean":
+        return mean_estimate(y, w, alpha=alpha, name="ces_mean", min_n=min_n)
+    return share_estimate((y >= easy_from).astype(float), w, alpha=alpha, name="ces_easy",
+                          min_n=min_n)
