@@ -3,8 +3,8 @@
 Every model is frozen and forbids unknown keys, so a typo in a params file is an error and
 never a silently ignored setting. Numbers and booleans are strict (``"5"`` or ``true`` is not
 an integer); dates may be written ``2024-12-31`` (YAML reads them as dates) or as a quoted
-ISO string. Validators that look at more than one field raise :class:`KeyValueError`, which carries
-the key path below the model, so the loader can name the file and dotted key at fault.
+ISO string. Validators that look at more than one field raise :class:`KeyValueError`, which
+carries the key path below the model, so the loader can name the file and dotted key at fault.
 """
 
 from __future__ import annotations
