@@ -1,0 +1,454 @@
+"""The unit x notebook grid, run in worker processes with failure isolation."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import contextlib
+import datetime as dt
+import multiprocessing
+import re
+import signal
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from crmlib.batch._files import sweep_partials, update_metrics
+from crmlib.batch._index import write_index
+from crmlib.batch._progress import Progress
+from crmlib.batch._worker import execute, init_worker, one_line
+from crmlib.errors import CRMError
+
+_NOTEBOOK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+EXECUTORS = ("processes", "dask")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The outcome of one notebook for one unit.
+
+    ``notebook`` is None for a unit whose params failed to load (nothing ran). ``cell`` is
+    the execution count of the failing cell, the ``In [n]`` shown in the report.
+    """
+
+    unit: str
+    notebook: str | None
+    status: str
+    error: str | None = None
+    duration_s: float | None = None
+    paths: dict[str, str] = field(default_factory=dict)
+    metrics: list[dict[str, Any]] = field(default_factory=list)
+    cell: int | None = None
+    ename: str | None = None
+    evalue: str | None = None
+
+
+@dataclass
+class RunSummary:
+    """Every result of a batch run, in grid order (unit, then notebook)."""
+
+    results: list[RunResult]
+    reports_dir: Path
+    index_path: Path | None = None
+
+    @property
+    def ok(self) -> list[RunResult]:
+        """The results that succeeded."""
+        return [r for r in self.results if r.status == "ok"]
+
+    @property
+    def failed(self) -> list[RunResult]:
+        """The results that failed, including units whose params failed."""
+        return [r for r in self.results if r.status != "ok"]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per result: unit, notebook, status, duration_s, cell, ename, error,
+        n_metrics, report (HTML path)."""
+        rows = [
+            {
+                "unit": r.unit,
+                "notebook": r.notebook,
+                "status": r.status,
+                "duration_s": r.duration_s,
+                "cell": r.cell,
+                "ename": r.ename,
+                "error": r.error,
+                "n_metrics": len(r.metrics),
+                "report": r.paths.get("html") or r.paths.get("failed_html"),
+            }
+            for r in self.results
+        ]
+        columns = [
+            "unit",
+            "notebook",
+            "status",
+            "duration_s",
+            "cell",
+            "ename",
+            "error",
+            "n_metrics",
+            "report",
+        ]
+        return pd.DataFrame(rows, columns=columns)
+
+
+def _notebook_stem(name: str) -> str:
+    stem = name[:-6] if name.endswith(".ipynb") else name
+    if not _NOTEBOOK_NAME.match(stem) or stem.endswith("."):
+        raise CRMError(f"notebook {name!r}: not a valid notebook name")
+    return stem
+
+
+def _available(notebooks_dir: Path) -> list[str]:
+    if not notebooks_dir.is_dir():
+        raise CRMError(f"notebooks folder {str(notebooks_dir)!r} does not exist")
+    return sorted(
+        p.stem
+        for p in notebooks_dir.glob("*.ipynb")
+        if not p.name.startswith(".") and _NOTEBOOK_NAME.match(p.stem)
+    )
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM into KeyboardInterrupt in the main thread while the run lasts."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _result(d: dict[str, Any]) -> RunResult:
+    fields = RunResult.__dataclass_fields__
+    return RunResult(**{k: v for k, v in d.items() if k in fields and v is not None})
+
+
+def _crash_result(task: dict[str, Any], exc: BaseException) -> dict[str, Any]:
+    ename = type(exc).__name__
+    evalue = one_line(exc) or "worker process died"
+    return {
+        "unit": task["unit"],
+        "notebook": task["notebook"],
+        "status": "failed",
+        "ename": ename,
+        "evalue": evalue,
+        "error": f"{task['unit']}/{task['notebook']}: worker crashed: {ename}: {evalue}",
+        "paths": {},
+        "metrics": [],
+    }
+
+
+def _mp_context() -> Any:
+    """``spawn`` (no inherited threads or locks), unless ``__main__`` cannot be re-imported
+    by a spawned child (a script read from stdin), then ``fork``."""
+    import os
+    import sys
+
+    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+    main_spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    if main_spec is None and main_file is not None and not os.path.isfile(main_file):
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+def _run_processes(
+    tasks: list[dict[str, Any]], jobs: int, on_result: Callable[[dict[str, Any]], None]
+) -> None:
+    """Run tasks in a process pool; a task whose worker dies is retried once alone."""
+    ctx = _mp_context()
+    suspects: list[dict[str, Any]] = []
+    pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=init_worker)
+    try:
+        futures = {pool.submit(execute, t): t for t in tasks}
+        for fut in cf.as_completed(futures):
+            try:
+                on_result(fut.result())
+            except cf.process.BrokenProcessPool:
+                suspects.append(futures[fut])
+            except Exception as exc:
+                on_result(_crash_result(futures[fut], exc))
+    except BaseException:
+        _terminate(pool)
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    for task in suspects:  # one pool per suspect: a crash cannot take others down
+        pool = cf.ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=init_worker)
+        try:
+            try:
+                on_result(pool.submit(execute, task).result())
+            except Exception as exc:
+                on_result(_crash_result(task, exc))
+        except BaseException:
+            _terminate(pool)
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _terminate(pool: cf.ProcessPoolExecutor) -> None:
+    """Stop the workers of ``pool`` (SIGTERM, then SIGKILL after 10 s)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for p in processes:
+        with contextlib.suppress(Exception):
+            p.terminate()
+    for p in processes:
+        with contextlib.suppress(Exception):
+            p.join(10)
+            if p.is_alive():
+                p.kill()
+                p.join(5)
+
+
+def _run_dask(
+    tasks: list[dict[str, Any]],
+    jobs: int,
+    scheduler: str | None,
+    on_result: Callable[[dict[str, Any]], None],
+) -> None:
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(
+            n_workers=jobs, processes=True, threads_per_worker=1, dashboard_address=None
+        )
+        client = Client(cluster)
+    else:
+        client = Client(scheduler)
+    try:
+        futures = {
+            client.submit(
+                execute, t, pure=False, key=f"crm-{t['unit']}-{t['notebook']}-{t['token']}"
+            ): t
+            for t in tasks
+        }
+        for fut in as_completed(list(futures)):
+            try:
+                on_result(fut.result())
+            except Exception as exc:  # KilledWorker, lost connection
+                on_result(_crash_result(futures[fut], exc))
+    except BaseException:
+        with contextlib.suppress(Exception):
+            client.cancel(list(futures))
+        raise
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def run(
+    units: Sequence[str] | None = None,
+    notebooks: Sequence[str] | None = None,
+    *,
+    jobs: int = 2,
+    executor: str = "processes",
+    scheduler: str | None = None,
+    reports_dir: str | Path = "reports",
+    params_dir: str | Path | None = None,
+    notebooks_dir: str | Path | None = None,
+    progress: bool | Callable[[RunResult], None] = True,
+) -> RunSummary:
+    """Run every notebook for every business unit, each in its own kernel.
+
+    Parameters
+    ----------
+    units
+        Business units; default: every unit with a params file (``config.list_units``).
+    notebooks
+        Notebook names (``"00_customer_base"`` or ``"00_customer_base.ipynb"``) run for
+        every unit; default: for each unit, the notebooks of its params ``notebooks`` list
+        that are in ``notebooks_dir``.
+    jobs
+        How many notebooks run at once (worker processes).
+    executor
+        ``"processes"`` (a local process pool) or ``"dask"`` (dask.distributed: a
+        ``LocalCluster`` of ``jobs`` single-threaded worker processes, or the cluster at
+        ``scheduler``).
+    scheduler
+        Address of a running dask scheduler (``tcp://host:8786``); only with ``"dask"``.
+    reports_dir
+        Where ``<unit>/<notebook>.ipynb|.html``, ``<unit>/metrics.json`` and
+        ``index.html`` go.
+    params_dir
+        The params folder (holding ``defaults.yaml`` and ``units/``); default: the
+        project's ``params/``.
+    notebooks_dir
+        The folder of the notebooks, also their working directory; default: the
+        project's ``notebooks/``.
+    progress
+        True: show progress on stderr; False: silent; a callable: called with each
+        :class:`RunResult` as it finishes.
+
+    Returns
+    -------
+    RunSummary
+
+    Raises
+    ------
+    CRMError
+        Before anything runs, for an invalid unit or notebook name, an unknown notebook,
+        an unknown executor or a bad ``jobs``. Failures of a unit's params or of a
+        notebook do not raise: they are failed results.
+    KeyboardInterrupt
+        On Ctrl-C or SIGTERM, after the workers are stopped and every temporary file of
+        the run is removed (complete reports from earlier runs are kept).
+
+    Notes
+    -----
+    Each notebook runs under papermill with the parameters ``unit``, ``params_file``
+    (the absolute path of ``<params_dir>/units/<unit>.yaml``, or ``""`` when it does not
+    exist) and ``output_dir`` (``<reports_dir>/<unit>``).
+    """
+    from crmlib import config
+
+    if executor not in EXECUTORS:
+        raise CRMError(f"executor {executor!r}: use one of {', '.join(EXECUTORS)}")
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise CRMError(f"jobs must be a positive integer, got {jobs!r}")
+    if scheduler is not None and executor != "dask":
+        raise CRMError("scheduler is only used with executor='dask'")
+    root = None
+    if params_dir is None or notebooks_dir is None:
+        root = Path(config.project_root())
+    params_root = Path(params_dir) if params_dir is not None else root / "params"
+    nb_dir = (Path(notebooks_dir) if notebooks_dir is not None else root / "notebooks").resolve()
+    reports = Path(reports_dir).resolve()
+
+    unit_list = list(units) if units is not None else list(config.list_units(params_dir=params_dir))
+    for unit in unit_list:
+        config.check_unit_name(unit)
+    unit_list = list(dict.fromkeys(unit_list))
+    available = _available(nb_dir)
+    explicit = None
+    if notebooks is not None:
+        explicit = list(dict.fromkeys(_notebook_stem(n) for n in notebooks))
+        unknown = [n for n in explicit if n not in available]
+        if unknown:
+            raise CRMError(
+                f"notebook(s) {', '.join(unknown)} not found in {nb_dir}; available: "
+                f"{', '.join(available) or 'none'}"
+            )
+
+    token = uuid.uuid4().hex[:12]
+    # the kernel's config.load_params(unit, params_file=...) finds defaults.yaml through this
+    env = {} if params_dir is None else {config.ENV_ROOT: str(params_root.resolve().parent)}
+    results: list[RunResult] = []
+    tasks: list[dict[str, Any]] = []
+    for unit in unit_list:
+        try:
+            params = config.load_params(unit, params_dir=params_dir)
+        except Exception as exc:  # ParamsError, or anything else a broken file causes
+            prefix = "" if isinstance(exc, CRMError) else f"{type(exc).__name__}: "
+            results.append(
+                RunResult(
+                    unit=unit,
+                    notebook=None,
+                    status="failed",
+                    error=f"{unit}: params: {prefix}{one_line(exc)}",
+                    ename=type(exc).__name__,
+                    evalue=one_line(exc),
+                )
+            )
+            continue
+        if explicit is not None:
+            selected = explicit
+        else:
+            wanted = [_notebook_stem(str(n)) for n in (getattr(params, "notebooks", None) or [])]
+            selected = [n for n in available if n in wanted] if wanted else list(available)
+            for missing in (n for n in wanted if n not in available):
+                results.append(
+                    RunResult(
+                        unit=unit,
+                        notebook=missing,
+                        status="failed",
+                        error=f"{unit}/{missing}: notebook not found in {nb_dir}",
+                        ename="NotebookNotFound",
+                    )
+                )
+        unit_file = params_root / "units" / f"{unit}.yaml"
+        for notebook in selected:
+            tasks.append(
+                {
+                    "unit": unit,
+                    "notebook": notebook,
+                    "input_path": str(nb_dir / f"{notebook}.ipynb"),
+                    "unit_dir": str(reports / unit),
+                    "params_file": str(unit_file.resolve()) if unit_file.is_file() else "",
+                    "cwd": str(nb_dir),
+                    "token": token,
+                    "env": env,
+                }
+            )
+
+    unit_errors = {r.unit: r.error or "" for r in results if r.notebook is None}
+    reports.mkdir(parents=True, exist_ok=True)
+    callback = progress if callable(progress) else None
+    display = Progress(len(tasks) + len(results)) if progress is True else None
+    finished: dict[tuple[str, str | None], RunResult] = {}
+
+    def notify(result: RunResult) -> None:
+        if display is not None:
+            display.update(result)
+        if callback is not None:
+            callback(result)
+
+    def on_result(d: dict[str, Any]) -> None:
+        result = _result(d)
+        finished[(result.unit, result.notebook)] = result
+        unit_dir = reports / result.unit
+        files = {k: Path(v).name for k, v in result.paths.items()}
+        entry = {
+            "status": result.status,
+            "error": result.error,
+            "duration_s": result.duration_s,
+            "cell": result.cell,
+            "ename": result.ename,
+            "finished_at": dt.datetime.now().isoformat(timespec="seconds"),
+            "files": files,
+            "metrics": result.metrics,
+        }
+        update_metrics(unit_dir, str(result.notebook), entry, token)
+        write_index(reports, token, unit_errors)
+        notify(result)
+
+    with contextlib.ExitStack() as stack:
+        if display is not None:
+            stack.enter_context(display)
+        for r in results:
+            if r.notebook is not None:  # a listed notebook that does not exist
+                on_result(dict(r.__dict__))
+            else:
+                notify(r)
+        try:
+            with _sigterm_as_interrupt():
+                if tasks and executor == "processes":
+                    _run_processes(tasks, jobs, on_result)
+                elif tasks:
+                    _run_dask(tasks, jobs, scheduler, on_result)
+        except BaseException:
+            for unit in unit_list:
+                sweep_partials(reports / unit, token)
+            sweep_partials(reports, token)
+            raise
+        index = write_index(reports, token, unit_errors)
+
+    ordered = [r for r in results if r.notebook is None] + list(finished.values())
+    ordered.sort(key=lambda r: (unit_list.index(r.unit), r.notebook or ""))
+    return RunSummary(results=ordered, reports_dir=reports, index_path=index)
+
+
+__all__ = ["RunResult", "RunSummary", "run"]

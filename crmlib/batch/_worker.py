@@ -1,0 +1,194 @@
+"""Execute one notebook for one business unit, in a worker process.
+
+:func:`execute` is what the process pool (or a dask worker) runs. It takes and returns
+plain dicts so that it pickles across processes, never raises for a failing notebook, and
+leaves only complete files under their final names (see :mod:`crmlib.batch._files`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+from crmlib.batch._files import (
+    INPUT_HIDDEN_NOTEBOOKS,
+    partial_path,
+    remove,
+    report_paths,
+)
+
+KERNEL_NAME = "python3"
+
+
+def one_line(text: object, limit: int = 300) -> str:
+    """The first non-empty line of ``text``, shortened to ``limit`` characters."""
+    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+    line = lines[0] if lines else ""
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def _sigterm_to_exit(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
+def init_worker() -> None:
+    """Process-pool initializer: SIGTERM unwinds the worker so that cleanup code runs."""
+    signal.signal(signal.SIGTERM, _sigterm_to_exit)
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Any:
+    """Send file descriptor 2 to /dev/null: the kernel inherits it, and its start-up
+    warnings and the client's log lines would otherwise mix with the runner's progress."""
+    import sys
+
+    with contextlib.suppress(Exception):
+        sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _render_html(nb: Any, path: Path, token: str, *, exclude_input: bool = False) -> None:
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="lab", exclude_input=exclude_input)
+    body, _ = exporter.from_notebook_node(nb)
+    tmp = partial_path(path, token)
+    try:
+        tmp.write_text(body, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        remove([tmp])
+
+
+def execute(task: dict[str, Any]) -> dict[str, Any]:
+    """Run one notebook with papermill and write its report files.
+
+    Parameters
+    ----------
+    task
+        ``unit``, ``notebook`` (stem), ``input_path``, ``unit_dir`` (``reports/<unit>``),
+        ``params_file`` (str, may be ``""``), ``cwd`` (the notebooks folder), ``token``
+        (this run's id, used in temporary names), ``env`` (variables set for the kernel).
+
+    Returns
+    -------
+    dict
+        ``unit, notebook, status ("ok" | "failed"), error (one line or None), cell
+        (execution count of the failing cell or None), ename, evalue, duration_s, paths
+        (name -> str), metrics (list of dict)``.
+    """
+    import nbformat
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    from crmlib.report import metrics_from_notebook
+
+    unit, notebook, token = task["unit"], task["notebook"], task["token"]
+    unit_dir = Path(task["unit_dir"])
+    unit_dir.mkdir(parents=True, exist_ok=True)
+    paths = report_paths(unit_dir, notebook)
+    work = partial_path(paths["ipynb"], token)
+    result: dict[str, Any] = {
+        "unit": unit,
+        "notebook": notebook,
+        "status": "failed",
+        "error": None,
+        "cell": None,
+        "ename": None,
+        "evalue": None,
+        "duration_s": None,
+        "paths": {},
+        "metrics": [],
+    }
+    start = time.perf_counter()
+    nb = None
+    saved_env = {k: os.environ.get(k) for k in task.get("env", {})}
+    os.environ.update(task.get("env", {}))
+    quiet = _quiet_stderr() if task.get("quiet", True) else contextlib.nullcontext()
+    quiet.__enter__()
+    try:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                nb = papermill.execute_notebook(
+                    str(task["input_path"]),
+                    str(work),
+                    parameters={
+                        "unit": unit,
+                        "params_file": task["params_file"],
+                        "output_dir": str(unit_dir),
+                    },
+                    kernel_name=KERNEL_NAME,
+                    cwd=str(task["cwd"]),
+                    progress_bar=False,
+                    log_output=False,
+                    request_save_on_cell_execute=True,
+                )
+            result["status"] = "ok"
+        except PapermillExecutionError as exc:
+            result["cell"] = exc.exec_count
+            result["ename"] = exc.ename
+            result["evalue"] = one_line(exc.evalue)
+            where = f"cell {exc.exec_count}: " if exc.exec_count is not None else ""
+            result["error"] = f"{unit}/{notebook}: {where}{exc.ename}: {one_line(exc.evalue)}"
+        except Exception as exc:  # kernel death, timeout, missing kernel, unreadable notebook
+            result["ename"] = type(exc).__name__
+            result["evalue"] = one_line(exc) or repr(exc)
+            result["error"] = f"{unit}/{notebook}: {result['ename']}: {result['evalue']}"
+        result["duration_s"] = round(time.perf_counter() - start, 3)
+        if nb is None and work.exists():
+            with contextlib.suppress(Exception):
+                nb = nbformat.read(str(work), as_version=4)
+        if nb is not None:
+            result["metrics"] = metrics_from_notebook(nb)
+
+        if result["status"] == "ok":
+            remove([paths["failed_ipynb"], paths["failed_html"]])
+            try:
+                _render_html(nb, paths["html"], token)
+                if notebook in INPUT_HIDDEN_NOTEBOOKS:
+                    _render_html(nb, paths["noinput_html"], token, exclude_input=True)
+            except Exception as exc:
+                result["status"] = "failed"
+                result["ename"] = type(exc).__name__
+                result["evalue"] = one_line(exc)
+                result["error"] = (
+                    f"{unit}/{notebook}: HTML export: {result['ename']}: {result['evalue']}"
+                )
+                remove([paths["html"], paths["noinput_html"], paths["ipynb"]])
+            else:
+                os.replace(work, paths["ipynb"])
+                result["paths"] = {"ipynb": str(paths["ipynb"]), "html": str(paths["html"])}
+                if notebook in INPUT_HIDDEN_NOTEBOOKS:
+                    result["paths"]["noinput_html"] = str(paths["noinput_html"])
+        if result["status"] == "failed":
+            remove([paths["ipynb"], paths["html"], paths["noinput_html"]])
+            if work.exists():
+                if nb is not None:
+                    with contextlib.suppress(Exception):
+                        _render_html(nb, paths["failed_html"], token)
+                        result["paths"]["failed_html"] = str(paths["failed_html"])
+                os.replace(work, paths["failed_ipynb"])
+                result["paths"]["failed_ipynb"] = str(paths["failed_ipynb"])
+    finally:
+        quiet.__exit__(None, None, None)
+        remove([work])
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return result
