@@ -3,6 +3,8 @@ complex survey designs and weighting, scale reliability and key-driver analysis.
 
 from crmlib.survey._compare import compare_groups, compare_nps, crosstab_test
 from crmlib.survey._design import LONELY_PSU, SurveyDesign
+from crmlib.survey._drivers import key_drivers
+from crmlib.survey._scales import cronbach_alpha, item_analysis, likert_summary
 from crmlib.survey._scores import ces, csat, nps, nps_by
 
 __all__ = [
@@ -11,8 +13,12 @@ __all__ = [
     "ces",
     "compare_groups",
     "compare_nps",
+    "cronbach_alpha",
     "crosstab_test",
     "csat",
+    "item_analysis",
+    "key_drivers",
+    "likert_summary",
     "nps",
     "nps_by",
 ]
