@@ -1,0 +1,366 @@
+"""Maximum-likelihood machinery shared by every model of :mod:`crmlib.clv`.
+
+A model declares its parameter names, how to turn a summary frame into arrays, a starting
+point, and its weighted log-likelihood with the gradient in the natural parameters. This base
+then
+
+* maximises the likelihood over the log-parameters (all BTYD parameters are positive) with
+  L-BFGS-B and the analytic gradient, the mean log-likelihood per customer as objective;
+* computes the observed information (the Hessian of minus the log-likelihood) by central
+  differences of the analytic gradient in log-parameters, inverts it, and maps it to the
+  natural parameters by the delta method (``cov = D cov_log D`` with ``D = diag(theta)``);
+* reports Wald intervals on the log scale, ``exp(log theta +- z se_log)``, which stay positive
+  and are the natural parameters' delta-method intervals to first order;
+* checks convergence: the optimiser's own flag, a small gradient, no parameter within reach
+  of its bound (``1e-8`` or ``1e8``), and a positive definite information matrix. Failing any
+  of these sets ``converged_ = False`` and warns :class:`~crmlib.errors.ConvergenceWarning`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+from statsmodels.tools.numdiff import approx_hess
+
+from crmlib.errors import ConvergenceWarning, CRMError
+from crmlib.utils.validation import check_alpha, check_frame, check_is_fitted, check_numeric
+
+__all__ = ["_MLEModel"]
+
+_LOG_BOUND = np.log(1e8)
+_BOUND_MARGIN = 1e-2
+
+
+class _MLEModel:
+    """Base of the CLV models: fit, inference and summary (not public)."""
+
+    _param_names: tuple[str, ...] = ()
+    _model_name: str = ""
+    _analytic_gradient: bool = True
+
+    def __init__(
+        self, *, initial_params: dict[str, float] | None = None, max_iter: int = 2000
+    ) -> None:
+        self.initial_params = initial_params
+        self.max_iter = max_iter
+
+    # --- scikit-learn style parameter access -------------------------------------------
+    @classmethod
+    def _get_param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return [p for p in sig.parameters if p != "self"]
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Hyperparameters as a dict (scikit-learn convention)."""
+        return {k: getattr(self, k) for k in self._get_param_names()}
+
+    def set_params(self, **params: Any) -> _MLEModel:
+        """Set hyperparameters (scikit-learn convention)."""
+        for k, v in params.items():
+            if k not in self._get_param_names():
+                raise CRMError(f"{type(self).__name__}: unknown hyperparameter {k!r}")
+            setattr(self, k, v)
+        return self
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    # --- to be provided by each model ---------------------------------------------------
+    def _loglik(
+        self, theta: np.ndarray, data: dict[str, np.ndarray], w: np.ndarray, grad: bool
+    ) -> tuple[float, np.ndarray | None]:
+        """Weighted log-likelihood sum and (when ``grad``) its gradient in ``theta``."""
+        raise NotImplementedError
+
+    def _start(self, data: dict[str, np.ndarray], w: np.ndarray) -> np.ndarray:
+        return np.ones(len(self._param_names))
+
+    # --- shared machinery ---------------------------------------------------------------
+    def _check_hyper(self) -> None:
+        if self.initial_params is not None:
+            if not isinstance(self.initial_params, dict) or set(self.initial_params) != set(
+                self._param_names
+            ):
+                raise CRMError(
+                    f"initial_params: expected a dict with keys {list(self._param_names)}, "
+                    f"got {self.initial_params!r}"
+                )
+            check_numeric(list(self.initial_params.values()), name="initial_params",
+                          min_value=1e-8)
+        if isinstance(self.max_iter, bool) or not isinstance(self.max_iter, int) or (
+            self.max_iter < 1
+        ):
+            raise CRMError(f"max_iter: expected a positive int, got {self.max_iter!r}")
+
+    @staticmethod
+    def _weights(frame: pd.DataFrame, weights_col: str | None) -> np.ndarray:
+        if weights_col is None:
+            return np.ones(len(frame))
+        check_frame(frame, name="summary", required=[weights_col])
+        return check_numeric(frame[weights_col], name=f"summary.{weights_col}", min_value=0)
+
+    def _objective(
+        self, data: dict[str, np.ndarray], w: np.ndarray, scale: float
+    ) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
+        def fun(u: np.ndarray) -> tuple[float, np.ndarray]:
+            theta = np.exp(u)
+            with np.errstate(all="ignore"):
+                ll, g = self._loglik(theta, data, w, True)
+            if not np.isfinite(ll) or g is None or not np.all(np.isfinite(g)):
+                return np.inf, np.zeros_like(u)
+            return -ll / scale, -(g * theta) / scale
+
+        return fun
+
+    def _grad_u(self, u: np.ndarray, data: dict[str, np.ndarray], w: np.ndarray) -> np.ndarray:
+        theta = np.exp(u)
+        _, g = self._loglik(theta, data, w, True)
+        return g * theta
+
+    def _information_u(
+        self, u: np.ndarray, data: dict[str, np.ndarray], w: np.ndarray
+    ) -> np.ndarray:
+        """Observed information in log-parameters.
+
+        Central differences of the analytic gradient when the model has one; otherwise
+        (``_analytic_gradient = False``) ``statsmodels``' second differences of the
+        log-likelihood itself, which are more accurate than differencing a numerical gradient.
+        """
+        k = len(u)
+        if not self._analytic_gradient:
+            def f(v: np.ndarray) -> float:
+                return self._loglik(np.exp(v), data, w, False)[0]
+
+            return -approx_hess(u, f)
+        hess = np.empty((k, k))
+        for i in range(k):
+            h = 1e-5 * max(1.0, abs(u[i]))
+            e = np.zeros(k)
+            e[i] = h
+            hess[i] = -(self._grad_u(u + e, data, w) - self._grad_u(u - e, data, w)) / (2 * h)
+        return (hess + hess.T) / 2
+
+    def _fit_arrays(self, data: dict[str, np.ndarray], w: np.ndarray) -> _MLEModel:
+        self._check_hyper()
+        n_obs = float(w.sum())
+        if n_obs <= 0:
+            raise CRMError(f"{type(self).__name__}.fit: no customers to fit (total weight 0)")
+        if self.initial_params is not None:
+            start = np.array([self.initial_params[k] for k in self._param_names], dtype=float)
+        else:
+            start = self._start(data, w)
+        fun = self._objective(data, w, n_obs)
+        bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(self._param_names)
+        u0 = np.clip(np.log(start), -_LOG_BOUND + 1, _LOG_BOUND - 1)
+        res = optimize.minimize(
+            fun, u0, jac=True, method="L-BFGS-B", bounds=bounds,
+            options={"maxiter": self.max_iter, "ftol": 1e-15, "gtol": 1e-9, "maxcor": 20},
+        )
+        if not res.success or not np.isfinite(res.fun):
+            # a second attempt from the first one's end point with a quasi-Newton method
+            alt = optimize.minimize(fun, np.clip(res.x, -_LOG_BOUND, _LOG_BOUND), jac=True,
+                                    method="BFGS", options={"maxiter": self.max_iter,
+                                                            "gtol": 1e-8})
+            if np.isfinite(alt.fun) and alt.fun <= res.fun:
+                res = alt
+        u = np.asarray(res.x, dtype=float)
+        theta = np.exp(u)
+        ll, _ = self._loglik(theta, data, w, False)
+        # observed information in log-parameters: central differences of the analytic gradient
+        k = len(u)
+        hess = self._information_u(u, data, w)
+        problems = []
+        at_bound = [
+            n for n, v in zip(self._param_names, u, strict=True)
+            if abs(v) > _LOG_BOUND - _BOUND_MARGIN
+        ]
+        if at_bound:
+            problems.append(f"parameter(s) {at_bound} at the bound (1e-8 or 1e8)")
+        grad = self._grad_u(u, data, w)
+        if not np.all(np.isfinite(grad)) or np.max(np.abs(grad)) / n_obs > 1e-5:
+            # the optimiser's own flag is reported only when the gradient confirms a failure:
+            # "precision loss" at an optimum that is as good as floating point allows is fine
+            problems.append(
+                f"optimiser: {res.message}; gradient not zero "
+                f"(max |g|/n = {np.max(np.abs(grad)) / n_obs:.2g})"
+            )
+        try:
+            np.linalg.cholesky(hess)
+            cov_u = np.linalg.inv(hess)
+        except np.linalg.LinAlgError:
+            problems.append("information matrix not positive definite")
+            cov_u = np.full((k, k), np.nan)
+        names = list(self._param_names)
+        jac = np.diag(theta)
+        self.params_ = pd.Series(theta, index=names, name="estimate")
+        self.cov_params_ = pd.DataFrame(jac @ cov_u @ jac, index=names, columns=names)
+        self.bse_ = pd.Series(np.sqrt(np.diag(self.cov_params_.to_numpy())), index=names,
+                              name="se")
+        self._cov_log = cov_u
+        self.log_likelihood_ = float(ll)
+        self.n_ = round(n_obs) if abs(n_obs - round(n_obs)) < 1e-9 else n_obs
+        self.n_rows_ = len(w)
+        self.n_iter_ = int(getattr(res, "nit", 0))
+        self.converged_ = not problems
+        self.convergence_message_ = "; ".join(problems) if problems else "converged"
+        if problems:
+            warnings.warn(
+                f"{type(self).__name__}: did not converge: {self.convergence_message_}",
+                ConvergenceWarning, stacklevel=3,
+            )
+        return self
+
+    # --- inference ----------------------------------------------------------------------
+    @property
+    def AIC_(self) -> float:  # noqa: N802
+        check_is_fitted(self, ["params_"])
+        return -2 * self.log_likelihood_ + 2 * len(self._param_names)
+
+    @property
+    def BIC_(self) -> float:  # noqa: N802
+        check_is_fitted(self, ["params_"])
+        return -2 * self.log_likelihood_ + np.log(self.n_) * len(self._param_names)
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Wald intervals on the log scale, ``exp(log theta +- z se(log theta))``."""
+        check_is_fitted(self, ["params_"])
+        alpha = check_alpha(alpha)
+        z = stats.norm.ppf(1 - alpha / 2)
+        se_log = np.sqrt(np.diag(self._cov_log))
+        logt = np.log(self.params_.to_numpy())
+        return pd.DataFrame(
+            {"ci_low": np.exp(logt - z * se_log), "ci_high": np.exp(logt + z * se_log)},
+            index=self.params_.index,
+        )
+
+    def summary(self, alpha: float = 0.05) -> pd.DataFrame:
+        """One row per parameter: estimate, se (delta method) and the ``1 - alpha`` interval.
+
+        ``attrs`` holds model, n (customers, the sum of the weights), n_rows,
+        log_likelihood, AIC, BIC, converged, alpha and ci_method.
+        """
+        check_is_fitted(self, ["params_"])
+        ci = self.conf_int(alpha)
+        out = pd.DataFrame(
+            {"estimate": self.params_, "se": self.bse_, "ci_low": ci["ci_low"],
+             "ci_high": ci["ci_high"]}
+        )
+        out.index.name = "parameter"
+        out.attrs.update(
+            model=self._model_name or type(self).__name__, n=self.n_, n_rows=self.n_rows_,
+            log_likelihood=self.log_likelihood_, AIC=self.AIC_, BIC=self.BIC_,
+            converged=self.converged_, alpha=check_alpha(alpha),
+            ci_method="Wald on log scale; se by delta method from the observed information",
+        )
+        return out
+
+    def sample_params(self, n_draws: int = 1000, random_state: Any = None) -> pd.DataFrame:
+        """Draws from the asymptotic normal distribution of the log-parameters.
+
+        Used to carry parameter uncertainty into predictions (a parametric bootstrap on the
+        estimates, not on the data): evaluate a prediction at each draw and take quantiles.
+        """
+        from crmlib.utils.validation import check_random_state
+
+        check_is_fitted(self, ["params_"])
+        rng = check_random_state(random_state)
+        draws = rng.multivariate_normal(np.log(self.params_.to_numpy()), self._cov_log,
+                                        size=int(n_draws))
+        return pd.DataFrame(np.exp(draws), columns=self.params_.index)
+
+    def _theta(self) -> np.ndarray:
+        check_is_fitted(self, ["params_"])
+        return self.params_.to_numpy()
+
+
+class _TransactionModel(_MLEModel):
+    """Base of the (x, t_x, T) models: BG/NBD, MBG/NBD and Pareto/NBD (not public)."""
+
+    def fit(
+        self,
+        summary: pd.DataFrame,
+        *,
+        frequency_col: str = "frequency",
+        recency_col: str = "recency",
+        T_col: str = "T",
+        weights_col: str | None = None,
+    ) -> _TransactionModel:
+        """Fit by maximum likelihood to a per-customer (or compressed, weighted) summary.
+
+        Parameters
+        ----------
+        summary : DataFrame
+            One row per customer (as from :func:`crmlib.clv.summarise`) or per distinct
+            (frequency, recency, T) with a count in ``weights_col`` (see
+            :func:`crmlib.clv.compress`).
+        frequency_col, recency_col, T_col : str
+            Columns holding x (repeat transactions), t_x (time of the last one after the
+            first) and T (time from first purchase to end of calibration).
+        weights_col : str, optional
+            Column of row weights (customer counts); every row counts once when omitted.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        CRMError
+            On missing columns or invalid values (negative x, t_x > T, t_x > 0 with x = 0),
+            fewer than two customers, or no repeat purchase at all (nothing to estimate the
+            purchase and dropout processes from).
+        """
+        self._cols = {"frequency": frequency_col, "recency": recency_col, "T": T_col}
+        data = self._arrays(summary)
+        w = self._weights(summary, weights_col)
+        if w.sum() < 2:
+            raise CRMError(
+                f"{type(self).__name__}.fit: need at least 2 customers, got {w.sum():g}"
+            )
+        if not np.any((data["x"] > 0) & (w > 0)):
+            raise CRMError(
+                f"{type(self).__name__}.fit: summary.{frequency_col} is 0 for all "
+                f"{w.sum():g} customers (all one-time buyers): no repeat purchase to estimate "
+                "the purchase and dropout processes from"
+            )
+        return self._fit_arrays(data, w)
+
+    def _arrays(self, summary: pd.DataFrame) -> dict[str, np.ndarray]:
+        cols = getattr(self, "_cols", {"frequency": "frequency", "recency": "recency",
+                                       "T": "T"})
+        check_frame(summary, name="summary", required=list(cols.values()))
+        x = check_numeric(summary[cols["frequency"]], name=f"summary.{cols['frequency']}",
+                          min_value=0, integer=True)
+        tx = check_numeric(summary[cols["recency"]], name=f"summary.{cols['recency']}",
+                           min_value=0)
+        T = check_numeric(summary[cols["T"]], name=f"summary.{cols['T']}", min_value=0)
+        bad = tx > T * (1 + 1e-12)
+        if bad.any():
+            raise CRMError(
+                f"summary.{cols['recency']}: {int(bad.sum())} row(s) with recency > "
+                f"{cols['T']}, e.g. row {int(np.argmax(bad))}"
+            )
+        bad = (x == 0) & (tx > 0)
+        if bad.any():
+            raise CRMError(
+                f"summary.{cols['recency']}: {int(bad.sum())} row(s) with recency > 0 but "
+                f"{cols['frequency']} 0, e.g. row {int(np.argmax(bad))}"
+            )
+        return {"x": x, "tx": np.minimum(tx, T), "T": T}
+
+    def _start(self, data: dict[str, np.ndarray], w: np.ndarray) -> np.ndarray:
+        # purchase rate of repeaters sets the NBD scale; the rest starts at 1
+        rate = float(np.sum(w * data["x"]) / max(np.sum(w * data["T"]), 1e-12))
+        start = np.ones(len(self._param_names))
+        start[1] = 1.0 / max(rate, 1e-6)
+        return start
+
+    def _index(self, summary: pd.DataFrame | None) -> pd.Index | None:
+        return None if summary is None else summary.index
