@@ -175,7 +175,7 @@ def check_references(src: Source, table: str) -> list[DataError]:
 
 def check_unit(src: Source, unit: str | None) -> list[DataError]:
     """The staged customers are not empty; else name the unit and the units that exist."""
-    (n,) = src.duck.execute("SELECT COUNT(*) FROM stg_customers").fetchone()
+    (n,) = src.duck.execute("SELECT COUNT(*) FROM stg_customers").fetchall()[0]
     if n:
         return []
     if unit is None:

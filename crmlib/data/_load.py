@@ -104,6 +104,8 @@ def _check(
 ) -> tuple[list[DataError], list[str]]:
     """Run every rule; stage the unit's rows. Returns violations and the staged tables."""
     errors = list(src.errors)
+    if any(e.table is None for e in errors):  # the source itself cannot be read
+        return errors, []
     structure, usable = _checks.check_structure(src, wanted)
     errors += structure
     for table in [t for t in ALL_TABLES if t in usable]:
@@ -153,7 +155,7 @@ def _infer(src: Source, table: str, name: str, duck_type: str) -> str:
         f"AND TRY_CAST({c} AS TIMESTAMP) IS NOT NULL), "
         rf"COUNT(*) FILTER (WHERE regexp_matches(trim({c}), '^[+-]?0\d')) "
         f"FROM {qi('stg_' + table)}"
-    ).fetchone()
+    ).fetchall()[0]
     if n == 0 or n_zero:
         return "str"
     if n_bool == n:

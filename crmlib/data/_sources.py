@@ -250,13 +250,18 @@ class SQLSource(Source):
         self.duck = duckdb.connect()
         self.tables, self.errors = {}, []
         self._prep = self.engine.dialect.identifier_preparer
+        self._ints: dict[str, list[str]] = {}
         try:
             insp = sa.inspect(self.engine)
             names = {n.lower(): n for n in insp.get_table_names()}
             self.present = set(names) & set(ALL_TABLES)
             for table in wanted:
                 if table in names:
-                    self.tables[table] = [c["name"] for c in insp.get_columns(names[table])]
+                    cols = insp.get_columns(names[table])
+                    self.tables[table] = [c["name"] for c in cols]
+                    self._ints[table] = [
+                        c["name"] for c in cols if isinstance(c["type"], sa.Integer)
+                    ]
         except sa.exc.SQLAlchemyError as exc:
             msg = _short(getattr(exc, "orig", None) or exc)
             self.errors.append(DataError(f"{self.label}: cannot connect or read: {msg}"))
@@ -289,7 +294,9 @@ class SQLSource(Source):
         with self.engine.connect() as conn:
             frame = pd.read_sql(self._sa.text(sql), conn, params=params)
         for col in frame.columns:
-            if frame[col].dtype == object:  # dates, decimals or text from the driver
+            if col in self._ints.get(table, ()):  # keep integers integer when NULLs occur
+                frame[col] = frame[col].astype("Int64")
+            elif frame[col].dtype == object:  # dates, decimals or text from the driver
                 frame[col] = (
                     frame[col].map(lambda v: None if v is None else str(v)).astype("string")
                 )
