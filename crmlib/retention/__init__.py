@@ -4,6 +4,7 @@ Survival estimators reproduce R's ``survival`` package (Therneau 2024): Kaplan-M
 Greenwood variance, log-rank and Fleming-Harrington tests, and the Cox model with Efron ties.
 """
 
+from crmlib.retention._cox import CoxModel
 from crmlib.retention._kaplan_meier import (
     KaplanMeier,
     kaplan_meier_by,
@@ -13,6 +14,7 @@ from crmlib.retention._kaplan_meier import (
 from crmlib.retention._logrank import logrank_test
 
 __all__ = [
+    "CoxModel",
     "KaplanMeier",
     "kaplan_meier_by",
     "logrank_test",

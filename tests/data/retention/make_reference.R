@@ -110,7 +110,8 @@ put_cox <- function(prefix, fit) {
   put(paste0(prefix, ".concordance"), fit$concordance[c("concordance", "std")])
   s <- summary(fit)
   put(paste0(prefix, ".logtest"), s$logtest)
-  put(paste0(prefix, ".waldtest"), s$waldtest)
+  put(paste0(prefix, ".waldtest"), s$waldtest)            # statistic rounded to 2 decimals
+  put(paste0(prefix, ".wald.test"), fit$wald.test)       # unrounded
   put(paste0(prefix, ".sctest"), s$sctest)
   if (!is.null(fit$naive.var)) put(paste0(prefix, ".naive.se"), sqrt(diag(fit$naive.var)))
   if (!is.null(s$robscore)) put(paste0(prefix, ".robscore"), s$robscore)

@@ -1,0 +1,467 @@
+"""Cox proportional-hazards model for churn drivers, matching R's ``survival::coxph``.
+
+Efron ties by default (as R), Breslow on request; strata, left truncation and time-varying
+covariates in counting-process ``(start, stop]`` form, case weights, robust (clustered)
+sandwich standard errors, the likelihood-ratio, Wald and score tests, Harrell's concordance,
+the proportional-hazards test of ``cox.zph`` and predicted survival for profiles.
+"""
+
+from __future__ import annotations
+
+import warnings
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import linalg, stats
+
+from crmlib.errors import ConvergenceWarning, CRMError
+from crmlib.results import Estimate, TestResult
+from crmlib.retention._concordance import concordance
+from crmlib.retention._cox_engine import CoxData, newton_raphson
+from crmlib.retention._kaplan_meier import KaplanMeier
+from crmlib.retention._validation import check_durations, check_entry, check_weights
+from crmlib.utils.validation import (
+    _preview,
+    check_alpha,
+    check_binary,
+    check_frame,
+    check_is_fitted,
+    check_option,
+    check_scalar,
+)
+
+TIES = ("efron", "breslow")
+ZPH_TRANSFORMS = ("km", "identity", "rank", "log")
+
+
+def _design(frame: pd.DataFrame, covariates: list[str]) -> tuple[np.ndarray, list[str], dict]:
+    """Numeric design matrix; categorical columns become 0/1 indicators (first level the
+    reference). NaN cells raise a CRMError naming the column and rows."""
+    blocks, names, levels = [], [], {}
+    for col in covariates:
+        s = frame[col]
+        if s.isna().any():
+            rows = s.index[s.isna()].tolist()
+            raise CRMError(
+                f"data: covariate {col!r} has {len(rows)} missing value(s) at row(s) "
+                f"{_preview(rows)}; drop or impute them before fitting"
+            )
+        if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
+            blocks.append(s.to_numpy(dtype=float)[:, None])
+            names.append(col)
+        else:
+            cats = sorted(pd.unique(s).tolist(), key=str)
+            levels[col] = cats
+            for c in cats[1:]:
+                blocks.append((s == c).to_numpy(dtype=float)[:, None])
+                names.append(f"{col}={c}")
+    return np.hstack(blocks), names, levels
+
+
+def _collinear(X: np.ndarray, names: list[str]) -> list[str]:
+    """Columns that are (numerically) linear combinations of the earlier ones or constant."""
+    Xc = X - X.mean(axis=0)
+    scale = np.sqrt((Xc**2).sum(axis=0))
+    bad, kept = [], []
+    for j in range(X.shape[1]):
+        if scale[j] <= 1e-12 * max(1.0, np.abs(X[:, j]).max()):
+            bad.append(names[j])
+            continue
+        cand = [*kept, j]
+        A = Xc[:, cand] / scale[cand]
+        sv = np.linalg.svd(A, compute_uv=False)
+        if sv[-1] < 1e-8 * sv[0]:
+            bad.append(names[j])
+        else:
+            kept.append(j)
+    return bad
+
+
+class CoxModel:
+    """Cox proportional-hazards regression by Newton-Raphson on the partial likelihood.
+
+    Parameters
+    ----------
+    ties : {"efron", "breslow"}, default "efron"
+        Handling of tied churn times; Efron (1977) is R's default and more accurate with
+        heavy ties (whole days, months).
+    alpha : float, default 0.05
+        One minus the confidence level of the intervals.
+    robust : bool, default False
+        Report the robust sandwich covariance (Lin & Wei 1989) as ``cov_params_``; also
+        switched on by ``cluster=`` in :meth:`fit`.
+    max_iter : int, default 50
+        Newton-Raphson iterations before giving up with a ConvergenceWarning.
+    tol : float, default 1e-9
+        Convergence tolerance on the relative change in the log-likelihood (R's ``eps``).
+
+    Attributes
+    ----------
+    params_, bse_ : Series
+        Log hazard ratios and their standard errors (robust when requested).
+    cov_params_ : DataFrame
+        Their covariance matrix. ``naive_cov_params_`` is the model-based one.
+    hazard_ratios_ : Series
+        ``exp(params_)``.
+    log_likelihood_, log_likelihood_null_ : float
+        Log partial likelihood at the estimate and at zero.
+    lr_test_, wald_test_, score_test_ : TestResult
+        Global tests of all coefficients being zero (robust score and Wald when robust).
+    concordance_ : Estimate
+        Harrell's C with the standard error of R's ``concordance()`` (computed on first use).
+    baseline_cumulative_hazard_ : DataFrame
+        ``stratum, time, cumhaz`` at the event times, for covariates all zero (R's
+        ``basehaz(fit, centered = FALSE)``).
+    converged_, n_iter_, n_, events_ : bool, int, int, float
+
+    References
+    ----------
+    Cox, D. R. (1972). Regression models and life-tables. JRSS B 34, 187-220. Efron, B.
+    (1977). The efficiency of Cox's likelihood function for censored data. JASA 72, 557-565.
+    Lin, D. Y. & Wei, L. J. (1989). The robust inference for the Cox proportional hazards
+    model. JASA 84, 1074-1078. Grambsch, P. M. & Therneau, T. M. (1994). Proportional hazards
+    tests and diagnostics based on weighted residuals. Biometrika 81, 515-526.
+    """
+
+    def __init__(
+        self,
+        *,
+        ties: str = "efron",
+        alpha: float = 0.05,
+        robust: bool = False,
+        max_iter: int = 50,
+        tol: float = 1e-9,
+    ) -> None:
+        self.ties = ties
+        self.alpha = alpha
+        self.robust = robust
+        self.max_iter = max_iter
+        self.tol = tol
+
+    # ---- fitting ---------------------------------------------------------------------------
+    def fit(
+        self,
+        frame: pd.DataFrame,
+        *,
+        duration: str = "tenure",
+        event: str = "churned",
+        covariates: list[str] | None = None,
+        strata: str | list[str] | None = None,
+        entry: str | None = None,
+        cluster: str | None = None,
+        weights: str | None = None,
+    ) -> CoxModel:
+        """Fit the model to one row per customer (or per ``(entry, duration]`` interval).
+
+        Parameters
+        ----------
+        frame : DataFrame
+            The data; it is not modified.
+        duration, event : str
+            Columns with the exit time (> 0) and the 0/1 churn indicator.
+        covariates : list of str, optional
+            Covariate columns; default every other numeric or boolean column. Text or
+            categorical columns named here become indicators against their first level.
+        strata : str or list of str, optional
+            Columns defining strata with their own baseline hazard.
+        entry : str, optional
+            Entry (start) times: left truncation, or the start of each interval in
+            counting-process data with time-varying covariates (several rows per customer).
+        cluster : str, optional
+            Cluster (e.g. customer id with several rows): robust standard errors summed
+            within clusters.
+        weights : str, optional
+            Positive case weights.
+        """
+        ties = check_option(self.ties, name="ties", options=TIES)
+        check_alpha(self.alpha)
+        max_iter = check_scalar(self.max_iter, name="max_iter", kind=int, min_value=1)
+        tol = check_scalar(self.tol, name="tol", min_value=0, include_min=False)
+        strata_cols = [strata] if isinstance(strata, str) else list(strata or [])
+        roles = [duration, event, *strata_cols] + [
+            c for c in (entry, cluster, weights) if c is not None
+        ]
+        check_frame(frame, name="data", required=roles + list(covariates or []))
+        if covariates is None:
+            covariates = [
+                c for c in frame.columns
+                if c not in roles
+                and (pd.api.types.is_numeric_dtype(frame[c])
+                     or pd.api.types.is_bool_dtype(frame[c]))
+            ]
+        if not covariates:
+            raise CRMError("covariates: no covariate columns to fit")
+        t = check_durations(frame[duration], name=f"data[{duration!r}]")
+        d = check_binary(frame[event], name=f"data[{event!r}]")
+        if d.sum() == 0:
+            raise CRMError(
+                f"data[{event!r}]: no events (all {d.size} rows censored); a Cox model needs "
+                "at least one observed churn"
+            )
+        start = None if entry is None else check_entry(frame[entry], t, name=f"data[{entry!r}]")
+        w = None if weights is None else check_weights(frame[weights], t.size,
+                                                       name=f"data[{weights!r}]")
+        X, names, levels = _design(frame, list(covariates))
+        bad = _collinear(X, names)
+        if bad:
+            raise CRMError(
+                f"covariates: {', '.join(map(repr, bad))} constant or collinear with the other "
+                "covariates; drop them"
+            )
+        s_codes = None
+        strata_levels = None
+        if strata_cols:
+            keys = frame[strata_cols].astype(str).agg("|".join, axis=1)
+            strata_levels, s_codes = np.unique(keys.to_numpy(), return_inverse=True)
+
+        data = CoxData(t, d, X, w, s_codes, start, efron=ties == "efron")
+        p = X.shape[1]
+        null = data.terms(np.zeros(p))
+        beta, fit, n_iter, converged = newton_raphson(data, np.zeros(p), max_iter=max_iter,
+                                                      eps=tol)
+        try:
+            V = np.linalg.inv(fit.info)
+        except np.linalg.LinAlgError:
+            V = linalg.pinvh(fit.info)
+        step = V @ fit.grad
+        infinite = [names[j] for j in range(p)
+                    if abs(step[j]) > tol and abs(step[j]) > np.sqrt(tol) * abs(beta[j])]
+        if not converged or infinite or not np.all(np.isfinite(beta)):
+            converged = False
+            which = f" (coefficient(s) {', '.join(infinite)} may be infinite: monotone " \
+                "likelihood, e.g. a covariate that separates churners)" if infinite else ""
+            warnings.warn(
+                f"CoxModel did not converge in {n_iter} iterations{which}",
+                ConvergenceWarning, stacklevel=2,
+            )
+
+        naive = V
+        use_robust = bool(self.robust) or cluster is not None
+        if use_robust:
+            resid = data.score_residuals(beta)
+            if w is not None:
+                resid = resid * w[:, None]
+            D = resid @ V
+            if cluster is not None:
+                D = pd.DataFrame(D).groupby(frame[cluster].to_numpy(), sort=False).sum().to_numpy()
+            cov = D.T @ D
+        else:
+            cov = naive
+
+        idx = pd.Index(names, name="covariate")
+        self._data = data
+        self._beta = beta
+        self._levels = levels
+        self._covariates = list(covariates)
+        self._strata_cols = strata_cols
+        self._strata_levels = strata_levels
+        self._frame_info = (t, d, start, s_codes, X, w)
+        self._cluster = None if cluster is None else frame[cluster].to_numpy()
+        self.params_ = pd.Series(beta, index=idx, name="log_hr")
+        self.cov_params_ = pd.DataFrame(cov, index=idx, columns=idx)
+        self.naive_cov_params_ = pd.DataFrame(naive, index=idx, columns=idx)
+        self.bse_ = pd.Series(np.sqrt(np.diag(cov)), index=idx, name="se")
+        self.hazard_ratios_ = np.exp(self.params_).rename("hazard_ratio")
+        self.log_likelihood_ = fit.loglik
+        self.log_likelihood_null_ = null.loglik
+        self.n_ = int(t.size)
+        self.events_ = float(d.sum() if w is None else (w * d).sum())
+        self.converged_ = converged
+        self.n_iter_ = n_iter
+        self.robust_ = use_robust
+        lr = 2 * (fit.loglik - null.loglik)
+        wald = float(beta @ np.linalg.solve(cov, beta))
+        if use_robust:
+            # robust score test at beta = 0, as R's summary(coxph)$robscore
+            r0 = data.score_residuals(np.zeros(p))
+            if w is not None:
+                r0 = r0 * w[:, None]
+            if cluster is not None:
+                r0 = pd.DataFrame(r0).groupby(frame[cluster].to_numpy(), sort=False).sum()
+                r0 = r0.to_numpy()
+            u = r0.sum(axis=0)
+            score = float(u @ np.linalg.solve(r0.T @ r0, u))
+        else:
+            score = float(null.grad @ np.linalg.solve(null.info, null.grad))
+        self.lr_test_ = TestResult(lr, float(p), float(stats.chi2.sf(lr, p)),
+                                   "likelihood ratio", self.n_)
+        self.wald_test_ = TestResult(wald, float(p), float(stats.chi2.sf(wald, p)),
+                                     "Wald" + (" (robust)" if use_robust else ""), self.n_)
+        self.score_test_ = TestResult(score, float(p), float(stats.chi2.sf(score, p)),
+                                      "score (log-rank)" + (" (robust)" if use_robust else ""),
+                                      self.n_)
+        self.baseline_cumulative_hazard_ = self._baseline()
+        self.__dict__.pop("concordance_", None)
+        return self
+
+    def _baseline(self) -> pd.DataFrame:
+        data = self._data
+        inc = data.hazard_increments(self._beta) * np.exp(-data.x_mean @ self._beta)
+        out = pd.DataFrame({"stratum": data.gstrata, "time": data.gtime, "hazard": inc})
+        out["cumhaz"] = out.groupby("stratum")["hazard"].cumsum()
+        if self._strata_levels is not None:
+            out["stratum"] = self._strata_levels[out["stratum"].to_numpy()]
+        else:
+            out["stratum"] = "all"
+        return out[["stratum", "time", "cumhaz"]]
+
+    # ---- results ---------------------------------------------------------------------------
+    @cached_property
+    def concordance_(self) -> Estimate:
+        """Harrell's C of the linear predictor, with R's infinitesimal-jackknife SE
+        (clustered when the model was fitted with ``cluster=``)."""
+        check_is_fitted(self, ["params_"])
+        t, d, start, s, X, w = self._frame_info
+        c, se, counts = concordance(t, d, X @ self._beta, strata=s, start=start, weights=w,
+                                    cluster=self._cluster)
+        z = stats.norm.ppf(1 - self.alpha / 2)
+        return Estimate(c, se, c - z * se, c + z * se, self.n_, float(self.alpha),
+                        "Harrell (R concordance)", "concordance", extra=counts)
+
+    def summary(self) -> pd.DataFrame:
+        """One row per covariate: ``estimate, se, ci_low, ci_high, z, p, hazard_ratio,
+        hr_ci_low, hr_ci_high``; model facts in ``attrs``."""
+        check_is_fitted(self, ["params_"])
+        z = stats.norm.ppf(1 - self.alpha / 2)
+        b, se = self.params_, self.bse_
+        out = pd.DataFrame(
+            {"estimate": b, "se": se, "ci_low": b - z * se, "ci_high": b + z * se,
+             "z": b / se, "p": 2 * stats.norm.sf(np.abs(b / se))}
+        )
+        out["hazard_ratio"] = np.exp(b)
+        out["hr_ci_low"] = np.exp(out["ci_low"])
+        out["hr_ci_high"] = np.exp(out["ci_high"])
+        out.attrs.update(
+            n=self.n_, events=self.events_, ties=self.ties, alpha=self.alpha,
+            robust=self.robust_, converged=self.converged_, n_iter=self.n_iter_,
+            log_likelihood=self.log_likelihood_,
+            log_likelihood_null=self.log_likelihood_null_,
+            lr_test=self.lr_test_, wald_test=self.wald_test_, score_test=self.score_test_,
+        )
+        return out
+
+    def tests(self) -> pd.DataFrame:
+        """The likelihood-ratio, Wald and score tests as one tidy frame."""
+        check_is_fitted(self, ["params_"])
+        return pd.concat(
+            [r.to_frame() for r in (self.lr_test_, self.wald_test_, self.score_test_)],
+            ignore_index=True,
+        )
+
+    # ---- diagnostics -----------------------------------------------------------------------
+    def _zph_parts(self, transform: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        data = self._data
+        t, d, start, *_ = self._frame_info
+        times = data.gtime[data.gid]  # each event's time, in the engine's event order
+        if transform == "km":
+            km = KaplanMeier().fit(t, d, entry=start).survival_
+            pos = np.searchsorted(km["time"].to_numpy(), times, side="left")
+            s_prev = np.concatenate([[1.0], km["survival"].to_numpy()])[pos]
+            g = 1 - s_prev
+        elif transform == "identity":
+            g = times
+        elif transform == "log":
+            g = np.log(times)
+        else:
+            g = stats.rankdata(t)[data.order][data.ev]
+        return times, g, data.schoenfeld(self._beta), data.ev
+
+    def check_proportional_hazards(self, *, transform: str = "km") -> pd.DataFrame:
+        """Test of proportional hazards per covariate and globally, as R's ``cox.zph``.
+
+        The score test for adding ``x * g(t)`` to the model at the fitted coefficients, with
+        g the chosen time transform (``"km"``: one minus the Kaplan-Meier estimate just before
+        t, R's default) centred at its mean over the events, and the full information matrix
+        (survival >= 3.0).
+
+        Returns
+        -------
+        DataFrame
+            Index: covariates then ``GLOBAL``; columns ``chisq, df, p``.
+        """
+        check_is_fitted(self, ["params_"])
+        transform = check_option(transform, name="transform", options=ZPH_TRANSFORMS)
+        data = self._data
+        _, g, _, ev = self._zph_parts(transform)
+        gc = g - g.mean()
+        gg = np.add.reduceat(gc, data.gstart) / data.m  # constant within a tie group
+        core = data._core(self._beta)
+        w_ev = data.w[ev]
+        contrib = w_ev[:, None] * data.X[ev] - data.meanwt[:, None] * core["xbar"]
+        u2 = (contrib * gc[:, None]).sum(axis=0)
+        i11 = data._info(core)
+        i12 = data._info(core, gg)
+        i22 = data._info(core, gg**2)
+        p = i11.shape[0]
+        full = np.block([[i11, i12], [i12.T, i22]])
+        rows = {}
+        for j, name in enumerate(self.params_.index):
+            kk = np.r_[np.arange(p), p + j]
+            u = np.r_[np.zeros(p), u2[j]]
+            stat = float(u @ np.linalg.solve(full[np.ix_(kk, kk)], u))
+            rows[name] = (stat, 1.0, float(stats.chi2.sf(stat, 1)))
+        u = np.r_[np.zeros(p), u2]
+        stat = float(u @ np.linalg.solve(full, u))
+        rows["GLOBAL"] = (stat, float(p), float(stats.chi2.sf(stat, p)))
+        out = pd.DataFrame.from_dict(rows, orient="index", columns=["chisq", "df", "p"])
+        out.attrs.update(transform=transform)
+        return out
+
+    def schoenfeld_residuals(self, *, transform: str = "km", scaled: bool = True) -> pd.DataFrame:
+        """(Scaled) Schoenfeld residuals, one row per event: ``time, g_time`` and one column per
+        covariate. Scaled residuals are ``beta + events * V r`` (Grambsch & Therneau 1994),
+        whose smooth against ``g_time`` estimates the time-varying coefficient."""
+        check_is_fitted(self, ["params_"])
+        transform = check_option(transform, name="transform", options=ZPH_TRANSFORMS)
+        times, g, r, _ = self._zph_parts(transform)
+        if scaled:
+            r = self._beta + r @ self.naive_cov_params_.to_numpy() * r.shape[0]
+        out = pd.DataFrame(r, columns=self.params_.index)
+        out.insert(0, "g_time", g)
+        out.insert(0, "time", times)
+        return out.sort_values("time", kind="stable").reset_index(drop=True)
+
+    # ---- prediction ------------------------------------------------------------------------
+    def _profile_matrix(self, profiles: pd.DataFrame) -> np.ndarray:
+        check_frame(profiles, name="profiles", required=self._covariates)
+        cols = []
+        for col in self._covariates:
+            if col in self._levels:
+                for c in self._levels[col][1:]:
+                    cols.append((profiles[col] == c).to_numpy(dtype=float))
+            else:
+                cols.append(profiles[col].to_numpy(dtype=float))
+        return np.column_stack(cols)
+
+    def predict_log_hazard(self, profiles: pd.DataFrame) -> pd.Series:
+        """Linear predictor ``x' beta`` (log relative hazard against all-zero covariates)."""
+        check_is_fitted(self, ["params_"])
+        return pd.Series(self._profile_matrix(profiles) @ self._beta, index=profiles.index,
+                         name="log_hazard")
+
+    def predict_survival(self, profiles: pd.DataFrame, times: Any) -> pd.DataFrame:
+        """Predicted survival ``exp(-H0(t) exp(x' beta))`` for each profile at each time.
+
+        With strata, ``profiles`` must hold the strata columns too. Returns a frame indexed
+        by ``times`` with one column per profile (the profiles' index), as R's
+        ``summary(survfit(fit, newdata), times)``.
+        """
+        check_is_fitted(self, ["params_"])
+        lp = self._profile_matrix(profiles) @ self._beta
+        times = np.atleast_1d(np.asarray(times, dtype=float))
+        base = self.baseline_cumulative_hazard_
+        if self._strata_cols:
+            check_frame(profiles, name="profiles", required=self._strata_cols)
+            keys = profiles[self._strata_cols].astype(str).agg("|".join, axis=1).to_numpy()
+        else:
+            keys = np.array(["all"] * len(profiles))
+        out = {}
+        for j, label in enumerate(profiles.index):
+            b = base[base["stratum"] == keys[j]]
+            pos = np.searchsorted(b["time"].to_numpy(), times, side="right") - 1
+            H = np.where(pos >= 0, np.concatenate([[0.0], b["cumhaz"].to_numpy()])[pos + 1],
+                         0.0)
+            out[label] = np.exp(-H * np.exp(lp[j]))
+        return pd.DataFrame(out, index=pd.Index(times, name="time"))
