@@ -285,6 +285,38 @@ class SurveyDesign:
             raise CRMError(f"SurveyDesign.ratio: {_svy_message(exc)}") from None
         return self._tidy(res, [f"{num}/{den}"], by_, None, alpha)
 
+    def nps(self, var: str, *, by: str | Sequence[str] | None = None,
+            alpha: float = 0.05) -> pd.DataFrame:
+        """Design-based Net Promoter Score of the 0..10 column ``var``, on the -100..100 scale.
+
+        The NPS is the design-weighted mean of the trinomial score (+1 promoter 9-10, 0
+        passive 7-8, -1 detractor 0-6), so its Taylor-linearised SE reflects strata,
+        clusters and any post-stratification or raking. Columns as :meth:`mean`.
+        """
+        by_ = _as_list(by)
+        self._check_vars([var, *by_])
+        vals = pd.to_numeric(self._frame[var], errors="coerce")
+        off = vals[(vals < 0) | (vals > 10) | (vals.notna() & (vals != vals.round()))]
+        if len(off):
+            raise CRMError(f"survey frame: column {var!r} has {len(off)} value(s) outside the "
+                           f"0-10 scale: {off.unique()[:5].tolist()}")
+        col = "_crm_nps"
+        expr = (pl.when(pl.col(var) >= 9).then(1.0)
+                .when(pl.col(var) <= 6).then(-1.0).otherwise(0.0))
+        expr = pl.when(pl.col(var).is_null()).then(None).otherwise(expr)
+        try:
+            sample = self._sample.wrangling.mutate({col: expr})
+            res = sample.estimation.mean(col, by=by_ or None, alpha=check_alpha(alpha),
+                                         drop_nulls=True, deff="wor")
+        except svy.SvyError as exc:
+            raise CRMError(f"SurveyDesign.nps: {_svy_message(exc)}") from None
+        out = self._tidy(res, [col], by_, None, alpha)
+        for c in ["estimate", "se", "ci_low", "ci_high"]:
+            out[c] = 100 * out[c]
+        out["variable"] = var
+        out.attrs["scale"] = "NPS -100..100"
+        return out
+
     def chisq(self, row: str, col: str, *, statistic: str = "F") -> TestResult:
         """Rao-Scott test of independence of ``row`` and ``col`` (R ``svychisq``).
 

@@ -1,0 +1,132 @@
+"""Survey response rates and weighting-class non-response weights."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from crmlib.errors import CRMError
+from crmlib.utils.validation import check_frame
+
+
+def _by(by: str | Sequence[str] | None) -> list[str]:
+    if by is None:
+        return []
+    return [by] if isinstance(by, str) else list(by)
+
+
+def _respondents(customers: pd.DataFrame, responses: pd.DataFrame, by: list[str]
+                 ) -> pd.DataFrame:
+    customers = check_frame(customers, name="customers", required=["customer_id", *by])
+    responses = check_frame(responses, name="survey_responses", required=["customer_id"])
+    if customers["customer_id"].duplicated().any():
+        dup = customers.loc[customers["customer_id"].duplicated(), "customer_id"].head(5)
+        raise CRMError(f"customers: duplicated customer_id {dup.tolist()}")
+    unknown = ~responses["customer_id"].isin(customers["customer_id"])
+    if unknown.any():
+        ids = responses.loc[unknown, "customer_id"].head(5).tolist()
+        raise CRMError(f"survey_responses: {int(unknown.sum())} response(s) from customer_id not "
+                       f"in customers, e.g. {ids}")
+    for col in by:
+        if customers[col].isna().any():
+            raise CRMError(f"customers: column {col!r} has missing values; fill them before "
+                           "computing response rates")
+    base = customers[["customer_id", *by]].copy()
+    base["responded"] = base["customer_id"].isin(responses["customer_id"])
+    return base
+
+
+def response_rates(
+    customers: pd.DataFrame,
+    responses: pd.DataFrame,
+    *,
+    by: str | Sequence[str] | None = None,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Share of customers who answered, overall or by segment/channel, with Wilson CIs.
+
+    A customer counts once however many responses they gave (AAPOR RR1-style rate over the
+    customers invited; here every customer in ``customers`` is treated as invited).
+
+    Returns
+    -------
+    DataFrame
+        The ``by`` columns, ``customers, respondents, estimate`` (the response rate),
+        ``ci_low, ci_high``.
+    """
+    from crmlib.survey._scores import wilson_interval
+
+    cols = _by(by)
+    base = _respondents(customers, responses, cols)
+    if cols:
+        grouped = base.groupby(cols, observed=True, sort=True)["responded"]
+        out = grouped.agg(customers="size", respondents="sum").reset_index()
+    else:
+        out = pd.DataFrame({"customers": [len(base)], "respondents": [base.responded.sum()]})
+    out["respondents"] = out["respondents"].astype(int)
+    out["estimate"] = out["respondents"] / out["customers"]
+    ci = [wilson_interval(k, n, alpha) for k, n in zip(out.respondents, out.customers,
+                                                       strict=True)]
+    out["ci_low"] = [c[0] for c in ci]
+    out["ci_high"] = [c[1] for c in ci]
+    out.attrs.update(alpha=alpha, method="wilson")
+    return out
+
+
+def nonresponse_weights(
+    customers: pd.DataFrame,
+    responses: pd.DataFrame,
+    *,
+    cells: str | Sequence[str],
+    min_respondents: int = 5,
+) -> pd.Series:
+    """Weighting-class non-response adjustment: each response weighs ``N_c / r_c``.
+
+    ``N_c`` is the number of customers in the response's cell and ``r_c`` the number of
+    distinct responding customers in it, so the weights of the respondents in a cell add up
+    to the customers of that cell (a respondent answering twice shares the weight between
+    the answers). This is the weighting-class estimator of Little (1986) and Kalton &
+    Flores-Cervantes (2003, sec. 2.2), under missing at random within cells.
+
+    Parameters
+    ----------
+    customers : DataFrame
+        The customer base (``customer_id`` and the ``cells`` columns).
+    responses : DataFrame
+        Survey responses (``customer_id``); the cells are looked up in ``customers``.
+    cells : str or list of str
+        Weighting-class columns of ``customers`` (e.g. channel and region).
+    min_respondents : int
+        A cell with fewer respondents is an error naming it (collapse cells first).
+
+    Returns
+    -------
+    Series
+        One weight per response, aligned with ``responses.index``, named ``"nr_weight"``.
+
+    References
+    ----------
+    Kalton, G. & Flores-Cervantes, I. (2003). Weighting methods. *Journal of Official
+    Statistics* 19(2), 81-97.
+    """
+    cols = _by(cells)
+    if not cols:
+        raise CRMError("nonresponse_weights: give at least one cell column")
+    base = _respondents(customers, responses, cols)
+    counts = base.groupby(cols, observed=True).agg(
+        customers=("customer_id", "size"), respondents=("responded", "sum"))
+    thin = counts[counts.respondents < min_respondents]
+    if len(thin):
+        raise CRMError(f"nonresponse_weights: cell(s) {thin.index.tolist()[:5]} have fewer than "
+                       f"{min_respondents} respondents; collapse cells")
+    factor = counts["customers"] / counts["respondents"]
+    keyed = responses[["customer_id"]].merge(base[["customer_id", *cols]], on="customer_id",
+                                             how="left")
+    per_customer = responses.groupby("customer_id")["customer_id"].transform("size").to_numpy()
+    idx = pd.MultiIndex.from_frame(keyed[cols]) if len(cols) > 1 else pd.Index(keyed[cols[0]])
+    w = factor.reindex(idx).to_numpy(dtype=float) / per_customer
+    if not np.isfinite(w).all():
+        raise CRMError("nonresponse_weights: some responses fall in cells without respondents")
+    return pd.Series(w, index=responses.index, name="nr_weight")
