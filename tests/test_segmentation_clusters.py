@@ -1,0 +1,95 @@
+"""ClusterSegmenter: recovery of well-separated known clusters, determinism, preprocessing and
+clear errors on bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import make_blobs
+from sklearn.metrics import adjusted_rand_score
+
+from crmlib.errors import CRMError, NotFittedError
+from crmlib.segmentation import ClusterSegmenter
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    x, y = make_blobs(n_samples=600, centers=4, n_features=3, cluster_std=1.0, random_state=3)
+    frame = pd.DataFrame(x, columns=["recency", "frequency", "monetary"])
+    frame.insert(0, "customer_id", [f"C{i:04d}" for i in range(len(frame))])
+    return frame, y
+
+
+@pytest.mark.parametrize("method", ["kmeans", "gmm"])
+def test_recovers_known_k(blobs, method):
+    frame, truth = blobs
+    seg = ClusterSegmenter(method=method, k_range=(2, 6), n_bootstrap=3, n_init=2,
+                           random_state=0).fit(frame)
+    assert seg.n_clusters_ == 4
+    assert adjusted_rand_score(truth, seg.labels_) >= 0.9
+    sel = seg.selection_
+    assert sel["k"].tolist() == [2, 3, 4, 5, 6]
+    assert sel.loc[sel["chosen"], "k"].item() == 4 and sel["chosen"].sum() == 1
+    assert {"silhouette", "calinski_harabasz", "bic", "stability", "stability_ci_low"} <= set(sel)
+    if method == "gmm":
+        assert sel["bic"].notna().all()
+    else:
+        assert sel["inertia"].is_monotonic_decreasing
+    assert list(seg.labels_.index[:2]) == ["C0000", "C0001"]
+    prof = seg.profiles_
+    assert prof["size"].sum() == 600 and prof["size"].is_monotonic_decreasing
+    assert np.isclose(prof["share"].sum(), 1)
+    # profile means are the raw feature means of the segment's members
+    members = frame.set_index("customer_id")[seg.labels_ == 0]
+    assert np.isclose(prof.loc[0, "monetary"], members["monetary"].mean())
+    assert len(set(seg.names_.values())) == 4
+    pd.testing.assert_series_equal(seg.predict(frame), seg.labels_)
+
+
+def test_deterministic(blobs):
+    frame, _ = blobs
+    kw = dict(k_range=(2, 5), n_bootstrap=2, n_init=1, random_state=7)
+    a = ClusterSegmenter(**kw).fit(frame)
+    b = ClusterSegmenter(**kw).fit(frame)
+    pd.testing.assert_series_equal(a.labels_, b.labels_)
+    pd.testing.assert_frame_equal(a.selection_, b.selection_)
+    pd.testing.assert_frame_equal(a.profiles_, b.profiles_)
+
+
+def test_fixed_k_skew_and_categories():
+    rng = np.random.default_rng(0)
+    n = 400
+    group = rng.integers(0, 2, n)
+    frame = pd.DataFrame({
+        "spend": rng.lognormal(3 + 2 * group, 1.0),  # heavily skewed: log1p-transformed
+        "tenure": rng.normal(10 + 5 * group, 1.0),
+        "channel": np.where(group == 1, "web", "store"),
+    })
+    seg = ClusterSegmenter(n_clusters=2, n_bootstrap=0, random_state=1).fit(frame)
+    assert seg.log_features_ == ["spend"]
+    assert seg.selection_["k"].tolist() == [2]
+    assert adjusted_rand_score(group, seg.labels_) == 1.0
+    prof = seg.profiles_
+    assert {"channel=web", "z_channel=web", "z_spend"} <= set(prof.columns)
+    web = prof["channel=web"].idxmax()
+    assert prof.loc[web, "channel=web"] == 1.0
+    assert seg.names_[web].startswith("high spend") or "channel=web" in seg.names_[web]
+
+
+def test_bad_input(blobs):
+    frame, _ = blobs
+    with pytest.raises(CRMError, match="column 'monetary' has 1 missing"):
+        ClusterSegmenter().fit(frame.assign(monetary=[np.nan] + [1.0] * 599))
+    with pytest.raises(CRMError, match="column 'plan' is constant"):
+        ClusterSegmenter().fit(frame.assign(plan="gold"))
+    with pytest.raises(CRMError, match="5 customers, too few for 10 segments"):
+        ClusterSegmenter(k_range=(2, 10)).fit(frame.head(5))
+    with pytest.raises(CRMError, match="method: 'dbscan'"):
+        ClusterSegmenter(method="dbscan").fit(frame)
+    with pytest.raises(CRMError, match="k_range"):
+        ClusterSegmenter(k_range=(1, 3)).fit(frame)
+    with pytest.raises(NotFittedError):
+        ClusterSegmenter().predict(frame)
+    seg = ClusterSegmenter(k_range=(2, 3), n_bootstrap=0)
+    assert seg.get_params()["k_range"] == (2, 3)  # stored unchanged, validated at fit
