@@ -301,6 +301,13 @@ def test_missing_key_value(src):
     assert messages(src) == ["survey_responses.response_id: 1 missing value(s) in a key column"]
 
 
+def test_missing_customer_id_checked_before_unit_filter(src):
+    edit(src, "orders", set_cell("order_id", "O5", "customer_id", ""))
+    want = ["orders.customer_id: 1 missing value(s), e.g. rows with order_id='O5'"]
+    assert messages(src, "retail") == want
+    assert messages(src) == want
+
+
 def test_unknown_customer_checked_before_unit_filter(src):
     edit(src, "interactions", set_cell("interaction_id", "I3", "customer_id", "C999"))
     want = [

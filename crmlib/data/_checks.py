@@ -159,9 +159,22 @@ def check_references(src: Source, table: str) -> list[DataError]:
         f"(SELECT 1 FROM {src.src('customers')} c WHERE {cc} = {tc}) "
         f"ORDER BY 1 LIMIT {MAX_EXAMPLES}"
     )
+    errors = []
+    missing = src.query(
+        f"SELECT {tk}, COUNT(*) OVER () FROM {src.src(table)} t "
+        f"WHERE t.{src.ident('customer_id')} IS NULL ORDER BY 1 LIMIT {MAX_EXAMPLES}"
+    )
+    if missing:
+        examples = [(str(r[0]), {}) for r in missing]
+        errors.append(
+            violation(
+                table, "customer_id", missing[0][1], "missing value(s)", key=key, examples=examples
+            )
+        )
     if not rows:
-        return []
+        return errors
     return [
+        *errors,
         violation(
             table,
             "customer_id",
@@ -169,7 +182,7 @@ def check_references(src: Source, table: str) -> list[DataError]:
             "unknown customer(s), not in customers",
             key=key,
             examples=[(str(r[0]), {"customer_id": str(r[1])}) for r in rows],
-        )
+        ),
     ]
 
 
@@ -241,8 +254,8 @@ def check_rows(src: Source, table: str, limit: tuple[pd.Timestamp, str] | None) 
 
     for name in cols:
         col = spec.column(name)
-        if col is None or name == key:
-            continue
+        if col is None or name == key or (name == "customer_id" and table != "customers"):
+            continue  # keys and references are checked over the whole source
         c, t = qi(name), typed(col)
         blank = f"({c} IS NULL OR TRIM(CAST({c} AS VARCHAR)) = '')"
         raw = {name: f"CAST({c} AS VARCHAR)"}
