@@ -1,0 +1,127 @@
+"""Survey figures: diverging Likert bars, the key-driver quadrant and NPS intervals by group."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.axes import Axes
+
+from crmlib.errors import CRMError
+
+
+def _axes(ax: Axes | None, size: tuple[float, float] = (7, 4)) -> Axes:
+    if ax is None:
+        _, ax = plt.subplots(figsize=size)
+    return ax
+
+
+def _need(data: Any, cols: list[str], what: str) -> pd.DataFrame:
+    if not isinstance(data, pd.DataFrame):
+        raise CRMError(f"{what}: expected a DataFrame, got {type(data).__name__}")
+    missing = [c for c in cols if c not in data.columns]
+    if missing:
+        raise CRMError(f"{what}: data lacks column(s) {missing}")
+    return data
+
+
+def plot_likert(
+    data: pd.DataFrame | None = None,
+    *,
+    item: str = "item",
+    level: str = "level",
+    share: str = "share",
+    levels: list[Any] | None = None,
+    palette: str = "RdBu",
+    ax: Axes | None = None,
+    **plot_kws: Any,
+) -> Axes:
+    """Diverging stacked bars of Likert answers (Robbins & Heiberger 2011).
+
+    ``data`` is the tidy output of :func:`crmlib.survey.likert_summary`. Disagreement
+    extends left of zero, agreement right; a middle level (odd number of levels) is split
+    across zero. ``plot_kws`` go to ``Axes.barh``.
+    """
+    data = _need(data, [item, level, share], "plot_likert")
+    levels = list(levels if levels is not None else data.attrs.get("levels")
+                  or sorted(data[level].unique()))
+    wide = (data.pivot_table(index=item, columns=level, values=share, aggfunc="sum")
+            .reindex(columns=levels).fillna(0.0))
+    k = len(levels)
+    colors = sns.color_palette(palette, k)
+    ax = _axes(ax)
+    half = k // 2
+    left = -wide.iloc[:, :half].sum(axis=1)
+    if k % 2:
+        left = left - wide.iloc[:, half] / 2
+    start = left.to_numpy().copy()
+    y = np.arange(len(wide))
+    for j, lev in enumerate(levels):
+        width = wide[lev].to_numpy()
+        ax.barh(y, width, left=start, color=colors[j], label=str(lev), **plot_kws)
+        start = start + width
+    ax.axvline(0, color="0.3", lw=0.8)
+    ax.set_yticks(y, wide.index.astype(str))
+    ax.set_xlabel("share of answers (disagree left, agree right)")
+    ax.legend(title=level, ncol=k, loc="upper center", bbox_to_anchor=(0.5, -0.15),
+              frameon=False)
+    return ax
+
+
+def plot_driver_quadrant(
+    data: pd.DataFrame | None = None,
+    *,
+    x: str = "performance",
+    y: str = "importance",
+    label: str = "driver",
+    ax: Axes | None = None,
+    **plot_kws: Any,
+) -> Axes:
+    """Importance-performance quadrant of key drivers (Martilla & James 1977).
+
+    ``data`` holds one row per driver: its importance (e.g. the ``importance`` share from
+    :func:`crmlib.survey.key_drivers`) and its current performance (e.g. mean item score).
+    Lines at the medians split the plane; the upper-left quadrant (important, performing
+    below the others) is where to act first. ``plot_kws`` go to ``Axes.scatter``.
+    """
+    data = _need(data, [x, y, label], "plot_driver_quadrant")
+    ax = _axes(ax, (6, 5))
+    ax.scatter(data[x], data[y], **({"s": 60, "color": "C0"} | plot_kws))
+    for _, row in data.iterrows():
+        ax.annotate(str(row[label]), (row[x], row[y]), textcoords="offset points",
+                    xytext=(5, 4), fontsize=9)
+    mx, my = float(data[x].median()), float(data[y].median())
+    ax.axvline(mx, color="0.5", ls="--", lw=0.8)
+    ax.axhline(my, color="0.5", ls="--", lw=0.8)
+    corners = {"act first": (0.02, 0.97, "left"), "keep up": (0.98, 0.97, "right"),
+               "low priority": (0.02, 0.03, "left"), "possible overkill": (0.98, 0.03, "right")}
+    for text, (tx, ty, ha) in corners.items():
+        ax.text(tx, ty, text, transform=ax.transAxes, ha=ha, va="top" if ty > 0.5 else "bottom",
+                fontsize=9, color="0.35", style="italic")
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    return ax
+
+
+def plot_nps(
+    data: pd.DataFrame | None = None,
+    *,
+    x: str = "estimate",
+    y: str = "group",
+    ax: Axes | None = None,
+    **plot_kws: Any,
+) -> Axes:
+    """NPS with its interval per group (a forest plot) from :func:`crmlib.survey.nps_by` or
+    :meth:`SurveyDesign.nps`; needs ``ci_low`` and ``ci_high`` columns."""
+    data = _need(data, [x, y, "ci_low", "ci_high"], "plot_nps")
+    ax = _axes(ax, (6, 0.4 * len(data) + 1.5))
+    pos = np.arange(len(data))
+    err = np.vstack([data[x] - data["ci_low"], data["ci_high"] - data[x]])
+    ax.errorbar(data[x], pos, xerr=err, fmt="o", capsize=3, **plot_kws)
+    ax.set_yticks(pos, data[y].astype(str))
+    ax.axvline(0, color="0.5", lw=0.8)
+    ax.set_xlabel("NPS")
+    return ax
