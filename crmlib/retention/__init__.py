@@ -4,6 +4,7 @@ Survival estimators reproduce R's ``survival`` package (Therneau 2024): Kaplan-M
 Greenwood variance, log-rank and Fleming-Harrington tests, and the Cox model with Efron ties.
 """
 
+from crmlib.retention._cohorts import cohort_table, tenure_frame
 from crmlib.retention._cox import CoxModel
 from crmlib.retention._kaplan_meier import (
     KaplanMeier,
@@ -16,8 +17,10 @@ from crmlib.retention._logrank import logrank_test
 __all__ = [
     "CoxModel",
     "KaplanMeier",
+    "cohort_table",
     "kaplan_meier_by",
     "logrank_test",
     "median_table",
     "survival_table",
+    "tenure_frame",
 ]

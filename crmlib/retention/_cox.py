@@ -37,8 +37,9 @@ ZPH_TRANSFORMS = ("km", "identity", "rank", "log")
 
 
 def _design(frame: pd.DataFrame, covariates: list[str]) -> tuple[np.ndarray, list[str], dict]:
-    """Numeric design matrix; categorical columns become 0/1 indicators (first level the
-    reference). NaN cells raise a CRMError naming the column and rows."""
+    """Numeric design matrix; text and categorical columns become 0/1 indicators against a
+    reference level (the first category of a pandas Categorical, else the first sorted
+    level). NaN cells raise a CRMError naming the column and rows."""
     blocks, names, levels = [], [], {}
     for col in covariates:
         s = frame[col]
@@ -52,7 +53,10 @@ def _design(frame: pd.DataFrame, covariates: list[str]) -> tuple[np.ndarray, lis
             blocks.append(s.to_numpy(dtype=float)[:, None])
             names.append(col)
         else:
-            cats = sorted(pd.unique(s).tolist(), key=str)
+            if isinstance(s.dtype, pd.CategoricalDtype):
+                cats = [c for c in s.cat.categories if (s == c).any()]
+            else:
+                cats = sorted(pd.unique(s).tolist(), key=str)
             levels[col] = cats
             for c in cats[1:]:
                 blocks.append((s == c).to_numpy(dtype=float)[:, None])
