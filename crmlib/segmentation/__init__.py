@@ -10,6 +10,7 @@ from crmlib.segmentation._rfm import (
     segment_grid,
     segment_names,
 )
+from crmlib.segmentation._value import segment_labels, segment_value
 
 __all__ = [
     "DEFAULT_GRID",
@@ -18,5 +19,7 @@ __all__ = [
     "rfm",
     "rfm_scores",
     "segment_grid",
+    "segment_labels",
     "segment_names",
+    "segment_value",
 ]

@@ -1,0 +1,254 @@
+"""The size and value of segments: customers, revenue, frequency, tenure, service contacts,
+NPS and (when given) expected lifetime value per segment, each with its interval and n."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from crmlib.customer_base import mean_estimate, proportion_estimate
+from crmlib.errors import CRMError
+from crmlib.results import Estimate
+from crmlib.utils.validation import check_alpha, check_frame, check_scalar
+
+__all__ = ["segment_labels", "segment_value"]
+
+
+def segment_labels(segments: Any, *, segment_col: str = "segment") -> pd.Series:
+    """Normalise segment membership to a Series ``customer_id -> segment``.
+
+    Accepts the output of :func:`rfm` (or any frame with ``customer_id`` and
+    ``segment_col``), or a Series indexed by customer id (e.g. ``ClusterSegmenter.labels_``).
+    """
+    if isinstance(segments, pd.Series):
+        labels = segments.copy()
+    else:
+        check_frame(segments, name="segments", required=["customer_id", segment_col])
+        labels = pd.Series(segments[segment_col].to_numpy(),
+                           index=segments["customer_id"].to_numpy(), name=segment_col)
+        if isinstance(segments[segment_col].dtype, pd.CategoricalDtype):
+            labels = labels.astype(segments[segment_col].dtype)
+    labels.index = pd.Index(labels.index.astype("string"), name="customer_id")
+    if labels.index.has_duplicates:
+        dup = labels.index[labels.index.duplicated()][:3].tolist()
+        raise CRMError(f"segments: customer_id repeated: {dup}")
+    if labels.isna().any():
+        raise CRMError(f"segments: {int(labels.isna().sum())} customer(s) without a segment")
+    return labels.rename("segment")
+
+
+def _window(frame: pd.DataFrame, col: str, as_of: pd.Timestamp, start: pd.Timestamp | None
+            ) -> pd.DataFrame:
+    """Rows dated on or before ``as_of`` and (when given) after ``start``, by calendar day."""
+    day = pd.to_datetime(frame[col]).dt.normalize()
+    keep = day <= as_of
+    if start is not None:
+        keep &= day > start
+    return frame.loc[keep.to_numpy()]
+
+
+def _per_customer(frame: pd.DataFrame, ids: pd.Index, values: pd.Series | None = None
+                  ) -> pd.Series:
+    """Sum of ``values`` (or the count of rows) per customer, zero-filled over ``ids``."""
+    key = frame["customer_id"].astype("string").to_numpy()
+    if values is None:
+        out = pd.Series(1.0, index=key).groupby(level=0).sum()
+    else:
+        out = pd.Series(values.to_numpy(dtype="float64"), index=key).groupby(level=0).sum()
+    return out.reindex(ids, fill_value=0.0)
+
+
+def _nps(scores: pd.Series, alpha: float) -> Estimate:
+    """NPS via :func:`crmlib.survey.nps` (adjusted Wald, Rocks 2016)."""
+    from crmlib.survey import nps
+
+    return nps(scores.astype("float64").to_numpy(), alpha=alpha, min_n=0)
+
+
+def segment_value(
+    segments: Any,
+    orders: pd.DataFrame,
+    *,
+    as_of: Any,
+    customers: pd.DataFrame | None = None,
+    interactions: pd.DataFrame | None = None,
+    survey_responses: pd.DataFrame | None = None,
+    key_segments: Sequence[str] = (),
+    clv: pd.Series | pd.DataFrame | None = None,
+    window_days: int | None = None,
+    segment_col: str = "segment",
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Size and value of each segment.
+
+    Every customer of ``segments`` counts, including those without orders in the window
+    (revenue 0). Revenue is net of returns, over the orders on or before ``as_of`` (and
+    after ``as_of - window_days`` when given; pass ``window_days=365`` for annual value).
+
+    Parameters
+    ----------
+    segments
+        :func:`rfm` output (or a frame with ``customer_id`` and ``segment_col``), or a
+        Series ``customer_id -> segment`` such as ``ClusterSegmenter.labels_``.
+    orders
+        Order lines (``customer_id``, ``ordered_at``, ``amount``).
+    as_of
+        The date of the analysis.
+    customers
+        Gives tenure from ``acquired_at``; without it tenure runs from the first order.
+    interactions
+        Service contacts (``customer_id``, ``occurred_at``); contacts per customer in the
+        window.
+    survey_responses
+        Responses with ``customer_id``, ``answered_at`` and ``nps`` (0-10); the NPS of each
+        segment from its members' answers in the window (Reichheld 2003; interval by
+        :func:`crmlib.survey.nps`, adjusted Wald, Rocks 2016).
+    key_segments
+        Names flagged in ``is_key`` (e.g. ``params.segmentation.key_segments``).
+    clv
+        Expected lifetime value per customer: a Series indexed by ``customer_id`` or a frame
+        with ``customer_id`` and ``clv``; adds ``clv_per_customer`` (with t interval) and
+        ``clv_total``.
+    window_days
+        Length of the window for revenue, purchase days, contacts and surveys.
+    alpha
+        One minus the confidence level of every interval.
+
+    Returns
+    -------
+    DataFrame
+        One row per segment (in category order when categorical, else by revenue):
+        ``segment, customers, customer_share`` (+ Wilson ``_ci_low/_ci_high``, Wilson 1927),
+        ``revenue, revenue_share, revenue_per_customer`` (+ ``_se``, Student-t
+        ``_ci_low/_ci_high``), ``purchase_days_per_customer, tenure_days``,
+        ``contacts_per_customer`` (+ t interval; when ``interactions`` given), ``nps, nps_se,
+        nps_ci_low, nps_ci_high, nps_n`` (when surveys given), ``clv_*``, ``is_key``.
+        ``attrs`` holds totals (``customers``, ``revenue``), ``alpha``, ``as_of``,
+        ``window_days``, ``unassigned_revenue`` (orders of customers without a segment) and
+        ``missing_key_segments``.
+
+    References
+    ----------
+    Reichheld, F. F. (2003). The one number you need to grow. *Harvard Business Review*,
+    81(12), 46-54.
+    Rocks, B. (2016). Interval estimation for the "net promoter score". *The American
+    Statistician*, 70(4), 365-372.
+    Wilson, E. B. (1927). Probable inference, the law of succession, and statistical
+    inference. *JASA*, 22(158), 209-212.
+    """
+    alpha = check_alpha(alpha)
+    labels = segment_labels(segments, segment_col=segment_col)
+    check_frame(orders, name="orders", required=["customer_id", "ordered_at", "amount"])
+    try:
+        as_of = pd.Timestamp(as_of).normalize()
+    except (TypeError, ValueError):
+        raise CRMError(f"as_of: not a date: {as_of!r}") from None
+    start = None
+    if window_days is not None:
+        check_scalar(window_days, name="window_days", kind=int, min_value=1)
+        start = as_of - pd.Timedelta(days=window_days)
+    ids = labels.index
+    n_all = len(ids)
+    if n_all == 0:
+        raise CRMError("segments: no customers")
+
+    upto = _window(orders, "ordered_at", as_of, None)
+    win = _window(orders, "ordered_at", as_of, start)
+    revenue = _per_customer(win, ids, win["amount"])
+    buys = win[win["amount"].to_numpy(dtype="float64") > 0]
+    days = buys.assign(_day=pd.to_datetime(buys["ordered_at"]).dt.normalize())
+    pdays = days.drop_duplicates(["customer_id", "_day"])
+    purchase_days = _per_customer(pdays, ids)
+    if customers is not None and "acquired_at" in customers.columns:
+        check_frame(customers, name="customers", required=["customer_id", "acquired_at"])
+        acq = pd.Series(pd.to_datetime(customers["acquired_at"]).to_numpy(),
+                        index=customers["customer_id"].astype("string").to_numpy())
+        acq = acq[~acq.index.duplicated()].reindex(ids)
+    else:
+        first = pd.Series(pd.to_datetime(upto["ordered_at"]).to_numpy(),
+                          index=upto["customer_id"].astype("string").to_numpy())
+        acq = first.groupby(level=0).min().reindex(ids)
+    tenure = (as_of - acq).dt.days.astype("float64")
+    tenure = tenure.where(tenure >= 0)
+
+    per = pd.DataFrame({"segment": labels, "revenue": revenue, "purchase_days": purchase_days,
+                        "tenure": tenure})
+    if interactions is not None:
+        check_frame(interactions, name="interactions", required=["customer_id", "occurred_at"])
+        per["contacts"] = _per_customer(_window(interactions, "occurred_at", as_of, start), ids)
+    responses = None
+    if survey_responses is not None and "nps" in survey_responses.columns:
+        check_frame(survey_responses, name="survey_responses",
+                    required=["customer_id", "answered_at", "nps"])
+        responses = _window(survey_responses, "answered_at", as_of, start)
+        responses = responses.loc[responses["nps"].notna().to_numpy()]
+        seg_of = labels.reindex(responses["customer_id"].astype("string").to_numpy())
+        responses = pd.DataFrame({"segment": seg_of.to_numpy(),
+                                  "nps": responses["nps"].to_numpy(dtype="float64")})
+        responses = responses[responses["segment"].notna()]
+    clv_values = None
+    if clv is not None:
+        if isinstance(clv, pd.DataFrame):
+            check_frame(clv, name="clv", required=["customer_id", "clv"])
+            clv = pd.Series(clv["clv"].to_numpy(), index=clv["customer_id"].to_numpy())
+        clv_values = pd.Series(clv.to_numpy(dtype="float64"),
+                               index=pd.Index(clv.index.astype("string")))
+        per["clv"] = clv_values[~clv_values.index.duplicated()].reindex(ids)
+
+    total_revenue = float(per["revenue"].sum())
+    if isinstance(labels.dtype, pd.CategoricalDtype):
+        order = list(labels.cat.categories)
+    else:
+        order = per.groupby("segment")["revenue"].sum().sort_values(ascending=False).index
+    key = set(key_segments)
+    rows = []
+    for seg in order:
+        grp = per[per["segment"] == seg]
+        n = len(grp)
+        share = proportion_estimate(n, n_all, alpha=alpha)
+        rpc = mean_estimate(grp["revenue"], alpha=alpha)
+        row: dict[str, Any] = {
+            "segment": seg, "customers": n, "customer_share": share.value,
+            "customer_share_ci_low": share.ci_low, "customer_share_ci_high": share.ci_high,
+            "revenue": float(grp["revenue"].sum()),
+            "revenue_share": float(grp["revenue"].sum()) / total_revenue
+            if total_revenue else np.nan,
+            "revenue_per_customer": rpc.value, "revenue_per_customer_se": rpc.se,
+            "revenue_per_customer_ci_low": rpc.ci_low,
+            "revenue_per_customer_ci_high": rpc.ci_high,
+            "purchase_days_per_customer": float(grp["purchase_days"].mean()) if n else np.nan,
+            "tenure_days": float(grp["tenure"].mean()) if n else np.nan,
+        }
+        if "contacts" in per:
+            c = mean_estimate(grp["contacts"], alpha=alpha)
+            row.update(contacts_per_customer=c.value, contacts_per_customer_ci_low=c.ci_low,
+                       contacts_per_customer_ci_high=c.ci_high)
+        if responses is not None:
+            scores = responses.loc[responses["segment"] == seg, "nps"]
+            if len(scores):
+                e = _nps(scores, alpha)
+                row.update(nps=e.value, nps_se=e.se, nps_ci_low=e.ci_low,
+                           nps_ci_high=e.ci_high, nps_n=e.n)
+            else:
+                row.update(nps=np.nan, nps_se=np.nan, nps_ci_low=np.nan, nps_ci_high=np.nan,
+                           nps_n=0)
+        if clv_values is not None:
+            e = mean_estimate(grp["clv"], alpha=alpha)
+            row.update(clv_per_customer=e.value, clv_per_customer_ci_low=e.ci_low,
+                       clv_per_customer_ci_high=e.ci_high, clv_total=float(grp["clv"].sum()),
+                       clv_n=e.n)
+        row["is_key"] = seg in key
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    assigned = set(ids)
+    other = upto if start is None else win
+    unassigned = other.loc[~other["customer_id"].astype("string").isin(assigned).to_numpy()]
+    out.attrs.update(
+        customers=n_all, revenue=total_revenue, alpha=alpha, as_of=as_of,
+        window_days=window_days, unassigned_revenue=float(unassigned["amount"].sum()),
+        missing_key_segments=[k for k in key_segments if k not in set(order)],
+    )
+    return out

@@ -1,0 +1,111 @@
+"""segment_value: a hand-computed small case (counts, Wilson and t intervals, NPS, CLV)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from crmlib.errors import CRMError
+from crmlib.segmentation import segment_value
+
+
+@pytest.fixture
+def case():
+    segments = pd.DataFrame({
+        "customer_id": list("ABCDE"),
+        "segment": pd.Categorical(["Gold", "Gold", "Silver", "Silver", "Silver"],
+                                  categories=["Gold", "Silver", "Empty"]),
+    })
+    orders = pd.DataFrame({
+        "order_id": [f"o{i}" for i in range(9)],
+        "customer_id": ["A", "A", "A", "B", "C", "C", "E", "E", "X"],
+        "ordered_at": pd.to_datetime(["2024-01-10", "2024-01-20", "2024-01-25", "2024-01-15",
+                                      "2024-01-05", "2024-01-05", "2024-01-30", "2024-02-10",
+                                      "2024-01-12"]),
+        "amount": [100.0, 50.0, -10.0, 60.0, 30.0, 30.0, 20.0, 500.0, 1000.0],
+    })
+    customers = pd.DataFrame({
+        "customer_id": list("ABCDE"),
+        "business_unit": "u",
+        "acquired_at": pd.to_datetime(["2023-01-31", "2024-01-01", "2023-12-31", "2024-01-31",
+                                       "2023-07-31"]),
+    })
+    interactions = pd.DataFrame({
+        "interaction_id": [f"i{i}" for i in range(6)],
+        "customer_id": ["A", "A", "C", "D", "D", "D"],
+        "occurred_at": pd.to_datetime(["2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05",
+                                       "2024-01-06", "2024-03-01"]),
+    })
+    surveys = pd.DataFrame({
+        "response_id": [f"r{i}" for i in range(5)],
+        "customer_id": ["A", "B", "A", "C", "X"],
+        "answered_at": pd.to_datetime(["2024-01-11"] * 5),
+        "nps": [10, 9, 6, 7, 0],
+    })
+    clv = pd.Series([500.0, 300.0, 100.0, 50.0, 0.0], index=list("ABCDE"))
+    return segments, orders, customers, interactions, surveys, clv
+
+
+def test_hand_computed(case):
+    segments, orders, customers, interactions, surveys, clv = case
+    out = segment_value(segments, orders, as_of="2024-01-31", customers=customers,
+                        interactions=interactions, survey_responses=surveys,
+                        key_segments=("Gold", "Platinum"), clv=clv).set_index("segment")
+    assert list(out.index) == ["Gold", "Silver", "Empty"]
+    assert out["customers"].tolist() == [2, 3, 0]
+    # Wilson interval for 2 of 5 (Wilson 1927), written out
+    z = stats.norm.ppf(0.975)
+    p, n = 0.4, 5
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z / (1 + z**2 / n) * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))
+    assert out.loc["Gold", "customer_share"] == pytest.approx(0.4)
+    assert out.loc["Gold", "customer_share_ci_low"] == pytest.approx(centre - half)
+    assert out.loc["Gold", "customer_share_ci_high"] == pytest.approx(centre + half)
+    # net revenue up to as_of: A 140, B 60, C 60, D 0, E 20; X has no segment
+    assert out["revenue"].tolist() == [200.0, 80.0, 0.0]
+    assert out.loc["Gold", "revenue_share"] == pytest.approx(200 / 280)
+    assert out.attrs["revenue"] == 280.0 and out.attrs["unassigned_revenue"] == 1000.0
+    # revenue per customer with the t interval: Gold (140, 60), Silver (60, 0, 20)
+    assert out.loc["Gold", "revenue_per_customer"] == 100.0
+    assert out.loc["Gold", "revenue_per_customer_se"] == pytest.approx(40.0)
+    assert out.loc["Gold", "revenue_per_customer_ci_high"] == pytest.approx(
+        100 + stats.t.ppf(0.975, 1) * 40)
+    sd = np.std([60, 0, 20], ddof=1)
+    assert out.loc["Silver", "revenue_per_customer_ci_low"] == pytest.approx(
+        80 / 3 - stats.t.ppf(0.975, 2) * sd / np.sqrt(3))
+    assert np.isnan(out.loc["Empty", "revenue_per_customer"])
+    assert out["purchase_days_per_customer"].iloc[:2].tolist() == pytest.approx([1.5, 2 / 3])
+    assert out["tenure_days"].iloc[:2].tolist() == pytest.approx([197.5, 215 / 3])
+    # contacts up to as_of: A 2, C 1, D 2 (one later contact excluded)
+    assert out["contacts_per_customer"].iloc[:2].tolist() == pytest.approx([1.0, 1.0])
+    # NPS: Gold answers 10, 9, 6 -> 2/3 - 1/3; Silver one passive
+    assert out.loc["Gold", "nps"] == pytest.approx(100 / 3)
+    assert out["nps_n"].tolist() == [3, 1, 0]
+    assert out.loc["Silver", "nps"] == 0.0
+    # adjusted-Wald SE (Rocks 2016): p = 2.75 / 6, d = 1.75 / 6 on n = 6
+    pa, da = 2.75 / 6, 1.75 / 6
+    assert out.loc["Gold", "nps_se"] == pytest.approx(100 * np.sqrt((pa + da - (pa - da) ** 2) / 6))
+    assert out["clv_total"].tolist() == [800.0, 150.0, 0.0]
+    assert out.loc["Gold", "clv_per_customer"] == 400.0
+    assert out["is_key"].tolist() == [True, False, False]
+    assert out.attrs["missing_key_segments"] == ["Platinum"]
+
+
+def test_window_and_labels_series(case):
+    _, orders, *_ = case
+    labels = pd.Series([0, 0, 1, 1, 1], index=list("ABCDE"))
+    out = segment_value(labels, orders, as_of="2024-01-31", window_days=10)
+    # window (2024-01-21, 2024-01-31]: A -10, E 20; non-categorical: ordered by revenue
+    assert out["segment"].tolist() == [1, 0]
+    assert out["revenue"].tolist() == [20.0, -10.0]
+    assert "nps" not in out.columns and "contacts_per_customer" not in out.columns
+
+
+def test_bad_input(case):
+    segments, orders, *_ = case
+    with pytest.raises(CRMError, match="customer_id repeated"):
+        segment_value(pd.concat([segments, segments]), orders, as_of="2024-01-31")
+    with pytest.raises(CRMError, match="segments: missing column"):
+        segment_value(segments.drop(columns="segment"), orders, as_of="2024-01-31")
