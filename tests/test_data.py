@@ -140,6 +140,21 @@ def test_parquet_folder_matches_csv(tmp_path):
     assert got.as_of == want.as_of
 
 
+def test_hive_partitioned_parquet_folder(tmp_path):
+    folder = tmp_path / "hive"
+    _write_parquet_folder(folder)
+    (folder / "customers.parquet").unlink()
+    customers = pd.read_csv(SMALL / "customers.csv", dtype=str)
+    for unit, part in customers.groupby("business_unit"):
+        out = folder / "customers" / f"business_unit={unit}"
+        out.mkdir(parents=True)
+        part.drop(columns="business_unit").to_parquet(out / "part-0.parquet")
+    got, want = data.load(folder, unit="subs"), data.load(SMALL, unit="subs")
+    assert got.customers.columns[-1] == "business_unit"  # the partition column comes last
+    pd.testing.assert_frame_equal(got.customers, want.customers, check_like=True)
+    pd.testing.assert_frame_equal(got.orders, want.orders)
+
+
 def test_duckdb_file_matches_csv(tmp_path):
     db = tmp_path / "crm.duckdb"
     con = duckdb.connect(str(db))

@@ -64,10 +64,11 @@ class Source:
     duck: duckdb.DuckDBPyConnection
     tables: dict[str, list[str]]
     errors: list[DataError]
-    present: set[str] = frozenset()  # type: ignore[assignment]
+    present: set[str]  # contract tables the source holds, asked for or not
 
-    def src(self, table: str) -> str:  # pragma: no cover - interface
-        raise NotImplementedError
+    def src(self, table: str) -> str:
+        """How this engine's SQL names the whole (unfiltered) ``table``."""
+        return qi("src_" + table)
 
     def ident(self, name: str) -> str:
         return qi(name)
@@ -87,7 +88,7 @@ class Source:
         if unit is None:
             where = ""
         elif table == "customers":
-            where = f" WHERE CAST(business_unit AS VARCHAR) = {ql(unit)}"
+            where = " WHERE CAST(business_unit AS VARCHAR) = $unit"
         else:
             where = (
                 " WHERE CAST(customer_id AS VARCHAR) IN "
@@ -95,7 +96,8 @@ class Source:
             )
         self.duck.execute(
             f"CREATE OR REPLACE TEMP TABLE {qi('stg_' + table)} AS "
-            f"SELECT {cols} FROM {self.src(table)}{where}"
+            f"SELECT {cols} FROM {self.src(table)}{where}",
+            {"unit": unit} if unit is not None and table == "customers" else {},
         )
 
     def close(self) -> None:
@@ -120,7 +122,7 @@ class FolderSource(Source):
     def __init__(self, folder: Path, wanted: tuple[str, ...]) -> None:
         self.label = str(folder)
         self.duck = duckdb.connect()
-        self.tables, self.errors = {}, []
+        self.tables, self.errors, self.present = {}, [], set()
         self.present = {
             t for t in ALL_TABLES if any(folder.glob(f"{t}.*")) or (folder / t).is_dir()
         }
@@ -136,9 +138,6 @@ class FolderSource(Source):
                 self.errors.append(
                     DataError(f"{found}: cannot be read: {_short(exc)}", table=table)
                 )
-
-    def src(self, table: str) -> str:
-        return qi("src_" + table)
 
     def _find(self, folder: Path, table: str) -> Path | None:
         hits = [
@@ -215,7 +214,7 @@ class DuckDBFileSource(Source):
     def __init__(self, path: Path, wanted: tuple[str, ...]) -> None:
         self.label = str(path)
         self.duck = duckdb.connect()
-        self.tables, self.errors = {}, []
+        self.tables, self.errors, self.present = {}, [], set()
         try:
             self.duck.execute(f"ATTACH {ql(str(path))} AS srcdb (READ_ONLY)")
         except duckdb.Error as exc:
@@ -233,9 +232,6 @@ class DuckDBFileSource(Source):
             if table in present:
                 self._view(table, f"srcdb.main.{qi(present[table])}")
 
-    def src(self, table: str) -> str:
-        return qi("src_" + table)
-
 
 class SQLSource(Source):
     """A database reached through SQLAlchemy; filtering happens in the database."""
@@ -248,7 +244,7 @@ class SQLSource(Source):
         self.engine = sa.create_engine(url) if self._own else url
         self.label = self.engine.url.render_as_string(hide_password=True)
         self.duck = duckdb.connect()
-        self.tables, self.errors = {}, []
+        self.tables, self.errors, self.present = {}, [], set()
         self._prep = self.engine.dialect.identifier_preparer
         self._ints: dict[str, list[str]] = {}
         try:
