@@ -2,6 +2,13 @@
 segments, and migration between segments over time."""
 
 from crmlib.segmentation._clusters import ClusterSegmenter
+from crmlib.segmentation._migration import (
+    NOT_YET,
+    flows,
+    migration,
+    segment_history,
+    transition_matrix,
+)
 from crmlib.segmentation._rfm import (
     DEFAULT_GRID,
     NO_PURCHASE,
@@ -14,12 +21,17 @@ from crmlib.segmentation._value import segment_labels, segment_value
 
 __all__ = [
     "DEFAULT_GRID",
+    "NOT_YET",
     "NO_PURCHASE",
     "ClusterSegmenter",
+    "flows",
+    "migration",
     "rfm",
     "rfm_scores",
     "segment_grid",
+    "segment_history",
     "segment_labels",
     "segment_names",
     "segment_value",
+    "transition_matrix",
 ]

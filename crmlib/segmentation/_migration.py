@@ -1,0 +1,253 @@
+"""Migration between segments: membership at successive as-of dates, the transition matrix
+between consecutive dates, and the flows in and out of each segment."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from crmlib.errors import CRMError
+from crmlib.segmentation._rfm import NO_PURCHASE, rfm, segment_names
+from crmlib.utils.validation import check_frame
+
+__all__ = ["NOT_YET", "flows", "migration", "segment_history", "transition_matrix"]
+
+NOT_YET = "Not yet a customer"
+"""State of a customer before their first appearance (acquisition or first purchase). It is
+kept apart from the RFM segment "New" (a recent first purchase)."""
+
+Segmenter = Callable[[pd.DataFrame, pd.Timestamp, "pd.DataFrame | None"], pd.DataFrame]
+
+
+def _dates(as_of_dates: Sequence[Any]) -> list[pd.Timestamp]:
+    try:
+        dates = [pd.Timestamp(d).normalize() for d in as_of_dates]
+    except (TypeError, ValueError):
+        raise CRMError(f"as_of_dates: not dates: {as_of_dates!r}") from None
+    if len(dates) < 2:
+        raise CRMError(f"as_of_dates: need at least two dates, got {len(dates)}")
+    if any(b <= a for a, b in itertools.pairwise(dates)):
+        raise CRMError(f"as_of_dates: must be strictly increasing, got "
+                       f"{[str(d.date()) for d in dates]}")
+    return dates
+
+
+def segment_history(
+    orders: pd.DataFrame,
+    *,
+    as_of_dates: Sequence[Any],
+    customers: pd.DataFrame | None = None,
+    segmenter: Segmenter | None = None,
+    bins: int = 5,
+    grid: Mapping[str, Any] | None = None,
+    window_days: int | None = None,
+) -> pd.DataFrame:
+    """Each customer's segment at each as-of date (long form).
+
+    The segmenter is applied to the data as known at each date. The default is :func:`rfm`
+    with ``bins``, ``grid`` and ``window_days`` (quantiles re-computed at each date, so the
+    scores are relative to the customer base of that date). A customer missing from a date's
+    result is ``"Not yet a customer"`` (:data:`NOT_YET`) before their first appearance and
+    ``"No purchase"`` after it.
+
+    Parameters
+    ----------
+    segmenter
+        ``f(orders, as_of, customers) -> DataFrame`` with ``customer_id`` and ``segment``;
+        it receives the full tables and must itself ignore what happens after ``as_of``.
+
+    Returns
+    -------
+    DataFrame
+        ``customer_id, as_of, segment`` (ordered categorical of all states).
+    """
+    check_frame(orders, name="orders", required=["customer_id", "ordered_at", "amount"])
+    dates = _dates(as_of_dates)
+    if segmenter is None:
+        day = pd.to_datetime(orders["ordered_at"]).dt.normalize()
+        positive = (orders["amount"].to_numpy(dtype="float64") > 0)
+
+        def segmenter(o: pd.DataFrame, d: pd.Timestamp, c: pd.DataFrame | None) -> pd.DataFrame:
+            inside = positive & (day <= d).to_numpy()
+            if window_days is not None:
+                inside &= (day > d - pd.Timedelta(days=window_days)).to_numpy()
+            if not inside.any():  # nobody bought in the window: known customers lapse
+                ids = [] if c is None else c.loc[
+                    pd.to_datetime(c["acquired_at"]).le(d).to_numpy(), "customer_id"]
+                return pd.DataFrame({"customer_id": ids, "segment": NO_PURCHASE})
+            return rfm(o, as_of=d, customers=c, bins=bins, grid=grid, window_days=window_days)
+        states = segment_names(grid)
+    else:
+        states = []
+    results = []
+    for d in dates:
+        res = segmenter(orders, d, customers)
+        check_frame(res, name=f"segmenter result at {d.date()}",
+                    required=["customer_id", "segment"])
+        col = res["segment"]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            states += [s for s in col.cat.categories if s not in states]
+        states += [s for s in pd.unique(col.astype(object)) if s not in states]
+        results.append(pd.Series(col.astype(object).to_numpy(),
+                                 index=res["customer_id"].astype("string").to_numpy()))
+    if NO_PURCHASE not in states:
+        states.append(NO_PURCHASE)
+    states.append(NOT_YET)
+    wide = pd.concat(results, axis=1, keys=range(len(dates)))
+    wide = wide.sort_index()
+    seen = wide.notna().cummax(axis=1)
+    wide = wide.where(wide.notna(), np.where(seen, NO_PURCHASE, NOT_YET))
+    wide.columns = dates
+    long = wide.rename_axis(index="customer_id", columns="as_of").stack().rename("segment")
+    long = long.reset_index()
+    long["customer_id"] = long["customer_id"].astype("string")
+    long["segment"] = pd.Categorical(long["segment"], categories=states, ordered=True)
+    return long
+
+
+def migration(
+    orders: pd.DataFrame,
+    *,
+    as_of_dates: Sequence[Any],
+    customers: pd.DataFrame | None = None,
+    segmenter: Segmenter | None = None,
+    bins: int = 5,
+    grid: Mapping[str, Any] | None = None,
+    window_days: int | None = None,
+) -> pd.DataFrame:
+    """Transitions between segments from each as-of date to the next (a Markov-chain view of
+    customer migration, Pfeifer & Carraway 2000).
+
+    Parameters are those of :func:`segment_history`.
+
+    Returns
+    -------
+    DataFrame
+        Long form, one row per (date pair, from state, to state), zero cells included:
+        ``from_date, to_date, from_segment, to_segment, customers, row_share``.
+        ``row_share`` is the share of the from-state's customers that moved to the
+        to-state (missing for an empty row). From-states include ``"Not yet a customer"``
+        (customers new by the to-date); to-states never do, and customers who are not yet
+        customers at the to-date are left out. ``attrs["history"]`` holds the long
+        :func:`segment_history` table.
+
+    References
+    ----------
+    Pfeifer, P. E., & Carraway, R. L. (2000). Modeling customer relationships as Markov
+    chains. *Journal of Interactive Marketing*, 14(2), 43-55.
+    """
+    hist = segment_history(orders, as_of_dates=as_of_dates, customers=customers,
+                           segmenter=segmenter, bins=bins, grid=grid, window_days=window_days)
+    states = list(hist["segment"].cat.categories)
+    to_states = [s for s in states if s != NOT_YET]
+    wide = hist.pivot(index="customer_id", columns="as_of", values="segment")
+    dates = list(wide.columns)
+    frames = []
+    for a, b in itertools.pairwise(dates):
+        pair = pd.DataFrame({"from_segment": wide[a].astype(object),
+                             "to_segment": wide[b].astype(object)})
+        pair = pair[pair["to_segment"] != NOT_YET]
+        counts = pair.groupby(["from_segment", "to_segment"]).size()
+        full = pd.MultiIndex.from_product([states, to_states],
+                                          names=["from_segment", "to_segment"])
+        counts = counts.reindex(full, fill_value=0).rename("customers").reset_index()
+        totals = counts.groupby("from_segment")["customers"].transform("sum")
+        counts["row_share"] = counts["customers"] / totals.where(totals > 0)
+        counts.insert(0, "to_date", b)
+        counts.insert(0, "from_date", a)
+        frames.append(counts)
+    out = pd.concat(frames, ignore_index=True)
+    out["customers"] = out["customers"].astype("int64")
+    out["from_segment"] = pd.Categorical(out["from_segment"], categories=states, ordered=True)
+    out["to_segment"] = pd.Categorical(out["to_segment"], categories=to_states, ordered=True)
+    out.attrs["history"] = hist
+    return out
+
+
+def _pair(migration: pd.DataFrame, from_date: Any) -> pd.DataFrame:
+    check_frame(migration, name="migration",
+                required=["from_date", "to_date", "from_segment", "to_segment", "customers"])
+    if from_date is None:
+        from_date = migration["from_date"].max()
+    from_date = pd.Timestamp(from_date)
+    sub = migration[migration["from_date"] == from_date]
+    if sub.empty:
+        have = sorted({str(pd.Timestamp(d).date()) for d in migration["from_date"]})
+        raise CRMError(f"from_date: {from_date.date()} is not a from_date of the migration "
+                       f"table ({', '.join(have)})")
+    return sub
+
+
+def transition_matrix(
+    migration: pd.DataFrame, *, from_date: Any = None, values: str = "customers"
+) -> pd.DataFrame:
+    """The from x to matrix of one date pair (default: the last) from :func:`migration`.
+
+    ``values`` is ``"customers"`` (counts) or ``"row_share"``. Empty from-rows (other than
+    none at all) are kept so that matrices of different pairs line up.
+    """
+    if values not in ("customers", "row_share"):
+        raise CRMError(f"values: {values!r} is not one of 'customers', 'row_share'")
+    sub = _pair(migration, from_date)
+    return sub.pivot_table(index="from_segment", columns="to_segment", values=values,
+                           observed=False, aggfunc="sum", dropna=False,
+                           fill_value=0 if values == "customers" else np.nan)
+
+
+def flows(migration: pd.DataFrame, segment: str | Sequence[str] | None = None) -> pd.DataFrame:
+    """Flows in and out of segments for every date pair of a :func:`migration` table.
+
+    Parameters
+    ----------
+    migration
+        The output of :func:`migration`.
+    segment
+        One segment name, several, or ``None`` for every to-state.
+
+    Returns
+    -------
+    DataFrame
+        ``from_date, to_date, segment, start, stayed, inflow, inflow_new, outflow, end,
+        net_change, top_source, top_destination``: ``start``/``end`` are the members at the
+        two dates, ``inflow`` those who joined (``inflow_new`` of them not yet customers at
+        the start), ``outflow`` those who left, ``net_change = end - start = inflow -
+        outflow``; ``top_source``/``top_destination`` name the largest flow in and out.
+    """
+    check_frame(migration, name="migration",
+                required=["from_date", "to_date", "from_segment", "to_segment", "customers"])
+    all_states = list(migration["to_segment"].cat.categories) \
+        if isinstance(migration["to_segment"].dtype, pd.CategoricalDtype) \
+        else list(pd.unique(migration["to_segment"]))
+    if segment is None:
+        wanted = all_states
+    else:
+        wanted = [segment] if isinstance(segment, str) else list(segment)
+        unknown = [s for s in wanted if s not in all_states]
+        if unknown:
+            raise CRMError(f"segment: {unknown} not in the migration states {all_states}")
+    m = migration.assign(from_segment=migration["from_segment"].astype(object),
+                         to_segment=migration["to_segment"].astype(object))
+    rows = []
+    for (a, b), sub in m.groupby(["from_date", "to_date"], sort=True):
+        for seg in wanted:
+            into = sub[(sub["to_segment"] == seg) & (sub["from_segment"] != seg)]
+            out_of = sub[(sub["from_segment"] == seg) & (sub["to_segment"] != seg)]
+            stayed = int(sub.loc[(sub["from_segment"] == seg) & (sub["to_segment"] == seg),
+                                 "customers"].sum())
+            inflow, outflow = int(into["customers"].sum()), int(out_of["customers"].sum())
+            start, end = stayed + outflow, stayed + inflow
+            rows.append({
+                "from_date": a, "to_date": b, "segment": seg, "start": start,
+                "stayed": stayed, "inflow": inflow,
+                "inflow_new": int(into.loc[into["from_segment"] == NOT_YET, "customers"].sum()),
+                "outflow": outflow, "end": end, "net_change": end - start,
+                "top_source": into.loc[into["customers"].idxmax(), "from_segment"]
+                if inflow else None,
+                "top_destination": out_of.loc[out_of["customers"].idxmax(), "to_segment"]
+                if outflow else None,
+            })
+    return pd.DataFrame(rows)
