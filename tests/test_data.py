@@ -252,6 +252,14 @@ def test_ragged_rows(src):
     ]
 
 
+def test_unterminated_quote(src):
+    with (src / "orders.csv").open("a") as fh:
+        fh.write('O9,C001,"2024-05-01,3.0,1\n')
+    assert messages(src) == [
+        f"{src / 'orders.csv'}: cannot be read: line 10: Value with unterminated quote found"
+    ]
+
+
 def test_missing_required_table(src):
     (src / "orders.csv").unlink()
     assert messages(src) == [

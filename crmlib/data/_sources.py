@@ -53,8 +53,11 @@ def _short(exc: BaseException) -> str:
             f"line {line.group(1)} has {cols.group(2)} field(s) where the header has "
             f"{cols.group(1)}; the file must be comma-separated with one header line"
         )
-    first = next((s.strip() for s in text.splitlines() if s.strip()), type(exc).__name__)
-    return first[:200]
+    lines = [s.strip() for s in text.splitlines() if s.strip()]
+    if line and len(lines) > 2:  # "CSV Error on Line: n", "Original Line: ...", the problem
+        problem = next((s for s in lines[1:] if not s.startswith("Original Line")), "")
+        return f"line {line.group(1)}: {problem.rstrip('.')}"[:200]
+    return (lines[0] if lines else type(exc).__name__)[:200]
 
 
 class Source:
