@@ -254,18 +254,26 @@ def nps_by(
     keep = frame[score].notna().to_numpy()
     keys = frame.loc[keep, groups] if not keep.all() else frame[groups]
     ww = np.ones(y.size) if w is None else w
-    work = pd.DataFrame(
+    if len(groups) == 1:
+        codes, uniques = pd.factorize(keys[groups[0]], sort=True)
+        index = pd.Index(uniques, name=groups[0])
+    else:
+        mi = pd.MultiIndex.from_frame(keys)
+        codes, uniques = pd.factorize(mi, sort=True)
+        index = pd.MultiIndex.from_tuples(list(uniques), names=groups)
+    if (codes < 0).any():
+        raise CRMError(f"survey responses: group column(s) {groups} have missing values")
+    k = len(index)
+    sums = pd.DataFrame(
         {
-            "w": ww,
-            "w2": ww * ww,
-            "pro": ww * (y >= 9),
-            "det": ww * (y <= 6),
-            "one": 1,
-        }
+            "w": np.bincount(codes, weights=ww, minlength=k),
+            "w2": np.bincount(codes, weights=ww * ww, minlength=k),
+            "pro": np.bincount(codes, weights=ww * (y >= 9), minlength=k),
+            "det": np.bincount(codes, weights=ww * (y <= 6), minlength=k),
+            "one": np.bincount(codes, minlength=k),
+        },
+        index=index,
     )
-    for g in groups:
-        work[g] = keys[g].to_numpy()
-    sums = work.groupby(groups, sort=True, observed=True).sum()
     total = sums["w"].to_numpy()
     p = sums["pro"].to_numpy() / total
     d = sums["det"].to_numpy() / total
