@@ -606,3 +606,15 @@ def test_message_helper_shape():
     assert "\n" not in str(
         data.violation("t", "c", 1, "bad", key="k", examples=[("a\nb", {"c": "x\ny"})])
     )
+
+
+def test_default_as_of_is_the_day_of_the_latest_timestamp(src):
+    edit(src, "interactions", set_cell("interaction_id", "I2", "occurred_at", "2024-06-10 18:45"))
+    crm = data.load(src, unit="retail")
+    assert crm.as_of == pd.Timestamp("2024-06-10")
+    # a date as_of covers its whole day: 18:45 that day is not after it, the next day is
+    assert data.validate(src, "retail", as_of=crm.as_of) == []
+    assert messages(src, "retail", as_of="2024-06-09")[0].startswith(
+        "interactions.occurred_at: 1 date(s) after as_of 2024-06-09, e.g. rows with "
+        "interaction_id='I2' occurred_at='2024-06-10 18:45:00'"
+    )

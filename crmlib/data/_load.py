@@ -40,7 +40,9 @@ class CRMData:
     source : str
         The folder, file or URL (password hidden) the data came from.
     as_of : pandas.Timestamp
-        The ``as_of`` given to :func:`load`, else the latest date found in the data.
+        The ``as_of`` given to :func:`load`, else the latest date found in the data (the day,
+        at midnight, of the latest timestamp). Validation treats a midnight ``as_of`` as the
+        whole day, so rows later that day are not "after as_of".
     """
 
     customers: pd.DataFrame
@@ -200,7 +202,7 @@ def _latest(frames: Sequence[pd.DataFrame | None]) -> pd.Timestamp:
         for c in frame.columns
         if pd.api.types.is_datetime64_any_dtype(frame[c]) and frame[c].notna().any()
     ]
-    return max(latest)
+    return pd.Timestamp(max(latest)).normalize()
 
 
 def _label(source: Any) -> str:
