@@ -1,0 +1,204 @@
+"""Figures of the segmentation notebook: the RFM grid, segment size against value, cluster
+profiles, k selection, and migration between segments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.axes import Axes
+
+from crmlib.errors import CRMError
+from crmlib.plotting._base import get_ax
+from crmlib.segmentation import transition_matrix
+
+
+def _fmt(value: float) -> str:
+    """Compact number: 1234 -> '1.2k', 2.5e6 -> '2.5M'."""
+    if not np.isfinite(value):
+        return ""
+    for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= div:
+            return f"{value / div:.1f}{suffix}"
+    return f"{value:.0f}"
+
+
+def plot_rfm_grid(
+    data: pd.DataFrame, *, value: str = "customers", ax: Axes | None = None, **plot_kws: Any
+) -> Axes:
+    """Heatmap of the recency x frequency score grid, each cell labelled with its segment.
+
+    Parameters
+    ----------
+    data
+        The output of :func:`crmlib.segmentation.rfm`.
+    value
+        ``"customers"`` (count per cell) or ``"revenue"`` (net revenue, ``monetary_total``).
+    ax
+        Axes to draw on; a new figure when None.
+    """
+    if value not in ("customers", "revenue"):
+        raise CRMError(f"value: {value!r} is not one of 'customers', 'revenue'")
+    bins = int(data.attrs.get("bins", 5))
+    ax = get_ax(ax, figsize=(7, 5.5))
+    scored = data[data["r"].notna()]
+    r = scored["r"].astype(int).to_numpy()
+    f = scored["f"].astype(int).to_numpy()
+    weights = None if value == "customers" else scored["monetary_total"].to_numpy(float)
+    grid = np.zeros((bins, bins))
+    np.add.at(grid, (r - 1, f - 1), 1.0 if weights is None else weights)
+    names = np.full((bins, bins), "", dtype=object)
+    for (ri, fi), seg in scored.groupby([r, f], observed=True)["segment"].first().items():
+        names[ri - 1, fi - 1] = str(seg)
+    frame = pd.DataFrame(grid[::-1], index=range(bins, 0, -1), columns=range(1, bins + 1))
+    labels = np.array([[f"{_fmt(grid[i, j])}\n{names[i, j]}" for j in range(bins)]
+                       for i in range(bins)], dtype=object)[::-1]
+    sns.heatmap(frame, annot=labels, fmt="", cmap=plot_kws.pop("cmap", "Blues"),
+                annot_kws={"fontsize": "x-small"}, linewidths=0.5, ax=ax,
+                cbar_kws={"label": "customers" if value == "customers" else "net revenue"},
+                **plot_kws)
+    ax.set(xlabel="frequency score (5 = most purchase days)",
+           ylabel="recency score (5 = most recent)")
+    total = grid.sum()
+    ax.set_title(f"RFM grid: {value} ({_fmt(total)} in all)", fontsize="medium")
+    return ax
+
+
+def plot_segment_value(
+    data: pd.DataFrame,
+    *,
+    x: str = "customer_share",
+    y: str = "revenue_share",
+    size: str = "revenue_per_customer",
+    ax: Axes | None = None,
+    **plot_kws: Any,
+) -> Axes:
+    """Segment size against value: one bubble per segment, key segments in colour.
+
+    Segments above the diagonal earn a larger share of revenue than their share of
+    customers. ``data`` is the output of :func:`crmlib.segmentation.segment_value`.
+    """
+    ax = get_ax(ax, figsize=(7, 5))
+    d = data[data["customers"] > 0].copy()
+    key = d["is_key"].to_numpy(bool) if "is_key" in d else np.zeros(len(d), bool)
+    s = d[size].clip(lower=0).fillna(0).to_numpy(float)
+    area = 60 + 600 * s / s.max() if s.max() > 0 else np.full(len(d), 120.0)
+    colors = np.where(key, "C3", "0.6")
+    ax.scatter(d[x], d[y], s=area, c=colors, alpha=0.6, edgecolors="k", linewidths=0.5,
+               **plot_kws)
+    for xi, yi, name, k in zip(d[x], d[y], d["segment"], key, strict=True):
+        ax.annotate(str(name), (xi, yi), fontsize="x-small", ha="center", va="bottom",
+                    xytext=(0, 6), textcoords="offset points",
+                    fontweight="bold" if k else "normal")
+    top = float(np.nanmax([d[x].max(), d[y].max(), 0.05])) * 1.1
+    ax.plot([0, top], [0, top], ls="--", color="0.5", lw=0.8, label="value share = size share")
+    ax.set(xlabel=x.replace("_", " "), ylabel=y.replace("_", " "), xlim=(0, top),
+           ylim=(min(0, float(d[y].min()) * 1.1), top))
+    if "share" in x:
+        ax.xaxis.set_major_formatter("{x:.0%}")
+    if "share" in y:
+        ax.yaxis.set_major_formatter("{x:.0%}")
+    ax.set_title(f"segment size vs value (bubble: {size.replace('_', ' ')}; red: key segments)",
+                 fontsize="medium")
+    ax.legend(loc="upper left", fontsize="x-small")
+    return ax
+
+
+def plot_cluster_profiles(
+    data: Any, *, ax: Axes | None = None, **plot_kws: Any
+) -> Axes:
+    """Heatmap of each segment's standardised feature means (z-scores).
+
+    ``data`` is a fitted :class:`crmlib.segmentation.ClusterSegmenter` or its
+    ``profiles_`` frame. Red: above the customer average; blue: below.
+    """
+    prof = data.profiles_ if hasattr(data, "profiles_") else data
+    zcols = [c for c in prof.columns if str(c).startswith("z_")]
+    z = prof[zcols].rename(columns=lambda c: c[2:])
+    z.index = [f"{i}: {n} ({s:.0%})" for i, n, s in zip(prof.index, prof["name"],
+                                                          prof["share"], strict=True)]
+    ax = get_ax(ax, figsize=(1.2 * len(zcols) + 4, 0.5 * len(z) + 2))
+    lim = max(1.0, float(np.nanmax(np.abs(z.to_numpy()))))
+    sns.heatmap(z, annot=True, fmt=".1f", cmap=plot_kws.pop("cmap", "RdBu_r"), center=0,
+                vmin=-lim, vmax=lim, linewidths=0.5, ax=ax,
+                cbar_kws={"label": "standardised mean (z)"}, **plot_kws)
+    ax.set(xlabel="", ylabel="")
+    ax.set_title("segment profiles (z-scores of the model features)", fontsize="medium")
+    return ax
+
+
+def plot_k_selection(data: Any, *, ax: Axes | None = None, **plot_kws: Any) -> Axes:
+    """The k sweep: silhouette and bootstrap stability (with its interval), and
+    Calinski-Harabasz / BIC rescaled to 0..1; the chosen k is marked.
+
+    ``data`` is a fitted :class:`~crmlib.segmentation.ClusterSegmenter` or its ``selection_``.
+    """
+    sel = data.selection_ if hasattr(data, "selection_") else data
+    ax = get_ax(ax, figsize=(7, 4))
+    k = sel["k"].to_numpy()
+    ax.plot(k, sel["silhouette"], "o-", label="silhouette", **plot_kws)
+    if sel["stability"].notna().any():
+        ax.plot(k, sel["stability"], "s-", label="stability (bootstrap ARI)")
+        ax.fill_between(k, sel["stability_ci_low"], sel["stability_ci_high"], alpha=0.15,
+                        color="C1")
+    for col, style in (("calinski_harabasz", "^--"), ("bic", "v--")):
+        v = sel[col].to_numpy(float)
+        if np.isfinite(v).sum() > 1:
+            span = np.nanmax(v) - np.nanmin(v)
+            ax.plot(k, (v - np.nanmin(v)) / span if span else v * 0, style, alpha=0.7,
+                    label=f"{col.replace('_', '-')} (rescaled 0-1)")
+    chosen = sel.loc[sel["chosen"], "k"]
+    if len(chosen):
+        ax.axvline(int(chosen.iloc[0]), color="k", ls=":", lw=1,
+                   label=f"chosen k = {int(chosen.iloc[0])}")
+    ax.set(xlabel="number of segments k", ylabel="criterion", xticks=k)
+    ax.set_title(sel.attrs.get("rule", "k selection"), fontsize="small")
+    ax.legend(fontsize="x-small", loc="best")
+    return ax
+
+
+def plot_migration(
+    data: pd.DataFrame, *, from_date: Any = None, ax: Axes | None = None, **plot_kws: Any
+) -> Axes:
+    """Heatmap of where each segment's customers went: row shares, counts annotated.
+
+    ``data`` is the output of :func:`crmlib.segmentation.migration`; one date pair is shown
+    (the last by default). Read across a row: of the customers in that segment at the first
+    date, the share found in each segment at the second.
+    """
+    counts = transition_matrix(data, from_date=from_date, values="customers")
+    shares = transition_matrix(data, from_date=from_date, values="row_share")
+    keep = counts.sum(axis=1) > 0
+    counts, shares = counts[keep], shares[keep]
+    labels = np.array([[f"{s:.0%}\n({_fmt(c)})" if c else ""
+                        for s, c in zip(srow, crow, strict=True)]
+                       for srow, crow in zip(shares.to_numpy(), counts.to_numpy(),
+                                             strict=True)], dtype=object)
+    ax = get_ax(ax, figsize=(0.9 * counts.shape[1] + 4, 0.55 * counts.shape[0] + 2.5))
+    sns.heatmap(shares.fillna(0), annot=labels, fmt="", cmap=plot_kws.pop("cmap", "Greens"),
+                vmin=0, vmax=1, linewidths=0.5, annot_kws={"fontsize": "x-small"}, ax=ax,
+                cbar_kws={"label": "share of the row's customers"}, **plot_kws)
+    pair = data[data["from_date"] == (data["from_date"].max() if from_date is None
+                                      else pd.Timestamp(from_date))].iloc[0]
+    ax.set(xlabel=f"segment on {pd.Timestamp(pair['to_date']).date()}",
+           ylabel=f"segment on {pd.Timestamp(pair['from_date']).date()}")
+    ax.set_title("segment migration (row shares, customers in brackets)", fontsize="medium")
+    return ax
+
+
+def plot_flows(data: pd.DataFrame, *, ax: Axes | None = None, **plot_kws: Any) -> Axes:
+    """Inflow, outflow and net change per segment for the last date pair of
+    :func:`crmlib.segmentation.flows`."""
+    last = data[data["to_date"] == data["to_date"].max()]
+    ax = get_ax(ax, figsize=(7, 0.5 * len(last) + 2))
+    y = np.arange(len(last))
+    ax.barh(y + 0.2, last["inflow"], height=0.4, color="C2", label="in", **plot_kws)
+    ax.barh(y - 0.2, -last["outflow"], height=0.4, color="C3", label="out")
+    ax.scatter(last["net_change"], y, color="k", zorder=3, label="net change")
+    ax.axvline(0, color="0.3", lw=0.8)
+    ax.set(yticks=y, yticklabels=last["segment"], xlabel="customers")
+    ax.set_title("flows into and out of segments", fontsize="medium")
+    ax.legend(fontsize="x-small")
+    return ax
