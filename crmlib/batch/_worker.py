@@ -32,12 +32,17 @@ def one_line(text: object, limit: int = 300) -> str:
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
+_POOL_WORKER = False
+
+
 def _sigterm_to_exit(signum: int, frame: Any) -> None:
     raise SystemExit(128 + signum)
 
 
 def init_worker() -> None:
     """Process-pool initializer: SIGTERM unwinds the worker so that cleanup code runs."""
+    global _POOL_WORKER
+    _POOL_WORKER = True
     signal.signal(signal.SIGTERM, _sigterm_to_exit)
 
 
@@ -74,6 +79,20 @@ def _render_html(nb: Any, path: Path, token: str, *, exclude_input: bool = False
 
 
 def execute(task: dict[str, Any]) -> dict[str, Any]:
+    """Run one notebook with papermill and write its report files (see :func:`_execute`).
+
+    In a process-pool worker, an interrupt (SIGTERM, Ctrl-C) ends the process once the
+    temporary files are removed: the pool would otherwise catch it and wait for more work.
+    """
+    try:
+        return _execute(task)
+    except (KeyboardInterrupt, SystemExit):
+        if _POOL_WORKER:
+            os._exit(143)
+        raise
+
+
+def _execute(task: dict[str, Any]) -> dict[str, Any]:
     """Run one notebook with papermill and write its report files.
 
     Parameters
