@@ -128,7 +128,7 @@ class SurveyDesign:
                     f"survey frame: weight column {weights!r} has {int(bad.sum())} zero, "
                     f"negative or missing value(s) at rows {rows}: {w[bad][:5].tolist()}"
                 )
-        data = frame.reset_index(drop=True).copy()
+        data = frame.reset_index(drop=True)  # copy-on-write: the caller's frame is untouched
         wcol = weights
         if wcol is None:
             wcol = "_crm_weight"
