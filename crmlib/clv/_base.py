@@ -353,7 +353,9 @@ class _TransactionModel(_MLEModel):
                 f"summary.{cols['recency']}: {int(bad.sum())} row(s) with recency > 0 but "
                 f"{cols['frequency']} 0, e.g. row {int(np.argmax(bad))}"
             )
-        return {"x": x, "tx": np.minimum(tx, T), "T": T}
+        # special functions of x are evaluated once per distinct x (x takes few values)
+        ux, ix = np.unique(x, return_inverse=True)
+        return {"x": x, "tx": np.minimum(tx, T), "T": T, "ux": ux, "ix": ix.ravel()}
 
     def _start(self, data: dict[str, np.ndarray], w: np.ndarray) -> np.ndarray:
         # purchase rate of repeaters sets the NBD scale; the rest starts at 1

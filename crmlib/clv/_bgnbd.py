@@ -49,37 +49,40 @@ class _BetaGeoFamily(_TransactionModel):
         self, theta: np.ndarray, d: dict[str, np.ndarray], w: np.ndarray, grad: bool
     ) -> tuple[float, np.ndarray | None]:
         r, alpha, a, b = (float(v) for v in theta)
-        x, tx, T = d["x"], d["tx"], d["T"]
+        x, tx, T, ux, ix = d["x"], d["tx"], d["T"], d["ux"], d["ix"]
         k = self._shift
         # term 1: alive at T, B(a, b + x + k); term 2: dropped out after the last purchase,
-        # B(a + 1, b + x + k - 1) (BG/NBD only when x > 0)
-        has2 = np.ones_like(x, dtype=bool) if k else x > 0
-        b2 = b + x + k - 1 + (~has2)  # any valid value where term 2 is absent
+        # B(a + 1, b + x + k - 1) (BG/NBD only when x > 0). Functions of x alone are
+        # computed on the distinct values ux and spread with ix.
+        has2u = np.ones_like(ux, dtype=bool) if k else ux > 0
+        b2u = b + ux + k - 1 + (~has2u)  # any valid value where term 2 is absent
         lat = np.log(alpha + T)
         latx = np.log(alpha + tx)
-        t1 = betaln(a, b + x + k) - (r + x) * lat
-        t2 = np.where(has2, betaln(a + 1, b2) - (r + x) * latx, -np.inf)
+        rx = r + x
+        t1 = betaln(a, b + ux + k)[ix] - rx * lat
+        t2 = np.where(has2u, betaln(a + 1, b2u), -np.inf)[ix] - rx * latx
         m = np.maximum(t1, t2)
         e1 = np.exp(t1 - m)
         e2 = np.exp(t2 - m)
         s = e1 + e2
-        ll = gammaln(r + x) - gammaln(r) + r * np.log(alpha) - betaln(a, b) + m + np.log(s)
+        const_u = gammaln(r + ux) - gammaln(r)
+        ll = const_u[ix] + (r * np.log(alpha) - betaln(a, b)) + m + np.log(s)
         total = float(w @ ll)
         if not grad:
             return total, None
         p1 = e1 / s
         p2 = e2 / s
         ab = a + b
-        psi_abx = psi(ab + x + k)
-        g_r = w @ (psi(r + x) - psi(r) + np.log(alpha) - p1 * lat - p2 * latx)
-        g_alpha = w @ (r / alpha - (r + x) * (p1 / (alpha + T) + p2 / (alpha + tx)))
-        g_a = w @ (
-            -(psi(a) - psi(ab)) + p1 * (psi(a) - psi_abx) + p2 * (psi(a + 1) - psi_abx)
-        )
-        g_b = w @ (
-            -(psi(b) - psi(ab)) + p1 * (psi(b + x + k) - psi_abx)
-            + p2 * np.where(has2, psi(b2) - psi_abx, 0.0)
-        )
+        psi_abx = psi(ab + ux + k)
+        da1 = (psi(a) - psi_abx)[ix]
+        da2 = (psi(a + 1) - psi_abx)[ix]
+        db1 = (psi(b + ux + k) - psi_abx)[ix]
+        db2 = np.where(has2u, psi(b2u) - psi_abx, 0.0)[ix]
+        sw = float(w.sum())
+        g_r = w @ (psi(r + ux)[ix] - p1 * lat - p2 * latx) + sw * (np.log(alpha) - psi(r))
+        g_alpha = sw * r / alpha - w @ (rx * (p1 / (alpha + T) + p2 / (alpha + tx)))
+        g_a = w @ (p1 * da1 + p2 * da2) - sw * (psi(a) - psi(ab))
+        g_b = w @ (p1 * db1 + p2 * db2) - sw * (psi(b) - psi(ab))
         return total, np.array([g_r, g_alpha, g_a, g_b])
 
     # --- predictions --------------------------------------------------------------------
