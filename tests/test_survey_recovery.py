@@ -46,6 +46,7 @@ def test_raked_nps_interval_covers_the_customer_base_nps(sample, unit: str) -> N
     resp = responses[responses.business_unit == unit]
     margins = {v: cust[v].value_counts() for v in ["channel", "region"]}
     raked = SurveyDesign(resp).rake(margins)
+    assert list(resp.columns) == list(responses.columns)  # the input frame is untouched
     est = raked.nps("nps").iloc[0]
     true_nps = truth["units"][unit]["customers"]["nps"]  # on the -100..100 scale
     assert est.ci_low <= true_nps <= est.ci_high
