@@ -158,43 +158,39 @@ def rfm_scores(values: Any, *, bins: int = 5, higher_is_better: bool = True) -> 
 
 _SQL = """
 SELECT customer_id,
-       max(CASE WHEN amount > 0 THEN day END) AS last_purchase,
-       min(CASE WHEN amount > 0 THEN day END) AS first_purchase,
-       count(DISTINCT CASE WHEN amount > 0 THEN day END) AS frequency,
-       count(DISTINCT CASE WHEN amount > 0 THEN order_id END) AS orders,
-       sum(amount) AS monetary_total
+       max(day) FILTER (WHERE n_pos > 0) AS last_purchase,
+       min(day) FILTER (WHERE n_pos > 0) AS first_purchase,
+       count(*) FILTER (WHERE n_pos > 0) AS frequency,
+       sum(n_pos) AS orders,
+       sum(net) AS monetary_total
 FROM (
-    SELECT CAST(customer_id AS VARCHAR) AS customer_id, {order_id} AS order_id,
-           CAST(ordered_at AS DATE) AS day, CAST(amount AS DOUBLE) AS amount
+    SELECT CAST(customer_id AS VARCHAR) AS customer_id, CAST(ordered_at AS DATE) AS day,
+           sum(CAST(amount AS DOUBLE)) AS net,
+           count(*) FILTER (WHERE amount > 0) AS n_pos
     FROM orders_view
-) AS o
-WHERE day <= $as_of {window}
+    WHERE CAST(ordered_at AS DATE) <= $as_of {window}
+    GROUP BY 1, 2
+) AS per_day
 GROUP BY customer_id
 """
 
 
 def _aggregate(orders: pd.DataFrame, as_of: pd.Timestamp, start: pd.Timestamp | None
                ) -> pd.DataFrame:
-    """Per-customer last/first purchase day, purchase days, orders and net amount (DuckDB)."""
-    cols = ["customer_id", "ordered_at", "amount"]
-    has_id = "order_id" in orders.columns
-    view = orders[cols + (["order_id"] if has_id else [])]
-    sql = _SQL.format(
-        order_id="CAST(order_id AS VARCHAR)" if has_id else "NULL",
-        window="AND day > $start" if start is not None else "",
-    )
+    """Per-customer last/first purchase day, purchase days, purchase lines and net amount,
+    in DuckDB: first per customer and day, then per customer."""
+    view = orders[["customer_id", "ordered_at", "amount"]]
+    sql = _SQL.format(window="AND CAST(ordered_at AS DATE) > $start" if start is not None
+                      else "")
     params: dict[str, Any] = {"as_of": as_of.date()}
     if start is not None:
         params["start"] = start.date()
     con = duckdb.connect()
     try:
         con.register("orders_view", view)
-        out = con.execute(sql, params).df()
+        return con.execute(sql, params).df()
     finally:
         con.close()
-    if not has_id:
-        out["orders"] = out["frequency"]
-    return out
 
 
 def rfm(
@@ -218,7 +214,8 @@ def rfm(
     - a *purchase* is an order line with a positive amount; returns (negative lines) are
       netted into the monetary values but are not purchases;
     - ``frequency``: the number of distinct days with a purchase (several orders on one day
-      count once, as in the BTYD literature); ``orders`` counts distinct purchase order ids;
+      count once, as in the BTYD literature); ``orders`` counts the order lines with a
+      positive amount (one per order when ``order_id`` is the key, as in the data contract);
     - ``recency_days``: days from the last purchase day to ``as_of``;
     - ``monetary_total``: net amount (purchases minus returns) in the window;
       ``monetary``: ``monetary_total / frequency``, the mean net spend per purchase day;
@@ -231,7 +228,7 @@ def rfm(
     Parameters
     ----------
     orders
-        Order lines with ``customer_id``, ``ordered_at``, ``amount`` (``order_id`` optional).
+        Order lines with ``customer_id``, ``ordered_at`` and ``amount``.
     as_of
         The date of the analysis (anything ``pandas.Timestamp`` accepts).
     customers
