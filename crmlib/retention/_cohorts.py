@@ -32,11 +32,13 @@ o AS (
     WHERE CAST(o.{odate} AS TIMESTAMP) < CAST($as_of_end AS TIMESTAMP)
 ),
 ck AS (
-    SELECT cid, cohort, k, sum(amount) AS rev FROM o WHERE k >= 0 GROUP BY cid, cohort, k
+    SELECT cid, cohort, k, sum(amount) AS rev, count(*) AS n_orders
+    FROM o WHERE k >= 0 GROUP BY cid, cohort, k
 ),
 base AS (SELECT cid, rev AS rev0 FROM ck WHERE k = 0),
 cells AS (
     SELECT ck.cohort, ck.k, count(*) AS active, sum(ck.rev) AS revenue,
+           sum(ck.n_orders) AS n_orders,
            sum(greatest(least(ck.rev, coalesce(b.rev0, 0)), 0)) AS gross_revenue
     FROM ck LEFT JOIN base b ON ck.cid = b.cid
     GROUP BY ck.cohort, ck.k
@@ -49,7 +51,8 @@ grid AS (
 SELECT g.cohort, g.k AS period_index, g.customers,
        coalesce(cells.active, 0) AS active,
        coalesce(cells.revenue, 0.0) AS revenue,
-       coalesce(cells.gross_revenue, 0.0) AS gross_revenue
+       coalesce(cells.gross_revenue, 0.0) AS gross_revenue,
+       coalesce(cells.n_orders, 0) AS n_orders
 FROM grid g LEFT JOIN cells ON g.cohort = cells.cohort AND g.k = cells.k
 ORDER BY g.cohort, g.k
 """
@@ -90,8 +93,8 @@ def cohort_table(
         its acquisition period, so expansion can lift it above 1), ``gross_revenue,
         gross_revenue_retention`` (each customer's revenue capped at their own
         acquisition-period revenue and floored at 0: no expansion), ``small_cohort``.
-        ``attrs`` holds ``as_of``, ``period`` and the number of orders dropped (unknown customer
-        or before acquisition).
+        ``attrs`` holds ``as_of``, ``period`` and the number of orders dropped (unknown
+        customer, before the acquisition period, or after ``as_of``).
 
     Notes
     -----
@@ -119,15 +122,9 @@ def cohort_table(
                           amount=f'"{amount_col}"', part=part)
         out = con.execute(sql, {"as_of": as_of.to_pydatetime(),
                                 "as_of_end": as_of_end.to_pydatetime()}).df()
-        n_used = con.execute(
-            f'SELECT count(*) FROM orders o JOIN customers c ON o."{customer_col}" = '
-            f'c."{customer_col}" WHERE CAST(o."{date_col}" AS TIMESTAMP) >= '
-            f'date_trunc(\'{part}\', CAST(c."{acquired_col}" AS TIMESTAMP)) '
-            f'AND CAST(o."{date_col}" AS TIMESTAMP) < CAST($e AS TIMESTAMP)',
-            {"e": as_of_end.to_pydatetime()},
-        ).fetchone()[0]
     finally:
         con.close()
+    n_used = int(out["n_orders"].sum())
     out["cohort"] = pd.to_datetime(out["cohort"])
     out["period_index"] = out["period_index"].astype(int)
     out["customers"] = out["customers"].astype(int)
