@@ -54,6 +54,10 @@ def grid(tmp_path_factory):
     (reports / "alpha").mkdir(parents=True)
     (reports / "alpha" / "fail.ipynb").write_text("{}")
     (reports / "alpha" / "fail.html").write_text("<html></html>")
+    # and a FAILED report of `ok` from an earlier run must not survive a successful re-run
+    (reports / "beta").mkdir(parents=True)
+    (reports / "beta" / "ok.FAILED.ipynb").write_text("{}")
+    (reports / "beta" / "ok.FAILED.html").write_text("<html></html>")
     seen = []
     summary = batch.run(
         ["alpha", "beta", "typo"],
@@ -132,6 +136,8 @@ def test_ok_notebook_outputs_and_parameters(grid):
         assert values == {"answer": 42.0, "unit_name_length": len(unit),
                           "output_dir_is_unit_dir": 1.0}
         assert Path(r.paths["ipynb"]) == reports / unit / "ok.ipynb"
+        assert not (reports / unit / "ok.FAILED.ipynb").exists()
+        assert not (reports / unit / "ok.FAILED.html").exists()
         assert Path(r.paths["html"]).read_text().count("answer = 42") >= 1
         nb = nbformat.read(reports / unit / "ok.ipynb", as_version=4)
         printed = "".join(o.get("text", "") for o in nb.cells[-1].outputs)

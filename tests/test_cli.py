@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -58,9 +59,14 @@ def test_run_bad_unit_name_is_a_usage_error(tmp_path):
 
 def test_run_reports_failures_one_line_each(tmp_path):
     params = make_params(tmp_path, {"alpha": "", "typo": "currrency: EUR\n"})
-    result = invoke("run", "--unit", "alpha", "--unit", "typo", "--notebook", "ok",
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    # 06_scorecard also gets a rendering without code cells
+    shutil.copy(NOTEBOOKS / "ok.ipynb", notebooks / "06_scorecard.ipynb")
+    shutil.copy(NOTEBOOKS / "fail.ipynb", notebooks / "fail.ipynb")
+    result = invoke("run", "--unit", "alpha", "--unit", "typo", "--notebook", "06_scorecard",
                     "--notebook", "fail", "--params-dir", str(params),
-                    "--notebooks-dir", str(NOTEBOOKS), "--reports", str(tmp_path / "r"))
+                    "--notebooks-dir", str(notebooks), "--reports", str(tmp_path / "r"))
     assert result.exit_code == 1
     assert_no_traceback(result)
     failed = [line for line in result.stderr.splitlines() if line.startswith("failed: ")]
@@ -72,7 +78,14 @@ def test_run_reports_failures_one_line_each(tmp_path):
                                 "'currrency'")
     assert len(failed) == 2
     assert "crm run: 1 ok, 2 failed" in result.stdout
-    assert (tmp_path / "r" / "alpha" / "ok.html").exists()
+    # progress: plain lines on a non-terminal
+    assert "[1/3] failed typo/*" in result.stderr
+    assert "ok     alpha/06_scorecard" in result.stderr
+    unit_dir = tmp_path / "r" / "alpha"
+    full = (unit_dir / "06_scorecard.html").read_text()
+    summary = (unit_dir / "06_scorecard.noinput.html").read_text()
+    assert "show_recorded" in full and "show_recorded" not in summary
+    assert "answer = 42" in summary
     assert (tmp_path / "r" / "index.html").exists()
 
 
@@ -190,3 +203,15 @@ def test_console_script_entry_point(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: unit '../etc'")
     assert "Traceback" not in proc.stderr
+
+
+def test_synth_then_validate_with_the_real_modules(tmp_path):
+    out = tmp_path / "sample"
+    result = invoke("synth", "--customers", "300", "--out", str(out), "--seed", "3")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == f"wrote {out}"
+    assert {p.name for p in out.iterdir()} >= {"customers.csv", "orders.csv", "TRUTH.yaml"}
+    result = invoke("validate", str(out), "--unit", "retail")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("ok: customers ")
+    assert "(unit retail)" in result.stdout
