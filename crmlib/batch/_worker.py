@@ -100,7 +100,8 @@ def _execute(task: dict[str, Any]) -> dict[str, Any]:
     task
         ``unit``, ``notebook`` (stem), ``input_path``, ``unit_dir`` (``reports/<unit>``),
         ``params_file`` (str, may be ``""``), ``cwd`` (the notebooks folder), ``token``
-        (this run's id, used in temporary names), ``env`` (variables set for the kernel).
+        (this run's id, used in temporary names), ``env`` (variables set for the kernel),
+        ``quiet`` (default True: the kernel's stderr goes to /dev/null).
 
     Returns
     -------
@@ -136,8 +137,9 @@ def _execute(task: dict[str, Any]) -> dict[str, Any]:
     nb = None
     saved_env = {k: os.environ.get(k) for k in task.get("env", {})}
     os.environ.update(task.get("env", {}))
-    quiet = _quiet_stderr() if task.get("quiet", True) else contextlib.nullcontext()
-    quiet.__enter__()
+    stack = contextlib.ExitStack()
+    if task.get("quiet", True):
+        stack.enter_context(_quiet_stderr())
     try:
         try:
             with warnings.catch_warnings():
@@ -203,7 +205,7 @@ def _execute(task: dict[str, Any]) -> dict[str, Any]:
                 os.replace(work, paths["failed_ipynb"])
                 result["paths"]["failed_ipynb"] = str(paths["failed_ipynb"])
     finally:
-        quiet.__exit__(None, None, None)
+        stack.close()
         remove([work])
         for key, value in saved_env.items():
             if value is None:
