@@ -93,3 +93,24 @@ def test_bad_input(blobs):
         ClusterSegmenter().predict(frame)
     seg = ClusterSegmenter(k_range=(2, 3), n_bootstrap=0)
     assert seg.get_params()["k_range"] == (2, 3)  # stored unchanged, validated at fit
+
+
+def test_customer_features():
+    from crmlib.segmentation import customer_features
+
+    orders = pd.DataFrame({
+        "order_id": ["o1", "o2", "o3", "o4"],
+        "customer_id": ["A", "A", "B", "C"],
+        "ordered_at": pd.to_datetime(["2024-01-01", "2024-01-11", "2024-01-21", "2024-01-25"]),
+        "amount": [10.0, 30.0, 5.0, 7.0],
+    })
+    customers = pd.DataFrame({"customer_id": ["A", "B", "C"], "business_unit": "u",
+                              "acquired_at": pd.to_datetime(["2023-12-31"] * 2 + ["2024-01-25"]),
+                              "channel": ["web", "store", "web"]})
+    interactions = pd.DataFrame({"customer_id": ["A", "A", "B"],
+                                 "occurred_at": pd.to_datetime(["2024-01-02"] * 3)})
+    out = customer_features(orders, as_of="2024-01-31", customers=customers,
+                            interactions=interactions, attributes=["channel"])
+    assert out.loc["A"].to_dict() == {"recency_days": 20.0, "frequency": 2.0, "monetary": 20.0,
+                                      "channel": "web", "tenure_days": 31.0, "contacts": 2.0}
+    assert out.loc["C", "tenure_days"] == 6.0 and out.loc["C", "contacts"] == 0.0

@@ -109,3 +109,23 @@ def test_bad_input(case):
         segment_value(pd.concat([segments, segments]), orders, as_of="2024-01-31")
     with pytest.raises(CRMError, match="segments: missing column"):
         segment_value(segments.drop(columns="segment"), orders, as_of="2024-01-31")
+
+
+def test_headline(case):
+    from crmlib.segmentation import headline, migration
+
+    segments, orders, customers, *_ = case
+    value = segment_value(segments, orders, as_of="2024-01-31")
+    grid = {"Active": ((2, 2), (1, 2)), "Lapsed": ((1, 1), (1, 2))}
+    moves = migration(orders, as_of_dates=["2024-01-15", "2024-01-31"], customers=customers,
+                      bins=2, grid=grid)
+    out = headline(value, moves, watch="Lapsed").set_index("name")
+    assert out.loc["n_segments", "value"] == 2.0  # "Empty" has no customers
+    assert out.loc["top_segment_revenue_share", "value"] == pytest.approx(200 / 280)
+    assert out.loc["top_segment_revenue_share", "description"] == "revenue share of Gold"
+    assert out.loc["n_segments", "se"] is None  # None, not NaN, for report.record
+    # Jan 15: recency B 0, X 3, A 5, C 10 (X buys but has no customers row): B, X active;
+    #         E acquired without purchase; D not acquired yet.
+    # Jan 31: recency E 1, A 11, B 16, X 19, C 26: E, A active; B and X moved into Lapsed.
+    assert out.loc["migration_into_at_risk", "value"] == 2.0
+    assert out.loc["migration_into_at_risk", "n"] == 6

@@ -2,10 +2,12 @@
 segments, and migration between segments over time."""
 
 from crmlib.segmentation._clusters import ClusterSegmenter
+from crmlib.segmentation._features import customer_features
 from crmlib.segmentation._migration import (
     NOT_YET,
     flows,
     migration,
+    migration_dates,
     segment_history,
     transition_matrix,
 )
@@ -17,15 +19,18 @@ from crmlib.segmentation._rfm import (
     segment_grid,
     segment_names,
 )
-from crmlib.segmentation._value import segment_labels, segment_value
+from crmlib.segmentation._value import headline, segment_labels, segment_value
 
 __all__ = [
     "DEFAULT_GRID",
     "NOT_YET",
     "NO_PURCHASE",
     "ClusterSegmenter",
+    "customer_features",
     "flows",
+    "headline",
     "migration",
+    "migration_dates",
     "rfm",
     "rfm_scores",
     "segment_grid",

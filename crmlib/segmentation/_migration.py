@@ -14,7 +14,8 @@ from crmlib.errors import CRMError
 from crmlib.segmentation._rfm import NO_PURCHASE, rfm, segment_names
 from crmlib.utils.validation import check_frame
 
-__all__ = ["NOT_YET", "flows", "migration", "segment_history", "transition_matrix"]
+__all__ = [
+    "NOT_YET", "flows", "migration", "migration_dates", "segment_history", "transition_matrix"]
 
 NOT_YET = "Not yet a customer"
 """State of a customer before their first appearance (acquisition or first purchase). It is
@@ -34,6 +35,27 @@ def _dates(as_of_dates: Sequence[Any]) -> list[pd.Timestamp]:
         raise CRMError(f"as_of_dates: must be strictly increasing, got "
                        f"{[str(d.date()) for d in dates]}")
     return dates
+
+
+def migration_dates(
+    as_of: Any, dates: Sequence[Any] = (), *, periods: int = 2, months: int = 6
+) -> list[pd.Timestamp]:
+    """The as-of dates of a migration analysis.
+
+    ``dates`` (e.g. ``params.segmentation.migration_dates``) are used when given, with
+    ``as_of`` appended when they end before it; otherwise ``periods`` steps of ``months``
+    months back from ``as_of``: ``[as_of - periods * months, ..., as_of]``.
+    """
+    as_of = pd.Timestamp(as_of).normalize()
+    if len(dates):
+        out = sorted(pd.Timestamp(d).normalize() for d in dates)
+        late = [d for d in out if d > as_of]
+        if late:
+            raise CRMError(f"migration_dates: {late[0].date()} is after as_of {as_of.date()}")
+        if out[-1] < as_of:
+            out.append(as_of)
+        return _dates(out)
+    return [as_of - pd.DateOffset(months=months * i) for i in range(periods, -1, -1)]
 
 
 def segment_history(

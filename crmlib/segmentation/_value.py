@@ -12,9 +12,11 @@ import pandas as pd
 from crmlib.customer_base import mean_estimate, proportion_estimate
 from crmlib.errors import CRMError
 from crmlib.results import Estimate
+from crmlib.segmentation._migration import flows
+from crmlib.segmentation._rfm import NO_PURCHASE
 from crmlib.utils.validation import check_alpha, check_frame, check_scalar
 
-__all__ = ["segment_labels", "segment_value"]
+__all__ = ["headline", "segment_labels", "segment_value"]
 
 
 def segment_labels(segments: Any, *, segment_col: str = "segment") -> pd.Series:
@@ -252,3 +254,49 @@ def segment_value(
         missing_key_segments=[k for k in key_segments if k not in set(order)],
     )
     return out
+
+
+def headline(
+    value: pd.DataFrame, migration: pd.DataFrame | None = None, *, watch: str = "At Risk"
+) -> pd.DataFrame:
+    """The segmentation notebook's headline figures, one row each.
+
+    ``n_segments``: segments with at least one customer (``"No purchase"`` excluded);
+    ``top_segment_revenue_share``: the largest revenue share of one segment (its name in
+    ``description``; n = customers); ``migration_into_at_risk``: customers who moved into
+    ``watch`` between the last two dates of ``migration`` (n = customers at the later date;
+    ``se``/CI are those of the share ``inflow / n``, Wilson, in ``extra`` columns).
+
+    Returns
+    -------
+    DataFrame
+        ``name, value, se, ci_low, ci_high, n, description`` (object columns; a figure
+        without an interval has ``None`` there, as :func:`crmlib.report.record` wants).
+    """
+    check_frame(value, name="value", required=["segment", "customers", "revenue_share"])
+    used = value[(value["customers"] > 0) & (value["segment"].astype(str) != NO_PURCHASE)]
+    top = used.loc[used["revenue_share"].idxmax()] if len(used) else None
+    rows = [
+        {"name": "n_segments", "value": float(len(used)), "se": np.nan, "ci_low": np.nan,
+         "ci_high": np.nan, "n": int(value["customers"].sum()),
+         "description": "segments with customers"},
+        {"name": "top_segment_revenue_share",
+         "value": float(top["revenue_share"]) if top is not None else np.nan,
+         "se": np.nan, "ci_low": np.nan, "ci_high": np.nan,
+         "n": int(top["customers"]) if top is not None else 0,
+         "description": f"revenue share of {top['segment']}" if top is not None else ""},
+    ]
+    if migration is not None:
+        states = migration["to_segment"].astype(str).unique()
+        if watch in states:
+            last = flows(migration, watch).iloc[-1]
+            n = int(migration.loc[migration["to_date"] == last["to_date"], "customers"].sum())
+            share = proportion_estimate(int(last["inflow"]), n)
+            rows.append({
+                "name": "migration_into_at_risk", "value": float(last["inflow"]),
+                "se": share.se * n, "ci_low": share.ci_low * n, "ci_high": share.ci_high * n,
+                "n": n, "description": f"customers who moved into {watch} from "
+                f"{pd.Timestamp(last['from_date']).date()} to "
+                f"{pd.Timestamp(last['to_date']).date()}"})
+    out = pd.DataFrame(rows)
+    return out.astype(object).where(out.notna(), None)  # None, not NaN: report.record
