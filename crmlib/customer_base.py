@@ -23,6 +23,8 @@ __all__ = [
     "acquisitions",
     "active_customers",
     "contacts_per_customer",
+    "data_completeness",
+    "headline",
     "mean_estimate",
     "order_value_summary",
     "proportion_estimate",
@@ -285,6 +287,22 @@ def contacts_per_customer(
     return pd.DataFrame(rows)
 
 
+def data_completeness(quality: pd.DataFrame, *, alpha: float = 0.05) -> Estimate:
+    """The share of filled cells in the columns a unit collects.
+
+    ``quality`` is :func:`crmlib.data.quality_table`'s output (``table, column, rows,
+    missing``). Columns missing in every row are left out: they are not collected by the unit
+    (a plan for a non-contractual unit, say), which is not a completeness problem. The share is
+    a census figure, so it has no interval; n is the number of cells counted.
+    """
+    check_frame(quality, name="quality", required=["rows", "missing"])
+    collected = quality[quality["missing"] < quality["rows"]]
+    cells = int(collected["rows"].sum())
+    share = 1 - collected["missing"].sum() / cells if cells else np.nan
+    return Estimate(float(share), np.nan, np.nan, np.nan, cells, check_alpha(alpha), "census",
+                    "data_completeness")
+
+
 def headline(
     customers: pd.DataFrame,
     orders: pd.DataFrame,
@@ -292,20 +310,16 @@ def headline(
     as_of: pd.Timestamp | str,
     alpha: float = 0.05,
     window_days: int = 365,
-) -> pd.DataFrame:
+) -> list[Estimate]:
     """The customer-base figures a notebook records, each with its interval and n.
 
     ``customers`` and ``active_customers`` (at least one purchase in the last
     ``window_days`` before ``as_of``) and ``revenue`` over that window are counts and sums over
-    the whole base (no sampling error: the interval columns are empty). ``mean_order_value``
+    the whole base (no sampling error: their intervals are NaN). ``mean_order_value``
     has a t interval, ``repeat_customer_share`` (customers with two or more purchase days) a
     Wilson interval, and ``revenue_growth`` is the HAC-robust monthly trend of
-    :func:`revenue_trend` relative to mean monthly revenue.
-
-    Returns
-    -------
-    DataFrame
-        Columns ``name, value, se, ci_low, ci_high, n``.
+    :func:`revenue_trend` relative to mean monthly revenue; it is left out when there are too
+    few complete months for a trend.
     """
     alpha = check_alpha(alpha)
     as_of = pd.Timestamp(as_of)
@@ -335,5 +349,4 @@ def headline(
                                 growth.n, alpha, growth.method, "revenue_growth"))
     except CRMError:
         pass  # too few months for a trend: the figure is left out, not invented
-    frame = pd.concat([f.to_frame() for f in figures], ignore_index=True)
-    return frame[["name", "value", "se", "ci_low", "ci_high", "n"]]
+    return figures

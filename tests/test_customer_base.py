@@ -115,7 +115,21 @@ def test_headline_repeat_share_counts_purchase_days():
             ("4", "b", "2024-02-03 09:00", 7.0),
         ]
     )
-    table = cb.headline(customers, orders, as_of="2024-03-01").set_index("name")
-    assert table.loc["repeat_customer_share", "value"] == 0.5
-    assert table.loc["revenue", "value"] == 22.0
-    assert "revenue_growth" not in table.index  # too few months: left out, not invented
+    figures = {f.name: f for f in cb.headline(customers, orders, as_of="2024-03-01")}
+    assert figures["repeat_customer_share"].value == 0.5
+    assert figures["revenue"].value == 22.0
+    assert "revenue_growth" not in figures  # too few months: left out, not invented
+
+
+def test_data_completeness_ignores_columns_a_unit_does_not_collect():
+    quality = pd.DataFrame(
+        {
+            "table": ["customers"] * 3,
+            "column": ["customer_id", "region", "plan"],
+            "rows": [10, 10, 10],
+            "missing": [0, 2, 10],  # plan is not collected at all
+        }
+    )
+    est = cb.data_completeness(quality)
+    assert est.value == pytest.approx(18 / 20)
+    assert est.n == 20
