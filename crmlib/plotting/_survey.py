@@ -1,4 +1,5 @@
-"""Survey figures: diverging Likert bars, the key-driver quadrant and NPS intervals by group."""
+"""Survey figures: diverging Likert bars, the key-driver quadrant, score intervals by group
+and the margins before and after weighting."""
 
 from __future__ import annotations
 
@@ -16,6 +17,17 @@ from crmlib.errors import CRMError
 def _axes(ax: Axes | None, size: tuple[float, float] = (7, 4)) -> Axes:
     if ax is None:
         _, ax = plt.subplots(figsize=size)
+    return ax
+
+
+def _empty(data: Any, ax: Axes | None) -> Axes | None:
+    """When ``data`` is an empty frame: an axes stating its ``attrs["note"]``, else None."""
+    if not (isinstance(data, pd.DataFrame) and data.empty):
+        return None
+    ax = _axes(ax, (6, 1.5))
+    ax.text(0.5, 0.5, str(data.attrs.get("note") or "nothing to show"), ha="center",
+            va="center", transform=ax.transAxes, wrap=True, color="0.35")
+    ax.set_axis_off()
     return ax
 
 
@@ -43,8 +55,11 @@ def plot_likert(
 
     ``data`` is the tidy output of :func:`crmlib.survey.likert_summary`. Disagreement
     extends left of zero, agreement right; a middle level (odd number of levels) is split
-    across zero. ``plot_kws`` go to ``Axes.barh``.
+    across zero. ``plot_kws`` go to ``Axes.barh``. Empty data (no survey, no items) gives an
+    axes stating the frame's ``attrs["note"]``.
     """
+    if (blank := _empty(data, ax)) is not None:
+        return blank
     data = _need(data, [item, level, share], "plot_likert")
     levels = list(levels if levels is not None else data.attrs.get("levels")
                   or sorted(data[level].unique()))
@@ -85,8 +100,11 @@ def plot_driver_quadrant(
     ``data`` holds one row per driver: its importance (e.g. the ``importance`` share from
     :func:`crmlib.survey.key_drivers`) and its current performance (e.g. mean item score).
     Lines at the medians split the plane; the upper-left quadrant (important, performing
-    below the others) is where to act first. ``plot_kws`` go to ``Axes.scatter``.
+    below the others) is where to act first. ``plot_kws`` go to ``Axes.scatter``. Empty data
+    gives an axes stating the frame's ``attrs["note"]``.
     """
+    if (blank := _empty(data, ax)) is not None:
+        return blank
     data = _need(data, [x, y, label], "plot_driver_quadrant")
     ax = _axes(ax, (6, 5))
     ax.scatter(data[x], data[y], **({"s": 60, "color": "C0"} | plot_kws))
@@ -124,4 +142,80 @@ def plot_nps(
     ax.set_yticks(pos, data[y].astype(str))
     ax.axvline(0, color="0.5", lw=0.8)
     ax.set_xlabel("NPS")
+    return ax
+
+
+def plot_scores(
+    data: pd.DataFrame | None = None,
+    *,
+    metric: str | None = "nps",
+    x: str = "estimate",
+    xlabel: str | None = None,
+    ax: Axes | None = None,
+    **plot_kws: Any,
+) -> Axes:
+    """Estimates with their intervals per group (a forest plot) from the long tables of
+    :func:`crmlib.survey.score_table` or :func:`crmlib.survey.response_table`.
+
+    Rows are labelled ``by: group`` (the overall row ``all``); with a ``metric`` column only
+    the rows of ``metric`` are drawn. Estimates flagged ``small_n`` are drawn hollow. The
+    dashed line marks the overall estimate. Empty data gives an axes stating the frame's
+    ``attrs["note"]``. ``plot_kws`` go to ``Axes.errorbar``.
+    """
+    if (blank := _empty(data, ax)) is not None:
+        return blank
+    data = _need(data, ["by", "group", x, "ci_low", "ci_high"], "plot_scores")
+    if metric is not None and "metric" in data.columns:
+        data = data[data["metric"] == metric]
+    if (blank := _empty(data, ax)) is not None:
+        return blank
+    data = data.iloc[::-1]
+    labels = np.where(data["by"] == "all", "all",
+                      data["by"].astype(str) + ": " + data["group"].astype(str))
+    small = (data["small_n"].to_numpy(dtype=bool) if "small_n" in data.columns
+             else np.zeros(len(data), dtype=bool))
+    ax = _axes(ax, (6, 0.35 * len(data) + 1.5))
+    pos = np.arange(len(data))
+    est = data[x].to_numpy(dtype=float)
+    err = np.vstack([est - data["ci_low"].to_numpy(dtype=float),
+                     data["ci_high"].to_numpy(dtype=float) - est]).clip(min=0)
+    for mask, face in [(~small, "C0"), (small, "white")]:
+        if mask.any():
+            ax.errorbar(est[mask], pos[mask], xerr=err[:, mask], fmt="o", capsize=3,
+                        color="C0", markerfacecolor=face,
+                        label="small n" if face == "white" else None, **plot_kws)
+    overall = data["by"].to_numpy() == "all"
+    if overall.any():
+        ax.axvline(est[overall][0], color="0.5", ls="--", lw=0.8)
+    ax.set_yticks(pos, labels)
+    ax.set_xlabel(xlabel or (metric if metric is not None else x))
+    if small.any():
+        ax.legend(loc="best", frameon=False)
+    return ax
+
+
+def plot_margins(
+    data: pd.DataFrame | None = None,
+    *,
+    ax: Axes | None = None,
+    **plot_kws: Any,
+) -> Axes:
+    """Population, respondent and weighted shares per margin level, as grouped bars, from
+    :meth:`crmlib.survey.WeightedResponses.margins_table`: raking should bring the weighted
+    bars to the population's. Empty data gives an axes stating the frame's
+    ``attrs["note"]``. ``plot_kws`` go to ``Axes.barh``."""
+    if (blank := _empty(data, ax)) is not None:
+        return blank
+    data = _need(data, ["variable", "level", "population", "respondents", "weighted"],
+                 "plot_margins")
+    ax = _axes(ax, (7, 0.45 * len(data) + 1.5))
+    labels = data["variable"].astype(str) + ": " + data["level"].astype(str)
+    pos = np.arange(len(data))[::-1]
+    height = 0.27
+    for j, col in enumerate(["population", "respondents", "weighted"]):
+        ax.barh(pos + (1 - j) * height, data[col], height=height, label=col,
+                color=f"C{j}", **plot_kws)
+    ax.set_yticks(pos, labels)
+    ax.set_xlabel("share")
+    ax.legend(loc="lower right", frameon=False)
     return ax

@@ -7,21 +7,55 @@ from crmlib.survey._drivers import key_drivers
 from crmlib.survey._nonresponse import nonresponse_weights, response_rates
 from crmlib.survey._scales import cronbach_alpha, item_analysis, likert_summary
 from crmlib.survey._scores import ces, csat, nps, nps_by
+from crmlib.survey._summaries import (
+    behaviour_link,
+    driver_table,
+    headline,
+    item_table,
+    likert_table,
+    reliability_table,
+)
+from crmlib.survey._tables import (
+    WeightedResponses,
+    group_comparisons,
+    population_margins,
+    response_base,
+    response_table,
+    score_table,
+    survey_frame,
+    weight_responses,
+    weighting_effect,
+)
 
 __all__ = [
     "LONELY_PSU",
     "SurveyDesign",
+    "WeightedResponses",
+    "behaviour_link",
     "ces",
     "compare_groups",
     "compare_nps",
     "cronbach_alpha",
     "crosstab_test",
     "csat",
+    "driver_table",
+    "group_comparisons",
+    "headline",
     "item_analysis",
+    "item_table",
     "key_drivers",
     "likert_summary",
+    "likert_table",
     "nonresponse_weights",
     "nps",
     "nps_by",
+    "population_margins",
+    "reliability_table",
+    "response_base",
     "response_rates",
+    "response_table",
+    "score_table",
+    "survey_frame",
+    "weight_responses",
+    "weighting_effect",
 ]
