@@ -173,3 +173,14 @@ def test_bad_input(small):
         rfm(orders.drop(columns="amount"), as_of="2024-01-31")
     with pytest.raises(CRMError, match="default grid is for bins=5"):
         rfm(orders, as_of="2024-01-31", bins=4)
+
+
+def test_frequency_as_order_lines(small):
+    orders, _ = small
+    out = rfm(orders, as_of="2024-01-31", bins=2, grid=GRID2, frequency="orders")
+    out = out.set_index("customer_id")
+    # A: three purchase lines (two on one day); monetary per line = 180 / 3
+    assert out.loc["A", "frequency"] == 3 and out.loc["A", "monetary"] == 60.0
+    assert out.loc["B", "frequency"] == 1 and out.loc["B", "monetary_total"] == 15.0
+    with pytest.raises(CRMError, match="frequency: 'weeks'"):
+        rfm(orders, as_of="2024-01-31", frequency="weeks")

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy.stats import skew
-from sklearn.cluster import KMeans, MiniBatchKMeans
+from sklearn.cluster import KMeans
 from sklearn.compose import ColumnTransformer
 from sklearn.metrics import adjusted_rand_score, calinski_harabasz_score, silhouette_score
 from sklearn.mixture import GaussianMixture
@@ -28,8 +28,6 @@ from crmlib.utils.validation import (
 
 __all__ = ["ClusterSegmenter"]
 
-_MINIBATCH_ABOVE = 200_000
-"""Above this many customers the final k-means fit uses MiniBatchKMeans (Sculley 2010)."""
 _SILHOUETTE_N = 5_000
 """Silhouette is computed on at most this many customers of the sweep sample (O(n^2))."""
 
@@ -54,8 +52,12 @@ class ClusterSegmenter:
     Hennig 2007), with a 95% percentile interval. Among the *stable* solutions (mean ARI at
     least ``stability_threshold``; all solutions if none is) the chosen k maximises the
     silhouette (``criterion="silhouette"``, the default for k-means), minimises BIC
-    (``"bic"``, the default for mixtures) or maximises Calinski-Harabasz. The final model
-    with that k is fitted on all customers (MiniBatchKMeans above 200,000 customers).
+    (``"bic"``, the default for mixtures) or maximises Calinski-Harabasz. When the sample is
+    smaller than the data, the final model with that k is refitted on all customers,
+    started from the sample solution (k-means: Lloyd iterations from its centres; mixtures:
+    EM from its weights, means and precisions), so a million customers cost a few
+    full-data passes rather than a full sweep. All fits run single-threaded (they are small,
+    and thread start-up dominates them).
 
     Parameters
     ----------
@@ -110,7 +112,6 @@ class ClusterSegmenter:
     Lange, T., Roth, V., Braun, M. L., & Buhmann, J. M. (2004). Stability-based validation
     of clustering solutions. *Neural Computation*, 16(6), 1299-1323.
     Hennig, C. (2007). Cluster-wise assessment of cluster stability. *CSDA*, 52, 258-271.
-    Sculley, D. (2010). Web-scale k-means clustering. *WWW 2010*, 1177-1178.
     """
 
     def __init__(
@@ -206,19 +207,27 @@ class ClusterSegmenter:
                           cats))
         return ColumnTransformer(parts, sparse_threshold=0.0), logged
 
-    def _model(self, k: int, seed: int, n: int, final: bool = False) -> Any:
+    def _model(self, k: int, seed: int, start: Any = None) -> Any:
+        """A k-means or mixture model; ``start`` (a fitted model) gives its initial values."""
         if self.method == "gmm":
-            return GaussianMixture(k, covariance_type="full", n_init=self.n_init,
-                                   reg_covar=1e-4, random_state=seed)
-        if final and n > _MINIBATCH_ABOVE:
-            return MiniBatchKMeans(k, n_init=self.n_init, batch_size=4096, random_state=seed)
-        return KMeans(k, n_init=self.n_init, random_state=seed)
+            if start is None:
+                return GaussianMixture(k, covariance_type="full", n_init=self.n_init,
+                                       reg_covar=1e-4, random_state=seed)
+            return GaussianMixture(k, covariance_type="full", reg_covar=1e-4,
+                                   weights_init=start.weights_, means_init=start.means_,
+                                   precisions_init=start.precisions_, random_state=seed)
+        if start is None:
+            return KMeans(k, n_init=self.n_init, random_state=seed)
+        return KMeans(k, init=start.cluster_centers_, n_init=1, random_state=seed)
 
-    def _sweep(self, x: np.ndarray, ks: list[int], rng: np.random.Generator) -> pd.DataFrame:
+    def _sweep(self, x: np.ndarray, ks: list[int], rng: np.random.Generator
+               ) -> tuple[pd.DataFrame, dict[int, Any]]:
         m = len(x)
         rows = []
+        models = {}
         for k in ks:
-            model = self._model(k, int(rng.integers(2**31 - 1)), m).fit(x)
+            model = self._model(k, int(rng.integers(2**31 - 1))).fit(x)
+            models[k] = model
             labels = model.predict(x)
             n_lab = len(np.unique(labels))
             row: dict[str, Any] = {"k": k}
@@ -235,7 +244,7 @@ class ClusterSegmenter:
             aris = []
             for _ in range(self.n_bootstrap):
                 idx = rng.integers(0, m, m)
-                boot = self._model(k, int(rng.integers(2**31 - 1)), m).fit(x[idx])
+                boot = self._model(k, int(rng.integers(2**31 - 1))).fit(x[idx])
                 aris.append(adjusted_rand_score(labels, boot.predict(x)))
             if aris:
                 row["stability"] = float(np.mean(aris))
@@ -260,7 +269,7 @@ class ClusterSegmenter:
             rule=(f"max {crit}" if crit != "bic" else "min bic")
             + f" among solutions with mean bootstrap ARI >= {self.stability_threshold}",
         )
-        return table
+        return table, models
 
     @staticmethod
     def _names(z: pd.DataFrame, levels: list[str]) -> dict[int, str]:
@@ -296,14 +305,13 @@ class ClusterSegmenter:
         sample = np.sort(rng.choice(n, self.sample_size, replace=False)) \
             if n > self.sample_size else np.arange(n)
         with threadpool_limits(limits=1):  # many small fits: threads only add overhead
-            selection = self._sweep(x[sample], ks, rng)
-        k = int(selection.loc[selection["chosen"], "k"].iloc[0])
-        seed = int(rng.integers(2**31 - 1))
-        if self.method == "gmm" and n > _MINIBATCH_ABOVE:
-            model = self._model(k, seed, n, final=True).fit(x[sample])
-        else:
-            model = self._model(k, seed, n, final=True).fit(x)
-        raw = model.predict(x)
+            selection, models = self._sweep(x[sample], ks, rng)
+            k = int(selection.loc[selection["chosen"], "k"].iloc[0])
+            seed = int(rng.integers(2**31 - 1))
+            model = models[k]
+            if len(sample) < n:  # refine on all customers from the sample solution
+                model = self._model(k, seed, start=model).fit(x)
+            raw = model.predict(x)
         sizes = np.bincount(raw, minlength=k)
         order = np.argsort(-sizes, kind="stable")  # new label i = i-th largest
         relabel = np.empty(k, dtype="int64")

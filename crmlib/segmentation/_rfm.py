@@ -128,10 +128,11 @@ def rfm_scores(values: Any, *, bins: int = 5, higher_is_better: bool = True) -> 
     the ``bins - 1`` inner quantiles of those ranks are taken with linear interpolation
     (Hyndman & Fan 1996, type 7, computed exactly in rational arithmetic), and a value scores
     ``1 +`` the number of inner quantiles strictly below its rank. Without ties this is exactly
-    ``pandas.qcut(ranks, bins, labels=False) + 1``. With heavy ties (say 60% of customers with
-    a single purchase) several quantiles coincide with the tied rank; the tied group then gets
-    the lowest score whose band it reaches, the next group skips the scores the tie swallowed,
-    and no score depends on the order of the rows.
+    ``pandas.qcut(ranks, bins, labels=False) + 1``. Values are first rounded to 9 decimals,
+    so that the same spend summed in a different order (DuckDB vs pandas) still ties. With
+    heavy ties (say 60% of customers with a single purchase) several quantiles coincide with
+    the tied rank; the tied group then gets the lowest score whose band it reaches, the next
+    group skips the scores the tie swallowed, and no score depends on the order of the rows.
 
     Parameters
     ----------
@@ -142,7 +143,8 @@ def rfm_scores(values: Any, *, bins: int = 5, higher_is_better: bool = True) -> 
     higher_is_better
         Score high values high (frequency, monetary); ``False`` for recency in days.
     """
-    x = np.asarray(values, dtype="float64")
+    # round to 9 decimals so that sums accumulated in a different order still tie
+    x = np.round(np.asarray(values, dtype="float64"), 9)
     n = x.size
     if n == 0:
         return np.zeros(0, dtype="int64")
@@ -175,13 +177,27 @@ GROUP BY customer_id
 """
 
 
-def _aggregate(orders: pd.DataFrame, as_of: pd.Timestamp, start: pd.Timestamp | None
-               ) -> pd.DataFrame:
+_SQL_LINES = """
+SELECT CAST(customer_id AS VARCHAR) AS customer_id,
+       max(CAST(ordered_at AS DATE)) FILTER (WHERE amount > 0) AS last_purchase,
+       min(CAST(ordered_at AS DATE)) FILTER (WHERE amount > 0) AS first_purchase,
+       count(*) FILTER (WHERE amount > 0) AS frequency,
+       count(*) FILTER (WHERE amount > 0) AS orders,
+       sum(CAST(amount AS DOUBLE)) AS monetary_total
+FROM orders_view
+WHERE CAST(ordered_at AS DATE) <= $as_of {window}
+GROUP BY 1
+"""
+
+
+def _aggregate(orders: pd.DataFrame, as_of: pd.Timestamp, start: pd.Timestamp | None,
+               frequency: str = "days") -> pd.DataFrame:
     """Per-customer last/first purchase day, purchase days, purchase lines and net amount,
-    in DuckDB: first per customer and day, then per customer."""
+    in DuckDB: first per customer and day, then per customer (``frequency="days"``), or in
+    one pass per customer (``frequency="orders"``)."""
     view = orders[["customer_id", "ordered_at", "amount"]]
-    sql = _SQL.format(window="AND CAST(ordered_at AS DATE) > $start" if start is not None
-                      else "")
+    window = "AND CAST(ordered_at AS DATE) > $start" if start is not None else ""
+    sql = (_SQL if frequency == "days" else _SQL_LINES).format(window=window)
     params: dict[str, Any] = {"as_of": as_of.date()}
     if start is not None:
         params["start"] = start.date()
@@ -202,6 +218,7 @@ def rfm(
     grid: Mapping[str, Any] | None = None,
     window_days: int | None = None,
     monetary_score: str = "mean",
+    frequency: str = "days",
 ) -> pd.DataFrame:
     """Recency, frequency and monetary value per customer, their scores and named segment.
 
@@ -214,11 +231,14 @@ def rfm(
     - a *purchase* is an order line with a positive amount; returns (negative lines) are
       netted into the monetary values but are not purchases;
     - ``frequency``: the number of distinct days with a purchase (several orders on one day
-      count once, as in the BTYD literature); ``orders`` counts the order lines with a
-      positive amount (one per order when ``order_id`` is the key, as in the data contract);
+      count once, as in the BTYD literature), or with ``frequency="orders"`` the number of
+      purchase lines (faster: one aggregation pass instead of two); ``orders`` counts the
+      order lines with a positive amount (one per order when ``order_id`` is the key, as in
+      the data contract);
     - ``recency_days``: days from the last purchase day to ``as_of``;
     - ``monetary_total``: net amount (purchases minus returns) in the window;
-      ``monetary``: ``monetary_total / frequency``, the mean net spend per purchase day;
+      ``monetary``: ``monetary_total / frequency``, the mean net spend per purchase day
+      (per purchase line with ``frequency="orders"``);
     - ``r``, ``f``, ``m``: scores ``1..bins`` by quantile of average ranks among customers
       with a purchase (see :func:`rfm_scores` for the tie rule); ``r`` is high for a recent
       purchase, ``m`` is scored on ``monetary`` (or ``monetary_total`` when
@@ -244,6 +264,8 @@ def rfm(
         Only orders in the last ``window_days`` days up to ``as_of`` count.
     monetary_score
         ``"mean"`` or ``"total"``: which monetary value the ``m`` score ranks.
+    frequency
+        ``"days"`` (distinct purchase days) or ``"orders"`` (purchase lines).
 
     Returns
     -------
@@ -269,6 +291,8 @@ def rfm(
     bins = check_scalar(bins, name="bins", kind=int, min_value=2, max_value=20)
     if monetary_score not in ("mean", "total"):
         raise CRMError(f"monetary_score: {monetary_score!r} is not one of 'mean', 'total'")
+    if frequency not in ("days", "orders"):
+        raise CRMError(f"frequency: {frequency!r} is not one of 'days', 'orders'")
     if grid is None and bins != 5:
         raise CRMError(f"grid: the default grid is for bins=5; give a grid for bins={bins}")
     table = segment_grid(grid, bins=bins)
@@ -281,7 +305,7 @@ def rfm(
         window_days = check_scalar(window_days, name="window_days", kind=int, min_value=1)
         start = as_of - pd.Timedelta(days=window_days)
 
-    agg = _aggregate(orders, as_of, start)
+    agg = _aggregate(orders, as_of, start, frequency)
     buyers = agg[agg["frequency"] > 0]
     if buyers.empty:
         raise CRMError(
@@ -337,5 +361,6 @@ def rfm(
             "first_purchase", "last_purchase", "r", "f", "m", "segment"]
     out = out[cols].sort_values("customer_id", kind="stable").reset_index(drop=True)
     out.attrs.update(as_of=as_of, bins=bins, window_days=window_days,
-                     n_no_purchase=int((~bought).sum()), monetary_score=monetary_score)
+                     n_no_purchase=int((~bought).sum()), monetary_score=monetary_score,
+                     frequency=frequency)
     return out
