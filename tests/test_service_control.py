@@ -1,0 +1,101 @@
+"""Control charts: limits against Montgomery's published p-chart example and hand-computed
+cases, the run rules on constructed sequences, and the services FCR programme flagged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crmlib import data, service
+from crmlib.errors import CRMError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Montgomery (2013), Introduction to Statistical Quality Control, 7th ed., Example 7.1
+# (orange-juice cans, 30 samples of n = 50): p_bar = 347/1500 = 0.2313,
+# UCL = 0.4102, LCL = 0.0524; samples 15 and 23 plot above the UCL.
+MONTGOMERY_7_1 = [12, 15, 8, 10, 4, 7, 16, 9, 14, 10, 5, 6, 17, 12, 22, 8, 10, 5, 13, 11,
+                  20, 18, 24, 15, 9, 12, 7, 13, 9, 6]
+
+
+def test_p_chart_montgomery_example_7_1():
+    c = service.p_chart(MONTGOMERY_7_1, [50] * 30)
+    assert c.attrs["centre"] == pytest.approx(0.2313, abs=5e-5)
+    assert c["ucl"].iloc[0] == pytest.approx(0.4102, abs=5e-5)
+    assert c["lcl"].iloc[0] == pytest.approx(0.0524, abs=5e-5)
+    assert c.index[c["we1"]].tolist() == [14, 22]  # samples 15 and 23 (1-based)
+
+
+def test_p_chart_varying_n_by_hand():
+    c = service.p_chart([2, 5, 3], [10, 20, 10])
+    # p_bar = 10/40; limits 0.25 +- 3 sqrt(0.1875 / n_i), LCL clipped at 0
+    assert c["centre"].iloc[0] == 0.25
+    assert c["ucl"].tolist() == pytest.approx([0.660792, 0.540474, 0.660792], abs=1e-6)
+    assert c["lcl"].tolist() == [0.0, 0.0, 0.0]
+    assert c["z"].iloc[1] == pytest.approx(0.0)
+    base = service.p_chart([2, 5, 9], [10, 20, 10], baseline=2)  # phase I: first two points
+    assert base.attrs["centre"] == pytest.approx(7 / 30)
+
+
+def test_xmr_by_hand():
+    c = service.xmr_chart([10, 12, 11, 14, 13])
+    # x_bar 12, moving ranges 2, 1, 3, 1 -> MR_bar 1.75
+    assert c["centre"].iloc[0] == 12
+    assert c["mr_centre"].iloc[0] == 1.75
+    assert c["ucl"].iloc[0] == pytest.approx(12 + 2.66 * 1.75, abs=2e-3)
+    assert c["lcl"].iloc[0] == pytest.approx(12 - 2.66 * 1.75, abs=2e-3)
+    assert c["mr_ucl"].iloc[0] == pytest.approx(3.267 * 1.75)
+    assert np.isnan(c["mr"].iloc[0]) and c["mr"].iloc[3] == 3
+
+
+def test_western_electric_rules():
+    we = service.western_electric_rules
+    assert we([0, 0, 3.5, 0])["we1"].tolist() == [False, False, True, False]
+    assert we([2.5, 0, 2.5])["we2"].tolist() == [False, False, True]
+    assert not we([2.5, 0, -2.5])["we2"].any()  # not on the same side
+    assert we([1.5, 1.5, 0, 1.5, 1.5])["we3"].tolist() == [False] * 4 + [True]
+    r = we([0.5] * 8 + [-0.5])
+    assert r["we4"].tolist() == [False] * 7 + [True, False]
+    assert r["out_of_control"].sum() == 1
+
+
+def test_nelson_rules():
+    nr = service.nelson_rules
+    assert nr([0.5] * 9)["nelson2"].tolist() == [False] * 8 + [True]
+    assert nr([0.5] * 8)["nelson2"].sum() == 0
+    trend = nr([-1.0, -0.6, -0.2, 0.2, 0.6, 1.0, 0.9])
+    assert trend["nelson3"].tolist() == [False] * 5 + [True, False]
+    alt = nr([(-1) ** i * 0.5 for i in range(14)])
+    assert alt["nelson4"].tolist() == [False] * 13 + [True]
+    assert nr([0.1] * 15)["nelson7"].tolist() == [False] * 14 + [True]
+    assert nr([1.5, -1.5] * 4)["nelson8"].tolist() == [False] * 7 + [True]
+
+
+def test_bad_input():
+    with pytest.raises(CRMError, match="counts: exceeds n at position 1"):
+        service.p_chart([1, 5], [3, 4])
+    with pytest.raises(CRMError, match="at least 2 points"):
+        service.xmr_chart([1.0])
+
+
+def test_fcr_programme_is_flagged():
+    """services: FCR +0.08 on phone and chat from 2024-07-01 (TRUTH.yaml initiative). Monthly
+    p-charts with limits from the months before flag most months after, on those channels only."""
+    crm = data.load(ROOT / "data" / "sample", unit="services")
+    k = service.kpis(crm.interactions, by=("channel", "period"))
+    chart = service.kpi_chart(k, kpi="fcr", baseline_end="2024-07-01")
+    after = chart["period"] >= pd.Timestamp("2024-07-01")
+    for ch in ("phone", "chat"):
+        flags = chart.loc[after & (chart["channel"] == ch), "out_of_control"]
+        assert flags.sum() >= {"phone": 5, "chat": 3}[ch], (ch, flags.tolist())  # of 6
+        assert flags.iloc[-3:].all(), ch  # signalled by the autumn at the latest
+        assert chart.loc[after & (chart["channel"] == ch), "z"].mean() > 2
+    for ch in ("email", "web"):  # untreated: at most a false alarm
+        assert chart.loc[after & (chart["channel"] == ch), "out_of_control"].sum() <= 1, ch
+    before = chart.loc[~after, "out_of_control"]
+    assert before.mean() < 0.1
+    xmr = service.kpi_chart(k, kpi="aht_seconds", hue="channel")
+    assert xmr.attrs["chart"] == "xmr" and {"mr", "mr_ucl"} <= set(xmr.columns)
