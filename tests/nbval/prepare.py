@@ -54,6 +54,7 @@ def prepare(out_dir: Path) -> int:
                 continue
             for cell, outputs in zip(cells, expected, strict=True):
                 cell.outputs = [nbformat.from_dict(o) for o in outputs]
+                cell.execution_count = 1  # nbval skips a reference cell it thinks was never run
         nbformat.write(nb, out_dir / path.name)
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
