@@ -439,8 +439,9 @@ DEFAULT_METRICS: list[dict[str, Any]] = [
      "direction": "higher", "target": 0.80, "tolerance": 0.05},
     {"name": "nps", "level": "customer_strategic", "source": "04_survey",
      "direction": "higher", "target": 30.0, "tolerance": 5.0},
+    # top-two-box share of survey CSAT, as 04_survey records it
     {"name": "csat", "level": "customer_strategic", "source": "04_survey",
-     "direction": "higher", "target": 4.2, "tolerance": 0.2},
+     "direction": "higher", "target": 0.6, "tolerance": 0.05},
     {"name": "fcr", "level": "operational", "source": "05_service_quality",
      "direction": "higher", "target": 0.75, "tolerance": 0.05},
     {"name": "service_level", "level": "operational", "source": "05_service_quality",
