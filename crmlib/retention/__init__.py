@@ -4,9 +4,23 @@ Survival estimators reproduce R's ``survival`` package (Therneau 2024): Kaplan-M
 Greenwood variance, log-rank and Fleming-Harrington tests, and the Cox model with Efron ties.
 """
 
+from crmlib.retention._churn import analysed, churn_frame, churn_summary, trailing_revenue
 from crmlib.retention._cohorts import cohort_table, tenure_frame
 from crmlib.retention._cox import CoxModel
 from crmlib.retention._discrete import logistic_hazard, person_period
+from crmlib.retention._drivers import (
+    driver_findings,
+    driver_frame,
+    driver_notes,
+    fit_drivers,
+    fit_survival,
+    headline,
+    key_segment,
+    logrank_by,
+    retention_by,
+    revenue_at_risk_by,
+    survival_by,
+)
 from crmlib.retention._kaplan_meier import (
     KaplanMeier,
     kaplan_meier_by,
@@ -19,14 +33,29 @@ from crmlib.retention._revenue_at_risk import retention_rate, revenue_at_risk
 __all__ = [
     "CoxModel",
     "KaplanMeier",
+    "analysed",
+    "churn_frame",
+    "churn_summary",
     "cohort_table",
+    "driver_findings",
+    "driver_frame",
+    "driver_notes",
+    "fit_drivers",
+    "fit_survival",
+    "headline",
     "kaplan_meier_by",
+    "key_segment",
     "logistic_hazard",
+    "logrank_by",
     "logrank_test",
     "median_table",
     "person_period",
+    "retention_by",
     "retention_rate",
     "revenue_at_risk",
+    "revenue_at_risk_by",
+    "survival_by",
     "survival_table",
     "tenure_frame",
+    "trailing_revenue",
 ]

@@ -40,7 +40,7 @@ def _design(frame: pd.DataFrame, covariates: list[str]) -> tuple[np.ndarray, lis
     """Numeric design matrix; text and categorical columns become 0/1 indicators against a
     reference level (the first category of a pandas Categorical, else the first sorted
     level). NaN cells raise a CRMError naming the column and rows."""
-    blocks, names, levels = [], [], {}
+    blocks, names, levels = [np.zeros((len(frame), 0))], [], {}
     for col in covariates:
         s = frame[col]
         if s.isna().any():
@@ -168,6 +168,9 @@ class CoxModel:
         covariates : list of str, optional
             Covariate columns; default every other numeric or boolean column. Text or
             categorical columns named here become indicators against their first level.
+            An explicit empty list fits the null model (R's ``coxph(Surv(t, d) ~ 1)``):
+            no coefficients, the log-likelihood at zero, tests with 0 degrees of freedom
+            and p-value ``nan``, concordance 0.5.
         strata : str or list of str, optional
             Columns defining strata with their own baseline hazard.
         entry : str, optional
@@ -195,8 +198,8 @@ class CoxModel:
                 and (pd.api.types.is_numeric_dtype(frame[c])
                      or pd.api.types.is_bool_dtype(frame[c]))
             ]
-        if not covariates:
-            raise CRMError("covariates: no covariate columns to fit")
+            if not covariates:
+                raise CRMError("covariates: no covariate columns to fit")
         t = check_durations(frame[duration], name=f"data[{duration!r}]")
         d = check_binary(frame[event], name=f"data[{event!r}]")
         if d.sum() == 0:
@@ -276,7 +279,7 @@ class CoxModel:
         self.n_iter_ = n_iter
         self.robust_ = use_robust
         lr = 2 * (fit.loglik - null.loglik)
-        wald = float(beta @ np.linalg.solve(cov, beta))
+        wald = float(beta @ np.linalg.solve(cov, beta)) if p else 0.0
         if use_robust:
             # robust score test at beta = 0, as R's summary(coxph)$robscore
             r0 = data.score_residuals(np.zeros(p))
@@ -286,9 +289,9 @@ class CoxModel:
                 r0 = pd.DataFrame(r0).groupby(frame[cluster].to_numpy(), sort=False).sum()
                 r0 = r0.to_numpy()
             u = r0.sum(axis=0)
-            score = float(u @ np.linalg.solve(r0.T @ r0, u))
+            score = float(u @ np.linalg.solve(r0.T @ r0, u)) if p else 0.0
         else:
-            score = float(null.grad @ np.linalg.solve(null.info, null.grad))
+            score = float(null.grad @ np.linalg.solve(null.info, null.grad)) if p else 0.0
         self.lr_test_ = TestResult(lr, float(p), float(stats.chi2.sf(lr, p)),
                                    "likelihood ratio", self.n_)
         self.wald_test_ = TestResult(wald, float(p), float(stats.chi2.sf(wald, p)),
@@ -430,14 +433,14 @@ class CoxModel:
     # ---- prediction ------------------------------------------------------------------------
     def _profile_matrix(self, profiles: pd.DataFrame) -> np.ndarray:
         check_frame(profiles, name="profiles", required=self._covariates)
-        cols = []
+        cols = [np.zeros(len(profiles))]
         for col in self._covariates:
             if col in self._levels:
                 for c in self._levels[col][1:]:
                     cols.append((profiles[col] == c).to_numpy(dtype=float))
             else:
                 cols.append(profiles[col].to_numpy(dtype=float))
-        return np.column_stack(cols)
+        return np.column_stack(cols)[:, 1:]
 
     def predict_log_hazard(self, profiles: pd.DataFrame) -> pd.Series:
         """Linear predictor ``x' beta`` (log relative hazard against all-zero covariates)."""

@@ -1,0 +1,235 @@
+"""Churn definitions, the driver frame, the null Cox model and the notebook helpers, against
+hand-computed cases and R's null log-likelihood on the Rossi data."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crmlib.errors import CRMError
+from crmlib.retention import (
+    CoxModel,
+    churn_frame,
+    churn_summary,
+    driver_findings,
+    driver_frame,
+    driver_notes,
+    fit_drivers,
+    fit_survival,
+    headline,
+    key_segment,
+    logrank_by,
+    retention_by,
+    revenue_at_risk_by,
+)
+
+ROSSI = pd.read_csv(Path(__file__).parent / "data" / "retention" / "rossi.csv")
+AS_OF = pd.Timestamp("2024-12-31")
+
+
+def _retail():
+    customers = pd.DataFrame({
+        "customer_id": ["a", "b", "c", "d", "e", "f"],
+        "business_unit": "x",
+        "acquired_at": pd.to_datetime(["2024-01-01", "2024-01-01", "2024-11-01", "2024-05-01",
+                                       "2024-02-01", "2025-02-01"]),
+        "channel": ["web", "web", "store", "web", "store", "web"],
+    })
+    orders = pd.DataFrame({
+        "customer_id": ["a", "a", "b", "c", "d", "e", "e"],
+        "ordered_at": pd.to_datetime(["2024-01-01 10:00", "2024-03-01 12:00", "2024-12-01 00:00",
+                                      "2024-11-01 00:00", "2024-05-01 00:00", "2024-02-01 00:00",
+                                      "2024-12-15 00:00"]),
+        "amount": [10.0, 20.0, 30.0, 5.0, 7.0, 9.0, -9.0],  # e's December line is a return
+    })
+    return customers, orders
+
+
+def test_non_contractual_churn_by_hand():
+    customers, orders = _retail()
+    out = churn_frame(customers, orders, as_of=AS_OF, contractual=False,
+                      inactivity_days=100).set_index("customer_id")
+    # cutoff = 2024-12-31 - 100 days = 2024-09-22; f (acquired after as_of) is left out
+    assert list(out.index) == ["a", "b", "c", "d", "e"]
+    assert out.attrs["excluded_after_as_of"] == 1
+    # a: last purchase 2024-03-01, 60 days after acquisition (leap February)
+    assert out.loc["a", "churned"] == 1 and out.loc["a", "tenure_days"] == 60.0
+    # b: bought on 2024-12-01, censored at the cutoff: 265 days (+ half a day)
+    assert out.loc["b", "churned"] == 0 and out.loc["b", "tenure_days"] == 265.5
+    assert out.loc["b", "status"] == "active"
+    # c: acquired after the cutoff: too recent to classify
+    assert out.loc["c", "status"] == "too recent" and math.isnan(out.loc["c", "tenure_days"])
+    # d, e: only bought on the day of acquisition (a return is no purchase): half a day
+    assert out.loc["d", "tenure_days"] == 0.5 and out.loc["e", "tenure_days"] == 0.5
+    assert out.loc[["d", "e"], "churned"].tolist() == [1, 1]
+    assert out.loc["a", "age_days"] == 366.0  # 2024 is a leap year, end of as_of included
+    summ = churn_summary(out.reset_index()).iloc[0]
+    assert summ["kind"] == "non-contractual" and "100 days without a purchase" in \
+        summ["definition"]
+    assert (summ["churned"], summ["censored"], summ["too_recent"]) == (3, 1, 1)
+
+
+def test_contractual_churn_and_bad_dates():
+    customers = pd.DataFrame({
+        "customer_id": ["a", "b"],
+        "acquired_at": pd.to_datetime(["2024-01-01", "2024-06-01"]),
+        "churned_at": pd.to_datetime(["2024-01-31", None]),
+        "plan": ["basic", "plus"],
+    })
+    orders = pd.DataFrame({"customer_id": ["a"], "ordered_at": pd.to_datetime(["2024-01-01"]),
+                           "amount": [5.0]})
+    out = churn_frame(customers, orders, as_of=AS_OF, contractual=True)
+    assert out["tenure_days"].tolist() == [30.0, 214.0]
+    assert out["churned"].tolist() == [1, 0]
+    assert out["followup_days"].tolist() == [366.0, 214.0]
+    assert "plan" in out and "churned_at" not in out
+    bad = customers.assign(churned_at=pd.to_datetime(["2023-12-01", None]))
+    with pytest.raises(CRMError, match="before acquisition, customer"):
+        churn_frame(bad, orders, as_of=AS_OF, contractual=True)
+
+
+def _synthetic_churn(n=200, seed=0):
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({
+        "customer_id": [f"c{i}" for i in range(n)],
+        "age_days": 400.0,
+        "tenure_days": rng.uniform(1, 400, n).round(),
+        "churned": rng.integers(0, 2, n),
+        "followup_days": 400.0,
+        "status": "active",
+        "channel": rng.choice(["web", "web", "store", "partner"], n),
+        "region": "north",
+        "promo": np.r_[np.ones(3, dtype=bool), np.zeros(n - 3, dtype=bool)],
+        "spend": rng.normal(size=n),
+    })
+    frame.loc[frame["churned"] == 1, "status"] = "churned"
+    frame.loc[:4, "channel"] = "kiosk"  # 5 customers: rare level
+    return frame
+
+
+def test_driver_frame_references_pooling_and_drops():
+    churn = _synthetic_churn()
+    inter = pd.DataFrame({"customer_id": ["c0", "c0", "c1"], "kind": ["complaint", "support",
+                                                                        "support"],
+                          "occurred_at": pd.to_datetime(["2024-01-01", "2024-02-01",
+                                                         "2025-06-01"])})  # c1's is later
+    survey = pd.DataFrame({"customer_id": ["c0", "c0", "c2"], "nps": [10, 3, 8],
+                           "answered_at": pd.to_datetime(["2024-01-01", "2024-06-01",
+                                                          "2024-03-01"])})
+    out = driver_frame(churn, interactions=inter, survey_responses=survey, as_of=AS_OF,
+                       min_count=10)
+    notes = driver_notes(out).set_index("covariate")
+    # channel: most common level is the reference, 'kiosk' (5 < 10) pooled into 'other'
+    assert out["channel"].cat.categories[0] == "web"
+    assert notes.loc["channel", "reference"] == "web" and "kiosk" in notes.loc["channel", "note"]
+    assert notes.loc["region", "note"].startswith("dropped: one level")
+    assert notes.loc["promo", "note"].startswith("dropped: too little variation")
+    assert bool(notes.loc["spend", "used"])
+    # c0: 2 contacts (1 complaint) over 400 days = 13.14 months
+    months = 400 / 30.4375
+    assert out.loc[0, "contacts_per_month"] == pytest.approx(2 / months)
+    assert out.loc[0, "complaints_per_month"] == pytest.approx(1 / months)
+    assert out.loc[1, "contacts_per_month"] == 0  # after as_of: ignored
+    # latest answer counts: c0 answered 10 then 3 -> detractor; c2 8 -> passive
+    assert out["nps_group"].astype(str).tolist()[:3] == ["detractor", "no response", "passive"]
+    assert notes.loc["nps_group", "note"].startswith("dropped: one level")  # 2 answers only
+    assert notes.loc["contacts_per_month", "note"].startswith("dropped: too little")
+    assert out.attrs["covariates"] == ["channel", "spend"]
+    assert key_segment(out) == "channel"
+
+
+def test_events_per_parameter_budget():
+    churn = _synthetic_churn()
+    churn["churned"] = 0
+    churn.loc[:24, "churned"] = 1  # 25 churners: two parameters at 10 per parameter
+    out = driver_frame(churn, as_of=AS_OF)
+    notes = driver_notes(out).set_index("covariate")
+    assert out.attrs["covariates"] == ["channel"]  # channel (2 parameters) comes first
+    assert "too few churners (25)" in notes.loc["spend", "note"]
+    assert str(out["spend"].dtype) == "float64"  # the raw column stays
+
+
+def test_null_model_matches_r_and_runs_everywhere():
+    # R: coxph(Surv(week, arrest) ~ 1, rossi)$loglik == -675.38 (the null log-likelihood
+    # printed by summary(coxph(Surv(week, arrest) ~ fin + age + ..., rossi)))
+    m = CoxModel().fit(ROSSI, duration="week", event="arrest", covariates=[])
+    assert m.log_likelihood_ == pytest.approx(-675.38, abs=0.005)
+    assert m.params_.empty and m.summary().empty
+    assert m.concordance_.value == 0.5
+    assert m.lr_test_.df == 0 and m.check_proportional_hazards().index.tolist() == ["GLOBAL"]
+    # with no covariates the predicted survival is the Efron baseline: its jumps at the
+    # first arrest week (week 1, one arrest among 432) are 1/432
+    s = m.predict_survival(ROSSI.head(1), [1.0]).iloc[0, 0]
+    assert s == pytest.approx(math.exp(-1 / 432))
+    with pytest.raises(CRMError, match="no covariate columns"):
+        CoxModel().fit(ROSSI[["week", "arrest"]], duration="week", event="arrest")
+
+
+def test_fit_drivers_without_covariates_and_headline_has_no_nan():
+    customers, orders = _retail()
+    churn = churn_frame(customers, orders, as_of=AS_OF, contractual=False, inactivity_days=100)
+    drivers = driver_frame(churn, as_of=AS_OF)
+    assert drivers.attrs["covariates"] == []  # 3 churners: no room for any parameter
+    cox = fit_drivers(drivers)
+    assert cox.params_.empty
+    assert driver_findings(cox, drivers)["covariate"].tolist() == ["(none)"]
+    assert logrank_by(drivers, by=None)["note"].iloc[0].startswith("no segment")
+    km = fit_survival(drivers)
+    rates = retention_by(drivers, days=365)
+    assert rates.loc["all", "n"] == 0  # nobody followed up 365 days
+    at_risk = revenue_at_risk_by(drivers, orders, model=cox, as_of=AS_OF, days=100)
+    figs = headline(km, cox, rates, at_risk, horizon=365, currency="EUR")
+    assert figs["name"].tolist() == ["retention_rate", "median_tenure_days", "rmst_days",
+                                     "cox_concordance", "revenue_at_risk"]
+    for col in ("value", "se", "ci_low", "ci_high"):
+        assert not any(isinstance(v, float) and math.isnan(v) for v in figs[col])
+    rec = figs.set_index("name")
+    assert rec.loc["retention_rate", "value"] is None and rec.loc["retention_rate", "note"]
+    assert rec.loc["rmst_days", "value"] is None and "shorter than 365" in \
+        rec.loc["rmst_days", "note"]
+    assert rec.loc["cox_concordance", "value"] is None
+    # revenue at risk: b (30 EUR in the last 100 days) and c (5 EUR) have not churned
+    assert at_risk.loc["all", "customers"] == 2 and at_risk.loc["all", "revenue"] == 35.0
+
+
+def test_retention_by_eligibility_and_wilson():
+    frame = pd.DataFrame({
+        "tenure_days": [400.0, 100.0, 500.0, 50.0, 30.0],
+        "followup_days": [400.0, 800.0, 500.0, 200.0, 365.0],
+        "churned": [0, 1, 1, 1, 1],
+        "seg": ["a", "a", "b", "b", "b"],
+    })
+    out = retention_by(frame, days=365, by="seg")
+    # eligible: followup >= 365 -> rows 0, 1, 2, 4; retained: tenure >= 365 -> rows 0, 2
+    assert out.loc["all", "n"] == 4 and out.loc["all", "retained"] == 2
+    # Wilson 95% for 2/4: 0.15004 to 0.84996
+    np.testing.assert_allclose(out.loc["all", ["ci_low", "ci_high"]], [0.15004, 0.84996],
+                               atol=1e-5)
+    assert out.loc["b", "n"] == 2 and out.loc["a", "estimate"] == 0.5
+
+
+def test_revenue_at_risk_by_segments_add_up_and_findings_read():
+    frame = ROSSI.assign(
+        customer_id=[f"r{i}" for i in range(len(ROSSI))], tenure_days=ROSSI["week"] * 7.0,
+        churned=ROSSI["arrest"], followup_days=200.0, age_days=364.0,
+        status=np.where(ROSSI["arrest"] == 1, "churned", "active"),
+        fin=np.where(ROSSI["fin"] == 1, "yes", "no"))
+    frame.attrs.update(contractual=True)
+    drivers = driver_frame(frame[["customer_id", "tenure_days", "churned", "followup_days",
+                                  "age_days", "status", "fin", "prio"]], as_of=AS_OF)
+    cox = fit_drivers(drivers)
+    assert set(cox.params_.index) == {"fin=yes", "prio"}
+    orders = pd.DataFrame({"customer_id": drivers["customer_id"], "amount": 10.0,
+                           "ordered_at": AS_OF})
+    rar = revenue_at_risk_by(drivers, orders, model=cox, as_of=AS_OF, days=70, by="fin")
+    assert rar.loc["all", "estimate"] == pytest.approx(rar.loc[["no", "yes"], "estimate"].sum())
+    assert rar.loc["all", "customers"] == (frame["arrest"] == 0).sum()
+    # known to have stayed 200 days; 200 + 70 is before the last arrest (week 52 = 364 days)
+    assert rar.loc["all", "beyond_followup"] == 0 and rar.loc["all", "estimate"] > 0
+    assert (rar["share_at_risk"] < 1).all()
+    text = driver_findings(cox, drivers).set_index("covariate").loc["fin=yes", "reading"]
+    assert text.startswith("fin = yes: churn hazard 0.") and "fin = no" in text
