@@ -41,7 +41,8 @@ def plot_kpi_targets(data: pd.DataFrame | None = None, *, kpi: str, y: str = "ch
     lo = rows["ci_low"].fillna(rows["value"]).to_numpy(dtype=float)
     hi = rows["ci_high"].fillna(rows["value"]).to_numpy(dtype=float)
     colours = [_STATUS_COLOURS.get(s, "tab:gray") for s in rows["status"]]
-    ax.errorbar(v, pos, xerr=[v - lo, hi - v], fmt="none", ecolor="0.4", capsize=3)
+    xerr = [np.maximum(v - lo, 0), np.maximum(hi - v, 0)]  # rounding can cross the dot
+    ax.errorbar(v, pos, xerr=xerr, fmt="none", ecolor="0.4", capsize=3)
     ax.scatter(v, pos, c=colours, zorder=3, **plot_kws)
     t = rows["target"].to_numpy(dtype=float)
     ax.scatter(t, pos, marker="|", s=300, c="black", zorder=4, label="target")
