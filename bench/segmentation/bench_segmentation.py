@@ -10,13 +10,14 @@
    KMeans from scratch (same k, 4 k-means++ starts).
 
 Run: ``.venv/bin/python bench/segmentation/bench_segmentation.py [--customers N]``.
-Writes bench/results/segmentation.json and .md and prints the table.
+Writes bench/segmentation/results.json and results.md and prints the table.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -81,7 +82,10 @@ def pandas_rfm(orders: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
 def child_rfm(method: str, path: str) -> None:
     """Load the orders, then time one RFM computation; print a JSON line."""
     orders = pd.read_parquet(path)
-    rss_loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    rss_loaded = usage.ru_maxrss / 1024**2
+    cpu0 = usage.ru_utime + usage.ru_stime
+    load = os.getloadavg()[0]
     t0 = time.perf_counter()
     if method.startswith("duckdb"):
         from crmlib.segmentation import rfm
@@ -91,10 +95,13 @@ def child_rfm(method: str, path: str) -> None:
     else:
         out = pandas_rfm(orders, AS_OF)
     seconds = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peak = usage.ru_maxrss / 1024**2
+    cpu = usage.ru_utime + usage.ru_stime - cpu0
     bought = out[out["frequency"] > 0]  # rfm also lists customers with returns only
     digest = bought[["frequency", "r", "f", "m"]].astype("int64").to_numpy().sum(axis=0)
-    print(json.dumps({"method": method, "seconds": seconds, "rows_out": len(out),
+    print(json.dumps({"method": method, "seconds": seconds, "cpu_seconds": cpu,
+                      "load_average_1min": load, "rows_out": len(out),
                       "rss_loaded_gb": rss_loaded, "rss_peak_gb": peak,
                       "digest": [int(v) for v in digest]}))
 
@@ -125,16 +132,19 @@ def bench_k_selection(n: int, seed: int = 0) -> dict:
     x[:, 0] = np.exp(x[:, 0] / 4)  # one skewed, positive feature (log1p-transformed)
     features = pd.DataFrame(x, columns=[f"x{i}" for i in range(5)])
     t0 = time.perf_counter()
+    cpu0 = time.process_time()
     seg = ClusterSegmenter(k_range=(2, 10), sample_size=10_000, n_bootstrap=5, n_init=2,
                            random_state=seed).fit(features)
     seconds = time.perf_counter() - t0
+    cpu_seconds = time.process_time() - cpu0
     # accuracy cost: KMeans from scratch on all customers, same k, 4 k-means++ starts
     xs = seg.transformer_.transform(features)
     t1 = time.perf_counter()
     full = KMeans(seg.n_clusters_, n_init=4, random_state=seed).fit(xs)
     full_seconds = time.perf_counter() - t1
     return {
-        "n": n, "seconds": seconds, "chosen_k": seg.n_clusters_, "true_k": 6,
+        "n": n, "seconds": seconds, "cpu_seconds": cpu_seconds, "chosen_k": seg.n_clusters_,
+        "true_k": 6,
         "ari_vs_truth": float(adjusted_rand_score(truth, seg.labels_)),
         "ari_vs_full_kmeans": float(adjusted_rand_score(full.labels_, seg.labels_)),
         "inertia_ratio_vs_full_kmeans": float(seg.model_.inertia_) / float(full.inertia_),
@@ -161,14 +171,19 @@ def main() -> None:
     lines = [
         f"# Segmentation benchmark ({args.customers:,} customers, {args.orders:,} order lines)",
         "",
-        "| task | method | seconds | peak RSS (GB) | RSS after loading (GB) | target |",
-        "|---|---|---|---|---|---|",
+        f"(machine: {os.cpu_count()} cores; 1-minute load average at the start "
+        f"{os.getloadavg()[0]:.1f}: other jobs shared it, so wall times are upper bounds; CPU "
+        "seconds are user + system time of the process, summed over its threads)",
+        "",
+        "| task | method | wall s | CPU s | peak RSS (GB) | RSS after loading (GB) | target |",
+        "|---|---|---|---|---|---|---|",
     ]
     for row in rfm_rows:
         lines.append(f"| RFM table + scores | {row['method']} | {row['seconds']:.2f} | "
-                     f"{row['rss_peak_gb']:.2f} | {row['rss_loaded_gb']:.2f} | < 5 s, < 4 GB |")
+                     f"{row['cpu_seconds']:.2f} | {row['rss_peak_gb']:.2f} | "
+                     f"{row['rss_loaded_gb']:.2f} | < 5 s, < 4 GB |")
     lines.append(f"| k selection k=2..10, 5 features | ClusterSegmenter (kmeans) | "
-                 f"{ksel['seconds']:.2f} | | | < 30 s |")
+                 f"{ksel['seconds']:.2f} | {ksel['cpu_seconds']:.2f} | | | < 30 s |")
     lines += [
         "",
         f"- DuckDB (purchase days) and pandas tables identical (frequency, r, f, m sums): {same}",
@@ -182,10 +197,9 @@ def main() -> None:
     ]
     text = "\n".join(lines)
     print(text)
-    out = ROOT / "bench" / "results"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "segmentation.md").write_text(text + "\n")
-    (out / "segmentation.json").write_text(json.dumps(
+    out = Path(__file__).resolve().parent
+    (out / "results.md").write_text(text + "\n")
+    (out / "results.json").write_text(json.dumps(
         {"rfm": rfm_rows, "k_selection": ksel}, indent=2, default=str))
 
 

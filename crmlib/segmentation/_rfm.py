@@ -174,6 +174,7 @@ FROM (
     GROUP BY 1, 2
 ) AS per_day
 GROUP BY customer_id
+ORDER BY customer_id
 """
 
 
@@ -187,6 +188,7 @@ SELECT CAST(customer_id AS VARCHAR) AS customer_id,
 FROM orders_view
 WHERE CAST(ordered_at AS DATE) <= $as_of {window}
 GROUP BY 1
+ORDER BY 1
 """
 
 
@@ -359,7 +361,10 @@ def rfm(
     out["segment"] = pd.Categorical(seg, categories=segment_names(grid))
     cols = ["customer_id", "recency_days", "frequency", "orders", "monetary", "monetary_total",
             "first_purchase", "last_purchase", "r", "f", "m", "segment"]
-    out = out[cols].sort_values("customer_id", kind="stable").reset_index(drop=True)
+    out = out[cols]
+    if not out["customer_id"].is_monotonic_increasing:  # rows appended for `customers`
+        out = out.sort_values("customer_id", kind="stable")
+    out = out.reset_index(drop=True)
     out.attrs.update(as_of=as_of, bins=bins, window_days=window_days,
                      n_no_purchase=int((~bought).sum()), monetary_score=monetary_score,
                      frequency=frequency)
