@@ -77,3 +77,6 @@ def test_cluster_figures():
     assert len(ax.get_yticklabels()) == seg.n_clusters_
     ax = plot_k_selection(seg)
     assert f"chosen k = {seg.n_clusters_}" in [t.get_text() for t in ax.get_legend().texts]
+    _, ax = plt.subplots()
+    assert seg.plot_selection(ax=ax) is ax
+    assert len(seg.plot_profiles().get_yticklabels()) == seg.n_clusters_

@@ -374,6 +374,20 @@ class ClusterSegmenter:
         return pd.Series(self._relabel[self.model_.predict(x)], index=frame.index,
                          name="segment")
 
+    def plot_selection(self, ax: Any = None) -> Any:
+        """The k sweep (:func:`crmlib.plots.plot_k_selection`); returns the Axes."""
+        from crmlib.plotting._segmentation import plot_k_selection  # plotting imports us
+
+        check_is_fitted(self, ["selection_"])
+        return plot_k_selection(self, ax=ax)
+
+    def plot_profiles(self, ax: Any = None) -> Any:
+        """The standardised profiles (:func:`crmlib.plots.plot_cluster_profiles`)."""
+        from crmlib.plotting._segmentation import plot_cluster_profiles
+
+        check_is_fitted(self, ["profiles_"])
+        return plot_cluster_profiles(self, ax=ax)
+
     def fit_predict(self, features: pd.DataFrame, y: Any = None) -> pd.Series:
         """Fit and return ``labels_``."""
         return self.fit(features).labels_
