@@ -11,7 +11,8 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-_MODULES = ("_customer_base", "_segmentation", "_clv", "_retention", "_survey")
+_MODULES = ("_customer_base", "_segmentation", "_clv", "_retention", "_survey", "_scorecard",
+            "_service")
 
 
 def _collect() -> dict[str, Any]:
