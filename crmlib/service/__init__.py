@@ -7,25 +7,42 @@ from crmlib.service._channels import (
     contact_outcomes,
     cost_per_resolution,
     outcome_rates,
+    shift_test,
     standardised_by_channel,
 )
 from crmlib.service._control import (
+    chart_signals,
     kpi_chart,
     nelson_rules,
     p_chart,
     western_electric_rules,
     xmr_chart,
 )
+from crmlib.service._empty import NO_INTERACTIONS
 from crmlib.service._journeys import journey_paths, path_outcomes, touchpoints, transitions
 from crmlib.service._kpis import KPI_INFO, PROPORTIONS, kpis, validate_interactions
+from crmlib.service._summary import (
+    HEADLINE,
+    baseline_end,
+    complaint_rate,
+    contact_base,
+    headline,
+)
 
 __all__ = [
+    "HEADLINE",
     "KPI_INFO",
+    "NO_INTERACTIONS",
     "PROPORTIONS",
+    "baseline_end",
     "channel_mix",
     "channel_shift",
+    "chart_signals",
+    "complaint_rate",
+    "contact_base",
     "contact_outcomes",
     "cost_per_resolution",
+    "headline",
     "journey_paths",
     "kpi_chart",
     "kpis",
@@ -33,6 +50,7 @@ __all__ = [
     "outcome_rates",
     "p_chart",
     "path_outcomes",
+    "shift_test",
     "standardised_by_channel",
     "touchpoints",
     "transitions",

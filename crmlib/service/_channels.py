@@ -13,6 +13,7 @@ from scipy import stats
 from crmlib.config._models import ServiceParams
 from crmlib.errors import CRMError
 from crmlib.service import _stats
+from crmlib.service._empty import empty_table, note_of
 from crmlib.service._kpis import REQUIRED, kpis, validate_interactions
 from crmlib.utils.validation import check_alpha, check_frame, check_option
 
@@ -22,6 +23,7 @@ __all__ = [
     "contact_outcomes",
     "cost_per_resolution",
     "outcome_rates",
+    "shift_test",
     "standardised_by_channel",
 ]
 
@@ -34,7 +36,7 @@ def _answered(frame: pd.DataFrame) -> np.ndarray:
     return ~frame["abandoned"].fillna(False).to_numpy(dtype=bool)
 
 
-def channel_mix(interactions: pd.DataFrame, *, freq: str = "M", alpha: float = 0.05
+def channel_mix(interactions: pd.DataFrame | None, *, freq: str = "M", alpha: float = 0.05
                 ) -> pd.DataFrame:
     """Contacts and share of each channel per period (Wilson intervals).
 
@@ -42,10 +44,13 @@ def channel_mix(interactions: pd.DataFrame, *, freq: str = "M", alpha: float = 0
     -------
     DataFrame
         ``period, channel, contacts, n`` (all contacts of the period), ``share, ci_low,
-        ci_high``; every channel appears in every period (zero-filled).
+        ci_high``; every channel appears in every period (zero-filled). Empty with
+        ``attrs["note"]`` when ``interactions`` is None.
     """
     alpha = check_alpha(alpha)
     check_option(freq, name="freq", options=_FREQS)
+    if interactions is None:
+        return empty_table(["period", "channel", "contacts", "n", "share", "ci_low", "ci_high"])
     check_frame(interactions, name="interactions", required=["occurred_at", "channel"])
     period = interactions["occurred_at"].dt.to_period(freq).dt.start_time
     counts = (pd.DataFrame({"period": period, "channel": interactions["channel"].astype(str)})
@@ -57,10 +62,16 @@ def channel_mix(interactions: pd.DataFrame, *, freq: str = "M", alpha: float = 0
     return out
 
 
-def channel_shift(interactions: pd.DataFrame, *, split: Any, alpha: float = 0.05
+_SHIFT_COLUMNS = ["channel", "contacts_before", "share_before", "contacts_after", "share_after",
+                  "change", "se", "ci_low", "ci_high"]
+
+
+def channel_shift(interactions: pd.DataFrame | None, *, split: Any = None, alpha: float = 0.05
                   ) -> pd.DataFrame:
     """Change in channel shares between contacts before and from ``split``.
 
+    ``split`` is a date (e.g. the start of an initiative, :func:`baseline_end`); None splits
+    at the median contact time, comparing the earlier and the later half of the contacts.
     The difference of two independent shares has the Wald SE
     ``sqrt(p1 q1 / n1 + p2 q2 / n2)`` and a normal interval; ``attrs["test"]`` holds the
     Pearson chi-square test that the channel mix is the same in both periods.
@@ -69,11 +80,15 @@ def channel_shift(interactions: pd.DataFrame, *, split: Any, alpha: float = 0.05
     -------
     DataFrame
         ``channel, contacts_before, share_before, contacts_after, share_after, change, se,
-        ci_low, ci_high``.
+        ci_low, ci_high``; empty with ``attrs["note"]`` when ``interactions`` is None.
     """
     alpha = check_alpha(alpha)
+    if interactions is None:
+        out = empty_table(_SHIFT_COLUMNS)
+        out.attrs["test"] = None
+        return out
     check_frame(interactions, name="interactions", required=["occurred_at", "channel"])
-    split = pd.Timestamp(split)
+    split = pd.Timestamp(interactions["occurred_at"].median() if split is None else split)
     after = (interactions["occurred_at"] >= split).to_numpy()
     if after.all() or not after.any():
         raise CRMError(f"split: {split.date()} leaves no contacts on one side")
@@ -96,8 +111,27 @@ def channel_shift(interactions: pd.DataFrame, *, split: Any, alpha: float = 0.05
     return out
 
 
+def shift_test(shift: pd.DataFrame) -> pd.DataFrame:
+    """The chi-square test of :func:`channel_shift` as a one-row table.
+
+    Returns
+    -------
+    DataFrame
+        ``test, split, statistic, df, p_value``; empty with the note of ``shift`` when it is.
+    """
+    columns = ["test", "split", "statistic", "df", "p_value"]
+    test = shift.attrs.get("test")
+    if not test:
+        return empty_table(columns, note_of(shift))
+    return pd.DataFrame([{**test, "split": shift.attrs.get("split")}], columns=columns)
+
+
+_STD_COLUMNS = ["channel", "outcome", "crude", "crude_ci_low", "crude_ci_high", "standardised",
+                "se", "ci_low", "ci_high", "n"]
+
+
 def standardised_by_channel(
-    interactions: pd.DataFrame,
+    interactions: pd.DataFrame | None,
     *,
     outcome: str = "resolved",
     standard: str = "pooled",
@@ -125,12 +159,13 @@ def standardised_by_channel(
     Returns
     -------
     DataFrame
-        ``channel, outcome, crude, crude_ci_low, crude_ci_high, standardised, se, ci_low,
-        ci_high, n``.
+        ci_high, n``; empty with ``attrs["note"]`` when ``interactions`` is None.
     """
     alpha = check_alpha(alpha)
     check_option(outcome, name="outcome", options=("resolved", "first_contact_resolved", "csat"))
     check_option(standard, name="standard", options=("pooled", "equal"))
+    if interactions is None:
+        return empty_table(_STD_COLUMNS)
     check_frame(interactions, name="interactions", required=["channel", "kind", outcome])
     f = interactions.loc[_answered(interactions), ["channel", "kind", outcome]]
     f = f[f[outcome].notna()]
@@ -170,13 +205,12 @@ def standardised_by_channel(
     })
     out["ci_low"] = out["standardised"] - z * out["se"]
     out["ci_high"] = out["standardised"] + z * out["se"]
-    out = out[["channel", "outcome", "crude", "crude_ci_low", "crude_ci_high", "standardised",
-               "se", "ci_low", "ci_high", "n"]]
+    out = out[_STD_COLUMNS]
     out.attrs.update({"standard": w.to_dict(), "dropped_kinds": dropped, "alpha": alpha})
     return out.reset_index(drop=True)
 
 
-def cost_per_resolution(interactions: pd.DataFrame, *, params: ServiceParams | None = None,
+def cost_per_resolution(interactions: pd.DataFrame | None, *, params: ServiceParams | None = None,
                         alpha: float = 0.05) -> pd.DataFrame:
     """Cost per contact, resolution rate and cost per resolved contact by channel.
 
@@ -187,8 +221,11 @@ def cost_per_resolution(interactions: pd.DataFrame, *, params: ServiceParams | N
     -------
     DataFrame
         ``channel, contacts, cost_per_contact, resolution_rate, cost_per_resolved_contact,
-        se, ci_low, ci_high``.
+        se, ci_low, ci_high``; empty with ``attrs["note"]`` when ``interactions`` is None.
     """
+    if interactions is None:
+        return empty_table(["channel", "contacts", "cost_per_contact", "resolution_rate",
+                            "cost_per_resolved_contact", "se", "ci_low", "ci_high"])
     k = kpis(interactions, by=("channel",), params=params, alpha=alpha)
     k = k[k["channel"].notna()]
     wide = k.pivot(index="channel", columns="kpi", values="value")
@@ -203,7 +240,8 @@ def cost_per_resolution(interactions: pd.DataFrame, *, params: ServiceParams | N
     return out.reset_index()
 
 
-def contact_outcomes(interactions: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
+def contact_outcomes(interactions: pd.DataFrame | None, customers: pd.DataFrame
+                     ) -> pd.DataFrame:
     """Each contacting customer's last contact and whether it ended in a complaint or churn.
 
     Returns
@@ -213,7 +251,12 @@ def contact_outcomes(interactions: pd.DataFrame, customers: pd.DataFrame) -> pd.
         churned_at, days_to_churn`` (from the last contact), ``ended_in_complaint`` (the last
         contact is a complaint), ``churned`` and ``outcome`` (``"complaint and churn"``,
         ``"churn"``, ``"complaint"`` or ``"other"``); one row per contacting customer.
+        Empty with ``attrs["note"]`` when ``interactions`` is None.
     """
+    if interactions is None:
+        return empty_table(["customer_id", "contacts", "complaints", "last_contact_at",
+                            "last_channel", "last_kind", "churned_at", "days_to_churn",
+                            "ended_in_complaint", "churned", "outcome"])
     validate_interactions(interactions, customers=customers)
     f = interactions[list(REQUIRED)].sort_values(["customer_id", "occurred_at",
                                                    "interaction_id"], kind="stable")
@@ -249,9 +292,12 @@ def outcome_rates(outcomes: pd.DataFrame, *, by: str = "last_channel", alpha: fl
     Returns
     -------
     DataFrame
-        ``<by>, measure, value, ci_low, ci_high, n`` (Wilson intervals).
+        ``<by>, measure, value, ci_low, ci_high, n`` (Wilson intervals); empty with the note
+        of ``outcomes`` when it is empty.
     """
     alpha = check_alpha(alpha)
+    if outcomes.empty:
+        return empty_table([by, "measure", "value", "ci_low", "ci_high", "n"], note_of(outcomes))
     check_frame(outcomes, name="outcomes", required=[by, "ended_in_complaint", "churned"])
     rows = []
     for level, g in outcomes.groupby(by, sort=True):

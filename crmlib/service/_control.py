@@ -21,9 +21,11 @@ import numpy as np
 import pandas as pd
 
 from crmlib.errors import CRMError
+from crmlib.service._empty import empty_table, note_of
 from crmlib.utils.validation import check_numeric, check_scalar
 
-__all__ = ["kpi_chart", "nelson_rules", "p_chart", "western_electric_rules", "xmr_chart"]
+__all__ = ["chart_signals", "kpi_chart", "nelson_rules", "p_chart", "western_electric_rules",
+           "xmr_chart"]
 
 D2 = 1.128
 XMR_FACTOR = 3 / D2  # 2.66 rounded in the textbooks; the exact 3/d2 = 2.6596 is used
@@ -252,9 +254,14 @@ def kpi_chart(
     Returns
     -------
     DataFrame
-        The chart frames stacked, with the ``hue`` column and ``kpi``.
+        The chart frames stacked, with the ``hue`` column and ``kpi``; empty with the note of
+        ``kpi_frame`` when it is empty (a unit without interactions).
     """
     from crmlib.service._kpis import PROPORTIONS
+
+    if kpi_frame.empty:
+        return empty_table(["kpi", *([hue] if hue else []), x, "value", "centre", "lcl", "ucl",
+                            "z", "baseline", "out_of_control"], note_of(kpi_frame))
 
     need = ["kpi", "value", "n", x] + ([hue] if hue else [])
     missing = [c for c in need if c not in kpi_frame.columns]
@@ -282,4 +289,38 @@ def kpi_chart(
         parts.append(chart)
     out = pd.concat(parts, ignore_index=True)
     out.attrs.update({"chart": "p" if kpi in PROPORTIONS else "xmr", "rules": rules})
+    return out
+
+
+_RULE_PREFIXES = ("we", "nelson")
+
+
+def chart_signals(chart: pd.DataFrame) -> pd.DataFrame:
+    """The out-of-control points of a control-chart frame, with the rules each one breaks.
+
+    Parameters
+    ----------
+    chart
+        Output of :func:`kpi_chart`, :func:`p_chart` or :func:`xmr_chart`.
+
+    Returns
+    -------
+    DataFrame
+        The flagged rows without the individual rule columns, plus ``rules`` (e.g.
+        ``"we1, we4"``); empty with a note when no point is flagged or ``chart`` is empty.
+    """
+    flags = [c for c in chart.columns if c.startswith(_RULE_PREFIXES) and c[-1].isdigit()]
+    keep = [c for c in chart.columns if c not in flags and c != "out_of_control"]
+    if chart.empty:
+        return empty_table([*keep, "rules"], note_of(chart))
+    if "out_of_control" not in chart.columns:
+        raise CRMError("chart: expected a control-chart frame with an out_of_control column")
+    hit = chart["out_of_control"].to_numpy(dtype=bool)
+    if not hit.any():
+        return empty_table([*keep, "rules"], f"no point out of control ({len(chart)} points, "
+                           f"{chart.attrs.get('rules', 'western_electric')} rules)")
+    sub = chart.loc[hit]
+    rules = sub[flags].apply(lambda r: ", ".join(c for c in flags if r[c]), axis=1)
+    out = sub[keep].assign(rules=rules.to_numpy()).reset_index(drop=True)
+    out.attrs.update(chart.attrs)
     return out

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from crmlib.service import _stats
+from crmlib.service._empty import empty_table, note_of
 from crmlib.utils.validation import check_alpha, check_frame, check_scalar
 
 __all__ = ["journey_paths", "path_outcomes", "touchpoints", "transitions"]
@@ -21,7 +22,7 @@ __all__ = ["journey_paths", "path_outcomes", "touchpoints", "transitions"]
 START, END, ORDER = "(start)", "(end)", "order"
 
 
-def touchpoints(interactions: pd.DataFrame, orders: pd.DataFrame | None = None
+def touchpoints(interactions: pd.DataFrame | None, orders: pd.DataFrame | None = None
                 ) -> pd.DataFrame:
     """Each customer's touchpoints in time order.
 
@@ -30,8 +31,11 @@ def touchpoints(interactions: pd.DataFrame, orders: pd.DataFrame | None = None
     DataFrame
         ``customer_id, at, touchpoint`` (``"phone:complaint"``, ..., ``"order"`` for a
         purchase line with amount > 0), ``step`` (1-based), ``steps`` (the customer's total)
-        and ``gap_days`` (days since the previous touchpoint; NaN at step 1).
+        and ``gap_days`` (days since the previous touchpoint; NaN at step 1). Empty with
+        ``attrs["note"]`` when ``interactions`` is None (journeys are built around contacts).
     """
+    if interactions is None:
+        return empty_table(["customer_id", "at", "touchpoint", "step", "steps", "gap_days"])
     check_frame(interactions, name="interactions",
                 required=["customer_id", "occurred_at", "channel", "kind"])
     parts = [pd.DataFrame({
@@ -72,11 +76,14 @@ def journey_paths(events: pd.DataFrame, *, steps: int = 3, top: int = 15,
     """The most frequent paths over customers' first ``steps`` touchpoints.
 
     Customers with fewer touchpoints have shorter paths. Returns ``path, customers, share,
-    ci_low, ci_high`` (Wilson, over all customers with a touchpoint) for the ``top`` paths.
+    ci_low, ci_high`` (Wilson, over all customers with a touchpoint) for the ``top`` paths;
+    empty with the note of ``events`` when it is empty.
     """
     alpha = check_alpha(alpha)
     check_scalar(steps, name="steps", kind=int, min_value=1)
     check_scalar(top, name="top", kind=int, min_value=1)
+    if events.empty:
+        return empty_table(["path", "customers", "share", "ci_low", "ci_high"], note_of(events))
     path = _paths(events, steps)
     counts = path.value_counts().head(top)
     out = counts.rename("customers").rename_axis("path").reset_index()
@@ -94,9 +101,13 @@ def transitions(events: pd.DataFrame, *, include_start_end: bool = True) -> pd.D
     DataFrame
         ``from, to, count, probability`` (``count / count of from``), and the time between the
         two touchpoints: ``median_days``, ``p90_days``; ``(start)`` / ``(end)`` rows mark each
-        customer's first and last touchpoint when ``include_start_end``.
+        customer's first and last touchpoint when ``include_start_end``. Empty with the note
+        of ``events`` when it is empty.
     """
     check_frame(events, name="events", required=["customer_id", "touchpoint", "step", "steps"])
+    if events.empty:
+        return empty_table(["from", "to", "count", "probability", "median_days", "p90_days"],
+                           note_of(events))
     nxt = events.groupby("customer_id", sort=False)["touchpoint"].shift(-1)
     gap = events.groupby("customer_id", sort=False)["gap_days"].shift(-1)
     pairs = pd.DataFrame({"from": events["touchpoint"], "to": nxt, "days": gap})
@@ -128,9 +139,13 @@ def path_outcomes(events: pd.DataFrame, *, customers: pd.DataFrame | None = None
     -------
     DataFrame
         ``path, customers, outcome, share, ci_low, ci_high`` for the ``top`` paths and the
-        outcomes ``purchase``, ``complaint`` (and ``churn``).
+        outcomes ``purchase``, ``complaint`` (and ``churn``); empty with the note of
+        ``events`` when it is empty.
     """
     alpha = check_alpha(alpha)
+    if events.empty:
+        return empty_table(["path", "customers", "outcome", "share", "ci_low", "ci_high"],
+                           note_of(events))
     path = _paths(events, steps)
     last = events[events["step"] == events["steps"]].set_index("customer_id")["touchpoint"]
     frame = pd.DataFrame({"path": path})

@@ -19,7 +19,10 @@ Definitions (COPC-style; COPC Inc., *COPC CX Standard*, release 6, and Cleveland
 * ``asa_seconds`` (wait) and ``aht_seconds`` (handle) among answered contacts: mean with a
   t interval, plus ``*_median`` and ``*_p90`` as order statistics with distribution-free
   intervals (these times are skewed).
-* ``complaints_per_1000``: complaint contacts per 1,000 customers (exact Poisson interval);
+* ``complaints_per_1000``: complaint contacts per 1,000 customers in the group (exact Poisson
+  interval); its target (``targets.complaint_rate``, complaints per customer per year, times
+  1,000) applies only to yearly groups (``by`` with ``"period"`` and ``period="Y"``);
+  :func:`crmlib.service.complaint_rate` gives the per customer-year rate of the scorecard;
   ``contacts_per_customer``: mean contacts per customer, zeros included, t interval.
 * ``repeat_contact_rate``: share of contacts followed by another contact of the same customer
   within ``repeat_contact_days``; contacts later than ``as_of - repeat_contact_days`` are left
@@ -47,6 +50,7 @@ import pyarrow as pa
 from crmlib.config._models import ServiceParams
 from crmlib.errors import CRMError
 from crmlib.service import _stats
+from crmlib.service._empty import empty_table
 from crmlib.utils.validation import check_alpha, check_frame, check_option
 
 __all__ = ["KPI_INFO", "PROPORTIONS", "kpis", "validate_interactions"]
@@ -82,6 +86,9 @@ KPI_INFO: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
     "cost_per_resolved_contact": ("lower", None, ("resolved",)),
 }
 """Each KPI's better direction, its target key in ``params.targets`` and optional columns."""
+
+COLUMNS = ("kpi", "value", "se", "ci_low", "ci_high", "n", "target", "status", "note")
+"""The columns of :func:`kpis` after the group keys."""
 
 PROPORTIONS = frozenset({"fcr", "resolution_rate", "service_level", "service_level_answered",
                          "abandonment_rate", "repeat_contact_rate", "containment_rate",
@@ -171,13 +178,20 @@ def _group_exprs(by: Sequence[str], interactions: pd.DataFrame,
     return exprs, cust_keys
 
 
-def _targets(params: ServiceParams, by: Sequence[str], groups: pd.DataFrame
+def _annual(by: Sequence[str], freq: str) -> bool:
+    """Whether each group spans one calendar year (the period of the complaint-rate target)."""
+    return "period" in by and freq == "Y"
+
+
+def _targets(params: ServiceParams, by: Sequence[str], groups: pd.DataFrame, freq: str
              ) -> dict[str, np.ndarray | float | None]:
     t = params.targets
     out: dict[str, Any] = {
         "fcr": t.fcr, "abandonment": t.abandonment, "aht_seconds": t.aht_seconds,
         "asa_seconds": t.asa_seconds, "repeat_contact_rate": t.repeat_contact_rate,
-        "complaint_rate": t.complaint_rate * 1000.0, "csat": t.csat,
+        # complaints per customer per year: comparable only with yearly groups
+        "complaint_rate": t.complaint_rate * 1000.0 if _annual(by, freq) else None,
+        "csat": t.csat,
     }
     sl = {k: v.service_level_target for k, v in params.channels.items()}
     if "channel" in by:
@@ -319,7 +333,7 @@ def _quantiles(con: duckdb.DuckDBPyConnection, keys: list[str], agg: pd.DataFram
 
 
 def kpis(
-    interactions: pd.DataFrame,
+    interactions: pd.DataFrame | None,
     *,
     by: Sequence[str] = ("channel",),
     params: ServiceParams | None = None,
@@ -334,7 +348,8 @@ def kpis(
     Parameters
     ----------
     interactions
-        The interactions table of the data contract.
+        The interactions table of the data contract; None (a unit without one) gives an empty
+        frame with the columns below and ``attrs["note"]`` saying why.
     by
         Group keys: columns of interactions (``"channel"``, ``"kind"``, ...), ``"period"``
         (calendar period of ``occurred_at``, see ``period``) or customer attributes
@@ -371,6 +386,8 @@ def kpis(
     params = params if params is not None else ServiceParams()
     freq = check_option(period or "M", name="period", options=tuple(_FREQ_SQL))
     by = [by] if isinstance(by, str) else list(by)
+    if interactions is None:
+        return empty_table([*by, *COLUMNS])
     validate_interactions(interactions, channels=list(params.channels), customers=customers)
     cols = set(interactions.columns)
     exprs, cust_keys = _group_exprs(by, interactions, customers, freq)
@@ -412,7 +429,7 @@ GROUP BY ALL""").df()
     finally:
         con.close()
     agg = agg.merge(per_cust, on=keys, how="left")
-    frame = _assemble(agg, keys, quant, exposure, cols, params, by, alpha)
+    frame = _assemble(agg, keys, quant, exposure, cols, params, by, alpha, freq)
     frame = frame.drop(columns="_all", errors="ignore")
     frame.attrs.update({"alpha": alpha, "as_of": end, "by": tuple(by), "period": freq,
                         "definitions": __doc__})
@@ -455,8 +472,8 @@ def _exposures(con: duckdb.DuckDBPyConnection, keys: list[str], cust_keys: list[
 
 
 def _assemble(agg: pd.DataFrame, keys: list[str], quant: dict, exposure: dict,
-              cols: set[str], params: ServiceParams, by: list[str], alpha: float
-              ) -> pd.DataFrame:
+              cols: set[str], params: ServiceParams, by: list[str], alpha: float,
+              freq: str = "M") -> pd.DataFrame:
     g = agg[keys]
     a = {c: agg[c].to_numpy(dtype="float64", na_value=np.nan) for c in agg.columns
          if c not in keys}
@@ -472,8 +489,10 @@ def _assemble(agg: pd.DataFrame, keys: list[str], quant: dict, exposure: dict,
             var = (a["ss"] - n_c * mean**2) / (n_c - 1)
         parts["contacts_per_customer"] = (_stats.t_mean(mean, var, n_c, alpha), n_c,
                                           "per customer, zeros included")
-        parts["complaints_per_1000"] = (_stats.garwood(a["complaints"], n_c, alpha, 1000.0),
-                                        n_c, "")
+        parts["complaints_per_1000"] = (
+            _stats.garwood(a["complaints"], n_c, alpha, 1000.0), n_c,
+            "" if _annual(by, freq) else "over the whole period; the target is per customer "
+            "per year (compare by period 'Y')")
     else:
         n_c = a["contacting"]
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -519,7 +538,7 @@ def _assemble(agg: pd.DataFrame, keys: list[str], quant: dict, exposure: dict,
         if missing and kpi in parts:
             del parts[kpi]
             notes[kpi] = f"column interactions.{missing[0]} missing; KPI omitted"
-    targets = _targets(params, by, g)
+    targets = _targets(params, by, g, freq)
     frames = []
     for kpi, ((value, se, low, high), n, note) in parts.items():
         direction, tkey, _ = KPI_INFO[kpi]
@@ -545,4 +564,4 @@ def _assemble(agg: pd.DataFrame, keys: list[str], quant: dict, exposure: dict,
     out["_o"] = out["kpi"].map(order)
     out = out.sort_values([*keys, "_o"], kind="stable", na_position="last")
     return out.drop(columns="_o").reset_index(drop=True)[
-        [*keys, "kpi", "value", "se", "ci_low", "ci_high", "n", "target", "status", "note"]]
+        [*keys, *COLUMNS]]

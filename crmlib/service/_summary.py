@@ -1,0 +1,194 @@
+"""The tables that open and close the service notebook: the contact base, the baseline date of
+the control charts, the complaint rate the scorecard targets, and the headline figures.
+
+Each returns an empty frame (or rows of None) with a note when the unit has no interactions
+table, so the notebook runs unchanged for every unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from crmlib.config._models import ServiceParams
+from crmlib.errors import CRMError
+from crmlib.service import _stats
+from crmlib.service._empty import NO_INTERACTIONS, empty_table
+from crmlib.service._kpis import KPI_INFO, kpis, validate_interactions
+from crmlib.utils.validation import check_alpha, check_frame
+
+__all__ = ["HEADLINE", "baseline_end", "complaint_rate", "contact_base", "headline"]
+
+HEADLINE: tuple[str, ...] = ("fcr", "service_level", "aht_seconds", "cost_per_contact",
+                             "cost_per_resolved_contact", "complaint_rate")
+"""The headline figures of the service notebook, in the order recorded."""
+
+_HEADLINE_NOTES = {
+    "service_level": "all channels, each contact against its own channel's threshold",
+    "cost_per_resolved_contact": "total cost / resolved contacts (delta-method interval)",
+}
+_YEAR_DAYS = 365.25
+
+
+def contact_base(interactions: pd.DataFrame | None,
+                 customers: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Contacts, their share and the contacting customers per channel, and in all.
+
+    Returns
+    -------
+    DataFrame
+        ``channel`` (``"all"`` for the total row), ``contacts, share, customers`` (distinct
+        contacting customers), ``customer_share`` (of the customers table, when given),
+        ``first_contact, last_contact``; empty with ``attrs["note"]`` without interactions.
+    """
+    columns = ["channel", "contacts", "share", "customers", "customer_share", "first_contact",
+               "last_contact"]
+    if interactions is None:
+        return empty_table(columns)
+    check_frame(interactions, name="interactions",
+                required=["customer_id", "occurred_at", "channel"])
+    f = pd.DataFrame({"channel": interactions["channel"].astype(str).to_numpy(),
+                      "customer_id": interactions["customer_id"].astype(str).to_numpy(),
+                      "at": interactions["occurred_at"].to_numpy()})
+    g = f.groupby("channel", sort=True)
+    per = pd.DataFrame({"contacts": g.size(), "customers": g["customer_id"].nunique(),
+                        "first_contact": g["at"].min(), "last_contact": g["at"].max()})
+    total = pd.DataFrame({"contacts": [len(f)], "customers": [f["customer_id"].nunique()],
+                          "first_contact": [f["at"].min()], "last_contact": [f["at"].max()]},
+                         index=pd.Index(["all"], name="channel"))
+    out = pd.concat([per, total]).rename_axis("channel").reset_index()
+    out["share"] = out["contacts"] / len(f) if len(f) else np.nan
+    out["customer_share"] = (out["customers"] / len(customers) if customers is not None
+                             and len(customers) else np.nan)
+    out.attrs["note"] = f"{len(f):,} contacts"
+    return out[columns]
+
+
+def baseline_end(initiatives: Iterable[Any], *, metrics: Sequence[str] | None = None
+                 ) -> pd.Timestamp | None:
+    """Start of the first initiative aimed at a service metric: the end of the baseline
+    (phase I) of the control charts, and the split of :func:`channel_shift`.
+
+    ``initiatives`` are the unit params' ``initiatives`` (objects with ``start`` and
+    ``metrics``); an initiative counts when one of its metrics is in ``metrics`` (default:
+    every service KPI and headline figure). None when there is no such initiative.
+    """
+    wanted = set(metrics) if metrics is not None else set(KPI_INFO) | set(HEADLINE)
+    starts = [pd.Timestamp(i.start) for i in initiatives if wanted & set(i.metrics)]
+    return min(starts) if starts else None
+
+
+def _day_end(as_of: Any) -> pd.Timestamp:
+    """The end of the as-of day (exclusive): data of the whole as-of date are observed."""
+    t = pd.Timestamp(as_of)
+    return t.normalize() + pd.Timedelta(days=1) if t == t.normalize() else t
+
+
+def complaint_rate(interactions: pd.DataFrame | None, customers: pd.DataFrame, *,
+                   as_of: Any = None, years: float = 1.0, alpha: float = 0.05) -> pd.DataFrame:
+    """Complaints per customer per year over the ``years`` up to ``as_of``.
+
+    The rate is complaint contacts (``kind == "complaint"``) in the window divided by the
+    customer-years at risk in it: each customer counts from ``max(acquired_at, window start)``
+    to ``min(churned_at, window end)`` (days / 365.25), so customers acquired or lost during
+    the window count for part of it. The window ends at the end of the as-of day (default the
+    latest contact) and starts ``years`` earlier, or at the first recorded contact when the
+    interactions cover less. This is the unit of ``service.targets.complaint_rate`` and of the
+    scorecard's ``complaint_rate`` (e.g. 0.02 = 2 complaints per 100 customers per year, 20 per
+    1,000). The interval is the exact Poisson (Garwood 1936) interval with the customer-years
+    as exposure; the SE is ``sqrt(k) / exposure``.
+
+    Returns
+    -------
+    DataFrame
+        One row: ``name`` (``"complaint_rate"``), ``value, se, ci_low, ci_high``, ``n``
+        (customers at risk), ``complaints, customer_years, window_start, window_end, note``;
+        empty with ``attrs["note"]`` without interactions.
+    """
+    alpha = check_alpha(alpha)
+    columns = ["name", "value", "se", "ci_low", "ci_high", "n", "complaints", "customer_years",
+               "window_start", "window_end", "note"]
+    if interactions is None:
+        return empty_table(columns)
+    if not (isinstance(years, int | float) and 0 < years <= 100):
+        raise CRMError(f"years: expected a number of years in (0, 100], got {years!r}")
+    check_frame(customers, name="customers", required=["customer_id", "acquired_at"])
+    validate_interactions(interactions, customers=customers)
+    at = pd.to_datetime(interactions["occurred_at"])
+    end = _day_end(as_of if as_of is not None else at.max())
+    start = max(end - pd.DateOffset(months=round(12 * years)), at.min().normalize())
+    inside = ((at >= start) & (at < end)).to_numpy(dtype=bool)
+    k = int(((interactions["kind"] == "complaint").to_numpy(dtype=bool) & inside).sum())
+    begin = pd.to_datetime(customers["acquired_at"]).clip(lower=start)
+    stop = (pd.to_datetime(customers["churned_at"]).fillna(end).clip(upper=end)
+            if "churned_at" in customers.columns else pd.Series(end, index=customers.index))
+    days = ((stop - begin).dt.total_seconds() / 86400.0).clip(lower=0.0)
+    exposure = float(days.sum() / _YEAR_DAYS)
+    at_risk = int((days > 0).sum())
+    value, se, low, high = (float(x[0]) for x in
+                            _stats.garwood(np.array([k]), np.array([exposure]), alpha))
+    note = (f"complaints per customer per year, {start.date()} to "
+            f"{(end - pd.Timedelta(days=1)).date()} ({exposure:,.0f} customer-years)")
+    return pd.DataFrame([{
+        "name": "complaint_rate", "value": value, "se": se, "ci_low": low, "ci_high": high,
+        "n": at_risk, "complaints": k, "customer_years": exposure, "window_start": start,
+        "window_end": end, "note": note}], columns=columns)
+
+
+def _row(name: str, value: Any = None, se: Any = None, ci_low: Any = None,
+         ci_high: Any = None, n: Any = None, note: str | None = None) -> dict[str, Any]:
+    def num(x: Any) -> float | None:
+        return None if x is None or pd.isna(x) else float(x)
+
+    return {"name": name, "value": num(value), "se": num(se), "ci_low": num(ci_low),
+            "ci_high": num(ci_high), "n": None if n is None or pd.isna(n) else int(n),
+            "note": note or None}
+
+
+def headline(interactions: pd.DataFrame | None, *, customers: pd.DataFrame | None = None,
+             params: ServiceParams | None = None, as_of: Any = None, alpha: float = 0.05
+             ) -> pd.DataFrame:
+    """The service figures a notebook records, each with its interval and n.
+
+    ``fcr``, ``service_level``, ``aht_seconds``, ``cost_per_contact`` and
+    ``cost_per_resolved_contact`` are the :func:`kpis` over all channels and the whole period
+    (each contact judged against its own channel's service-level threshold);
+    ``complaint_rate`` is :func:`complaint_rate`, complaints per customer per year over the
+    year to ``as_of`` (needs ``customers``). A figure that cannot be computed (no interactions
+    table, a missing optional column) has value None and a note saying why.
+
+    Returns
+    -------
+    DataFrame
+        ``name, value, se, ci_low, ci_high, n, note``, one row per :data:`HEADLINE` name,
+        missing entries None (never NaN), so each row can be passed to
+        :func:`crmlib.report.record`.
+    """
+    alpha = check_alpha(alpha)
+    if interactions is None:
+        rows = [_row(name, note=NO_INTERACTIONS) for name in HEADLINE]
+    else:
+        overall = kpis(interactions, by=(), params=params, customers=customers, as_of=as_of,
+                       alpha=alpha).set_index("kpi")
+        rows = []
+        for name in HEADLINE[:-1]:
+            r = overall.loc[name] if name in overall.index else None
+            if r is None:
+                rows.append(_row(name, note="not computed"))
+            elif pd.isna(r["value"]):
+                rows.append(_row(name, note=str(r["note"])))
+            else:
+                rows.append(_row(name, r["value"], r["se"], r["ci_low"], r["ci_high"], r["n"],
+                                 _HEADLINE_NOTES.get(name)))
+        if customers is None:
+            rows.append(_row("complaint_rate",
+                             note="needs the customers table (customer-years at risk)"))
+        else:
+            c = complaint_rate(interactions, customers, as_of=as_of, alpha=alpha).iloc[0]
+            rows.append(_row("complaint_rate", c["value"], c["se"], c["ci_low"], c["ci_high"],
+                             c["n"], c["note"]))
+    out = pd.DataFrame(rows, columns=["name", "value", "se", "ci_low", "ci_high", "n", "note"])
+    return out.astype(object).where(out.notna(), None)

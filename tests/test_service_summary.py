@@ -1,0 +1,187 @@
+"""The service notebook's helpers: hand-computed headline figures and complaint rate, the
+empty explained results of a unit without interactions, baselines, chart signals."""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+
+from crmlib import plots, service
+from crmlib.errors import CRMError
+
+T = pd.Timestamp
+NOTE = service.NO_INTERACTIONS
+
+
+def _toy() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Nine contacts of three customers in Jan-Mar 2024 (as in test_service_kpis), and four
+    customers: A and B all along, C churned on 1 March, D acquired on 1 February."""
+    rows = [  # customer, time, channel, kind, abandoned, wait, handle, fcr, resolved, csat
+        ("A", "2024-01-01 10:00", "phone", "support", False, 10, 300, True, True, 5),
+        ("A", "2024-01-03 10:00", "phone", "complaint", False, 40, 500, False, True, 2),
+        ("A", "2024-01-20 10:00", "web", "inquiry", False, 0, 60, False, False, None),
+        ("A", "2024-01-22 10:00", "chat", "support", False, 25, 400, True, True, 4),
+        ("B", "2024-01-05 09:00", "phone", "request", True, 3, None, False, False, None),
+        ("B", "2024-01-05 09:10", "phone", "request", True, 30, None, False, False, None),
+        ("B", "2024-01-06 09:00", "phone", "request", False, 15, 200, True, True, None),
+        ("C", "2024-01-10 12:00", "web", "inquiry", False, 0, 90, True, True, 3),
+        ("C", "2024-02-20 12:00", "email", "complaint", False, 3600, 250, False, False, None),
+    ]
+    f = pd.DataFrame(rows, columns=["customer_id", "occurred_at", "channel", "kind", "abandoned",
+                                    "wait_seconds", "handle_seconds", "first_contact_resolved",
+                                    "resolved", "csat"])
+    f.insert(0, "interaction_id", [f"I{i}" for i in range(1, len(f) + 1)])
+    f["occurred_at"] = pd.to_datetime(f["occurred_at"])
+    for c in ("abandoned", "first_contact_resolved", "resolved"):
+        f[c] = f[c].astype("boolean")
+    for c in ("wait_seconds", "handle_seconds", "csat"):
+        f[c] = f[c].astype("float64")
+    cust = pd.DataFrame({
+        "customer_id": ["A", "B", "C", "D"],
+        "acquired_at": pd.to_datetime(["2023-01-01", "2023-06-01", "2023-03-01", "2024-02-01"]),
+        "churned_at": pd.to_datetime([None, None, "2024-03-01", None]),
+    })
+    return f, cust
+
+
+def test_complaint_rate_per_customer_year_by_hand():
+    inter, cust = _toy()
+    c = service.complaint_rate(inter, cust, as_of="2024-03-31").iloc[0]
+    # window: first contact day 2024-01-01 (less than a year of data) to the end of 31 March;
+    # days at risk: A 91, B 91, C 60 (churned 1 March), D 60 (acquired 1 February)
+    years = (91 + 91 + 60 + 60) / 365.25
+    assert c["window_start"] == T("2024-01-01") and c["window_end"] == T("2024-04-01")
+    assert c["customer_years"] == pytest.approx(years)
+    assert c["complaints"] == 2 and c["n"] == 4
+    assert c["value"] == pytest.approx(2 / years)
+    assert c["se"] == pytest.approx(math.sqrt(2) / years)
+    # Garwood exact Poisson limits for 2 events: 0.2422093, 7.2246876
+    assert c["ci_low"] == pytest.approx(0.2422093 / years, rel=1e-5)
+    assert c["ci_high"] == pytest.approx(7.2246876 / years, rel=1e-5)
+    assert "per customer per year" in c["note"]
+
+
+def test_complaint_rate_window_is_one_year():
+    inter, cust = _toy()
+    early = inter.iloc[[0]].assign(interaction_id="I0", occurred_at=T("2022-05-01"))
+    inter = pd.concat([early, inter], ignore_index=True)
+    c = service.complaint_rate(inter, cust, as_of="2024-03-31").iloc[0]
+    assert c["window_start"] == T("2023-04-01")  # 12 months before the end of 31 March 2024
+    # A all year (366 days in this window), B from 1 Jun 2023 (305), C 1 Apr 2023 to
+    # 1 Mar 2024 (335), D 60 days
+    days = 366 + 305 + 335 + 60
+    assert c["customer_years"] == pytest.approx(days / 365.25)
+    with pytest.raises(CRMError, match="years"):
+        service.complaint_rate(inter, cust, years=0)
+
+
+def test_headline_by_hand():
+    inter, cust = _toy()
+    h = service.headline(inter, customers=cust, as_of="2024-03-31").set_index("name")
+    assert list(h.index) == list(service.HEADLINE)
+    assert h.loc["fcr", "value"] == pytest.approx(4 / 7) and h.loc["fcr", "n"] == 7
+    # service level: within the channel's threshold (10, 15 phone; 0, 0 web; 25 chat; 3600
+    # email) over answered + abandons that are not short (the 30 s one): 6 / 8
+    assert h.loc["service_level", "value"] == pytest.approx(6 / 8)
+    assert h.loc["aht_seconds", "value"] == pytest.approx(1800 / 7)
+    assert h.loc["cost_per_contact", "value"] == pytest.approx((5 * 6 + 2 * 0.25 + 3.5 + 4) / 9)
+    assert h.loc["cost_per_resolved_contact", "value"] == pytest.approx(38.0 / 5)
+    assert h.loc["complaint_rate", "value"] == pytest.approx(2 / (302 / 365.25))
+    assert h.loc["fcr", "note"] is None
+    assert all(isinstance(v, float) for v in h["value"])  # plain floats, never NaN
+    assert all(isinstance(v, int) for v in h["n"])
+
+
+def test_headline_notes_missing_figures():
+    inter, _ = _toy()
+    h = service.headline(inter.drop(columns=["handle_seconds"])).set_index("name")
+    assert h.loc["aht_seconds", "value"] is None
+    assert "handle_seconds" in h.loc["aht_seconds", "note"]
+    assert "customers" in h.loc["complaint_rate", "note"]
+    none = service.headline(None)
+    assert none["value"].isna().all() and (none["note"] == NOTE).all()
+    assert none.map(lambda v: v is None or isinstance(v, str)).all().all()
+
+
+def test_complaint_target_only_for_yearly_groups():
+    inter, cust = _toy()
+    by_channel = service.kpis(inter, by=("channel",), customers=cust)
+    row = by_channel[(by_channel["kpi"] == "complaints_per_1000")].iloc[0]
+    assert row["status"] == "no target" and "per customer per year" in row["note"]
+    yearly = service.kpis(inter, by=("period",), period="Y", customers=cust)
+    row = yearly[yearly["kpi"] == "complaints_per_1000"].iloc[0]
+    assert row["target"] == pytest.approx(20.0)  # 0.02 per customer per year x 1,000
+    assert row["status"] == "off target"  # 2 per 4 customers = 500 per 1,000
+
+
+def test_without_interactions_every_table_is_empty_with_a_note():
+    _, cust = _toy()
+    tables = [
+        service.contact_base(None, cust),
+        service.kpis(None, by=("channel",)),
+        service.channel_mix(None),
+        service.channel_shift(None),
+        service.standardised_by_channel(None),
+        service.cost_per_resolution(None),
+        service.contact_outcomes(None, cust),
+        service.touchpoints(None),
+        service.complaint_rate(None, cust),
+    ]
+    tables += [service.outcome_rates(tables[6]), service.journey_paths(tables[7]),
+               service.transitions(tables[7]), service.path_outcomes(tables[7]),
+               service.shift_test(tables[3])]
+    chart = service.kpi_chart(tables[1], kpi="fcr")
+    tables += [chart, service.chart_signals(chart)]
+    for t in tables:
+        assert t.empty and t.attrs["note"] == NOTE
+    assert list(tables[1].columns)[:2] == ["channel", "kpi"]
+    for ax in (plots.plot_kpi_targets(tables[1], kpi="fcr"), plots.plot_control_chart(chart),
+               plots.plot_channel_mix(tables[2]), plots.plot_transitions(tables[11])):
+        assert ax.texts[0].get_text() == NOTE
+    for fig in (plots.plot_kpi_targets_grid(tables[1]), plots.plot_control_chart_grid(chart)):
+        assert fig.axes[0].texts[0].get_text() == NOTE
+    plt.close("all")
+
+
+def test_contact_base_by_hand():
+    inter, cust = _toy()
+    b = service.contact_base(inter, cust).set_index("channel")
+    assert b.loc["phone", "contacts"] == 5 and b.loc["phone", "customers"] == 2
+    assert b.loc["web", "share"] == pytest.approx(2 / 9)
+    assert b.loc["all", "customers"] == 3 and b.loc["all", "customer_share"] == 0.75
+    assert b.loc["all", "last_contact"] == T("2024-02-20 12:00")
+
+
+def test_baseline_end_picks_the_first_service_initiative():
+    ini = [SimpleNamespace(start=pd.Timestamp("2024-03-01").date(), metrics=["nps"]),
+           SimpleNamespace(start=pd.Timestamp("2024-07-01").date(), metrics=["fcr"]),
+           SimpleNamespace(start=pd.Timestamp("2024-05-01").date(), metrics=["complaint_rate"])]
+    assert service.baseline_end(ini) == T("2024-05-01")
+    assert service.baseline_end(ini, metrics=["nps"]) == T("2024-03-01")
+    assert service.baseline_end(ini[:1]) is None and service.baseline_end([]) is None
+
+
+def test_chart_signals_and_shift_test():
+    chart = service.p_chart([10, 10, 10, 10, 10, 19], [20] * 6)
+    sig = service.chart_signals(chart)
+    assert sig["index"].tolist() == [5] and sig["rules"].iloc[0] == "we1"
+    assert "we1" not in sig.columns and "out_of_control" not in sig.columns
+    calm = service.chart_signals(service.p_chart([10, 11, 9, 10], [20] * 4))
+    assert calm.empty and "no point out of control" in calm.attrs["note"]
+    inter, _ = _toy()
+    shift = service.channel_shift(inter)  # split at the median contact time
+    assert shift.attrs["split"] == inter["occurred_at"].median()
+    test = service.shift_test(shift)
+    assert test["test"].iloc[0] == "Pearson chi-square"
+    assert test["df"].iloc[0] == len(shift) - 1
+    assert test["p_value"].iloc[0] == pytest.approx(shift.attrs["test"]["p_value"])
+    assert np.isfinite(test["statistic"].iloc[0])
