@@ -33,7 +33,7 @@ import pandas as pd
 from scipy import stats
 from scipy.special import betaln, gammaln, hyp2f1, psi
 
-from crmlib.clv._base import _TransactionModel
+from crmlib.clv._base import _TransactionModel, blocks, softplus
 from crmlib.utils.validation import check_numeric
 
 __all__ = ["BetaGeoModel", "ModifiedBetaGeoModel"]
@@ -45,45 +45,78 @@ class _BetaGeoFamily(_TransactionModel):
     _shift = 0
 
     # --- likelihood ---------------------------------------------------------------------
+    def _prepare(self, d: dict[str, np.ndarray], w: np.ndarray) -> dict[str, Any]:
+        """Data-only parts of the likelihood, cached in ``d`` for the weights ``w``.
+
+        Functions of x alone are summed per distinct x, and of T alone per distinct T, with
+        the total weight of their rows; only the rows with a dropout term (x + k > 0, k = 1
+        for MBG/NBD) need a per-row evaluation, in blocks of rows.
+        """
+        cache = d.get("_cache")
+        if cache is not None and cache["w"] is w:
+            return cache
+        x, tx, T = d["x"], d["tx"], d["T"]
+        k = self._shift
+        ux, ix = np.unique(x, return_inverse=True)
+        ix = ix.ravel()
+        iT, uT = pd.factorize(T, sort=False)
+        pos = (x + k) > 0
+        wp = w[pos]
+        cache = {
+            "w": w, "sw": float(w.sum()), "ux": ux, "wu": np.bincount(ix, w, len(ux)),
+            "uT": np.asarray(uT, dtype=float), "wT": np.bincount(iT, w, len(uT)),
+            "wxT": np.bincount(iT, w * x, len(uT)),
+            "wp": wp, "xp": x[pos], "Tp": T[pos], "txp": tx[pos], "ixp": ix[pos],
+            "blocks": blocks(len(wp)),
+        }
+        d["_cache"] = cache
+        return cache
+
     def _loglik(
         self, theta: np.ndarray, d: dict[str, np.ndarray], w: np.ndarray, grad: bool
     ) -> tuple[float, np.ndarray | None]:
+        """Weighted log-likelihood and gradient (FHL 2005, eq. 6, in log space).
+
+        Per row, ``log L = K(x) - (r + x) log(alpha + T) + [x + k > 0] softplus(v)`` with
+        ``K(x) = log Gamma(r + x) - log Gamma(r) + r log alpha + log B(a, b + x + k) -
+        log B(a, b)`` and ``v = log a - log(b + x + k - 1) + (r + x) log((alpha + T) /
+        (alpha + t_x))``, the log-odds of having dropped out after the last purchase (k = 1
+        for MBG/NBD, 0 for BG/NBD).
+        """
         r, alpha, a, b = (float(v) for v in theta)
-        x, tx, T, ux, ix = d["x"], d["tx"], d["T"], d["ux"], d["ix"]
         k = self._shift
-        # term 1: alive at T, B(a, b + x + k); term 2: dropped out after the last purchase,
-        # B(a + 1, b + x + k - 1) (BG/NBD only when x > 0). Functions of x alone are
-        # computed on the distinct values ux and spread with ix.
-        has2u = np.ones_like(ux, dtype=bool) if k else ux > 0
-        b2u = b + ux + k - 1 + (~has2u)  # any valid value where term 2 is absent
-        lat = np.log(alpha + T)
-        latx = np.log(alpha + tx)
-        rx = r + x
-        t1 = betaln(a, b + ux + k)[ix] - rx * lat
-        t2 = np.where(has2u, betaln(a + 1, b2u), -np.inf)[ix] - rx * latx
-        m = np.maximum(t1, t2)
-        e1 = np.exp(t1 - m)
-        e2 = np.exp(t2 - m)
-        s = e1 + e2
-        const_u = gammaln(r + ux) - gammaln(r)
-        ll = const_u[ix] + (r * np.log(alpha) - betaln(a, b)) + m + np.log(s)
-        total = float(w @ ll)
+        c = self._prepare(d, w)
+        ux, wu, sw, uT = c["ux"], c["wu"], c["sw"], c["uT"]
+        lat_u = np.log(alpha + uT)
+        w_rx_T = r * c["wT"] + c["wxT"]  # sum of w (r + x) per distinct T
+        total = (wu @ (gammaln(r + ux) - gammaln(r) + betaln(a, b + ux + k))
+                 + sw * (r * np.log(alpha) - betaln(a, b)) - w_rx_T @ lat_u)
+        bx = b + ux + k - 1 + ((ux + k) == 0)  # b + x + k - 1 (any positive value if absent)
+        cu = np.log(a) - np.log(bx)
+        inv_bx = 1.0 / bx
+        s_sp = s_dlat = s_dinv = s_wpi = s_b = 0.0
+        for sl in c["blocks"]:
+            xp, wp = c["xp"][sl], c["wp"][sl]
+            ap, atx = alpha + c["Tp"][sl], alpha + c["txp"][sl]
+            dlat = np.log(ap / atx)
+            v = cu[c["ixp"][sl]] + (r + xp) * dlat
+            sp = softplus(v)
+            s_sp += wp @ sp
+            if grad:
+                wpi = wp * np.exp(v - sp)  # w * P(dropped out | x, t_x, T)
+                s_dlat += wpi @ dlat
+                s_dinv += (wpi * (r + xp)) @ (1.0 / ap - 1.0 / atx)
+                s_wpi += wpi.sum()
+                s_b += wpi @ inv_bx[c["ixp"][sl]]
+        total += s_sp
         if not grad:
-            return total, None
-        p1 = e1 / s
-        p2 = e2 / s
-        ab = a + b
-        psi_abx = psi(ab + ux + k)
-        da1 = (psi(a) - psi_abx)[ix]
-        da2 = (psi(a + 1) - psi_abx)[ix]
-        db1 = (psi(b + ux + k) - psi_abx)[ix]
-        db2 = np.where(has2u, psi(b2u) - psi_abx, 0.0)[ix]
-        sw = float(w.sum())
-        g_r = w @ (psi(r + ux)[ix] - p1 * lat - p2 * latx) + sw * (np.log(alpha) - psi(r))
-        g_alpha = sw * r / alpha - w @ (rx * (p1 / (alpha + T) + p2 / (alpha + tx)))
-        g_a = w @ (p1 * da1 + p2 * da2) - sw * (psi(a) - psi(ab))
-        g_b = w @ (p1 * db1 + p2 * db2) - sw * (psi(b) - psi(ab))
-        return total, np.array([g_r, g_alpha, g_a, g_b])
+            return float(total), None
+        psi_abx = psi(a + b + ux + k)
+        g_r = wu @ psi(r + ux) + sw * (np.log(alpha) - psi(r)) - c["wT"] @ lat_u + s_dlat
+        g_alpha = sw * r / alpha - w_rx_T @ (1.0 / (alpha + uT)) + s_dinv
+        g_a = wu @ (psi(a + b) - psi_abx) + s_wpi / a
+        g_b = wu @ (psi(b + ux + k) - psi_abx - psi(b) + psi(a + b)) - s_b
+        return float(total), np.array([g_r, g_alpha, g_a, g_b])
 
     # --- predictions --------------------------------------------------------------------
     def _log_odds_dead(self, theta: np.ndarray, d: dict[str, np.ndarray]) -> np.ndarray:

@@ -24,12 +24,14 @@ http://brucehardie.com/notes/025/
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from scipy import stats
 from scipy.special import gammaln, psi
 
-from crmlib.clv._base import _MLEModel
+from crmlib.clv._base import _MLEModel, blocks
 from crmlib.errors import CRMError
 from crmlib.results import Estimate
 from crmlib.utils.validation import check_frame, check_numeric
@@ -92,6 +94,7 @@ class GammaGammaModel(_MLEModel):
 
     _param_names = ("p", "q", "gamma")
     _model_name = "Gamma-Gamma"
+    _stat_keys = ("x", "m")
 
     def fit(
         self,
@@ -138,23 +141,55 @@ class GammaGammaModel(_MLEModel):
     def _start(self, data: dict[str, np.ndarray], w: np.ndarray) -> np.ndarray:
         return np.array([1.0, 2.0, float((w @ data["m"]) / w.sum())])
 
+    def _prepare(self, d: dict[str, np.ndarray], w: np.ndarray) -> dict[str, Any]:
+        """Data-only parts of the likelihood, computed once per data set and weights.
+
+        ``gammaln``/``psi`` terms depend on a row only through x (few distinct values), so
+        they are summed per distinct x with the total weight of its rows; ``log m`` and
+        ``log x`` enter only through weighted sums.
+        """
+        cache = d.get("_cache")
+        if cache is not None and cache["w"] is w:
+            return cache
+        x, m = d["x"], d["m"]
+        ux, ix = np.unique(x, return_inverse=True)
+        wx = w * x
+        log_m = np.log(m)
+        cache = {
+            "w": w, "ux": ux, "wu": np.bincount(ix.ravel(), weights=w, minlength=len(ux)),
+            "wx": wx, "mx": m * x, "sw": float(w.sum()),
+            "s_xlogm": float(wx @ log_m), "s_logm": float(w @ log_m),
+            "s_xlogx": float(wx @ np.log(x)), "blocks": blocks(len(x)),
+        }
+        d["_cache"] = cache
+        return cache
+
     def _loglik(
         self, theta: np.ndarray, d: dict[str, np.ndarray], w: np.ndarray, grad: bool
     ) -> tuple[float, np.ndarray | None]:
         p, q, g = (float(v) for v in theta)
-        x, m = d["x"], d["m"]
-        px = p * x
-        lgm = np.log(g + m * x)
-        ll = (gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(g)
-              + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * lgm)
-        total = float(w @ ll)
+        c = self._prepare(d, w)
+        ux, wu, wx, sw = c["ux"], c["wu"], c["wx"], c["sw"]
+        pu = p * ux
+        s_wx_lgm = s_w_lgm = s_inv = 0.0
+        for sl in c["blocks"]:  # the only per-row work: log(gamma + m x) and its inverse
+            gm = g + c["mx"][sl]
+            lgm = np.log(gm)
+            wxs, ws = wx[sl], w[sl]
+            s_wx_lgm += wxs @ lgm
+            s_w_lgm += ws @ lgm
+            if grad:
+                s_inv += (p * wxs + q * ws) @ (1.0 / gm)
+        total = (wu @ (gammaln(pu + q) - gammaln(pu)) - sw * (gammaln(q) - q * np.log(g))
+                 + p * (c["s_xlogm"] + c["s_xlogx"]) - c["s_logm"]
+                 - p * s_wx_lgm - q * s_w_lgm)
         if not grad:
-            return total, None
-        psi_pxq = psi(px + q)
-        g_p = w @ (x * (psi_pxq - psi(px) + np.log(m) + np.log(x) - lgm))
-        g_q = w @ (psi_pxq - psi(q) + np.log(g) - lgm)
-        g_g = w @ (q / g - (px + q) / (g + m * x))
-        return total, np.array([g_p, g_q, g_g])
+            return float(total), None
+        psi_u = psi(pu + q)
+        g_p = wu @ (ux * (psi_u - psi(pu))) + c["s_xlogm"] + c["s_xlogx"] - s_wx_lgm
+        g_q = wu @ psi_u - sw * (psi(q) - np.log(g)) - s_w_lgm
+        g_g = sw * q / g - s_inv
+        return float(total), np.array([g_p, g_q, g_g])
 
     def expected_spend(self, summary: pd.DataFrame | None = None) -> pd.Series | float:
         """Expected mean spend per transaction.

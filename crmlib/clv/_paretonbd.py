@@ -5,22 +5,28 @@ an exponential lifetime with rate mu ~ Gamma(s, beta). The likelihood of (x, t_x
 Fader and Hardie (2005, "A note on deriving the Pareto/NBD model and related expressions"):
 
     L = Gamma(r + x) alpha^r beta^s / Gamma(r)
-        * [ (alpha + T)^-(r + x) (beta + T)^-s + s / (r + s + x) * A0 ]
+        * [ (alpha + T)^-(r + x) (beta + T)^-s + s / (r + s + x) * A0 ],
+    A0 = E(t_x) - E(T),  E(y) = 2F1(a, b; a + 1; z(y)) / (big + y)^a,  a = r + s + x,
 
-where A0 is a difference of two Gaussian hypergeometric terms. Naive code loses precision in
-two places, both handled here:
+with the branch chosen on alpha >= beta (big = alpha, b = s + 1, z = (alpha - beta)/(alpha + y))
+or alpha < beta (big = beta, b = r + x, z = (beta - alpha)/(beta + y)), so that 0 <= z < 1.
+(``s A0 / a`` is the integral over the dropout time tau in (t_x, T) of
+``(alpha + tau)^-(r + x) (beta + tau)^-(s + 1)``.)
 
-* the 2F1 argument must stay in [0, 1): the branch is chosen on alpha >= beta (argument
-  (alpha - beta)/(alpha + y), parameters (r + s + x, s + 1; r + s + x + 1)) or alpha < beta
-  (argument (beta - alpha)/(beta + y), parameters (r + s + x, r + x; r + s + x + 1)), so the
-  argument is at most (|alpha - beta|)/(max(alpha, beta)) < 1 and ``scipy.special.hyp2f1``
-  evaluates it to near machine precision (checked against ``mpmath`` in the tests);
+Evaluation:
+
+* the 2F1 is taken after Euler's transformation,
+  ``2F1(a, b; a + 1; z) = (1 - z)^(1 - b) sum_k (e)_k / (a + 1)_k z^k`` with ``e = a + 1 - b > 0``
+  (e = r + x or s + 1): a series of positive terms falling at least as fast as z^k, so it has
+  no cancellation, and its partial derivatives in a, b and z are series of the same terms;
+  this gives the analytic gradient. For z > 0.95 (only when one of alpha, beta is over 20
+  times the other) the value is ``scipy.special.hyp2f1`` and the a, b derivatives central
+  differences of it;
+* E(y) depends on a customer only through (x, y), so it is evaluated once per distinct
+  (x, t_x) and (x, T) pair (few on a daily or weekly grid) and gathered to the rows;
 * everything is combined in log space: ``log A0 = l(t_x) + log(-expm1(l(T) - l(t_x)))``, so
   the difference of two nearly equal terms (t_x close to T) and the tiny powers of heavy
   buyers neither cancel nor underflow.
-
-The gradient is taken by central differences of this log-likelihood in the parameters
-(relative step 1e-6); the 2F1 has no cheap closed-form derivative in its parameters.
 
 References
 ----------
@@ -37,39 +43,175 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import gammaln, hyp2f1
+from scipy.special import gammaln, hyp2f1, psi
 
-from crmlib.clv._base import _TransactionModel
+from crmlib.clv._base import _TransactionModel, blocks
 from crmlib.utils.validation import check_numeric
 
 __all__ = ["ParetoNBDModel"]
 
-
-def _log_a0(r: float, alpha: float, s: float, beta: float, x: np.ndarray, tx: np.ndarray,
-            T: np.ndarray) -> np.ndarray:
-    """log A0 of Fader and Hardie (2005), -inf where t_x == T."""
-    rsx = r + s + x
-    if alpha >= beta:
-        big, small, b2 = alpha, beta, s + 1.0
-    else:
-        big, small, b2 = beta, alpha, r + x
-
-    def term(y: np.ndarray) -> np.ndarray:
-        z = (big - small) / (big + y)
-        return np.log(hyp2f1(rsx, b2, rsx + 1.0, z)) - rsx * np.log(big + y)
-
-    l_tx = term(tx)
-    l_T = term(T)
-    with np.errstate(divide="ignore"):
-        return l_tx + np.log(-np.expm1(np.minimum(l_T - l_tx, 0.0)))
+#: largest 2F1 argument summed as a series (at most ~900 terms to 1e-17)
+_Z_SERIES = 0.95
+_TOL = 1e-17
+_BLOCK = 32
+_CHUNK_PAIRS = 4096
 
 
-def _loglik_rows(theta: np.ndarray, x: np.ndarray, tx: np.ndarray, T: np.ndarray) -> np.ndarray:
+def _log2f1_series(a: np.ndarray, b: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, ...]:
+    """log 2F1(a, b; a + 1; z) and its partials in a (c = a + 1 moving with it), b and z.
+
+    Euler's transformation ``(1 - z)^(1 - b) G``, ``G = sum_k g_k``, ``g_k = (e)_k/(a + 1)_k
+    z^k``, ``e = a + 1 - b > 0``; ``d log g_k / da = sum_{j<k} b / ((e + j)(a + 1 + j))``,
+    ``d log g_k / db = -sum_{j<k} 1 / (e + j)``, ``d g_k / dz = k g_k / z``. Terms are
+    summed in blocks; an element leaves once its next terms cannot change any sum by 1e-17
+    relative (the tail is below ``g_k k (1 + H_k) / (1 - z)^2``).
+    """
+    m = len(a)
+    e = a + 1.0 - b
+    out_g, out_ga, out_gb, out_gk = np.ones(m), np.zeros(m), np.zeros(m), np.zeros(m)
+    idx = np.arange(m)
+    aa, bb, ee, zz = a, b, e, z
+    term, h, ha = np.ones(m), np.zeros(m), np.zeros(m)
+    g, ga, gb, gk = np.ones(m), np.zeros(m), np.zeros(m), np.zeros(m)
+    tail = _TOL * (1.0 - zz) ** 2
+    k = 0
+    while idx.size:
+        for _ in range(_BLOCK):
+            inv_e = 1.0 / (ee + k)
+            inv_c = 1.0 / (aa + 1.0 + k)
+            h += inv_e
+            ha += bb * inv_e * inv_c
+            term *= (ee + k) * inv_c * zz
+            k += 1
+            g += term
+            ga += term * ha
+            gb += term * h
+            gk += k * term
+        done = term * k * (1.0 + h) <= tail * g
+        if done.all() or k > 100_000:
+            done[:] = True
+        sel = idx[done]
+        out_g[sel], out_ga[sel], out_gb[sel], out_gk[sel] = g[done], ga[done], gb[done], gk[done]
+        keep = ~done
+        idx = idx[keep]
+        aa, bb, ee, zz, tail = aa[keep], bb[keep], ee[keep], zz[keep], tail[keep]
+        term, h, ha = term[keep], h[keep], ha[keep]
+        g, ga, gb, gk = g[keep], ga[keep], gb[keep], gk[keep]
+    log1mz = np.log1p(-z)
+    log_f = (1.0 - b) * log1mz + np.log(out_g)
+    d_a = out_ga / out_g
+    d_b = -log1mz - out_gb / out_g
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = np.where(z > 0, out_gk / np.where(z > 0, z, 1.0), e / (a + 1.0))
+    d_z = (b - 1.0) / (1.0 - z) + slope / out_g
+    return log_f, d_a, d_b, d_z
+
+
+def _log2f1_scipy(a: np.ndarray, b: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, ...]:
+    """As :func:`_log2f1_series` from ``scipy.special.hyp2f1`` (for z close to 1): the z
+    partial from ``d/dz 2F1 = a b / c 2F1(a + 1, b + 1; c + 1; z)``, the a and b partials by
+    central differences (relative step 1e-6)."""
+    f0 = hyp2f1(a, b, a + 1.0, z)
+    log_f = np.log(f0)
+    ha = 1e-6 * np.maximum(a, 1.0)
+    hb = 1e-6 * np.maximum(b, 1.0)
+    d_a = (np.log(hyp2f1(a + ha, b, a + 1.0 + ha, z))
+           - np.log(hyp2f1(a - ha, b, a + 1.0 - ha, z))) / (2 * ha)
+    d_b = (np.log(hyp2f1(a, b + hb, a + 1.0, z)) - np.log(hyp2f1(a, b - hb, a + 1.0, z))) / (2 * hb)
+    d_z = a * b / (a + 1.0) * hyp2f1(a + 1.0, b + 1.0, a + 2.0, z) / f0
+    return log_f, d_a, d_b, d_z
+
+
+def _log2f1(a: np.ndarray, b: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, ...]:
+    """log 2F1(a, b; a + 1; z) and its partials in a, b, z, for 0 <= z < 1, e = a + 1 - b > 0."""
+    b = np.broadcast_to(b, a.shape).astype(float)
+    near = z > _Z_SERIES
+    if not near.any():
+        return _log2f1_series(a, b, z)
+    out = [np.empty(len(a)) for _ in range(4)]
+    for mask, fn in ((~near, _log2f1_series), (near, _log2f1_scipy)):
+        if mask.any():
+            for o, v in zip(out, fn(a[mask], b[mask], z[mask]), strict=True):
+                o[mask] = v
+    return tuple(out)
+
+
+def _log_e(theta: np.ndarray, x: np.ndarray, y: np.ndarray, grad: bool
+           ) -> tuple[np.ndarray, np.ndarray | None]:
+    """l(y) = log E(y) for pairs (x, y), and (``grad``) its 4 x n gradient in (r, alpha, s,
+    beta); evaluated in blocks of pairs."""
+    if len(x) <= 2 * _CHUNK_PAIRS:
+        return _log_e_block(theta, x, y, grad)
+    val = np.empty(len(x))
+    g = np.empty((4, len(x))) if grad else None
+    for i in range(0, len(x), _CHUNK_PAIRS):
+        sl = slice(i, i + _CHUNK_PAIRS)
+        v, gb = _log_e_block(theta, x[sl], y[sl], grad)
+        val[sl] = v
+        if grad:
+            g[:, sl] = gb
+    return val, g
+
+
+def _log_e_block(theta: np.ndarray, x: np.ndarray, y: np.ndarray, grad: bool
+                 ) -> tuple[np.ndarray, np.ndarray | None]:
     r, alpha, s, beta = (float(v) for v in theta)
-    c = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
-    t1 = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
-    t2 = np.log(s / (r + s + x)) + _log_a0(r, alpha, s, beta, x, tx, T)
-    return c + np.logaddexp(t1, t2)
+    a = r + s + x
+    flip = alpha < beta
+    big, small = (beta, alpha) if flip else (alpha, beta)
+    b = r + x if flip else np.full(len(x), s + 1.0)
+    by = big + y
+    z = (big - small) / by
+    log_f, d_a, d_b, d_z = _log2f1(a, b, z)
+    lby = np.log(by)
+    val = log_f - a * lby
+    if not grad:
+        return val, None
+    d_big = d_z * (small + y) / by**2 - a / by
+    d_small = -d_z / by
+    if flip:
+        g = np.stack([d_a + d_b - lby, d_small, d_a - lby, d_big])
+    else:
+        g = np.stack([d_a - lby, d_big, d_a + d_b - lby, d_small])
+    return val, g
+
+
+def _pairs(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct (x, y) pairs (as two arrays) and each row's position among them."""
+    cx, ux = pd.factorize(x, sort=False)
+    cy, uy = pd.factorize(y, sort=False)
+    key, first_codes = pd.factorize(cx.astype(np.int64) * len(uy) + cy, sort=False)
+    px = np.asarray(ux, dtype=float)[first_codes // len(uy)]
+    py = np.asarray(uy, dtype=float)[first_codes % len(uy)]
+    return px, py, key
+
+
+def _prepare(d: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Distinct (x, t_x) and (x, T) pairs, distinct x and T, cached in ``d``."""
+    if "_tx_i" not in d:
+        x, tx, T = d["x"], d["tx"], d["T"]
+        d["_tx_x"], d["_tx_y"], d["_tx_i"] = _pairs(x, tx)
+        d["_T_x"], d["_T_y"], d["_T_i"] = _pairs(x, T)
+        ux, ix = np.unique(x, return_inverse=True)
+        d["_ux"], d["_ix"] = ux, ix.ravel()
+        iT, uT = pd.factorize(T, sort=False)
+        d["_uT"], d["_iT"] = np.asarray(uT, dtype=float), iT
+        d["_blocks"] = blocks(len(x))
+    return d
+
+
+def _log_odds_dead_rows(theta: np.ndarray, d: dict[str, np.ndarray]) -> np.ndarray:
+    """log of (dropout term / alive term) per row (-inf where t_x = T)."""
+    r, alpha, s, beta = (float(v) for v in theta)
+    d = _prepare(d)
+    x, ix, iT = d["x"], d["_ix"], d["_iT"]
+    l_tx = _log_e(theta, d["_tx_x"], d["_tx_y"], False)[0][d["_tx_i"]]
+    l_T = _log_e(theta, d["_T_x"], d["_T_y"], False)[0][d["_T_i"]]
+    t1 = -(r + x) * np.log(alpha + d["_uT"])[iT] - s * np.log(beta + d["_uT"])[iT]
+    log_sa = (np.log(s) - np.log(r + s + d["_ux"]))[ix]
+    with np.errstate(divide="ignore"):
+        t2 = log_sa + l_tx + np.log(-np.expm1(np.minimum(l_T - l_tx, 0.0)))
+    return t2 - t1
 
 
 class ParetoNBDModel(_TransactionModel):
@@ -102,7 +244,6 @@ class ParetoNBDModel(_TransactionModel):
 
     _param_names = ("r", "alpha", "s", "beta")
     _model_name = "Pareto/NBD"
-    _analytic_gradient = False
 
     def _start(self, data: dict[str, np.ndarray], w: np.ndarray) -> np.ndarray:
         start = super()._start(data, w)
@@ -112,27 +253,62 @@ class ParetoNBDModel(_TransactionModel):
     def _loglik(
         self, theta: np.ndarray, d: dict[str, np.ndarray], w: np.ndarray, grad: bool
     ) -> tuple[float, np.ndarray | None]:
-        x, tx, T = d["x"], d["tx"], d["T"]
-        total = float(w @ _loglik_rows(theta, x, tx, T))
+        r, alpha, s, beta = (float(v) for v in theta)
+        d = _prepare(d)
+        x, ix, iT, ux, uT = d["x"], d["_ix"], d["_iT"], d["_ux"], d["_uT"]
+        itx, iTT = d["_tx_i"], d["_T_i"]
+        # pair level: l(y) = log E(y) and its gradient, once per distinct (x, y)
+        l_tx_u, g_tx = _log_e(theta, d["_tx_x"], d["_tx_y"], grad)
+        l_T_u, g_T = _log_e(theta, d["_T_x"], d["_T_y"], grad)
+        lat_u, lbt_u = np.log(alpha + uT), np.log(beta + uT)
+        log_sa_u = np.log(s) - np.log(r + s + ux)
+        if d.get("_w") is not w:  # weight of each distinct x
+            d["_w"], d["_wu"] = w, np.bincount(ix, w, len(ux))
+        wu = d["_wu"]
+        sw = float(wu.sum())
+        total = wu @ (gammaln(r + ux) - gammaln(r)) + sw * (r * np.log(alpha) + s * np.log(beta))
+        if grad:  # per-row buffers, allocated once per data set
+            u1, u2, wp1_all, wp1x_all, wp2_all = (
+                d.setdefault(f"_buf{i}", np.empty(len(x))) for i in range(5))
+        for sl in d["_blocks"]:
+            xs, ws, ixs, iTs = x[sl], w[sl], ix[sl], iT[sl]
+            l_tx, l_T = l_tx_u[itx[sl]], l_T_u[iTT[sl]]
+            log_sa = log_sa_u[ixs]
+            t1 = -(r + xs) * lat_u[iTs] - s * lbt_u[iTs]
+            with np.errstate(divide="ignore"):
+                t2 = log_sa + l_tx + np.log(-np.expm1(np.minimum(l_T - l_tx, 0.0)))
+            lse = np.maximum(t1, t2) + np.log1p(np.exp(-np.abs(t1 - t2)))
+            total += ws @ lse
+            if grad:
+                p2 = np.exp(t2 - lse)
+                wp1_all[sl] = ws * (1.0 - p2)
+                wp1x_all[sl] = wp1_all[sl] * xs
+                wp2_all[sl] = ws * p2
+                # sum_rows w p2 d log A0 = sum_rows u1 dl(t_x) - u2 dl(T), u = w s/a E(y)/L:
+                # no division by A0; rows with t_x = T cancel exactly (equal pair values)
+                u1[sl] = ws * np.exp(log_sa + l_tx - lse)
+                u2[sl] = ws * np.exp(log_sa + l_T - lse)
         if not grad:
-            return total, None
-        g = np.empty(4)
-        for i in range(4):
-            h = 1e-6 * theta[i]
-            up = theta.copy()
-            dn = theta.copy()
-            up[i] += h
-            dn[i] -= h
-            g[i] = (w @ _loglik_rows(up, x, tx, T) - w @ _loglik_rows(dn, x, tx, T)) / (2 * h)
+            return float(total), None
+        a0 = (g_tx @ np.bincount(itx, u1, minlength=g_tx.shape[1])
+              - g_T @ np.bincount(iTT, u2, minlength=g_T.shape[1]))
+        # row sums regrouped by distinct T and distinct x
+        wp1_T = np.bincount(iT, wp1_all, len(uT))
+        wp1x_T = np.bincount(iT, wp1x_all, len(uT))
+        wp2_x = np.bincount(ix, wp2_all, len(ux))
+        inv_a = 1.0 / (r + s + ux)
+        g = np.array([
+            wu @ psi(r + ux) + sw * (np.log(alpha) - psi(r)) - wp1_T @ lat_u
+            - wp2_x @ inv_a,
+            sw * r / alpha - (r * wp1_T + wp1x_T) @ (1.0 / (alpha + uT)),
+            sw * np.log(beta) - wp1_T @ lbt_u + wp2_x.sum() / s - wp2_x @ inv_a,
+            sw * s / beta - s * (wp1_T @ (1.0 / (beta + uT))),
+        ]) + a0
         return total, g
 
     # --- predictions --------------------------------------------------------------------
     def _log_odds_dead(self, theta: np.ndarray, d: dict[str, np.ndarray]) -> np.ndarray:
-        r, alpha, s, beta = theta
-        x, tx, T = d["x"], d["tx"], d["T"]
-        t1 = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
-        t2 = np.log(s / (r + s + x)) + _log_a0(r, alpha, s, beta, x, tx, T)
-        return t2 - t1
+        return _log_odds_dead_rows(theta, d)
 
     def probability_alive(self, summary: pd.DataFrame) -> pd.Series:
         """P(alive at T | x, t_x, T): the first term of the likelihood bracket over the whole

@@ -28,7 +28,7 @@ import pandas as pd
 from crmlib.errors import CRMError
 from crmlib.utils.validation import check_frame, check_option
 
-__all__ = ["FREQ_DAYS", "compress", "summarise"]
+__all__ = ["FREQ_DAYS", "compress", "group_rows", "summarise"]
 
 #: Length of one time unit in days. Weeks are exact; a month is 1/12 of a Julian year.
 FREQ_DAYS: dict[str, float] = {"D": 1.0, "W": 7.0, "M": 365.25 / 12, "Y": 365.25}
@@ -232,17 +232,47 @@ def compress(
     """
     cols = list(columns)
     check_frame(summary, name="summary", required=cols)
-    values = np.column_stack([np.asarray(summary[c], dtype=float) for c in cols])
-    uniq, inverse = np.unique(values, axis=0, return_inverse=True)
+    values = [np.asarray(summary[c], dtype=float) for c in cols]
+    codes, first = group_rows(values)
     w = (
         np.asarray(summary[weights_col], dtype=float)
         if weights_col in summary.columns
         else np.ones(len(summary))
     )
-    counts = np.bincount(inverse.ravel(), weights=w, minlength=len(uniq))
-    out = pd.DataFrame(uniq, columns=cols)
+    counts = np.bincount(codes, weights=w, minlength=len(first))
+    order = np.lexsort([v[first] for v in reversed(values)])
+    out = pd.DataFrame({c: v[first][order] for c, v in zip(cols, values, strict=True)})
     for c in cols:
         if pd.api.types.is_integer_dtype(summary[c]):
             out[c] = out[c].astype(summary[c].dtype)
-    out[weights_col] = counts
+    out[weights_col] = counts[order]
     return out
+
+
+def group_rows(
+    columns: list[np.ndarray], *, max_groups: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Group rows equal on every one of ``columns`` (hashing, no sort).
+
+    Returns each row's group code (0..g-1, in order of first appearance) and the index of
+    each group's first row; ``(None, None)`` as soon as there are more than ``max_groups``
+    groups (when given), so a caller can give up on compressing cheaply.
+    """
+    n = len(columns[0])
+    key = np.zeros(n, dtype=np.int64)
+    size = 1
+    for col in columns:
+        c, uniq = pd.factorize(col, sort=False, use_na_sentinel=False)
+        if size * len(uniq) >= 2**62:
+            key, grp = pd.factorize(key, sort=False)
+            size = len(grp)
+        key = key * len(uniq) + c
+        size *= len(uniq)
+        if max_groups is not None and len(uniq) > max_groups:
+            return None, None
+    codes, grp = pd.factorize(key, sort=False)
+    if max_groups is not None and len(grp) > max_groups:
+        return None, None
+    first = np.empty(len(grp), dtype=np.int64)
+    first[codes[::-1]] = np.arange(n - 1, -1, -1)
+    return codes, first
