@@ -70,3 +70,20 @@ def test_tenure_frame_and_messages():
     bad = customers.assign(churned_at=pd.to_datetime(["2023-12-01", None, None]))
     with pytest.raises(CRMError, match="before acquisition, customer"):
         tenure_frame(bad, as_of="2024-12-31")
+
+
+def test_weekly_cohorts_start_on_monday():
+    customers = pd.DataFrame({"customer_id": ["a", "b"],
+                              "acquired_at": pd.to_datetime(["2024-01-03", "2024-01-08"])})
+    orders = pd.DataFrame({
+        "customer_id": ["a", "a", "b", "a"],
+        # Wed (week 0), Sun (still week 0), Mon (week 1); b: its own Monday cohort
+        "ordered_at": pd.to_datetime(["2024-01-03", "2024-01-07", "2024-01-08", "2024-01-15"]),
+        "amount": [1.0, 2.0, 3.0, 4.0],
+    })
+    tab = cohort_table(customers, orders, period="W", as_of="2024-01-16", min_cohort_size=1)
+    a = tab[tab["cohort"] == "2024-01-01"]
+    b = tab[tab["cohort"] == "2024-01-08"]
+    assert a["period_index"].tolist() == [0, 1, 2] and b["period_index"].tolist() == [0, 1]
+    np.testing.assert_allclose(a["revenue"], [3.0, 0.0, 4.0])
+    assert a["active"].tolist() == [1, 0, 1] and b["active"].tolist() == [1, 0]

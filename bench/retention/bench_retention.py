@@ -3,9 +3,10 @@
     .venv/bin/python bench/retention/bench_retention.py [--n 1000000] [--timeout 600]
 
 * Cox, 5 covariates, n rows, durations in whole days (heavy ties) and all distinct: crmlib
-  CoxModel (Efron) vs statsmodels PHReg (Efron, and its default Breslow against ours) in this
-  process, and lifelines CoxPHFitter (Efron) in bench/.venv-peers (pandas < 3). Coefficients
-  are compared with ours.
+  CoxModel (Efron; best of 2) vs statsmodels PHReg (Efron, and Breslow against ours) in this
+  process, and lifelines CoxPHFitter (Efron) in bench/.venv-peers (pandas < 3) on the same
+  data file. Coefficients are compared with ours. ``--before REV`` also times the CoxModel
+  (and cohort_table) of git revision REV in this process.
 * Kaplan-Meier with log-log CIs on n rows.
 * cohort_table on n customers and 10 n orders.
 
@@ -36,22 +37,61 @@ import sys, time, json, numpy as np
 kind, path, ties = sys.argv[1], sys.argv[2], sys.argv[3]
 z = np.load(path)
 t, e, X = z["t"], z["e"], z["X"]
-if kind == "phreg":
-    from statsmodels.duration.hazard_regression import PHReg
-    t0 = time.perf_counter()
-    res = PHReg(t, X, status=e, ties=ties).fit()
-    sec = time.perf_counter() - t0
-    print(json.dumps({"seconds": sec, "params": list(map(float, res.params))}))
-else:
-    import pandas as pd
-    from lifelines import CoxPHFitter
-    df = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
-    df["t"], df["e"] = t, e
-    t0 = time.perf_counter()
-    m = CoxPHFitter().fit(df, duration_col="t", event_col="e")
-    sec = time.perf_counter() - t0
-    print(json.dumps({"seconds": sec, "params": list(map(float, m.params_.values))}))
+import pandas as pd
+from lifelines import CoxPHFitter
+df = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+df["t"], df["e"] = t, e
+t0 = time.perf_counter()
+m = CoxPHFitter().fit(df, duration_col="t", event_col="e")  # Efron ties
+sec = time.perf_counter() - t0
+print(json.dumps({"seconds": sec, "params": list(map(float, m.params_.values))}))
 """
+
+
+class _TimeoutError(Exception):
+    pass
+
+
+def run_phreg(t: np.ndarray, e: np.ndarray, X: np.ndarray, ties: str, timeout: float) -> dict:
+    """statsmodels PHReg in this process (same numpy/BLAS as crmlib), with an alarm."""
+    import signal
+
+    from statsmodels.duration.hazard_regression import PHReg
+
+    def _alarm(*_):
+        raise _TimeoutError
+
+    old = signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(int(timeout))
+    try:
+        t0 = time.perf_counter()
+        res = PHReg(t, X, status=e, ties=ties).fit()
+        return {"seconds": time.perf_counter() - t0, "params": list(map(float, res.params))}
+    except _TimeoutError:
+        return {"seconds": None, "error": f"timeout after {timeout:.0f} s"}
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def load_before(rev: str):
+    """CoxModel as of git revision ``rev`` (engine and model modules), to time it side by side
+    with the current code in the same process."""
+    import importlib.util
+    import types
+
+    mods = {}
+    for name in ("_cox_engine", "_cox"):
+        src = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:crmlib/retention/{name}.py"],
+                             capture_output=True, text=True, check=True).stdout
+        src = src.replace("from crmlib.retention._cox_engine import",
+                          "from bench_before_cox_engine import")
+        mod = types.ModuleType(f"bench_before{name}")
+        sys.modules[mod.__name__] = mod
+        exec(compile(src, f"{rev}:{name}.py", "exec"), mod.__dict__)
+        mods[name] = mod
+    assert importlib.util is not None
+    return mods["_cox"].CoxModel
 
 
 def make_cox_data(n: int, ties: bool, seed: int = 0) -> tuple[np.ndarray, ...]:
@@ -79,11 +119,15 @@ def run_peer(python: Path, kind: str, path: str, ties: str, timeout: float) -> d
         return {"seconds": None, "error": exc.stderr.strip().splitlines()[-1]}
 
 
-def bench_cox(n: int, timeout: float) -> list[dict]:
+def bench_cox(n: int, timeout: float, before: str | None = None,
+              only_ties: str | None = None, repeat: int = 2) -> list[dict]:
     from crmlib.retention import CoxModel
 
+    Before = load_before(before) if before else None
     rows = []
     for ties in (True, False):
+        if only_ties is not None and only_ties != ("heavy" if ties else "distinct"):
+            continue
         t, e, X = make_cox_data(n, ties)
         frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(5)]).assign(t=t, e=e)
         label = "whole days (heavy ties)" if ties else "all distinct"
@@ -91,24 +135,39 @@ def bench_cox(n: int, timeout: float) -> list[dict]:
             np.savez(fh, t=t, e=e, X=X)
             path = fh.name
         for method in ("efron", "breslow"):
-            t0 = time.perf_counter()
-            ours = CoxModel(ties=method).fit(frame, duration="t", event="e")
-            sec = time.perf_counter() - t0
-            rows.append({"task": f"Cox {method}, {label}", "library": "crmlib", "seconds": sec,
-                         "max_abs_coef_diff": 0.0, "n": n,
+            task = f"Cox {method}, {label}"
+            secs = []
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                ours = CoxModel(ties=method).fit(frame, duration="t", event="e")
+                secs.append(time.perf_counter() - t0)
+            rows.append({"task": task, "library": "crmlib", "seconds": min(secs),
+                         "max_abs_coef_diff": 0.0, "n": n, "iterations": ours.n_iter_,
                          "unique_times": int(np.unique(t).size)})
-            peers = [("statsmodels PHReg", Path(sys.executable), "phreg")]
+            if Before is not None:
+                t0 = time.perf_counter()
+                old = Before(ties=method).fit(frame, duration="t", event="e")
+                rows.append({"task": task, "library": f"crmlib before ({before})",
+                             "seconds": time.perf_counter() - t0, "n": n,
+                             "max_abs_coef_diff": _diff(old.params_.to_numpy(), ours)})
+            res = run_phreg(t, e, X, method, timeout)
+            rows.append({"task": task, "library": "statsmodels PHReg (same process)",
+                         "seconds": res.get("seconds"), "n": n, "error": res.get("error"),
+                         "max_abs_coef_diff": _diff(res.get("params"), ours)})
             if method == "efron" and PEERS.exists():
-                peers.append(("lifelines CoxPHFitter", PEERS, "lifelines"))
-            for name, python, kind in peers:
-                res = run_peer(python, kind, path, method, timeout)
-                diff = (float(np.max(np.abs(np.array(res["params"]) - ours.params_.to_numpy())))
-                        if "params" in res else None)
-                rows.append({"task": f"Cox {method}, {label}", "library": name,
-                             "seconds": res.get("seconds"), "max_abs_coef_diff": diff, "n": n,
-                             "error": res.get("error")})
+                res = run_peer(PEERS, "lifelines", path, method, timeout)
+                rows.append({"task": task, "library": "lifelines CoxPHFitter (peer venv)",
+                             "seconds": res.get("seconds"), "n": n, "error": res.get("error"),
+                             "max_abs_coef_diff": _diff(res.get("params"), ours)})
+            print(pd.DataFrame(rows[-4:]).to_string(index=False), flush=True)
         Path(path).unlink()
     return rows
+
+
+def _diff(params, ours) -> float | None:
+    if params is None:
+        return None
+    return float(np.max(np.abs(np.asarray(params) - ours.params_.to_numpy())))
 
 
 def bench_km(n: int) -> list[dict]:
@@ -124,7 +183,9 @@ def bench_km(n: int) -> list[dict]:
     return out
 
 
-def bench_cohorts(n: int) -> list[dict]:
+def bench_cohorts(n: int, before: str | None = None) -> list[dict]:
+    import types
+
     from crmlib.retention import cohort_table
 
     rng = np.random.default_rng(1)
@@ -138,9 +199,31 @@ def bench_cohorts(n: int) -> list[dict]:
     when = np.minimum(acq[who] + lag, np.datetime64("2024-12-31"))
     orders = pd.DataFrame({"customer_id": customers["customer_id"].to_numpy()[who],
                            "ordered_at": when, "amount": rng.gamma(2.0, 25.0, m)})
-    sec = _timed(lambda: cohort_table(customers, orders, as_of="2024-12-31"))
-    return [{"task": "cohort_table, monthly", "library": "crmlib", "seconds": sec,
-             "n": n, "orders": m, "target_seconds": 5.0}]
+    rows = []
+    if before:
+        src = subprocess.run(["git", "-C", str(ROOT), "show",
+                              f"{before}:crmlib/retention/_cohorts.py"],
+                             capture_output=True, text=True, check=True).stdout
+        mod = types.ModuleType("bench_before_cohorts")
+        exec(compile(src, f"{before}:_cohorts.py", "exec"), mod.__dict__)
+        ref = {}
+        sec = _timed(lambda: ref.setdefault("tab", mod.cohort_table(customers, orders,
+                                                                    as_of="2024-12-31")))
+        rows.append({"task": "cohort_table, monthly", "library": f"crmlib before ({before})",
+                     "seconds": sec, "n": n, "orders": m, "target_seconds": 5.0})
+    out = {}
+    secs = [_timed(lambda: out.update(tab=cohort_table(customers, orders, as_of="2024-12-31")))
+            for _ in range(2)]
+    same = None
+    if before:
+        a, b = ref["tab"], out["tab"]
+        same = bool(a[["cohort", "period_index", "customers", "active"]].equals(
+            b[["cohort", "period_index", "customers", "active"]])
+            and np.allclose(a["revenue"], b["revenue"])
+            and np.allclose(a["gross_revenue"], b["gross_revenue"]))
+    rows.append({"task": "cohort_table, monthly", "library": "crmlib", "seconds": min(secs),
+                 "n": n, "orders": m, "target_seconds": 5.0, "same_as_before": same})
+    return rows
 
 
 def _timed(fn) -> float:
@@ -154,16 +237,19 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=1_000_000)
     ap.add_argument("--timeout", type=float, default=600)
     ap.add_argument("--only", choices=["cox", "km", "cohorts"], default=None)
+    ap.add_argument("--before", default=None,
+                    help="git revision whose CoxModel / cohort_table is timed alongside")
+    ap.add_argument("--ties", choices=["heavy", "distinct"], default=None)
     args = ap.parse_args()
     rows = []
     if args.only in (None, "km"):
         rows += bench_km(args.n)
     if args.only in (None, "cohorts"):
-        rows += bench_cohorts(args.n)
+        rows += bench_cohorts(args.n, args.before)
     if args.only in (None, "cox"):
-        rows += bench_cox(args.n, args.timeout)
+        rows += bench_cox(args.n, args.timeout, args.before, args.ties)
     tab = pd.DataFrame(rows)
-    suffix = "" if args.only is None else f"_{args.only}"
+    suffix = ("" if args.only is None else f"_{args.only}") + (f"_{args.ties}" if args.ties else "")
     (HERE / f"results{suffix}.json").write_text(tab.to_json(orient="records", indent=1))
     lines = ["| " + " | ".join(tab.columns) + " |", "|" + "---|" * len(tab.columns)]
     lines += ["| " + " | ".join("" if pd.isna(v) else (f"{v:.4g}" if isinstance(v, float)

@@ -7,6 +7,7 @@ durations and churn indicators the survival estimators take.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import duckdb
@@ -17,44 +18,61 @@ from crmlib.errors import CRMError
 from crmlib.utils.validation import _preview, check_frame, check_option, check_scalar
 
 PERIODS = {"D": "day", "W": "week", "M": "month", "Q": "quarter", "Y": "year"}
+# periods are numbered from an epoch that starts a period of every kind (weeks: a Monday)
+_EPOCH = {"week": "1969-12-29"}
+
+
+def _threads() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
 
 _SQL = """
 WITH c AS (
-    SELECT {cid} AS cid, date_trunc('{part}', CAST({acq} AS TIMESTAMP)) AS cohort
+    -- integer surrogate key, made once; cohorts as integer period numbers
+    SELECT {cid} AS cid, CAST(row_number() OVER () AS INTEGER) AS id,
+           date_trunc('{part}', CAST({acq} AS TIMESTAMP)) AS cohort,
+           CAST(datediff('{part}', TIMESTAMP '{epoch}',
+                         date_trunc('{part}', CAST({acq} AS TIMESTAMP))) AS INTEGER) AS pc
     FROM customers
 ),
-sizes AS (SELECT cohort, count(*) AS customers FROM c GROUP BY cohort),
+sizes AS (SELECT pc, any_value(cohort) AS cohort, count(*) AS customers FROM c GROUP BY pc),
 o AS (
-    SELECT o.{ocid} AS cid, c.cohort,
-           datediff('{part}', c.cohort, date_trunc('{part}', CAST(o.{odate} AS TIMESTAMP))) AS k,
+    -- the only string join: orders to their customer's integer id
+    SELECT c.id, c.pc,
+           CAST(datediff('{part}', TIMESTAMP '{epoch}',
+                         date_trunc('{part}', CAST(o.{odate} AS TIMESTAMP))) AS INTEGER)
+               - c.pc AS k,
            CAST(o.{amount} AS DOUBLE) AS amount
     FROM orders o JOIN c ON o.{ocid} = c.cid
     WHERE CAST(o.{odate} AS TIMESTAMP) < CAST($as_of_end AS TIMESTAMP)
 ),
 ck AS (
-    SELECT cid, cohort, k, sum(amount) AS rev, count(*) AS n_orders
-    FROM o WHERE k >= 0 GROUP BY cid, cohort, k
+    SELECT id, any_value(pc) AS pc, k, sum(amount) AS rev, count(*) AS n_orders
+    FROM o WHERE k >= 0 GROUP BY id, k
 ),
-base AS (SELECT cid, rev AS rev0 FROM ck WHERE k = 0),
+base AS (SELECT id, rev AS rev0 FROM ck WHERE k = 0),
 cells AS (
-    SELECT ck.cohort, ck.k, count(*) AS active, sum(ck.rev) AS revenue,
+    SELECT ck.pc, ck.k, count(*) AS active, sum(ck.rev) AS revenue,
            sum(ck.n_orders) AS n_orders,
            sum(greatest(least(ck.rev, coalesce(b.rev0, 0)), 0)) AS gross_revenue
-    FROM ck LEFT JOIN base b ON ck.cid = b.cid
-    GROUP BY ck.cohort, ck.k
+    FROM ck LEFT JOIN base b ON ck.id = b.id
+    GROUP BY ck.pc, ck.k
+),
+last AS (
+    SELECT CAST(datediff('{part}', TIMESTAMP '{epoch}',
+                         date_trunc('{part}', CAST($as_of AS TIMESTAMP))) AS INTEGER) AS pl
 ),
 grid AS (
-    SELECT s.cohort, s.customers, unnest(range(0, datediff('{part}', s.cohort,
-           date_trunc('{part}', CAST($as_of AS TIMESTAMP))) + 1)) AS k
+    SELECT s.pc, s.cohort, s.customers, unnest(range(0, (SELECT pl FROM last) - s.pc + 1)) AS k
     FROM sizes s
 )
-SELECT g.cohort, g.k AS period_index, g.customers,
+SELECT g.cohort,
+       g.k AS period_index, g.customers,
        coalesce(cells.active, 0) AS active,
        coalesce(cells.revenue, 0.0) AS revenue,
        coalesce(cells.gross_revenue, 0.0) AS gross_revenue,
        coalesce(cells.n_orders, 0) AS n_orders
-FROM grid g LEFT JOIN cells ON g.cohort = cells.cohort AND g.k = cells.k
-ORDER BY g.cohort, g.k
+FROM grid g LEFT JOIN cells ON g.pc = cells.pc AND g.k = cells.k
+ORDER BY g.pc, g.k
 """
 
 
@@ -115,11 +133,13 @@ def cohort_table(
     as_of_end = as_of + pd.Timedelta(days=1)
     con = duckdb.connect()
     try:
+        con.execute(f"PRAGMA threads={_threads()}")
         con.register("customers", customers[[customer_col, acquired_col]])
         con.register("orders", orders[[customer_col, date_col, amount_col]])
         sql = _SQL.format(cid=f'"{customer_col}"', ocid=f'"{customer_col}"',
                           acq=f'"{acquired_col}"', odate=f'"{date_col}"',
-                          amount=f'"{amount_col}"', part=part)
+                          amount=f'"{amount_col}"', part=part,
+                          epoch=_EPOCH.get(part, "1970-01-01"))
         out = con.execute(sql, {"as_of": as_of.to_pydatetime(),
                                 "as_of_end": as_of_end.to_pydatetime()}).df()
     finally:

@@ -68,14 +68,16 @@ def _collinear(X: np.ndarray, names: list[str]) -> list[str]:
     """Columns that are (numerically) linear combinations of the earlier ones or constant."""
     Xc = X - X.mean(axis=0)
     scale = np.sqrt((Xc**2).sum(axis=0))
+    # singular values of column subsets of Xc / scale are those of the same columns of R
+    # in its QR decomposition: one O(n p^2) pass, then p x p work
+    R = np.linalg.qr(Xc / np.where(scale > 0, scale, 1.0), mode="r") if X.shape[1] else X
     bad, kept = [], []
     for j in range(X.shape[1]):
         if scale[j] <= 1e-12 * max(1.0, np.abs(X[:, j]).max()):
             bad.append(names[j])
             continue
         cand = [*kept, j]
-        A = Xc[:, cand] / scale[cand]
-        sv = np.linalg.svd(A, compute_uv=False)
+        sv = np.linalg.svd(R[:, cand], compute_uv=False)
         if sv[-1] < 1e-8 * sv[0]:
             bad.append(names[j])
         else:
@@ -227,7 +229,7 @@ class CoxModel:
         p = X.shape[1]
         null = data.terms(np.zeros(p))
         beta, fit, n_iter, converged = newton_raphson(data, np.zeros(p), max_iter=max_iter,
-                                                      eps=tol)
+                                                      eps=tol, start=null)
         try:
             V = np.linalg.inv(fit.info)
         except np.linalg.LinAlgError:

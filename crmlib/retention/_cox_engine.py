@@ -7,6 +7,13 @@ counting-process data); the second-moment sums never need p x p per-row cumulati
 because ``sum_g c_g S2_g = X' diag(v * C) X`` with ``C_i`` the sum of ``c_g`` over the event
 times at which row ``i`` is at risk. Tie groups are reduced with ``np.add.reduceat``.
 
+Efron's correction never needs a p-vector per tied death. For a tie group with risk sums
+``S0, S1`` and death sums ``E0, E1`` the k-th term (``f = k/d``) has denominator
+``D_k = S0 - f E0`` and mean ``(S1 - f E1) / D_k``, so the log-likelihood, score and
+information only need the scalar sums ``sum_k log D_k``, ``sum_k f^a / D_k`` (a = 0, 1) and
+``sum_k f^a / D_k^2`` (a = 0, 1, 2) per group: 1-D work over the deaths (one ``reduceat``),
+then ``O(groups x p^2)``. One evaluation is ``O(n p^2)`` after the sort, with ties or without.
+
 References
 ----------
 Efron, B. (1977). The efficiency of Cox's likelihood function for censored data. JASA 72,
@@ -69,11 +76,32 @@ class CoxData:
     ) -> None:
         n = stop.size
         s = np.zeros(n, dtype=np.int64) if strata is None else strata.astype(np.int64)
-        grid = np.unique(stop if start is None else np.concatenate([stop, start]))
-        M = grid.size + 1
-        stop_key = s * M + np.searchsorted(grid, stop) + 1
-        start_key = s * M + (0 if start is None else np.searchsorted(grid, start) + 1)
-        order = np.argsort(stop_key, kind="stable")
+        if start is None:
+            # one sort: by stratum, then exit time; time codes from the sorted times
+            order = (np.argsort(stop, kind="stable") if strata is None
+                     else np.lexsort((stop, s)))
+            st = stop[order]
+            code_sorted = np.empty(n, dtype=np.int64)
+            if n:
+                uniq = np.empty(n, dtype=bool)
+                uniq[0] = True
+                np.not_equal(st[1:], st[:-1], out=uniq[1:])
+                if strata is not None:  # codes are ranks among all distinct times
+                    grid = np.unique(stop)
+                    code_sorted = np.searchsorted(grid, st) + 1
+                else:
+                    grid_size = int(uniq.sum())
+                    code_sorted = np.cumsum(uniq)
+            M = (grid.size if strata is not None else (grid_size if n else 0)) + 1
+            stop_key = np.empty(n, dtype=np.int64)
+            stop_key[order] = s[order] * M + code_sorted
+            start_key = s * M
+        else:
+            grid = np.unique(np.concatenate([stop, start]))
+            M = grid.size + 1
+            stop_key = s * M + np.searchsorted(grid, stop) + 1
+            start_key = s * M + np.searchsorted(grid, start) + 1
+            order = np.argsort(stop_key, kind="stable")
         self.order = order
         self.n, self.p = n, X.shape[1]
         self.x_mean = X.mean(axis=0) if n else np.zeros(X.shape[1])
@@ -88,8 +116,11 @@ class CoxData:
 
         ev = np.flatnonzero(self.event)
         self.ev = ev
-        gkey, gstart, gcount = np.unique(self.stop_key[ev], return_index=True,
-                                         return_counts=True)
+        ek = self.stop_key[ev]  # sorted: tie groups are runs
+        gstart = np.flatnonzero(np.r_[True, ek[1:] != ek[:-1]]) if ev.size else \
+            np.zeros(0, dtype=np.int64)
+        gkey = ek[gstart]
+        gcount = np.diff(np.r_[gstart, ev.size])
         self.gkey, self.gstart, self.m = gkey, gstart, gcount.astype(float)
         self.gid = np.repeat(np.arange(gkey.size), gcount)
         self.gtime = self.stop[ev][gstart]
@@ -109,6 +140,19 @@ class CoxData:
         self.j_lo = np.searchsorted(gkey, self.start_key, side="right")
         self.deadwt = np.add.reduceat(self.w[ev], gstart) if ev.size else np.zeros(0)
         self.meanwt = (self.deadwt / self.m)[self.gid] if ev.size else np.zeros(0)
+        # constant parts of the fast evaluation
+        self.Xe = self.X[ev]
+        self.w_ev = self.w[ev]
+        self.xw_sum = (self.w_ev[:, None] * self.Xe).sum(axis=0)
+        self.mw_g = self.deadwt / self.m if ev.size else np.zeros(0)
+        self.frac2 = self.frac**2
+        if not self.has_entry and ev.size:
+            # risk sums: block sums between consecutive cut points, then suffix sums
+            cuts = np.unique(np.concatenate([self.p_lo, self.p_hi]))
+            cuts = cuts[cuts < n]
+            self._cuts = cuts
+            self._lo_seg = np.searchsorted(cuts, self.p_lo, side="left")
+            self._hi_seg = np.searchsorted(cuts, self.p_hi, side="left")
 
     # -- risk-set sums -------------------------------------------------------------------
     def _risk_sums(self, v: np.ndarray, vx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -121,6 +165,37 @@ class CoxData:
             S0 = S0 - (r0[self.q_lo] - r0[self.q_hi])
             S1 = S1 - (r1[self.q_lo] - r1[self.q_hi])
         return S0, S1
+
+    def _risk_sums_fast(self, v: np.ndarray, vx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self.has_entry:
+            return self._risk_sums(v, vx)
+        cuts = self._cuts
+        b0 = np.add.reduceat(v, cuts)
+        b1 = np.add.reduceat(vx, cuts, axis=0)
+        r0, r1 = _rcumsum(b0), _rcumsum(b1)
+        return r0[self._lo_seg] - r0[self._hi_seg], r1[self._lo_seg] - r1[self._hi_seg]
+
+    def _group_terms(self, beta: np.ndarray) -> dict[str, np.ndarray]:
+        """Per-tie-group sums of the Efron (or Breslow) terms at ``beta``."""
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self._group_terms_raw(beta)
+
+    def _group_terms_raw(self, beta: np.ndarray) -> dict[str, np.ndarray]:
+        eta = self.X @ beta
+        v = self.w * np.exp(eta)
+        vx = v[:, None] * self.X
+        S0, S1 = self._risk_sums_fast(v, vx)
+        gs, gid, f = self.gstart, self.gid, self.frac
+        v_ev = v[self.ev]
+        E0 = np.add.reduceat(v_ev, gs)
+        E1 = np.add.reduceat(v_ev[:, None] * self.Xe, gs, axis=0)
+        D = S0[gid] - f * E0[gid]
+        inv = 1.0 / D
+        inv2 = inv * inv
+        red = np.add.reduceat
+        return {"eta": eta, "v": v, "v_ev": v_ev, "S1": S1, "E1": E1,
+                "logD": red(np.log(D), gs), "A": red(inv, gs), "B": red(f * inv, gs),
+                "Q0": red(inv2, gs), "Q1": red(f * inv2, gs), "Q2": red(self.frac2 * inv2, gs)}
 
     def _per_row(self, per_group: np.ndarray) -> np.ndarray:
         """Sum of a per-event-time quantity over the event times at which each row is at risk."""
@@ -143,11 +218,26 @@ class CoxData:
 
     def terms(self, beta: np.ndarray, *, info: bool = True) -> CoxTerms:
         """Log partial likelihood, score and (optionally) information at ``beta``."""
-        c = self._core(beta)
-        ev, w_ev, mw = self.ev, self.w[self.ev], self.meanwt
-        loglik = float(np.sum(w_ev * c["eta"][ev]) - np.sum(mw * np.log(c["d2"])))
-        grad = (w_ev[:, None] * self.X[ev]).sum(axis=0) - (mw[:, None] * c["xbar"]).sum(axis=0)
-        return CoxTerms(loglik, grad, self._info(c) if info else None)
+        if self.ev.size == 0:
+            p = self.p
+            return CoxTerms(0.0, np.zeros(p), np.zeros((p, p)) if info else None)
+        g = self._group_terms(beta)
+        mw = self.mw_g
+        loglik = float(self.xw_sum @ beta - mw @ g["logD"])
+        S1, E1 = g["S1"], g["E1"]
+        grad = self.xw_sum - (mw * g["A"]) @ S1 + (mw * g["B"]) @ E1
+        if not info:
+            return CoxTerms(loglik, grad, None)
+        C = self._per_row(mw * g["A"])
+        X = self.X
+        mat = (X * (g["v"] * C)[:, None]).T @ X
+        c2 = (mw * g["B"])[self.gid]
+        Xe = self.Xe
+        mat -= (Xe * (g["v_ev"] * c2)[:, None]).T @ Xe
+        cross = (S1 * (mw * g["Q1"])[:, None]).T @ E1
+        mat -= (S1 * (mw * g["Q0"])[:, None]).T @ S1 - cross - cross.T \
+            + (E1 * (mw * g["Q2"])[:, None]).T @ E1
+        return CoxTerms(loglik, grad, mat)
 
     def _info(self, c: dict[str, np.ndarray], f: np.ndarray | None = None,
               f2: np.ndarray | None = None) -> np.ndarray:
@@ -169,8 +259,9 @@ class CoxData:
 
     def hazard_increments(self, beta: np.ndarray) -> np.ndarray:
         """Baseline hazard jump at each event time (Efron or Breslow form), for centred X."""
-        c = self._core(beta)
-        return np.add.reduceat(self.meanwt / c["d2"], self.gstart)
+        if self.ev.size == 0:
+            return np.zeros(0)
+        return self.mw_g * self._group_terms(beta)["A"]
 
     def score_residuals(self, beta: np.ndarray) -> np.ndarray:
         """Score residuals per row (original row order), as R's ``residuals(type="score")``."""
@@ -206,14 +297,16 @@ def newton_raphson(
     *,
     max_iter: int = 50,
     eps: float = 1e-9,
+    start: CoxTerms | None = None,
 ) -> tuple[np.ndarray, CoxTerms, int, bool]:
     """Maximise the partial likelihood by Newton-Raphson with step halving, as R's coxph.
 
     Converged when the relative change in the log-likelihood is below ``eps`` and the last
     Newton step is below ``sqrt(eps)`` in every coordinate, or the step is negligible.
+    ``start`` is the (already computed) terms at ``beta0``, with the information matrix.
     """
     beta = beta0.copy()
-    cur = data.terms(beta)
+    cur = data.terms(beta) if start is None else start
     for it in range(1, max_iter + 1):
         try:
             step = np.linalg.solve(cur.info, cur.grad)
@@ -222,11 +315,17 @@ def newton_raphson(
         new_beta = beta + step
         new = data.terms(new_beta)
         halvings = 0
-        while (not np.isfinite(new.loglik) or new.loglik < cur.loglik - 1e-12) and halvings < 30:
+        # a decrease within rounding noise of the sum (relative 1e-12) is not a decrease
+        noise = 1e-12 * max(1.0, abs(cur.loglik))
+        while (not np.isfinite(new.loglik) or new.loglik < cur.loglik - noise) and halvings < 30:
             step = step / 2
             new_beta = beta + step
-            new = data.terms(new_beta)
+            new = data.terms(new_beta, info=False)
             halvings += 1
+        if not np.isfinite(new.loglik) or new.loglik < cur.loglik - noise:
+            return beta, cur, it, False  # no step improves the likelihood: give up here
+        if new.info is None:
+            new = data.terms(new_beta)
         done = abs(1 - cur.loglik / new.loglik) < eps if new.loglik != 0 else True
         beta, cur = new_beta, new
         if done and np.max(np.abs(step), initial=0.0) < np.sqrt(eps):
