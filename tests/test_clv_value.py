@@ -55,3 +55,63 @@ def test_clv_on_cdnow_with_parameter_uncertainty():
     tot = clv.total_lifetime_value(bg, gg, s, time=12, discount_rate=0.1, n_draws=40)
     assert tot.value == pytest.approx(v.sum())
     assert tot.ci_low < tot.value < tot.ci_high and tot.n == 2357
+
+
+def test_horizon_months():
+    assert clv.horizon_months(52, "W") == 12
+    assert clv.horizon_months(24, "M") == 24
+    assert clv.horizon_months(3, "D") == 1
+    with pytest.raises(CRMError, match="horizon_periods"):
+        clv.horizon_months(0, "W")
+
+
+def _values():
+    return pd.DataFrame({"clv": [100.0, 50.0, 30.0, 10.0, 10.0]}, index=list("abcde"))
+
+
+def test_value_tables_by_hand():
+    v = _values()
+    top = clv.top_customers(v, n=2)
+    assert top.index.tolist() == ["a", "b"] and top["rank"].tolist() == [1, 2]
+    assert top["share"].tolist() == pytest.approx([0.5, 0.25])
+    conc = clv.value_concentration(v, groups=5)
+    assert conc["clv_total"].tolist() == [100, 50, 30, 10, 10]
+    assert conc["cumulative_share"].tolist() == pytest.approx([0.5, 0.75, 0.9, 0.95, 1.0])
+    customers = pd.DataFrame({"customer_id": list("abcde"), "channel": list("wwsss")})
+    seg = pd.DataFrame({"customer_id": list("abcde"), "segment": list("XYXYY")})
+    g = clv.value_by_group(v, customers, segments=seg, by=("channel", "region", "segment"))
+    assert g["variable"].tolist() == ["channel", "channel", "segment", "segment"]
+    s = g[g["group"] == "s"].iloc[0]
+    assert (s["customers"], s["clv_total"], s["share"]) == (3, 50.0, 0.25)
+    # t interval of the mean of (30, 10, 10): mean 50/3, sd 11.547, t(2) = 4.303
+    assert s["se"] == pytest.approx(np.std([30, 10, 10], ddof=1) / np.sqrt(3))
+    assert s["ci_high"] - s["clv_mean"] == pytest.approx(4.302653 * s["se"], rel=1e-5)
+    w = g[g["group"] == "w"].iloc[0]
+    assert w["clv_mean"] == 75.0
+
+
+@pytest.mark.filterwarnings("ignore::crmlib.errors.ConvergenceWarning")
+def test_lifetime_value_of_the_retail_sample():
+    from crmlib import config, data
+
+    params = config.load_params("retail")
+    crm = data.load(params.data.source, unit="retail", as_of=params.as_of)
+    cal, obs = clv.calibration_split(crm.as_of, holdout_periods=params.clv.holdout_periods)
+    val = clv.validate(crm.orders, crm.customers, calibration_end=cal, observation_end=obs,
+                       models=["bg_nbd", "gamma_gamma"])
+    assert list(val.models) == ["bg_nbd"] and val.ranking == ["bg_nbd"]
+    value = clv.lifetime_value(crm.orders, crm.customers, as_of=crm.as_of,
+                               model=val.ranking, horizon_periods=52, discount_rate=0.1,
+                               n_draws=30)
+    v = value.values
+    # the base is every buyer; the equity is the sum of the customer values
+    assert len(v) == 3000 and value.equity.n == 3000
+    assert value.equity.value == pytest.approx(v["clv"].sum())
+    assert value.equity.ci_low < value.equity.value < value.equity.ci_high
+    # undiscounted over 12 months CLV <= E[spend] E[purchases over 52.18 weeks]
+    assert (v["clv"] <= v["expected_spend"] * v["expected_purchases"] + 1e-9).all()
+    # the true Gamma-Gamma mean order value is 42.86 (data/sample/TRUTH.yaml)
+    assert value.spend_model.expected_spend() == pytest.approx(42.86, rel=0.1)
+    h = clv.headline(val, value).set_index("name")
+    assert h.loc["actual_purchases_holdout", "value"] == val.summary["frequency_holdout"].sum()
+    assert h.loc["clv_mean", "value"] == pytest.approx(v["clv"].mean())

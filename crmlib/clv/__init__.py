@@ -10,23 +10,66 @@ from crmlib.clv._bgbb import BetaGeoBetaBinomModel
 from crmlib.clv._bgnbd import BetaGeoModel, ModifiedBetaGeoModel
 from crmlib.clv._gammagamma import GammaGammaModel
 from crmlib.clv._paretonbd import ParetoNBDModel
+from crmlib.clv._report import (
+    HoldoutValidation,
+    LifetimeValue,
+    fit_spend_model,
+    headline,
+    lifetime_value,
+    parameter_table,
+    top_customers,
+    validate,
+    value_by_group,
+    value_concentration,
+)
 from crmlib.clv._sbg import ShiftedBetaGeoModel
 from crmlib.clv._simulate import simulate_bgnbd, simulate_gammagamma, simulate_paretonbd
 from crmlib.clv._summary import compress, summarise
-from crmlib.clv._value import customer_lifetime_value, total_lifetime_value
+from crmlib.clv._validation import (
+    CohortShiftedBetaGeoModel,
+    calibration_split,
+    compare_models,
+    conditional_expectations,
+    contract_summary,
+    fit_transaction_models,
+    purchase_orders,
+    survival_table,
+    tracking,
+)
+from crmlib.clv._value import customer_lifetime_value, horizon_months, total_lifetime_value
 
 __all__ = [
     "BetaGeoBetaBinomModel",
     "BetaGeoModel",
+    "CohortShiftedBetaGeoModel",
     "GammaGammaModel",
+    "HoldoutValidation",
+    "LifetimeValue",
     "ModifiedBetaGeoModel",
     "ParetoNBDModel",
     "ShiftedBetaGeoModel",
+    "calibration_split",
+    "compare_models",
     "compress",
+    "conditional_expectations",
+    "contract_summary",
     "customer_lifetime_value",
+    "fit_spend_model",
+    "fit_transaction_models",
+    "headline",
+    "horizon_months",
+    "lifetime_value",
+    "parameter_table",
+    "purchase_orders",
     "simulate_bgnbd",
     "simulate_gammagamma",
     "simulate_paretonbd",
     "summarise",
+    "survival_table",
+    "top_customers",
     "total_lifetime_value",
+    "tracking",
+    "validate",
+    "value_by_group",
+    "value_concentration",
 ]

@@ -39,7 +39,18 @@ from crmlib.utils.validation import (
     check_scalar,
 )
 
-__all__ = ["customer_lifetime_value", "total_lifetime_value"]
+__all__ = ["customer_lifetime_value", "horizon_months", "total_lifetime_value"]
+
+
+def horizon_months(horizon_periods: int, freq: str = "W") -> int:
+    """A horizon of ``horizon_periods`` periods of ``freq`` in whole months (at least 1).
+
+    Months are 1/12 of a Julian year, as in :func:`customer_lifetime_value`; 52 weeks are
+    12 months, 24 months are 24.
+    """
+    check_scalar(horizon_periods, name="horizon_periods", kind=int, min_value=1)
+    check_option(freq, name="freq", options=list(FREQ_DAYS))
+    return max(1, round(horizon_periods * FREQ_DAYS[freq] / FREQ_DAYS["M"]))
 
 
 def customer_lifetime_value(

@@ -12,7 +12,18 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-__all__ = ["plot_calibration_holdout", "plot_frequency_fit", "plot_probability_alive_matrix"]
+from crmlib.plotting._base import get_ax
+
+__all__ = [
+    "plot_calibration_holdout",
+    "plot_clv_distribution",
+    "plot_conditional_expectations",
+    "plot_frequency_fit",
+    "plot_probability_alive_matrix",
+    "plot_survival_fit",
+    "plot_tracking",
+    "plot_value_by_group",
+]
 
 
 def _axes(ax: Axes | None) -> Axes:
@@ -94,4 +105,110 @@ def plot_probability_alive_matrix(
     ax.figure.colorbar(im, ax=ax, label="P(alive)")
     ax.set_xlabel("recency (time of last purchase)")
     ax.set_ylabel("frequency (repeat purchases)")
+    return ax
+
+
+def plot_tracking(
+    data: pd.DataFrame | None = None, *, cumulative: bool = True, series_col: str = "series",
+    ax: Axes | None = None, **plot_kws: Any,
+) -> Axes:
+    """Repeat purchases per period, actual and each model's expectation (FHL 2005, Figure 2).
+
+    ``data`` is :func:`crmlib.clv.tracking` (long form: period end ``end``, ``holdout``,
+    ``series``, ``purchases``, ``cumulative``). ``cumulative=False`` draws the incremental
+    (per period) purchases. A vertical line marks the end of calibration.
+    """
+    ax = get_ax(ax)
+    y = "cumulative" if cumulative else "purchases"
+    for name, part in data.groupby(series_col, sort=False):
+        actual = name == "actual"
+        ax.plot(part["end"], part[y], label=str(name), lw=2 if actual else 1.3,
+                ls="-" if actual else "--", color="black" if actual else None, **plot_kws)
+    hold = data.loc[data["holdout"], "start"]
+    if len(hold):
+        ax.axvline(hold.min(), color="grey", ls=":", lw=1)
+        ax.annotate("holdout", (hold.min(), 1), xycoords=("data", "axes fraction"),
+                    xytext=(4, -12), textcoords="offset points", color="grey")
+    freq = data.attrs.get("freq", "")
+    per = {"D": "day", "W": "week", "M": "month"}.get(freq, "period")
+    ax.set_xlabel("period end")
+    ax.set_ylabel(f"{'cumulative ' if cumulative else ''}repeat transactions"
+                  f"{'' if cumulative else f' per {per}'}")
+    ax.legend()
+    return ax
+
+
+def plot_conditional_expectations(
+    data: pd.DataFrame | None = None, *, series_col: str = "series", ax: Axes | None = None,
+    **plot_kws: Any,
+) -> Axes:
+    """Mean holdout transactions by calibration frequency, actual vs each model (FHL Fig. 3).
+
+    ``data`` is :func:`crmlib.clv.conditional_expectations` (long form: ``frequency``,
+    ``series``, ``purchases``); the last frequency is "or more" when it was capped.
+    """
+    ax = get_ax(ax)
+    for name, part in data.groupby(series_col, sort=False):
+        actual = name == "actual"
+        ax.plot(part["frequency"], part["purchases"], label=str(name),
+                marker="o" if actual else "s", ls="-" if actual else "--",
+                color="black" if actual else None, **plot_kws)
+    cap = data.attrs.get("max_frequency")
+    ax.set_xlabel("repeat transactions in calibration"
+                  + (f" ({cap} = {cap} or more)" if cap is not None else ""))
+    ax.set_ylabel("mean transactions in holdout")
+    ax.legend()
+    return ax
+
+
+def plot_clv_distribution(
+    data: pd.DataFrame | None = None, *, x: str = "clv", currency: str | None = None,
+    bins: int = 50, ax: Axes | None = None, **plot_kws: Any,
+) -> Axes:
+    """Histogram of customer lifetime values (log-scaled count axis: CLV is skewed), with the
+    mean, the median and the threshold of the top decile marked."""
+    ax = get_ax(ax)
+    v = np.asarray(data[x], dtype=float)
+    ax.hist(v, bins=bins, color=plot_kws.pop("color", "tab:blue"), alpha=0.8, **plot_kws)
+    ax.set_yscale("log")
+    marks = {"mean": (np.mean(v), "tab:red"), "median": (np.median(v), "tab:green"),
+             "top 10% from": (np.quantile(v, 0.9), "tab:orange")}
+    for label, (val, col) in marks.items():
+        ax.axvline(val, color=col, ls="--", lw=1.2, label=f"{label} {val:,.0f}")
+    ax.set_xlabel(f"CLV{f' ({currency})' if currency else ''}")
+    ax.set_ylabel("customers")
+    ax.legend()
+    return ax
+
+
+def plot_value_by_group(
+    data: pd.DataFrame | None = None, *, x: str = "clv_mean", y: str = "group",
+    variable_col: str = "variable", currency: str | None = None, ax: Axes | None = None,
+    **plot_kws: Any,
+) -> Axes:
+    """Mean CLV per group with its interval, one block per attribute
+    (:func:`crmlib.clv.value_by_group`)."""
+    ax = get_ax(ax)
+    labels = (data[variable_col].astype(str) + ": " + data[y].astype(str)).to_numpy()
+    pos = np.arange(len(data))[::-1]
+    err = np.vstack([data[x] - data["ci_low"], data["ci_high"] - data[x]])
+    ax.errorbar(data[x], pos, xerr=np.nan_to_num(err), fmt="o", capsize=3, **plot_kws)
+    ax.set_yticks(pos, labels)
+    ax.set_xlabel(f"mean CLV per customer{f' ({currency})' if currency else ''}")
+    return ax
+
+
+def plot_survival_fit(
+    data: pd.DataFrame | None = None, *, ax: Axes | None = None, **plot_kws: Any,
+) -> Axes:
+    """Share of a cohort still under contract by period: life table vs the sBG model
+    (:func:`crmlib.clv.survival_table`)."""
+    ax = get_ax(ax)
+    ax.step(data["period"], data["actual"], where="post", color="black", lw=2,
+            label="actual (life table)", **plot_kws)
+    ax.plot(data["period"], data["model"], ls="--", marker=".", label="sBG model", **plot_kws)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("periods since acquisition")
+    ax.set_ylabel("share still under contract")
+    ax.legend()
     return ax
