@@ -179,10 +179,14 @@ class _MLEModel:
         # derived arrays (keys starting with "_", e.g. distinct values) are rebuilt lazily
         return {k: v[first] for k, v in data.items() if not k.startswith("_")}, w_c
 
-    def _fit_arrays(self, data: dict[str, np.ndarray], w: np.ndarray) -> _MLEModel:
+    def _fit_arrays(
+        self, data: dict[str, np.ndarray], w: np.ndarray, *, n_rows: int | None = None
+    ) -> _MLEModel:
+        """Fit to arrays; ``n_rows`` given means they are already compressed from that many."""
         self._check_hyper()
-        n_rows = len(w)
-        data, w = self._compress_rows(data, w)
+        if n_rows is None:
+            n_rows = len(w)
+            data, w = self._compress_rows(data, w)
         n_obs = float(w.sum())
         if n_obs <= 0:
             raise CRMError(f"{type(self).__name__}.fit: no customers to fit (total weight 0)")

@@ -133,9 +133,10 @@ class GammaGammaModel(_MLEModel):
                 f"GammaGammaModel.fit: need at least 2 customers with {frequency_col} > 0, "
                 f"got {w[keep].sum():g}"
             )
-        data = {"x": x[keep], "m": m[keep]}
-        self._fit_arrays(data, w[keep])
-        self.independence_check_ = _weighted_corr(x[keep], m[keep], w[keep])
+        data, wk = self._compress_rows({"x": x[keep], "m": m[keep]}, w[keep])
+        self._fit_arrays(data, wk, n_rows=int(keep.sum()))
+        # weighted, so the compressed rows give the same correlation
+        self.independence_check_ = _weighted_corr(data["x"], data["m"], wk)
         return self
 
     def _start(self, data: dict[str, np.ndarray], w: np.ndarray) -> np.ndarray:
