@@ -8,7 +8,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from crmlib import plots  # noqa: E402
+from crmlib import plots
 
 
 def test_every_plot_function_is_exported_and_takes_ax():
