@@ -154,8 +154,10 @@ def read_yaml(path: Path, shown: str) -> dict[str, Any]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f", line {mark.line + 1}" if mark is not None else ""
-        problem = exc.problem or exc.context or "syntax error"
-        raise ParamsError(f"{shown}{where}: invalid YAML: {_one_line(problem)}") from None
+        problem = _one_line(exc.problem or exc.context or "syntax error")
+        if "'\\t'" in problem:
+            problem = "a tab character; indent with spaces"
+        raise ParamsError(f"{shown}{where}: invalid YAML: {problem}") from None
     except (yaml.YAMLError, ValueError, OverflowError) as exc:
         raise ParamsError(f"{shown}: invalid YAML: {_one_line(str(exc))}") from None
     if tree is None:

@@ -115,11 +115,44 @@ def _unique(values: list[Any], field: str) -> None:
 
 
 # --------------------------------------------------------------------------------------- data
+ENV_PREFIX = "env:"
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _has_password(url: str) -> bool:
+    """Whether a SQLAlchemy URL carries a password (``user:secret@host``)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).password is not None
+    except (ArgumentError, ValueError):
+        return bool(re.match(r"[^:/]+://[^/@]*:[^/@]*@", url))
+
+
+def _from_env(name: str) -> str:
+    """The data source held by environment variable ``name`` (``source: env:NAME``).
+
+    The value is a URL (it may hold a password: it never sits in a file) or a path.
+    """
+    if not _ENV_NAME.fullmatch(name):
+        raise ValueError(
+            "expected env:NAME with NAME an environment variable name, e.g. env:CRM_DB_URL"
+        )
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise KeyValueError(
+            (), f"environment variable {name} is not set or empty"
+        )
+    return value
+
+
 class DataParams(_Model):
     """Where the unit's data lives."""
 
     source: str = Field(
-        description="Folder of CSV/Parquet tables, DuckDB file or SQLAlchemy URL; "
+        description="Folder of CSV/Parquet tables, DuckDB file, SQLAlchemy URL without a "
+        "password, or env:NAME (an environment variable holding one, e.g. env:CRM_DB_URL); "
         "relative paths are relative to the project root",
     )
     business_unit: str | None = Field(
@@ -132,7 +165,17 @@ class DataParams(_Model):
     def _resolve(cls, value: str, info: ValidationInfo) -> str:
         if not value.strip():
             raise ValueError("expected a folder, a DuckDB file or a SQLAlchemy URL")
+        from_env = value.startswith(ENV_PREFIX)
+        if from_env:
+            value = _from_env(value[len(ENV_PREFIX) :])
         if _URL.match(value):
+            if not from_env and _has_password(value):
+                # no value in the message: it would show the password
+                raise KeyValueError(
+                    (),
+                    "a database URL with a password does not belong in a params file; put the "
+                    "URL in an environment variable and write source: env:CRM_DB_URL",
+                )
             return value
         path = os.path.expanduser(value)
         root = (info.context or {}).get("root")

@@ -28,6 +28,9 @@ from crmlib.errors import DataError
 
 MAX_EXAMPLES = 5
 EARLIEST = "1900-01-01"
+MAX_NUMBER = 1e15
+"""Numbers must be finite and below this in size: float64 sums of amounts stay exact to the
+cent only below about 9e13, so a larger value is a unit or parsing mistake, not a fact."""
 
 
 # --------------------------------------------------------------------------- messages
@@ -44,7 +47,10 @@ def fmt_value(value: Any) -> str:
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, (float, Decimal)):
-        return str(int(value)) if float(value).is_integer() else repr(float(value))
+        x = float(value)
+        if x.is_integer() and abs(x) < MAX_NUMBER:
+            return str(int(x))
+        return repr(x)
     if isinstance(value, str):
         return repr(value if len(value) <= 40 else value[:37] + "...")
     return repr(value)
@@ -105,6 +111,16 @@ def check_structure(src: Source, wanted: Sequence[str]) -> tuple[list[DataError]
             continue
         found_cols = src.tables[table]
         missing = [c for c in TABLES[table].required if c not in found_cols]
+        if missing and len(missing) == len(TABLES[table].required):
+            errors.append(
+                DataError(
+                    f"{table}: none of the required columns {', '.join(missing)} found; "
+                    f"the first line reads {', '.join(found_cols)[:80]!r} "
+                    "(is the header line missing?)",
+                    table=table,
+                )
+            )
+            continue
         for col in missing:
             hint = difflib.get_close_matches(col, found_cols, n=1, cutoff=0.6)
             lower = {c.lower(): c for c in found_cols}
@@ -278,6 +294,12 @@ def check_rows(src: Source, table: str, limit: tuple[pd.Timestamp, str] | None) 
                 add(name, f"date(s) {words}", cond, {name: t})
         elif col.kind in ("float", "int"):
             add(name, "value(s) not a number", bad, raw)
+            add(
+                name,
+                "value(s) infinite, NaN or too large (|value| >= 1e15)",
+                f"{t} IS NOT NULL AND (isnan({t}) OR isinf({t}) OR abs({t}) >= {MAX_NUMBER:.0e})",
+                {name: t},
+            )
         elif col.kind == "bool":
             add(name, "value(s) not true/false", bad, raw)
         if col.allowed is not None:

@@ -48,14 +48,25 @@ def _short(exc: BaseException) -> str:
     if "not utf-8 encoded" in text.lower() or "invalid unicode" in text.lower():
         where = f" (line {line.group(1)})" if line else ""
         return f"not UTF-8 text{where}; save it as UTF-8 CSV"
+    if "No magic bytes found" in text:
+        return "not a Parquet file (truncated, or another format renamed .parquet)"
     if cols and line:
         return (
             f"line {line.group(1)} has {cols.group(2)} field(s) where the header has "
             f"{cols.group(1)}; the file must be comma-separated with one header line"
         )
+    size = re.search(r"Maximum line size of (\d+) bytes exceeded\. Actual Size:\s*(\d+)", text)
+    if size and line:
+        return (
+            f"line {line.group(1)} is {size.group(2)} bytes long, more than the "
+            f"{size.group(1)} bytes a CSV line may have; save the table as Parquet"
+        )
     lines = [s.strip() for s in text.splitlines() if s.strip()]
     if line and len(lines) > 2:  # "CSV Error on Line: n", "Original Line: ...", the problem
-        problem = next((s for s in lines[1:] if not s.startswith("Original Line")), "")
+        # the problem is the line just before "Possible fixes" (the original line may span
+        # several lines when a quote is left open)
+        end = next((i for i, s in enumerate(lines) if s.startswith("Possible")), len(lines))
+        problem = lines[end - 1] if end > 2 else lines[-1]
         return f"line {line.group(1)}: {problem.rstrip('.')}"[:200]
     return (lines[0] if lines else type(exc).__name__)[:200]
 
@@ -182,6 +193,31 @@ class FolderSource(Source):
             f"strict_mode=true, encoding='utf-8', columns={types})"
         )
         self.tables[table] = header
+        _check_nul(self.duck, self.src(table), header, path, table)
+
+
+def _check_nul(
+    duck: duckdb.DuckDBPyConnection, relation: str, header: list[str], path: Path, table: str
+) -> None:
+    """Refuse a CSV whose values hold NUL bytes (a binary export, or UTF-16 text)."""
+    if not header:
+        return
+    has_nul = " OR ".join(f"contains({qi(c)}, chr(0))" for c in header)
+    first = ", ".join(f"contains({qi(c)}, chr(0))" for c in header)
+    rows = duck.execute(
+        f"SELECT n, {first} FROM (SELECT *, COUNT(*) OVER () AS n, rowid AS r FROM {relation} "
+        f"WHERE {has_nul}) ORDER BY r LIMIT 1"
+    ).fetchall()
+    if rows:
+        n, *flags = rows[0]
+        col = next(c for c, f in zip(header, flags, strict=True) if f)
+        raise DataError(
+            f"{path}: NUL byte(s) in {n} row(s), first in column {col}; not a text CSV "
+            "(save it as UTF-8 CSV)",
+            table=table,
+            column=col,
+            count=n,
+        )
 
 
 def _csv_header(path: Path, table: str) -> list[str]:
