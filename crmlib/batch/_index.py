@@ -2,7 +2,10 @@
 
 The index is built from the ``metrics.json`` of every unit folder under the reports
 folder (so units from earlier runs stay listed), plus the units whose params failed in
-this run.
+this run. At its top, the cross-unit scorecard: each unit's metrics.json evaluated with
+:func:`crmlib.scorecard.evaluate` against the unit's params (the defaults when the unit's
+params cannot be loaded), one row per metric, coloured by status, with value and interval.
+Every text is HTML-escaped by the template (jinja2 autoescape).
 """
 
 from __future__ import annotations
@@ -48,13 +51,76 @@ def _cell(unit: str, notebook: str, entry: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def render_index(reports_dir: Path, unit_errors: dict[str, str] | None = None) -> str:
+def _fmt(x: Any) -> str:
+    from crmlib.report import format_number
+
+    try:
+        value = float(x)
+    except (TypeError, ValueError):
+        return ""
+    return format_number(value, 3) if value == value else ""
+
+
+def scorecard_section(
+    unit_metrics: dict[str, dict[str, Any]], params_dir: Path | str | None = None
+) -> dict[str, Any]:
+    """The cross-unit scorecard of the index: ``units``, ``rows`` (metric, level, cells by
+    unit: status, css class, text, note) and ``error`` (why it could not be built)."""
+    from crmlib import config, scorecard
+
+    section: dict[str, Any] = {"units": [], "rows": [], "error": None}
+    if not unit_metrics:
+        return section
+    try:
+        params: dict[str, Any] = {}
+        for unit in unit_metrics:
+            try:
+                params[unit] = config.load_params(unit, params_dir=params_dir).scorecard
+            except Exception:  # an old unit folder, or broken params: judge on the defaults
+                params[unit] = config.ScorecardParams()
+        table = scorecard.compare_units(unit_metrics, params).table
+    except Exception as exc:
+        section["error"] = f"{type(exc).__name__}: {exc}"
+        return section
+    if (table["status"] == "not available").all():
+        return section
+    units = list(unit_metrics)
+    rows = []
+    for metric in dict.fromkeys(table["metric"]):
+        part = table.loc[table["metric"] == metric]
+        cells = {}
+        for _, r in part.iterrows():
+            text = _fmt(r["value"])
+            if text and _fmt(r["ci_low"]):
+                text += f" ({_fmt(r['ci_low'])} to {_fmt(r['ci_high'])})"
+            cells[r["business_unit"]] = {
+                "status": r["status"],
+                "css": "sc-" + str(r["status"]).replace(" ", "-"),
+                "text": text,
+                "note": r["note"] if isinstance(r["note"], str) else "",
+                "better_than": r["better_than"],
+            }
+        first = part.iloc[0]
+        target = _fmt(first["target"])
+        rows.append({"metric": metric, "level": first["level"].replace("_", " "),
+                     "target": f"{'>=' if first['direction'] == 'higher' else '<='} {target}"
+                     if target else "", "cells": cells})
+    section.update(units=units, rows=rows)
+    return section
+
+
+def render_index(
+    reports_dir: Path,
+    unit_errors: dict[str, str] | None = None,
+    params_dir: Path | str | None = None,
+) -> str:
     """The HTML of the index for everything under ``reports_dir``."""
     import jinja2
 
     unit_errors = dict(unit_errors or {})
     grid: dict[tuple[str, str], dict[str, Any]] = {}
     units: list[str] = []
+    unit_metrics: dict[str, dict[str, Any]] = {}
     notebooks: set[str] = set()
     if reports_dir.is_dir():
         for unit_dir in sorted(p for p in reports_dir.iterdir() if p.is_dir()):
@@ -62,6 +128,7 @@ def render_index(reports_dir: Path, unit_errors: dict[str, str] | None = None) -
             if not content:
                 continue
             units.append(unit_dir.name)
+            unit_metrics[unit_dir.name] = content
             for notebook, entry in content.items():
                 if isinstance(entry, dict):
                     notebooks.add(notebook)
@@ -79,12 +146,18 @@ def render_index(reports_dir: Path, unit_errors: dict[str, str] | None = None) -
         unit_errors=unit_errors,
         n_ok=statuses.count("ok"),
         n_failed=statuses.count("failed") + len(unit_errors),
+        scorecard=scorecard_section(unit_metrics, params_dir),
         written_at=dt.datetime.now().isoformat(timespec="seconds"),
     )
 
 
-def write_index(reports_dir: Path, token: str, unit_errors: dict[str, str] | None = None) -> Path:
+def write_index(
+    reports_dir: Path,
+    token: str,
+    unit_errors: dict[str, str] | None = None,
+    params_dir: Path | str | None = None,
+) -> Path:
     """Write ``reports_dir/index.html`` atomically and return its path."""
     return atomic_write_text(
-        reports_dir / "index.html", render_index(reports_dir, unit_errors), token
+        reports_dir / "index.html", render_index(reports_dir, unit_errors, params_dir), token
     )

@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from crmlib.batch import _lock, _resume
 from crmlib.batch._files import sweep_partials, update_metrics
 from crmlib.batch._index import write_index
 from crmlib.batch._progress import Progress
@@ -25,6 +26,10 @@ from crmlib.errors import CRMError
 
 _NOTEBOOK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 EXECUTORS = ("processes", "dask")
+
+#: Notebooks that start only after every other notebook of the same unit in the run has
+#: finished (ok or failed): the scorecard reads the metrics the others recorded.
+RUNS_LAST = frozenset({"06_scorecard"})
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,7 @@ class RunResult:
     cell: int | None = None
     ename: str | None = None
     evalue: str | None = None
+    reused: bool = False  # kept from an earlier complete run (``resume=True``)
 
 
 @dataclass
@@ -54,6 +60,7 @@ class RunSummary:
     results: list[RunResult]
     reports_dir: Path
     index_path: Path | None = None
+    notes: list[str] = field(default_factory=list)  # e.g. a stale run lock taken over
 
     @property
     def ok(self) -> list[RunResult]:
@@ -173,28 +180,68 @@ def _mp_context() -> Any:
     return ctx
 
 
+def _key(task: dict[str, Any]) -> tuple[str, str]:
+    return (task["unit"], task["notebook"])
+
+
+def _ready(waiting: list[dict[str, Any]], done: set[tuple[str, str]]) -> list[dict[str, Any]]:
+    """Remove from ``waiting`` and return the tasks whose ``after`` tasks have all finished."""
+    ready = [t for t in waiting if all(tuple(k) in done for k in t.get("after", ()))]
+    for t in ready:
+        waiting.remove(t)
+    return ready
+
+
 def _run_processes(
     tasks: list[dict[str, Any]], jobs: int, on_result: Callable[[dict[str, Any]], None]
 ) -> None:
-    """Run tasks in a process pool; a task whose worker dies is retried once alone."""
+    """Run tasks in a process pool; a task whose worker dies is retried once alone.
+
+    A task is submitted only once every task named in its ``after`` list has finished (ok
+    or failed). When the pool breaks, the tasks it was running are retried one by one in a
+    fresh pool each, followed by the tasks not yet submitted, in grid order (a task's
+    ``after`` tasks come before it in that order).
+    """
     ctx = _mp_context()
     suspects: list[dict[str, Any]] = []
+    waiting = list(tasks)
+    done: set[tuple[str, str]] = set()
+    running: dict[cf.Future[Any], dict[str, Any]] = {}
     pool = cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=init_worker)
-    try:
-        futures = {pool.submit(execute, t): t for t in tasks}
-        for fut in cf.as_completed(futures):
+
+    def submit_ready() -> None:
+        for t in _ready(waiting, done):
             try:
-                on_result(fut.result())
-            except cf.process.BrokenProcessPool:
-                suspects.append(futures[fut])
-            except Exception as exc:
-                on_result(_crash_result(futures[fut], exc))
+                running[pool.submit(execute, t)] = t
+            except (cf.process.BrokenProcessPool, RuntimeError):
+                waiting.insert(0, t)
+                return
+
+    try:
+        submit_ready()
+        while running:
+            finished, _ = cf.wait(list(running), return_when=cf.FIRST_COMPLETED)
+            for fut in finished:
+                task = running.pop(fut)
+                try:
+                    on_result(fut.result())
+                except cf.process.BrokenProcessPool:
+                    suspects.append(task)
+                    continue
+                except Exception as exc:
+                    on_result(_crash_result(task, exc))
+                done.add(_key(task))
+            if not suspects:
+                submit_ready()
     except BaseException:
         _terminate(pool)
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-    for task in suspects:  # one pool per suspect: a crash cannot take others down
+    order = {_key(t): i for i, t in enumerate(tasks)}
+    retry = sorted(suspects, key=lambda t: order[_key(t)]) + sorted(
+        waiting, key=lambda t: order[_key(t)])
+    for task in retry:  # one pool per task: a crash cannot take others down
         pool = cf.ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=init_worker)
         try:
             try:
@@ -238,18 +285,27 @@ def _run_dask(
         client = Client(cluster)
     else:
         client = Client(scheduler)
+    futures: dict[Any, dict[str, Any]] = {}
+    waiting = list(tasks)
+    done: set[tuple[str, str]] = set()
+
+    def submit(task: dict[str, Any]) -> Any:
+        key = f"crm-{task['unit']}-{task['notebook']}-{task['token']}"
+        fut = client.submit(execute, task, pure=False, key=key)
+        futures[fut] = task
+        return fut
+
     try:
-        futures = {
-            client.submit(
-                execute, t, pure=False, key=f"crm-{t['unit']}-{t['notebook']}-{t['token']}"
-            ): t
-            for t in tasks
-        }
-        for fut in as_completed(list(futures)):
+        pending = as_completed([submit(t) for t in _ready(waiting, done)])
+        for fut in pending:
+            task = futures[fut]
             try:
                 on_result(fut.result())
             except Exception as exc:  # KilledWorker, lost connection
-                on_result(_crash_result(futures[fut], exc))
+                on_result(_crash_result(task, exc))
+            done.add(_key(task))
+            for t in _ready(waiting, done):
+                pending.add(submit(t))
     except BaseException:
         with contextlib.suppress(Exception):
             client.cancel(list(futures))
@@ -271,6 +327,7 @@ def run(
     params_dir: str | Path | None = None,
     notebooks_dir: str | Path | None = None,
     progress: bool | Callable[[RunResult], None] = True,
+    resume: bool = False,
 ) -> RunSummary:
     """Run every notebook for every business unit, each in its own kernel.
 
@@ -302,6 +359,10 @@ def run(
     progress
         True: show progress on stderr; False: silent; a callable: called with each
         :class:`RunResult` as it finishes.
+    resume
+        Redo only the (unit, notebook) pairs without a complete report from an earlier run
+        with the same inputs (see :mod:`crmlib.batch._resume`); the others are kept and
+        returned with ``reused=True``.
 
     Returns
     -------
@@ -312,13 +373,18 @@ def run(
     CRMError
         Before anything runs, for an invalid unit or notebook name, an unknown notebook,
         an unknown executor or a bad ``jobs``. Failures of a unit's params or of a
-        notebook do not raise: they are failed results.
+        notebook do not raise: they are failed results. Also when another run holds the
+        reports folder's lock ``.crm-run.lock`` (see :mod:`crmlib.batch._lock`).
     KeyboardInterrupt
         On Ctrl-C or SIGTERM, after the workers are stopped and every temporary file of
         the run is removed (complete reports from earlier runs are kept).
 
     Notes
     -----
+    A notebook of :data:`RUNS_LAST` (``06_scorecard``) starts only after every other
+    notebook of its unit in this run has finished, ok or failed, with either executor; the
+    other notebooks run in any order.
+
     Each notebook runs under papermill with the parameters ``unit``, ``params_file``
     (the absolute path of ``<params_dir>/units/<unit>.yaml``, or ``""`` when it does not
     exist) and ``output_dir`` (``<reports_dir>/<unit>``).
@@ -390,6 +456,7 @@ def run(
                     )
                 )
         unit_file = params_root / "units" / f"{unit}.yaml"
+        others = [[unit, n] for n in selected if n not in RUNS_LAST]
         for notebook in selected:
             tasks.append(
                 {
@@ -401,10 +468,14 @@ def run(
                     "cwd": str(nb_dir),
                     "token": token,
                     "env": env,
+                    # a notebook of RUNS_LAST reads what the unit's other notebooks recorded
+                    "after": others if notebook in RUNS_LAST else [],
                 }
             )
 
     unit_errors = {r.unit: r.error or "" for r in results if r.notebook is None}
+    _resume.stamp(tasks, params_root)  # the inputs' fingerprint, kept in metrics.json
+    inputs = {(t["unit"], t["notebook"]): t[_resume.FINGERPRINT_KEY] for t in tasks}
     reports.mkdir(parents=True, exist_ok=True)
     callback = progress if callable(progress) else None
     display = Progress(len(tasks) + len(results)) if progress is True else None
@@ -430,12 +501,17 @@ def run(
             "finished_at": dt.datetime.now().isoformat(timespec="seconds"),
             "files": files,
             "metrics": result.metrics,
+            _resume.FINGERPRINT_KEY: inputs.get((result.unit, str(result.notebook))),
         }
         update_metrics(unit_dir, str(result.notebook), entry, token)
-        write_index(reports, token, unit_errors)
+        write_index(reports, token, unit_errors, params_dir)
         notify(result)
 
     with contextlib.ExitStack() as stack:
+        lock = stack.enter_context(_lock.RunLock(reports))  # one run per reports folder
+        kept: list[dict[str, Any]] = []
+        if resume:
+            tasks, kept = _resume.split(tasks)
         if display is not None:
             stack.enter_context(display)
         for r in results:
@@ -443,6 +519,9 @@ def run(
                 on_result(dict(r.__dict__))
             else:
                 notify(r)
+        for d in kept:
+            finished[(d["unit"], d["notebook"])] = _result(d)
+            notify(finished[(d["unit"], d["notebook"])])
         try:
             with _sigterm_as_interrupt():
                 if tasks and executor == "processes":
@@ -454,11 +533,11 @@ def run(
                 sweep_partials(reports / unit, token)
             sweep_partials(reports, token)
             raise
-        index = write_index(reports, token, unit_errors)
+        index = write_index(reports, token, unit_errors, params_dir)
 
     ordered = [r for r in results if r.notebook is None] + list(finished.values())
     ordered.sort(key=lambda r: (unit_list.index(r.unit), r.notebook or ""))
-    return RunSummary(results=ordered, reports_dir=reports, index_path=index)
+    return RunSummary(results=ordered, reports_dir=reports, index_path=index, notes=lock.notes)
 
 
 __all__ = ["RunResult", "RunSummary", "run"]

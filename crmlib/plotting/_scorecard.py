@@ -150,7 +150,10 @@ def plot_initiative_impact(
     ax.fill_between(d, frame["cf_low"], frame["cf_high"], color="tab:blue", alpha=0.15,
                     lw=0, label="counterfactual interval")
     ax.plot(d, frame["counterfactual"], "--", color="tab:blue", label="counterfactual")
-    ax.plot(d, frame["fitted"], "-", color="tab:orange", label="fitted")
+    post = frame["post"].to_numpy(dtype=bool)
+    for k, part in enumerate((~post, post)):  # no line across the start
+        ax.plot(d[part], frame["fitted"][part], "-", color="tab:orange",
+                label="fitted" if k == 0 else None)
     ax.plot(d, frame["observed"], "o", color="black", ms=4, label="observed", **plot_kws)
     if "control_mean" in frame.columns:
         ax.plot(d, frame["control_mean"], "-", color="grey", lw=1, label="control units (mean)")

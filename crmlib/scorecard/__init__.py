@@ -16,6 +16,7 @@ from crmlib.scorecard._impact import ImpactResult, initiative_impact, newey_west
 from crmlib.scorecard._load import load_all_metrics, load_metrics, metrics_dir
 from crmlib.scorecard._report import (
     InitiativeImpact,
+    differences_view,
     estimate_initiative,
     headline,
     impact_figures,
@@ -41,6 +42,7 @@ __all__ = [
     "InitiativeImpact",
     "UnitComparison",
     "compare_units",
+    "differences_view",
     "estimate_initiative",
     "evaluate",
     "fcr_series",

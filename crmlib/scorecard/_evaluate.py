@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from pydantic import ValidationError
 from scipy import stats
 
 from crmlib.errors import CRMError
@@ -77,8 +78,12 @@ def scorecard_metrics(params: Any) -> list[Any]:
         if isinstance(m, Mapping):
             try:
                 m = ScorecardMetric(**m)
-            except ValueError as exc:
-                raise CRMError(f"params_scorecard[{i}]: {str(exc).splitlines()[0]}") from None
+            except ValidationError as exc:
+                err = exc.errors()[0]
+                where = ".".join(str(x) for x in err["loc"])
+                raise CRMError(
+                    f"params_scorecard[{i}].{where}: {err['msg']} (got {err.get('input')!r})"
+                ) from None
         out.append(m)
     return out
 

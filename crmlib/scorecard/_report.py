@@ -15,6 +15,7 @@ from crmlib.scorecard._series import SERIES_METRICS, metric_panel
 
 __all__ = [
     "InitiativeImpact",
+    "differences_view",
     "estimate_initiative",
     "headline",
     "impact_figures",
@@ -203,3 +204,25 @@ def scorecard_view(table: pd.DataFrame, *, digits: int = 3) -> Any:
     return view.style.hide(axis="index").map(
         lambda s: _STATUS_CSS.get(s, ""), subset=["status"]
     )
+
+
+def differences_view(differences: pd.DataFrame, *, digits: int = 3) -> pd.DataFrame:
+    """The pairwise differences of :func:`compare_units` for reading: the pair, the difference
+    with its interval, the Holm-adjusted p-value, and which unit is better when the
+    difference is beyond the noise ("within the noise" otherwise)."""
+    from crmlib.report import format_number
+
+    def num(x: Any) -> str:
+        return format_number(float(x), digits) if pd.notna(x) else ""
+
+    return pd.DataFrame({
+        "metric": differences["metric"],
+        "units": differences["unit_a"] + " - " + differences["unit_b"],
+        "difference": [num(v) for v in differences["difference"]],
+        "interval": [f"{num(lo)} to {num(hi)}" for lo, hi in
+                     zip(differences["ci_low"], differences["ci_high"], strict=True)],
+        "p (Holm)": [("< 0.001" if p < 0.001 else num(p)) for p in differences["p_holm"]],
+        "verdict": [f"{b} better" if d else "within the noise"
+                    for d, b in zip(differences["distinguishable"], differences["better"],
+                                    strict=True)],
+    })

@@ -11,11 +11,21 @@ executed (``--nbval-lax``).
 
 ``--record`` executes each notebook with its default parameters and stores the outputs of its
 checked cells; review the diff before committing it, since it changes what the test expects.
+
+06_scorecard reads the metrics the other notebooks recorded, from ``output_dir`` (by default
+``reports/<unit>/metrics.json``, present only after ``make run``). So that its checked headline
+output does not depend on whether (or when) the developer has run the suite, the copy that nbval
+runs, and the run that ``--record`` makes, get ``output_dir`` set in the parameters cell to the
+committed fixture ``tests/data/scorecard/<unit>/`` (the notebook's default unit), which holds
+the metrics.json of a real run (``crm run --unit retail --unit services --unit subscription``,
+the 06_scorecard entry, timings and dates removed). Its sibling unit folders feed the
+cross-unit comparison.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import shutil
 import sys
@@ -27,6 +37,22 @@ ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 EXPECTED = Path(__file__).resolve().parent / "expected"
 MARK = "# NBVAL_CHECK_OUTPUT"
+SCORECARD_FIXTURES = ROOT / "tests" / "data" / "scorecard"
+#: notebooks whose output_dir is pointed at a committed fixture folder (see the docstring)
+FIXTURE_OUTPUT_DIR = {"06_scorecard": SCORECARD_FIXTURES}
+
+
+def use_fixture_output_dir(nb: nbformat.NotebookNode, stem: str) -> None:
+    """Set ``output_dir`` in the parameters cell to the fixture folder of the default unit."""
+    if stem not in FIXTURE_OUTPUT_DIR:
+        return
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    values = {t.id: node.value.value for node in ast.parse(cell.source).body
+              if isinstance(node, ast.Assign) for t in node.targets}
+    folder = FIXTURE_OUTPUT_DIR[stem] / values["unit"]
+    lines = [f"output_dir = {str(folder)!r}  # nbval: committed fixture, see tests/nbval/prepare.py"
+             if line.startswith("output_dir =") else line for line in cell.source.splitlines()]
+    cell.source = "\n".join(lines)
 
 
 def checked_cells(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
@@ -40,6 +66,7 @@ def prepare(out_dir: Path) -> int:
     problems = []
     for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
         nb = nbformat.read(path, as_version=4)
+        use_fixture_output_dir(nb, path.stem)
         cells = checked_cells(nb)
         expected_file = EXPECTED / f"{path.stem}.json"
         if cells:
@@ -69,6 +96,7 @@ def record() -> int:
         nb = nbformat.read(path, as_version=4)
         if not checked_cells(nb):
             continue
+        use_fixture_output_dir(nb, path.stem)
         NotebookClient(nb, timeout=600, kernel_name="python3",
                        resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
         outputs = [[dict(o) for o in c.outputs] for c in checked_cells(nb)]
