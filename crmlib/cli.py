@@ -149,6 +149,14 @@ def run_cmd(
     notebooks_dir: Annotated[
         Path | None, typer.Option(help="Notebooks folder; default: the project's notebooks/.")
     ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume",
+            help="Redo only the notebooks without a complete report from an earlier run with "
+            "the same notebook, params and data; keep the others.",
+        ),
+    ] = False,
 ) -> None:
     from crmlib import batch
 
@@ -162,7 +170,10 @@ def run_cmd(
         params_dir=params_dir,
         notebooks_dir=notebooks_dir,
         progress=True,
+        resume=resume,
     )
+    for note in summary.notes:
+        _err(f"note: {note}")
     _print_summary(summary)
     for result in summary.failed:
         _err(f"failed: {result.error}")
@@ -189,6 +200,8 @@ def _print_summary(summary: Any) -> None:
         if r.status != "ok":
             headline = f"cell {r.cell}: {r.ename}" if r.cell is not None else (r.ename or "")
         status = "[green]ok[/green]" if r.status == "ok" else f"[red]{r.status}[/red]"
+        if getattr(r, "reused", False):
+            status = "[green]ok (kept)[/green]"
         seconds = f"{r.duration_s:.1f}" if r.duration_s is not None else ""
         table.add_row(r.unit, r.notebook or "(params)", status, seconds, headline)
     console.print(table)

@@ -31,6 +31,7 @@ __all__ = [
     "DataParams",
     "Initiative",
     "KeyValueError",
+    "PrivacyParams",
     "RetentionParams",
     "ScorecardMetric",
     "ScorecardParams",
@@ -528,6 +529,17 @@ class Initiative(_Model):
     )
 
 
+# ------------------------------------------------------------------------------------- privacy
+class PrivacyParams(_Model):
+    """How customer identifiers appear in reports."""
+
+    pseudonymise_ids: Bool = Field(
+        default=True,
+        description="Show customer ids in reports as keyed hashes (key from the environment "
+        "variable CRM_PSEUDONYM_KEY); false shows the real ids",
+    )
+
+
 # ---------------------------------------------------------------------------------------- unit
 class UnitParams(_Model):
     """The validated params of one business unit (``defaults.yaml`` < ``units/<unit>.yaml``)."""
@@ -565,6 +577,9 @@ class UnitParams(_Model):
     )
     initiatives: list[Initiative] = Field(
         default_factory=list, description="Initiatives whose impact is estimated in the scorecard"
+    )
+    privacy: PrivacyParams = Field(
+        default_factory=PrivacyParams, description="Customer identifiers in reports"
     )
 
     @model_validator(mode="before")

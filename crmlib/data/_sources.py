@@ -16,8 +16,10 @@ row-level checks and the typed read run.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -310,8 +312,30 @@ class SQLSource(Source):
     def key(self, alias: str, column: str) -> str:
         return f"{alias}.{self.ident(column)}"
 
-    def query(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple]:
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[Any]:
+        """A connection that can only read: the database is never written.
+
+        PostgreSQL: every transaction starts with ``SET TRANSACTION READ ONLY``; SQLite:
+        ``PRAGMA query_only`` for the connection's use (then reset, as the pool keeps it).
+        Other dialects rely on the permissions of the database user.
+        """
         with self.engine.connect() as conn:
+            dialect = self.engine.dialect.name
+            if dialect == "postgresql":
+                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+            elif dialect == "sqlite":
+                conn.exec_driver_sql("PRAGMA query_only = ON")
+            try:
+                yield conn
+            finally:
+                if dialect == "sqlite":
+                    with contextlib.suppress(Exception):
+                        conn.rollback()
+                        conn.exec_driver_sql("PRAGMA query_only = OFF")
+
+    def query(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple]:
+        with self._connect() as conn:
             return [tuple(r) for r in conn.execute(self._sa.text(sql), params or {})]
 
     def stage(self, table: str, columns: list[str], unit: str | None) -> None:
@@ -326,7 +350,7 @@ class SQLSource(Source):
                 f"WHERE {self.ident('business_unit')} = :unit)"
             )
         params = {} if unit is None else {"unit": unit}
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             frame = pd.read_sql(self._sa.text(sql), conn, params=params)
         for col in frame.columns:
             if col in self._ints.get(table, ()):  # keep integers integer when NULLs occur
