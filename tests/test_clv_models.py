@@ -143,6 +143,69 @@ def test_paretonbd_hyp2f1_precision():
         assert hyp2f1(a, b, a + 1, z) == pytest.approx(ref, rel=1e-10)
 
 
+def _numeric_gradient(model, d, w, th):
+    """Five-point central differences of the log-likelihood (error ~ h^4)."""
+    def f(t):
+        return model._loglik(t, dict(d), w, False)[0]
+
+    out = []
+    for i in range(len(th)):
+        h = 1e-3 * th[i]
+        e = np.eye(len(th))[i] * h
+        out.append((-f(th + 2 * e) + 8 * f(th + e) - 8 * f(th - e) + f(th - 2 * e)) / (12 * h))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("theta", [[0.55, 10.58, 0.61, 11.67], [0.5, 10.0, 0.9, 24.0],
+                                   [0.5, 1.0, 3.0, 200.0], [2.0, 500.0, 0.3, 1.0],
+                                   [0.55, 10.0, 0.61, 10.0]])
+def test_paretonbd_analytic_gradient(cdnow, theta):
+    # both 2F1 branches (alpha >= beta, alpha < beta), alpha == beta (z = 0), and arguments
+    # z > 0.95 where the value is scipy's hyp2f1 and the a, b partials are differences of it
+    m = clv.ParetoNBDModel()
+    d = m._arrays(cdnow)
+    w = np.ones(len(cdnow))
+    th = np.array(theta)
+    _, g = m._loglik(th, dict(d), w, True)
+    np.testing.assert_allclose(g, _numeric_gradient(m, d, w, th), rtol=1e-7)
+
+
+def test_paretonbd_2f1_series():
+    # the Euler-transformed series against scipy's hyp2f1 and against the integral
+    # 2F1(a, b; a + 1; z) = a int_0^1 t^(a-1) (1 - z t)^(-b) dt and its derivative in b,
+    # -a int_0^1 t^(a-1) (1 - z t)^(-b) log(1 - z t) dt
+    from crmlib.clv._paretonbd import _log2f1
+
+    a = np.array([1.16, 30.2, 5.0, 1.6, 84.0, 1.2])  # e = a + 1 - b > 0, as in the model
+    b = np.array([1.61, 1.61, 5.5, 1.6, 80.0, 1.9])
+    z = np.array([0.076, 0.5, 0.9, 0.94, 0.58, 0.0])
+    log_f, _d_a, d_b, d_z = _log2f1(a, b, z)
+    np.testing.assert_allclose(log_f, np.log(hyp2f1(a, b, a + 1, z)), rtol=1e-13, atol=1e-14)
+    for i in range(len(a)):
+        def kern(t, i=i):
+            return t ** (a[i] - 1) * (1 - z[i] * t) ** (-b[i])
+
+        f = a[i] * integrate.quad(kern, 0, 1, epsabs=0, epsrel=1e-13)[0]
+        fb = -a[i] * integrate.quad(lambda t, i=i: kern(t) * np.log1p(-z[i] * t), 0, 1,
+                                    epsabs=0, epsrel=1e-13)[0]
+        assert d_b[i] == pytest.approx(fb / f, rel=1e-9, abs=1e-12)
+    # d/dz 2F1 = a b / (a + 1) 2F1(a + 1, b + 1; a + 2; z)
+    np.testing.assert_allclose(
+        d_z, a * b / (a + 1) * hyp2f1(a + 1, b + 1, a + 2, z) / hyp2f1(a, b, a + 1, z),
+        rtol=1e-12)
+
+
+def test_gammagamma_analytic_gradient():
+    ref = pd.read_csv(REF / "cdnow_customers_summary_with_transactions.csv")
+    s = ref[ref["x"] > 0]
+    m = clv.GammaGammaModel()
+    d = {"x": s["x"].to_numpy(float), "m": s["zbar"].to_numpy(float)}
+    w = np.ones(len(s))
+    th = np.array([6.0, 3.5, 16.0])
+    _, g = m._loglik(th, dict(d), w, True)
+    np.testing.assert_allclose(g, _numeric_gradient(m, d, w, th), rtol=1e-7)
+
+
 def test_paretonbd_predictions(pnbd, cdnow):
     e = pnbd.expected_purchases(39, cdnow)
     assert np.all(np.isfinite(e)) and (e >= 0).all()

@@ -1,15 +1,27 @@
-"""Benchmark crmlib.clv against lifetimes 0.11.3 on simulated BTYD data, in one run.
+"""Benchmark crmlib.clv against lifetimes 0.11.3 and pymc-marketing on simulated BTYD data.
 
-    .venv/bin/python bench/clv/bench_clv.py [--n 1000000] [--peer-timeout 3600] [--no-peer]
+    .venv/bin/python bench/clv/bench_clv.py [--n 1000000] [--peer-timeout 900] [--no-peer]
+        [--pymc] [--peer-json FILE] [--out bench/clv/results.json]
 
 Simulates n customers from BG/NBD (weekly units, ages on a daily grid of 26-52 weeks, the
-CDNOW-like parameters of Fader, Hardie & Lee 2005) with Gamma-Gamma spend, writes them to one
-CSV, fits BG/NBD, Pareto/NBD and Gamma-Gamma with crmlib (every row, and compressed to one
-weighted row per distinct sufficient statistic) and, in a subprocess running the peer venv
-(bench/make_peer_env.sh), lifetimes' BetaGeoFitter, ParetoNBDFitter and GammaGammaFitter on the
-same file. Log-likelihoods are all evaluated with crmlib's likelihood at each library's
-estimates, so they are comparable. Prints a markdown table; peak memory is the process's
-maximum resident set size.
+CDNOW-like parameters of Fader, Hardie & Lee 2005) with Gamma-Gamma spend and writes them to
+one CSV. Every fit then runs in its own process reading that CSV, so that its time and peak
+memory are its own:
+
+* crmlib (this venv): BG/NBD, Pareto/NBD and Gamma-Gamma on every row ("plain") and on
+  ``clv.compress``-ed rows (the compression timed with the fit), each followed by the
+  predictions (P(alive) and expected purchases in 39 weeks, or expected spend);
+* lifetimes' BetaGeoFitter, ParetoNBDFitter and GammaGammaFitter (bench/.venv-peers, made by
+  bench/make_peer_env.sh; lifetimes breaks on pandas 3);
+* with ``--pymc``, pymc-marketing's BetaGeoModel, ParetoNBDModel and GammaGammaModel fitted
+  with ``fit(method="map")`` (their default priors), in the same peer venv.
+
+Times are wall clock and CPU (user + system of the process; pymc-marketing's compiler
+subprocesses are added to its CPU). Log-likelihoods are all evaluated with crmlib's likelihood
+at each library's estimates, so they are comparable; "distance" is the largest relative
+difference of a peer's estimates from crmlib's maximum-likelihood estimates. Peer results are
+cached in ``--peer-json`` (a peer that timed out is re-run only without the cache). Prints a
+markdown table and writes the results as JSON.
 """
 
 from __future__ import annotations
@@ -32,26 +44,52 @@ from crmlib import clv
 HERE = Path(__file__).resolve().parent
 PEER_PY = HERE.parent / ".venv-peers" / "bin" / "python"
 
-PEER_CODE = r"""
-import json, sys, time, warnings
+LIFETIMES_CODE = r"""
+import json, resource, sys, time, warnings
 import pandas as pd
 from lifetimes import BetaGeoFitter, ParetoNBDFitter, GammaGammaFitter
 warnings.simplefilter("ignore")
 df = pd.read_csv(sys.argv[1])
-which = sys.argv[2].split(",")
-out = {}
-for name in which:
-    t0 = time.perf_counter()
-    if name == "bgnbd":
-        m = BetaGeoFitter().fit(df["frequency"], df["recency"], df["T"])
-    elif name == "pnbd":
-        m = ParetoNBDFitter().fit(df["frequency"], df["recency"], df["T"])
-    else:
-        rep = df[df["frequency"] > 0]
-        m = GammaGammaFitter().fit(rep["frequency"], rep["monetary_value"])
-    out[name] = {"seconds": time.perf_counter() - t0,
-                 "params": {k: float(v) for k, v in m.params_.items()}}
-    print(json.dumps({name: out[name]}), flush=True)
+name = sys.argv[2]
+t0, c0 = time.perf_counter(), time.process_time()
+if name == "bgnbd":
+    m = BetaGeoFitter().fit(df["frequency"], df["recency"], df["T"])
+elif name == "pnbd":
+    m = ParetoNBDFitter().fit(df["frequency"], df["recency"], df["T"])
+else:
+    rep = df[df["frequency"] > 0]
+    m = GammaGammaFitter().fit(rep["frequency"], rep["monetary_value"])
+print(json.dumps({"seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - c0,
+                  "params": {k: float(v) for k, v in m.params_.items()},
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+PYMC_CODE = r"""
+import json, resource, sys, time, warnings
+import numpy as np, pandas as pd
+warnings.simplefilter("ignore")
+from pymc_marketing import clv
+df = pd.read_csv(sys.argv[1])
+name = sys.argv[2]
+df["customer_id"] = np.arange(len(df))
+t0, c0 = time.perf_counter(), time.process_time()
+if name == "bgnbd":
+    m = clv.BetaGeoModel(data=df[["customer_id", "frequency", "recency", "T"]])
+    keys = ["r", "alpha", "a", "b"]
+elif name == "pnbd":
+    m = clv.ParetoNBDModel(data=df[["customer_id", "frequency", "recency", "T"]])
+    keys = ["r", "alpha", "s", "beta"]
+else:
+    rep = df[df["frequency"] > 0]
+    m = clv.GammaGammaModel(data=rep[["customer_id", "frequency", "monetary_value"]])
+    keys = ["p", "q", "v"]
+m.fit(method="map")
+post = m.idata.posterior
+kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"seconds": time.perf_counter() - t0,
+                  "cpu_seconds": time.process_time() - c0 + kids.ru_utime + kids.ru_stime,
+                  "params": {k: float(np.asarray(post[k]).squeeze()) for k in keys},
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
 NAMES = {"bgnbd": ("BG/NBD", clv.BetaGeoModel, ("frequency", "recency", "T")),
@@ -74,83 +112,137 @@ def simulate(n: int, seed: int = 2024) -> pd.DataFrame:
     return s
 
 
-def fit_ours(key: str, data: pd.DataFrame, compressed: bool) -> dict:
+def child(path: str, key: str, mode: str) -> None:
+    """One crmlib fit (and its predictions) in a fresh process; prints JSON."""
     _label, cls, cols = NAMES[key]
+    data = pd.read_csv(path)
     frame = data[data["frequency"] > 0] if key == "gg" else data
-    t0 = time.perf_counter()
-    if compressed:
+    del data
+    t0, c0 = time.perf_counter(), time.process_time()
+    if mode == "compressed":
         frame = clv.compress(frame, columns=cols)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        m = cls().fit(frame, weights_col="weights" if compressed else None)
-    secs = time.perf_counter() - t0
-    return {"seconds": secs, "params": m.params_.to_dict(), "ll": m.log_likelihood_,
-            "rows": len(frame), "converged": m.converged_, "model": m}
-
-
-def ll_at(model, data: pd.DataFrame, params: list[float]) -> float:
-    frame = data[data["frequency"] > 0] if isinstance(model, clv.GammaGammaModel) else data
-    if isinstance(model, clv.GammaGammaModel):
-        d = {"x": frame["frequency"].to_numpy(float), "m": frame["monetary_value"].to_numpy(float)}
+        m = cls().fit(frame, weights_col="weights" if mode == "compressed" else None)
+    fit_s, fit_cpu = time.perf_counter() - t0, time.process_time() - c0
+    t1 = time.perf_counter()
+    if key == "gg":
+        pred = [m.expected_spend(frame)]
     else:
-        d = model._arrays(frame)
-    return model._loglik(np.asarray(params, float), d, np.ones(len(frame)), False)[0]
+        pred = [m.probability_alive(frame), m.expected_purchases(39.0, frame)]
+    pred_s = time.perf_counter() - t1
+    print(json.dumps({
+        "seconds": fit_s, "cpu_seconds": fit_cpu, "predict_seconds": pred_s,
+        "params": m.params_.to_dict(), "ll": m.log_likelihood_, "rows": len(frame),
+        "converged": bool(m.converged_), "finite_predictions": bool(
+            all(np.isfinite(np.asarray(p)).all() for p in pred)),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }))
+
+
+def run_json(cmd: list[str], timeout: float) -> dict:
+    try:
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": f"timeout after {timeout:.0f} s"}
+    lines = [ln for ln in res.stdout.splitlines() if ln.startswith("{")]
+    if not lines:
+        tail = (res.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"error": tail[:200]}
+    return json.loads(lines[-1])
+
+
+def loglik_at(key: str, data: pd.DataFrame, params: list[float]) -> float:
+    """crmlib's log-likelihood of every customer at the given parameters."""
+    _label, cls, cols = NAMES[key]
+    frame = data[data["frequency"] > 0] if key == "gg" else data
+    c = clv.compress(frame, columns=cols)
+    m = cls()
+    w = c["weights"].to_numpy(float)
+    if key == "gg":
+        d = {"x": c["frequency"].to_numpy(float), "m": c["monetary_value"].to_numpy(float)}
+    else:
+        d = m._arrays(c)
+    return float(m._loglik(np.asarray(params, float), d, w, False)[0])
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=1_000_000)
     ap.add_argument("--models", default="bgnbd,pnbd,gg")
-    ap.add_argument("--peer-timeout", type=float, default=3600)
+    ap.add_argument("--peer-timeout", type=float, default=900)
     ap.add_argument("--no-peer", action="store_true")
+    ap.add_argument("--pymc", action="store_true")
+    ap.add_argument("--peer-json", type=Path, default=None)
+    ap.add_argument("--out", type=Path, default=HERE / "results.json")
+    ap.add_argument("--child", nargs=3, metavar=("CSV", "MODEL", "MODE"))
     args = ap.parse_args()
+    if args.child:
+        child(*args.child)
+        return
     keys = args.models.split(",")
     data = simulate(args.n)
-    rows = []
+    cache = (json.loads(args.peer_json.read_text())
+             if args.peer_json and args.peer_json.exists() else {})
+    results: dict = {"n": args.n, "models": {}}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "summary.csv"
         data.to_csv(path, index=False)
-        peer: dict = {}
-        if not args.no_peer and PEER_PY.exists():
-            for key in keys:  # one subprocess per model, so a timeout loses only that one
-                try:
-                    res = subprocess.run([str(PEER_PY), "-c", PEER_CODE, str(path), key],
-                                         capture_output=True, text=True,
-                                         timeout=args.peer_timeout)
-                    for line in res.stdout.splitlines():
-                        peer.update(json.loads(line))
-                    if key not in peer:
-                        peer[key] = {"error": res.stderr.strip().splitlines()[-1:]}
-                except subprocess.TimeoutExpired:
-                    peer[key] = {"error": f"timeout after {args.peer_timeout:.0f} s"}
         for key in keys:
-            full = fit_ours(key, data, compressed=False)
-            comp = fit_ours(key, data, compressed=True)
-            p = peer.get(key, {})
-            peer_ll = (ll_at(full["model"], data, [p["params"][k] for k in PEER_KEYS[key]])
-                       if "params" in p else float("nan"))
-            rows.append({
-                "model": NAMES[key][0], "n": args.n,
-                "crmlib s": round(full["seconds"], 2),
-                "crmlib compressed s": round(comp["seconds"], 2),
-                "compressed rows": comp["rows"],
-                "lifetimes s": round(p["seconds"], 2) if "seconds" in p else p.get("error"),
-                "speed-up": (round(p["seconds"] / full["seconds"], 1) if "seconds" in p
-                             else None),
-                "speed-up compressed": (round(p["seconds"] / comp["seconds"], 1)
-                                        if "seconds" in p else None),
-                "LL crmlib": round(full["ll"], 2), "LL lifetimes": round(peer_ll, 2),
-                "converged": full["converged"] and comp["converged"],
-            })
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    table = pd.DataFrame(rows)
-    cols = list(table.columns)
-    print("| " + " | ".join(cols) + " |")
-    print("|" + "---|" * len(cols))
-    for _, row in table.iterrows():
-        print("| " + " | ".join(str(row[c]) for c in cols) + " |")
-    print(f"\npeak RSS of the crmlib process (simulation, fits, compression): {peak_mb:.0f} MB")
-    sys.stdout.flush()
+            res = {mode: run_json([sys.executable, __file__, "--child", str(path), key, mode],
+                                  timeout=3600)
+                   for mode in ("plain", "compressed")}
+            peers = [("lifetimes", LIFETIMES_CODE)] + ([("pymc", PYMC_CODE)] if args.pymc else [])
+            for peer, code in peers:
+                tag = f"{peer}:{key}:{args.n}"
+                if tag in cache:
+                    res[peer] = cache[tag]
+                elif not args.no_peer and PEER_PY.exists():
+                    res[peer] = cache[tag] = run_json([str(PEER_PY), "-c", code, str(path), key],
+                                                      timeout=args.peer_timeout)
+                    if args.peer_json:
+                        args.peer_json.write_text(json.dumps(cache, indent=1))
+            mle = res["plain"].get("params")
+            for r in res.values():
+                if "params" in r:
+                    vals = list(r["params"].values())
+                    r["ll_crmlib"] = loglik_at(key, data, vals)
+                    if mle:
+                        ref = np.array(list(mle.values()))
+                        r["max_rel_diff_from_mle"] = float(np.max(np.abs(np.array(vals) - ref)
+                                                                  / ref))
+            results["models"][key] = res
+    args.out.write_text(json.dumps(results, indent=1))
+    print(table(results))
+
+
+def table(results: dict) -> str:
+    def fmt(v: float | None, nd: int = 2) -> str:
+        return "-" if v is None else f"{v:.{nd}f}"
+
+    head = ("| model | crmlib s (cpu) | crmlib compressed s (cpu) | lifetimes s (cpu) | "
+            "speed-up wall / cpu | LL crmlib | LL lifetimes | pymc-marketing MAP s (cpu) | "
+            "LL pymc | pymc max rel. diff | crmlib peak MB |")
+    lines = [head, "|" + "---|" * 11]
+    for key, res in results["models"].items():
+        p, c = res["plain"], res["compressed"]
+        lt, pm = res.get("lifetimes", {}), res.get("pymc", {})
+
+        def cell(r: dict) -> str:
+            if "seconds" not in r:
+                return r.get("error", "not run")
+            return f"{r['seconds']:.2f} ({r['cpu_seconds']:.2f})"
+
+        speed = "-"
+        if "seconds" in lt and "seconds" in p:
+            speed = (f"{lt['seconds'] / p['seconds']:.0f}x / "
+                     f"{lt['cpu_seconds'] / p['cpu_seconds']:.0f}x")
+        lines.append(
+            f"| {NAMES[key][0]} | {cell(p)} | {cell(c)} | {cell(lt)} | {speed} | "
+            f"{fmt(p.get('ll_crmlib'))} | {fmt(lt.get('ll_crmlib'))} | {cell(pm)} | "
+            f"{fmt(pm.get('ll_crmlib'))} | {fmt(pm.get('max_rel_diff_from_mle'), 4)} | "
+            f"{max(p.get('peak_rss_mb', 0), c.get('peak_rss_mb', 0)):.0f} |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
