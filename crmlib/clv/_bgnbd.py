@@ -34,6 +34,7 @@ from scipy import stats
 from scipy.special import betaln, gammaln, hyp2f1, psi
 
 from crmlib.clv._base import _TransactionModel, blocks, softplus
+from crmlib.clv._summary import group_rows
 from crmlib.utils.validation import check_numeric
 
 __all__ = ["BetaGeoModel", "ModifiedBetaGeoModel"]
@@ -160,10 +161,17 @@ class _BetaGeoFamily(_TransactionModel):
         d = self._arrays(summary)
         tt = check_numeric(t, name="t", min_value=0)
         x, T = d["x"], d["T"]
+        idx = None
+        if np.ndim(tt) == 0 and len(x) > 1000:
+            # the 2F1 depends on a customer only through (x, T): once per distinct pair
+            idx, first = group_rows([x, T])
+            x, T = x[first], T[first]
         z = tt / (alpha + T + tt)
         c = a + b + x - 1 + k
         f = (1 - z) ** (a - 1) * hyp2f1(a + b - 1 + k - r, a - 1, c, z)
         num = c / (a - 1) * (1 - f)
+        if idx is not None:
+            num = num[idx]
         out = num / (1.0 + np.exp(self._log_odds_dead(self._theta(), d)))
         out = np.where(tt == 0, 0.0, out)
         return pd.Series(out, index=summary.index, name="expected_purchases")
