@@ -7,9 +7,10 @@ RFC 2104). Without the key the pseudonyms cannot be reversed by hashing candidat
 plain hash can; with the same key the same id always gets the same pseudonym, so tables of
 different reports and runs can be joined.
 
-The key comes from the environment variable ``CRM_PSEUDONYM_KEY``. When it is not set, a
-random key is drawn once per process (so pseudonyms are stable within a notebook but not
-across runs) and a :class:`PseudonymKeyWarning` says so.
+The key comes from the environment variable ``CRM_PSEUDONYM_KEY``. When it is not set,
+``crm run`` gives every notebook of the run the same random key (:func:`run_key_env`), and a
+notebook run by hand draws one for its process: pseudonyms are then stable within a run but
+not across runs, and a :class:`PseudonymKeyWarning` says so (once per process).
 """
 
 from __future__ import annotations
@@ -28,26 +29,44 @@ ENV_KEY = "CRM_PSEUDONYM_KEY"
 PREFIX = "c_"
 DIGITS = 12  # 48 bits: collisions are unlikely below some millions of customers
 
+_ENV_RANDOM = "CRM_PSEUDONYM_KEY_IS_RANDOM"
 _RUN_KEY: bytes | None = None
+_NOTED = False
+
+
+def _note() -> None:
+    global _NOTED
+    _NOTED = True
+    warnings.warn(
+        f"{ENV_KEY} is not set: customer ids are pseudonymised with a random key for this run "
+        "only (set it to get the same pseudonyms in every run)",
+        PseudonymKeyWarning,
+        stacklevel=4,
+    )
 
 
 class PseudonymKeyWarning(UserWarning):
     """No key in ``CRM_PSEUDONYM_KEY``: a random key for this process is used."""
 
 
+def run_key_env() -> dict[str, str]:
+    """Environment for the kernels of one batch run: ``CRM_PSEUDONYM_KEY`` if set, else a
+    random key shared by every notebook of the run (marked, so a note says so)."""
+    if os.environ.get(ENV_KEY):
+        return {}
+    return {ENV_KEY: secrets.token_hex(32), _ENV_RANDOM: "1"}
+
+
 def _key(key: str | bytes | None) -> bytes:
     global _RUN_KEY
     if key is None:
         key = os.environ.get(ENV_KEY) or None
+        if key is not None and os.environ.get(_ENV_RANDOM) == "1" and not _NOTED:
+            _note()
     if key is None:
         if _RUN_KEY is None:
             _RUN_KEY = secrets.token_bytes(32)
-            warnings.warn(
-                f"{ENV_KEY} is not set: customer ids are pseudonymised with a random key for "
-                "this run only (set it to get the same pseudonyms in every run)",
-                PseudonymKeyWarning,
-                stacklevel=3,
-            )
+            _note()
         return _RUN_KEY
     if isinstance(key, str):
         key = key.encode("utf-8")
@@ -104,4 +123,4 @@ def display_ids(frame: pd.DataFrame, *, enabled: bool = True, column: str = "cus
     return out
 
 
-__all__ = ["ENV_KEY", "PseudonymKeyWarning", "display_ids", "pseudonymise"]
+__all__ = ["ENV_KEY", "PseudonymKeyWarning", "display_ids", "pseudonymise", "run_key_env"]

@@ -153,12 +153,33 @@ def test_pseudonymise_key_from_environment(monkeypatch):
 
 def test_pseudonymise_without_key_uses_a_random_key_with_a_note(monkeypatch):
     monkeypatch.delenv("CRM_PSEUDONYM_KEY", raising=False)
+    monkeypatch.delenv("CRM_PSEUDONYM_KEY_IS_RANDOM", raising=False)
     monkeypatch.setattr(privacy, "_RUN_KEY", None)
+    monkeypatch.setattr(privacy, "_NOTED", False)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         first = privacy.pseudonymise("42")
         second = privacy.pseudonymise("42")
     assert first == second and first.startswith("c_") and "42" not in first[2:]
+    assert [w.category for w in caught] == [privacy.PseudonymKeyWarning]
+
+
+def test_one_random_key_per_batch_run(monkeypatch):
+    monkeypatch.setenv("CRM_PSEUDONYM_KEY", "secret")
+    assert privacy.run_key_env() == {}
+    monkeypatch.delenv("CRM_PSEUDONYM_KEY")
+    a, b = privacy.run_key_env(), privacy.run_key_env()
+    assert a["CRM_PSEUDONYM_KEY"] != b["CRM_PSEUDONYM_KEY"]
+    assert len(a["CRM_PSEUDONYM_KEY"]) == 64 and a["CRM_PSEUDONYM_KEY_IS_RANDOM"] == "1"
+    # a kernel of that run: the run's key, and the note once
+    for name, value in a.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(privacy, "_NOTED", False)
+    expected = "c_" + hmac.new(a["CRM_PSEUDONYM_KEY"].encode(), b"7",
+                               hashlib.sha256).hexdigest()[:12]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert privacy.pseudonymise("7") == expected == privacy.pseudonymise("7")
     assert [w.category for w in caught] == [privacy.PseudonymKeyWarning]
 
 
@@ -371,3 +392,64 @@ def test_output_check_script(tmp_path):
     assert out.stdout.splitlines()[0] == f"{dirty}: cell 1 has outputs"
     config_text = (ROOT / ".pre-commit-config.yaml").read_text()
     assert "tests/check_notebook_outputs.py" in config_text and "id: ruff" in config_text
+
+
+# ------------------------------------------------------------- killed with SIGKILL, then resume
+def test_killed_process_group_then_resume_loses_nothing(tmp_path):
+    """SIGKILL the whole process group of a run (no cleanup code runs) while ``sleep`` runs
+    after ``ok`` finished: no report looks complete that is not, and ``--resume`` takes over the
+    dead run's lock (with a note), removes its temporary files, keeps ``ok`` and redoes only
+    what did not finish."""
+    params = make_params(tmp_path, {"alpha": ""})
+    reports = tmp_path / "reports"
+    base = ["run", "--unit", "alpha", "--params-dir", str(params), "--notebooks-dir",
+            str(NOTEBOOKS), "--reports", str(reports), "--jobs", "1"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "crmlib.cli", *base, "--notebook", "ok", "--notebook", "sleep"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 90
+        started = False
+        while not started and time.monotonic() < deadline:
+            assert proc.poll() is None
+            started = (reports / "alpha" / "ok.html").exists() and any(
+                p.name.startswith(".sleep.ipynb.") for p in (reports / "alpha").iterdir())
+            time.sleep(0.2)
+        assert started, "the sleep notebook never started"
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    unit_dir = reports / "alpha"
+    left = sorted(p.name for p in unit_dir.iterdir())
+    assert "sleep.ipynb" not in left and "sleep.html" not in left
+    assert {"ok.ipynb", "ok.html", "metrics.json"} <= set(left)
+    assert "sleep" not in json.loads((unit_dir / "metrics.json").read_text())
+    assert (reports / ".crm-run.lock").exists()  # the dead run's lock is left behind
+    kernel = _kernel_pid(unit_dir)  # its kernel may run in a session of its own: end it
+    if kernel is not None and _lock.pid_alive(kernel):
+        os.kill(kernel, signal.SIGKILL)
+
+    result = CliRunner().invoke(cli.app, [*base, "--notebook", "ok", "--resume"])
+    assert result.exit_code == 0, result.output
+    notes = [ln for ln in result.stderr.splitlines() if ln.startswith("note: ")]
+    assert len(notes) == 1 and f"left by crm run pid {proc.pid}" in notes[0]
+    assert "ok (kept)" in result.stdout
+    assert not [p for p in reports.rglob("*") if p.name.endswith(".partial")]
+    assert not (reports / ".crm-run.lock").exists()
+
+
+def _kernel_pid(unit_dir: Path) -> int | None:
+    """The pid the ``sleep`` notebook recorded in its temporary notebook, if it got there."""
+    import nbformat
+
+    for p in unit_dir.glob(".sleep.ipynb.*"):
+        try:
+            nb = nbformat.read(p, as_version=4)
+        except Exception:
+            continue
+        for cell in nb.cells:
+            for out in cell.get("outputs", []):
+                metric = out.get("data", {}).get("application/vnd.crmlib.metric+json")
+                if metric:
+                    return int(metric["value"])
+    return None

@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from crmlib import privacy
 from crmlib.batch import _lock, _resume
 from crmlib.batch._files import sweep_partials, update_metrics
 from crmlib.batch._index import write_index
@@ -422,6 +423,7 @@ def run(
     token = uuid.uuid4().hex[:12]
     # the kernel's config.load_params(unit, params_file=...) finds defaults.yaml through this
     env = {} if params_dir is None else {config.ENV_ROOT: str(params_root.resolve().parent)}
+    env.update(privacy.run_key_env())  # one pseudonym key for every kernel of the run
     results: list[RunResult] = []
     tasks: list[dict[str, Any]] = []
     for unit in unit_list:
