@@ -18,8 +18,16 @@ from crmlib.errors import CRMError
 from crmlib.utils.validation import _preview, check_frame, check_option, check_scalar
 
 PERIODS = {"D": "day", "W": "week", "M": "month", "Q": "quarter", "Y": "year"}
-# periods are numbered from an epoch that starts a period of every kind (weeks: a Monday)
-_EPOCH = {"week": "1969-12-29"}
+# consecutive integer period numbers by plain date arithmetic (faster than date_trunc and
+# datediff on every order); weeks start on Monday (1970-01-01 was a Thursday)
+_DAYS = "CAST(floor(epoch(CAST({x} AS TIMESTAMP)) / 86400) AS INTEGER)"
+_PERIOD_NUMBER = {
+    "day": _DAYS,
+    "week": f"CAST(floor(({_DAYS} + 3) / 7) AS INTEGER)",
+    "month": "(year(CAST({x} AS TIMESTAMP)) * 12 + month(CAST({x} AS TIMESTAMP)))",
+    "quarter": "(year(CAST({x} AS TIMESTAMP)) * 4 + quarter(CAST({x} AS TIMESTAMP)))",
+    "year": "year(CAST({x} AS TIMESTAMP))",
+}
 
 
 def _threads() -> int:
@@ -30,17 +38,14 @@ WITH c AS (
     -- integer surrogate key, made once; cohorts as integer period numbers
     SELECT {cid} AS cid, CAST(row_number() OVER () AS INTEGER) AS id,
            date_trunc('{part}', CAST({acq} AS TIMESTAMP)) AS cohort,
-           CAST(datediff('{part}', TIMESTAMP '{epoch}',
-                         date_trunc('{part}', CAST({acq} AS TIMESTAMP))) AS INTEGER) AS pc
+           {pnum_acq} AS pc
     FROM customers
 ),
 sizes AS (SELECT pc, any_value(cohort) AS cohort, count(*) AS customers FROM c GROUP BY pc),
 o AS (
     -- the only string join: orders to their customer's integer id
     SELECT c.id, c.pc,
-           CAST(datediff('{part}', TIMESTAMP '{epoch}',
-                         date_trunc('{part}', CAST(o.{odate} AS TIMESTAMP))) AS INTEGER)
-               - c.pc AS k,
+           {pnum_order} - c.pc AS k,
            CAST(o.{amount} AS DOUBLE) AS amount
     FROM orders o JOIN c ON o.{ocid} = c.cid
     WHERE CAST(o.{odate} AS TIMESTAMP) < CAST($as_of_end AS TIMESTAMP)
@@ -58,8 +63,7 @@ cells AS (
     GROUP BY ck.pc, ck.k
 ),
 last AS (
-    SELECT CAST(datediff('{part}', TIMESTAMP '{epoch}',
-                         date_trunc('{part}', CAST($as_of AS TIMESTAMP))) AS INTEGER) AS pl
+    SELECT {pnum_as_of} AS pl
 ),
 grid AS (
     SELECT s.pc, s.cohort, s.customers, unnest(range(0, (SELECT pl FROM last) - s.pc + 1)) AS k
@@ -139,7 +143,9 @@ def cohort_table(
         sql = _SQL.format(cid=f'"{customer_col}"', ocid=f'"{customer_col}"',
                           acq=f'"{acquired_col}"', odate=f'"{date_col}"',
                           amount=f'"{amount_col}"', part=part,
-                          epoch=_EPOCH.get(part, "1970-01-01"))
+                          pnum_acq=_PERIOD_NUMBER[part].format(x=f'"{acquired_col}"'),
+                          pnum_order=_PERIOD_NUMBER[part].format(x=f'o."{date_col}"'),
+                          pnum_as_of=_PERIOD_NUMBER[part].format(x="$as_of"))
         out = con.execute(sql, {"as_of": as_of.to_pydatetime(),
                                 "as_of_end": as_of_end.to_pydatetime()}).df()
     finally:

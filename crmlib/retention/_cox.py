@@ -67,13 +67,15 @@ def _design(frame: pd.DataFrame, covariates: list[str]) -> tuple[np.ndarray, lis
 def _collinear(X: np.ndarray, names: list[str]) -> list[str]:
     """Columns that are (numerically) linear combinations of the earlier ones or constant."""
     Xc = X - X.mean(axis=0)
-    scale = np.sqrt((Xc**2).sum(axis=0))
-    # singular values of column subsets of Xc / scale are those of the same columns of R
-    # in its QR decomposition: one O(n p^2) pass, then p x p work
-    R = np.linalg.qr(Xc / np.where(scale > 0, scale, 1.0), mode="r") if X.shape[1] else X
+    # singular values of column subsets of Xc / scale are those of the same columns of
+    # R / scale, R from the QR decomposition of Xc: one O(n p^2) pass, then p x p work
+    R = np.linalg.qr(Xc, mode="r") if X.shape[1] else np.zeros((0, 0))
+    scale = np.sqrt((R**2).sum(axis=0))  # column norms of Xc
+    R = R / np.where(scale > 0, scale, 1.0)
+    big = np.maximum(np.abs(X.max(axis=0)), np.abs(X.min(axis=0))) if len(X) else scale
     bad, kept = [], []
     for j in range(X.shape[1]):
-        if scale[j] <= 1e-12 * max(1.0, np.abs(X[:, j]).max()):
+        if scale[j] <= 1e-12 * max(1.0, big[j]):
             bad.append(names[j])
             continue
         cand = [*kept, j]

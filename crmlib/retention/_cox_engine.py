@@ -148,8 +148,8 @@ class CoxData:
         self.frac2 = self.frac**2
         if not self.has_entry and ev.size:
             # risk sums: block sums between consecutive cut points, then suffix sums
-            cuts = np.unique(np.concatenate([self.p_lo, self.p_hi]))
-            cuts = cuts[cuts < n]
+            cuts = np.sort(np.concatenate([self.p_lo, self.p_hi]), kind="stable")
+            cuts = cuts[np.r_[True, cuts[1:] != cuts[:-1]] & (cuts < n)]
             self._cuts = cuts
             self._lo_seg = np.searchsorted(cuts, self.p_lo, side="left")
             self._hi_seg = np.searchsorted(cuts, self.p_hi, side="left")
