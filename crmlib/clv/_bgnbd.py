@@ -68,7 +68,7 @@ class _BetaGeoFamily(_TransactionModel):
             "uT": np.asarray(uT, dtype=float), "wT": np.bincount(iT, w, len(uT)),
             "wxT": np.bincount(iT, w * x, len(uT)),
             "wp": wp, "xp": x[pos], "Tp": T[pos], "txp": tx[pos], "ixp": ix[pos],
-            "blocks": blocks(len(wp)),
+            "blocks": blocks(len(wp)), "blocks_T": blocks(len(uT)),
         }
         d["_cache"] = cache
         return cache
@@ -88,10 +88,17 @@ class _BetaGeoFamily(_TransactionModel):
         k = self._shift
         c = self._prepare(d, w)
         ux, wu, sw, uT = c["ux"], c["wu"], c["sw"], c["uT"]
-        lat_u = np.log(alpha + uT)
-        w_rx_T = r * c["wT"] + c["wxT"]  # sum of w (r + x) per distinct T
+        # terms in T alone, per distinct T (in blocks: continuous data has as many as rows)
+        s_lat_rx = s_lat_w = s_inv_rx = 0.0
+        for sl in c["blocks_T"]:
+            lat = np.log(alpha + uT[sl])
+            w_rx = r * c["wT"][sl] + c["wxT"][sl]  # sum of w (r + x) per distinct T
+            s_lat_rx += w_rx @ lat
+            if grad:
+                s_lat_w += c["wT"][sl] @ lat
+                s_inv_rx += w_rx @ (1.0 / (alpha + uT[sl]))
         total = (wu @ (gammaln(r + ux) - gammaln(r) + betaln(a, b + ux + k))
-                 + sw * (r * np.log(alpha) - betaln(a, b)) - w_rx_T @ lat_u)
+                 + sw * (r * np.log(alpha) - betaln(a, b)) - s_lat_rx)
         bx = b + ux + k - 1 + ((ux + k) == 0)  # b + x + k - 1 (any positive value if absent)
         cu = np.log(a) - np.log(bx)
         inv_bx = 1.0 / bx
@@ -113,8 +120,8 @@ class _BetaGeoFamily(_TransactionModel):
         if not grad:
             return float(total), None
         psi_abx = psi(a + b + ux + k)
-        g_r = wu @ psi(r + ux) + sw * (np.log(alpha) - psi(r)) - c["wT"] @ lat_u + s_dlat
-        g_alpha = sw * r / alpha - w_rx_T @ (1.0 / (alpha + uT)) + s_dinv
+        g_r = wu @ psi(r + ux) + sw * (np.log(alpha) - psi(r)) - s_lat_w + s_dlat
+        g_alpha = sw * r / alpha - s_inv_rx + s_dinv
         g_a = wu @ (psi(a + b) - psi_abx) + s_wpi / a
         g_b = wu @ (psi(b + ux + k) - psi_abx - psi(b) + psi(a + b)) - s_b
         return float(total), np.array([g_r, g_alpha, g_a, g_b])

@@ -53,7 +53,7 @@ __all__ = ["ParetoNBDModel"]
 #: largest 2F1 argument summed as a series (at most ~900 terms to 1e-17)
 _Z_SERIES = 0.95
 _TOL = 1e-17
-_BLOCK = 32
+_BLOCK = 8
 _CHUNK_PAIRS = 4096
 
 
@@ -136,14 +136,14 @@ def _log2f1(a: np.ndarray, b: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, ..
     return tuple(out)
 
 
-def _log_e(theta: np.ndarray, x: np.ndarray, y: np.ndarray, grad: bool
+def _log_e(theta: np.ndarray, x: np.ndarray, y: np.ndarray, grad: bool,
+           out: tuple[np.ndarray, np.ndarray] | None = None
            ) -> tuple[np.ndarray, np.ndarray | None]:
     """l(y) = log E(y) for pairs (x, y), and (``grad``) its 4 x n gradient in (r, alpha, s,
-    beta); evaluated in blocks of pairs."""
+    beta); evaluated in blocks of pairs, into ``out`` (value, gradient buffers) if given."""
     if len(x) <= 2 * _CHUNK_PAIRS:
         return _log_e_block(theta, x, y, grad)
-    val = np.empty(len(x))
-    g = np.empty((4, len(x))) if grad else None
+    val, g = out if out is not None else (np.empty(len(x)), np.empty((4, len(x))))
     for i in range(0, len(x), _CHUNK_PAIRS):
         sl = slice(i, i + _CHUNK_PAIRS)
         v, gb = _log_e_block(theta, x[sl], y[sl], grad)
@@ -255,12 +255,15 @@ class ParetoNBDModel(_TransactionModel):
     ) -> tuple[float, np.ndarray | None]:
         r, alpha, s, beta = (float(v) for v in theta)
         d = _prepare(d)
-        x, ix, iT, ux, uT = d["x"], d["_ix"], d["_iT"], d["_ux"], d["_uT"]
+        x, T, ix, ux = d["x"], d["T"], d["_ix"], d["_ux"]
         itx, iTT = d["_tx_i"], d["_T_i"]
-        # pair level: l(y) = log E(y) and its gradient, once per distinct (x, y)
-        l_tx_u, g_tx = _log_e(theta, d["_tx_x"], d["_tx_y"], grad)
-        l_T_u, g_T = _log_e(theta, d["_T_x"], d["_T_y"], grad)
-        lat_u, lbt_u = np.log(alpha + uT), np.log(beta + uT)
+        # pair level: l(y) = log E(y) and its gradient, once per distinct (x, y), into
+        # buffers allocated once per data set
+        bufs = [d.setdefault(f"_pbuf{k}", (np.empty(len(d[f"_{k}_x"])),
+                                           np.empty((4, len(d[f"_{k}_x"])))))
+                for k in ("tx", "T")]
+        l_tx_u, g_tx = _log_e(theta, d["_tx_x"], d["_tx_y"], grad, bufs[0])
+        l_T_u, g_T = _log_e(theta, d["_T_x"], d["_T_y"], grad, bufs[1])
         log_sa_u = np.log(s) - np.log(r + s + ux)
         if d.get("_w") is not w:  # weight of each distinct x
             d["_w"], d["_wu"] = w, np.bincount(ix, w, len(ux))
@@ -268,21 +271,25 @@ class ParetoNBDModel(_TransactionModel):
         sw = float(wu.sum())
         total = wu @ (gammaln(r + ux) - gammaln(r)) + sw * (r * np.log(alpha) + s * np.log(beta))
         if grad:  # per-row buffers, allocated once per data set
-            u1, u2, wp1_all, wp1x_all, wp2_all = (
-                d.setdefault(f"_buf{i}", np.empty(len(x))) for i in range(5))
+            u1, u2, wp2_all = (d.setdefault(f"_buf{i}", np.empty(len(x))) for i in range(3))
+        s_lat = s_rx_inv_at = s_lbt = s_inv_bt = 0.0
         for sl in d["_blocks"]:
-            xs, ws, ixs, iTs = x[sl], w[sl], ix[sl], iT[sl]
+            xs, ws, ixs, Ts = x[sl], w[sl], ix[sl], T[sl]
             l_tx, l_T = l_tx_u[itx[sl]], l_T_u[iTT[sl]]
             log_sa = log_sa_u[ixs]
-            t1 = -(r + xs) * lat_u[iTs] - s * lbt_u[iTs]
+            lat, lbt = np.log(alpha + Ts), np.log(beta + Ts)
+            t1 = -(r + xs) * lat - s * lbt
             with np.errstate(divide="ignore"):
                 t2 = log_sa + l_tx + np.log(-np.expm1(np.minimum(l_T - l_tx, 0.0)))
             lse = np.maximum(t1, t2) + np.log1p(np.exp(-np.abs(t1 - t2)))
             total += ws @ lse
             if grad:
                 p2 = np.exp(t2 - lse)
-                wp1_all[sl] = ws * (1.0 - p2)
-                wp1x_all[sl] = wp1_all[sl] * xs
+                wp1 = ws * (1.0 - p2)
+                s_lat += wp1 @ lat
+                s_lbt += wp1 @ lbt
+                s_rx_inv_at += (wp1 * (r + xs)) @ (1.0 / (alpha + Ts))
+                s_inv_bt += wp1 @ (1.0 / (beta + Ts))
                 wp2_all[sl] = ws * p2
                 # sum_rows w p2 d log A0 = sum_rows u1 dl(t_x) - u2 dl(T), u = w s/a E(y)/L:
                 # no division by A0; rows with t_x = T cancel exactly (equal pair values)
@@ -292,17 +299,13 @@ class ParetoNBDModel(_TransactionModel):
             return float(total), None
         a0 = (g_tx @ np.bincount(itx, u1, minlength=g_tx.shape[1])
               - g_T @ np.bincount(iTT, u2, minlength=g_T.shape[1]))
-        # row sums regrouped by distinct T and distinct x
-        wp1_T = np.bincount(iT, wp1_all, len(uT))
-        wp1x_T = np.bincount(iT, wp1x_all, len(uT))
-        wp2_x = np.bincount(ix, wp2_all, len(ux))
+        wp2_x = np.bincount(ix, wp2_all, len(ux))  # row sums regrouped by distinct x
         inv_a = 1.0 / (r + s + ux)
         g = np.array([
-            wu @ psi(r + ux) + sw * (np.log(alpha) - psi(r)) - wp1_T @ lat_u
-            - wp2_x @ inv_a,
-            sw * r / alpha - (r * wp1_T + wp1x_T) @ (1.0 / (alpha + uT)),
-            sw * np.log(beta) - wp1_T @ lbt_u + wp2_x.sum() / s - wp2_x @ inv_a,
-            sw * s / beta - s * (wp1_T @ (1.0 / (beta + uT))),
+            wu @ psi(r + ux) + sw * (np.log(alpha) - psi(r)) - s_lat - wp2_x @ inv_a,
+            sw * r / alpha - s_rx_inv_at,
+            sw * np.log(beta) - s_lbt + wp2_x.sum() / s - wp2_x @ inv_a,
+            sw * s / beta - s * s_inv_bt,
         ]) + a0
         return total, g
 
