@@ -54,7 +54,7 @@ __all__ = ["ParetoNBDModel"]
 _Z_SERIES = 0.95
 _TOL = 1e-17
 _BLOCK = 8
-_CHUNK_PAIRS = 4096
+_CHUNK_PAIRS = 8192
 
 
 def _log2f1_series(a: np.ndarray, b: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -142,19 +142,21 @@ def _log_e(theta: np.ndarray, x: np.ndarray, y: np.ndarray, grad: bool,
     """l(y) = log E(y) for pairs (x, y), and (``grad``) its 4 x n gradient in (r, alpha, s,
     beta); evaluated in blocks of pairs, into ``out`` (value, gradient buffers) if given."""
     if len(x) <= 2 * _CHUNK_PAIRS:
-        return _log_e_block(theta, x, y, grad)
+        val, g = _log_e_block(theta, x, y, grad)
+        return val, (np.array(g) if grad else None)
     val, g = out if out is not None else (np.empty(len(x)), np.empty((4, len(x))))
     for i in range(0, len(x), _CHUNK_PAIRS):
         sl = slice(i, i + _CHUNK_PAIRS)
         v, gb = _log_e_block(theta, x[sl], y[sl], grad)
         val[sl] = v
         if grad:
-            g[:, sl] = gb
+            for j in range(4):  # row by row: no 4 x block temporary
+                g[j, sl] = gb[j]
     return val, g
 
 
 def _log_e_block(theta: np.ndarray, x: np.ndarray, y: np.ndarray, grad: bool
-                 ) -> tuple[np.ndarray, np.ndarray | None]:
+                 ) -> tuple[np.ndarray, list[np.ndarray] | None]:
     r, alpha, s, beta = (float(v) for v in theta)
     a = r + s + x
     flip = alpha < beta
@@ -170,9 +172,9 @@ def _log_e_block(theta: np.ndarray, x: np.ndarray, y: np.ndarray, grad: bool
     d_big = d_z * (small + y) / by**2 - a / by
     d_small = -d_z / by
     if flip:
-        g = np.stack([d_a + d_b - lby, d_small, d_a - lby, d_big])
+        g = [d_a + d_b - lby, d_small, d_a - lby, d_big]
     else:
-        g = np.stack([d_a - lby, d_big, d_a + d_b - lby, d_small])
+        g = [d_a - lby, d_big, d_a + d_b - lby, d_small]
     return val, g
 
 
