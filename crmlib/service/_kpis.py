@@ -49,17 +49,17 @@ import pyarrow as pa
 
 from crmlib.config._models import ServiceParams
 from crmlib.errors import CRMError
-from crmlib.service import _stats
+from crmlib.service import _engine, _stats
 from crmlib.service._empty import empty_table
 from crmlib.utils.validation import check_alpha, check_frame, check_option
 
 __all__ = ["KPI_INFO", "PROPORTIONS", "kpis", "validate_interactions"]
 
 REQUIRED = ("interaction_id", "customer_id", "occurred_at", "channel", "kind")
-OPTIONAL = ("resolved", "first_contact_resolved", "abandoned", "wait_seconds",
-            "handle_seconds", "csat")
-_FREQ_SQL = {"D": "day", "W": "week", "M": "month", "Q": "quarter", "Y": "year"}
-_MISSING = "(missing)"
+OPTIONAL = _engine.OPTIONAL
+_FREQ_SQL = _engine.FREQ_SQL
+_MISSING = _engine.MISSING
+_THREADS = 2  # DuckDB threads: the suite runs two kernels side by side on two cores
 
 # kpi -> (direction, target key in params.targets or None, needed optional columns)
 KPI_INFO: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
@@ -96,14 +96,26 @@ PROPORTIONS = frozenset({"fcr", "resolution_rate", "service_level", "service_lev
 """The KPIs that are shares of contacts (Wilson intervals; p-charts)."""
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+_q = _engine.q
 
 
 def _rows(frame: pd.DataFrame, mask: np.ndarray, limit: int = 5) -> str:
     ids = frame.loc[mask, "interaction_id"].head(limit).tolist()
     n = int(mask.sum())
     return ", ".join(map(repr, ids)) + (f" ({n} rows in all)" if n > limit else "")
+
+
+def _isin(values: pd.Series, allowed: Any) -> np.ndarray:
+    """``values.isin(allowed)`` as a numpy bool array; for a categorical column only the
+    categories in use are looked up (tens of millions of rows, few distinct values)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()
+        used = np.bincount(codes[codes >= 0], minlength=len(values.cat.categories)) > 0
+        ok = np.zeros(used.size + 1, dtype=bool)  # the last entry: missing (code -1)
+        cats = values.cat.categories[used]
+        ok[:-1][used] = pd.Index(cats).isin(allowed)
+        return ok[codes]
+    return values.isin(allowed).to_numpy(dtype=bool)
 
 
 def validate_interactions(
@@ -121,7 +133,7 @@ def validate_interactions(
     """
     check_frame(interactions, name="interactions", required=REQUIRED)
     if channels is not None:
-        bad = ~interactions["channel"].isin(list(channels)).to_numpy(dtype=bool)
+        bad = ~_isin(interactions["channel"], list(channels))
         if bad.any():
             vals = sorted(set(interactions.loc[bad, "channel"].astype("string").fillna("<NA>")))
             raise CRMError(
@@ -142,7 +154,7 @@ def validate_interactions(
             raise CRMError(f"interactions.{col}: {what}; rows {_rows(interactions, bad)}")
     if customers is not None:
         check_frame(customers, name="customers", required=["customer_id"])
-        bad = ~interactions["customer_id"].isin(customers["customer_id"]).to_numpy(dtype=bool)
+        bad = ~_isin(interactions["customer_id"], customers["customer_id"])
         if bad.any():
             vals = interactions.loc[bad, "customer_id"].head(5).tolist()
             raise CRMError(
@@ -152,30 +164,25 @@ def validate_interactions(
     return interactions
 
 
-def _to_arrow(frame: pd.DataFrame, extra: Sequence[str]) -> pa.Table:
-    """The columns DuckDB needs, as an Arrow table (scanned far faster than a pandas frame)."""
-    wanted = [*REQUIRED, *OPTIONAL, "customer_id", *extra]
-    cols = list(dict.fromkeys(c for c in wanted if c in frame.columns))
-    return pa.Table.from_pandas(frame[cols], preserve_index=False)
+def _to_arrow(frame: pd.DataFrame, cols: Sequence[str]) -> pa.Table:
+    """The named columns of ``frame`` as an Arrow table (scanned zero-copy by DuckDB)."""
+    return pa.Table.from_pandas(frame[list(dict.fromkeys(cols))], preserve_index=False)
 
 
 def _group_exprs(by: Sequence[str], interactions: pd.DataFrame,
-                 customers: pd.DataFrame | None, freq: str) -> tuple[list[str], list[str]]:
-    """SQL expressions of the group keys, and which keys are customer attributes."""
-    exprs, cust_keys = [], []
+                 customers: pd.DataFrame | None) -> list[str]:
+    """Check the group keys; return those that are customer attributes."""
+    cust_keys = []
     for key in by:
-        if key == "period":
-            exprs.append(f"date_trunc('{_FREQ_SQL[freq]}', i.occurred_at)")
-        elif key in interactions.columns:
-            exprs.append(f"coalesce(CAST(i.{_q(key)} AS VARCHAR), '{_MISSING}')")
-        elif customers is not None and key in customers.columns:
-            exprs.append(f"coalesce(CAST(c.{_q(key)} AS VARCHAR), '{_MISSING}')")
+        if key == "period" or key in interactions.columns:
+            continue
+        if customers is not None and key in customers.columns:
             cust_keys.append(key)
         else:
             where = "interactions" + (" or customers" if customers is not None else "")
             hint = "" if customers is not None else " (pass customers= for customer attributes)"
             raise CRMError(f"by: column {key!r} is not 'period' nor a column of {where}{hint}")
-    return exprs, cust_keys
+    return cust_keys
 
 
 def _annual(by: Sequence[str], freq: str) -> bool:
@@ -216,120 +223,6 @@ def _status(value: np.ndarray, low: np.ndarray, high: np.ndarray, target: np.nda
     status = np.where(np.isnan(value) & ~np.isnan(target), "no target", status)
     note = np.where((status == "on target") & ~sure, "target inside the CI", "")
     return status, note
-
-
-def _case(values: dict[str, float]) -> str:
-    """SQL mapping channel -> a per-channel number (the params rates and thresholds)."""
-    whens = " ".join(f"WHEN '{k}' THEN {float(v)!r}" for k, v in values.items())
-    return f"(CASE channel {whens} END)"
-
-
-def _base_sql(keys: list[str], exprs: list[str], cust: bool, cols: set[str],
-              short_s: float, thresholds: dict[str, float]) -> str:
-    answered = "NOT coalesce(i.abandoned, false)" if "abandoned" in cols else "true"
-    abandoned = "coalesce(i.abandoned, false)" if "abandoned" in cols else "false"
-    short = (f"({abandoned} AND coalesce(i.wait_seconds < {short_s!r}, false))"
-             if "wait_seconds" in cols else "false")
-    opt = {c: (f"i.{c}" if c in cols else "NULL") for c in
-           ("wait_seconds", "handle_seconds", "csat", "first_contact_resolved", "resolved")}
-    select = ",\n  ".join(f"{e} AS {_q(k)}" for k, e in zip(keys, exprs, strict=True))
-    join = "LEFT JOIN c ON i.customer_id = c.customer_id" if cust else ""
-    threshold = _case(thresholds).replace("CASE channel", "CASE i.channel")
-    return f"""
-SELECT {select},
-  i.customer_id, i.occurred_at, i.channel, i.kind,
-  {answered} AS answered, {abandoned} AS abandoned, {short} AS short_abandon,
-  coalesce({answered} AND {opt['wait_seconds']} <= {threshold}, false) AS sl_met,
-  CAST({opt['wait_seconds']} AS DOUBLE) AS wait, CAST({opt['handle_seconds']} AS DOUBLE) AS handle,
-  CAST({opt['csat']} AS DOUBLE) AS csat, CAST({opt['first_contact_resolved']} AS BOOLEAN) AS fcr,
-  CAST({opt['resolved']} AS BOOLEAN) AS resolved
-FROM i {join}"""
-
-
-def _agg_sql(keys: list[str], cost: dict[str, float]) -> str:
-    k = ", ".join(_q(x) for x in keys)
-    c = _case(cost)
-    return f"""
-SELECT {k},
-  count(*) AS contacts,
-  count(*) FILTER (WHERE kind = 'complaint') AS complaints,
-  count(fcr) FILTER (WHERE answered) AS fcr_n,
-  count(*) FILTER (WHERE answered AND fcr) AS fcr_k,
-  count(resolved) FILTER (WHERE answered) AS res_n,
-  count(*) FILTER (WHERE answered AND resolved) AS res_k,
-  count(*) FILTER (WHERE (answered AND wait IS NOT NULL) OR (abandoned AND NOT short_abandon))
-    AS sl_n,
-  count(*) FILTER (WHERE answered AND wait IS NOT NULL) AS sla_n,
-  count(*) FILTER (WHERE sl_met) AS sl_k,
-  count(*) FILTER (WHERE NOT short_abandon) AS ab_n,
-  count(*) FILTER (WHERE abandoned AND NOT short_abandon) AS ab_k,
-  count(wait) FILTER (WHERE answered) AS asa_n,
-  avg(wait) FILTER (WHERE answered) AS asa_mean,
-  var_samp(wait) FILTER (WHERE answered) AS asa_var,
-  count(handle) FILTER (WHERE answered) AS aht_n,
-  avg(handle) FILTER (WHERE answered) AS aht_mean,
-  var_samp(handle) FILTER (WHERE answered) AS aht_var,
-  count(csat) AS csat_n, avg(csat) AS csat_mean, var_samp(csat) AS csat_var,
-  count(*) FILTER (WHERE csat >= 4) AS top2_k,
-  avg({c}) AS cost_mean, var_samp({c}) AS cost_var,
-  avg(CAST(coalesce(resolved, false) AS DOUBLE)) AS resx_mean,
-  var_samp(CAST(coalesce(resolved, false) AS DOUBLE)) AS resx_var,
-  covar_samp({c}, CAST(coalesce(resolved, false) AS DOUBLE)) AS cost_res_cov
-FROM base GROUP BY {k}"""
-
-
-def _followup_sql(keys: list[str], days: int, end: pd.Timestamp) -> str:
-    """Repeat contacts and self-service containment, from one pass over each customer's
-    contacts in time order: ``next_at`` is the next contact; ``assisted_after`` counts the
-    assisted (phone, chat, email) contacts within ``days`` after (a RANGE frame)."""
-    k = ", ".join(_q(x) for x in keys)
-    cutoff = f"TIMESTAMP '{end - pd.Timedelta(days=days)}'"
-    span = f"INTERVAL {int(days)} DAY"
-    return f"""
-SELECT {k}, count(*) AS rep_n,
-  count(*) FILTER (WHERE next_at <= occurred_at + {span}) AS rep_k,
-  count(*) FILTER (WHERE channel = 'web') AS con_n,
-  count(*) FILTER (WHERE channel = 'web' AND assisted_after = 0) AS con_k
-FROM (SELECT {k}, occurred_at, channel,
-        lead(occurred_at) OVER w AS next_at,
-        count(*) FILTER (WHERE channel <> 'web') OVER (w RANGE BETWEEN CURRENT ROW
-          AND {span} FOLLOWING) AS assisted_after
-      FROM base
-      WINDOW w AS (PARTITION BY customer_id ORDER BY occurred_at))
-WHERE occurred_at <= {cutoff}
-GROUP BY {k}"""
-
-
-def _quantiles(con: duckdb.DuckDBPyConnection, keys: list[str], agg: pd.DataFrame,
-               var: str, alpha: float) -> dict[str, tuple[np.ndarray, ...]]:
-    """Median and p90 of ``var`` among answered contacts, with order-statistic intervals.
-
-    Exact order statistics from the counts of each distinct value per group (times are mostly
-    whole seconds, so this is a small hash aggregate instead of a sort of every row).
-    """
-    col = {"asa": "wait", "aht": "handle"}[var]
-    k = ", ".join(_q(x) for x in keys)
-    counts = con.sql(f"SELECT {k}, {col} AS x, count(*) AS c FROM base "
-                     f"WHERE answered AND {col} IS NOT NULL GROUP BY ALL").df()
-    gid = agg[keys].assign(_g=np.arange(len(agg)))
-    counts = counts.merge(gid, on=keys, how="inner")
-    g = counts["_g"].to_numpy()
-    x = counts["x"].to_numpy(dtype="float64")
-    order = np.lexsort((x, g))
-    g, x = g[order], x[order]
-    cum = np.cumsum(counts["c"].to_numpy(dtype="int64")[order])
-    start = np.searchsorted(g, np.arange(len(agg)))  # first distinct value of each group
-    base_cum = np.where(start > 0, cum[np.maximum(start - 1, 0)], 0)
-    n = agg[f"{var}_n"].to_numpy(dtype="int64")
-    out = {}
-    for label, q in (("median", 0.5), ("p90", 0.9)):
-        vals = []
-        for r in _stats.order_statistic_ranks(n, q, alpha):
-            pos = np.searchsorted(cum, base_cum + r, side="left")
-            v = x[np.minimum(pos, len(x) - 1)] if len(x) else np.full(n.shape, np.nan)
-            vals.append(np.where(n > 0, v, np.nan))
-        out[label] = (vals[0], np.full(n.shape, np.nan), vals[1], vals[2])
-    return out
 
 
 def kpis(
@@ -388,47 +281,26 @@ def kpis(
     by = [by] if isinstance(by, str) else list(by)
     if interactions is None:
         return empty_table([*by, *COLUMNS])
-    validate_interactions(interactions, channels=list(params.channels), customers=customers)
+    # the customers are checked in the engine, where each id is looked up once
+    validate_interactions(interactions, channels=list(params.channels))
+    if customers is not None:
+        check_frame(customers, name="customers", required=["customer_id"])
     cols = set(interactions.columns)
-    exprs, cust_keys = _group_exprs(by, interactions, customers, freq)
+    cust_keys = _group_exprs(by, interactions, customers)
     keys = by or ["_all"]
-    exprs = exprs or ["'all'"]
     end = (pd.Timestamp(as_of) if as_of is not None
            else pd.Timestamp(interactions["occurred_at"].max()))
-    chan = pd.DataFrame({
-        "channel": list(params.channels),
-        "sl_seconds": [float(c.service_level_seconds) for c in params.channels.values()],
-        "cost": [float(c.cost_per_contact) for c in params.channels.values()],
-    })
-    con = duckdb.connect()
+    con = duckdb.connect(config={"threads": _THREADS, "preserve_insertion_order": False})
     try:
-        con.register("i", _to_arrow(interactions, by))
-        if customers is not None:
+        agg, quant = _engine.aggregate(con, interactions, customers, by=by, cust_keys=cust_keys,
+                                       keys=keys, freq=freq, params=params, end=end,
+                                       alpha=alpha, on_unknown=lambda: validate_interactions(
+                                           interactions, customers=customers))
+        if customers is not None and cust_keys:
             con.register("c", _to_arrow(customers, ["customer_id", *cust_keys]))
-        con.sql("CREATE TEMP TABLE base AS " + _base_sql(
-            keys, exprs, bool(cust_keys), cols, float(params.short_abandon_seconds),
-            dict(zip(chan["channel"], chan["sl_seconds"], strict=True))))
-        con.unregister("i")
-        agg = con.sql(_agg_sql(keys, dict(zip(chan["channel"], chan["cost"], strict=True)))
-                      ).df()
-        part = con.sql(_followup_sql(keys, params.repeat_contact_days, end)).df()
-        agg = agg.merge(part, on=keys, how="left")
-        agg[["rep_n", "rep_k", "con_n", "con_k"]] = \
-            agg[["rep_n", "rep_k", "con_n", "con_k"]].fillna(0)
-        agg = agg.sort_values(keys, kind="stable").reset_index(drop=True)
-        per_cust = con.sql(f"""
-SELECT {', '.join(map(_q, keys))}, sum(c) AS s, sum(c * c) AS ss, count(*) AS contacting
-FROM (
-  SELECT {', '.join(map(_q, keys))}, customer_id, count(*) AS c FROM base GROUP BY ALL)
-GROUP BY ALL""").df()
-        quant = {}
-        for var, col in (("asa", "wait_seconds"), ("aht", "handle_seconds")):
-            if col in cols:
-                quant[var] = _quantiles(con, keys, agg, var, alpha)
         exposure = _exposures(con, keys, cust_keys, customers, orders, agg, by, freq)
     finally:
         con.close()
-    agg = agg.merge(per_cust, on=keys, how="left")
     frame = _assemble(agg, keys, quant, exposure, cols, params, by, alpha, freq)
     frame = frame.drop(columns="_all", errors="ignore")
     frame.attrs.update({"alpha": alpha, "as_of": end, "by": tuple(by), "period": freq,
