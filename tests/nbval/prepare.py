@@ -8,6 +8,7 @@ executed (``--nbval-lax``).
 
     python tests/nbval/prepare.py build/nbval            # copies for `make nbval`
     python tests/nbval/prepare.py --record               # re-record the expected outputs
+    python tests/nbval/prepare.py --record --only 01_segmentation
 
 ``--record`` executes each notebook with its default parameters and stores the outputs of its
 checked cells; review the diff before committing it, since it changes what the test expects.
@@ -88,11 +89,13 @@ def prepare(out_dir: Path) -> int:
     return 1 if problems else 0
 
 
-def record() -> int:
+def record(only: list[str]) -> int:
     from nbclient import NotebookClient
 
     EXPECTED.mkdir(exist_ok=True)
     for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+        if only and path.stem not in only:
+            continue
         nb = nbformat.read(path, as_version=4)
         if not checked_cells(nb):
             continue
@@ -112,8 +115,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out_dir", nargs="?", type=Path, default=ROOT / "build" / "nbval")
     parser.add_argument("--record", action="store_true", help="re-record the expected outputs")
+    parser.add_argument("--only", action="append", default=[], metavar="NOTEBOOK",
+                        help="with --record: only this notebook (e.g. 01_segmentation; repeatable)")
     args = parser.parse_args()
-    return record() if args.record else prepare(args.out_dir)
+    return record(args.only) if args.record else prepare(args.out_dir)
 
 
 if __name__ == "__main__":
