@@ -37,10 +37,25 @@ def test_one_parameters_cell_with_the_runner_parameters(notebook):
     tagged = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1
     tree = ast.parse(tagged[0].source)
-    names = {t.id for node in tree.body if isinstance(node, ast.Assign) for t in node.targets}
+    names = {node.target.id for node in tree.body if isinstance(node, ast.AnnAssign)}
     assert {"unit", "params_file", "output_dir"} <= names
-    for node in tree.body:  # typed literals only
-        assert isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant), ast.dump(node)
+    for node in tree.body:  # typed literals only, so papermill --help-notebook shows the types
+        assert isinstance(node, ast.AnnAssign) and isinstance(node.value, ast.Constant), (
+            ast.dump(node)
+        )
+
+
+def test_papermill_reads_every_parameter_with_its_type():
+    import papermill
+
+    for path in NOTEBOOKS:
+        nb = nbformat.read(path, as_version=4)
+        cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+        body = ast.parse(cell.source).body
+        declared = {n.target.id for n in body if isinstance(n, ast.AnnAssign)}
+        inferred = papermill.inspect_notebook(str(path))
+        assert set(inferred) == declared, f"{path.name}: papermill reads {sorted(inferred)}"
+        assert all(p["inferred_type_name"] != "None" for p in inferred.values()), path.name
 
 
 def test_cells_are_thin(notebook):

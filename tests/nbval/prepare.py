@@ -48,11 +48,12 @@ def use_fixture_output_dir(nb: nbformat.NotebookNode, stem: str) -> None:
     if stem not in FIXTURE_OUTPUT_DIR:
         return
     cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
-    values = {t.id: node.value.value for node in ast.parse(cell.source).body
-              if isinstance(node, ast.Assign) for t in node.targets}
+    values = {node.target.id: node.value.value for node in ast.parse(cell.source).body
+              if isinstance(node, ast.AnnAssign)}
     folder = FIXTURE_OUTPUT_DIR[stem] / values["unit"]
-    lines = [f"output_dir = {str(folder)!r}  # nbval: committed fixture, see tests/nbval/prepare.py"
-             if line.startswith("output_dir =") else line for line in cell.source.splitlines()]
+    fixture = f"output_dir: str = {str(folder)!r}  # nbval: committed fixture, see prepare.py"
+    lines = [fixture if line.startswith("output_dir") else line
+             for line in cell.source.splitlines()]
     cell.source = "\n".join(lines)
 
 
