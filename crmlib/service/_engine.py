@@ -36,7 +36,6 @@ FREQ_SQL = {"D": "day", "W": "week", "M": "month", "Q": "quarter", "Y": "year"}
 MISSING = "(missing)"
 OPTIONAL = ("resolved", "first_contact_resolved", "abandoned", "wait_seconds",
             "handle_seconds", "csat")
-_COUNTS = ("rep_n", "rep_k", "con_n", "con_k")
 
 
 def q(name: str) -> str:
@@ -209,7 +208,7 @@ def _quantiles(con: duckdb.DuckDBPyConnection, nk: int, agg: pd.DataFrame,
     contacts, with order-statistic intervals.
 
     Exact order statistics: each group's values are collected in order (``list(x ORDER BY
-    x)``, one pass for all variables) and the ranks of :func:`_stats.order_statistic_ranks`
+    x)``, one pass for the given variables) and the ranks of :func:`_stats.order_statistic_ranks`
     picked out of the lists, all inside DuckDB.
     """
     cols = {"asa": "wait", "aht": "handle"}
@@ -308,5 +307,7 @@ LEFT JOIN per_cust p ON {_join_on(nk, 'g', 'p')}""").df()
     agg = agg.sort_values(keys, kind="stable").reset_index(drop=True)
     variables = [v for v, c in (("asa", "wait_seconds"), ("aht", "handle_seconds"))
                  if c in cols]
-    quant = _quantiles(con, nk, agg, variables, alpha) if variables else {}
+    quant = {}
+    for var in variables:  # one variable at a time: only one set of sorted lists in memory
+        quant.update(_quantiles(con, nk, agg, [var], alpha))
     return agg.drop(columns="gid"), quant
