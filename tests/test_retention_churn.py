@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from crmlib import report
 from crmlib.errors import CRMError
 from crmlib.retention import (
     CoxModel,
@@ -183,15 +184,21 @@ def test_fit_drivers_without_covariates_and_headline_has_no_nan():
     assert rates.loc["all", "n"] == 0  # nobody followed up 365 days
     at_risk = revenue_at_risk_by(drivers, orders, model=cox, as_of=AS_OF, days=100)
     figs = headline(km, cox, rates, at_risk, horizon=365, currency="EUR")
-    assert figs["name"].tolist() == ["retention_rate", "median_tenure_days", "rmst_days",
-                                     "cox_concordance", "revenue_at_risk"]
-    for col in ("value", "se", "ci_low", "ci_high"):
-        assert not any(isinstance(v, float) and math.isnan(v) for v in figs[col])
-    rec = figs.set_index("name")
-    assert rec.loc["retention_rate", "value"] is None and rec.loc["retention_rate", "note"]
-    assert rec.loc["rmst_days", "value"] is None and "shorter than 365" in \
-        rec.loc["rmst_days", "note"]
-    assert rec.loc["cox_concordance", "value"] is None
+    assert [f.name for f in figs] == ["retention_rate", "median_tenure_days", "rmst_days",
+                                      "cox_concordance", "revenue_at_risk"]
+    for f in figs:
+        for v in (f.value, f.se, f.ci_low, f.ci_high):
+            assert not (isinstance(v, float) and math.isnan(v)), f
+    rec = {f.name: f for f in figs}
+    assert rec["retention_rate"].value is None and rec["retention_rate"].note
+    assert rec["rmst_days"].value is None and "shorter than 365" in rec["rmst_days"].note
+    assert rec["cox_concordance"].value is None
+    assert rec["revenue_at_risk"].unit == "EUR"
+    report.clear()
+    for f in figs:  # what the notebook does
+        report.record(f.name, f, note=f.note, unit=f.unit, description=f.description)
+    assert [m.name for m in report.recorded()] == [f.name for f in figs]
+    report.clear()
     # revenue at risk: b (30 EUR in the last 100 days) and c (5 EUR) have not churned
     assert at_risk.loc["all", "customers"] == 2 and at_risk.loc["all", "revenue"] == 35.0
 

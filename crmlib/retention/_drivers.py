@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmlib.report import Metric
 from crmlib.results import Estimate
 from crmlib.retention._churn import analysed, trailing_revenue
 from crmlib.retention._cox import CoxModel
@@ -351,16 +352,17 @@ def headline(
     *,
     horizon: int,
     currency: str | None = None,
-) -> pd.DataFrame:
+) -> list[Metric]:
     """The figures the notebook records: ``retention_rate`` (Wilson, all customers),
     ``median_tenure_days``, ``rmst_days`` (up to ``horizon``), ``cox_concordance`` and
     ``revenue_at_risk`` (all segments).
 
     Returns
     -------
-    DataFrame (object columns)
-        ``name, value, se, ci_low, ci_high, n, note, unit, description``; missing values
-        are ``None`` (never NaN), with a note saying why.
+    list of Metric
+        One :class:`crmlib.report.Metric` per figure (``name, value, se, ci_low, ci_high,
+        n, unit, description, note``); missing values are ``None`` (never NaN), with a note
+        saying why. Record each with ``report.record(m.name, m, note=m.note, ...)``.
     """
     rows = []
     units = {"retention_rate": ("share", f"share of customers retained {horizon} days after "
@@ -402,13 +404,13 @@ def headline(
     if model.params_.size:
         add("cox_concordance", model.concordance_)
     else:
-        add("cox_concordance", None, "no covariates with enough variation")
+        add("cox_concordance", None, "no covariates in the model (too little variation or "
+            "too few churners: see the driver table)")
     a = at_risk.loc["all"]
     add("revenue_at_risk", Estimate(float(a["estimate"]), float(a["se"]), float(a["ci_low"]),
                                     float(a["ci_high"]), int(a["customers"])),
         f"next {at_risk.attrs.get('days')} days")
-    cols = ["name", "value", "se", "ci_low", "ci_high", "n", "note", "unit", "description"]
-    return pd.DataFrame(rows, columns=cols, dtype=object)
+    return [Metric(**row) for row in rows]
 
 
 def driver_findings(model: CoxModel, drivers: pd.DataFrame) -> pd.DataFrame:
