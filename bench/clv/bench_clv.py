@@ -5,8 +5,9 @@
 
 Simulates n customers from BG/NBD (weekly units, ages on a daily grid of 26-52 weeks, the
 CDNOW-like parameters of Fader, Hardie & Lee 2005) with Gamma-Gamma spend and writes them to
-one CSV. Every fit then runs in its own process reading that CSV, so that its time and peak
-memory are its own:
+one CSV (``--continuous``: Pareto/NBD customers with exact times instead, so that no two
+customers share their statistics and nothing can be merged). Every fit then runs in its own
+process reading that CSV, so that its time and peak memory are its own:
 
 * crmlib (this venv): BG/NBD, Pareto/NBD and Gamma-Gamma on every row ("plain") and on
   ``clv.compress``-ed rows (the compression timed with the fit), each followed by the
@@ -112,6 +113,18 @@ def simulate(n: int, seed: int = 2024) -> pd.DataFrame:
     return s
 
 
+def simulate_continuous(n: int, seed: int = 5) -> pd.DataFrame:
+    """Pareto/NBD customers with exact (continuous) times: every (x, t_x, T) distinct."""
+    rng = np.random.default_rng(seed)
+    T = rng.uniform(26, 52, n)
+    s = clv.simulate_paretonbd(n, r=0.55, alpha=10.0, s=0.6, beta=12.0, T=T, random_state=3)
+    s["monetary_value"] = np.round(
+        clv.simulate_gammagamma(s["frequency"], p=6.25, q=3.74, gamma=15.44,
+                                random_state=seed + 2), 2)
+    s.loc[(s["frequency"] > 0) & (s["monetary_value"] <= 0), "monetary_value"] = 0.01
+    return s
+
+
 def child(path: str, key: str, mode: str) -> None:
     """One crmlib fit (and its predictions) in a fresh process; prints JSON."""
     _label, cls, cols = NAMES[key]
@@ -173,6 +186,8 @@ def main() -> None:
     ap.add_argument("--peer-timeout", type=float, default=900)
     ap.add_argument("--no-peer", action="store_true")
     ap.add_argument("--pymc", action="store_true")
+    ap.add_argument("--continuous", action="store_true",
+                    help="Pareto/NBD data with exact times (no two customers alike)")
     ap.add_argument("--peer-json", type=Path, default=None)
     ap.add_argument("--out", type=Path, default=HERE / "results.json")
     ap.add_argument("--child", nargs=3, metavar=("CSV", "MODEL", "MODE"))
@@ -181,10 +196,11 @@ def main() -> None:
         child(*args.child)
         return
     keys = args.models.split(",")
-    data = simulate(args.n)
+    data = simulate_continuous(args.n) if args.continuous else simulate(args.n)
+    kind = "continuous" if args.continuous else "grid"
     cache = (json.loads(args.peer_json.read_text())
              if args.peer_json and args.peer_json.exists() else {})
-    results: dict = {"n": args.n, "models": {}}
+    results: dict = {"n": args.n, "data": kind, "models": {}}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "summary.csv"
         data.to_csv(path, index=False)
@@ -194,7 +210,7 @@ def main() -> None:
                    for mode in ("plain", "compressed")}
             peers = [("lifetimes", LIFETIMES_CODE)] + ([("pymc", PYMC_CODE)] if args.pymc else [])
             for peer, code in peers:
-                tag = f"{peer}:{key}:{args.n}"
+                tag = f"{peer}:{key}:{args.n}" + (":continuous" if args.continuous else "")
                 if tag in cache:
                     res[peer] = cache[tag]
                 elif not args.no_peer and PEER_PY.exists():
