@@ -429,8 +429,10 @@ class ServiceTargets(_Model):
     repeat_contact_rate: Share = Field(
         default=0.15, description="Share of contacts followed by another within repeat_contact_days"
     )
-    complaint_rate: Share = Field(
-        default=0.02, description="Complaints per customer in the period (lower is better)"
+    complaint_rate: NonNegFloat = Field(
+        default=0.02,
+        description="Complaints per customer per year: complaint contacts in the year to as_of "
+        "over customer-years at risk (lower is better); 0.02 is 20 per 1,000 customers a year",
     )
     csat: Annotated[float, Strict(), Field(ge=1, le=5)] = Field(
         default=4.2, description="Mean contact CSAT on the 1-5 scale (higher is better)"
