@@ -5,7 +5,14 @@ from crmlib.survey._compare import compare_groups, compare_nps, crosstab_test
 from crmlib.survey._design import LONELY_PSU, SurveyDesign
 from crmlib.survey._drivers import key_drivers
 from crmlib.survey._nonresponse import nonresponse_weights, response_rates
-from crmlib.survey._scales import cronbach_alpha, item_analysis, likert_summary
+from crmlib.survey._scales import (
+    ItemFactors,
+    cronbach_alpha,
+    item_analysis,
+    item_factors,
+    likert_summary,
+    parallel_analysis,
+)
 from crmlib.survey._scores import ces, csat, nps, nps_by
 from crmlib.survey._summaries import (
     behaviour_link,
@@ -29,6 +36,7 @@ from crmlib.survey._tables import (
 
 __all__ = [
     "LONELY_PSU",
+    "ItemFactors",
     "SurveyDesign",
     "WeightedResponses",
     "behaviour_link",
@@ -42,6 +50,7 @@ __all__ = [
     "group_comparisons",
     "headline",
     "item_analysis",
+    "item_factors",
     "item_table",
     "key_drivers",
     "likert_summary",
@@ -49,6 +58,7 @@ __all__ = [
     "nonresponse_weights",
     "nps",
     "nps_by",
+    "parallel_analysis",
     "population_margins",
     "reliability_table",
     "response_base",
