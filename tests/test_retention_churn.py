@@ -185,7 +185,8 @@ def test_fit_drivers_without_covariates_and_headline_has_no_nan():
     at_risk = revenue_at_risk_by(drivers, orders, model=cox, as_of=AS_OF, days=100)
     figs = headline(km, cox, rates, at_risk, horizon=365, currency="EUR")
     assert [f.name for f in figs] == ["retention_rate", "median_tenure_days", "rmst_days",
-                                      "cox_concordance", "revenue_at_risk"]
+                                      "cox_concordance", "top_churn_driver_hr",
+                                      "revenue_at_risk"]
     for f in figs:
         for v in (f.value, f.se, f.ci_low, f.ci_high):
             assert not (isinstance(v, float) and math.isnan(v)), f
@@ -193,6 +194,8 @@ def test_fit_drivers_without_covariates_and_headline_has_no_nan():
     assert rec["retention_rate"].value is None and rec["retention_rate"].note
     assert rec["rmst_days"].value is None and "shorter than 365" in rec["rmst_days"].note
     assert rec["cox_concordance"].value is None
+    assert rec["top_churn_driver_hr"].value is None
+    assert rec["top_churn_driver_hr"].note.startswith("no Cox model")
     assert rec["revenue_at_risk"].unit == "EUR"
     report.clear()
     for f in figs:  # what the notebook does

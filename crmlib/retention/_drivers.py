@@ -22,6 +22,7 @@ value, is dropped with a note rather than failing the fit.
 from __future__ import annotations
 
 from collections.abc import Hashable
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -354,8 +355,8 @@ def headline(
     currency: str | None = None,
 ) -> list[Metric]:
     """The figures the notebook records: ``retention_rate`` (Wilson, all customers),
-    ``median_tenure_days``, ``rmst_days`` (up to ``horizon``), ``cox_concordance`` and
-    ``revenue_at_risk`` (all segments).
+    ``median_tenure_days``, ``rmst_days`` (up to ``horizon``), ``cox_concordance``,
+    ``top_churn_driver_hr`` (see :func:`top_driver`) and ``revenue_at_risk`` (all segments).
 
     Returns
     -------
@@ -406,11 +407,66 @@ def headline(
     else:
         add("cox_concordance", None, "no covariates in the model (too little variation or "
             "too few churners: see the driver table)")
+    rows.append(asdict(top_driver(model)))
     a = at_risk.loc["all"]
     add("revenue_at_risk", Estimate(float(a["estimate"]), float(a["se"]), float(a["ci_low"]),
                                     float(a["ci_high"]), int(a["customers"])),
         f"next {at_risk.attrs.get('days')} days")
     return [Metric(**row) for row in rows]
+
+
+def _driver_label(model: CoxModel, term: str) -> str:
+    """``plan = basic vs plan = premium (reference)`` for a level of a categorical covariate,
+    ``promo = 1 vs 0`` for a 0/1 one, ``x, per unit increase`` otherwise."""
+    col, _, lev = term.partition("=")
+    levels = getattr(model, "_levels", {})
+    if lev:
+        ref = levels[col][0] if levels.get(col) else "the reference level"
+        return f"{col} = {lev} vs {col} = {ref} (reference)"
+    x = model._frame_info[4][:, list(model.params_.index).index(term)]
+    if np.isin(x, (0.0, 1.0)).all():
+        return f"{col} = 1 vs {col} = 0"
+    return f"{col}, per unit increase"
+
+
+def top_driver(model: CoxModel) -> Metric:
+    """The headline ``top_churn_driver_hr``: hazard ratio (Wald CI on the log scale, as R's
+    ``summary(coxph)``; n the customers in the fit) of the covariate with the largest
+    absolute log hazard ratio among those significant at the model's ``alpha``.
+
+    When no coefficient is significant, the one with the largest absolute log hazard ratio
+    is reported with a note saying so; without a Cox model (no covariates) the value is
+    ``None`` with a note. The driver (covariate and level vs the reference level) and its
+    p-value are in ``description``. Cox (1972), J. R. Stat. Soc. B 34, 187-220.
+    """
+    name, unit = "top_churn_driver_hr", None
+    level = round(100 * (1 - model.alpha))
+    summ = model.summary() if model.params_.size else pd.DataFrame()
+    if not summ.empty:
+        summ = summ[np.isfinite(summ["estimate"]) & np.isfinite(summ["se"])
+                    & (summ["se"] > 0)]
+    if summ.empty:
+        return Metric(name=name, value=None, unit=unit,
+                      description="hazard ratio of the strongest churn driver (Cox model)",
+                      note="no Cox model: no covariates with enough variation or churners "
+                           "(see the driver table)")
+    effect = summ["estimate"].abs()
+    significant = summ["p"] < model.alpha
+    pool = effect[significant] if significant.any() else effect
+    term = str(pool.idxmax())
+    r = summ.loc[term]
+    notes = []
+    if not significant.any():
+        notes.append(f"not significant at alpha = {model.alpha:g} (p = {r['p']:.2g}): no driver "
+                     "is; this is the largest effect")
+    if not model.converged_:
+        notes.append("the Cox model did not converge")
+    return Metric(
+        name=name, value=float(r["hazard_ratio"]), se=None, ci_low=float(r["hr_ci_low"]),
+        ci_high=float(r["hr_ci_high"]), n=int(model.n_), unit=unit,
+        description=(f"churn hazard ratio of the strongest driver, {_driver_label(model, term)}"
+                     f" (Cox, {model.ties} ties, {level}% CI; p = {r['p']:.2g})"),
+        note="; ".join(notes) or None)
 
 
 def driver_findings(model: CoxModel, drivers: pd.DataFrame) -> pd.DataFrame:
