@@ -176,3 +176,24 @@ def test_errors(bfi):
         item_factors(bfi[["A1", "A2"]], 1)
     with pytest.raises(CRMError, match="no variance"):
         item_factors(bfi.assign(A1=1), 2)
+
+
+def test_plot_loadings_draws_each_loading(bfi):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from crmlib.plotting._survey import plot_loadings
+
+    res = item_factors(bfi, 2)
+    fig, ax = plt.subplots()
+    assert plot_loadings(res.to_long(), ax=ax) is ax
+    texts = [t.get_text() for t in ax.texts]
+    assert len(texts) == 20
+    assert texts[0] == f"{res.loadings.iloc[0, 0]:.2f}"    # A1 on factor_1, row-major
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(bfi.columns)
+    plt.close(fig)
+    ax = plot_loadings(item_factors(None).to_long())
+    assert ax.texts[0].get_text() == "no item columns to factor"
+    plt.close(ax.figure)

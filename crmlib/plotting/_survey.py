@@ -219,3 +219,35 @@ def plot_margins(
     ax.set_xlabel("share")
     ax.legend(loc="lower right", frameon=False)
     return ax
+
+
+def plot_loadings(
+    data: pd.DataFrame | None = None,
+    *,
+    item: str = "item",
+    factor: str = "factor",
+    loading: str = "loading",
+    cmap: str = "RdBu_r",
+    annot: bool = True,
+    ax: Axes | None = None,
+    **plot_kws: Any,
+) -> Axes:
+    """Heatmap of factor loadings, items by factors, on a -1..1 diverging scale.
+
+    ``data`` is the tidy ``item, factor, loading`` frame of
+    :meth:`crmlib.survey.ItemFactors.to_long` (factor analysis: Lawley & Maxwell 1971).
+    ``plot_kws`` go to :func:`seaborn.heatmap`. Empty data (no survey, no items) gives an
+    axes stating the frame's ``attrs["note"]``.
+    """
+    if (blank := _empty(data, ax)) is not None:
+        return blank
+    data = _need(data, [item, factor, loading], "plot_loadings")
+    wide = data.pivot(index=item, columns=factor, values=loading)
+    wide = wide.reindex(index=pd.unique(data[item]), columns=pd.unique(data[factor]))
+    ax = _axes(ax, (3.0 + 1.1 * wide.shape[1], 0.9 + 0.45 * wide.shape[0]))
+    kws = {"vmin": -1.0, "vmax": 1.0, "center": 0.0, "annot": annot, "fmt": ".2f",
+           "cbar_kws": {"label": "loading"}, **plot_kws}
+    sns.heatmap(wide, cmap=cmap, ax=ax, **kws)
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    return ax

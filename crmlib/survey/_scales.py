@@ -427,7 +427,8 @@ def item_factors(
     if phi is not None:
         phi = (phi * np.outer(signs, signs))[np.ix_(order, order)]
         factor_corr = pd.DataFrame(phi, index=names, columns=names)
-    note = f"{how}; {method.upper()} on n={n} complete rows, rotation {rotation or 'none'}"
+    rotated = rotation if k > 1 and rotation else "none" + (" (one factor)" if rotation else "")
+    note = f"{how}; {method.upper()} on n={n} complete rows; rotation {rotated}"
     return ItemFactors(
         loadings=pd.DataFrame(L, index=cols, columns=names),
         communalities=pd.Series(1 - uniq, index=cols, name="communality"),
