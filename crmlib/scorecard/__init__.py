@@ -31,13 +31,21 @@ from crmlib.scorecard._series import (
     metric_panel,
     rate_series,
 )
+from crmlib.scorecard._trend import (
+    SERIES_COLUMNS,
+    TREND_METRICS,
+    metric_series,
+    series_trend,
+)
 
 __all__ = [
     "LEVELS",
     "LIVE_CHANNELS",
     "METRIC_INFO",
+    "SERIES_COLUMNS",
     "SERIES_METRICS",
     "STATUSES",
+    "TREND_METRICS",
     "ImpactResult",
     "InitiativeImpact",
     "UnitComparison",
@@ -56,10 +64,12 @@ __all__ = [
     "load_metrics",
     "metric_panel",
     "metric_rows",
+    "metric_series",
     "metrics_dir",
     "newey_west_lags",
     "rate_series",
     "scorecard_metrics",
     "scorecard_view",
+    "series_trend",
     "trend",
 ]

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from scipy import stats
 
 from crmlib.errors import CRMError
+from crmlib.scorecard._trend import series_trend
 from crmlib.utils.validation import check_alpha
 
 __all__ = [
@@ -55,8 +56,8 @@ METRIC_INFO: dict[str, tuple[str, float, float]] = {
 _SHARE_UNITS = {"share", "proportion", "rate (0-1)"}
 _COLUMNS = [
     "metric", "level", "source", "value", "se", "ci_low", "ci_high", "n", "unit", "target",
-    "tolerance", "direction", "status", "note", "trend_slope", "trend_p", "trend",
-    "trend_periods",
+    "tolerance", "direction", "status", "note", "trend_slope", "trend_ci_low", "trend_ci_high",
+    "trend_p", "trend", "trend_periods",
 ]
 
 
@@ -221,18 +222,34 @@ def trend(values: Sequence[float], *, direction: str = "higher", alpha: float = 
     """
     y = np.array([v for v in values if v is not None and math.isfinite(v)], dtype=float)
     if y.size < 3:
-        return {"trend_slope": math.nan, "trend_p": math.nan, "trend": "too few periods",
-                "trend_periods": int(y.size)}
+        return {"trend_slope": math.nan, "trend_ci_low": math.nan, "trend_ci_high": math.nan,
+                "trend_p": math.nan, "trend": "too few periods", "trend_periods": int(y.size)}
     x = sm.add_constant(np.arange(y.size, dtype=float))
     fit = sm.OLS(y, x).fit()
     slope, p = float(fit.params[1]), float(fit.pvalues[1])
+    low, high = (float(v) for v in fit.conf_int(alpha)[1])
     if not math.isfinite(p):  # a perfectly straight line
         p = 0.0 if slope != 0 else 1.0
+        low = high = slope
     label = "no significant trend"
     if p < alpha and slope != 0:
         good = slope > 0 if direction == "higher" else slope < 0
         label = "improving" if good else "worsening"
-    return {"trend_slope": slope, "trend_p": p, "trend": label, "trend_periods": int(y.size)}
+    return {"trend_slope": slope, "trend_ci_low": low, "trend_ci_high": high, "trend_p": p,
+            "trend": label, "trend_periods": int(y.size)}
+
+
+def _series_values(series: pd.DataFrame | None) -> dict[str, list[float]]:
+    """``{metric: values oldest first}`` of a tidy series frame."""
+    if series is None:
+        return {}
+    if not isinstance(series, pd.DataFrame) or not {"metric", "period", "value"} <= set(
+            series.columns):
+        raise CRMError("series: expected a frame with columns metric, period and value "
+                       "(scorecard.metric_series)")
+    ordered = series.sort_values(["metric", "period"], kind="stable")
+    return {str(k): [_num(v) for v in g["value"]] for k, g in ordered.groupby("metric",
+                                                                             sort=False)}
 
 
 # ---------------------------------------------------------------------------------- evaluate
@@ -241,8 +258,9 @@ def evaluate(
     params_scorecard: Any,
     *,
     history: Any = None,
+    series: pd.DataFrame | None = None,
     alpha: float = 0.05,
-    trend_periods: int = 6,
+    trend_periods: int | None = None,
 ) -> pd.DataFrame:
     """The scorecard of one unit: every params metric against its target.
 
@@ -258,18 +276,28 @@ def evaluate(
     history
         Past values for the trend: a list of earlier ``metrics.json`` snapshots (oldest
         first), a dict ``{date: snapshot}``, or a frame with ``metric``, ``value`` and
-        ``period`` columns. The current value is appended as the last period.
+        ``period`` columns. The current value is appended as the last period; the trend is
+        an OLS slope with its classical t test (:func:`trend`).
+    series
+        Periodic series of the metrics, tidy with ``metric, period, value`` (e.g.
+        :func:`metric_series` of the unit's data). A metric in it gets the trend of its last
+        ``trend_periods`` periods with a Newey-West (HAC) standard error
+        (:func:`series_trend`); the slope is per period of the series (per quarter for a
+        quarterly series). With ``series`` given, a metric not in it takes its trend from
+        ``history`` when that is given, else ``trend`` is ``"no series"``.
     alpha
         Level of the intervals built from a standard error alone, and of the trend test.
     trend_periods
-        The trend is fitted on the last this-many periods (current included).
+        The trend is fitted on the last this-many periods; default 12 for ``series``
+        (a year of months) and 6 for ``history`` (current included).
 
     Returns
     -------
     pandas.DataFrame
         One row per metric, ordered by level then params order: ``metric, level, source,
         value, se, ci_low, ci_high, n, unit, target, tolerance, direction, status, note,
-        trend_slope, trend_p, trend, trend_periods``. ``status`` is one of
+        trend_slope, trend_ci_low, trend_ci_high, trend_p, trend, trend_periods`` (the slope's
+        ``1 - alpha`` interval and p-value). ``status`` is one of
         :data:`STATUSES`:
 
         - ``on target``: the interval lies entirely on the good side of the target;
@@ -288,6 +316,7 @@ def evaluate(
           recorded no value (its note).
 
         A metric without an interval or standard error is judged on its point value (noted).
+        ``attrs["trend_freq"]`` maps each series metric to its period (``"M"``, ``"Q"``).
         ``attrs["problems"]`` lists the params problems and unrecorded names.
 
     References
@@ -296,8 +325,10 @@ def evaluate(
     Relationship Management, ch. 4 (CRM performance measurement).
     """
     alpha = check_alpha(alpha)
-    if isinstance(trend_periods, bool) or not isinstance(trend_periods, int) or trend_periods < 3:
+    if trend_periods is not None and (isinstance(trend_periods, bool)
+                                      or not isinstance(trend_periods, int) or trend_periods < 3):
         raise CRMError(f"trend_periods: expected an integer >= 3, got {trend_periods!r}")
+    series_values = _series_values(series)
     defs = scorecard_metrics(params_scorecard)
     sources = _sources(metrics)
     z = stats.norm.ppf(1 - alpha / 2)
@@ -356,14 +387,25 @@ def evaluate(
                 row["status"] = judge(m.direction, float(m.target), float(m.tolerance), low, high)
         elif problem is not None:
             row["note"] = f"{row['note']}; params: {problem}"
-        past = _history_values(history, m.name)
-        values = [*past, row["value"]][-trend_periods:]
-        row.update(trend(values, direction=m.direction, alpha=alpha))
+        if m.name in series_values:
+            values = series_values[m.name][-(trend_periods or 12):]
+            fit = series_trend(values, direction=m.direction, alpha=alpha)
+            row.update({k: v for k, v in fit.items() if k in _COLUMNS})
+        elif series is not None and history is None:
+            row.update(trend_slope=math.nan, trend_ci_low=math.nan, trend_ci_high=math.nan,
+                       trend_p=math.nan, trend="no series", trend_periods=0)
+        else:
+            past = _history_values(history, m.name)
+            values = [*past, row["value"]][-(trend_periods or 6):]
+            row.update(trend(values, direction=m.direction, alpha=alpha))
         rows.append(row)
     out = pd.DataFrame(rows, columns=_COLUMNS)
     order = {lvl: i for i, lvl in enumerate(LEVELS)}
     out = out.sort_values("level", key=lambda s: s.map(order), kind="stable").reset_index(
         drop=True)
     out["n"] = out["n"].astype("Int64")
-    out.attrs.update(alpha=alpha, problems=problems, history=history is not None)
+    freqs = ({} if series is None or "freq" not in series.columns else
+             {str(k): str(v) for k, v in zip(series["metric"], series["freq"], strict=True)})
+    out.attrs.update(alpha=alpha, problems=problems,
+                     history=history is not None or series is not None, trend_freq=freqs)
     return out

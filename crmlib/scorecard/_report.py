@@ -175,9 +175,28 @@ _STATUS_CSS = {
 }
 
 
+_PER = {"M": "month", "Q": "quarter", "W": "week", "Y": "year"}
+
+
+def _trend_text(row: pd.Series, num: Any, freqs: dict[str, str]) -> str:
+    """The trend word, with the slope per period and its interval when there is one."""
+    word = str(row["trend"])
+    slope = row.get("trend_slope")
+    if slope is None or pd.isna(slope):
+        return word
+    per = _PER.get(freqs.get(str(row["metric"]), ""), "period")
+    text = f"{word} ({'+' if slope > 0 else ''}{num(slope)} per {per}"
+    low, high = row.get("trend_ci_low"), row.get("trend_ci_high")
+    if low is not None and pd.notna(low):
+        text += f"; {num(low)} to {num(high)}"
+    return text + f"; {int(row['trend_periods'])} periods)"
+
+
 def scorecard_view(table: pd.DataFrame, *, digits: int = 3) -> Any:
     """The :func:`evaluate` table for reading: level, metric, value with its interval, n,
-    target (with direction and tolerance), status coloured, trend and note; a pandas Styler.
+    target (with direction and tolerance), status coloured, trend (with history or series:
+    the word, the slope per period (month, quarter) with its interval and the periods
+    fitted) and note; a pandas Styler.
     """
     from crmlib.report import format_number
 
@@ -196,7 +215,9 @@ def scorecard_view(table: pd.DataFrame, *, digits: int = 3) -> Any:
                    for t, d, tol in zip(table["target"], table["direction"], table["tolerance"],
                                         strict=True)],
         "status": table["status"],
-        "trend": table["trend"] if table.attrs.get("history") else "",
+        "trend": [_trend_text(r, num, table.attrs.get("trend_freq") or {})
+                  for _, r in table.iterrows()]
+        if table.attrs.get("history") else "",
         "note": table["note"].fillna(""),
     })
     if not table.attrs.get("history"):
