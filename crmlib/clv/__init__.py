@@ -10,6 +10,7 @@ from crmlib.clv._bgbb import BetaGeoBetaBinomModel
 from crmlib.clv._bgnbd import BetaGeoModel, ModifiedBetaGeoModel
 from crmlib.clv._gammagamma import GammaGammaModel
 from crmlib.clv._paretonbd import ParetoNBDModel
+from crmlib.clv._predict import prediction_interval
 from crmlib.clv._report import (
     HoldoutValidation,
     LifetimeValue,
@@ -60,6 +61,7 @@ __all__ = [
     "horizon_months",
     "lifetime_value",
     "parameter_table",
+    "prediction_interval",
     "purchase_orders",
     "simulate_bgnbd",
     "simulate_gammagamma",
