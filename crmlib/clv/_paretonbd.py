@@ -357,8 +357,9 @@ class ParetoNBDModel(_TransactionModel):
     def probability_of_purchases(self, x: Any, t: Any) -> np.ndarray | float:
         """P(X(t) = x) for a customer just acquired: the model's count distribution.
 
-        Fader, Hardie and Lee (2005, "Deriving an expression for P(X(t) = x) under the
-        Pareto/NBD model", eq. 6, http://brucehardie.com/notes/012/):
+        Fader, Hardie and Lee, "Deriving an expression for P(X(t) = x) under the Pareto/NBD
+        model" (Hardie's notes, http://brucehardie.com/notes/; note 013 derives the more
+        general P(X(t, t + tau) = x), of which this is the case t = 0):
 
             P(X(t) = x) = NB(x; r, alpha / (alpha + t)) (beta / (beta + t))^s
                 + alpha^r beta^s B(r + x, s + 1) / B(r, s) [B1 - sum_{j=0..x} B2_j],
