@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from scipy import stats
 
 from crmlib.errors import CRMError
-from crmlib.scorecard._trend import series_trend
+from crmlib.scorecard._trend import fitted_trend, series_trend
 from crmlib.utils.validation import check_alpha
 
 __all__ = [
@@ -225,18 +225,9 @@ def trend(values: Sequence[float], *, direction: str = "higher", alpha: float = 
         return {"trend_slope": math.nan, "trend_ci_low": math.nan, "trend_ci_high": math.nan,
                 "trend_p": math.nan, "trend": "too few periods", "trend_periods": int(y.size)}
     x = sm.add_constant(np.arange(y.size, dtype=float))
-    fit = sm.OLS(y, x).fit()
-    slope, p = float(fit.params[1]), float(fit.pvalues[1])
-    low, high = (float(v) for v in fit.conf_int(alpha)[1])
-    if not math.isfinite(p):  # a perfectly straight line
-        p = 0.0 if slope != 0 else 1.0
-        low = high = slope
-    label = "no significant trend"
-    if p < alpha and slope != 0:
-        good = slope > 0 if direction == "higher" else slope < 0
-        label = "improving" if good else "worsening"
-    return {"trend_slope": slope, "trend_ci_low": low, "trend_ci_high": high, "trend_p": p,
-            "trend": label, "trend_periods": int(y.size)}
+    out = fitted_trend(sm.OLS(y, x).fit(), n=int(y.size), direction=direction, alpha=alpha)
+    del out["trend_se"]
+    return out
 
 
 def _series_values(series: pd.DataFrame | None) -> dict[str, list[float]]:

@@ -220,6 +220,16 @@ def series_trend(
     lags = newey_west_lags(y.size) if maxlags is None else int(maxlags)
     x = sm.add_constant(np.arange(y.size, dtype=float))
     fit = sm.OLS(y, x).fit(cov_type="HAC", cov_kwds={"maxlags": lags}, use_t=True)
+    return fitted_trend(fit, n=int(y.size), direction=direction, alpha=alpha)
+
+
+def fitted_trend(fit: Any, *, n: int, direction: str, alpha: float) -> dict[str, Any]:
+    """The trend columns from a fitted ``OLS(y, [1, t])``: slope, se, CI, p and its word.
+
+    ``trend`` is ``"improving"`` / ``"worsening"`` when the slope differs from 0 at level
+    ``alpha`` in the metric's good / bad ``direction``, else ``"no significant trend"``. A
+    perfectly straight line (zero residual variance) counts as significant unless flat.
+    """
     slope, se, p = float(fit.params[1]), float(fit.bse[1]), float(fit.pvalues[1])
     low, high = (float(v) for v in fit.conf_int(alpha)[1])
     if not math.isfinite(p):  # a perfectly straight line: zero residual variance
@@ -230,4 +240,4 @@ def series_trend(
         good = slope > 0 if direction == "higher" else slope < 0
         label = "improving" if good else "worsening"
     return {"trend_slope": slope, "trend_se": se, "trend_ci_low": low, "trend_ci_high": high,
-            "trend_p": p, "trend": label, "trend_periods": int(y.size)}
+            "trend_p": p, "trend": label, "trend_periods": n}
