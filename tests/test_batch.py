@@ -20,21 +20,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from support import make_params
 
 from crmlib import batch
 from crmlib.errors import CRMError, ParamsError
 
 NOTEBOOKS = Path(__file__).parent / "notebooks"
 FAIL_ERROR = "cell 3: DataError: orders.order_id: 2 duplicate key(s): 'A1', 'A2'"
-
-
-def make_params(root: Path, units: dict[str, str]) -> Path:
-    params = root / "params"
-    (params / "units").mkdir(parents=True)
-    (params / "defaults.yaml").write_text("data:\n  source: data/sample\n")
-    for unit, text in units.items():
-        (params / "units" / f"{unit}.yaml").write_text(text)
-    return params
 
 
 def partials(folder: Path) -> list[Path]:

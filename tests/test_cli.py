@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support import make_params
 from typer.testing import CliRunner
 
 from crmlib import cli, config
@@ -19,15 +20,6 @@ runner = CliRunner()
 
 def invoke(*args: str):
     return runner.invoke(cli.app, list(args))
-
-
-def make_params(root: Path, units: dict[str, str]) -> Path:
-    params = root / "params"
-    (params / "units").mkdir(parents=True)
-    (params / "defaults.yaml").write_text("data:\n  source: data/sample\n")
-    for unit, text in units.items():
-        (params / "units" / f"{unit}.yaml").write_text(text)
-    return params
 
 
 def assert_no_traceback(result):

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import support
 import yaml
 from typer.testing import CliRunner
 
@@ -37,12 +38,7 @@ CORPUS_DATA = Path(__file__).parent / "bad_inputs" / "crlf_line_endings"
 
 
 def make_params(root: Path, units: dict[str, str], defaults: str = "data:\n  source: data\n"):
-    params = root / "params"
-    (params / "units").mkdir(parents=True)
-    (params / "defaults.yaml").write_text(defaults)
-    for unit, text in units.items():
-        (params / "units" / f"{unit}.yaml").write_text(text)
-    return params
+    return support.make_params(root, units, defaults)
 
 
 # ------------------------------------------------------------------- params are data, not code
