@@ -236,12 +236,13 @@ def validate_cmd(
             typer.echo(_one_line(violation))
         _err(f"{len(violations)} violation(s) in {source}")
         raise typer.Exit(EXIT_FAILED)
-    crm = data.load(source, unit=unit, as_of=as_of)
+    crm = data.load(source, unit=unit, as_of=as_of, in_database=data.LAZY_TABLES)
     counts = []
     for table in ("customers", "orders", "interactions", "survey_responses"):
         frame = getattr(crm, table, None)
         if frame is not None:
             counts.append(f"{table} {len(frame)} rows")
+    crm.close()
     scope = f" (unit {unit})" if unit else ""
     typer.echo(f"ok: {', '.join(counts)}{scope}")
 

@@ -452,28 +452,13 @@ def _kernel_pid(unit_dir: Path) -> int | None:
 
 
 # ------------------------------------------------------- PostgreSQL: the database is only read
-def _pg_fixtures() -> dict:
-    """The server fixtures of tests/test_data_postgres.py (skipped there without binaries)."""
-    try:
-        import test_data_postgres as pg
-    except Exception:  # pragma: no cover - no sqlalchemy/psycopg
-        return {}
-    names = ("pg_base", "pg_url", "postgresql_system_proc")
-    return {n: getattr(pg, n) for n in names if hasattr(pg, n)}
-
-
-globals().update(_pg_fixtures())
-
-
 @pytest.mark.postgres
-def test_postgres_connection_is_read_only(request):
-    if "pg_url" not in globals():
-        pytest.skip("tests/test_data_postgres.py fixtures not importable")
+def test_postgres_connection_is_read_only(pg_url):
     import sqlalchemy as sa
 
     from crmlib.data._sources import open_source
 
-    src = open_source(request.getfixturevalue("pg_url"))
+    src = open_source(pg_url)
     try:
         with src._connect() as conn, pytest.raises(sa.exc.InternalError,
                                                    match="read-only transaction"):

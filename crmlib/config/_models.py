@@ -160,6 +160,12 @@ class DataParams(_Model):
         default=None,
         description="Value of customers.business_unit to select; null means the unit's name",
     )
+    in_database: list[Literal["orders", "interactions"]] = Field(
+        default_factory=list,
+        description="Tables left in the source and aggregated there (DuckDB for files, the "
+        "database itself for a URL) instead of read into pandas: for units with tens of "
+        "millions of rows. Empty: every table is read into pandas",
+    )
 
     @field_validator("source")
     @classmethod

@@ -376,3 +376,102 @@ def check_acquisition(src: Source, table: str) -> list[DataError]:
             examples=ex,
         )
     ]
+
+
+# --------------------------------------------------------------------------- in the database
+_TYPED = {"date": ("Date", "DateTime"), "float": ("Numeric", "Float", "Integer"),
+          "int": ("Numeric", "Float", "Integer"), "bool": ("Boolean",)}
+
+
+def _is_typed(sa_type: Any, kind: str) -> bool:
+    """Whether a database column's SQLAlchemy type stores ``kind`` natively."""
+    import sqlalchemy as sa
+
+    wanted = _TYPED.get(kind)
+    return wanted is None or isinstance(sa_type, tuple(getattr(sa, w) for w in wanted))
+
+
+def check_rows_in_database(
+    src: Any, table: str, limit: tuple[pd.Timestamp, str] | None, unit: str | None
+) -> list[DataError]:
+    """The row rules of :func:`check_rows` for a table left in a SQL database.
+
+    The rows are not staged: each rule is one query in the database over the unit's rows. The
+    database has already typed the values, so date, number and boolean columns must be stored
+    as such (a text column holding dates is refused with a one-line error); the rules that
+    remain are missing values, allowed values, ranges, dates and the acquisition order.
+    """
+    spec = TABLES[table]
+    key = spec.key
+    cols = src.tables[table]
+    rel = f"({src.unit_rows(table, cols, unit)}) t"
+    errors: list[DataError] = []
+
+    def add(column: str, problem: str, cond: str, show: dict[str, str],
+            frm: str = rel) -> None:
+        shown = "".join(f", {expr}" for expr in show.values())
+        rows = src.query(
+            f"SELECT {src.key('t', key)}{shown}, COUNT(*) OVER () FROM {frm} "
+            f"WHERE {cond} ORDER BY 1 LIMIT {MAX_EXAMPLES}"
+        )
+        if rows:
+            examples = [(str(r[0]), dict(zip(show, r[1:-1], strict=True))) for r in rows]
+            errors.append(violation(table, column, rows[0][-1], problem, key=key,
+                                    examples=examples))
+
+    for name in cols:
+        col = spec.column(name)
+        if col is None or name == key or (name == "customer_id" and table != "customers"):
+            continue
+        sa_type = src.types[table][name]
+        if not _is_typed(sa_type, col.kind):
+            errors.append(DataError(
+                f"{table}.{name}: stored as {sa_type} in {src.label}; analysing {table} in the "
+                f"database needs a {col.kind} column (change its type, or leave {table} out "
+                "of data.in_database)", table=table, column=name))
+            continue
+        c = f"t.{src.ident(name)}"
+        text = col.kind in ("key", "str")
+        blank = f"({c} IS NULL OR TRIM({c}) = '')" if text else f"{c} IS NULL"
+        if col.required:
+            add(name, "missing value(s)", blank, {})
+        if col.kind == "date":
+            add(name, f"date(s) before {EARLIEST}", f"{c} < DATE '{EARLIEST}'", {name: c})
+            if limit is not None:
+                stamp, words = limit
+                cond = (f"CAST({c} AS DATE) > DATE '{stamp:%Y-%m-%d}'"
+                        if stamp == stamp.normalize()
+                        else f"{c} > TIMESTAMP '{stamp:%Y-%m-%d %H:%M:%S}'")
+                add(name, f"date(s) {words}", cond, {name: c})
+        elif col.kind in ("float", "int"):
+            x = f"CAST({c} AS DOUBLE PRECISION)"
+            special = ", ".join(f"CAST('{v}' AS DOUBLE PRECISION)"
+                                for v in ("NaN", "Infinity", "-Infinity"))
+            add(name, "value(s) infinite, NaN or too large (|value| >= 1e15)",
+                f"{c} IS NOT NULL AND ({x} IN ({special}) OR abs({x}) >= {MAX_NUMBER:.0f})",
+                {name: c})
+        if col.allowed is not None:
+            allowed = ", ".join(ql(a) for a in col.allowed)
+            add(name, f"value(s) not one of {', '.join(col.allowed)}",
+                f"NOT {blank} AND {c} NOT IN ({allowed})", {name: c})
+        if col.low is not None or col.high is not None:
+            conds = []
+            if col.low is not None:
+                conds.append(f"{c} {'<=' if col.low_open else '<'} {col.low}")
+            if col.high is not None:
+                conds.append(f"{c} > {col.high}")
+            if col.kind == "int":
+                conds.append(f"{c} <> ROUND({c})")
+            add(name, f"value(s) {col.range_text()}",
+                f"{c} IS NOT NULL AND ({' OR '.join(conds)})", {name: c})
+    event = spec.event_date
+    if spec.before_acquired_is_error and event is not None and event in cols:
+        cid, acq = src.ident("customer_id"), src.ident("acquired_at")
+        firsts = (f"(SELECT {cid} AS cid, MIN({acq}) AS acq FROM "
+                  f"({src.unit_rows('customers', ['customer_id', 'acquired_at'], unit)}) a "
+                  f"GROUP BY {cid}) c")
+        joined = f"{rel} JOIN {firsts} ON t.{cid} = c.cid"
+        add(event, "date(s) before the customer's acquired_at",
+            f"CAST(t.{src.ident(event)} AS DATE) < CAST(c.acq AS DATE)",
+            {event: f"t.{src.ident(event)}", "acquired_at": "c.acq"}, frm=joined)
+    return errors

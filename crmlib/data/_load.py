@@ -11,8 +11,9 @@ from typing import Any
 import pandas as pd
 
 from crmlib.data import _checks
+from crmlib.data._engine import DuckDBSession, Session, SourceTable, SQLSession
 from crmlib.data._schema import ALL_TABLES, REQUIRED_TABLES, TABLES
-from crmlib.data._sources import Source, open_source, qi
+from crmlib.data._sources import Source, SQLSource, open_source, qi
 from crmlib.errors import CRMError, DataError
 
 _PANDAS_TYPE = {
@@ -32,9 +33,11 @@ class CRMData:
     Attributes
     ----------
     customers, orders : pandas.DataFrame
-        Always present.
+        Always present. ``orders`` is a :class:`~crmlib.data.SourceTable` (rows left in the
+        source, aggregated there by the analyses) when loaded with ``in_database``.
     interactions, survey_responses : pandas.DataFrame or None
-        None when the source has no such table (or it was not asked for with ``tables=``).
+        None when the source has no such table (or it was not asked for with ``tables=``);
+        ``interactions`` may be a ``SourceTable`` like ``orders``.
     unit : str or None
         The business unit loaded; None for the whole source.
     source : str
@@ -46,13 +49,30 @@ class CRMData:
     """
 
     customers: pd.DataFrame
-    orders: pd.DataFrame
-    interactions: pd.DataFrame | None
+    orders: pd.DataFrame | SourceTable
+    interactions: pd.DataFrame | SourceTable | None
     survey_responses: pd.DataFrame | None
     unit: str | None
     source: str
     as_of: pd.Timestamp
     available: tuple[str, ...] = field(default=(), repr=False)
+    session: Session | None = field(default=None, repr=False)
+
+    @property
+    def in_database(self) -> tuple[str, ...]:
+        """The tables left in their source (see :class:`~crmlib.data.SourceTable`)."""
+        return tuple(t for t in ALL_TABLES if isinstance(getattr(self, t), SourceTable))
+
+    def close(self) -> None:
+        """Close the connection that tables left in the source use (if any)."""
+        if self.session is not None:
+            self.session.close()
+
+    def __enter__(self) -> CRMData:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     @property
     def tables(self) -> tuple[str, ...]:
@@ -102,7 +122,8 @@ def _wanted(tables: Sequence[str] | None) -> tuple[str, ...]:
 
 
 def _check(
-    src: Source, unit: str | None, as_of: pd.Timestamp | None, wanted: tuple[str, ...]
+    src: Source, unit: str | None, as_of: pd.Timestamp | None, wanted: tuple[str, ...],
+    lazy: tuple[str, ...] = (),
 ) -> tuple[list[DataError], list[str]]:
     """Run every rule; stage the unit's rows. Returns violations and the staged tables."""
     errors = list(src.errors)
@@ -127,11 +148,15 @@ def _check(
         limit = (today, f"in the future (after today, {today:%Y-%m-%d})")
     staged = ["customers"]
     for table in [t for t in ALL_TABLES if t in usable and t != "customers"]:
-        src.stage(table, src.tables[table], unit)
+        src.stage(table, src.tables[table], unit, lazy=table in lazy)
         staged.append(table)
+    in_db = [t for t in staged if t in lazy and isinstance(src, SQLSource)]
     for table in staged:
-        errors += _checks.check_rows(src, table, limit)
-    for table in staged:
+        if table in in_db:
+            errors += _checks.check_rows_in_database(src, table, limit, unit)
+        else:
+            errors += _checks.check_rows(src, table, limit)
+    for table in [t for t in staged if t not in in_db]:
         errors += _checks.check_acquisition(src, table)
     return errors, staged
 
@@ -171,8 +196,8 @@ def _infer(src: Source, table: str, name: str, duck_type: str) -> str:
     return "str"
 
 
-def _read(src: Source, table: str) -> pd.DataFrame:
-    """The staged rows of ``table`` with every column typed, ordered by key."""
+def _typed_select(src: Source, table: str) -> tuple[str, dict[str, str]]:
+    """SELECT list typing every staged column of ``table``, and each column's kind."""
     spec = TABLES[table]
     described = src.duck.execute(f"DESCRIBE {qi('stg_' + table)}").fetchall()
     exprs, kinds = [], {}
@@ -188,19 +213,83 @@ def _read(src: Source, table: str) -> pd.DataFrame:
             "bool": f"TRY_CAST({c} AS BOOLEAN)",
         }.get(kind, f"CAST({c} AS VARCHAR)")
         exprs.append(f"{expr} AS {c}")
+    return ", ".join(exprs), kinds
+
+
+def _read(src: Source, table: str) -> pd.DataFrame:
+    """The staged rows of ``table`` with every column typed, ordered by key."""
+    select, kinds = _typed_select(src, table)
     frame = src.duck.execute(
-        f"SELECT {', '.join(exprs)} FROM {qi('stg_' + table)} ORDER BY {qi(spec.key)}"
+        f"SELECT {select} FROM {qi('stg_' + table)} ORDER BY {qi(TABLES[table].key)}"
     ).df()
     return frame.astype({name: _PANDAS_TYPE[k] for name, k in kinds.items()})
 
 
-def _latest(frames: Sequence[pd.DataFrame | None]) -> pd.Timestamp:
+def _leave(src: Source, table: str, unit: str | None, session: Session) -> SourceTable:
+    """``table`` left in the source: a typed view (DuckDB) or the unit's rows (database)."""
+    spec = TABLES[table]
+    if isinstance(src, SQLSource):
+        kinds = {}
+        exprs = []
+        for name in src.tables[table]:
+            col = spec.column(name)
+            kind = col.kind if col is not None else _sql_kind(src.types[table][name])
+            kinds[name] = kind
+            c = src.ident(name)
+            cast = {"key": "VARCHAR", "str": "VARCHAR", "float": "DOUBLE PRECISION"}.get(kind)
+            exprs.append(f"CAST({c} AS {cast}) AS {c}" if cast else c)
+        relation = (f"SELECT {', '.join(exprs)} FROM ("
+                    f"{src.unit_rows(table, src.tables[table], unit)}) AS u")
+    else:
+        select, kinds = _typed_select(src, table)
+        view = qi("typed_" + table)
+        src.duck.execute(f"CREATE TEMP VIEW {view} AS SELECT {select} FROM {qi('stg_' + table)}")
+        relation = f"SELECT * FROM {view}"
+    dtypes = {name: _PANDAS_TYPE[k] for name, k in kinds.items()}
+    return SourceTable(session, table, relation, dtypes, spec.key)
+
+
+def _sql_kind(sa_type: Any) -> str:
+    """The kind of a database column the contract does not know, from its type."""
+    import sqlalchemy as sa
+
+    if isinstance(sa_type, sa.Boolean):
+        return "bool"
+    if isinstance(sa_type, sa.Integer):
+        return "int"
+    if isinstance(sa_type, (sa.Numeric, sa.Float)):
+        return "float"
+    if isinstance(sa_type, (sa.Date, sa.DateTime)):
+        return "date"
+    return "str"
+
+
+def _latest_lazy(tables: Sequence[SourceTable]) -> list[pd.Timestamp]:
+    """The latest date in each date column of tables left in their source."""
+    from crmlib.data._engine import query
+
+    found = []
+    for t in tables:
+        dates = [c for c, d in t.dtypes.items() if d.startswith("datetime")]
+        if not dates:
+            continue
+        sql = "SELECT " + ", ".join(f'MAX("{c}") AS "{c}"' for c in dates) + " FROM t"
+        row = query(sql, {"t": t}).iloc[0]
+        found += [pd.Timestamp(v) for v in row if pd.notna(v)]
+    return found
+
+
+def _latest(frames: Sequence[pd.DataFrame | None],
+            extra: Sequence[pd.Timestamp] = ()) -> pd.Timestamp:
     latest = [
-        frame[c].max()
-        for frame in frames
-        if frame is not None
-        for c in frame.columns
-        if pd.api.types.is_datetime64_any_dtype(frame[c]) and frame[c].notna().any()
+        *extra,
+        *(
+            frame[c].max()
+            for frame in frames
+            if frame is not None
+            for c in frame.columns
+            if pd.api.types.is_datetime64_any_dtype(frame[c]) and frame[c].notna().any()
+        ),
     ]
     return pd.Timestamp(max(latest)).normalize()
 
@@ -210,7 +299,12 @@ def _label(source: Any) -> str:
 
 
 def validate(
-    source: Any, unit: str | None = None, as_of: Any = None, *, tables: Sequence[str] | None = None
+    source: Any,
+    unit: str | None = None,
+    as_of: Any = None,
+    *,
+    tables: Sequence[str] | None = None,
+    in_database: Sequence[str] = (),
 ) -> list[DataError]:
     """Every violation of the data contract in ``source`` (for ``unit``), nothing raised.
 
@@ -226,6 +320,8 @@ def validate(
         Dates after ``as_of`` are violations; dates after today always are.
     tables
         Optional tables to check besides customers and orders (default: all present).
+    in_database
+        Tables checked where they are, without staging a copy (see :func:`load`).
 
     Returns
     -------
@@ -235,18 +331,38 @@ def validate(
     """
     as_of_ts = _as_of(as_of)
     wanted = _wanted(tables)
+    lazy = _lazy(in_database)
     try:
         src = open_source(source, wanted)
     except DataError as err:
         return [err]
     try:
-        return _check(src, unit, as_of_ts, wanted)[0]
+        return _check(src, unit, as_of_ts, wanted, lazy)[0]
     finally:
         src.close()
 
 
+LAZY_TABLES = ("orders", "interactions")
+"""The tables :func:`load` can leave in their source (``in_database``)."""
+
+
+def _lazy(in_database: Sequence[str]) -> tuple[str, ...]:
+    unknown = [t for t in in_database if t not in LAZY_TABLES]
+    if unknown:
+        raise CRMError(
+            f"in_database: {', '.join(map(repr, unknown))} cannot be left in the source; "
+            f"only {', '.join(LAZY_TABLES)} can"
+        )
+    return tuple(in_database)
+
+
 def load(
-    source: Any, unit: str | None = None, *, as_of: Any = None, tables: Sequence[str] | None = None
+    source: Any,
+    unit: str | None = None,
+    *,
+    as_of: Any = None,
+    tables: Sequence[str] | None = None,
+    in_database: Sequence[str] = (),
 ) -> CRMData:
     """Validate ``source`` and read one business unit's tables as typed DataFrames.
 
@@ -267,6 +383,13 @@ def load(
         The analysis date; default the latest date in the unit's data.
     tables
         Optional tables to read besides customers and orders (default: all present).
+    in_database
+        Tables among ``orders`` and ``interactions`` to leave in the source after checking
+        them: they come back as :class:`~crmlib.data.SourceTable` and the analyses aggregate
+        them in DuckDB (files) or in the database (URL), so only aggregates reach pandas.
+        Every rule is checked as for a loaded table; in a database the rules run there, and
+        date and number columns must be stored typed. Close the result (or use it in a
+        ``with`` block) to release the connection.
 
     Returns
     -------
@@ -279,9 +402,11 @@ def load(
     """
     as_of_ts = _as_of(as_of)
     wanted = _wanted(tables)
+    lazy = _lazy(in_database)
     src = open_source(source, wanted)
+    keep = False
     try:
-        errors, staged = _check(src, unit, as_of_ts, wanted)
+        errors, staged = _check(src, unit, as_of_ts, wanted, lazy)
         if errors:
             first = errors[0]
             raise DataError(
@@ -293,16 +418,33 @@ def load(
                 count=first.count,
                 violations=errors,
             )
-        frames = {t: _read(src, t) for t in staged}
-        return CRMData(
+        session: Session | None = None
+        if any(t in lazy for t in staged):
+            session = (
+                SQLSession(src.engine, src.label, own=src.owns_engine)
+                if isinstance(src, SQLSource)
+                else DuckDBSession(src.duck, src.label)
+            )
+        frames: dict[str, Any] = {
+            t: _leave(src, t, unit, session) if t in lazy else _read(src, t) for t in staged
+        }
+        left = [f for f in frames.values() if isinstance(f, SourceTable)]
+        eager = [f for f in frames.values() if not isinstance(f, SourceTable)]
+        out = CRMData(
             customers=frames["customers"],
             orders=frames["orders"],
             interactions=frames.get("interactions"),
             survey_responses=frames.get("survey_responses"),
             unit=unit,
             source=src.label,
-            as_of=as_of_ts if as_of_ts is not None else _latest(list(frames.values())),
+            as_of=as_of_ts if as_of_ts is not None else _latest(eager, _latest_lazy(left)),
             available=tuple(t for t in ALL_TABLES if t in src.present or t in src.tables),
+            session=session,
         )
+        keep = session is not None
+        return out
     finally:
-        src.close()
+        if keep and isinstance(src, SQLSource):
+            src.duck.close()  # the engine stays open for the session
+        elif not keep:
+            src.close()

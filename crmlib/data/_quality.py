@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import pandas as pd
 
+from crmlib.data._engine import SourceTable, query
 from crmlib.data._load import CRMData
+
+
+def _missing(frame: pd.DataFrame | SourceTable) -> tuple[int, dict[str, int], dict[str, str]]:
+    """Rows, missing values per column and dtypes; counted where the table lives."""
+    if isinstance(frame, SourceTable):
+        cols = list(frame.columns)
+        counts = ", ".join(f'COUNT("{c}") AS "{c}"' for c in cols)
+        row = query(f"SELECT COUNT(*) AS _n_rows, {counts} FROM t", {"t": frame}).iloc[0]
+        n = int(row["_n_rows"])
+        return n, {c: n - int(row[c]) for c in cols}, dict(frame.dtypes.items())
+    missing = {c: int(frame[c].isna().sum()) for c in frame.columns}
+    return len(frame), missing, {c: str(frame[c].dtype) for c in frame.columns}
 
 
 def quality_table(crm: CRMData) -> pd.DataFrame:
@@ -25,17 +38,16 @@ def quality_table(crm: CRMData) -> pd.DataFrame:
     records = []
     for table in crm.tables:
         frame = getattr(crm, table)
-        n = len(frame)
+        n, missing, dtypes = _missing(frame)
         for column in frame.columns:
-            missing = int(frame[column].isna().sum())
             records.append(
                 {
                     "table": table,
                     "column": column,
-                    "dtype": str(frame[column].dtype),
+                    "dtype": dtypes[column],
                     "rows": n,
-                    "missing": missing,
-                    "missing_share": missing / n if n else float("nan"),
+                    "missing": missing[column],
+                    "missing_share": missing[column] / n if n else float("nan"),
                 }
             )
     out = pd.DataFrame.from_records(

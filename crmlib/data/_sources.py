@@ -98,8 +98,10 @@ class Source:
         sql = re.sub(r"(?<!:):(\w+)", r"$\1", sql)
         return self.duck.execute(sql, params or {}).fetchall()
 
-    def stage(self, table: str, columns: list[str], unit: str | None) -> None:
-        """Create DuckDB table ``stg_<table>`` with the unit's rows of ``table``."""
+    def stage(self, table: str, columns: list[str], unit: str | None, *, lazy: bool = False
+              ) -> None:
+        """Create DuckDB table ``stg_<table>`` with the unit's rows of ``table`` (a view over
+        the source when ``lazy``: nothing is copied)."""
         cols = ", ".join(qi(c) for c in columns)
         if unit is None:
             where = ""
@@ -110,8 +112,9 @@ class Source:
                 " WHERE CAST(customer_id AS VARCHAR) IN "
                 "(SELECT CAST(customer_id AS VARCHAR) FROM stg_customers)"
             )
+        kind = "VIEW" if lazy else "TABLE"
         self.duck.execute(
-            f"CREATE OR REPLACE TEMP TABLE {qi('stg_' + table)} AS "
+            f"CREATE OR REPLACE TEMP {kind} {qi('stg_' + table)} AS "
             f"SELECT {cols} FROM {self.src(table)}{where}",
             {"unit": unit} if unit is not None and table == "customers" else {},
         )
@@ -282,12 +285,14 @@ class SQLSource(Source):
 
         self._sa = sa
         self._own = not isinstance(url, sa.Engine)
+        self.owns_engine = self._own
         self.engine = sa.create_engine(url) if self._own else url
         self.label = self.engine.url.render_as_string(hide_password=True)
         self.duck = duckdb.connect()
         self.tables, self.errors, self.present = {}, [], set()
         self._prep = self.engine.dialect.identifier_preparer
         self._ints: dict[str, list[str]] = {}
+        self.types: dict[str, dict[str, Any]] = {}
         try:
             insp = sa.inspect(self.engine)
             names = {n.lower(): n for n in insp.get_table_names()}
@@ -299,6 +304,7 @@ class SQLSource(Source):
                     self._ints[table] = [
                         c["name"] for c in cols if isinstance(c["type"], sa.Integer)
                     ]
+                    self.types[table] = {c["name"]: c["type"] for c in cols}
         except sa.exc.SQLAlchemyError as exc:
             msg = _short(getattr(exc, "orig", None) or exc)
             self.errors.append(DataError(f"{self.label}: cannot connect or read: {msg}"))
@@ -338,7 +344,23 @@ class SQLSource(Source):
         with self._connect() as conn:
             return [tuple(r) for r in conn.execute(self._sa.text(sql), params or {})]
 
-    def stage(self, table: str, columns: list[str], unit: str | None) -> None:
+    def unit_rows(self, table: str, columns: list[str], unit: str | None) -> str:
+        """SQL selecting the unit's rows of ``table`` in the database (the unit inlined as a
+        quoted literal, so the text can be reused as a subquery)."""
+        cols = ", ".join(self.ident(c) for c in columns)
+        sql = f"SELECT {cols} FROM {self.src(table)}"
+        bu, cid = self.ident("business_unit"), self.ident("customer_id")
+        if unit is not None and table == "customers":
+            sql += f" WHERE {bu} = {ql(unit)}"
+        elif unit is not None:
+            sql += (f" WHERE {cid} IN (SELECT {cid} FROM {self.src('customers')} "
+                    f"WHERE {bu} = {ql(unit)})")
+        return sql
+
+    def stage(self, table: str, columns: list[str], unit: str | None, *, lazy: bool = False
+              ) -> None:
+        if lazy:  # the rows stay in the database; the checks run there
+            return
         cols = ", ".join(self.ident(c) for c in columns)
         sql = f"SELECT {cols} FROM {self.src(table)}"
         if unit is not None and table == "customers":
