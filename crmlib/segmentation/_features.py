@@ -8,17 +8,18 @@ from typing import Any
 import pandas as pd
 
 from crmlib.segmentation._rfm import rfm
+from crmlib.segmentation._sql import Table, check_table, contacts
 from crmlib.utils.validation import check_frame
 
 __all__ = ["customer_features"]
 
 
 def customer_features(
-    orders: pd.DataFrame,
+    orders: Table,
     *,
     as_of: Any,
     customers: pd.DataFrame | None = None,
-    interactions: pd.DataFrame | None = None,
+    interactions: Table | None = None,
     attributes: Sequence[str] = (),
 ) -> pd.DataFrame:
     """One row per customer with a purchase up to ``as_of``, indexed by ``customer_id``.
@@ -29,6 +30,9 @@ def customer_features(
     ``interactions`` is given; and the ``attributes`` columns of ``customers`` (e.g.
     ``"channel"``) that exist and vary. Columns that are constant are dropped, since they
     cannot separate segments.
+
+    ``orders`` and ``interactions`` may be frames or :class:`crmlib.data.SourceTable`; they
+    are aggregated per customer in SQL where they are (:func:`rfm`, :func:`crmlib.data.query`).
     """
     table = rfm(orders, as_of=as_of, customers=None)
     table = table[table["frequency"] > 0].set_index("customer_id")
@@ -46,9 +50,7 @@ def customer_features(
                 out[col] = cust[col].reindex(out.index).astype("string").fillna("(missing)")
     out["tenure_days"] = (as_of - start).dt.days.astype("float64").clip(lower=0)
     if interactions is not None:
-        check_frame(interactions, name="interactions", required=["customer_id", "occurred_at"])
-        day = pd.to_datetime(interactions["occurred_at"]).dt.normalize()
-        ids = interactions.loc[(day <= as_of).to_numpy(), "customer_id"].astype("string")
-        out["contacts"] = ids.value_counts().reindex(out.index, fill_value=0).astype("float64")
+        check_table(interactions, name="interactions", required=["customer_id", "occurred_at"])
+        out["contacts"] = contacts(interactions, as_of, None).reindex(out.index, fill_value=0.0)
     keep = [c for c in out.columns if out[c].nunique() > 1]
     return out[keep]

@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 
 from crmlib.errors import CRMError
-from crmlib.segmentation._rfm import NO_PURCHASE, rfm, segment_names
-from crmlib.utils.validation import check_frame
+from crmlib.segmentation._rfm import NO_PURCHASE, check_rfm_options, rfm_table, segment_names
+from crmlib.segmentation._sql import Table, check_table, order_days
+from crmlib.utils.validation import check_frame, check_scalar
 
 __all__ = [
     "NOT_YET", "flows", "migration", "migration_dates", "segment_history", "transition_matrix"]
@@ -21,12 +22,12 @@ NOT_YET = "Not yet a customer"
 """State of a customer before their first appearance (acquisition or first purchase). It is
 kept apart from the RFM segment "New" (a recent first purchase)."""
 
-Segmenter = Callable[[pd.DataFrame, pd.Timestamp, "pd.DataFrame | None"], pd.DataFrame]
+Segmenter = Callable[[Table, pd.Timestamp, "pd.DataFrame | None"], pd.DataFrame]
 
 
 def _dates(as_of_dates: Sequence[Any]) -> list[pd.Timestamp]:
     try:
-        dates = [pd.Timestamp(d).normalize() for d in as_of_dates]
+        dates = [pd.Timestamp(d).normalize().as_unit("ns") for d in as_of_dates]
     except (TypeError, ValueError):
         raise CRMError(f"as_of_dates: not dates: {as_of_dates!r}") from None
     if len(dates) < 2:
@@ -35,6 +36,14 @@ def _dates(as_of_dates: Sequence[Any]) -> list[pd.Timestamp]:
         raise CRMError(f"as_of_dates: must be strictly increasing, got "
                        f"{[str(d.date()) for d in dates]}")
     return dates
+
+
+def _known(customers: pd.DataFrame, as_of: pd.Timestamp) -> np.ndarray:
+    """Rows of ``customers`` acquired on or before ``as_of`` (all without ``acquired_at``)."""
+    if "acquired_at" not in customers.columns:
+        return np.ones(len(customers), dtype=bool)
+    acquired = pd.to_datetime(customers["acquired_at"])
+    return (acquired.isna() | (acquired <= as_of)).to_numpy()
 
 
 def migration_dates(
@@ -59,7 +68,7 @@ def migration_dates(
 
 
 def segment_history(
-    orders: pd.DataFrame,
+    orders: Table,
     *,
     as_of_dates: Sequence[Any],
     customers: pd.DataFrame | None = None,
@@ -76,32 +85,44 @@ def segment_history(
     result is ``"Not yet a customer"`` (:data:`NOT_YET`) before their first appearance and
     ``"No purchase"`` after it.
 
+    With the default segmenter the per-customer aggregates of every date come from one SQL
+    statement (:func:`crmlib.data.query`, the dates as a ``UNION ALL`` list joined to the
+    customer-days), run where the orders are: a frame in an in-memory DuckDB, a
+    :class:`crmlib.data.SourceTable` in its source. At most one row per customer and date
+    comes back; scores and segments are then computed per date as :func:`rfm` does.
+
     Parameters
     ----------
+    orders
+        Order lines (``customer_id``, ``ordered_at``, ``amount``): a DataFrame or a
+        :class:`crmlib.data.SourceTable`.
     segmenter
         ``f(orders, as_of, customers) -> DataFrame`` with ``customer_id`` and ``segment``;
-        it receives the full tables and must itself ignore what happens after ``as_of``.
+        it receives the full tables (``orders`` as given, so possibly a ``SourceTable``) and
+        must itself ignore what happens after ``as_of``.
 
     Returns
     -------
     DataFrame
         ``customer_id, as_of, segment`` (ordered categorical of all states).
     """
-    check_frame(orders, name="orders", required=["customer_id", "ordered_at", "amount"])
+    check_table(orders, name="orders", required=["customer_id", "ordered_at", "amount"])
     dates = _dates(as_of_dates)
     if segmenter is None:
-        day = pd.to_datetime(orders["ordered_at"]).dt.normalize()
-        positive = (orders["amount"].to_numpy(dtype="float64") > 0)
+        bins, table = check_rfm_options(bins, grid, "mean", "days")
+        if window_days is not None:
+            window_days = check_scalar(window_days, name="window_days", kind=int, min_value=1)
+        # every date's per-customer aggregates in one query; scores per date in pandas
+        per_date = dict(iter(order_days(orders, dates, window_days).groupby("k")))
 
-        def segmenter(o: pd.DataFrame, d: pd.Timestamp, c: pd.DataFrame | None) -> pd.DataFrame:
-            inside = positive & (day <= d).to_numpy()
-            if window_days is not None:
-                inside &= (day > d - pd.Timedelta(days=window_days)).to_numpy()
-            if not inside.any():  # nobody bought in the window: known customers lapse
-                ids = [] if c is None else c.loc[
-                    pd.to_datetime(c["acquired_at"]).le(d).to_numpy(), "customer_id"]
+        def segmenter(o: Table, d: pd.Timestamp, c: pd.DataFrame | None) -> pd.DataFrame:
+            agg = per_date.get(dates.index(d))
+            if agg is None or not (agg["purchase_days"] > 0).any():
+                # nobody bought in the window: known customers lapse
+                ids = [] if c is None else c.loc[_known(c, d), "customer_id"]
                 return pd.DataFrame({"customer_id": ids, "segment": NO_PURCHASE})
-            return rfm(o, as_of=d, customers=c, bins=bins, grid=grid, window_days=window_days)
+            return rfm_table(agg, as_of=d, customers=c, bins=bins, table=table, grid=grid,
+                             window_days=window_days)
         states = segment_names(grid)
     else:
         states = []
@@ -132,7 +153,7 @@ def segment_history(
 
 
 def migration(
-    orders: pd.DataFrame,
+    orders: Table,
     *,
     as_of_dates: Sequence[Any],
     customers: pd.DataFrame | None = None,

@@ -1,8 +1,10 @@
 """RFM: recency, frequency and monetary value per customer, quantile scores and named segments.
 
-The per-customer aggregation runs in DuckDB SQL over the orders frame (Raasveldt & Muehleisen
-2019), so a table of ten million order lines is summarised in a few seconds; the scores and the
-segment lookup are vectorised numpy on the (much smaller) customer table.
+The per-customer aggregation is SQL run through :func:`crmlib.data.query` (see ``_sql``): in
+an in-memory DuckDB for an orders frame (Raasveldt & Muehleisen 2019), in the source for
+orders left there (DuckDB over the files, or the database itself), so ten million order lines
+are summarised without coming to pandas; the scores and the segment lookup are vectorised
+numpy on the (much smaller) customer table.
 """
 
 from __future__ import annotations
@@ -10,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
 from crmlib.errors import CRMError
+from crmlib.segmentation._sql import Table, check_table, order_days
 from crmlib.utils.validation import check_frame, check_scalar
 
 __all__ = ["DEFAULT_GRID", "NO_PURCHASE", "rfm", "rfm_scores", "segment_grid", "segment_names"]
@@ -158,61 +160,8 @@ def rfm_scores(values: Any, *, bins: int = 5, higher_is_better: bool = True) -> 
     return (np.searchsorted(edges, ranks, side="left") + 1).astype("int64")
 
 
-_SQL = """
-SELECT customer_id,
-       max(day) FILTER (WHERE n_pos > 0) AS last_purchase,
-       min(day) FILTER (WHERE n_pos > 0) AS first_purchase,
-       count(*) FILTER (WHERE n_pos > 0) AS frequency,
-       sum(n_pos) AS orders,
-       sum(net) AS monetary_total
-FROM (
-    SELECT CAST(customer_id AS VARCHAR) AS customer_id, CAST(ordered_at AS DATE) AS day,
-           sum(CAST(amount AS DOUBLE)) AS net,
-           count(*) FILTER (WHERE amount > 0) AS n_pos
-    FROM orders_view
-    WHERE CAST(ordered_at AS DATE) <= $as_of {window}
-    GROUP BY 1, 2
-) AS per_day
-GROUP BY customer_id
-ORDER BY customer_id
-"""
-
-
-_SQL_LINES = """
-SELECT CAST(customer_id AS VARCHAR) AS customer_id,
-       max(CAST(ordered_at AS DATE)) FILTER (WHERE amount > 0) AS last_purchase,
-       min(CAST(ordered_at AS DATE)) FILTER (WHERE amount > 0) AS first_purchase,
-       count(*) FILTER (WHERE amount > 0) AS frequency,
-       count(*) FILTER (WHERE amount > 0) AS orders,
-       sum(CAST(amount AS DOUBLE)) AS monetary_total
-FROM orders_view
-WHERE CAST(ordered_at AS DATE) <= $as_of {window}
-GROUP BY 1
-ORDER BY 1
-"""
-
-
-def _aggregate(orders: pd.DataFrame, as_of: pd.Timestamp, start: pd.Timestamp | None,
-               frequency: str = "days") -> pd.DataFrame:
-    """Per-customer last/first purchase day, purchase days, purchase lines and net amount,
-    in DuckDB: first per customer and day, then per customer (``frequency="days"``), or in
-    one pass per customer (``frequency="orders"``)."""
-    view = orders[["customer_id", "ordered_at", "amount"]]
-    window = "AND CAST(ordered_at AS DATE) > $start" if start is not None else ""
-    sql = (_SQL if frequency == "days" else _SQL_LINES).format(window=window)
-    params: dict[str, Any] = {"as_of": as_of.date()}
-    if start is not None:
-        params["start"] = start.date()
-    con = duckdb.connect()
-    try:
-        con.register("orders_view", view)
-        return con.execute(sql, params).df()
-    finally:
-        con.close()
-
-
 def rfm(
-    orders: pd.DataFrame,
+    orders: Table,
     *,
     as_of: Any,
     customers: pd.DataFrame | None = None,
@@ -234,9 +183,8 @@ def rfm(
       netted into the monetary values but are not purchases;
     - ``frequency``: the number of distinct days with a purchase (several orders on one day
       count once, as in the BTYD literature), or with ``frequency="orders"`` the number of
-      purchase lines (faster: one aggregation pass instead of two); ``orders`` counts the
-      order lines with a positive amount (one per order when ``order_id`` is the key, as in
-      the data contract);
+      purchase lines; ``orders`` counts the order lines with a positive amount (one per
+      order when ``order_id`` is the key, as in the data contract);
     - ``recency_days``: days from the last purchase day to ``as_of``;
     - ``monetary_total``: net amount (purchases minus returns) in the window;
       ``monetary``: ``monetary_total / frequency``, the mean net spend per purchase day
@@ -247,10 +195,15 @@ def rfm(
       ``monetary_score="total"``);
     - ``segment``: the name of the ``(r, f)`` cell in ``grid``.
 
+    The per-customer aggregation is one SQL statement run by :func:`crmlib.data.query`: in
+    an in-memory DuckDB for a frame, where the rows are for a table left in its source
+    (DuckDB over files, or the database); only one row per customer comes back.
+
     Parameters
     ----------
     orders
-        Order lines with ``customer_id``, ``ordered_at`` and ``amount``.
+        Order lines with ``customer_id``, ``ordered_at`` and ``amount``: a DataFrame or a
+        :class:`crmlib.data.SourceTable`.
     as_of
         The date of the analysis (anything ``pandas.Timestamp`` accepts).
     customers
@@ -289,7 +242,29 @@ def rfm(
     Fader, P. S., Hardie, B. G. S., & Lee, K. L. (2005). RFM and CLV: Using iso-value curves
     for customer base analysis. *Journal of Marketing Research*, 42(4), 415-430.
     """
-    check_frame(orders, name="orders", required=["customer_id", "ordered_at", "amount"])
+    check_table(orders, name="orders", required=["customer_id", "ordered_at", "amount"])
+    bins, table = check_rfm_options(bins, grid, monetary_score, frequency)
+    try:
+        as_of = pd.Timestamp(as_of).normalize()
+    except (TypeError, ValueError):
+        raise CRMError(f"as_of: not a date: {as_of!r}") from None
+    if window_days is not None:
+        window_days = check_scalar(window_days, name="window_days", kind=int, min_value=1)
+    agg = order_days(orders, [as_of], window_days)
+    if not (agg["purchase_days"] > 0).any():
+        raise CRMError(
+            f"orders: no order line with a positive amount up to as_of={as_of.date()}"
+            + (f" in the last {window_days} days" if window_days else "")
+            + f" ({len(agg)} customers with lines); cannot score RFM"
+        )
+    return rfm_table(agg, as_of=as_of, customers=customers, bins=bins, table=table, grid=grid,
+                     window_days=window_days, monetary_score=monetary_score,
+                     frequency=frequency)
+
+
+def check_rfm_options(bins: Any, grid: Mapping[str, Any] | None, monetary_score: str,
+                      frequency: str) -> tuple[int, np.ndarray]:
+    """Validate the scoring options of :func:`rfm`; return ``bins`` and the grid lookup."""
     bins = check_scalar(bins, name="bins", kind=int, min_value=2, max_value=20)
     if monetary_score not in ("mean", "total"):
         raise CRMError(f"monetary_score: {monetary_score!r} is not one of 'mean', 'total'")
@@ -297,30 +272,31 @@ def rfm(
         raise CRMError(f"frequency: {frequency!r} is not one of 'days', 'orders'")
     if grid is None and bins != 5:
         raise CRMError(f"grid: the default grid is for bins=5; give a grid for bins={bins}")
-    table = segment_grid(grid, bins=bins)
-    try:
-        as_of = pd.Timestamp(as_of).normalize()
-    except (TypeError, ValueError):
-        raise CRMError(f"as_of: not a date: {as_of!r}") from None
-    start = None
-    if window_days is not None:
-        window_days = check_scalar(window_days, name="window_days", kind=int, min_value=1)
-        start = as_of - pd.Timedelta(days=window_days)
+    return bins, segment_grid(grid, bins=bins)
 
-    agg = _aggregate(orders, as_of, start, frequency)
-    buyers = agg[agg["frequency"] > 0]
-    if buyers.empty:
-        raise CRMError(
-            f"orders: no order line with a positive amount up to as_of={as_of.date()}"
-            + (f" in the last {window_days} days" if window_days else "")
-            + f" ({len(agg)} customers with lines); cannot score RFM"
-        )
+
+def rfm_table(
+    agg: pd.DataFrame,
+    *,
+    as_of: pd.Timestamp,
+    customers: pd.DataFrame | None,
+    bins: int,
+    table: np.ndarray,
+    grid: Mapping[str, Any] | None,
+    window_days: int | None,
+    monetary_score: str = "mean",
+    frequency: str = "days",
+) -> pd.DataFrame:
+    """The :func:`rfm` table from the per-customer aggregates of :func:`order_days` at one
+    date (at least one customer with a purchase)."""
+    agg = agg.sort_values("customer_id", kind="stable")
+    freq = agg["purchase_days" if frequency == "days" else "purchase_lines"]
     out = pd.DataFrame({"customer_id": agg["customer_id"].astype("string").to_numpy()})
     last = pd.to_datetime(agg["last_purchase"])
     out["recency_days"] = (as_of - last).dt.days.astype("Int64").to_numpy()
-    out["frequency"] = agg["frequency"].astype("int64").to_numpy()
-    out["orders"] = agg["orders"].astype("int64").to_numpy()
-    out["monetary_total"] = agg["monetary_total"].astype("float64").to_numpy()
+    out["frequency"] = freq.astype("int64").to_numpy()
+    out["orders"] = agg["purchase_lines"].astype("int64").to_numpy()
+    out["monetary_total"] = agg["net"].astype("float64").to_numpy()
     freq = out["frequency"].to_numpy()
     out["monetary"] = np.where(freq > 0, out["monetary_total"] / np.maximum(freq, 1), np.nan)
     out["first_purchase"] = pd.to_datetime(agg["first_purchase"]).to_numpy()

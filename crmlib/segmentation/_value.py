@@ -14,6 +14,7 @@ from crmlib.errors import CRMError
 from crmlib.results import Estimate
 from crmlib.segmentation._migration import flows
 from crmlib.segmentation._rfm import NO_PURCHASE
+from crmlib.segmentation._sql import Table, check_table, contacts, order_value
 from crmlib.utils.validation import check_alpha, check_frame, check_scalar
 
 __all__ = ["headline", "segment_labels", "segment_value"]
@@ -52,17 +53,6 @@ def _window(frame: pd.DataFrame, col: str, as_of: pd.Timestamp, start: pd.Timest
     return frame.loc[keep.to_numpy()]
 
 
-def _per_customer(frame: pd.DataFrame, ids: pd.Index, values: pd.Series | None = None
-                  ) -> pd.Series:
-    """Sum of ``values`` (or the count of rows) per customer, zero-filled over ``ids``."""
-    key = frame["customer_id"].astype("string").to_numpy()
-    if values is None:
-        out = pd.Series(1.0, index=key).groupby(level=0).sum()
-    else:
-        out = pd.Series(values.to_numpy(dtype="float64"), index=key).groupby(level=0).sum()
-    return out.reindex(ids, fill_value=0.0)
-
-
 def _nps(scores: pd.Series, alpha: float) -> Estimate:
     """NPS via :func:`crmlib.survey.nps` (adjusted Wald, Rocks 2016)."""
     from crmlib.survey import nps
@@ -72,11 +62,11 @@ def _nps(scores: pd.Series, alpha: float) -> Estimate:
 
 def segment_value(
     segments: Any,
-    orders: pd.DataFrame,
+    orders: Table,
     *,
     as_of: Any,
     customers: pd.DataFrame | None = None,
-    interactions: pd.DataFrame | None = None,
+    interactions: Table | None = None,
     survey_responses: pd.DataFrame | None = None,
     key_segments: Sequence[str] = (),
     clv: pd.Series | pd.DataFrame | None = None,
@@ -89,6 +79,9 @@ def segment_value(
     Every customer of ``segments`` counts, including those without orders in the window
     (revenue 0). Revenue is net of returns, over the orders on or before ``as_of`` (and
     after ``as_of - window_days`` when given; pass ``window_days=365`` for annual value).
+    Orders and contacts are summed per customer in SQL (:func:`crmlib.data.query`), where
+    they are: a DataFrame in an in-memory DuckDB, a :class:`crmlib.data.SourceTable` in its
+    source; only one row per customer comes back.
 
     Parameters
     ----------
@@ -96,14 +89,15 @@ def segment_value(
         :func:`rfm` output (or a frame with ``customer_id`` and ``segment_col``), or a
         Series ``customer_id -> segment`` such as ``ClusterSegmenter.labels_``.
     orders
-        Order lines (``customer_id``, ``ordered_at``, ``amount``).
+        Order lines (``customer_id``, ``ordered_at``, ``amount``): a DataFrame or a
+        :class:`crmlib.data.SourceTable`.
     as_of
         The date of the analysis.
     customers
         Gives tenure from ``acquired_at``; without it tenure runs from the first order.
     interactions
-        Service contacts (``customer_id``, ``occurred_at``); contacts per customer in the
-        window.
+        Service contacts (``customer_id``, ``occurred_at``), a DataFrame or a
+        :class:`crmlib.data.SourceTable`; contacts per customer in the window.
     survey_responses
         Responses with ``customer_id``, ``answered_at`` and ``nps`` (0-10); the NPS of each
         segment from its members' answers in the window (Reichheld 2003; interval by
@@ -143,7 +137,7 @@ def segment_value(
     """
     alpha = check_alpha(alpha)
     labels = segment_labels(segments, segment_col=segment_col)
-    check_frame(orders, name="orders", required=["customer_id", "ordered_at", "amount"])
+    check_table(orders, name="orders", required=["customer_id", "ordered_at", "amount"])
     try:
         as_of = pd.Timestamp(as_of).normalize()
     except (TypeError, ValueError):
@@ -157,30 +151,24 @@ def segment_value(
     if n_all == 0:
         raise CRMError("segments: no customers")
 
-    upto = _window(orders, "ordered_at", as_of, None)
-    win = _window(orders, "ordered_at", as_of, start)
-    revenue = _per_customer(win, ids, win["amount"])
-    buys = win[win["amount"].to_numpy(dtype="float64") > 0]
-    days = buys.assign(_day=pd.to_datetime(buys["ordered_at"]).dt.normalize())
-    pdays = days.drop_duplicates(["customer_id", "_day"])
-    purchase_days = _per_customer(pdays, ids)
+    agg = order_value(orders, as_of, start)  # one row per customer with orders, in SQL
+    revenue = agg["revenue"].fillna(0.0).reindex(ids, fill_value=0.0)
+    purchase_days = agg["purchase_days"].astype("float64").reindex(ids, fill_value=0.0)
     if customers is not None and "acquired_at" in customers.columns:
         check_frame(customers, name="customers", required=["customer_id", "acquired_at"])
         acq = pd.Series(pd.to_datetime(customers["acquired_at"]).to_numpy(),
                         index=customers["customer_id"].astype("string").to_numpy())
         acq = acq[~acq.index.duplicated()].reindex(ids)
     else:
-        first = pd.Series(pd.to_datetime(upto["ordered_at"]).to_numpy(),
-                          index=upto["customer_id"].astype("string").to_numpy())
-        acq = first.groupby(level=0).min().reindex(ids)
+        acq = agg["first_order"].reindex(ids)
     tenure = (as_of - acq).dt.days.astype("float64")
     tenure = tenure.where(tenure >= 0)
 
     per = pd.DataFrame({"segment": labels, "revenue": revenue, "purchase_days": purchase_days,
                         "tenure": tenure})
     if interactions is not None:
-        check_frame(interactions, name="interactions", required=["customer_id", "occurred_at"])
-        per["contacts"] = _per_customer(_window(interactions, "occurred_at", as_of, start), ids)
+        check_table(interactions, name="interactions", required=["customer_id", "occurred_at"])
+        per["contacts"] = contacts(interactions, as_of, start).reindex(ids, fill_value=0.0)
     responses = None
     if survey_responses is not None and "nps" in survey_responses.columns:
         check_frame(survey_responses, name="survey_responses",
@@ -245,12 +233,10 @@ def segment_value(
         row["is_key"] = seg in key
         rows.append(row)
     out = pd.DataFrame(rows)
-    assigned = set(ids)
-    other = upto if start is None else win
-    unassigned = other.loc[~other["customer_id"].astype("string").isin(assigned).to_numpy()]
+    unassigned = agg.loc[~agg.index.isin(ids), "revenue"]
     out.attrs.update(
         customers=n_all, revenue=total_revenue, alpha=alpha, as_of=as_of,
-        window_days=window_days, unassigned_revenue=float(unassigned["amount"].sum()),
+        window_days=window_days, unassigned_revenue=float(unassigned.sum()),
         missing_key_segments=[k for k in key_segments if k not in set(order)],
     )
     return out
