@@ -291,7 +291,7 @@ def _latest(frames: Sequence[pd.DataFrame | None],
             if pd.api.types.is_datetime64_any_dtype(frame[c]) and frame[c].notna().any()
         ),
     ]
-    return pd.Timestamp(max(latest)).normalize()
+    return pd.Timestamp(max(latest)).as_unit("ns").normalize()
 
 
 def _label(source: Any) -> str:
