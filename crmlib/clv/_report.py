@@ -41,6 +41,7 @@ from crmlib.clv._validation import (
     tracking,
 )
 from crmlib.clv._value import customer_lifetime_value, horizon_months, total_lifetime_value
+from crmlib.data import SourceTable
 from crmlib.errors import CRMError
 from crmlib.results import Estimate
 from crmlib.utils.validation import check_alpha, check_frame
@@ -139,7 +140,7 @@ class LifetimeValue:
 
 
 def validate(
-    orders: pd.DataFrame,
+    orders: pd.DataFrame | SourceTable,
     customers: pd.DataFrame | None = None,
     *,
     calibration_end: Any,
@@ -153,9 +154,12 @@ def validate(
 
     Parameters
     ----------
-    orders : DataFrame
+    orders : DataFrame or SourceTable
         The unit's orders; returns (``category == "return"`` or negative amounts) are left
-        out (:func:`crmlib.clv.purchase_orders`).
+        out (:func:`crmlib.clv.purchase_orders`). Orders left in their source
+        (``data.load(..., in_database=("orders",))``) are aggregated there: the summary and
+        the tracking counts are one SQL statement each, and only per-customer and per-period
+        rows reach pandas.
     customers : DataFrame, optional
         Needed for a contractual unit (``acquired_at``, ``churned_at``).
     calibration_end, observation_end : date-like
@@ -244,7 +248,7 @@ def _mean_ci(values: np.ndarray, alpha: float) -> tuple[float, float, float, flo
 
 
 def lifetime_value(
-    orders: pd.DataFrame,
+    orders: pd.DataFrame | SourceTable,
     customers: pd.DataFrame | None = None,
     *,
     as_of: Any,
@@ -272,6 +276,9 @@ def lifetime_value(
     equity is their sum, with the parameter-uncertainty interval of
     :func:`crmlib.clv.total_lifetime_value` (``n_draws`` draws). ``start`` (name -> fitted
     model, e.g. :attr:`HoldoutValidation.models`) gives starting values for the refits.
+
+    ``orders`` may be a DataFrame or a :class:`crmlib.data.SourceTable` (orders left in their
+    source): the summary is computed where the orders are, by :func:`crmlib.clv.summarise`.
     """
     alpha = check_alpha(alpha)
     months = horizon_months(horizon_periods, freq)

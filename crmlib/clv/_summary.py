@@ -5,8 +5,11 @@ repeat transactions ``frequency`` (x), the time of the last one after the first 
 (t_x), the customer's age ``T`` at the end of calibration, and the mean value of the repeat
 transactions ``monetary_value`` (Fader, Hardie and Lee 2005a, 2005b).
 
-It is computed in DuckDB (an in-process SQL engine that reads the pandas frame in place), so
-millions of order lines are summarised in seconds without a per-customer Python loop.
+It is computed by one SQL statement (:func:`crmlib.data.query`): for a pandas frame in DuckDB
+(an in-process SQL engine that reads the frame in place), for orders left in their source
+(:class:`crmlib.data.SourceTable`) in DuckDB over the files or inside the database, so tens of
+millions of order lines are summarised where they are and only one row per customer reaches
+pandas.
 
 References
 ----------
@@ -21,10 +24,20 @@ from __future__ import annotations
 
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 
+from crmlib.clv._sql import (
+    MERGE_UNITS,
+    MONEY_SCALE,
+    US_PER_DAY,
+    check_orders,
+    lines_sql,
+    money_sql,
+    period_sql,
+    to_us,
+)
+from crmlib.data import SourceTable, query
 from crmlib.errors import CRMError
 from crmlib.utils.validation import check_frame, check_option
 
@@ -32,8 +45,6 @@ __all__ = ["FREQ_DAYS", "compress", "group_rows", "summarise"]
 
 #: Length of one time unit in days. Weeks are exact; a month is 1/12 of a Julian year.
 FREQ_DAYS: dict[str, float] = {"D": 1.0, "W": 7.0, "M": 365.25 / 12, "Y": 365.25}
-
-_MERGE_UNITS = {"D": "day", "W": "week", "M": "month"}
 
 
 def _as_day(value: Any, name: str) -> pd.Timestamp:
@@ -49,7 +60,7 @@ def _as_day(value: Any, name: str) -> pd.Timestamp:
 
 
 def summarise(
-    orders: pd.DataFrame,
+    orders: pd.DataFrame | SourceTable,
     *,
     calibration_end: Any,
     observation_end: Any = None,
@@ -64,8 +75,11 @@ def summarise(
 
     Parameters
     ----------
-    orders : DataFrame
-        One row per order line (the ``orders`` table of the data contract).
+    orders : DataFrame or SourceTable
+        One row per order line (the ``orders`` table of the data contract), in pandas or
+        left in its source by ``data.load(..., in_database=("orders",))``: the order lines
+        are aggregated by one SQL statement (:func:`crmlib.data.query`) in DuckDB or in the
+        database, and only one row per customer comes back.
     calibration_end : date-like
         Last day of the calibration period (inclusive). Customers whose first purchase is
         after it are left out.
@@ -78,9 +92,11 @@ def summarise(
     merge : {"D", "W", "M"} or None
         Purchases by one customer within the same calendar period (day, Monday-start week,
         month) are merged into one transaction whose value is their sum and whose time is the
-        start of the period. The BTYD convention, followed for CDNOW, is ``"D"``; T then runs
-        to the start of ``calibration_end``'s day. With ``None`` nothing is merged, times are
-        exact timestamps (continuous-time data) and T runs to the end of that day.
+        start of the period; the transaction belongs to the calibration period when its
+        earliest line is on or before ``calibration_end``. The BTYD convention, followed for
+        CDNOW, is ``"D"``; T then runs to the start of ``calibration_end``'s day. With
+        ``None`` nothing is merged, times are exact timestamps (continuous-time data) and T
+        runs to the end of that day.
     customer_col, datetime_col, monetary_col : str
         Columns of ``orders`` holding the customer key, the order time and the amount.
     exclude_returns : bool
@@ -94,10 +110,13 @@ def summarise(
         x), ``recency`` (time from first to last transaction, t_x; 0 when x = 0), ``T`` (time
         from first transaction to the end of ``calibration_end``'s day), ``monetary_value``
         (mean value of the repeat transactions, 0 when x = 0; the first transaction is left
-        out as in Fader, Hardie and Lee 2005b) and, with ``observation_end``,
-        ``frequency_holdout`` (transactions in the holdout), ``monetary_holdout`` (their
-        mean value, 0 when none) and ``duration_holdout`` (its length). ``attrs`` records
-        freq, merge and the two dates.
+        out as in Fader, Hardie and Lee 2005b; among unmerged transactions at the same first
+        time, the one of smallest value counts as the first) and, with ``observation_end``,
+        ``frequency_holdout`` (transactions in the holdout, those at or before the start of
+        ``observation_end``'s day), ``monetary_holdout`` (their mean value, 0 when none) and
+        ``duration_holdout`` (its length). Amounts are added as whole millionths of the
+        currency unit (exact integer sums), so the values do not depend on the engine or on
+        the order it adds the lines in. ``attrs`` records freq, merge and the two dates.
 
     Raises
     ------
@@ -105,96 +124,97 @@ def summarise(
         On missing columns, unparseable dates, or ``observation_end`` not after
         ``calibration_end``.
     """
-    check_frame(orders, name="orders", required=[customer_col, datetime_col, monetary_col])
+    table = check_orders(orders, customer_col=customer_col, datetime_col=datetime_col,
+                         monetary_col=monetary_col)
     check_option(freq, name="freq", options=list(FREQ_DAYS))
     if merge is not None:
-        check_option(merge, name="merge", options=list(_MERGE_UNITS))
+        check_option(merge, name="merge", options=list(MERGE_UNITS))
     cal_end = _as_day(calibration_end, "calibration_end")
     obs_end = None if observation_end is None else _as_day(observation_end, "observation_end")
     if obs_end is not None and obs_end <= cal_end:
         raise CRMError(
             f"observation_end: {obs_end.date()} must be after calibration_end {cal_end.date()}"
         )
-    when = pd.to_datetime(orders[datetime_col], errors="coerce")
-    if when.isna().any():
-        bad = orders.loc[when.isna(), datetime_col].head(5).tolist()
-        raise CRMError(
-            f"orders.{datetime_col}: {int(when.isna().sum())} unparseable date(s): {bad}"
-        )
-    if getattr(when.dt, "tz", None) is not None:
-        when = when.dt.tz_localize(None)
-    amount = pd.to_numeric(orders[monetary_col], errors="coerce")
-    if amount.isna().any():
-        raise CRMError(f"orders.{monetary_col}: {int(amount.isna().sum())} missing or non-numeric")
-    lines = pd.DataFrame(
-        {
-            "cid": orders[customer_col].astype(str).to_numpy(dtype=object),
-            "day": when.dt.floor("D").to_numpy(dtype="datetime64[us]"),
-            "ts": when.to_numpy(dtype="datetime64[us]"),
-            "amt": amount.to_numpy(dtype=float),
-        }
-    )
-    unit = FREQ_DAYS[freq]
-    if merge is None:
-        p_expr = "ts"
-        end = cal_end + pd.Timedelta(days=1)
+    out = query(_summary_sql(merge, exclude_returns, holdout=obs_end is not None,
+                             customer_col=customer_col, datetime_col=datetime_col,
+                             monetary_col=monetary_col),
+                {"orders": table},
+                {"cal": cal_end.date(),
+                 **({} if obs_end is None else {"obs": obs_end.date()})})
+    return _summary_frame(out, cal_end, obs_end, freq, merge, customer_col)
 
-        def diff(a: str, b: str) -> str:
-            return f"date_diff('microsecond', {a}, {b}) / ({unit} * 86400e6)"
-    else:
-        p_expr = f"date_trunc('{_MERGE_UNITS[merge]}', day)::TIMESTAMP"
-        end = cal_end
 
-        def diff(a: str, b: str) -> str:
-            return f"date_diff('day', {a}, {b}) / {unit}"
-    sql = f"""
-    WITH l AS (
-        SELECT cid, {p_expr} AS p, amt, day, row_number() OVER () AS rn
-        FROM lines {"WHERE amt >= 0" if exclude_returns else ""}
-    ),
-    tx AS (
-        SELECT cid, p, SUM(amt) AS v, MIN(day) <= $cal AS cal
-        FROM l GROUP BY cid, p{", rn" if merge is None else ""}
-    ),
-    first AS (SELECT cid, MIN(p) AS p0 FROM tx WHERE cal GROUP BY cid),
-    c AS (
-        SELECT tx.cid,
-               COUNT(*) - 1 AS frequency,
-               {diff("first.p0", "MAX(tx.p)")} AS recency,
-               {diff("first.p0", "$end::TIMESTAMP")} AS "T",
-               COALESCE((SUM(v) - arg_min(v, tx.p)) / NULLIF(COUNT(*) - 1, 0), 0) AS monetary_value
-        FROM tx JOIN first ON tx.cid = first.cid
-        WHERE tx.cal GROUP BY tx.cid, first.p0
-    ),
-    h AS (
-        SELECT tx.cid, COUNT(*) AS frequency_holdout, AVG(v) AS monetary_holdout
-        FROM tx JOIN first ON tx.cid = first.cid
-        WHERE NOT tx.cal AND tx.p <= $obs
-        GROUP BY tx.cid
-    )
-    SELECT c.*, COALESCE(h.frequency_holdout, 0) AS frequency_holdout,
-           COALESCE(h.monetary_holdout, 0) AS monetary_holdout
-    FROM c LEFT JOIN h ON c.cid = h.cid
-    ORDER BY c.cid
+def _summary_sql(merge: str | None, exclude_returns: bool, *, holdout: bool,
+                 customer_col: str, datetime_col: str, monetary_col: str) -> str:
+    """One statement: per calibration customer, the counts, times and sums of the summary.
+
+    ``tx`` holds the transactions (merged lines, or every line with ``merge=None``) with
+    ``cal`` true when the earliest line is on or before ``:cal``; ``c`` the calibration count,
+    first and last time and total value per customer; ``f`` the value of the first
+    transaction (the smallest among unmerged ties); ``h`` the holdout count and value.
     """
-    con = duckdb.connect()
-    try:
-        con.register("lines", lines)
-        far = pd.Timestamp("2262-01-01") if obs_end is None else obs_end
-        params = {"cal": cal_end.to_pydatetime(), "obs": far.to_pydatetime(),
-                  "end": end.to_pydatetime()}
-        out = con.execute(sql, params).df()
-    finally:
-        con.close()
-    out = out.rename(columns={"cid": customer_col}).set_index(customer_col)
-    out.index = out.index.astype(str)
-    out["frequency"] = out["frequency"].astype(np.int64)
-    for col in ("recency", "T", "monetary_value", "monetary_holdout"):
-        out[col] = out[col].astype(float)
-    if obs_end is None:
-        out = out.drop(columns=["frequency_holdout", "monetary_holdout"])
+    lines = lines_sql(customer_col, datetime_col, monetary_col)
+    where = "WHERE amt >= 0" if exclude_returns else ""
+    if merge is None:
+        tx = (f"SELECT cid, ts AS p, {money_sql('amt')} AS v, CAST(ts AS DATE) <= :cal AS cal "
+              f"FROM l {where}")
     else:
-        out["frequency_holdout"] = out["frequency_holdout"].astype(np.int64)
+        tx = (f"SELECT cid, p, CAST(SUM({money_sql('amt')}) AS BIGINT) AS v, "
+              "MIN(CAST(ts AS DATE)) <= :cal AS cal "
+              f"FROM (SELECT cid, ts, amt, {period_sql(merge)} AS p FROM l {where}) AS m "
+              "GROUP BY cid, p")
+    h = """,
+    h AS (
+        SELECT tx.cid, COUNT(*) AS nh, CAST(SUM(tx.v) AS BIGINT) AS sh
+        FROM tx JOIN c ON tx.cid = c.cid
+        WHERE NOT tx.cal AND tx.p <= :obs
+        GROUP BY tx.cid
+    )""" if holdout else ""
+    return f"""
+    WITH l AS ({lines}),
+    tx AS ({tx}),
+    c AS (
+        SELECT cid, COUNT(*) AS n, MIN(p) AS p0, MAX(p) AS p1, CAST(SUM(v) AS BIGINT) AS s
+        FROM tx WHERE cal GROUP BY cid
+    ),
+    f AS (
+        SELECT tx.cid, MIN(tx.v) AS v0
+        FROM tx JOIN c ON tx.cid = c.cid AND tx.p = c.p0
+        WHERE tx.cal GROUP BY tx.cid
+    ){h}
+    SELECT c.cid, c.n, c.p0, c.p1, c.s, f.v0{", h.nh, h.sh" if holdout else ""}
+    FROM c JOIN f ON c.cid = f.cid{" LEFT JOIN h ON c.cid = h.cid" if holdout else ""}
+    """
+
+
+def _summary_frame(raw: pd.DataFrame, cal_end: pd.Timestamp, obs_end: pd.Timestamp | None,
+                   freq: str, merge: str | None, customer_col: str) -> pd.DataFrame:
+    """The summary columns from the per-customer aggregates of :func:`_summary_sql`."""
+    raw = raw.assign(cid=raw["cid"].astype(str)).sort_values("cid", kind="stable")
+    unit = FREQ_DAYS[freq]
+    n = raw["n"].to_numpy(dtype=np.int64)
+    p0, p1 = to_us(raw["p0"]), to_us(raw["p1"])
+    if merge is None:  # exact times, T to the end of calibration_end's day
+        end = to_us([cal_end + pd.Timedelta(days=1)])[0]
+        recency = (p1 - p0) / (unit * US_PER_DAY)
+        big_t = (end - p0) / (unit * US_PER_DAY)
+    else:  # period starts (midnights): whole days, T to the start of calibration_end's day
+        end = to_us([cal_end])[0]
+        recency = ((p1 - p0) // US_PER_DAY) / unit
+        big_t = ((end - p0) // US_PER_DAY) / unit
+    x = n - 1
+    # value sums are exact integers of millionths (see MONEY_SCALE)
+    repeat = raw["s"].to_numpy(dtype=np.int64) - raw["v0"].to_numpy(dtype=np.int64)
+    monetary = np.where(x > 0, (repeat / MONEY_SCALE) / np.maximum(x, 1), 0.0)
+    out = pd.DataFrame({"frequency": x, "recency": recency.astype(float),
+                        "T": big_t.astype(float), "monetary_value": monetary},
+                       index=pd.Index(raw["cid"].to_numpy(dtype=object), name=customer_col))
+    out.index = out.index.astype(str)
+    if obs_end is not None:
+        nh = raw["nh"].fillna(0).to_numpy(dtype=np.int64)
+        sh = raw["sh"].fillna(0).to_numpy(dtype=np.int64)
+        out["frequency_holdout"] = nh
+        out["monetary_holdout"] = np.where(nh > 0, (sh / MONEY_SCALE) / np.maximum(nh, 1), 0.0)
         out["duration_holdout"] = (obs_end - cal_end).days / unit
     out.attrs.update(
         freq=freq, merge=merge, calibration_end=str(cal_end.date()),

@@ -12,6 +12,11 @@ period, then compare what it predicts for the holdout period with what happened,
 
 alongside the in-sample fit (log-likelihood, AIC, BIC).
 
+The order lines are only read by SQL (:func:`crmlib.data.query`, see ``_sql``): the summary
+and the tracking counts are computed where the orders are (DuckDB for a frame or for files, the
+database for orders left there), so a unit with tens of millions of orders is validated from
+per-customer and per-period aggregates.
+
 The contractual counterpart (subscriptions, where churn is observed in
 ``customers.churned_at``) treats each monthly renewal as a repeat transaction: the
 shifted-beta-geometric model (Fader and Hardie 2007) is fitted to the survival of all monthly
@@ -44,7 +49,18 @@ from scipy.special import betaln, psi
 from crmlib.clv._bgnbd import BetaGeoModel, ModifiedBetaGeoModel
 from crmlib.clv._paretonbd import ParetoNBDModel
 from crmlib.clv._sbg import ShiftedBetaGeoModel
+from crmlib.clv._sql import (
+    US_PER_DAY,
+    check_orders,
+    lazy_filter,
+    lines_sql,
+    period_sql,
+    q,
+    to_us,
+    us_since_sql,
+)
 from crmlib.clv._summary import FREQ_DAYS, compress
+from crmlib.data import SourceTable, is_lazy, query
 from crmlib.errors import CRMError
 from crmlib.utils.validation import check_frame, check_option, check_scalar
 
@@ -122,14 +138,27 @@ def calibration_split(
 
 
 def purchase_orders(
-    orders: pd.DataFrame, *, category_col: str = "category", monetary_col: str = "amount"
-) -> pd.DataFrame:
+    orders: pd.DataFrame | SourceTable, *, category_col: str = "category",
+    monetary_col: str = "amount",
+) -> pd.DataFrame | SourceTable:
     """The order lines that are purchase opportunities for the BTYD models.
 
-    Returns (lines with ``category == "return"``) and negative amounts are dropped; every
-    other category (purchase, service, subscription invoice) counts. Tables without a
-    ``category`` column (CDNOW) keep every non-negative line.
+    Returns (lines with ``category == "return"``, in any case) and negative amounts are
+    dropped; every other category (purchase, service, subscription invoice) counts, and so
+    do lines without a category or an amount. Tables without a ``category`` column (CDNOW)
+    keep every non-negative line. A table left in its source
+    (:class:`crmlib.data.SourceTable`) stays there: the result is the same table restricted
+    by the same rule in SQL, read only by the aggregations it is passed to.
     """
+    if is_lazy(orders):
+        if monetary_col not in orders.columns:
+            raise CRMError(f"orders: missing column(s) {monetary_col}; it has "
+                           f"{', '.join(orders.columns)}")
+        cond = f"COALESCE(CAST({q(monetary_col)} AS DOUBLE PRECISION), 0) >= 0"
+        if category_col in orders.columns:
+            cond += (f" AND COALESCE(LOWER(CAST({q(category_col)} AS VARCHAR)), '') "
+                     "<> 'return'")
+        return lazy_filter(orders, cond)
     check_frame(orders, name="orders", required=[monetary_col])
     keep = pd.to_numeric(orders[monetary_col], errors="coerce").fillna(0) >= 0
     if category_col in orders.columns:
@@ -260,26 +289,40 @@ def conditional_expectations(
     return out
 
 
-def _transactions(orders: pd.DataFrame, summary: pd.DataFrame, customer_col: str,
-                  datetime_col: str) -> pd.DataFrame:
-    """Distinct transaction times of the summary's customers (merged as the summary was)."""
-    merge = summary.attrs.get("merge", "D")
-    when = pd.to_datetime(orders[datetime_col])
-    if getattr(when.dt, "tz", None) is not None:
-        when = when.dt.tz_localize(None)
-    if merge == "D":
-        when = when.dt.normalize()
-    elif merge == "W":
-        when = when.dt.normalize() - pd.to_timedelta(when.dt.weekday, unit="D")
-    elif merge == "M":
-        when = when.dt.to_period("M").dt.start_time
-    tx = pd.DataFrame({"cid": orders[customer_col].astype(str).to_numpy(), "t": when.to_numpy()})
-    tx = tx[tx["cid"].isin(summary.index)]
-    return tx.drop_duplicates() if merge is not None else tx
+def _tracking_sql(merge: str | None, customer_col: str, datetime_col: str) -> str:
+    """Repeat transactions per period and customers per first-purchase time, in one statement.
+
+    ``tx``: the transactions before ``:obs_b`` (distinct period starts of a customer, or every
+    line with ``merge=None``) with the day of their earliest line; ``f``: the customers whose
+    earliest line is on or before ``:cal`` (those of the summary) and their first time ``t0``;
+    rows ``kind = 'repeat'`` count the later transactions by period ``k`` (0 is the period
+    starting at ``:cal_b``, negative before it; exact integer microseconds from ``:cal_b``
+    divided by the period length), rows ``kind = 'first'`` count customers by ``t0``.
+    """
+    lines = lines_sql(customer_col, datetime_col)
+    if merge is None:
+        tx = "SELECT cid, ts AS t, CAST(ts AS DATE) AS d FROM l WHERE ts < :obs_b"
+    else:
+        tx = (f"SELECT cid, t, MIN(CAST(ts AS DATE)) AS d FROM (SELECT cid, ts, "
+              f"{period_sql(merge)} AS t FROM l) AS m WHERE t < :obs_b GROUP BY cid, t")
+    k = (f"FLOOR(CAST({us_since_sql('tx.t', 'cal_b')} AS DOUBLE PRECISION) / "
+         "CAST(:unit_us AS DOUBLE PRECISION))")
+    return f"""
+    WITH l AS ({lines}),
+    tx AS ({tx}),
+    f AS (SELECT cid, MIN(t) AS t0 FROM tx GROUP BY cid HAVING MIN(d) <= :cal),
+    r AS (SELECT {k} AS k FROM tx JOIN f ON tx.cid = f.cid WHERE tx.t > f.t0)
+    SELECT 'repeat' AS kind, CAST(k AS BIGINT) AS k, CAST(NULL AS TIMESTAMP) AS t0,
+           COUNT(*) AS n
+    FROM r GROUP BY k
+    UNION ALL
+    SELECT 'first' AS kind, CAST(NULL AS BIGINT) AS k, t0, COUNT(*) AS n
+    FROM f GROUP BY t0
+    """
 
 
 def tracking(
-    models: dict[str, Any], orders: pd.DataFrame, summary: pd.DataFrame, *,
+    models: dict[str, Any], orders: pd.DataFrame | SourceTable, summary: pd.DataFrame, *,
     customer_col: str = "customer_id", datetime_col: str = "ordered_at",
 ) -> pd.DataFrame:
     """Repeat purchases per period, actual and expected, over calibration and holdout.
@@ -291,15 +334,20 @@ def tracking(
     customer t time units after the first purchase at t0_i. Periods are aligned so that one
     boundary falls at the end of calibration.
 
+    The counting is one SQL statement (:func:`crmlib.data.query`), run in DuckDB for a
+    DataFrame and where the rows live for a :class:`crmlib.data.SourceTable`; only counts per
+    period and per first-purchase time come back.
+
     Parameters
     ----------
     models : dict
         Name -> fitted transaction model (``expected_purchases(t)`` without a summary).
-    orders : DataFrame
+    orders : DataFrame or SourceTable
         The purchase lines the summary was computed from (see :func:`purchase_orders`).
     summary : DataFrame
         A calibration summary from :func:`crmlib.clv.summarise` with ``observation_end``
-        (its ``attrs`` give the dates, time unit and merging rule).
+        (its ``attrs`` give the dates, time unit and merging rule), of all the customers of
+        ``orders`` who bought by the end of calibration.
 
     Returns
     -------
@@ -308,31 +356,50 @@ def tracking(
         ``end`` (exclusive), ``holdout`` (the period is after calibration), ``series``
         ("actual" or the model's name), ``purchases`` (repeat purchases in the period) and
         ``cumulative``. ``attrs`` hold calibration_end, observation_end and freq.
+
+    Raises
+    ------
+    CRMError
+        Without a holdout in ``summary``, or when its customers are not those of ``orders``
+        who bought by the end of calibration.
     """
     attrs = summary.attrs
     if not attrs.get("observation_end"):
         raise CRMError("summary: no holdout period (summarise it with observation_end)")
     freq = attrs.get("freq", "W")
+    merge = attrs.get("merge", "D")
     unit = pd.Timedelta(days=FREQ_DAYS[freq])
-    cal_b = pd.Timestamp(attrs["calibration_end"]) + pd.Timedelta(days=1)
+    cal = pd.Timestamp(attrs["calibration_end"])
+    cal_b = cal + pd.Timedelta(days=1)
     obs_b = pd.Timestamp(attrs["observation_end"]) + pd.Timedelta(days=1)
-    tx = _transactions(orders, summary, customer_col, datetime_col)
-    tx = tx[tx["t"] < obs_b]
-    first = tx.groupby("cid")["t"].transform("min")
-    repeat = tx.loc[tx["t"] > first, "t"]
-    t0 = tx.groupby("cid")["t"].min()
-    n_back = int(np.ceil((cal_b - t0.min()) / unit))
+    table = check_orders(orders, customer_col=customer_col, datetime_col=datetime_col)
+    unit_us = round(FREQ_DAYS[freq] * US_PER_DAY)
+    raw = query(_tracking_sql(merge, customer_col, datetime_col), {"orders": table},
+                {"cal": cal.date(), "cal_b": cal_b.date(), "obs_b": obs_b.date(),
+                 "unit_us": unit_us})
+    first = raw[raw["kind"] == "first"]
+    n_t0 = first["n"].to_numpy(dtype=np.int64)
+    if int(n_t0.sum()) != len(summary):
+        raise CRMError(
+            f"summary: {len(summary)} customers, but {int(n_t0.sum())} customers of orders "
+            f"bought by {cal.date()}; track the summary of these orders"
+        )
+    ut0 = to_us(first["t0"]).astype("datetime64[us]").astype("datetime64[ns]")
+    order = np.argsort(ut0, kind="stable")
+    ut0, n_t0 = ut0[order], n_t0[order]
+    rep = raw[raw["kind"] == "repeat"]
+    n_back = int(np.ceil((cal_b - pd.Timestamp(ut0[0])) / unit)) if len(ut0) else 0
     n_fwd = int(np.ceil((obs_b - cal_b) / unit))
     edges = [cal_b + k * unit for k in range(-n_back, n_fwd + 1)]
     edges = pd.DatetimeIndex([min(e, obs_b) for e in edges]).unique()
     starts, ends = edges[:-1], edges[1:]
-    counts = np.histogram(repeat.to_numpy("datetime64[ns]").astype(np.int64),
-                          bins=edges.to_numpy("datetime64[ns]").astype(np.int64))[0]
+    counts = np.zeros(len(starts), dtype=np.int64)
+    np.add.at(counts, rep["k"].to_numpy(dtype=np.int64) + n_back,
+              rep["n"].to_numpy(dtype=np.int64))
     base = pd.DataFrame({"period": np.arange(1, len(starts) + 1), "start": starts, "end": ends,
                          "holdout": starts >= cal_b})
     parts = [base.assign(series="actual", purchases=counts.astype(float),
                          cumulative=np.cumsum(counts).astype(float))]
-    ut0, n_t0 = np.unique(t0.to_numpy("datetime64[ns]"), return_counts=True)
     age = (ends.to_numpy("datetime64[ns]")[:, None] - ut0[None, :]) / np.timedelta64(unit)
     age = np.clip(age.astype(float), 0.0, None)
     for name, m in models.items():
@@ -348,7 +415,7 @@ def tracking(
 
 # ------------------------------------------------------------------------ contractual units
 def contract_summary(
-    orders: pd.DataFrame, customers: pd.DataFrame, *, calibration_end: Any,
+    orders: pd.DataFrame | SourceTable, customers: pd.DataFrame, *, calibration_end: Any,
     observation_end: Any = None, freq: str = "M", customer_col: str = "customer_id",
     acquired_col: str = "acquired_at", churned_col: str = "churned_at", **summarise_kws: Any,
 ) -> pd.DataFrame:
@@ -360,6 +427,10 @@ def contract_summary(
     renewals in the holdout. Added: ``churned`` (``churned_col`` on or before
     ``calibration_end``; churn is observed in a contractual unit) and ``cohort`` (the
     acquisition period, from ``acquired_col``).
+
+    ``orders`` may be left in its source (:class:`crmlib.data.SourceTable`): the renewals are
+    counted there and only the per-customer summary is joined with ``customers`` in pandas,
+    which works for a database as well as for DuckDB.
 
     Returns
     -------
