@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 
-from crmlib.customer_base import RevenueTrend
+from crmlib.customer_base import RevenueTrend, Table, order_value_histogram
 from crmlib.plotting._base import get_ax
 
 
@@ -59,13 +58,22 @@ def plot_revenue_trend(
 
 
 def plot_order_values(
-    orders: pd.DataFrame, *, currency: str = "", ax: Axes | None = None, **plot_kws: Any
+    orders: Table, *, currency: str = "", bins: int = 40, ax: Axes | None = None,
+    **plot_kws: Any
 ) -> Axes:
-    """The distribution of purchase-line amounts on a log scale (returns left out)."""
+    """The distribution of purchase-line amounts on a log scale (returns left out).
+
+    ``orders`` may be a frame or a table left in its source: the lines are counted per bin
+    in SQL where they are (:func:`crmlib.customer_base.order_value_histogram`), and the
+    dashed line is the exact median. ``plot_kws`` go to :meth:`~matplotlib.axes.Axes.bar`.
+    """
     ax = get_ax(ax)
-    amount = orders["amount"].astype("float64")
-    sns.histplot(x=amount[amount > 0], log_scale=True, bins=40, ax=ax, **plot_kws)
-    median = float(np.median(amount[amount > 0])) if (amount > 0).any() else np.nan
+    hist = order_value_histogram(orders, bins=bins)
+    kws = {"edgecolor": "white", "linewidth": 0.5, **plot_kws}
+    ax.bar(hist["bin_low"], hist["lines"], width=hist["bin_high"] - hist["bin_low"],
+           align="edge", **kws)
+    ax.set_xscale("log")
+    median = hist.attrs["median"]
     ax.axvline(median, color="0.2", ls="--", label=f"median {median:,.2f}")
     ax.set(xlabel=f"order value {currency} (log scale)".strip(), ylabel="order lines")
     ax.legend(fontsize="small")
