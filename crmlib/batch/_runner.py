@@ -22,7 +22,7 @@ from crmlib.batch import _lock, _resume
 from crmlib.batch._files import sweep_partials, update_metrics
 from crmlib.batch._index import write_index
 from crmlib.batch._progress import Progress
-from crmlib.batch._worker import execute, init_worker, one_line
+from crmlib.batch._worker import execute, init_worker, one_line, salvage
 from crmlib.errors import CRMError
 
 _NOTEBOOK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
@@ -143,18 +143,45 @@ def _result(d: dict[str, Any]) -> RunResult:
     return RunResult(**{k: v for k, v in d.items() if k in fields and v is not None})
 
 
-def _crash_result(task: dict[str, Any], exc: BaseException) -> dict[str, Any]:
-    ename = type(exc).__name__
-    evalue = one_line(exc) or "worker process died"
+#: The worker process running the task died (the pool breaks; dask: retries used up).
+_WORKER_DEATHS = frozenset({"BrokenProcessPool", "KilledWorker"})
+_LOST = "lost the connection to the dask scheduler"
+
+
+def _crash_result(task: dict[str, Any], exc: BaseException | None) -> dict[str, Any]:
+    """The failed result of a task that did not come back from its worker.
+
+    ``exc`` is what the executor raised: a worker death (``"worker died while running
+    it"``), a dask future cancelled because the scheduler connection was lost, or anything
+    else (``"worker crashed"``); None for a task never submitted because the connection was
+    lost. The dead worker could not clean up, so its files are recorded as for any failed
+    notebook (:func:`crmlib.batch._worker.salvage`).
+    """
+    unit, notebook = task["unit"], task["notebook"]
+    if exc is None:
+        ename, evalue = "SchedulerConnectionLost", _LOST
+        error = f"{unit}/{notebook}: not run: {_LOST}"
+    else:
+        ename = type(exc).__name__
+        evalue = one_line(exc) or "worker process died"
+        if ename in _WORKER_DEATHS:
+            error = f"{unit}/{notebook}: worker died while running it ({ename})"
+        elif isinstance(exc, cf.CancelledError) and "scheduler-connection-lost" in str(exc):
+            error = f"{unit}/{notebook}: {_LOST} ({ename})"
+        else:
+            error = f"{unit}/{notebook}: worker crashed: {ename}: {evalue}"
+    files: dict[str, Any] = {"paths": {}, "metrics": []}
+    with contextlib.suppress(Exception):
+        files = salvage(task)
     return {
-        "unit": task["unit"],
-        "notebook": task["notebook"],
+        "unit": unit,
+        "notebook": notebook,
         "status": "failed",
         "ename": ename,
         "evalue": evalue,
-        "error": f"{task['unit']}/{task['notebook']}: worker crashed: {ename}: {evalue}",
-        "paths": {},
-        "metrics": [],
+        "error": error,
+        "paths": files["paths"],
+        "metrics": files["metrics"],
     }
 
 
@@ -276,6 +303,18 @@ def _run_dask(
     scheduler: str | None,
     on_result: Callable[[dict[str, Any]], None],
 ) -> None:
+    """Run tasks on a dask.distributed cluster (a new ``LocalCluster``, or ``scheduler``).
+
+    A task is submitted once every task named in its ``after`` list has finished. dask
+    reruns the task of a worker that died on another worker, up to
+    ``distributed.scheduler.allowed-failures`` times (a setting of the scheduler), then
+    raises ``KilledWorker``: that, and any other error of the future, is a failed result of
+    that task only (:func:`_crash_result`). A result is released as soon as it is read, so
+    that dask does not rerun a finished notebook whose worker dies later. When the
+    connection to the scheduler is lost, dask cancels every future at once; the tasks not
+    yet submitted then fail too, without being submitted to a client that may never
+    reconnect.
+    """
     from dask.distributed import Client, LocalCluster, as_completed
 
     cluster = None
@@ -289,6 +328,7 @@ def _run_dask(
     futures: dict[Any, dict[str, Any]] = {}
     waiting = list(tasks)
     done: set[tuple[str, str]] = set()
+    lost = False
 
     def submit(task: dict[str, Any]) -> Any:
         key = f"crm-{task['unit']}-{task['notebook']}-{task['token']}"
@@ -299,14 +339,22 @@ def _run_dask(
     try:
         pending = as_completed([submit(t) for t in _ready(waiting, done)])
         for fut in pending:
-            task = futures[fut]
+            task = futures.pop(fut)
             try:
-                on_result(fut.result())
-            except Exception as exc:  # KilledWorker, lost connection
-                on_result(_crash_result(task, exc))
+                result = fut.result()
+            except Exception as exc:  # KilledWorker, cancelled on a lost connection
+                result = _crash_result(task, exc)
+            # forget the result on the cluster: were its worker to die later, dask would
+            # run the notebook again to recompute it, rewriting its reports meanwhile
+            fut.release()
+            on_result(result)
             done.add(_key(task))
-            for t in _ready(waiting, done):
-                pending.add(submit(t))
+            lost = lost or client.status != "running"
+            if not lost:
+                for t in _ready(waiting, done):
+                    pending.add(submit(t))
+        for task in waiting:  # only after a lost connection
+            on_result(_crash_result(task, None))
     except BaseException:
         with contextlib.suppress(Exception):
             client.cancel(list(futures))
@@ -385,6 +433,13 @@ def run(
     A notebook of :data:`RUNS_LAST` (``06_scorecard``) starts only after every other
     notebook of its unit in this run has finished, ok or failed, with either executor; the
     other notebooks run in any order.
+
+    A notebook whose worker process dies (killed, out of memory) is run again: once, alone
+    in a new pool, with ``"processes"``; on another worker, up to the scheduler's
+    ``distributed.scheduler.allowed-failures`` times, with ``"dask"``. If it dies again it
+    is one failed result, ``"<unit>/<notebook>: worker died while running it (...)"``,
+    with the notebook as far as it got saved as ``<notebook>.FAILED.ipynb``. A lost
+    connection to the dask scheduler fails the notebooks not finished yet.
 
     Each notebook runs under papermill with the parameters ``unit``, ``params_file``
     (the absolute path of ``<params_dir>/units/<unit>.yaml``, or ``""`` when it does not

@@ -3,6 +3,8 @@
 :func:`execute` is what the process pool (or a dask worker) runs. It takes and returns
 plain dicts so that it pickles across processes, never raises for a failing notebook, and
 leaves only complete files under their final names (see :mod:`crmlib.batch._files`).
+:func:`salvage` is what the runner does in its own process when the worker itself died
+(SIGKILL, out of memory) and so could not clean up.
 """
 
 from __future__ import annotations
@@ -213,3 +215,56 @@ def _execute(task: dict[str, Any]) -> dict[str, Any]:
             else:
                 os.environ[key] = value
     return result
+
+
+def salvage(task: dict[str, Any]) -> dict[str, Any]:
+    """Record the files of a notebook whose worker process died while running it.
+
+    The dead worker could not clean up: this does what :func:`_execute` does for a failed
+    notebook, from the runner's process. Complete reports of ``task`` from earlier runs are
+    removed (they would pass for this run's), the notebook as far as it got (papermill saves
+    the run's ``.partial`` copy after every cell) is kept as ``<notebook>.FAILED.ipynb`` with
+    its ``.FAILED.html`` rendering, and the run's other temporary files of ``task`` are
+    removed.
+
+    Parameters
+    ----------
+    task
+        The task dict given to :func:`execute` (``notebook``, ``unit_dir``, ``token``).
+
+    Returns
+    -------
+    dict
+        ``paths`` (name -> str: ``failed_ipynb`` and ``failed_html`` when there was a
+        readable partial notebook, else empty) and ``metrics`` (those recorded before the
+        worker died).
+    """
+    import nbformat
+
+    from crmlib.report import metrics_from_notebook
+
+    token = task["token"]
+    paths = report_paths(Path(task["unit_dir"]), task["notebook"])
+    work = partial_path(paths["ipynb"], token)
+    out: dict[str, Any] = {"paths": {}, "metrics": []}
+    remove([paths["ipynb"], paths["html"], paths["noinput_html"], paths["failed_html"]])
+    remove([partial_path(p, token) for k, p in paths.items() if k != "ipynb"])
+    if not work.exists():
+        remove([paths["failed_ipynb"]])
+        return out
+    try:
+        nb = nbformat.read(str(work), as_version=4)
+    except Exception:  # cut short while papermill was writing it
+        remove([work, paths["failed_ipynb"]])
+        return out
+    with contextlib.suppress(Exception):
+        out["metrics"] = metrics_from_notebook(nb)
+    with contextlib.suppress(Exception):
+        _render_html(nb, paths["failed_html"], token)
+        out["paths"]["failed_html"] = str(paths["failed_html"])
+    try:
+        os.replace(work, paths["failed_ipynb"])
+        out["paths"]["failed_ipynb"] = str(paths["failed_ipynb"])
+    except OSError:
+        remove([work, paths["failed_ipynb"]])
+    return out
