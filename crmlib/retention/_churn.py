@@ -27,8 +27,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmlib.data import SourceTable
 from crmlib.errors import CRMError
 from crmlib.retention._cohorts import tenure_frame
+from crmlib.retention._sql import check_table, last_purchase, revenue_between
 from crmlib.utils.validation import _preview, check_frame, check_scalar
 
 #: Columns of the customers table that are bookkeeping, never covariates.
@@ -39,9 +41,15 @@ def _day_diff(later: pd.Series, earlier: pd.Series) -> np.ndarray:
     return ((later - earlier) / pd.Timedelta(days=1)).to_numpy(dtype=float)
 
 
+def _date_dtype(orders: pd.DataFrame | SourceTable, date_col: str) -> Any:
+    """The dtype of the orders' dates (a datetime64 unit), as the table gives them to pandas."""
+    dtype = orders.dtypes[date_col]
+    return dtype if pd.api.types.is_datetime64_dtype(dtype) else "datetime64[ns]"
+
+
 def churn_frame(
     customers: pd.DataFrame,
-    orders: pd.DataFrame,
+    orders: pd.DataFrame | SourceTable,
     *,
     as_of: Any,
     contractual: bool,
@@ -56,9 +64,12 @@ def churn_frame(
 
     Parameters
     ----------
-    customers, orders : DataFrame
-        Tables of the data contract. ``customers[churned_col]`` is needed when
-        ``contractual``; ``orders`` are used for the last purchase (``amount > 0``).
+    customers : DataFrame
+        The customers table; ``customers[churned_col]`` is needed when ``contractual``.
+    orders : DataFrame or SourceTable
+        Used for each customer's last purchase (``amount > 0``), aggregated in SQL where the
+        orders are (DuckDB for a frame or files, the database for a URL): one row per
+        customer reaches pandas.
     as_of : date-like
         End of observation (the whole day is observed).
     contractual : bool
@@ -84,18 +95,17 @@ def churn_frame(
         For a churn date before the acquisition date, naming the customers.
     """
     check_frame(customers, name="customers", required=[customer_col, acquired_col])
-    check_frame(orders, name="orders", required=[customer_col, date_col, amount_col])
+    check_table(orders, name="orders", required=[customer_col, date_col, amount_col])
     as_of = pd.Timestamp(as_of).normalize()
     end = as_of + pd.Timedelta(days=1)
     acq_all = pd.to_datetime(customers[acquired_col]).dt.normalize()
     late = acq_all > as_of
     cust = customers.loc[~late]
     acq = acq_all[~late]
-    purchases = orders[(orders[amount_col] > 0) & (pd.to_datetime(orders[date_col]) < end)]
-    last = (pd.to_datetime(purchases[date_col]).dt.normalize()
-            .groupby(purchases[customer_col].to_numpy()).max())
-    last_purchase = pd.Series(cust[customer_col].map(last).to_numpy(), index=cust.index)
-    last_purchase = pd.to_datetime(last_purchase)
+    last = last_purchase(orders, end=end, customer_col=customer_col, date_col=date_col,
+                         amount_col=amount_col)
+    last_bought = pd.Series(cust[customer_col].map(last).to_numpy(), index=cust.index)
+    last_bought = pd.to_datetime(last_bought).astype(_date_dtype(orders, date_col))
     age = _day_diff(pd.Series(end, index=cust.index), acq)
 
     if contractual:
@@ -110,7 +120,7 @@ def churn_frame(
                       f"customers still under contract are censored at {as_of.date()}")
     else:
         window = check_scalar(inactivity_days, name="inactivity_days", kind=int, min_value=1)
-        ref = last_purchase.where(last_purchase >= acq, acq).fillna(acq)
+        ref = last_bought.where(last_bought >= acq, acq).fillna(acq)
         lived = _day_diff(ref, acq)
         cutoff = as_of - pd.Timedelta(days=window)
         followup = _day_diff(pd.Series(cutoff, index=cust.index), acq) + 0.5
@@ -126,7 +136,7 @@ def churn_frame(
     out = pd.DataFrame({
         customer_col: cust[customer_col].to_numpy(),
         "acquired_at": acq.to_numpy(),
-        "last_purchase_at": last_purchase.to_numpy(),
+        "last_purchase_at": last_bought.to_numpy(),
         "age_days": age,
         "tenure_days": tenure,
         "churned": churned,
@@ -174,7 +184,7 @@ def churn_summary(churn: pd.DataFrame) -> pd.DataFrame:
 
 def trailing_revenue(
     churn: pd.DataFrame,
-    orders: pd.DataFrame,
+    orders: pd.DataFrame | SourceTable,
     *,
     as_of: Any,
     days: int,
@@ -183,13 +193,13 @@ def trailing_revenue(
     amount_col: str = "amount",
 ) -> pd.Series:
     """Net revenue of each customer of ``churn`` over the ``days`` days up to ``as_of``
-    (aligned to ``churn``'s index; 0 without orders)."""
+    (aligned to ``churn``'s index; 0 without orders). ``orders`` may be a frame or a table
+    left in its source: the sums per customer are computed where the orders are."""
     check_scalar(days, name="days", kind=int, min_value=1)
-    check_frame(orders, name="orders", required=[customer_col, date_col, amount_col])
+    check_table(orders, name="orders", required=[customer_col, date_col, amount_col])
     end = pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
-    when = pd.to_datetime(orders[date_col])
-    window = orders[(when >= end - pd.Timedelta(days=days)) & (when < end)]
-    rev = window.groupby(window[customer_col].to_numpy())[amount_col].sum()
+    rev = revenue_between(orders, start=end - pd.Timedelta(days=days), end=end,
+                          customer_col=customer_col, date_col=date_col, amount_col=amount_col)
     out = churn[customer_col].map(rev).fillna(0.0).astype(float)
     out.name = "revenue"
     return out

@@ -1,88 +1,175 @@
 """Acquisition cohorts and customer tenure from the data contract's tables.
 
-``cohort_table`` runs as one DuckDB query (vectorised group-bys over the orders), so it scales
-to millions of customers; ``tenure_frame`` turns ``acquired_at`` / ``churned_at`` into the
-durations and churn indicators the survival estimators take.
+``cohort_table`` aggregates the orders in SQL (:func:`crmlib.data.query`), so the orders may be
+a pandas frame or a :class:`crmlib.data.SourceTable` of millions of rows left in DuckDB or in a
+database: only cohort cells (and per-customer rows) reach pandas. ``tenure_frame`` turns
+``acquired_at`` / ``churned_at`` into the durations and churn indicators the survival
+estimators take.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 
+from crmlib.data import SourceTable, query
 from crmlib.errors import CRMError
+from crmlib.retention._sql import (
+    check_table,
+    columns,
+    ident,
+    latest_order_date,
+    period_number,
+    period_number_sql,
+    period_start,
+    stamp,
+    when,
+)
 from crmlib.utils.validation import _preview, check_frame, check_option, check_scalar
 
 PERIODS = {"D": "day", "W": "week", "M": "month", "Q": "quarter", "Y": "year"}
-# consecutive integer period numbers by plain date arithmetic (faster than date_trunc and
-# datediff on every order); weeks start on Monday (1970-01-01 was a Thursday)
-_DAYS = "CAST(floor(epoch(CAST({x} AS TIMESTAMP)) / 86400) AS INTEGER)"
-_PERIOD_NUMBER = {
-    "day": _DAYS,
-    "week": f"CAST(floor(({_DAYS} + 3) / 7) AS INTEGER)",
-    "month": "(year(CAST({x} AS TIMESTAMP)) * 12 + month(CAST({x} AS TIMESTAMP)))",
-    "quarter": "(year(CAST({x} AS TIMESTAMP)) * 4 + quarter(CAST({x} AS TIMESTAMP)))",
-    "year": "year(CAST({x} AS TIMESTAMP))",
-}
+_CELLS = ["pc", "k", "active", "revenue", "n_orders", "gross_revenue"]
+#: Most customers the split path names in its SQL (as parameters) before it falls back to
+#: fetching every customer's per-period rows.
+_MAX_LISTED = 20_000
 
-
-def _threads() -> int:
-    return max(1, min(os.cpu_count() or 1, 8))
-
-_SQL = """
+# Orders joined to their customer's cohort in one engine (DuckDB: frames, or files left there).
+# Customers arrive as (cid, pc): the cohort's period number, computed in pandas.
+_JOINED = """
 WITH c AS (
-    -- integer surrogate key, made once; cohorts as integer period numbers
-    SELECT {cid} AS cid, CAST(row_number() OVER () AS INTEGER) AS id,
-           date_trunc('{part}', CAST({acq} AS TIMESTAMP)) AS cohort,
-           {pnum_acq} AS pc
-    FROM customers
+    -- integer surrogate key, made once: the only string join is orders to it
+    SELECT cid, CAST(row_number() OVER () AS INTEGER) AS id, pc FROM customers
 ),
-sizes AS (SELECT pc, any_value(cohort) AS cohort, count(*) AS customers FROM c GROUP BY pc),
-o AS (
-    -- the only string join: orders to their customer's integer id
-    SELECT c.id, c.pc,
-           {pnum_order} - c.pc AS k,
-           CAST(o.{amount} AS DOUBLE) AS amount
+ok AS (
+    SELECT c.id, c.pc, {pnum} - c.pc AS k, CAST(o.{amount} AS DOUBLE PRECISION) AS amount
     FROM orders o JOIN c ON o.{ocid} = c.cid
-    WHERE CAST(o.{odate} AS TIMESTAMP) < CAST($as_of_end AS TIMESTAMP)
+    WHERE {ts} < :end
 ),
 ck AS (
-    SELECT id, any_value(pc) AS pc, k, sum(amount) AS rev, count(*) AS n_orders
-    FROM o WHERE k >= 0 GROUP BY id, k
+    SELECT id, MIN(pc) AS pc, k, SUM(amount) AS rev, COUNT(*) AS n_orders
+    FROM ok WHERE k >= 0 GROUP BY id, k
 ),
-base AS (SELECT id, rev AS rev0 FROM ck WHERE k = 0),
-cells AS (
-    SELECT ck.pc, ck.k, count(*) AS active, sum(ck.rev) AS revenue,
-           sum(ck.n_orders) AS n_orders,
-           sum(greatest(least(ck.rev, coalesce(b.rev0, 0)), 0)) AS gross_revenue
-    FROM ck LEFT JOIN base b ON ck.id = b.id
-    GROUP BY ck.pc, ck.k
-),
-last AS (
-    SELECT {pnum_as_of} AS pl
-),
-grid AS (
-    SELECT s.pc, s.cohort, s.customers, unnest(range(0, (SELECT pl FROM last) - s.pc + 1)) AS k
-    FROM sizes s
-)
-SELECT g.cohort,
-       g.k AS period_index, g.customers,
-       coalesce(cells.active, 0) AS active,
-       coalesce(cells.revenue, 0.0) AS revenue,
-       coalesce(cells.gross_revenue, 0.0) AS gross_revenue,
-       coalesce(cells.n_orders, 0) AS n_orders
-FROM grid g LEFT JOIN cells ON g.pc = cells.pc AND g.k = cells.k
-ORDER BY g.pc, g.k
+base AS (SELECT id, rev AS rev0 FROM ck WHERE k = 0)
+SELECT ck.pc, ck.k, COUNT(*) AS active, SUM(ck.rev) AS revenue, SUM(ck.n_orders) AS n_orders,
+       SUM(GREATEST(LEAST(ck.rev, COALESCE(b.rev0, 0)), 0)) AS gross_revenue
+FROM ck LEFT JOIN base b ON ck.id = b.id
+GROUP BY ck.pc, ck.k
 """
+
+# Split path (orders in a database the customers frame cannot join): first each customer's
+# first period with orders (one row per customer) ...
+_FIRST = """
+SELECT {cid} AS cid, MIN({pnum}) FILTER (WHERE {ts} < :end) AS f, COUNT(*) AS n
+FROM orders GROUP BY {cid}
+"""
+# ... then cells by (first period, period) for the customers whose first period is their
+# cohort (the usual case), and per-period rows only for the others.
+_PERIODS = """
+WITH {sel}ck AS (
+    SELECT {cid} AS cid, {pnum} AS p, SUM(CAST({amount} AS DOUBLE PRECISION)) AS rev,
+           COUNT(*) AS n
+    FROM orders WHERE {ts} < :end AND {cid} IS NOT NULL GROUP BY 1, 2
+),
+fk AS (
+    SELECT cid, p, rev, n, MIN(p) OVER (PARTITION BY cid) AS f,
+           first_value(rev) OVER (PARTITION BY cid ORDER BY p) AS rev0
+    FROM ck
+)
+"""
+_CELL_BRANCH = """SELECT CAST(NULL AS VARCHAR) AS cid, f, p, COUNT(*) AS active,
+       SUM(rev) AS revenue, SUM(n) AS n_orders, SUM(GREATEST(LEAST(rev, rev0), 0)) AS gross_revenue
+FROM fk {where} GROUP BY f, p"""
+_ROW_BRANCH = """SELECT cid, f, p, 1 AS active, rev AS revenue, n AS n_orders,
+       CAST(NULL AS DOUBLE PRECISION) AS gross_revenue
+FROM fk {where}"""
+
+
+def _join_in_sql(orders: pd.DataFrame | SourceTable) -> bool:
+    """Whether the customers frame can be joined with ``orders`` where they are (DuckDB)."""
+    return not isinstance(orders, SourceTable) or orders.dialect == "duckdb"
+
+
+def _joined_cells(pc: pd.DataFrame, orders: Any, names: dict[str, str], part: str,
+                  end: pd.Timestamp) -> tuple[pd.DataFrame, int]:
+    """Cohort cells with the join in SQL; and the number of orders."""
+    sql = _JOINED.format(pnum=period_number_sql(when(names["date"], "o"), part),
+                         amount=ident(names["amount"]), ocid=ident(names["customer"]),
+                         ts=when(names["date"], "o"))
+    cells = query(sql, {"customers": pc,
+                        "orders": columns(orders, list(names.values()))}, {"end": stamp(end)})
+    return cells, len(orders)
+
+
+def _split_cells(pc: pd.DataFrame, orders: Any, names: dict[str, str], part: str,
+                 end: pd.Timestamp) -> tuple[pd.DataFrame, int]:
+    """Cohort cells from aggregates of the orders alone, joined with the cohorts in pandas.
+
+    Two statements run where the orders are: each customer's first period with orders (one
+    row per customer), then the cells by (first period, period) of the customers acquired in
+    that first period, plus per-period rows of the other customers (named as parameters;
+    beyond ``_MAX_LISTED`` of them, every customer's per-period rows).
+    """
+    cid, ts = ident(names["customer"]), when(names["date"])
+    pnum = period_number_sql(ts, part)
+    orders = columns(orders, list(names.values()))
+    params = {"end": stamp(end)}
+    first = query(_FIRST.format(cid=cid, pnum=pnum, ts=ts), {"orders": orders}, params)
+    n_orders = int(first["n"].sum())
+    first = first[first["cid"].notna() & first["f"].notna()]
+    cohort = pd.Series(pc["pc"].to_numpy(), index=pc["cid"].to_numpy())
+    ids = first["cid"].to_numpy()
+    own = pd.Series(ids).map(cohort).to_numpy(dtype=float)
+    known = ~np.isnan(own)
+    regular = known & (own == first["f"].to_numpy(dtype=float))
+    other = known & ~regular
+    if not (~regular).any():  # every customer's first period is their cohort
+        branches = [_CELL_BRANCH.format(where="")]
+        listed: list[tuple[Any, int]] = []
+    else:
+        exclude = [(c, 1) for c in ids[other]] + [(c, 2) for c in ids[~known]]
+        include = [(c, 0) for c in ids[regular]] + [(c, 1) for c in ids[other]]
+        listed = min(exclude, include, key=len)
+        if len(listed) > _MAX_LISTED:
+            branches, listed = [_ROW_BRANCH.format(where="")], []
+        else:
+            rows = "WHERE cid IN (SELECT cid FROM sel WHERE r = 1)"
+            cells = ("WHERE cid NOT IN (SELECT cid FROM sel)" if listed is exclude
+                     else "WHERE cid IN (SELECT cid FROM sel WHERE r = 0)")
+            branches = [_CELL_BRANCH.format(where=cells)]
+            if other.any():
+                branches.append(_ROW_BRANCH.format(where=rows))
+    sel = ""
+    if listed:
+        values = ", ".join(f"(CAST(:s{i} AS VARCHAR), {r})" for i, (_, r) in enumerate(listed))
+        sel = f"sel(cid, r) AS (VALUES {values}),\n"
+        params.update({f"s{i}": str(c) for i, (c, _) in enumerate(listed)})
+    sql = (_PERIODS.format(sel=sel, cid=cid, pnum=pnum, ts=ts,
+                           amount=ident(names["amount"]))
+           + "\nUNION ALL\n".join(branches))
+    got = query(sql, {"orders": orders}, params)
+    each = got["cid"].notna().to_numpy()
+    cells = got.loc[~each].rename(columns={"f": "pc"})
+    cells["k"] = cells["p"] - cells["pc"]
+    rows = got.loc[each].copy()
+    rows["pc"] = rows["cid"].map(cohort)
+    rows = rows[rows["pc"].notna()]
+    rows["k"] = rows["p"] - rows["pc"]
+    rows = rows[rows["k"] >= 0]
+    rev0 = rows.loc[rows["k"] == 0].set_index("cid")["revenue"]
+    rows["gross_revenue"] = np.maximum(
+        np.minimum(rows["revenue"].to_numpy(dtype=float),
+                   rows["cid"].map(rev0).fillna(0.0).to_numpy(dtype=float)), 0.0)
+    both = pd.concat([cells[_CELLS], rows[_CELLS]], ignore_index=True)
+    both = both.astype({"pc": np.int64, "k": np.int64, "active": np.int64,
+                        "n_orders": np.int64, "revenue": float, "gross_revenue": float})
+    return both.groupby(["pc", "k"], as_index=False, sort=False).sum(), n_orders
 
 
 def cohort_table(
     customers: pd.DataFrame,
-    orders: pd.DataFrame,
+    orders: pd.DataFrame | SourceTable,
     *,
     period: str = "M",
     as_of: Any = None,
@@ -96,8 +183,16 @@ def cohort_table(
 
     Parameters
     ----------
-    customers, orders : DataFrame
-        Tables of the data contract (other columns are ignored).
+    customers : DataFrame
+        The customers table of the data contract (other columns are ignored).
+    orders : DataFrame or SourceTable
+        The orders, in pandas or left in their source (``data.load(..., in_database=...)``).
+        In DuckDB (frames, files) the orders are joined with the cohorts in one query. In a
+        database the orders are aggregated there: each customer's first period with orders
+        (one row per customer), then the cohort cells of the customers whose first order
+        falls in their acquisition period, and per-period rows of the others only, so for a
+        unit whose acquisition is its first purchase just cohort cells and one row per
+        customer leave the database.
     period : {"D", "W", "M", "Q", "Y"}, default "M"
         Calendar period of cohorts and of activity; ``period_index`` 0 is the acquisition
         period (weeks start on Monday).
@@ -127,34 +222,34 @@ def cohort_table(
     part = PERIODS[check_option(period, name="period", options=tuple(PERIODS))]
     check_scalar(min_cohort_size, name="min_cohort_size", kind=int, min_value=0)
     check_frame(customers, name="customers", required=[customer_col, acquired_col])
-    check_frame(orders, name="orders", required=[customer_col, date_col, amount_col])
+    check_table(orders, name="orders", required=[customer_col, date_col, amount_col])
     if customers[acquired_col].isna().any():
         rows = customers.index[customers[acquired_col].isna()].tolist()
         raise CRMError(f"customers[{acquired_col!r}]: missing at row(s) {_preview(rows)}")
     if as_of is None:
-        as_of = pd.to_datetime(orders[date_col]).max() if len(orders) else pd.Timestamp.now()
+        as_of = latest_order_date(orders, date_col=date_col) or pd.Timestamp.now()
     as_of = pd.Timestamp(as_of).normalize()
-    as_of_end = as_of + pd.Timedelta(days=1)
-    con = duckdb.connect()
-    try:
-        con.execute(f"PRAGMA threads={_threads()}")
-        con.register("customers", customers[[customer_col, acquired_col]])
-        con.register("orders", orders[[customer_col, date_col, amount_col]])
-        sql = _SQL.format(cid=f'"{customer_col}"', ocid=f'"{customer_col}"',
-                          acq=f'"{acquired_col}"', odate=f'"{date_col}"',
-                          amount=f'"{amount_col}"', part=part,
-                          pnum_acq=_PERIOD_NUMBER[part].format(x=f'"{acquired_col}"'),
-                          pnum_order=_PERIOD_NUMBER[part].format(x=f'o."{date_col}"'),
-                          pnum_as_of=_PERIOD_NUMBER[part].format(x="$as_of"))
-        out = con.execute(sql, {"as_of": as_of.to_pydatetime(),
-                                "as_of_end": as_of_end.to_pydatetime()}).df()
-    finally:
-        con.close()
-    n_used = int(out["n_orders"].sum())
-    out["cohort"] = pd.to_datetime(out["cohort"])
-    out["period_index"] = out["period_index"].astype(int)
+    end = as_of + pd.Timedelta(days=1)
+    pc = pd.DataFrame({"cid": customers[customer_col].to_numpy(),
+                       "pc": period_number(customers[acquired_col], part)})
+    names = {"customer": customer_col, "date": date_col, "amount": amount_col}
+    cells, n_all = (_joined_cells if _join_in_sql(orders) else _split_cells)(
+        pc, orders, names, part, end)
+    # the grid: every cohort from its acquisition period to the period of as_of
+    last = int(period_number([as_of], part)[0])
+    sizes = pc.groupby("pc", sort=True).size()
+    width = np.maximum(last - sizes.index.to_numpy() + 1, 0)
+    grid = pd.DataFrame({"pc": np.repeat(sizes.index.to_numpy(), width),
+                         "customers": np.repeat(sizes.to_numpy(), width)})
+    grid["k"] = grid.groupby("pc").cumcount()
+    out = grid.merge(cells, on=["pc", "k"], how="left")
+    n_used = int(out["n_orders"].fillna(0).sum())
+    out["cohort"] = period_start(out["pc"], part)
+    out["period_index"] = out["k"].astype(int)
     out["customers"] = out["customers"].astype(int)
-    out["active"] = out["active"].astype(int)
+    out["active"] = out["active"].fillna(0).astype(int)
+    out["revenue"] = out["revenue"].fillna(0.0).astype(float)
+    out["gross_revenue"] = out["gross_revenue"].fillna(0.0).astype(float)
     out["active_share"] = out["active"] / out["customers"]
     rev0 = out.groupby("cohort")["revenue"].transform("first")
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -166,7 +261,7 @@ def cohort_table(
                "revenue_retention", "gross_revenue", "gross_revenue_retention",
                "small_cohort"]]
     out.attrs.update(as_of=as_of, period=period, min_cohort_size=min_cohort_size,
-                     orders_dropped=int(len(orders) - n_used))
+                     orders_dropped=int(n_all - n_used))
     return out
 
 

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmlib.data import SourceTable
 from crmlib.report import Metric
 from crmlib.results import Estimate
 from crmlib.retention._churn import analysed, trailing_revenue
@@ -35,6 +36,7 @@ from crmlib.retention._cox import CoxModel
 from crmlib.retention._kaplan_meier import KaplanMeier, kaplan_meier_by
 from crmlib.retention._logrank import logrank_test
 from crmlib.retention._revenue_at_risk import retention_rate, revenue_at_risk
+from crmlib.retention._sql import check_table, contact_counts
 from crmlib.utils.validation import check_alpha, check_frame, check_scalar
 
 CATEGORICAL = ("plan", "channel", "region", "segment")
@@ -71,7 +73,7 @@ def _reference_first(s: pd.Series, min_count: int) -> tuple[pd.Series | None, di
 def driver_frame(
     churn: pd.DataFrame,
     *,
-    interactions: pd.DataFrame | None = None,
+    interactions: pd.DataFrame | SourceTable | None = None,
     survey_responses: pd.DataFrame | None = None,
     as_of: Any,
     min_count: int = 10,
@@ -83,8 +85,11 @@ def driver_frame(
     ----------
     churn : DataFrame
         From :func:`churn_frame`.
-    interactions, survey_responses : DataFrame, optional
-        Tables of the data contract (``None`` when the unit has none).
+    interactions : DataFrame or SourceTable, optional
+        The interactions (``None`` when the unit has none), in pandas or left in their
+        source; the counts per customer are computed in SQL where they are.
+    survey_responses : DataFrame, optional
+        The survey answers (``None`` when the unit has none).
     as_of : date-like
         End of observation; later interactions and answers are ignored.
     min_count : int, default 10
@@ -126,12 +131,11 @@ def driver_frame(
         months = np.where(churn["churned"] == 1, churn["tenure_days"], months)
     months = np.maximum(months / _MONTH_DAYS, 1.0)
     if interactions is not None and len(interactions):
-        check_frame(interactions, name="interactions",
+        check_table(interactions, name="interactions",
                     required=["customer_id", "occurred_at", "kind"])
-        inter = interactions[pd.to_datetime(interactions["occurred_at"]) < end]
-        n_all = churn["customer_id"].map(inter.groupby("customer_id").size()).fillna(0)
-        comp = inter[inter["kind"] == "complaint"]
-        n_comp = churn["customer_id"].map(comp.groupby("customer_id").size()).fillna(0)
+        counts = contact_counts(interactions, end=end)
+        n_all = churn["customer_id"].map(counts["contacts"]).fillna(0)
+        n_comp = churn["customer_id"].map(counts["complaints"]).fillna(0)
         candidates["contacts_per_month"] = n_all.astype(float) / months
         candidates["complaints_per_month"] = n_comp.astype(float) / months
         kinds["contacts_per_month"] = kinds["complaints_per_month"] = "numeric"
@@ -301,7 +305,7 @@ def retention_by(drivers: pd.DataFrame, *, days: int, by: str | None = None,
 
 def revenue_at_risk_by(
     drivers: pd.DataFrame,
-    orders: pd.DataFrame,
+    orders: pd.DataFrame | SourceTable,
     *,
     model: CoxModel,
     as_of: Any,
@@ -319,7 +323,8 @@ def revenue_at_risk_by(
     who have already gone quiet) comes from the Cox model: ``1 - S(c + days | x) / S(c | x)``,
     see :func:`revenue_at_risk`. The baseline hazard is not extrapolated beyond the last
     observed churn, so where ``c + days`` exceeds it (column ``beyond_followup``: customers
-    affected) the estimate is a lower bound.
+    affected) the estimate is a lower bound. ``orders`` may be a frame or a table left in its
+    source (the revenue per customer is summed there, :func:`trailing_revenue`).
     """
     days = check_scalar(days, name="days", kind=int, min_value=1)
     active = drivers[drivers["status"] != "churned"].copy()
