@@ -144,3 +144,29 @@ def test_postgres_rules_run_in_the_database(sample_pg_url):
             conn.execute(sa.text("UPDATE orders SET ordered_at = ordered_at - INTERVAL '10 years' "
                                  "WHERE order_id = :k"), {"k": first})
         engine.dispose()
+
+
+@pytest.mark.postgres
+def test_postgres_order_before_acquisition_is_found_in_the_database(sample_pg_url):
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(sample_pg_url)
+    with engine.begin() as conn:
+        key, when = conn.execute(sa.text(
+            "SELECT o.order_id, o.ordered_at FROM orders o JOIN customers c USING (customer_id) "
+            "WHERE c.business_unit = 'subscription' ORDER BY o.order_id LIMIT 1")).one()
+        conn.execute(sa.text("UPDATE orders SET ordered_at = TIMESTAMP '2001-02-03 04:05:06' "
+                             "WHERE order_id = :k"), {"k": key})
+    try:
+        errors = data.validate(sample_pg_url, unit="subscription", in_database=LAZY)
+        assert len(errors) == 1 and errors[0].column == "ordered_at" and errors[0].count == 1
+        assert str(errors[0]).startswith(
+            f"orders.ordered_at: 1 date(s) before the customer's acquired_at, e.g. rows with "
+            f"order_id='{key}' ordered_at='2001-02-03 04:05:06' acquired_at='20")
+        # other units are not affected
+        assert data.validate(sample_pg_url, unit="retail", in_database=LAZY) == []
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text("UPDATE orders SET ordered_at = :w WHERE order_id = :k"),
+                         {"k": key, "w": when})
+        engine.dispose()

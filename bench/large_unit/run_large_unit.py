@@ -5,10 +5,10 @@ a params folder whose units read it with ``data.in_database: [orders, interactio
 runs each notebook alone through ``crm run --jobs 1`` and records, per notebook:
 
 * ``seconds``: wall time of the ``crm run`` process (kernel start included);
-* ``kernel_peak_gb``: the peak resident memory of the largest process of the run, the kernel
-  (``getrusage(RUSAGE_CHILDREN).ru_maxrss`` of a wrapper that runs only that notebook);
-* ``tree_peak_gb``: the peak of the summed resident memory of the whole process tree,
-  sampled every 0.2 s with psutil.
+* ``kernel_peak_gb``: the peak resident memory of the largest single process of the run (the
+  notebook's kernel, where DuckDB and pandas work), sampled every 0.2 s with psutil;
+* ``tree_peak_gb``: the peak of the summed resident memory of the whole process tree (the
+  ``crm`` command, its worker and the kernel), sampled the same way.
 
 Usage (from the repository root, with the project's .venv)::
 
@@ -40,34 +40,30 @@ ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ("00_customer_base", "01_segmentation", "02_lifetime_value", "03_retention")
 
 
-def _tree_rss(proc: psutil.Process) -> int:
-    total = 0
+def _tree_rss(proc: psutil.Process) -> tuple[int, int]:
+    """Summed and largest resident memory of ``proc`` and its descendants."""
+    sizes = []
     for p in [proc, *proc.children(recursive=True)]:
         with contextlib.suppress(psutil.Error):
-            total += p.memory_info().rss
-    return total
+            sizes.append(p.memory_info().rss)
+    return sum(sizes), max(sizes, default=0)
 
 
 def run_one(cmd: list[str], env: dict[str, str]) -> dict[str, float | int | str]:
-    """Run ``cmd`` in a wrapper process that reports the peak RSS of its largest child."""
-    wrapper = (
-        "import resource, subprocess, sys, json\n"
-        "rc = subprocess.call(sys.argv[1:])\n"
-        "ru = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
-        "print(json.dumps({'rc': rc, 'maxrss_kb': ru.ru_maxrss}))\n"
-    )
+    """Run ``cmd``, sampling the memory of its process tree every 0.2 s."""
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", wrapper, *cmd], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env, cwd=ROOT)
     ps = psutil.Process(proc.pid)
-    peak = 0
+    peak = biggest = 0
     stop = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak, biggest
         while not stop.is_set():
             with contextlib.suppress(psutil.Error):
-                peak = max(peak, _tree_rss(ps))
+                total, largest = _tree_rss(ps)
+                peak, biggest = max(peak, total), max(biggest, largest)
             stop.wait(0.2)
 
     thread = threading.Thread(target=sample, daemon=True)
@@ -76,12 +72,10 @@ def run_one(cmd: list[str], env: dict[str, str]) -> dict[str, float | int | str]
     stop.set()
     thread.join()
     seconds = time.perf_counter() - start
-    lines = [s for s in out.splitlines() if s.startswith("{")]
-    info = json.loads(lines[-1]) if lines else {"rc": proc.returncode, "maxrss_kb": 0}
     return {
-        "rc": info["rc"],
+        "rc": proc.returncode,
         "seconds": round(seconds, 1),
-        "kernel_peak_gb": round(info["maxrss_kb"] / 2**20, 2),
+        "kernel_peak_gb": round(biggest / 2**30, 2),
         "tree_peak_gb": round(peak / 2**30, 2),
         "output_tail": (out + err)[-600:],
     }

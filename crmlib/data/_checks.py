@@ -466,12 +466,14 @@ def check_rows_in_database(
                 f"{c} IS NOT NULL AND ({' OR '.join(conds)})", {name: c})
     event = spec.event_date
     if spec.before_acquired_is_error and event is not None and event in cols:
-        cid, acq = src.ident("customer_id"), src.ident("acquired_at")
-        firsts = (f"(SELECT {cid} AS cid, MIN({acq}) AS acq FROM "
-                  f"({src.unit_rows('customers', ['customer_id', 'acquired_at'], unit)}) a "
-                  f"GROUP BY {cid}) c")
-        joined = f"{rel} JOIN {firsts} ON t.{cid} = c.cid"
+        # a plain join on the customer key (unique: checked over the whole source first), so
+        # the planner hashes it; a join of two unit subqueries was planned as a nested loop
+        cid, bu = src.ident("customer_id"), src.ident("business_unit")
+        joined = (f"{src.src(table)} t JOIN {src.src('customers')} c "
+                  f"ON t.{cid} = c.{cid}")
+        unit_cond = "" if unit is None else f"c.{bu} = {ql(unit)} AND "
+        ev, acq = f"t.{src.ident(event)}", f"c.{src.ident('acquired_at')}"
         add(event, "date(s) before the customer's acquired_at",
-            f"CAST(t.{src.ident(event)} AS DATE) < CAST(c.acq AS DATE)",
-            {event: f"t.{src.ident(event)}", "acquired_at": "c.acq"}, frm=joined)
+            f"{unit_cond}CAST({ev} AS DATE) < CAST({acq} AS DATE)",
+            {event: ev, "acquired_at": acq}, frm=joined)
     return errors
