@@ -256,6 +256,18 @@ def _rows(
     return rows[0][-1], [(r[0], dict(zip(names, r[1:-1], strict=True))) for r in rows]
 
 
+def _out_of_range(col: Column, value: str) -> str:
+    """SQL condition: ``value`` (an expression) outside the column's range, or not whole."""
+    conds = []
+    if col.low is not None:
+        conds.append(f"{value} {'<=' if col.low_open else '<'} {col.low}")
+    if col.high is not None:
+        conds.append(f"{value} > {col.high}")
+    if col.kind == "int":
+        conds.append(f"{value} <> ROUND({value})")
+    return f"{value} IS NOT NULL AND ({' OR '.join(conds)})"
+
+
 def check_rows(src: Source, table: str, limit: tuple[pd.Timestamp, str] | None) -> list[DataError]:
     """Types, missing required values, ranges, allowed values and dates of one staged table."""
     spec = TABLES[table]
@@ -311,19 +323,7 @@ def check_rows(src: Source, table: str, limit: tuple[pd.Timestamp, str] | None) 
                 raw,
             )
         if col.low is not None or col.high is not None:
-            conds = []
-            if col.low is not None:
-                conds.append(f"{t} {'<=' if col.low_open else '<'} {col.low}")
-            if col.high is not None:
-                conds.append(f"{t} > {col.high}")
-            if col.kind == "int":
-                conds.append(f"{t} <> ROUND({t})")
-            add(
-                name,
-                f"value(s) {col.range_text()}",
-                f"{t} IS NOT NULL AND ({' OR '.join(conds)})",
-                {name: t},
-            )
+            add(name, f"value(s) {col.range_text()}", _out_of_range(col, t), {name: t})
     return errors
 
 
@@ -455,15 +455,7 @@ def check_rows_in_database(
             add(name, f"value(s) not one of {', '.join(col.allowed)}",
                 f"NOT {blank} AND {c} NOT IN ({allowed})", {name: c})
         if col.low is not None or col.high is not None:
-            conds = []
-            if col.low is not None:
-                conds.append(f"{c} {'<=' if col.low_open else '<'} {col.low}")
-            if col.high is not None:
-                conds.append(f"{c} > {col.high}")
-            if col.kind == "int":
-                conds.append(f"{c} <> ROUND({c})")
-            add(name, f"value(s) {col.range_text()}",
-                f"{c} IS NOT NULL AND ({' OR '.join(conds)})", {name: c})
+            add(name, f"value(s) {col.range_text()}", _out_of_range(col, c), {name: c})
     event = spec.event_date
     if spec.before_acquired_is_error and event is not None and event in cols:
         # a plain join on the customer key (unique: checked over the whole source first), so
