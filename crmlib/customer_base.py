@@ -22,7 +22,7 @@ import statsmodels.api as sm
 from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
-from crmlib.data import SourceTable, is_lazy, query
+from crmlib.data import SourceTable, check_table, is_lazy, query
 from crmlib.errors import CRMError
 from crmlib.results import Estimate
 from crmlib.utils.validation import check_alpha, check_frame, check_option
@@ -148,9 +148,8 @@ def _rows(table: Table, *, name: str, required: list[str]) -> Table:
     ``*_at`` dates as naive datetimes (a time zone is dropped, keeping the wall time, as
     ``Series.dt.to_period`` does), keys as they are.
     """
-    if is_lazy(table):  # the same message as for a frame, from its (empty) columns
-        check_frame(pd.DataFrame(columns=table.columns), name=name, required=required)
-        return table
+    if is_lazy(table):
+        return check_table(table, name=name, required=required)
     check_frame(table, name=name, required=required)
     out = {}
     for col in required:

@@ -19,12 +19,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crmlib.data import SourceTable, is_lazy
+from crmlib.data import SourceTable, check_table, ident, is_lazy
 from crmlib.errors import CRMError
 from crmlib.utils.validation import check_frame
 
 __all__ = ["MERGE_UNITS", "MONEY_SCALE", "US_PER_DAY", "check_orders", "lazy_filter",
-           "lines_sql", "money_sql", "period_sql", "q", "to_us", "us_since_sql"]
+           "lines_sql", "money_sql", "period_sql", "to_us", "us_since_sql"]
 
 #: Calendar periods that same-period purchases are merged into, as ``date_trunc`` units.
 MERGE_UNITS = {"D": "day", "W": "week", "M": "month"}
@@ -36,11 +36,6 @@ US_PER_DAY = 86_400_000_000
 MONEY_SCALE = 1_000_000
 
 OrdersLike = pd.DataFrame | SourceTable
-
-
-def q(name: str) -> str:
-    """A quoted SQL identifier."""
-    return '"' + str(name).replace('"', '""') + '"'
 
 
 def check_orders(orders: Any, *, customer_col: str, datetime_col: str,
@@ -60,11 +55,7 @@ def check_orders(orders: Any, *, customer_col: str, datetime_col: str,
     """
     cols = [customer_col, datetime_col] + ([monetary_col] if monetary_col else [])
     if is_lazy(orders):
-        missing = [c for c in cols if c not in orders.columns]
-        if missing:
-            raise CRMError(f"orders: missing column(s) {', '.join(missing)}; it has "
-                           f"{', '.join(orders.columns)}")
-        return orders
+        return check_table(orders, name="orders", required=cols)
     check_frame(orders, name="orders", required=cols)
     when = pd.to_datetime(orders[datetime_col], errors="coerce")
     if when.isna().any():
@@ -87,9 +78,9 @@ def check_orders(orders: Any, *, customer_col: str, datetime_col: str,
 
 def lines_sql(customer_col: str, datetime_col: str, monetary_col: str | None = None) -> str:
     """``SELECT`` of the typed order lines: ``cid`` (text), ``ts`` (timestamp), ``amt``."""
-    amt = f", CAST({q(monetary_col)} AS DOUBLE PRECISION) AS amt" if monetary_col else ""
-    return (f"SELECT CAST({q(customer_col)} AS VARCHAR) AS cid, "
-            f"CAST({q(datetime_col)} AS TIMESTAMP) AS ts{amt} FROM orders")
+    amt = f", CAST({ident(monetary_col)} AS DOUBLE PRECISION) AS amt" if monetary_col else ""
+    return (f"SELECT CAST({ident(customer_col)} AS VARCHAR) AS cid, "
+            f"CAST({ident(datetime_col)} AS TIMESTAMP) AS ts{amt} FROM orders")
 
 
 def period_sql(merge: str | None, ts: str = "ts") -> str:

@@ -55,12 +55,11 @@ from crmlib.clv._sql import (
     lazy_filter,
     lines_sql,
     period_sql,
-    q,
     to_us,
     us_since_sql,
 )
 from crmlib.clv._summary import FREQ_DAYS, compress
-from crmlib.data import SourceTable, is_lazy, query
+from crmlib.data import SourceTable, ident, is_lazy, query
 from crmlib.errors import CRMError
 from crmlib.utils.validation import check_frame, check_option, check_scalar
 
@@ -154,9 +153,9 @@ def purchase_orders(
         if monetary_col not in orders.columns:
             raise CRMError(f"orders: missing column(s) {monetary_col}; it has "
                            f"{', '.join(orders.columns)}")
-        cond = f"COALESCE(CAST({q(monetary_col)} AS DOUBLE PRECISION), 0) >= 0"
+        cond = f"COALESCE(CAST({ident(monetary_col)} AS DOUBLE PRECISION), 0) >= 0"
         if category_col in orders.columns:
-            cond += (f" AND COALESCE(LOWER(CAST({q(category_col)} AS VARCHAR)), '') "
+            cond += (f" AND COALESCE(LOWER(CAST({ident(category_col)} AS VARCHAR)), '') "
                      "<> 'return'")
         return lazy_filter(orders, cond)
     check_frame(orders, name="orders", required=[monetary_col])

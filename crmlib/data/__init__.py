@@ -9,7 +9,7 @@ the data is (DuckDB for files, the database itself for a URL).
 """
 
 from crmlib.data._checks import violation
-from crmlib.data._engine import Session, SourceTable, is_lazy, query
+from crmlib.data._engine import Session, SourceTable, check_table, ident, is_lazy, query
 from crmlib.data._load import LAZY_TABLES, CRMData, load, validate
 from crmlib.data._quality import quality_table
 from crmlib.data._schema import ALL_TABLES, CHANNELS, KINDS, OPTIONAL_TABLES, REQUIRED_TABLES
@@ -26,6 +26,8 @@ __all__ = [
     "DataError",
     "Session",
     "SourceTable",
+    "check_table",
+    "ident",
     "is_lazy",
     "load",
     "quality_table",

@@ -25,7 +25,7 @@ import contextlib
 import decimal
 import re
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import duckdb
@@ -236,13 +236,38 @@ def _bernoulli(dialect: str, key: str, frac: float, salt: int) -> str:
             f"< {int(frac * 16**6)}")
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+def ident(name: str) -> str:
+    """A quoted SQL identifier (the same quoting in DuckDB and PostgreSQL)."""
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+_quote = ident
 
 
 def is_lazy(table: Any) -> bool:
     """True for a :class:`SourceTable` (rows left in the source)."""
     return isinstance(table, SourceTable)
+
+
+def check_table(table: Any, *, name: str, required: Sequence[str] = ()
+                ) -> pd.DataFrame | SourceTable:
+    """Check that ``table`` is a DataFrame or a :class:`SourceTable` with the ``required``
+    columns; the message for a missing column is :func:`~crmlib.utils.validation.check_frame`'s.
+
+    Raises
+    ------
+    CRMError
+        Naming the argument and the missing columns, or the type given.
+    """
+    from crmlib.utils.validation import check_frame
+
+    if isinstance(table, SourceTable):
+        check_frame(pd.DataFrame(columns=table.columns), name=name, required=required)
+        return table
+    if not isinstance(table, pd.DataFrame):
+        raise CRMError(f"{name}: expected a pandas DataFrame or a table left in its source "
+                       f"(data.SourceTable), got {type(table).__name__}")
+    return check_frame(table, name=name, required=required)
 
 
 def query(sql: str, tables: Mapping[str, pd.DataFrame | SourceTable],

@@ -27,10 +27,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crmlib.data import SourceTable
+from crmlib.data import SourceTable, check_table
 from crmlib.errors import CRMError
 from crmlib.retention._cohorts import tenure_frame
-from crmlib.retention._sql import check_table, last_purchase, revenue_between
+from crmlib.retention._sql import last_purchase, revenue_between
 from crmlib.utils.validation import _preview, check_frame, check_scalar
 
 #: Columns of the customers table that are bookkeeping, never covariates.

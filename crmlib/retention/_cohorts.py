@@ -14,12 +14,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crmlib.data import SourceTable, query
+from crmlib.data import SourceTable, check_table, ident, query
 from crmlib.errors import CRMError
 from crmlib.retention._sql import (
-    check_table,
     columns,
-    ident,
     latest_order_date,
     period_number,
     period_number_sql,

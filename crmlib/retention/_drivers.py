@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crmlib.data import SourceTable
+from crmlib.data import SourceTable, check_table
 from crmlib.report import Metric
 from crmlib.results import Estimate
 from crmlib.retention._churn import analysed, trailing_revenue
@@ -36,7 +36,7 @@ from crmlib.retention._cox import CoxModel
 from crmlib.retention._kaplan_meier import KaplanMeier, kaplan_meier_by
 from crmlib.retention._logrank import logrank_test
 from crmlib.retention._revenue_at_risk import retention_rate, revenue_at_risk
-from crmlib.retention._sql import check_table, contact_counts
+from crmlib.retention._sql import contact_counts
 from crmlib.utils.validation import check_alpha, check_frame, check_scalar
 
 CATEGORICAL = ("plan", "channel", "region", "segment")

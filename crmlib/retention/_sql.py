@@ -22,27 +22,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crmlib.data import SourceTable, query
-from crmlib.errors import CRMError
-from crmlib.utils.validation import _preview, check_frame
+from crmlib.data import SourceTable, ident, query
 
 Table = pd.DataFrame | SourceTable
-
-
-def ident(name: str) -> str:
-    """A quoted SQL identifier."""
-    return '"' + str(name).replace('"', '""') + '"'
-
-
-def check_table(table: Any, *, name: str, required: Sequence[str]) -> Table:
-    """A DataFrame or a table left in its source, holding the ``required`` columns."""
-    if isinstance(table, SourceTable):
-        missing = [c for c in required if c not in table.columns]
-        if missing:
-            raise CRMError(f"{name}: missing column(s) {_preview(missing)}; "
-                           f"it has {_preview(table.columns, 12)}")
-        return table
-    return check_frame(table, name=name, required=required)
 
 
 def columns(table: Table, cols: Sequence[str]) -> Table:

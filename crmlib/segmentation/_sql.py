@@ -21,26 +21,12 @@ from typing import Any
 
 import pandas as pd
 
-from crmlib.data import SourceTable, query
-from crmlib.errors import CRMError
-from crmlib.utils.validation import check_frame
+from crmlib.data import SourceTable, check_table, query
 
 __all__ = ["Table", "check_table", "contacts", "order_days", "order_value"]
 
 Table = pd.DataFrame | SourceTable
 """Order lines or contacts: a pandas frame, or a table left in its source."""
-
-
-def check_table(table: Any, *, name: str, required: Sequence[str]) -> Table:
-    """Check that ``table`` is a DataFrame or a :class:`~crmlib.data.SourceTable` holding the
-    ``required`` columns (the message is :func:`check_frame`'s)."""
-    if isinstance(table, SourceTable):
-        check_frame(pd.DataFrame(columns=table.columns), name=name, required=required)
-        return table
-    if not isinstance(table, pd.DataFrame):
-        raise CRMError(f"{name}: expected a pandas DataFrame or a table left in its source "
-                       f"(data.SourceTable), got {type(table).__name__}")
-    return check_frame(table, name=name, required=required)
 
 
 def _only(table: Table, columns: list[str]) -> Table:
