@@ -81,12 +81,12 @@ def run_one(cmd: list[str], env: dict[str, str]) -> dict[str, float | int | str]
     }
 
 
-def write_params(folder: Path, source: str, units: list[str]) -> None:
+def write_params(folder: Path, source: str, units: list[str], lazy: list[str]) -> None:
     (folder / "units").mkdir(parents=True)
     (folder / "defaults.yaml").write_text((ROOT / "params" / "defaults.yaml").read_text())
     for unit in units:
         spec = yaml.safe_load((ROOT / "params" / "units" / f"{unit}.yaml").read_text()) or {}
-        spec["data"] = {"source": source, "in_database": ["orders", "interactions"]}
+        spec["data"] = {"source": source, "in_database": lazy}
         (folder / "units" / f"{unit}.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
 
 
@@ -108,6 +108,8 @@ def main() -> int:
     ap.add_argument("--notebooks", nargs="+", default=list(NOTEBOOKS))
     ap.add_argument("--source", default=None, help="Database URL instead of the folder")
     ap.add_argument("--tag", default="files")
+    ap.add_argument("--eager", action="store_true",
+                    help="Read every table into pandas (data.in_database empty), for contrast")
     ap.add_argument("--reports", type=Path, default=None)
     args = ap.parse_args()
     crm = str(Path(sys.executable).parent / "crm")
@@ -128,7 +130,9 @@ def main() -> int:
     print(json.dumps(result["sizes"]), flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         params = Path(tmp) / "params"
-        write_params(params, source, args.units)
+        write_params(params, source, args.units,
+                     [] if args.eager else ["orders", "interactions"])
+        result["in_database"] = not args.eager
         reports = args.reports or Path(tmp) / "reports"
         result["runs"] = {}
         for unit in args.units:
