@@ -22,7 +22,7 @@ import statsmodels.api as sm
 from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
-from crmlib.data import SourceTable, check_table, is_lazy, query
+from crmlib.data import MONEY_SCALE, SourceTable, check_table, is_lazy, money_sql, query
 from crmlib.errors import CRMError
 from crmlib.results import Estimate
 from crmlib.utils.validation import check_alpha, check_frame, check_option
@@ -47,12 +47,10 @@ _FREQS = ("D", "W", "M", "Q", "Y")
 _TRUNC = {"D": "day", "W": "week", "M": "month", "Q": "quarter", "Y": "year"}
 #: a purchase line's amount as a float, in SQL
 _X = "CAST(amount AS DOUBLE PRECISION)"
-#: an accurate sum of amounts per engine: a plain SUM of floats adds in whatever order the
-#: threads scan the rows, so its last digits vary from run to run (by 1e-13 on 30,000 lines);
-#: DuckDB's ``fsum`` (Kahan-Babuska compensated summation, Neumaier 1974) and PostgreSQL's
-#: exact NUMERIC sum (of each amount to 15 significant digits) do not depend on the order,
-#: and agree with each other to the last digit or two
-_SUM = {"duckdb": f"fsum({_X})", "postgresql": f"SUM(CAST({_X} AS NUMERIC))"}
+#: the exact sum of amounts, in millionths (divide by MONEY_SCALE): a plain SUM of floats adds
+#: in whatever order the threads scan the rows, so its last digits would vary from run to run
+#: (by 1e-13 on 30,000 lines) and between engines; an integer sum does not
+_SUM = f"SUM({money_sql(_X)})"
 Table = pd.DataFrame | SourceTable
 
 
@@ -187,12 +185,6 @@ def _order_statistics(orders: Table, ranks: set[int]) -> dict[int, float]:
                     strict=True))
 
 
-def _sum(table: Table) -> str:
-    """SQL for the accurate sum of ``amount`` in the engine holding ``table`` (see ``_SUM``);
-    only the dialect's own function is ever sent, so the SQL stays valid where it runs."""
-    return _SUM.get(table.dialect if is_lazy(table) else "duckdb", f"SUM({_X})")
-
-
 def _amount_moments(orders: Table) -> dict[str, float]:
     """Line counts and the moments of the purchase amounts, in one pass where the rows are.
 
@@ -202,7 +194,7 @@ def _amount_moments(orders: Table) -> dict[str, float]:
     sql = (
         "SELECT COUNT(*) AS lines, COUNT(*) FILTER (WHERE amount < 0) AS returns, "
         "COUNT(*) FILTER (WHERE amount > 0) AS n, "
-        f"{_sum(orders)} FILTER (WHERE amount > 0) AS total, "
+        f"{_SUM} FILTER (WHERE amount > 0) AS total, "
         f"STDDEV_SAMP({_X}) FILTER (WHERE amount > 0) AS sd, "
         f"MIN({_X}) FILTER (WHERE amount > 0) AS low, "
         f"MAX({_X}) FILTER (WHERE amount > 0) AS high "
@@ -212,6 +204,7 @@ def _amount_moments(orders: Table) -> dict[str, float]:
     out = {k: float(v) if pd.notna(v) else np.nan for k, v in row.items()}
     for k in ("lines", "returns", "n"):
         out[k] = int(out[k])
+    out["total"] /= MONEY_SCALE
     out["mean"] = out["total"] / out["n"] if out["n"] else np.nan
     return out
 
@@ -254,7 +247,7 @@ def _period_table(orders: Table, freq: str) -> pd.DataFrame:
         f"SELECT CAST(date_trunc('{_TRUNC[freq]}', ordered_at) AS TIMESTAMP) AS period, "
         "COUNT(DISTINCT customer_id) FILTER (WHERE amount > 0) AS active, "
         "COUNT(*) FILTER (WHERE amount > 0) AS n_orders, "
-        f"COALESCE({_sum(rows)}, 0) AS revenue, MAX(ordered_at) AS last_at "
+        f"COALESCE({_SUM}, 0) AS revenue, MAX(ordered_at) AS last_at "
         "FROM orders WHERE ordered_at IS NOT NULL GROUP BY 1 ORDER BY 1"
     )
     table = query(sql, {"orders": rows})
@@ -262,7 +255,7 @@ def _period_table(orders: Table, freq: str) -> pd.DataFrame:
         "period": table["period"].astype("datetime64[us]"),
         "active": table["active"].astype("int64"),
         "orders": table["n_orders"].astype("int64"),
-        "revenue": table["revenue"].astype("float64"),
+        "revenue": table["revenue"].astype("float64") / MONEY_SCALE,
         "last_at": pd.to_datetime(table["last_at"]),
     })
 
@@ -538,10 +531,10 @@ def headline(
     recent = "ordered_at > :start AND ordered_at <= :as_of"
     sql = (
         f"SELECT COUNT(DISTINCT customer_id) FILTER (WHERE amount > 0 AND {recent}) AS active, "
-        f"COALESCE({_sum(rows)} FILTER (WHERE {recent}), 0) AS revenue, "
+        f"COALESCE({_SUM} FILTER (WHERE {recent}), 0) AS revenue, "
         f"COUNT(*) FILTER (WHERE {recent}) AS recent_lines, "
         "COUNT(*) FILTER (WHERE amount > 0) AS n, "
-        f"{_sum(rows)} FILTER (WHERE amount > 0) AS total, "
+        f"{_SUM} FILTER (WHERE amount > 0) AS total, "
         f"STDDEV_SAMP({_X}) FILTER (WHERE amount > 0) AS sd, "
         "(SELECT COUNT(*) FROM (SELECT customer_id FROM orders WHERE amount > 0 "
         "AND customer_id IS NOT NULL GROUP BY customer_id "
@@ -558,9 +551,9 @@ def headline(
                  "customers"),
         Estimate(float(got["active"]), np.nan, np.nan, np.nan, n_customers, alpha, "count",
                  "active_customers"),
-        Estimate(float(got["revenue"]), np.nan, np.nan, np.nan, int(got["recent_lines"]),
-                 alpha, "sum", "revenue"),
-        _mean_from_moments(n, float(got["total"]) / n if n else np.nan,
+        Estimate(float(got["revenue"]) / MONEY_SCALE, np.nan, np.nan, np.nan,
+                 int(got["recent_lines"]), alpha, "sum", "revenue"),
+        _mean_from_moments(n, float(got["total"]) / MONEY_SCALE / n if n else np.nan,
                            float(got["sd"]) if n > 1 else np.nan, alpha, "mean_order_value"),
         proportion_estimate(int(got["repeaters"]), n_customers, alpha=alpha,
                             name="repeat_customer_share"),

@@ -23,17 +23,13 @@ from crmlib.data import SourceTable, check_table, ident, is_lazy
 from crmlib.errors import CRMError
 from crmlib.utils.validation import check_frame
 
-__all__ = ["MERGE_UNITS", "MONEY_SCALE", "US_PER_DAY", "check_orders", "lazy_filter",
-           "lines_sql", "money_sql", "period_sql", "to_us", "us_since_sql"]
+__all__ = ["MERGE_UNITS", "US_PER_DAY", "check_orders", "lazy_filter", "lines_sql",
+           "period_sql", "to_us", "us_since_sql"]
 
 #: Calendar periods that same-period purchases are merged into, as ``date_trunc`` units.
 MERGE_UNITS = {"D": "day", "W": "week", "M": "month"}
 
 US_PER_DAY = 86_400_000_000
-
-#: Amounts are summed as whole millionths of the currency unit: integer sums are exact, so a
-#: total does not depend on the order in which an engine (or its threads) adds the lines.
-MONEY_SCALE = 1_000_000
 
 OrdersLike = pd.DataFrame | SourceTable
 
@@ -88,15 +84,6 @@ def period_sql(merge: str | None, ts: str = "ts") -> str:
     if merge is None:
         return ts
     return f"CAST(date_trunc('{MERGE_UNITS[merge]}', {ts}) AS TIMESTAMP)"
-
-
-def money_sql(amount: str) -> str:
-    """``amount`` as an integer number of millionths (half-millionths rounded up).
-
-    ``FLOOR`` of an IEEE product is computed alike by every engine, where ``ROUND`` and casts
-    of doubles to integers round halves differently in DuckDB and PostgreSQL.
-    """
-    return f"CAST(FLOOR({amount} * {MONEY_SCALE} + 0.5) AS BIGINT)"
 
 
 def us_since_sql(ts: str, day_param: str) -> str:

@@ -29,15 +29,13 @@ import pandas as pd
 
 from crmlib.clv._sql import (
     MERGE_UNITS,
-    MONEY_SCALE,
     US_PER_DAY,
     check_orders,
     lines_sql,
-    money_sql,
     period_sql,
     to_us,
 )
-from crmlib.data import SourceTable, query
+from crmlib.data import MONEY_SCALE, SourceTable, money_sql, query
 from crmlib.errors import CRMError
 from crmlib.utils.validation import check_frame, check_option
 

@@ -9,7 +9,17 @@ the data is (DuckDB for files, the database itself for a URL).
 """
 
 from crmlib.data._checks import violation
-from crmlib.data._engine import Session, SourceTable, check_table, ident, is_lazy, query
+from crmlib.data._engine import (
+    MONEY_SCALE,
+    Session,
+    SourceTable,
+    check_table,
+    ident,
+    is_lazy,
+    money_sql,
+    only_columns,
+    query,
+)
 from crmlib.data._load import LAZY_TABLES, CRMData, load, validate
 from crmlib.data._quality import quality_table
 from crmlib.data._schema import ALL_TABLES, CHANNELS, KINDS, OPTIONAL_TABLES, REQUIRED_TABLES
@@ -20,6 +30,7 @@ __all__ = [
     "CHANNELS",
     "KINDS",
     "LAZY_TABLES",
+    "MONEY_SCALE",
     "OPTIONAL_TABLES",
     "REQUIRED_TABLES",
     "CRMData",
@@ -30,6 +41,8 @@ __all__ = [
     "ident",
     "is_lazy",
     "load",
+    "money_sql",
+    "only_columns",
     "quality_table",
     "query",
     "validate",

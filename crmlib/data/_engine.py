@@ -195,11 +195,11 @@ class SourceTable:
         if unknown:
             raise CRMError(f"{self.name}: no column(s) {', '.join(unknown)}; "
                            f"it has {', '.join(self.dtypes.index)}")
-        select = ", ".join(_quote(c) for c in cols)
+        select = ", ".join(ident(c) for c in cols)
         sql = f"SELECT {select} FROM t"
         if where:
             sql += f" WHERE {where}"
-        sql += f" ORDER BY {_quote(self.key)}"
+        sql += f" ORDER BY {ident(self.key)}"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         frame = query(sql, {"t": self})
@@ -228,7 +228,7 @@ class SourceTable:
 
 def _bernoulli(dialect: str, key: str, frac: float, salt: int) -> str:
     """A condition keeping each row with probability ``frac``, decided by a hash of its key."""
-    k = _quote(key)
+    k = ident(key)
     if dialect == "duckdb":
         return f"(hash(CAST({k} AS VARCHAR) || '{salt}') % 1000000) < {int(frac * 1e6)}"
     # PostgreSQL: md5 of the key, first 6 hex digits as an integer in 0..16^6
@@ -241,7 +241,29 @@ def ident(name: str) -> str:
     return '"' + str(name).replace('"', '""') + '"'
 
 
-_quote = ident
+
+#: Amounts are summed as whole millionths of the currency unit: integer sums are exact, so a
+#: total does not depend on the order in which an engine (or its threads) adds the lines.
+MONEY_SCALE = 1_000_000
+
+
+def money_sql(amount: str) -> str:
+    """SQL for ``amount`` as an integer number of millionths (half-millionths rounded up).
+
+    Sum it and divide the sum by :data:`MONEY_SCALE`: the total is exact and the same in
+    every engine. ``FLOOR`` of an IEEE product is computed alike by every engine, where
+    ``ROUND`` and casts of doubles to integers round halves differently in DuckDB and
+    PostgreSQL.
+    """
+    return f"CAST(FLOOR({amount} * {MONEY_SCALE} + 0.5) AS BIGINT)"
+
+
+def only_columns(table: Any, columns: Sequence[str]) -> Any:
+    """Only ``columns`` of a frame (so DuckDB registers no more than a query reads); a
+    :class:`SourceTable` as it is."""
+    if isinstance(table, SourceTable):
+        return table
+    return table[list(dict.fromkeys(columns))]
 
 
 def is_lazy(table: Any) -> bool:
@@ -310,7 +332,7 @@ def query(sql: str, tables: Mapping[str, pd.DataFrame | SourceTable],
     ctes, frames = [], {}
     for name, table in tables.items():
         if isinstance(table, SourceTable):
-            ctes.append(f"{_quote(name)} AS ({table.relation})")
+            ctes.append(f"{ident(name)} AS ({table.relation})")
         elif isinstance(table, pd.DataFrame):
             if session is not None and session.dialect != "duckdb":
                 raise CRMError(
@@ -319,7 +341,7 @@ def query(sql: str, tables: Mapping[str, pd.DataFrame | SourceTable],
                 )
             alias = f"_frame_{name}"
             frames[alias] = table
-            ctes.append(f"{_quote(name)} AS (SELECT * FROM {_quote(alias)})")
+            ctes.append(f"{ident(name)} AS (SELECT * FROM {ident(alias)})")
         else:
             raise CRMError(
                 f"{name}: expected a pandas DataFrame or a table left in its source, "

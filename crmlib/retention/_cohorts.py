@@ -14,10 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crmlib.data import SourceTable, check_table, ident, query
+from crmlib.data import SourceTable, check_table, ident, only_columns, query
 from crmlib.errors import CRMError
 from crmlib.retention._sql import (
-    columns,
     latest_order_date,
     period_number,
     period_number_sql,
@@ -96,7 +95,7 @@ def _joined_cells(pc: pd.DataFrame, orders: Any, names: dict[str, str], part: st
                          amount=ident(names["amount"]), ocid=ident(names["customer"]),
                          ts=when(names["date"], "o"))
     cells = query(sql, {"customers": pc,
-                        "orders": columns(orders, list(names.values()))}, {"end": stamp(end)})
+                        "orders": only_columns(orders, list(names.values()))}, {"end": stamp(end)})
     return cells, len(orders)
 
 
@@ -111,7 +110,7 @@ def _split_cells(pc: pd.DataFrame, orders: Any, names: dict[str, str], part: str
     """
     cid, ts = ident(names["customer"]), when(names["date"])
     pnum = period_number_sql(ts, part)
-    orders = columns(orders, list(names.values()))
+    orders = only_columns(orders, list(names.values()))
     params = {"end": stamp(end)}
     first = query(_FIRST.format(cid=cid, pnum=pnum, ts=ts), {"orders": orders}, params)
     n_orders = int(first["n"].sum())

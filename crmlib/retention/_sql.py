@@ -16,20 +16,14 @@ in SQL so the two can be compared and subtracted.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from crmlib.data import SourceTable, ident, query
+from crmlib.data import SourceTable, ident, only_columns, query
 
 Table = pd.DataFrame | SourceTable
-
-
-def columns(table: Table, cols: Sequence[str]) -> Table:
-    """Only ``cols`` of a frame (so DuckDB registers no more); a source table as it is."""
-    return table if isinstance(table, SourceTable) else table[list(dict.fromkeys(cols))]
 
 
 def when(column: str, alias: str | None = None) -> str:
@@ -90,7 +84,7 @@ def last_purchase(orders: Table, *, end: pd.Timestamp, customer_col: str, date_c
     cid, ts = ident(customer_col), when(date_col)
     out = query(f"SELECT {cid} AS cid, MAX({ts}) AS last_at FROM orders "
                 f"WHERE {ident(amount_col)} > 0 AND {ts} < :end GROUP BY {cid}",
-                {"orders": columns(orders, [customer_col, date_col, amount_col])},
+                {"orders": only_columns(orders, [customer_col, date_col, amount_col])},
                 {"end": stamp(end)})
     last = pd.to_datetime(out["last_at"]).dt.normalize()
     return pd.Series(last.to_numpy(), index=out["cid"].to_numpy())
@@ -102,7 +96,7 @@ def revenue_between(orders: Table, *, start: pd.Timestamp, end: pd.Timestamp,
     cid, ts = ident(customer_col), when(date_col)
     out = query(f"SELECT {cid} AS cid, SUM(CAST({ident(amount_col)} AS DOUBLE PRECISION)) "
                 f"AS revenue FROM orders WHERE {ts} >= :start AND {ts} < :end GROUP BY {cid}",
-                {"orders": columns(orders, [customer_col, date_col, amount_col])},
+                {"orders": only_columns(orders, [customer_col, date_col, amount_col])},
                 {"start": stamp(start), "end": stamp(end)})
     return pd.Series(out["revenue"].to_numpy(dtype=float), index=out["cid"].to_numpy())
 
@@ -115,7 +109,7 @@ def contact_counts(interactions: Table, *, end: pd.Timestamp, customer_col: str 
     out = query(f"SELECT {cid} AS cid, COUNT(*) AS contacts, "
                 f"COUNT(*) FILTER (WHERE {ident(kind_col)} = 'complaint') AS complaints "
                 f"FROM interactions WHERE {ts} < :end GROUP BY {cid}",
-                {"interactions": columns(interactions, [customer_col, date_col, kind_col])},
+                {"interactions": only_columns(interactions, [customer_col, date_col, kind_col])},
                 {"end": stamp(end)})
     return pd.DataFrame({"contacts": out["contacts"].to_numpy(dtype=np.int64),
                          "complaints": out["complaints"].to_numpy(dtype=np.int64)},
@@ -125,6 +119,6 @@ def contact_counts(interactions: Table, *, end: pd.Timestamp, customer_col: str 
 def latest_order_date(orders: Table, *, date_col: str) -> pd.Timestamp | None:
     """The latest order timestamp (``None`` without dated orders)."""
     out = query(f"SELECT MAX({when(date_col)}) AS last_at FROM orders",
-                {"orders": columns(orders, [date_col])})
+                {"orders": only_columns(orders, [date_col])})
     value = out["last_at"].iloc[0] if len(out) else None
     return None if value is None or pd.isna(value) else pd.Timestamp(value)

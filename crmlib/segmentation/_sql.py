@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from crmlib.data import SourceTable, check_table, query
+from crmlib.data import SourceTable, check_table, only_columns, query
 
 __all__ = ["Table", "check_table", "contacts", "order_days", "order_value"]
 
@@ -29,9 +29,7 @@ Table = pd.DataFrame | SourceTable
 """Order lines or contacts: a pandas frame, or a table left in its source."""
 
 
-def _only(table: Table, columns: list[str]) -> Table:
-    """The columns a query reads (a frame is registered in DuckDB as it is given)."""
-    return table[columns] if isinstance(table, pd.DataFrame) else table
+_ORDER_COLUMNS = ["customer_id", "ordered_at", "amount"]
 
 
 def _day(col: str) -> str:
@@ -89,7 +87,7 @@ def order_days(orders: Table, dates: Sequence[pd.Timestamp], window_days: int | 
         "CAST(SUM(p.net) AS DOUBLE PRECISION) AS net "
         f"FROM _days p JOIN _dates d ON {join} GROUP BY d.k, p.customer_id"
     )
-    out = query(sql, {"orders": _only(orders, ["customer_id", "ordered_at", "amount"])}, params)
+    out = query(sql, {"orders": only_columns(orders, _ORDER_COLUMNS)}, params)
     out["customer_id"] = out["customer_id"].astype("string")
     for col in ("last_purchase", "first_purchase"):
         out[col] = pd.to_datetime(out[col]).astype("datetime64[us]")
@@ -114,7 +112,7 @@ def order_value(orders: Table, as_of: pd.Timestamp, start: pd.Timestamp | None
         "MIN(first_at) AS first_order "
         "FROM _days GROUP BY customer_id"
     )
-    out = query(sql, {"orders": _only(orders, ["customer_id", "ordered_at", "amount"])}, params)
+    out = query(sql, {"orders": only_columns(orders, _ORDER_COLUMNS)}, params)
     out["customer_id"] = out["customer_id"].astype("string")
     out["revenue"] = out["revenue"].astype("float64")
     out["first_order"] = pd.to_datetime(out["first_order"])
@@ -132,7 +130,7 @@ def contacts(interactions: Table, as_of: pd.Timestamp, start: pd.Timestamp | Non
         where += f" AND {_day('occurred_at')} > :start"
     sql = ("SELECT CAST(customer_id AS VARCHAR) AS customer_id, COUNT(*) AS contacts "
            f"FROM interactions WHERE {where} GROUP BY 1")
-    out = query(sql, {"interactions": _only(interactions, ["customer_id", "occurred_at"])},
+    out = query(sql, {"interactions": only_columns(interactions, ["customer_id", "occurred_at"])},
                 params)
     return pd.Series(out["contacts"].to_numpy(dtype="float64"),
                      index=pd.Index(out["customer_id"].astype("string"), name="customer_id"),
