@@ -94,6 +94,19 @@ def execute(task: dict[str, Any]) -> dict[str, Any]:
         raise
 
 
+def _keep_failed(nb: Any, work: Path, paths: dict[str, Path], token: str,
+                 kept: dict[str, str]) -> None:
+    """Keep a failed run's notebook ``work`` (as far as it got) as ``<notebook>.FAILED.ipynb``,
+    with its ``.FAILED.html`` rendering when ``nb`` (its content) is readable; the paths
+    written are added to ``kept``."""
+    if nb is not None:
+        with contextlib.suppress(Exception):
+            _render_html(nb, paths["failed_html"], token)
+            kept["failed_html"] = str(paths["failed_html"])
+    os.replace(work, paths["failed_ipynb"])
+    kept["failed_ipynb"] = str(paths["failed_ipynb"])
+
+
 def _execute(task: dict[str, Any]) -> dict[str, Any]:
     """Run one notebook with papermill and write its report files.
 
@@ -200,12 +213,7 @@ def _execute(task: dict[str, Any]) -> dict[str, Any]:
         if result["status"] == "failed":
             remove([paths["ipynb"], paths["html"], paths["noinput_html"]])
             if work.exists():
-                if nb is not None:
-                    with contextlib.suppress(Exception):
-                        _render_html(nb, paths["failed_html"], token)
-                        result["paths"]["failed_html"] = str(paths["failed_html"])
-                os.replace(work, paths["failed_ipynb"])
-                result["paths"]["failed_ipynb"] = str(paths["failed_ipynb"])
+                _keep_failed(nb, work, paths, token, result["paths"])
     finally:
         stack.close()
         remove([work])
@@ -259,12 +267,8 @@ def salvage(task: dict[str, Any]) -> dict[str, Any]:
         return out
     with contextlib.suppress(Exception):
         out["metrics"] = metrics_from_notebook(nb)
-    with contextlib.suppress(Exception):
-        _render_html(nb, paths["failed_html"], token)
-        out["paths"]["failed_html"] = str(paths["failed_html"])
     try:
-        os.replace(work, paths["failed_ipynb"])
-        out["paths"]["failed_ipynb"] = str(paths["failed_ipynb"])
+        _keep_failed(nb, work, paths, token, out["paths"])
     except OSError:
         remove([work, paths["failed_ipynb"]])
     return out
