@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from crmlib.data import _checks
-from crmlib.data._engine import DuckDBSession, Session, SourceTable, SQLSession
+from crmlib.data._engine import DuckDBSession, Session, SourceTable, SQLSession, query
 from crmlib.data._schema import ALL_TABLES, REQUIRED_TABLES, TABLES
 from crmlib.data._sources import Source, SQLSource, open_source, qi
 from crmlib.errors import CRMError, DataError
@@ -266,8 +266,6 @@ def _sql_kind(sa_type: Any) -> str:
 
 def _latest_lazy(tables: Sequence[SourceTable]) -> list[pd.Timestamp]:
     """The latest date in each date column of tables left in their source."""
-    from crmlib.data._engine import query
-
     found = []
     for t in tables:
         dates = [c for c, d in t.dtypes.items() if d.startswith("datetime")]

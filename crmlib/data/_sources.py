@@ -344,33 +344,27 @@ class SQLSource(Source):
         with self._connect() as conn:
             return [tuple(r) for r in conn.execute(self._sa.text(sql), params or {})]
 
-    def unit_rows(self, table: str, columns: list[str], unit: str | None) -> str:
-        """SQL selecting the unit's rows of ``table`` in the database (the unit inlined as a
-        quoted literal, so the text can be reused as a subquery)."""
+    def unit_rows(self, table: str, columns: list[str], unit: str | None, *,
+                  bind: bool = False) -> str:
+        """SQL selecting the unit's rows of ``table`` in the database: the unit as the bound
+        parameter ``:unit`` when ``bind``, else inlined as a quoted literal (so the text can
+        be reused as a subquery)."""
         cols = ", ".join(self.ident(c) for c in columns)
         sql = f"SELECT {cols} FROM {self.src(table)}"
+        if unit is None:
+            return sql
         bu, cid = self.ident("business_unit"), self.ident("customer_id")
-        if unit is not None and table == "customers":
-            sql += f" WHERE {bu} = {ql(unit)}"
-        elif unit is not None:
-            sql += (f" WHERE {cid} IN (SELECT {cid} FROM {self.src('customers')} "
-                    f"WHERE {bu} = {ql(unit)})")
-        return sql
+        value = ":unit" if bind else ql(unit)
+        if table == "customers":
+            return sql + f" WHERE {bu} = {value}"
+        return sql + (f" WHERE {cid} IN (SELECT {cid} FROM {self.src('customers')} "
+                      f"WHERE {bu} = {value})")
 
     def stage(self, table: str, columns: list[str], unit: str | None, *, lazy: bool = False
               ) -> None:
         if lazy:  # the rows stay in the database; the checks run there
             return
-        cols = ", ".join(self.ident(c) for c in columns)
-        sql = f"SELECT {cols} FROM {self.src(table)}"
-        if unit is not None and table == "customers":
-            sql += f" WHERE {self.ident('business_unit')} = :unit"
-        elif unit is not None:
-            cid = self.ident("customer_id")
-            sql += (
-                f" WHERE {cid} IN (SELECT {cid} FROM {self.src('customers')} "
-                f"WHERE {self.ident('business_unit')} = :unit)"
-            )
+        sql = self.unit_rows(table, columns, unit, bind=True)
         params = {} if unit is None else {"unit": unit}
         with self._connect() as conn:
             frame = pd.read_sql(self._sa.text(sql), conn, params=params)
