@@ -59,7 +59,7 @@ from crmlib.clv._sql import (
     us_since_sql,
 )
 from crmlib.clv._summary import FREQ_DAYS, compress
-from crmlib.data import SourceTable, ident, is_lazy, query
+from crmlib.data import SourceTable, check_table, ident, is_lazy, query
 from crmlib.errors import CRMError
 from crmlib.utils.validation import check_frame, check_option, check_scalar
 
@@ -150,9 +150,7 @@ def purchase_orders(
     by the same rule in SQL, read only by the aggregations it is passed to.
     """
     if is_lazy(orders):
-        if monetary_col not in orders.columns:
-            raise CRMError(f"orders: missing column(s) {monetary_col}; it has "
-                           f"{', '.join(orders.columns)}")
+        check_table(orders, name="orders", required=[monetary_col])
         cond = f"COALESCE(CAST({ident(monetary_col)} AS DOUBLE PRECISION), 0) >= 0"
         if category_col in orders.columns:
             cond += (f" AND COALESCE(LOWER(CAST({ident(category_col)} AS VARCHAR)), '') "
