@@ -28,11 +28,14 @@ from crmlib.errors import CRMError
 
 __all__ = [
     "MIMETYPE",
+    "STATUSES",
     "Metric",
     "clear",
     "format_number",
     "metrics_from_notebook",
+    "notebook_status",
     "record",
+    "record_all",
     "recorded",
     "show_recorded",
 ]
@@ -41,6 +44,22 @@ __all__ = [
 MIMETYPE = "application/vnd.crmlib.metric+json"
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,79}$")
+
+#: The reliability of a headline figure, as a manager reads it: ``ok`` (use it),
+#: ``warning`` (usable with the caveat in ``reason``), ``not available`` (no figure, and
+#: ``reason`` says why).
+STATUSES = ("ok", "warning", "not available")
+#: Keys a metric's ``definition`` may carry; two units' figures are comparable only when
+#: the keys both give agree (see :func:`crmlib.scorecard.compare_units`).
+DEFINITION_KEYS = (
+    "population",  # who is counted, e.g. "customers acquired before as_of"
+    "window_days",  # the observation window or retention horizon, in days
+    "horizon_months",  # a forecast horizon, in months
+    "currency",  # ISO code of a money figure
+    "weighting",  # "unweighted", "raked to population margins", ...
+    "period",  # the calendar period the figure covers, e.g. "1997-01-01 to 1998-06-30"
+    "method",  # the estimator, when units may use different ones
+)
 _REGISTRY: dict[str, Metric] = {}
 
 
@@ -64,6 +83,14 @@ class Metric:
         What the figure is, in a few words.
     note : str or None
         Why ``value`` is missing, or any caveat.
+    status : str
+        ``"ok"``, ``"warning"`` or ``"not available"`` (see :data:`STATUSES`).
+    reason : str or None
+        For ``warning`` and ``not available``: why, in words a manager understands ("the
+        purchase model did not converge", "3 churners among 992 customers").
+    definition : dict or None
+        What exactly is measured (keys of :data:`DEFINITION_KEYS`: population, window,
+        horizon, currency, weighting, period, method); cross-unit comparisons use it.
     """
 
     name: str
@@ -75,6 +102,14 @@ class Metric:
     unit: str | None = None
     description: str | None = None
     note: str | None = None
+    status: str = "ok"
+    reason: str | None = None
+    definition: dict[str, Any] | None = None
+
+    @property
+    def reliable(self) -> bool:
+        """True when the figure may be used for a verdict (status ``ok``)."""
+        return self.status == "ok" and self.value is not None
 
     def to_dict(self) -> dict[str, Any]:
         """The metric as a JSON-ready dict (the payload of :data:`MIMETYPE`)."""
@@ -96,6 +131,10 @@ class Metric:
             text += f" {self.unit}"
         if self.note:
             text += f" [{self.note}]"
+        if self.status == "warning":
+            text += f" {{warning: {self.reason}}}"
+        elif self.status == "not available" and self.reason and self.reason != self.note:
+            text += f" {{not available: {self.reason}}}"
         return text
 
 
@@ -140,6 +179,48 @@ def _check_text(name: str, what: str, value: Any) -> str | None:
     return " ".join(value.split())
 
 
+def _check_definition(name: str, definition: Any) -> dict[str, Any] | None:
+    if definition is None:
+        return None
+    if not isinstance(definition, dict):
+        raise CRMError(
+            f"metric {name!r}: definition must be a dict, got {type(definition).__name__}"
+        )
+    unknown = sorted(set(definition) - set(DEFINITION_KEYS))
+    if unknown:
+        raise CRMError(
+            f"metric {name!r}: unknown definition key(s) {unknown}; use {list(DEFINITION_KEYS)}"
+        )
+    clean: dict[str, Any] = {}
+    for key, item in definition.items():
+        if item is None:
+            continue
+        if isinstance(item, bool) or not isinstance(item, str | Integral | Real):
+            raise CRMError(
+                f"metric {name!r}: definition[{key!r}] must be text or a number, got {item!r}"
+            )
+        if isinstance(item, str):
+            clean[key] = item
+        else:
+            clean[key] = int(item) if float(item).is_integer() else float(item)
+    return clean or None
+
+
+def _check_status(name: str, status: Any, reason: str | None, number: float | None,
+                  note: str | None) -> tuple[str, str | None]:
+    if status is None:
+        status = "ok"
+    if status not in STATUSES:
+        raise CRMError(f"metric {name!r}: status must be one of {list(STATUSES)}, got {status!r}")
+    if number is None:
+        return "not available", reason or note or "not available"
+    if status == "not available":
+        raise CRMError(f"metric {name!r}: status 'not available' needs value None")
+    if status == "warning" and not reason:
+        raise CRMError(f"metric {name!r}: a warning needs a reason a reader understands")
+    return status, reason if status != "ok" else None
+
+
 def record(
     name: str,
     value: Any,
@@ -151,6 +232,9 @@ def record(
     unit: str | None = None,
     description: str | None = None,
     note: str | None = None,
+    status: str | None = None,
+    reason: str | None = None,
+    definition: dict[str, Any] | None = None,
 ) -> Metric:
     """Record a headline figure of the notebook.
 
@@ -171,6 +255,12 @@ def record(
         What the figure is, in a few words.
     note
         Why the value is missing, or any caveat.
+    status, reason
+        The figure's reliability (:data:`STATUSES`) and, unless ``ok``, why. A value of
+        ``None`` is always ``not available`` (``reason`` defaults to ``note``); a
+        ``warning`` without a reason is refused. Taken from ``value`` when it has them.
+    definition
+        What exactly is measured (:data:`DEFINITION_KEYS`), for cross-unit comparisons.
 
     Returns
     -------
@@ -191,6 +281,10 @@ def record(
         )
     if hasattr(value, "ci_low") and hasattr(value, "value") and hasattr(value, "n"):
         estimate = value
+        status = getattr(estimate, "status", None) if status is None else status
+        reason = getattr(estimate, "reason", None) if reason is None else reason
+        if definition is None:
+            definition = getattr(estimate, "definition", None)
         value = estimate.value
         se = getattr(estimate, "se", None) if se is None else se
         ci_low = estimate.ci_low if ci_low is None else ci_low
@@ -218,6 +312,8 @@ def record(
     note_ = _check_text(name, "note", note)
     if number is None and not note_:
         note_ = "not available"
+    status_, reason_ = _check_status(name, status, _check_text(name, "reason", reason), number,
+                                     note_)
     metric = Metric(
         name=name,
         value=number,
@@ -228,6 +324,9 @@ def record(
         unit=_check_text(name, "unit", unit),
         description=_check_text(name, "description", description),
         note=note_,
+        status=status_,
+        reason=reason_,
+        definition=_check_definition(name, definition),
     )
     _REGISTRY.pop(name, None)
     _REGISTRY[name] = metric
@@ -247,6 +346,93 @@ def _display(metric: Metric) -> None:
     display({"text/plain": str(metric), MIMETYPE: metric.to_dict()}, raw=True)
 
 
+_FIELDS = ("se", "ci_low", "ci_high", "n", "unit", "description", "note", "status", "reason",
+           "definition")
+
+
+def _plain(x: Any) -> Any:
+    """NaN and pandas' missing values as None; numpy scalars as Python numbers."""
+    if x is None:
+        return None
+    if isinstance(x, float) and math.isnan(x):
+        return None
+    if hasattr(x, "item") and not isinstance(x, dict):
+        try:
+            x = x.item()
+        except (ValueError, AttributeError):
+            return x
+        return None if isinstance(x, float) and math.isnan(x) else x
+    try:
+        import pandas as pd
+
+        if x is pd.NA or x is pd.NaT:
+            return None
+    except ImportError:  # pragma: no cover - pandas is a dependency
+        pass
+    return x
+
+
+def record_all(figures: Any) -> list[Metric]:
+    """Record every headline figure of a notebook at once.
+
+    Parameters
+    ----------
+    figures
+        A list of :class:`Metric` (or of dicts with the fields of :class:`Metric`), or a
+        DataFrame with a ``name`` and a ``value`` column and any of the other fields
+        (``se, ci_low, ci_high, n, unit, description, note, status, reason, definition``)
+        as columns. Missing values (NaN, None) are left out.
+
+    Returns
+    -------
+    list of Metric
+        The recorded metrics, in order.
+
+    Examples
+    --------
+    >>> from crmlib import report
+    >>> report.clear()
+    >>> m = report.record_all([{"name": "x", "value": 1.0, "status": "warning",
+    ...                         "reason": "few events"}])
+    >>> m[0].status, m[0].reason
+    ('warning', 'few events')
+    """
+    if hasattr(figures, "to_dict") and hasattr(figures, "columns"):
+        rows = figures.to_dict(orient="records")
+    else:
+        rows = []
+        for m in figures:
+            if isinstance(m, Metric):
+                rows.append(m.to_dict())
+            elif isinstance(m, dict):
+                rows.append(dict(m))
+            else:  # an Estimate-like object: record() takes its interval, n and status
+                rows.append({"name": m.name, "value": m})
+    out = []
+    for row in rows:
+        if "name" not in row or "value" not in row:
+            raise CRMError(f"record_all: each figure needs a name and a value, got {sorted(row)}")
+        kwargs = {k: _plain(row[k]) for k in _FIELDS if k in row}
+        kwargs = {k: v for k, v in kwargs.items() if v is not None}
+        value = row["value"]
+        value = value if hasattr(value, "ci_low") else _plain(value)
+        out.append(record(str(row["name"]), value, **kwargs))
+    return out
+
+
+def notebook_status(metrics: list[Metric] | list[dict[str, Any]]) -> str:
+    """``"ok with warnings"`` when any of ``metrics`` has status ``warning``, else ``"ok"``.
+
+    A figure that is ``not available`` with a reason is an honest answer, but the reader
+    should know of it, so it counts as a warning too.
+    """
+    for m in metrics:
+        status = m.status if isinstance(m, Metric) else dict(m).get("status", "ok")
+        if status in ("warning", "not available"):
+            return "ok with warnings"
+    return "ok"
+
+
 def recorded() -> list[Metric]:
     """Every metric recorded so far in this process, in the order recorded."""
     return list(_REGISTRY.values())
@@ -259,7 +445,7 @@ def clear() -> None:
 
 def format_table(metrics: list[Metric] | list[dict[str, Any]], digits: int = 4) -> str:
     """The fixed-format text table printed by :func:`show_recorded`."""
-    columns = ["name", "value", "se", "ci_low", "ci_high", "n", "unit"]
+    columns = ["name", "value", "se", "ci_low", "ci_high", "n", "unit", "status"]
     rows = []
     for m in metrics:
         d = m.to_dict() if isinstance(m, Metric) else dict(m)
@@ -272,6 +458,7 @@ def format_table(metrics: list[Metric] | list[dict[str, Any]], digits: int = 4) 
                 format_number(d.get("ci_high"), digits),
                 "NA" if d.get("n") is None else str(d["n"]),
                 d.get("unit") or "",
+                _status_text(d),
             ]
         )
     if not rows:
@@ -282,8 +469,16 @@ def format_table(metrics: list[Metric] | list[dict[str, Any]], digits: int = 4) 
         cells = [r[0].ljust(widths[0])]
         cells += [c.rjust(w) for c, w in zip(r[1:6], widths[1:6], strict=True)]
         cells.append(r[6].ljust(widths[6]))
+        cells.append(r[7])
         lines.append("  ".join(cells).rstrip())
     return "\n".join(lines)
+
+
+def _status_text(d: dict[str, Any]) -> str:
+    status = d.get("status") or "ok"
+    if status == "ok":
+        return "ok"
+    return f"{status}: {d.get('reason') or d.get('note') or ''}".rstrip(": ")
 
 
 def show_recorded(digits: int = 4) -> None:

@@ -96,14 +96,14 @@ def test_show_recorded_prints_fixed_table(capsys):
     report.record("aov", 54.0, unit="EUR")
     report.show_recorded()
     expected = (
-        "name  value     se  ci_low  ci_high     n  unit\n"
-        "nps   31.25  2.123   27.08    35.41  1200  points\n"
-        "aov      54     NA      NA       NA    NA  EUR\n"
+        "name  value     se  ci_low  ci_high     n  unit    status\n"
+        "nps   31.25  2.123   27.08    35.41  1200  points  ok\n"
+        "aov      54     NA      NA       NA    NA  EUR     ok\n"
     )
     assert capsys.readouterr().out == expected
     report.show_recorded(digits=2)
     line = capsys.readouterr().out.splitlines()[1]
-    assert line == "nps      31  2.1      27       35  1200  points"
+    assert line == "nps      31  2.1      27       35  1200  points  ok"
 
 
 def test_metrics_from_notebook_reads_custom_mimetype():
@@ -141,3 +141,52 @@ def test_record_displays_mimebundle_in_ipython(monkeypatch):
     monkeypatch.setattr(IPython.display, "display", lambda obj, raw: shown.append((obj, raw)))
     m = report.record("aov", 54.0, unit="EUR")
     assert shown == [({"text/plain": "aov = 54 EUR", report.MIMETYPE: m.to_dict()}, True)]
+
+
+def test_status_defaults_to_ok_and_missing_value_is_not_available():
+    report.clear()
+    assert report.record("a", 1.0).status == "ok"
+    m = report.record("b", None, note="no orders in the window")
+    assert m.status == "not available" and m.reason == "no orders in the window"
+    assert not m.reliable
+
+
+def test_warning_needs_a_reason_and_status_is_checked():
+    with pytest.raises(CRMError, match="needs a reason"):
+        report.record("a", 1.0, status="warning")
+    with pytest.raises(CRMError, match="status must be one of"):
+        report.record("a", 1.0, status="fine")
+    with pytest.raises(CRMError, match="needs value None"):
+        report.record("a", 1.0, status="not available", reason="x")
+    m = report.record("a", 1.0, status="warning", reason="3 churners among 992 customers")
+    assert not m.reliable
+    assert str(m) == "a = 1 {warning: 3 churners among 992 customers}"
+
+
+def test_definition_keys_are_checked():
+    m = report.record("eq", 5.0, definition={"currency": "EUR", "horizon_months": 12.0})
+    assert m.definition == {"currency": "EUR", "horizon_months": 12}
+    with pytest.raises(CRMError, match="unknown definition key"):
+        report.record("eq", 5.0, definition={"curency": "EUR"})
+
+
+def test_record_all_takes_frames_metrics_dicts_and_estimates():
+    import pandas as pd
+
+    from crmlib.results import Estimate
+
+    report.clear()
+    frame = pd.DataFrame({"name": ["x", "y"], "value": [1.0, float("nan")],
+                          "ci_low": [0.5, float("nan")], "ci_high": [1.5, float("nan")],
+                          "note": [None, "nobody answered"], "status": ["ok", "ok"],
+                          "reason": [None, None]})
+    out = report.record_all(frame)
+    assert [m.status for m in out] == ["ok", "not available"]
+    assert out[1].reason == "nobody answered" and out[0].ci_low == 0.5
+    est = Estimate(value=2.0, se=0.1, ci_low=1.8, ci_high=2.2, n=40, name="z")
+    out = report.record_all([est, {"name": "w", "value": 3.0, "status": "warning",
+                                   "reason": "few events"}])
+    assert out[0].n == 40 and out[0].ci_high == 2.2
+    assert out[1].status == "warning"
+    assert report.notebook_status(report.recorded()) == "ok with warnings"
+    assert report.notebook_status([report.record("q", 1.0)]) == "ok"
