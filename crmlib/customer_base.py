@@ -24,7 +24,15 @@ from statsmodels.stats.proportion import proportion_confint
 
 from crmlib.data import MONEY_SCALE, SourceTable, check_table, is_lazy, money_sql, query
 from crmlib.errors import CRMError
+from crmlib.report import Metric
 from crmlib.results import Estimate
+from crmlib.utils._figures import (
+    figure,
+    isolated,
+    not_available,
+    share_warnings,
+    width_warning,
+)
 from crmlib.utils.validation import check_alpha, check_frame, check_option
 
 __all__ = [
@@ -316,10 +324,9 @@ def revenue_trend(
     not fitted. Revenue per period is aggregated in SQL where ``orders`` is (see
     :func:`active_customers`).
 
-    Raises
-    ------
-    CRMError
-        With fewer than ``min_periods`` complete periods.
+    With fewer than ``min_periods`` complete periods (a unit launched a few months ago) no
+    line is fitted: the table shows the revenue, ``fitted`` and its band are NaN, ``slope`` and
+    ``growth`` are NaN with ``n`` the complete periods, and ``note`` says why.
     """
     alpha = check_alpha(alpha)
     periods = _period_table(orders, freq)
@@ -330,9 +337,12 @@ def revenue_trend(
     fit_rows = table[table["complete"]]
     t = len(fit_rows)
     if t < min_periods:
-        raise CRMError(
-            f"revenue_trend: {t} complete period(s) of revenue; at least {min_periods} are needed"
-        )
+        note = (f"{t} complete period(s) of revenue; a trend needs at least {min_periods}: "
+                "no trend fitted")
+        nan = Estimate(np.nan, np.nan, np.nan, np.nan, t, alpha, "OLS, HAC", "revenue slope")
+        out = table.assign(fitted=np.nan, ci_low=np.nan, ci_high=np.nan)
+        return RevenueTrend(out, nan, Estimate(np.nan, np.nan, np.nan, np.nan, t, alpha,
+                                               "OLS, HAC", "revenue growth"), note)
     x = sm.add_constant(np.arange(t, dtype=float))
     lags = int(np.floor(4 * (t / 100) ** (2 / 9)))
     fit = sm.OLS(fit_rows["revenue"].to_numpy(), x).fit(cov_type="HAC", cov_kwds={"maxlags": lags})
@@ -346,12 +356,19 @@ def revenue_trend(
     )
     mean_revenue = float(fit_rows["revenue"].mean())
     slope_est = Estimate(slope, se, low, high, t, alpha, f"OLS, HAC({lags})", "revenue slope")
-    growth = Estimate(slope / mean_revenue, se / mean_revenue, low / mean_revenue,
-                      high / mean_revenue, t, alpha, f"OLS, HAC({lags})", "revenue growth")
+    notes = []
+    if mean_revenue > 0:
+        growth = Estimate(slope / mean_revenue, se / mean_revenue, low / mean_revenue,
+                          high / mean_revenue, t, alpha, f"OLS, HAC({lags})", "revenue growth")
+    else:  # returns exceed sales: a growth relative to it would flip sign
+        growth = Estimate(np.nan, np.nan, np.nan, np.nan, t, alpha, f"OLS, HAC({lags})",
+                          "revenue growth")
+        notes.append(f"mean net revenue per period is {mean_revenue:.4g} (not positive): "
+                     "no growth rate relative to it")
     dropped = len(table) - t
-    note = ""
     if dropped:
-        note = f"{dropped} incomplete period(s) after {as_of.date()} shown but not fitted"
+        notes.append(f"{dropped} incomplete period(s) after {as_of.date()} shown but not fitted")
+    note = "; ".join(notes)
     return RevenueTrend(out, slope_est, growth, note)
 
 
@@ -511,18 +528,36 @@ def headline(
     as_of: pd.Timestamp | str,
     alpha: float = 0.05,
     window_days: int = 365,
-) -> list[Estimate]:
-    """The customer-base figures a notebook records, each with its interval and n.
+    currency: str | None = None,
+    quality: pd.DataFrame | None = None,
+) -> list[Metric]:
+    """The customer-base figures a notebook records, each with its reliability.
 
     ``customers`` and ``active_customers`` (at least one purchase in the last
-    ``window_days`` before ``as_of``) and ``revenue`` over that window are counts and sums over
-    the whole base (no sampling error: their intervals are NaN). ``mean_order_value``
-    has a t interval, ``repeat_customer_share`` (customers with two or more purchase days) a
-    Wilson interval, and ``revenue_growth`` is the HAC-robust monthly trend of
-    :func:`revenue_trend` relative to mean monthly revenue; it is left out when there are too
-    few complete months for a trend. ``orders`` may be a frame or a table left in its source;
-    the figures come from one aggregate query there plus the monthly revenue of the trend (two
-    or more purchase days is a first purchase day before the last, no distinct count needed).
+    ``window_days`` before ``as_of``) and ``revenue`` (net of returns) over that window are
+    counts and sums over the whole base (no sampling error: no interval).
+    ``mean_order_value`` (purchase lines, returns excluded) has a t interval,
+    ``repeat_customer_share`` (customers with two or more purchase days, among all
+    customers) a Wilson interval, and ``revenue_growth`` is the HAC-robust monthly trend of
+    :func:`revenue_trend` relative to mean monthly revenue; ``data_completeness`` (when
+    ``quality`` is given) is :func:`data_completeness`. ``orders`` may be a frame or a table
+    left in its source; the figures come from one aggregate query there plus the monthly
+    revenue of the trend.
+
+    Each figure is computed on its own: one that cannot be computed (a trend from fewer than
+    six complete months, no purchase line) is ``not available`` with the reason, and the
+    others are still returned. Warnings (:mod:`crmlib.utils._figures`): a share from fewer
+    than 10 events or non-events or of exactly 0 or 1, a mean from one purchase line (no
+    interval) or of equal amounts (an interval of zero width), returns above 20% of gross
+    sales (revenue is net of them, order value is not). Every figure carries its
+    ``definition`` (population, ``window_days`` or ``period``, ``currency`` for money,
+    ``method``).
+
+    Returns
+    -------
+    list of crmlib.report.Metric
+        ``customers, active_customers, revenue, mean_order_value, repeat_customer_share,
+        revenue_growth`` and, with ``quality``, ``data_completeness``.
     """
     alpha = check_alpha(alpha)
     as_of = pd.Timestamp(as_of)
@@ -532,6 +567,7 @@ def headline(
     sql = (
         f"SELECT COUNT(DISTINCT customer_id) FILTER (WHERE amount > 0 AND {recent}) AS active, "
         f"COALESCE({_SUM} FILTER (WHERE {recent}), 0) AS revenue, "
+        f"COALESCE({_SUM} FILTER (WHERE amount > 0 AND {recent}), 0) AS gross, "
         f"COUNT(*) FILTER (WHERE {recent}) AS recent_lines, "
         "COUNT(*) FILTER (WHERE amount > 0) AS n, "
         f"{_SUM} FILTER (WHERE amount > 0) AS total, "
@@ -546,22 +582,69 @@ def headline(
                 {"start": start.to_pydatetime(), "as_of": as_of.to_pydatetime()}).iloc[0]
     n = int(got["n"])
     n_customers = len(customers)
+    everyone = "all customers of the unit"
+    window = {"population": everyone, "window_days": int(window_days)}
+    money = {"currency": currency} if currency else {}
     figures = [
-        Estimate(float(n_customers), np.nan, np.nan, np.nan, n_customers, alpha, "count",
-                 "customers"),
-        Estimate(float(got["active"]), np.nan, np.nan, np.nan, n_customers, alpha, "count",
-                 "active_customers"),
-        Estimate(float(got["revenue"]) / MONEY_SCALE, np.nan, np.nan, np.nan,
-                 int(got["recent_lines"]), alpha, "sum", "revenue"),
-        _mean_from_moments(n, float(got["total"]) / MONEY_SCALE / n if n else np.nan,
-                           float(got["sd"]) if n > 1 else np.nan, alpha, "mean_order_value"),
-        proportion_estimate(int(got["repeaters"]), n_customers, alpha=alpha,
-                            name="repeat_customer_share"),
+        figure("customers", n_customers, n=n_customers, description="customers",
+               definition={"population": everyone, "method": "count"}),
+        figure("active_customers", float(got["active"]), n=n_customers,
+               description=f"customers with a purchase in the {window_days} days to "
+               f"{as_of.date()}", definition={**window, "method": "count"}),
     ]
-    try:
-        growth = revenue_trend(rows, freq="M", as_of=as_of, alpha=alpha).growth
-        figures.append(Estimate(growth.value, growth.se, growth.ci_low, growth.ci_high,
-                                growth.n, alpha, growth.method, "revenue_growth"))
-    except CRMError:
-        pass  # too few months for a trend: the figure is left out, not invented
+    revenue = float(got["revenue"]) / MONEY_SCALE
+    gross = float(got["gross"]) / MONEY_SCALE
+    returned = gross - revenue
+    warn = []
+    if gross > 0 and returned / gross > 0.2:
+        warn.append(f"returns are {returned / gross:.0%} of gross sales in the window: revenue "
+                    "is net of them")
+    figures.append(figure("revenue", revenue, n=int(got["recent_lines"]), unit=currency,
+                          description=f"net revenue (returns netted) in the {window_days} days "
+                          f"to {as_of.date()}", warnings=warn,
+                          definition={**window, **money, "method": "sum"}))
+    if n:
+        mean = _mean_from_moments(n, float(got["total"]) / MONEY_SCALE / n,
+                                  float(got["sd"]) if n > 1 else np.nan, alpha,
+                                  "mean_order_value")
+        warn = (["one purchase line: no interval"] if n == 1
+                else width_warning(mean.ci_low, mean.ci_high, n))
+        figures.append(figure("mean_order_value", mean.value, se=mean.se, ci_low=mean.ci_low,
+                              ci_high=mean.ci_high, n=n, unit=currency, warnings=warn,
+                              description="mean amount of a purchase line (returns excluded)",
+                              definition={"population": "purchase lines", **money,
+                                          "method": "mean, t interval"}))
+    else:
+        figures.append(not_available("mean_order_value", "no purchase line (positive amount)",
+                                     unit=currency))
+    repeaters = int(got["repeaters"])
+    share = proportion_estimate(repeaters, n_customers, alpha=alpha)
+    figures.append(figure(
+        "repeat_customer_share", share.value, se=share.se, ci_low=share.ci_low,
+        ci_high=share.ci_high, n=n_customers, unit="share",
+        description="customers with purchases on two or more days",
+        warnings=share_warnings(repeaters, n_customers, event="repeat customers",
+                                population="customers"),
+        reason="no customers" if n_customers == 0 else None,
+        definition={"population": everyone, "period": f"up to {as_of.date()}",
+                    "method": "share, Wilson interval"}))
+
+    def growth() -> Metric:
+        trend = revenue_trend(rows, freq="M", as_of=as_of, alpha=alpha)
+        g = trend.growth
+        return figure("revenue_growth", g.value, se=g.se, ci_low=g.ci_low, ci_high=g.ci_high,
+                      n=g.n, unit="share per month", reason=f"revenue trend: {trend.note}",
+                      note=trend.note or None,
+                      description="monthly revenue trend relative to mean monthly revenue",
+                      definition={"population": everyone, "period": f"complete months to "
+                                  f"{as_of.date()}", "method": g.method or "OLS, HAC"})
+
+    figures.append(isolated("revenue_growth", growth, what="revenue trend"))
+    if quality is not None:
+        c = data_completeness(quality, alpha=alpha)
+        figures.append(figure("data_completeness", c.value, n=c.n, unit="share",
+                              description="filled cells in the columns the unit collects",
+                              reason="no collected column",
+                              definition={"population": "cells of the collected columns",
+                                          "method": "census"}))
     return figures

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
 
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
 from crmlib import customer_base as cb
-from crmlib.errors import CRMError
+from crmlib import plots
 
 
 def _orders(rows):
@@ -89,9 +93,16 @@ def test_revenue_trend_recovers_a_known_slope_and_skips_the_incomplete_month():
 
 
 def test_revenue_trend_needs_enough_periods():
+    # a unit two months old: the revenue is shown, no line is fitted, the note says why
     orders = _orders([("1", "a", "2024-01-03", 5.0), ("2", "a", "2024-02-03", 6.0)])
-    with pytest.raises(CRMError, match="2 complete period"):
-        cb.revenue_trend(orders, as_of="2024-12-31")
+    trend = cb.revenue_trend(orders, as_of="2024-12-31")
+    assert trend.table["revenue"].tolist() == [5.0, 6.0]
+    assert trend.table["fitted"].isna().all()
+    assert np.isnan(trend.growth.value) and trend.growth.n == 2
+    assert "2 complete period(s) of revenue; a trend needs at least 6" in trend.note
+    ax = plots.plot_revenue_trend(trend)  # draws the revenue and says why there is no line
+    assert "no trend fitted" in ax.get_title()
+    plt.close(ax.figure)
 
 
 def test_contacts_per_customer_counts_customers_without_rows_as_zero():
@@ -115,10 +126,54 @@ def test_headline_repeat_share_counts_purchase_days():
             ("4", "b", "2024-02-03 09:00", 7.0),
         ]
     )
-    figures = {f.name: f for f in cb.headline(customers, orders, as_of="2024-03-01")}
+    figures = {f.name: f for f in cb.headline(customers, orders, as_of="2024-03-01",
+                                              currency="EUR")}
     assert figures["repeat_customer_share"].value == 0.5
+    # 1 repeat customer among 2: too few events, a warning with the counts
+    assert figures["repeat_customer_share"].status == "warning"
+    assert "1 repeat customers among 2 customers" in figures["repeat_customer_share"].reason
     assert figures["revenue"].value == 22.0
-    assert "revenue_growth" not in figures  # too few months: left out, not invented
+    assert figures["revenue"].definition == {"population": "all customers of the unit",
+                                             "window_days": 365, "currency": "EUR",
+                                             "method": "sum"}
+    # too few months: not available with the reason, not invented, and the rest survive
+    growth = figures["revenue_growth"]
+    assert growth.value is None and growth.status == "not available"
+    assert "2 complete period(s) of revenue; a trend needs at least 6" in growth.reason
+    assert figures["customers"].status == "ok" and figures["customers"].value == 2
+
+
+def _eight_one_time_buyers():
+    customers = pd.DataFrame({"customer_id": [f"c{i}" for i in range(8)]})
+    orders = _orders([(str(i), f"c{i}", "2024-03-31 12:00", 10.0) for i in range(8)])
+    return customers, orders
+
+
+def test_headline_of_a_unit_launched_yesterday():
+    # 8 customers, each bought once yesterday for 10.00: every figure is there or says why
+    customers, orders = _eight_one_time_buyers()
+    figures = {f.name: f for f in cb.headline(customers, orders, as_of="2024-04-01")}
+    assert figures["customers"].value == 8 and figures["active_customers"].value == 8
+    repeat = figures["repeat_customer_share"]
+    assert repeat.value == 0.0 and repeat.status == "warning"
+    assert "a share of exactly 0" in repeat.reason
+    mov = figures["mean_order_value"]  # 8 equal amounts: mean 10, interval of zero width
+    assert mov.value == 10.0 and mov.ci_low == mov.ci_high == 10.0
+    assert mov.status == "warning" and "zero width over 8" in mov.reason
+    assert figures["revenue_growth"].status == "not available"
+    assert "1 complete period(s)" in figures["revenue_growth"].reason
+
+
+def test_headline_warns_of_heavy_returns():
+    # gross sales 100, returns 30 in the window: revenue 70, a warning naming the 30%
+    customers = pd.DataFrame({"customer_id": ["a", "b"]})
+    orders = _orders([("1", "a", "2024-01-03", 60.0), ("2", "b", "2024-01-05", 40.0),
+                      ("3", "a", "2024-01-20", -30.0)])
+    figures = {f.name: f for f in cb.headline(customers, orders, as_of="2024-03-01")}
+    assert figures["revenue"].value == 70.0
+    assert figures["revenue"].status == "warning"
+    assert "returns are 30% of gross sales" in figures["revenue"].reason
+    assert figures["mean_order_value"].value == 50.0  # purchase lines only
 
 
 def test_data_completeness_ignores_columns_a_unit_does_not_collect():

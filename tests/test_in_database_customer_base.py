@@ -66,6 +66,9 @@ def _frame(result) -> pd.DataFrame:
         return result
     if isinstance(result, cb.RevenueTrend):
         return pd.concat([result.table, result.slope.to_frame(), result.growth.to_frame()])
+    if result and hasattr(result[0], "to_dict"):  # headline: report.Metric figures
+        return pd.DataFrame([{k: v for k, v in m.to_dict().items() if k != "definition"}
+                             for m in result])
     return pd.concat([e.to_frame() for e in result], ignore_index=True)
 
 

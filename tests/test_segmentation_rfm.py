@@ -80,10 +80,74 @@ def test_window_days(small):
 def test_heavy_ties_hand_computed():
     # 6 single-purchase customers, 2 with two, 1 with three, 1 with five purchase days.
     freq = np.array([1] * 6 + [2, 2, 3, 5])
-    # average ranks 3.5 (x6), 7.5 (x2), 9, 10; inner type-7 quantiles 3.5, 3.5, 5.1, 7.8
-    assert rfm_scores(freq, bins=5).tolist() == [1] * 6 + [4, 4, 5, 5]
+    # positions 1..10 against the inner quantiles 1 + 9 j / 5 = 2.8, 4.6, 6.4, 8.2 score
+    # 1 1 2 2 3 3 4 4 5 5. The one-time buyers span positions 1..6: lowest position 1 (score
+    # 1), mid-rank 3.5 (score 2), best position 6 (score 3); the pair spans 7..8.
+    assert rfm_scores(freq, bins=5, ties="min").tolist() == [1] * 6 + [4, 4, 5, 5]
+    assert rfm_scores(freq, bins=5).tolist() == [2] * 6 + [4, 4, 5, 5]
+    assert rfm_scores(freq, bins=5, ties="max").tolist() == [3] * 6 + [4, 4, 5, 5]
     perm = np.random.default_rng(1).permutation(freq.size)
-    assert rfm_scores(freq[perm], bins=5).tolist() == rfm_scores(freq, bins=5)[perm].tolist()
+    for ties in ("min", "average", "max"):
+        assert (rfm_scores(freq[perm], bins=5, ties=ties).tolist()
+                == rfm_scores(freq, bins=5, ties=ties)[perm].tolist())
+
+
+def test_tie_of_everyone_hand_computed():
+    # 8 equal values: positions 1..8 would score 1 1 2 3 3 4 5 5 (quantiles 2.4 3.8 5.2 6.6)
+    same = np.full(8, 3.0)
+    assert rfm_scores(same, ties="min").tolist() == [1] * 8
+    assert rfm_scores(same, ties="average").tolist() == [3] * 8  # mid-rank 4.5 > 3.8
+    assert rfm_scores(same, ties="max").tolist() == [5] * 8
+    assert rfm_scores(same, bins=2, ties="average").tolist() == [1] * 8  # 4.5 on the edge
+    assert rfm_scores([7.0], ties="max").tolist() == [5]
+    assert rfm_scores([7.0], ties="average").tolist() == [3]
+    with pytest.raises(CRMError, match="ties: 'dense'"):
+        rfm_scores(same, ties="dense")
+
+
+def _days(as_of, recency):
+    return [str((pd.Timestamp(as_of) - pd.Timedelta(days=int(d))).date()) for d in recency]
+
+
+def test_everyone_bought_the_same_day_is_not_lapsed():
+    # a unit launched yesterday: 8 customers, one purchase each, all on 2024-03-31
+    orders = _orders([(f"o{i}", f"C{i}", "2024-03-31", 10.0 + i) for i in range(8)])
+    out = rfm(orders, as_of="2024-04-01")
+    assert out["r"].tolist() == [5] * 8  # the latest day: top recency, never Hibernating
+    assert out["f"].tolist() == [1] * 8  # one purchase day each: bottom frequency
+    assert set(out["segment"].astype(str)) == {"New"}  # DEFAULT_GRID cell r=5, f=1
+    assert out.attrs["tied"] == ["r", "f"]
+    # monetary 10..17 distinct: positions 1..8 score 1 1 2 3 3 4 5 5
+    assert out["m"].tolist() == [1, 1, 2, 3, 3, 4, 5, 5]
+
+
+def test_half_bought_yesterday_hand_computed():
+    # 10 customers: C0..C4 bought 50, 40, 30, 20, 10 days ago, C5..C9 all yesterday
+    as_of = "2024-04-01"
+    rec = [50, 40, 30, 20, 10, 1, 1, 1, 1, 1]
+    orders = _orders([(f"o{i}", f"C{i}", d, 10.0) for i, d in enumerate(_days(as_of, rec))])
+    out = rfm(orders, as_of=as_of).set_index("customer_id")
+    # positions by recency 1..5 for C0..C4 score 1 1 2 2 3 (quantiles 2.8 4.6 6.4 8.2); the
+    # yesterday group spans 6..10 and takes its most recent position 10: score 5
+    assert out["r"].tolist() == [1, 1, 2, 2, 3, 5, 5, 5, 5, 5]
+    assert out["f"].tolist() == [1] * 10
+    assert out["segment"].astype(str).tolist() == (
+        ["Hibernating"] * 4 + ["About to Sleep"] + ["New"] * 5)
+
+
+def test_one_time_buyers_only_hand_computed():
+    # 5 one-time buyers on distinct days: frequency ties everywhere, recency orders them
+    as_of = "2024-04-01"
+    rec = [100, 60, 30, 10, 2]
+    orders = _orders([(f"o{i}", f"C{i}", d, 20.0) for i, d in enumerate(_days(as_of, rec))])
+    out = rfm(orders, as_of=as_of).set_index("customer_id")
+    assert out["f"].tolist() == [1] * 5
+    # n = 5: quantiles 1 + 4 j / 5 = 1.8, 2.6, 3.4, 4.2; positions 1..5 score 1 2 3 4 5
+    assert out["r"].tolist() == [1, 2, 3, 4, 5]
+    assert out["m"].tolist() == [3] * 5  # equal spend: mid-rank 3 > 2.6
+    assert out["segment"].astype(str).tolist() == [
+        "Hibernating", "Hibernating", "About to Sleep", "Promising", "New"]
+    assert out.attrs["tied"] == ["f", "m"]
 
 
 def test_no_ties_equals_qcut_on_ranks():
@@ -131,18 +195,34 @@ def test_cdnow_agrees_with_pandas(cdnow):
     np.testing.assert_allclose(bought["monetary_total"], total.loc[bought.index])
     np.testing.assert_allclose(bought["monetary"], total.loc[bought.index] / freq.loc[bought.index])
 
-    # recency and monetary have few ties: pandas qcut on average ranks applies directly
-    r_ref = pd.qcut((-bought["recency_days"].astype(float)).rank(), 5, labels=False) + 1
-    m_ref = pd.qcut(bought["monetary"].rank(), 5, labels=False) + 1
-    np.testing.assert_array_equal(bought["r"].astype(int), r_ref)
-    np.testing.assert_array_equal(bought["m"].astype(int), m_ref)
-    # half the customers bought once, so qcut's edges coincide; the documented rule
-    # (1 + number of type-7 quantiles of the ranks strictly below the rank) via pandas
-    ranks = bought["frequency"].rank()
-    edges = ranks.quantile([0.2, 0.4, 0.6, 0.8]).to_numpy()
-    f_ref = 1 + (ranks.to_numpy()[:, None] > edges[None, :]).sum(axis=1)
-    np.testing.assert_array_equal(bought["f"].astype(int), f_ref)
+    # the documented rule with pandas' own tie handling: a tie sits at its most recent
+    # position (recency), lowest (frequency) or mid-rank (monetary), scored against the
+    # quantiles 1 + (n - 1) j / 5 of the positions 1..n (exact: 5 (p - 1) > (n - 1) j).
+    # Recency has 545 possible days for 23,570 customers, so ties straddle the quantiles:
+    # pandas qcut on average ranks (the rule before issue 14) scores a tie at its mid-rank
+    # against quantiles of the tied ranks and differs for those ties; frequency's one-time
+    # buyers (more than half) tie at the bottom and keep score 1.
+    n = len(bought)
+    j = np.arange(1, 5)
+
+    def ref(ranks):
+        p = ranks.to_numpy(dtype=float)
+        return 1 + (5 * (p[:, None] - 1) > (n - 1) * j[None, :]).sum(axis=1)
+
+    recency = -bought["recency_days"].astype(float)
+    np.testing.assert_array_equal(bought["r"].astype(int), ref(recency.rank(method="max")))
+    np.testing.assert_array_equal(bought["f"].astype(int),
+                                  ref(bought["frequency"].rank(method="min")))
+    m_ranks = bought["monetary"].round(9).rank(method="average")
+    np.testing.assert_array_equal(bought["m"].astype(int), ref(m_ranks))
     assert (bought.loc[bought["frequency"] == 1, "f"] == 1).all()
+    # the most recent purchase day's customers all get the top recency score
+    assert (bought.loc[bought["recency_days"] == bought["recency_days"].min(), "r"] == 5).all()
+    # monetary: customers whose value is unique get exactly pandas qcut on average ranks
+    unique = ~bought["monetary"].round(9).duplicated(keep=False)
+    m_qcut = pd.qcut(m_ranks, 5, labels=False) + 1
+    assert unique.mean() > 0.3
+    np.testing.assert_array_equal(bought.loc[unique, "m"].astype(int), m_qcut[unique])
     # every segment comes from the grid lookup of (r, f)
     table = segment_grid(None)
     expected = table[bought["r"].astype(int) - 1, bought["f"].astype(int) - 1]

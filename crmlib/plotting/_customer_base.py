@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
@@ -51,8 +52,12 @@ def plot_revenue_trend(
     ax.fill_between(table["period"], table["ci_low"], table["ci_high"], color="0.3", alpha=0.15,
                     label=f"{round(100 * (1 - trend.slope.alpha))}% CI of the trend")
     ax.set(xlabel="", ylabel=f"net revenue {currency}".strip())
-    ax.set_title(f"trend: {trend.growth.value:+.1%} per period "
-                 f"({trend.growth.ci_low:+.1%} to {trend.growth.ci_high:+.1%})", fontsize="medium")
+    if np.isfinite(trend.growth.value):
+        ax.set_title(f"trend: {trend.growth.value:+.1%} per period "
+                     f"({trend.growth.ci_low:+.1%} to {trend.growth.ci_high:+.1%})",
+                     fontsize="medium")
+    else:  # too few periods for a trend: say so instead of a line
+        ax.set_title(trend.note or "no trend fitted", fontsize="medium")
     ax.legend(loc="best", fontsize="small")
     return ax
 

@@ -18,7 +18,7 @@ from scipy.stats import rankdata
 
 from crmlib.errors import CRMError
 from crmlib.segmentation._sql import Table, check_table, order_days
-from crmlib.utils.validation import check_frame, check_scalar
+from crmlib.utils.validation import check_frame, check_option, check_scalar
 
 __all__ = ["DEFAULT_GRID", "NO_PURCHASE", "rfm", "rfm_scores", "segment_grid", "segment_names"]
 
@@ -123,18 +123,24 @@ def segment_names(grid: Mapping[str, Any] | None = None) -> list[str]:
     return [*(DEFAULT_GRID if grid is None else grid), NO_PURCHASE]
 
 
-def rfm_scores(values: Any, *, bins: int = 5, higher_is_better: bool = True) -> np.ndarray:
-    """Quantile scores ``1..bins`` of ``values`` with ties kept together.
+def rfm_scores(values: Any, *, bins: int = 5, higher_is_better: bool = True,
+               ties: str = "average") -> np.ndarray:
+    """Quantile scores ``1..bins`` of ``values``; tied values share one score.
 
-    Each value is replaced by its average rank (ties share the mean of the ranks they span),
-    the ``bins - 1`` inner quantiles of those ranks are taken with linear interpolation
-    (Hyndman & Fan 1996, type 7, computed exactly in rational arithmetic), and a value scores
-    ``1 +`` the number of inner quantiles strictly below its rank. Without ties this is exactly
-    ``pandas.qcut(ranks, bins, labels=False) + 1``. Values are first rounded to 9 decimals,
-    so that the same spend summed in a different order (DuckDB vs pandas) still ties. With
-    heavy ties (say 60% of customers with a single purchase) several quantiles coincide with
-    the tied rank; the tied group then gets the lowest score whose band it reaches, the next
-    group skips the scores the tie swallowed, and no score depends on the order of the rows.
+    The customers are ordered from worst to best (positions ``1..n``); position ``p`` scores
+    ``1 +`` the number of inner quantiles ``e_j = 1 + (n - 1) j / bins`` (``j = 1..bins-1``,
+    the type-7 quantiles of the positions, Hyndman & Fan 1996) strictly below ``p``, so that
+    without ties the score is exactly ``pandas.qcut(ranks, bins, labels=False) + 1``. A group
+    of tied values spanning positions ``a..b`` is placed at one position, given by ``ties``:
+
+    - ``"average"``: the mid-rank ``(a + b) / 2`` (a tie of every customer gets the middle
+      score, ``1 + #{j < bins / 2}``: 3 of 5);
+    - ``"max"``: the best position ``b`` (a tie of every customer gets the top score);
+    - ``"min"``: the worst position ``a`` (a tie of every customer gets score 1).
+
+    The comparison is exact (integer arithmetic on twice the rank), so no score depends on
+    rounding or on the order of the rows. Values are first rounded to 9 decimals, so that the
+    same spend summed in a different order (DuckDB vs pandas) still ties.
 
     Parameters
     ----------
@@ -144,20 +150,34 @@ def rfm_scores(values: Any, *, bins: int = 5, higher_is_better: bool = True) -> 
         Number of score levels.
     higher_is_better
         Score high values high (frequency, monetary); ``False`` for recency in days.
+    ties
+        ``"average"``, ``"max"`` or ``"min"``: the position of a tied group (see above).
+
+    Examples
+    --------
+    Ten customers, the last five tied on the best value: by mid-rank they sit at position 8
+    (score 4), by their best position at 10 (score 5), by their worst at 6 (score 3).
+
+    >>> x = [1, 2, 3, 4, 5, 9, 9, 9, 9, 9]
+    >>> rfm_scores(x).tolist()
+    [1, 1, 2, 2, 3, 4, 4, 4, 4, 4]
+    >>> rfm_scores(x, ties="max").tolist()[-1], rfm_scores(x, ties="min").tolist()[-1]
+    (5, 3)
     """
+    check_option(ties, name="ties", options=("average", "max", "min"))
     # round to 9 decimals so that sums accumulated in a different order still tie
     x = np.round(np.asarray(values, dtype="float64"), 9)
     n = x.size
     if n == 0:
         return np.zeros(0, dtype="int64")
-    ranks = rankdata(x if higher_is_better else -x, method="average")
-    srt = np.sort(ranks)
-    j = np.arange(1, bins)
-    num = (n - 1) * j  # quantile position (n - 1) j / bins = idx + rem / bins, exactly
-    idx, rem = num // bins, num % bins
-    upper = srt[np.minimum(idx + 1, n - 1)]
-    edges = srt[idx] + (upper - srt[idx]) * (rem / bins)
-    return (np.searchsorted(edges, ranks, side="left") + 1).astype("int64")
+    rank2 = np.rint(2 * rankdata(x if higher_is_better else -x, method=ties)).astype("int64")
+    j = np.arange(1, bins, dtype="int64")
+    if n == 1:  # one customer: a tie of everyone, placed by the same rule
+        count = {"min": 0, "max": bins - 1, "average": int((2 * j < bins).sum())}[ties]
+        return np.array([1 + count], dtype="int64")
+    # e_j < p  <=>  2 (n - 1) j < bins (2 p - 2), exactly, for p = rank2 / 2
+    below = 2 * (n - 1) * j[None, :] < bins * (rank2[:, None] - 2)
+    return (1 + below.sum(axis=1)).astype("int64")
 
 
 def rfm(
@@ -189,11 +209,26 @@ def rfm(
     - ``monetary_total``: net amount (purchases minus returns) in the window;
       ``monetary``: ``monetary_total / frequency``, the mean net spend per purchase day
       (per purchase line with ``frequency="orders"``);
-    - ``r``, ``f``, ``m``: scores ``1..bins`` by quantile of average ranks among customers
-      with a purchase (see :func:`rfm_scores` for the tie rule); ``r`` is high for a recent
-      purchase, ``m`` is scored on ``monetary`` (or ``monetary_total`` when
-      ``monetary_score="total"``);
+    - ``r``, ``f``, ``m``: scores ``1..bins`` by quantile of rank among customers with a
+      purchase (:func:`rfm_scores`); ``r`` is high for a recent purchase, ``m`` is scored on
+      ``monetary`` (or ``monetary_total`` when ``monetary_score="total"``);
     - ``segment``: the name of the ``(r, f)`` cell in ``grid``.
+
+    Tie rule. Tied customers always share one score; where the tie sits decides it, and the
+    rule is chosen so that no label rests on a tie alone:
+
+    - recency: a tie takes its *most recent* position (``ties="max"``): a customer is scored
+      down only for customers who bought more recently, so customers who bought on the same,
+      latest day all get the top score (everyone bought yesterday: all ``r = bins``, never
+      "Hibernating");
+    - frequency: a tie takes its *lowest* position (``ties="min"``): a customer is scored up
+      only for customers who bought on fewer days, so one-time buyers get ``f = 1`` however
+      many they are (one-time buyers only: all ``f = 1``, the "New" ... "Hibernating" column
+      by recency, never "Champions");
+    - monetary: a tie takes its mid-rank (``ties="average"``).
+
+    ``attrs["tied"]`` lists the scores on which every buying customer ties (such a score
+    separates nobody; :func:`crmlib.segmentation.headline` warns of it).
 
     The per-customer aggregation is one SQL statement run by :func:`crmlib.data.query`: in
     an in-memory DuckDB for a frame, where the rows are for a table left in its source
@@ -324,10 +359,13 @@ def rfm_table(
     sub = out.loc[bought]
     mvals = sub["monetary"] if monetary_score == "mean" else sub["monetary_total"]
     scores = {
-        "r": rfm_scores(sub["recency_days"].astype("float64"), bins=bins, higher_is_better=False),
-        "f": rfm_scores(sub["frequency"], bins=bins),
-        "m": rfm_scores(mvals, bins=bins),
+        "r": rfm_scores(sub["recency_days"].astype("float64"), bins=bins, higher_is_better=False,
+                        ties="max"),
+        "f": rfm_scores(sub["frequency"], bins=bins, ties="min"),
+        "m": rfm_scores(mvals, bins=bins, ties="average"),
     }
+    raw = {"r": sub["recency_days"].astype("float64"), "f": sub["frequency"], "m": mvals}
+    tied = [k for k, v in raw.items() if len(v) > 1 and np.ptp(np.round(v.to_numpy(float), 9)) == 0]
     for key, vals in scores.items():
         col = pd.array(np.full(len(out), pd.NA), dtype="Int64")
         col[bought] = vals
@@ -343,5 +381,5 @@ def rfm_table(
     out = out.reset_index(drop=True)
     out.attrs.update(as_of=as_of, bins=bins, window_days=window_days,
                      n_no_purchase=int((~bought).sum()), monetary_score=monetary_score,
-                     frequency=frequency)
+                     frequency=frequency, tied=tied, n_bought=int(bought.sum()))
     return out
