@@ -119,13 +119,55 @@ def test_headline(case):
     grid = {"Active": ((2, 2), (1, 2)), "Lapsed": ((1, 1), (1, 2))}
     moves = migration(orders, as_of_dates=["2024-01-15", "2024-01-31"], customers=customers,
                       bins=2, grid=grid)
-    out = headline(value, moves, watch="Lapsed").set_index("name")
-    assert out.loc["n_segments", "value"] == 2.0  # "Empty" has no customers
-    assert out.loc["top_segment_revenue_share", "value"] == pytest.approx(200 / 280)
-    assert out.loc["top_segment_revenue_share", "description"] == "revenue share of Gold"
-    assert out.loc["n_segments", "se"] is None  # None, not NaN, for report.record
+    out = {m.name: m for m in headline(value, moves, watch="Lapsed", currency="EUR")}
+    assert out["n_segments"].value == 2.0  # "Empty" has no customers
+    assert out["top_segment_revenue_share"].value == pytest.approx(200 / 280)
+    assert out["top_segment_revenue_share"].description.startswith("revenue share of Gold")
+    assert out["top_segment_revenue_share"].definition["currency"] == "EUR"
+    assert out["n_segments"].se is None  # None, not NaN, for report.record
     # Jan 15: recency B 0, X 3, A 5, C 10 (X buys but has no customers row): B, X active;
     #         E acquired without purchase; D not acquired yet.
     # Jan 31: recency E 1, A 11, B 16, X 19, C 26: E, A active; B and X moved into Lapsed.
-    assert out.loc["migration_into_at_risk", "value"] == 2.0
-    assert out.loc["migration_into_at_risk", "n"] == 6
+    inflow = out["migration_into_at_risk"]
+    assert inflow.value == 2.0 and inflow.n == 6
+    # 2 of 6: too few events for a stable share, said in words
+    assert inflow.status == "warning" and "2 customers moved into Lapsed among 6" in inflow.reason
+    lo, hi = stats.binomtest(2, 6).proportion_ci(method="wilson")  # independent Wilson
+    assert (inflow.ci_low, inflow.ci_high) == pytest.approx((6 * lo, 6 * hi))
+
+
+def test_headline_figures_in_isolation(case):
+    from crmlib.segmentation import headline
+
+    segments, orders, *_ = case
+    value = segment_value(segments, orders, as_of="2024-01-31")
+    # no migration table, and a watch segment outside the grid: that figure alone says why
+    out = {m.name: m for m in headline(value, None)}
+    assert out["migration_into_at_risk"].status == "not available"
+    assert out["migration_into_at_risk"].reason == "no migration table"
+    assert out["n_segments"].status == "ok" and out["n_segments"].value == 2.0
+    # returns only in the window: no revenue share, the segment count survives
+    refund = orders.assign(amount=-orders["amount"].abs())
+    neg = segment_value(segments, refund, as_of="2024-01-31")
+    out = {m.name: m for m in headline(neg)}
+    assert out["top_segment_revenue_share"].status == "not available"
+    assert "not positive" in out["top_segment_revenue_share"].reason
+    assert out["n_segments"].value == 2.0
+
+
+def test_headline_warns_when_everyone_bought_the_same_day():
+    from crmlib.segmentation import headline, rfm
+
+    orders = pd.DataFrame({"order_id": [f"o{i}" for i in range(8)],
+                           "customer_id": [f"C{i}" for i in range(8)],
+                           "ordered_at": pd.to_datetime(["2024-03-31"] * 8),
+                           "amount": [10.0 + i for i in range(8)]})
+    table = rfm(orders, as_of="2024-04-01")
+    value = segment_value(table, orders, as_of="2024-04-01")
+    out = {m.name: m for m in headline(value, rfm_table=table)}
+    n_seg = out["n_segments"]
+    assert n_seg.value == 1.0 and n_seg.status == "warning"
+    assert "tie on recency" in n_seg.reason and "tie on frequency" in n_seg.reason
+    assert "only 8 buying customers" in n_seg.reason
+    top = out["top_segment_revenue_share"]  # everyone is "New": all the revenue, flagged
+    assert top.value == 1.0 and top.status == "warning" and "New holds 100%" in top.reason

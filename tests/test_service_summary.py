@@ -84,32 +84,73 @@ def test_complaint_rate_window_is_one_year():
         service.complaint_rate(inter, cust, years=0)
 
 
+def _by_name(figures):
+    return {m.name: m for m in figures}
+
+
 def test_headline_by_hand():
     inter, cust = _toy()
-    h = service.headline(inter, customers=cust, as_of="2024-03-31").set_index("name")
-    assert list(h.index) == list(service.HEADLINE)
-    assert h.loc["fcr", "value"] == pytest.approx(4 / 7) and h.loc["fcr", "n"] == 7
+    figures = service.headline(inter, customers=cust, as_of="2024-03-31", currency="EUR")
+    assert [m.name for m in figures] == list(service.HEADLINE)
+    h = _by_name(figures)
+    assert h["fcr"].value == pytest.approx(4 / 7) and h["fcr"].n == 7
     # service level: within the channel's threshold (10, 15 phone; 0, 0 web; 25 chat; 3600
     # email) over answered + abandons that are not short (the 30 s one): 6 / 8
-    assert h.loc["service_level", "value"] == pytest.approx(6 / 8)
-    assert h.loc["aht_seconds", "value"] == pytest.approx(1800 / 7)
-    assert h.loc["cost_per_contact", "value"] == pytest.approx((5 * 6 + 2 * 0.25 + 3.5 + 4) / 9)
-    assert h.loc["cost_per_resolved_contact", "value"] == pytest.approx(38.0 / 5)
-    assert h.loc["complaint_rate", "value"] == pytest.approx(2 / (302 / 365.25))
-    assert h.loc["fcr", "note"] is None
-    assert all(isinstance(v, float) for v in h["value"])  # plain floats, never NaN
-    assert all(isinstance(v, int) for v in h["n"])
+    assert h["service_level"].value == pytest.approx(6 / 8)
+    assert h["aht_seconds"].value == pytest.approx(1800 / 7)
+    assert h["cost_per_contact"].value == pytest.approx((5 * 6 + 2 * 0.25 + 3.5 + 4) / 9)
+    assert h["cost_per_resolved_contact"].value == pytest.approx(38.0 / 5)
+    assert h["complaint_rate"].value == pytest.approx(2 / (302 / 365.25))
+    assert h["fcr"].note is None
+    assert all(isinstance(m.value, float) for m in figures)  # plain floats, never NaN
+    assert all(isinstance(m.n, int) for m in figures)
+    # 4 of 7 resolved at first contact: too few events; 2 complaints: too few for a rate
+    assert h["fcr"].status == "warning" and "4 contacts resolved at first contact among 7" \
+        in h["fcr"].reason
+    assert h["complaint_rate"].status == "warning"
+    assert "2 complaints in 1 customer-years" in h["complaint_rate"].reason
+    assert h["cost_per_contact"].definition == {
+        "population": "contacts of every channel", "period": "2024-01-01 to 2024-02-20",
+        "currency": "EUR", "method": "mean, t interval"}
+    assert h["complaint_rate"].definition["window_days"] == 91  # 1 Jan to the end of 31 Mar
 
 
 def test_headline_notes_missing_figures():
     inter, _ = _toy()
-    h = service.headline(inter.drop(columns=["handle_seconds"])).set_index("name")
-    assert h.loc["aht_seconds", "value"] is None
-    assert "handle_seconds" in h.loc["aht_seconds", "note"]
-    assert "customers" in h.loc["complaint_rate", "note"]
+    h = _by_name(service.headline(inter.drop(columns=["handle_seconds"])))
+    assert h["aht_seconds"].value is None and h["aht_seconds"].status == "not available"
+    assert "handle_seconds" in h["aht_seconds"].reason
+    assert "customers" in h["complaint_rate"].reason
+    assert h["fcr"].value is not None  # the other figures survive
     none = service.headline(None)
-    assert none["value"].isna().all() and (none["note"] == NOTE).all()
-    assert none.map(lambda v: v is None or isinstance(v, str)).all().all()
+    assert all(m.value is None and m.reason == NOTE for m in none)
+
+
+def test_headline_single_channel_and_no_complaints():
+    # 40 phone contacts of 4 customers, 30 resolved at first contact, no complaint: every
+    # figure is computed; cost at one fixed rate has no interval (not a zero-width one)
+    rows = []
+    for i in range(40):
+        rows.append((f"I{i}", "ABCD"[i % 4], T("2024-01-01") + pd.Timedelta(days=i), "phone",
+                     "support", False, 20.0, 300.0 + 10 * (i % 5), i % 4 != 0, True, None))
+    inter = pd.DataFrame(rows, columns=["interaction_id", "customer_id", "occurred_at",
+                                        "channel", "kind", "abandoned", "wait_seconds",
+                                        "handle_seconds", "first_contact_resolved", "resolved",
+                                        "csat"])
+    for c in ("abandoned", "first_contact_resolved", "resolved"):
+        inter[c] = inter[c].astype("boolean")
+    inter["csat"] = inter["csat"].astype("float64")
+    cust = pd.DataFrame({"customer_id": list("ABCD"),
+                         "acquired_at": pd.to_datetime(["2023-01-01"] * 4)})
+    h = _by_name(service.headline(inter, customers=cust, as_of="2024-02-29"))
+    assert h["fcr"].value == 0.75 and h["fcr"].status == "ok"  # 30 events, 10 non-events
+    cost = h["cost_per_contact"]
+    assert cost.value == 6.0 and cost.ci_low is None and "fixed rate" in cost.note
+    assert h["service_level"].value == 1.0 and h["service_level"].status == "warning"
+    assert "a share of exactly 1" in h["service_level"].reason
+    rate = h["complaint_rate"]
+    assert rate.value == 0.0 and rate.status == "warning" and "no complaint" in rate.reason
+    assert rate.ci_low == 0.0 and rate.ci_high > 0
 
 
 def test_complaint_target_only_for_yearly_groups():

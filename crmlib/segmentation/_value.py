@@ -11,10 +11,12 @@ import pandas as pd
 
 from crmlib.customer_base import mean_estimate, proportion_estimate
 from crmlib.errors import CRMError
+from crmlib.report import Metric
 from crmlib.results import Estimate
-from crmlib.segmentation._migration import flows
+from crmlib.segmentation._migration import NOT_YET, flows
 from crmlib.segmentation._rfm import NO_PURCHASE
 from crmlib.segmentation._sql import Table, check_table, contacts, order_value
+from crmlib.utils._figures import figure, isolated, not_available, share_warnings
 from crmlib.utils.validation import check_alpha, check_frame, check_scalar
 
 __all__ = ["headline", "segment_labels", "segment_value"]
@@ -243,46 +245,128 @@ def segment_value(
 
 
 def headline(
-    value: pd.DataFrame, migration: pd.DataFrame | None = None, *, watch: str = "At Risk"
-) -> pd.DataFrame:
-    """The segmentation notebook's headline figures, one row each.
+    value: pd.DataFrame,
+    migration: pd.DataFrame | None = None,
+    *,
+    watch: str = "At Risk",
+    rfm_table: pd.DataFrame | None = None,
+    currency: str | None = None,
+) -> list[Metric]:
+    """The segmentation notebook's headline figures, each with its reliability.
 
-    ``n_segments``: segments with at least one customer (``"No purchase"`` excluded);
-    ``top_segment_revenue_share``: the largest revenue share of one segment (its name in
-    ``description``; n = customers); ``migration_into_at_risk``: customers who moved into
-    ``watch`` between the last two dates of ``migration`` (n = customers at the later date;
-    ``se``/CI are those of the share ``inflow / n``, Wilson, in ``extra`` columns).
+    ``n_segments``: RFM segments with at least one customer (``"No purchase"`` excluded);
+    ``top_segment_revenue_share``: the largest net revenue share of one segment over the
+    window of ``value`` (its name in ``description``; n = its customers; a census figure, no
+    test: it names the largest segment, not a significantly larger one);
+    ``migration_into_at_risk``: customers who moved into ``watch`` between the last two dates
+    of ``migration`` (n = customers at the later date; the interval is that of the share
+    ``inflow / n``, Wilson, times n).
+
+    Each figure is computed on its own; one that cannot be computed (no migration table,
+    ``watch`` not in the grid, no positive revenue) is ``not available`` with the reason,
+    and the others are still returned. Warnings: scores on which every buying customer
+    ties (from ``rfm_table``'s ``attrs["tied"]``: recency or frequency then separates
+    nobody), quintiles from fewer than 50 buying customers, one segment holding all the
+    revenue (or more, when others are net negative), an inflow from fewer than 10 customers
+    or of exactly 0, no customers at the earlier migration date.
+
+    Parameters
+    ----------
+    value
+        :func:`segment_value` of the RFM segments.
+    migration
+        :func:`crmlib.segmentation.migration` output, or None.
+    watch
+        The segment whose inflow is a headline (``"At Risk"`` in the default grid).
+    rfm_table
+        :func:`crmlib.segmentation.rfm` output, for the tie and size warnings.
+    currency
+        ISO code of the revenue, for the definition.
 
     Returns
     -------
-    DataFrame
-        ``name, value, se, ci_low, ci_high, n, description`` (object columns; a figure
-        without an interval has ``None`` there, as :func:`crmlib.report.record` wants).
+    list of crmlib.report.Metric
     """
     check_frame(value, name="value", required=["segment", "customers", "revenue_share"])
+    window = value.attrs.get("window_days")
+    as_of = value.attrs.get("as_of")
+    period = f"to {pd.Timestamp(as_of).date()}" if as_of is not None else None
+    population = "customers acquired by as_of"
+    bins = rfm_table.attrs.get("bins") if rfm_table is not None else None
+    method = f"RFM {bins}x{bins} score grid" if bins else "RFM score grid"
     used = value[(value["customers"] > 0) & (value["segment"].astype(str) != NO_PURCHASE)]
-    top = used.loc[used["revenue_share"].idxmax()] if len(used) else None
-    rows = [
-        {"name": "n_segments", "value": float(len(used)), "se": np.nan, "ci_low": np.nan,
-         "ci_high": np.nan, "n": int(value["customers"].sum()),
-         "description": "segments with customers"},
-        {"name": "top_segment_revenue_share",
-         "value": float(top["revenue_share"]) if top is not None else np.nan,
-         "se": np.nan, "ci_low": np.nan, "ci_high": np.nan,
-         "n": int(top["customers"]) if top is not None else 0,
-         "description": f"revenue share of {top['segment']}" if top is not None else ""},
-    ]
-    if migration is not None:
-        states = migration["to_segment"].astype(str).unique()
-        if watch in states:
-            last = flows(migration, watch).iloc[-1]
-            n = int(migration.loc[migration["to_date"] == last["to_date"], "customers"].sum())
-            share = proportion_estimate(int(last["inflow"]), n)
-            rows.append({
-                "name": "migration_into_at_risk", "value": float(last["inflow"]),
-                "se": share.se * n, "ci_low": share.ci_low * n, "ci_high": share.ci_high * n,
-                "n": n, "description": f"customers who moved into {watch} from "
-                f"{pd.Timestamp(last['from_date']).date()} to "
-                f"{pd.Timestamp(last['to_date']).date()}"})
-    out = pd.DataFrame(rows)
-    return out.astype(object).where(out.notna(), None)  # None, not NaN: report.record
+    warn = []
+    if rfm_table is not None:
+        tied = rfm_table.attrs.get("tied") or []
+        n_bought = rfm_table.attrs.get("n_bought")
+        words = {"r": "recency (every buying customer's last purchase on the same day)",
+                 "f": "frequency (every buying customer bought on the same number of days)"}
+        for key in ("r", "f"):
+            if key in tied:
+                warn.append(f"all buying customers tie on {words[key]}: that score "
+                            "separates nobody")
+        if n_bought is not None and n_bought < 50:
+            warn.append(f"scores are quantiles among only {n_bought} buying customers")
+    figures = [figure("n_segments", float(len(used)), n=int(value["customers"].sum()),
+                      description="segments with customers", warnings=warn,
+                      definition={"population": population, "period": period,
+                                  "method": method})]
+
+    total = float(value.attrs.get("revenue", np.nan))
+    money = {"population": population, "window_days": window, "currency": currency,
+             "period": period, "method": f"{method}; net revenue"}
+    if not len(used):
+        figures.append(not_available("top_segment_revenue_share",
+                                     "no segment with customers", definition=money))
+    elif not total > 0:
+        figures.append(not_available(
+            "top_segment_revenue_share",
+            f"net revenue in the window is {total:.4g} (not positive): no revenue shares",
+            definition=money))
+    else:
+        top = used.loc[used["revenue_share"].idxmax()]
+        share = float(top["revenue_share"])
+        warn = []
+        if share >= 1:
+            warn.append(f"{top['segment']} holds {share:.0%} of the net revenue"
+                        + ("" if share == 1 else ": the other segments are net negative"))
+        figures.append(figure(
+            "top_segment_revenue_share", share, n=int(top["customers"]), unit="share",
+            description=f"revenue share of {top['segment']} (the largest; a census figure, "
+            "not tested against the others)", warnings=warn, definition=money))
+
+    figures.append(isolated(
+        "migration_into_at_risk", lambda: _inflow(migration, watch, population),
+        what=f"migration into {watch}"))
+    return figures
+
+
+def _inflow(migration: pd.DataFrame | None, watch: str, population: str) -> Metric:
+    """The ``migration_into_at_risk`` figure (see :func:`headline`)."""
+    name = "migration_into_at_risk"
+    if migration is None:
+        return not_available(name, "no migration table")
+    check_frame(migration, name="migration",
+                required=["from_date", "to_date", "from_segment", "to_segment", "customers"])
+    states = set(migration["to_segment"].astype(str))
+    if watch not in states:
+        return not_available(name, f"segment {watch!r} is not in the segment grid")
+    last = flows(migration, watch).iloc[-1]
+    at = migration["to_date"] == last["to_date"]
+    n = int(migration.loc[at, "customers"].sum())
+    if n == 0:
+        return not_available(name, f"no customers at {pd.Timestamp(last['to_date']).date()}")
+    k = int(last["inflow"])
+    share = proportion_estimate(k, n)
+    before = migration.loc[at & (migration["from_segment"].astype(str) != NOT_YET), "customers"]
+    warn = share_warnings(k, n, event=f"customers moved into {watch}", population="customers")
+    if int(before.sum()) == 0:
+        warn.append(f"no customers yet at {pd.Timestamp(last['from_date']).date()}: every "
+                    "customer is new, there is no movement to measure")
+    start, end = pd.Timestamp(last["from_date"]).date(), pd.Timestamp(last["to_date"]).date()
+    return figure(name, float(k), se=share.se * n, ci_low=share.ci_low * n,
+                  ci_high=share.ci_high * n, n=n, unit="customers", warnings=warn,
+                  description=f"customers who moved into {watch} from {start} to {end}",
+                  definition={"population": population, "period": f"{start} to {end}",
+                              "window_days": (end - start).days,
+                              "method": "RFM segments recomputed at each date"})

@@ -15,9 +15,18 @@ import pandas as pd
 
 from crmlib.config._models import ServiceParams
 from crmlib.errors import CRMError
+from crmlib.report import Metric
 from crmlib.service import _stats
 from crmlib.service._empty import NO_INTERACTIONS, empty_table
 from crmlib.service._kpis import KPI_INFO, kpis, validate_interactions
+from crmlib.utils._figures import (
+    MIN_EVENTS,
+    figure,
+    isolated,
+    not_available,
+    share_warnings,
+    width_warning,
+)
 from crmlib.utils.validation import check_alpha, check_frame
 
 __all__ = ["HEADLINE", "baseline_end", "complaint_rate", "contact_base", "headline"]
@@ -138,57 +147,115 @@ def complaint_rate(interactions: pd.DataFrame | None, customers: pd.DataFrame, *
         "window_end": end, "note": note}], columns=columns)
 
 
-def _row(name: str, value: Any = None, se: Any = None, ci_low: Any = None,
-         ci_high: Any = None, n: Any = None, note: str | None = None) -> dict[str, Any]:
-    def num(x: Any) -> float | None:
-        return None if x is None or pd.isna(x) else float(x)
+_PROPORTION_WORDS = {"fcr": ("contacts resolved at first contact", "answered contacts"),
+                     "service_level": ("contacts answered in time", "contacts")}
+_METHODS = {"fcr": "share, Wilson interval", "service_level": "share, Wilson interval",
+            "aht_seconds": "mean, t interval", "cost_per_contact": "mean, t interval",
+            "cost_per_resolved_contact": "ratio of means, delta-method interval"}
+_UNITS = {"fcr": "share", "service_level": "share", "aht_seconds": "seconds"}
 
-    return {"name": name, "value": num(value), "se": num(se), "ci_low": num(ci_low),
-            "ci_high": num(ci_high), "n": None if n is None or pd.isna(n) else int(n),
-            "note": note or None}
+
+def _kpi_figure(name: str, r: pd.Series | None, *, period: str | None,
+                currency: str | None) -> Metric:
+    """One :data:`HEADLINE` KPI from the overall :func:`kpis` row, with its warnings."""
+    money = name.startswith("cost")
+    definition = {"population": "contacts of every channel", "period": period,
+                  "currency": currency if money else None, "method": _METHODS[name]}
+    unit = currency if money else _UNITS.get(name)
+    if r is None:
+        return not_available(name, "not computed", definition=definition, unit=unit)
+    if pd.isna(r["value"]):
+        why = str(r["note"]) if r["note"] else "no contacts to compute it from"
+        if name == "cost_per_resolved_contact" and not pd.isna(r["n"]) and r["n"] > 0:
+            why = "no resolved contact: no cost per resolved contact"
+        return not_available(name, why, definition=definition, unit=unit)
+    n = int(r["n"])
+    low, high, se = r["ci_low"], r["ci_high"], r["se"]
+    warn: list[str] = []
+    note = _HEADLINE_NOTES.get(name)
+    if name in _PROPORTION_WORDS:
+        event, population = _PROPORTION_WORDS[name]
+        warn += share_warnings(round(float(r["value"]) * n), n, event=event,
+                               population=population)
+    elif name == "cost_per_contact" and not pd.isna(high) and high - low <= 0:
+        # fixed channel rates: every contact of a single channel costs the same
+        low = high = se = None
+        note = "every contact costs the same fixed rate: no sampling uncertainty, no interval"
+    else:
+        if n < 2:
+            warn.append(f"{n} contact: no interval")
+        warn += width_warning(low, high, n)
+    return figure(name, r["value"], se=se, ci_low=low, ci_high=high, n=n, unit=unit,
+                  note=note, warnings=warn, definition=definition)
+
+
+def _complaint_figure(interactions: pd.DataFrame, customers: pd.DataFrame | None, *,
+                      as_of: Any, alpha: float) -> Metric:
+    """The ``complaint_rate`` figure: :func:`complaint_rate` with its few-events warnings."""
+    name = "complaint_rate"
+    definition = {"population": "customers at risk", "window_days": 365,
+                  "method": "complaints per customer-year, exact Poisson interval"}
+    if customers is None:
+        return not_available(name, "needs the customers table (customer-years at risk)",
+                             definition=definition)
+    c = complaint_rate(interactions, customers, as_of=as_of, alpha=alpha).iloc[0]
+    start, end = c["window_start"], c["window_end"] - pd.Timedelta(days=1)
+    definition = {**definition, "window_days": int((c["window_end"] - start).days),
+                  "period": f"{start.date()} to {end.date()}"}
+    if not c["customer_years"] > 0:
+        return not_available(name, "no customer-years at risk in the window",
+                             definition=definition, unit="per customer-year")
+    k, years = int(c["complaints"]), float(c["customer_years"])
+    warn = []
+    if k == 0:
+        warn.append(f"no complaint in {years:,.0f} customer-years: a rate of exactly 0, its "
+                    "interval is one-sided")
+    elif k < MIN_EVENTS:
+        warn.append(f"{k} complaints in {years:,.0f} customer-years: too few events for a "
+                    f"stable rate (fewer than {MIN_EVENTS})")
+    return figure(name, c["value"], se=c["se"], ci_low=c["ci_low"], ci_high=c["ci_high"],
+                  n=c["n"], unit="per customer-year", note=c["note"], warnings=warn,
+                  definition=definition)
 
 
 def headline(interactions: pd.DataFrame | None, *, customers: pd.DataFrame | None = None,
-             params: ServiceParams | None = None, as_of: Any = None, alpha: float = 0.05
-             ) -> pd.DataFrame:
-    """The service figures a notebook records, each with its interval and n.
+             params: ServiceParams | None = None, as_of: Any = None, alpha: float = 0.05,
+             currency: str | None = None) -> list[Metric]:
+    """The service figures a notebook records, each with its reliability.
 
     ``fcr``, ``service_level``, ``aht_seconds``, ``cost_per_contact`` and
     ``cost_per_resolved_contact`` are the :func:`kpis` over all channels and the whole period
     (each contact judged against its own channel's service-level threshold);
     ``complaint_rate`` is :func:`complaint_rate`, complaints per customer per year over the
-    year to ``as_of`` (needs ``customers``). A figure that cannot be computed (no interactions
-    table, a missing optional column) has value None and a note saying why.
+    year to ``as_of`` (needs ``customers``).
+
+    Each figure is computed on its own: one that cannot be computed (no interactions table,
+    a missing optional column, no resolved contact) is ``not available`` with the reason, and
+    the others are still returned. Warnings: a share from fewer than 10 events or non-events
+    or of exactly 0 or 1, a rate from fewer than 10 complaints or of none, a mean from one
+    contact or with an interval of zero width. Cost per contact at fixed channel rates over a
+    single rate has no sampling uncertainty: it is given without an interval, with a note.
+    Every figure carries its definition (population, period or window, ``currency`` for
+    costs, method).
 
     Returns
     -------
-    DataFrame
-        ``name, value, se, ci_low, ci_high, n, note``, one row per :data:`HEADLINE` name,
-        missing entries None (never NaN), so each row can be passed to
-        :func:`crmlib.report.record`.
+    list of crmlib.report.Metric
+        One per :data:`HEADLINE` name, in that order.
     """
     alpha = check_alpha(alpha)
     if interactions is None:
-        rows = [_row(name, note=NO_INTERACTIONS) for name in HEADLINE]
-    else:
-        overall = kpis(interactions, by=(), params=params, customers=customers, as_of=as_of,
-                       alpha=alpha).set_index("kpi")
-        rows = []
-        for name in HEADLINE[:-1]:
-            r = overall.loc[name] if name in overall.index else None
-            if r is None:
-                rows.append(_row(name, note="not computed"))
-            elif pd.isna(r["value"]):
-                rows.append(_row(name, note=str(r["note"])))
-            else:
-                rows.append(_row(name, r["value"], r["se"], r["ci_low"], r["ci_high"], r["n"],
-                                 _HEADLINE_NOTES.get(name)))
-        if customers is None:
-            rows.append(_row("complaint_rate",
-                             note="needs the customers table (customer-years at risk)"))
-        else:
-            c = complaint_rate(interactions, customers, as_of=as_of, alpha=alpha).iloc[0]
-            rows.append(_row("complaint_rate", c["value"], c["se"], c["ci_low"], c["ci_high"],
-                             c["n"], c["note"]))
-    out = pd.DataFrame(rows, columns=["name", "value", "se", "ci_low", "ci_high", "n", "note"])
-    return out.astype(object).where(out.notna(), None)
+        return [not_available(name, NO_INTERACTIONS) for name in HEADLINE]
+    at = pd.to_datetime(interactions["occurred_at"]) if "occurred_at" in interactions else None
+    period = (f"{at.min().date()} to {at.max().date()}"
+              if at is not None and len(at) and at.notna().any() else None)
+    overall = kpis(interactions, by=(), params=params, customers=customers, as_of=as_of,
+                   alpha=alpha).set_index("kpi")
+    figures = []
+    for name in HEADLINE[:-1]:
+        r = overall.loc[name] if name in overall.index else None
+        figures.append(isolated(name, lambda name=name, r=r: _kpi_figure(
+            name, r, period=period, currency=currency), what=name.replace("_", " ")))
+    figures.append(isolated("complaint_rate", lambda: _complaint_figure(
+        interactions, customers, as_of=as_of, alpha=alpha), what="complaint rate"))
+    return figures
