@@ -74,8 +74,11 @@ def test_compare_models_by_hand():
     assert c.loc["good", "AIC"] == pytest.approx(24.0)
     # the non-converged model fits the holdout exactly but is not selected
     assert c.attrs["selected"] == "good" and c["selected"].sum() == 1
+    assert c.loc["best_but_not_converged", "excluded"].startswith("not usable")
+    # a model that did not converge is never selected: with no other, no model is
     only_bad = clv.compare_models({"x": models["best_but_not_converged"]}, s)
-    assert only_bad.attrs["selected"] == "x" and "none converged" in only_bad.attrs["rule"]
+    assert only_bad.attrs["selected"] is None and not only_bad["selected"].any()
+    assert "no purchase model can be used" in only_bad.attrs["refused"]
 
 
 def test_conditional_expectations_by_hand():

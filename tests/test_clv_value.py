@@ -112,6 +112,10 @@ def test_lifetime_value_of_the_retail_sample():
     assert (v["clv"] <= v["expected_spend"] * v["expected_purchases"] + 1e-9).all()
     # the true Gamma-Gamma mean order value is 42.86 (data/sample/TRUTH.yaml)
     assert value.spend_model.expected_spend() == pytest.approx(42.86, rel=0.1)
-    h = clv.headline(val, value).set_index("name")
-    assert h.loc["actual_purchases_holdout", "value"] == val.summary["frequency_holdout"].sum()
-    assert h.loc["clv_mean", "value"] == pytest.approx(v["clv"].mean())
+    h = {m.name: m for m in clv.headline(val, value, currency="EUR")}
+    assert h["actual_purchases_holdout"].value == val.summary["frequency_holdout"].sum()
+    assert h["clv_mean"].value == pytest.approx(v["clv"].mean())
+    d = h["customer_equity"].definition
+    assert d["currency"] == "EUR" and d["horizon_months"] == 12
+    assert d["method"] == "BG/NBD + Gamma-Gamma"
+    assert d["period"] == f"calibration to {cal.date()}, holdout to {obs.date()}"

@@ -8,7 +8,9 @@ maximum likelihood with standard errors from the observed information;
 
 from crmlib.clv._bgbb import BetaGeoBetaBinomModel
 from crmlib.clv._bgnbd import BetaGeoModel, ModifiedBetaGeoModel
+from crmlib.clv._dropout import dropout_test
 from crmlib.clv._gammagamma import GammaGammaModel
+from crmlib.clv._nbd import NBDModel
 from crmlib.clv._paretonbd import ParetoNBDModel
 from crmlib.clv._predict import prediction_interval
 from crmlib.clv._report import (
@@ -23,8 +25,10 @@ from crmlib.clv._report import (
     value_by_group,
     value_concentration,
 )
+from crmlib.clv._returns import return_share
 from crmlib.clv._sbg import ShiftedBetaGeoModel
 from crmlib.clv._simulate import simulate_bgnbd, simulate_gammagamma, simulate_paretonbd
+from crmlib.clv._spend import EmpiricalSpendModel
 from crmlib.clv._summary import compress, summarise
 from crmlib.clv._validation import (
     CohortShiftedBetaGeoModel,
@@ -43,10 +47,12 @@ __all__ = [
     "BetaGeoBetaBinomModel",
     "BetaGeoModel",
     "CohortShiftedBetaGeoModel",
+    "EmpiricalSpendModel",
     "GammaGammaModel",
     "HoldoutValidation",
     "LifetimeValue",
     "ModifiedBetaGeoModel",
+    "NBDModel",
     "ParetoNBDModel",
     "ShiftedBetaGeoModel",
     "calibration_split",
@@ -55,6 +61,7 @@ __all__ = [
     "conditional_expectations",
     "contract_summary",
     "customer_lifetime_value",
+    "dropout_test",
     "fit_spend_model",
     "fit_transaction_models",
     "headline",
@@ -63,6 +70,7 @@ __all__ = [
     "parameter_table",
     "prediction_interval",
     "purchase_orders",
+    "return_share",
     "simulate_bgnbd",
     "simulate_gammagamma",
     "simulate_paretonbd",

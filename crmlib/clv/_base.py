@@ -19,7 +19,13 @@ then
   and are the natural parameters' delta-method intervals to first order;
 * checks convergence: the optimiser's own flag, a small gradient, no parameter within reach
   of its bound (``1e-8`` or ``1e8``), and a positive definite information matrix. Failing any
-  of these sets ``converged_ = False`` and warns :class:`~crmlib.errors.ConvergenceWarning`.
+  of these sets ``converged_ = False`` and warns :class:`~crmlib.errors.ConvergenceWarning`;
+* checks that the fit can be used (``reliable_``, ``reliability_reason_``): besides
+  converging, no parameter runs towards a bound (a shape parameter beyond 1e5 or below 1e-5,
+  where the model collapses to a simpler one, e.g. the BG/NBD to the NBD as its drop-out
+  probability goes to 0) and every parameter has a finite standard error with a log-scale
+  interval narrower than a factor of about 1e8 (``se(log theta) <= 5``). The parameters at
+  fault are ``boundary_params_``. See :func:`fit_problems`.
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ from crmlib.clv._summary import group_rows
 from crmlib.errors import ConvergenceWarning, CRMError
 from crmlib.utils.validation import check_alpha, check_frame, check_is_fitted, check_numeric
 
-__all__ = ["_MLEModel", "blocks", "softplus"]
+__all__ = ["_MLEModel", "blocks", "fit_problems", "softplus"]
 
 #: rows per block of a likelihood evaluation: temporaries of 64 KB are served from the
 #: allocator's free lists and stay in cache, where whole-column temporaries (8 MB at 1e6
@@ -56,6 +62,56 @@ def softplus(v: np.ndarray) -> np.ndarray:
 
 _LOG_BOUND = np.log(1e8)
 _BOUND_MARGIN = 1e-2
+#: a shape parameter beyond 1e5 or below 1e-5 runs towards a bound of its space
+_LOG_DRIFT = np.log(1e5)
+#: largest standard error of a log-parameter of a usable fit (interval factor e^(2 z 5))
+_MAX_SE_LOG = 5.0
+
+
+def fit_problems(model: Any) -> tuple[list[str], list[str]]:
+    """Why a fitted model cannot be used, in words, and the parameters at fault.
+
+    A fit is unusable when it did not converge (``converged_`` False), when a parameter sits
+    at the optimiser's bound (1e-8 or 1e8) or runs towards it (a shape parameter, i.e. not
+    one of the model's ``_scale_params`` measured in time or money units, beyond 1e5 or
+    below 1e-5: there the model collapses to a limiting case, such as the BG/NBD to the NBD
+    when the drop-out probability goes to 0, and the likelihood is flat along the way), or
+    when a parameter has no finite standard error or one so large (``se(log theta) > 5``)
+    that its interval runs from about zero to infinity.
+
+    Returns
+    -------
+    (problems, params) : tuple of lists
+        Sentences a reader understands (empty for a usable fit) and the names of the
+        parameters at or towards a bound or without a finite standard error.
+    """
+    theta = model.params_.to_numpy(dtype=float)
+    names = list(model.params_.index)
+    u = np.log(np.clip(theta, 1e-300, None))
+    cov = np.asarray(getattr(model, "_cov_log", np.full((len(u), len(u)), np.nan)), float)
+    se_log = np.sqrt(np.abs(np.diag(cov))) if cov.size else np.full(len(u), np.nan)
+    scale = set(getattr(model, "_scale_params", ()))
+    bound, drift, wide = [], [], []
+    for name, v, s in zip(names, u, se_log, strict=True):
+        if abs(v) > _LOG_BOUND - _BOUND_MARGIN:
+            bound.append(f"{name} = {np.exp(v):.3g}")
+        elif name not in scale and abs(v) > _LOG_DRIFT:
+            drift.append(f"{name} = {np.exp(v):.3g}")
+        elif not np.isfinite(s) or s > _MAX_SE_LOG:
+            wide.append(name)
+    problems = []
+    if bound:
+        problems.append(f"{', '.join(bound)} at the bound of the parameter space")
+    if drift:
+        problems.append(f"{', '.join(drift)} running towards a bound (the model collapses "
+                        "to a simpler one)")
+    if wide:
+        problems.append(f"no finite interval for {', '.join(wide)} (the data do not "
+                        "determine it)")
+    if not getattr(model, "converged_", True) and not (bound or drift):
+        problems.append(f"the optimiser did not converge ({model.convergence_message_})")
+    at_fault = [n.split(" = ")[0] for n in bound + drift] + wide
+    return problems, at_fault
 
 
 class _MLEModel:
@@ -63,6 +119,8 @@ class _MLEModel:
 
     _param_names: tuple[str, ...] = ()
     _model_name: str = ""
+    #: parameters measured in time or money units (their size depends on the units)
+    _scale_params: tuple[str, ...] = ()
     #: data keys holding a row's sufficient statistics; rows equal on all of them are merged
     _stat_keys: tuple[str, ...] = ()
 
@@ -263,6 +321,14 @@ class _MLEModel:
                 f"{type(self).__name__}: did not converge: {self.convergence_message_}",
                 ConvergenceWarning, stacklevel=3,
             )
+        unusable, self.boundary_params_ = fit_problems(self)
+        self.reliable_ = not unusable
+        self.reliability_reason_ = "; ".join(unusable) if unusable else "usable"
+        if unusable and not problems:
+            warnings.warn(
+                f"{type(self).__name__}: fit not usable: {self.reliability_reason_}",
+                ConvergenceWarning, stacklevel=3,
+            )
         return self
 
     # --- inference ----------------------------------------------------------------------
@@ -292,7 +358,9 @@ class _MLEModel:
         """One row per parameter: estimate, se (delta method) and the ``1 - alpha`` interval.
 
         ``attrs`` holds model, n (customers, the sum of the weights), n_rows,
-        log_likelihood, AIC, BIC, converged, alpha and ci_method.
+        log_likelihood, AIC, BIC, converged, reliable (converged and no parameter at or
+        towards a bound, every standard error finite), reliability (why not, in words),
+        alpha and ci_method.
         """
         check_is_fitted(self, ["params_"])
         ci = self.conf_int(alpha)
@@ -304,7 +372,8 @@ class _MLEModel:
         out.attrs.update(
             model=self._model_name or type(self).__name__, n=self.n_, n_rows=self.n_rows_,
             log_likelihood=self.log_likelihood_, AIC=self.AIC_, BIC=self.BIC_,
-            converged=self.converged_, alpha=check_alpha(alpha),
+            converged=self.converged_, reliable=getattr(self, "reliable_", self.converged_),
+            reliability=getattr(self, "reliability_reason_", ""), alpha=check_alpha(alpha),
             ci_method="Wald on log scale; se by delta method from the observed information",
         )
         return out

@@ -93,6 +93,7 @@ class GammaGammaModel(_MLEModel):
     """
 
     _param_names = ("p", "q", "gamma")
+    _scale_params = ("gamma",)
     _model_name = "Gamma-Gamma"
     _stat_keys = ("x", "m")
 

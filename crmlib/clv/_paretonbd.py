@@ -248,6 +248,7 @@ class ParetoNBDModel(_TransactionModel):
     """
 
     _param_names = ("r", "alpha", "s", "beta")
+    _scale_params = ("alpha", "beta")
     _model_name = "Pareto/NBD"
 
     def _start(self, data: dict[str, np.ndarray], w: np.ndarray) -> np.ndarray:

@@ -198,55 +198,143 @@ def _holdout_predictions(model: Any, summary: pd.DataFrame) -> np.ndarray:
     return np.asarray(model.expected_purchases(horizon, summary), dtype=float)
 
 
-def compare_models(models: dict[str, Any], summary: pd.DataFrame) -> pd.DataFrame:
-    """Fit and holdout accuracy of fitted transaction models, one row per model.
+def _usable(m: Any) -> tuple[bool, str]:
+    """Whether a fitted model may be used for predictions, and why not (in words)."""
+    if getattr(m, "reliable_", getattr(m, "converged_", True)):
+        return True, ""
+    why = getattr(m, "reliability_reason_", None) or getattr(m, "convergence_message_", "")
+    return False, f"not usable: {why or 'the fit did not converge'}"
+
+
+def _short(m: Any, excluded: str) -> str:
+    """A model's exclusion in a few words: the parameters at fault, or the reason."""
+    params = list(getattr(m, "boundary_params_", []) or [])
+    if params:
+        shown = ", ".join(f"{p} = {float(m.params_[p]):.3g}" for p in params)
+        return f"at or towards a bound ({shown})"
+    return excluded
+
+
+def compare_models(
+    models: dict[str, Any], summary: pd.DataFrame, *, nbd: Any = None, alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Fit and holdout accuracy of fitted transaction models, one row per model, and the
+    model to use.
 
     Parameters
     ----------
     models : dict
-        Name -> fitted model with ``log_likelihood_``, ``AIC_``, ``BIC_``, ``converged_`` and
+        Name -> fitted model with ``log_likelihood_``, ``AIC_``, ``BIC_``, ``converged_``
+        (and ``reliable_``, ``reliability_reason_`` when fitted by :mod:`crmlib.clv`) and
         ``expected_purchases(t, summary)``.
     summary : DataFrame
         The calibration summary with the holdout columns of :func:`crmlib.clv.summarise`.
+    nbd : NBDModel, optional
+        The no-drop-out model fitted to the same customers (row ``nbd``), selected, with a
+        warning, when the data show no measurable drop-out: the likelihood-ratio test
+        (:func:`crmlib.clv.dropout_test`) does not reject it at level ``alpha``, or it
+        predicts the holdout at least as well (RMSE) as every usable drop-out model, or no
+        drop-out model is usable (they run to the bound where they become the NBD) and the
+        test does not reject it. When no drop-out model is usable and the test rejects the
+        NBD, no model is selected (``refused``).
+    alpha : float
+        Level of the drop-out test.
 
     Returns
     -------
     DataFrame
         Indexed by model: ``model`` (its label), ``n``, ``k`` (parameters),
-        ``log_likelihood``, ``AIC``, ``BIC``, ``converged``, ``predicted_holdout`` and
-        ``actual_holdout`` (repeat purchases of all customers in the holdout),
-        ``error_pct`` (100 (predicted - actual) / actual), ``mae`` and ``rmse`` (per customer,
-        of E[Y(t) | x, t_x, T] against the holdout count) and ``selected``: the converged
-        model with the smallest holdout RMSE (any model when none converged), as
-        ``attrs["selected"]`` with the rule in ``attrs["rule"]``.
+        ``log_likelihood``, ``AIC``, ``BIC``, ``converged``, ``reliable`` (converged, no
+        parameter at or running towards a bound, finite standard errors),
+        ``predicted_holdout`` and ``actual_holdout`` (repeat purchases of all customers in the
+        holdout), ``error_pct`` (100 (predicted - actual) / actual), ``mae`` and ``rmse`` (per
+        customer, of E[Y(t) | x, t_x, T] against the holdout count), ``excluded`` (why the
+        model may not be selected, "" when it may) and ``selected``: the usable model with
+        the smallest holdout RMSE. ``attrs``: ``selected`` (None when no model can be used),
+        ``rule``, ``refused`` (why no model can be used, else None), ``warning`` (a caveat
+        for every figure computed from the selected model, else None) and
+        ``dropout_test`` (a :class:`~crmlib.results.TestResult` when ``nbd`` is given).
     """
-    if not models:
+    from crmlib.clv._dropout import DROPOUT_MODELS, dropout_test
+
+    if not models and nbd is None:
         raise CRMError("models: no fitted model to compare")
     actual = summary["frequency_holdout"].to_numpy(float) if len(summary) else np.array([])
     rows = []
-    for name, m in models.items():
+    everyone = dict(models) if nbd is None else {**models, "nbd": nbd}
+    for name, m in everyone.items():
         pred = _holdout_predictions(m, summary)
         err = pred - actual
+        ok, why = _usable(m)
+        rmse = float(np.sqrt(np.mean(err**2)))
+        if ok and not np.isfinite(rmse):
+            why = "no finite holdout predictions"
         rows.append({
             "name": name, "model": getattr(m, "_model_name", type(m).__name__), "n": m.n_,
             "k": len(m.params_), "log_likelihood": m.log_likelihood_, "AIC": m.AIC_,
-            "BIC": m.BIC_, "converged": bool(m.converged_),
+            "BIC": m.BIC_, "converged": bool(m.converged_), "reliable": ok,
             "predicted_holdout": float(pred.sum()), "actual_holdout": float(actual.sum()),
             "error_pct": (100 * float(err.sum()) / float(actual.sum())
                           if actual.sum() > 0 else np.nan),
-            "mae": float(np.mean(np.abs(err))), "rmse": float(np.sqrt(np.mean(err**2))),
+            "mae": float(np.mean(np.abs(err))), "rmse": rmse, "excluded": why,
         })
     out = pd.DataFrame(rows).set_index("name")
-    usable = out[np.isfinite(out["rmse"])]
-    if usable.empty:
-        raise CRMError(f"models: none of {list(models)} gives finite holdout predictions")
-    pool = usable[usable["converged"]] if usable["converged"].any() else usable
-    best = str(pool["rmse"].idxmin())
+    pool = out[(out["excluded"] == "") & (out.index != "nbd")]
+    best: str | None = None
+    refused = warning = None
+    test = None
+    if nbd is not None and any(n in DROPOUT_MODELS for n in models):
+        test = dropout_test(models, nbd)
+    nbd_ok = nbd is not None and not out.loc["nbd", "excluded"]
+    # no measurable drop-out: the test does not reject the NBD, or the NBD predicts the
+    # holdout at least as well as every usable drop-out model
+    evidence = []
+    if test is not None and test.p_value >= alpha:
+        evidence.append(f"likelihood-ratio test of drop-out against the NBD p = "
+                        f"{test.p_value:.2g}")
+    if nbd_ok and not pool.empty and out.loc["nbd", "rmse"] <= pool["rmse"].min():
+        evidence.append(f"the NBD predicts the holdout as well (RMSE "
+                        f"{out.loc['nbd', 'rmse']:.4g} against {pool['rmse'].min():.4g})")
+    failed = "; ".join(f"{out.loc[n, 'model']} {_short(everyone[n], out.loc[n, 'excluded'])}"
+                       for n in out.index if n != "nbd" and out.loc[n, "excluded"])
+    if pool.empty and failed:
+        evidence.insert(0, f"the drop-out models run to their bounds: {failed}")
+    if nbd_ok and (evidence if not pool.empty else (test is None or test.p_value >= alpha)):
+        best = "nbd"
+        rule = ("no measurable drop-out, so the NBD (no drop-out; Ehrenberg 1959) is used "
+                "deliberately")
+        warning = (f"no measurable drop-out ({'; '.join(evidence)}): valued with the NBD "
+                   "(no-churn) model")
+        for n in pool.index:
+            out.loc[n, "excluded"] = "no measurable drop-out: the NBD is used"
+    elif not pool.empty:
+        best = str(pool["rmse"].idxmin())
+        rule = ("smallest per-customer holdout RMSE among the usable models (converged, no "
+                "parameter at or running towards a bound, finite standard errors)")
+        if nbd is not None:
+            out.loc["nbd", "excluded"] = (out.loc["nbd", "excluded"] or
+                                          "the data show drop-out: a drop-out model is used")
+    else:
+        rule = "no usable model"
+        if nbd is None:
+            refused = f"no purchase model can be used: {failed}"
+        elif not nbd_ok:
+            nbd_why = _short(nbd, out.loc["nbd", "excluded"])
+            if test is not None and test.p_value >= alpha:
+                refused = (f"no measurable drop-out ({failed}) and the no-drop-out NBD is not "
+                           f"usable either ({nbd_why}; purchase rates may not differ between "
+                           "customers): not valued")
+            else:
+                refused = (f"no purchase model can be used: {failed}; the no-drop-out NBD: "
+                           f"{nbd_why}")
+        else:
+            refused = (f"the drop-out models cannot be used ({failed}) although the data show "
+                       f"drop-out (likelihood-ratio test against the NBD: p = "
+                       f"{test.p_value:.2g}): not valued")
+            out.loc["nbd", "excluded"] = "the data show drop-out"
     out["selected"] = out.index == best
     out.attrs.update(
-        selected=best,
-        rule="smallest per-customer holdout RMSE among the converged models"
-        + ("" if out["converged"].any() else " (none converged: among all models)"),
+        selected=best, rule=rule, refused=refused, warning=warning, dropout_test=test,
         calibration_end=summary.attrs.get("calibration_end"),
         observation_end=summary.attrs.get("observation_end"),
     )
