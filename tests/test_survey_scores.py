@@ -52,8 +52,18 @@ def test_adjusted_wald_stays_inside_bounds_and_has_width_when_all_promoters() ->
     est = nps(scores(12, 0, 0), min_n=30)
     assert est.value == 100
     assert est.ci_high <= 100 and est.ci_low < 100  # Wald would give a zero-width interval
-    assert nps(scores(12, 0, 0), method="wald").ci_low == 100
     assert est.extra["small_n"] is True
+    # Wald would give a zero-width interval (variance (1 + 0 - 1) / 12 = 0): the adjusted-Wald
+    # interval is used instead. By hand: p = 12.75 / 15 = 0.85, d = 0.75 / 15 = 0.05,
+    # centre 0.8, se = sqrt((0.9 - 0.64) / 15) = 0.1316561, low = 0.8 - 1.959964 se.
+    for method in ["wald", "bootstrap"]:
+        wald = nps(scores(12, 0, 0), method=method)
+        assert wald.method == "adjusted-wald"
+        assert wald.ci_low == pytest.approx(100 * (0.8 - 1.959964 * 0.1316561), abs=1e-3)
+        assert wald.extra["degenerate"] == "every answer is a promoter"
+    assert nps(scores(0, 5, 0), method="wald").extra["degenerate"] == "every answer is a passive"
+    assert nps(scores(0, 5, 0), method="wald").ci_low < 0 < nps(scores(0, 5, 0)).ci_high
+    assert nps(scores(3, 2, 1)).extra["degenerate"] is None
 
 
 def test_weighted_nps_uses_kish_effective_n() -> None:

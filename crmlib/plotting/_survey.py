@@ -86,6 +86,33 @@ def plot_likert(
     return ax
 
 
+def _rank_labels(data: pd.DataFrame, label: str) -> list[str]:
+    """Driver names with their bootstrap rank interval, e.g. ``"q_service (rank 1-2)"``."""
+    names = data[label].astype(str).tolist()
+    if not {"rank_ci_low", "rank_ci_high"} <= set(data.columns):
+        return names
+    out = []
+    for name, lo, hi in zip(names, data["rank_ci_low"], data["rank_ci_high"], strict=True):
+        if pd.isna(lo) or pd.isna(hi):
+            out.append(name)
+        else:
+            rank = f"{int(lo)}" if int(lo) == int(hi) else f"{int(lo)}-{int(hi)}"
+            out.append(f"{name} (rank {rank})")
+    return out
+
+
+def _errors(data: pd.DataFrame, col: str, low: str, high: str) -> np.ndarray | None:
+    """Asymmetric error bar lengths from interval columns, or None without them."""
+    if not {low, high} <= set(data.columns):
+        return None
+    v = data[col].to_numpy(dtype=float)
+    lo = pd.to_numeric(data[low], errors="coerce").to_numpy(dtype=float)
+    hi = pd.to_numeric(data[high], errors="coerce").to_numpy(dtype=float)
+    if np.isnan(lo).all():
+        return None
+    return np.vstack([v - lo, hi - v]).clip(min=0)
+
+
 def plot_driver_quadrant(
     data: pd.DataFrame | None = None,
     *,
@@ -95,22 +122,32 @@ def plot_driver_quadrant(
     ax: Axes | None = None,
     **plot_kws: Any,
 ) -> Axes:
-    """Importance-performance quadrant of key drivers (Martilla & James 1977).
+    """Importance-performance quadrant of key drivers (Martilla & James 1977), with the
+    uncertainty of both axes.
 
     ``data`` holds one row per driver: its importance (e.g. the ``importance`` share from
-    :func:`crmlib.survey.key_drivers`) and its current performance (e.g. mean item score).
-    Lines at the medians split the plane; the upper-left quadrant (important, performing
-    below the others) is where to act first. ``plot_kws`` go to ``Axes.scatter``. Empty data
-    gives an axes stating the frame's ``attrs["note"]``.
+    :func:`crmlib.survey.key_drivers`) and its current performance (e.g. mean item score),
+    as :func:`crmlib.survey.driver_table` gives them. When ``data`` has them, the bootstrap
+    interval of the importance (``ci_low``, ``ci_high``) and the interval of the
+    performance (``performance_ci_low``, ``performance_ci_high``) are drawn as error bars,
+    and each label carries the driver's bootstrap rank interval ("q_service (rank 1-2)"),
+    so that drivers whose intervals overlap are not read as ranked. Lines at the medians
+    split the plane; the upper-left quadrant (important, performing below the others) is
+    where to act first. ``plot_kws`` go to ``Axes.errorbar``. Empty data gives an axes
+    stating the frame's ``attrs["note"]``.
     """
     if (blank := _empty(data, ax)) is not None:
         return blank
     data = _need(data, [x, y, label], "plot_driver_quadrant")
     ax = _axes(ax, (6, 5))
-    ax.scatter(data[x], data[y], **({"s": 60, "color": "C0"} | plot_kws))
-    for _, row in data.iterrows():
-        ax.annotate(str(row[label]), (row[x], row[y]), textcoords="offset points",
-                    xytext=(5, 4), fontsize=9)
+    yerr = _errors(data, y, "ci_low", "ci_high") if y == "importance" else None
+    xerr = _errors(data, x, f"{x}_ci_low", f"{x}_ci_high")
+    ax.errorbar(data[x], data[y], xerr=xerr, yerr=yerr,
+                **({"fmt": "o", "ms": 7, "color": "C0", "capsize": 3, "elinewidth": 1}
+                   | plot_kws))
+    for text, (_, row) in zip(_rank_labels(data, label), data.iterrows(), strict=True):
+        ax.annotate(text, (row[x], row[y]), textcoords="offset points", xytext=(5, 4),
+                    fontsize=9)
     mx, my = float(data[x].median()), float(data[y].median())
     ax.axvline(mx, color="0.5", ls="--", lw=0.8)
     ax.axhline(my, color="0.5", ls="--", lw=0.8)
@@ -119,8 +156,8 @@ def plot_driver_quadrant(
     for text, (tx, ty, ha) in corners.items():
         ax.text(tx, ty, text, transform=ax.transAxes, ha=ha, va="top" if ty > 0.5 else "bottom",
                 fontsize=9, color="0.35", style="italic")
-    ax.set_xlabel(x)
-    ax.set_ylabel(y)
+    ax.set_xlabel(x if xerr is None else f"{x} (mean score, with its interval)")
+    ax.set_ylabel(y if yerr is None else f"{y} (share of R-squared, bootstrap interval)")
     return ax
 
 
@@ -159,8 +196,10 @@ def plot_scores(
 
     Rows are labelled ``by: group`` (the overall row ``all``); with a ``metric`` column only
     the rows of ``metric`` are drawn. Estimates flagged ``small_n`` are drawn hollow. The
-    dashed line marks the overall estimate. Empty data gives an axes stating the frame's
-    ``attrs["note"]``. ``plot_kws`` go to ``Axes.errorbar``.
+    dashed line marks the overall estimate. The axis label says which estimate is drawn:
+    ``xlabel`` followed by the table's ``weighting`` ("NPS, unweighted (respondents)"), so
+    that it is not mistaken for a raked headline. Empty data gives an axes stating the
+    frame's ``attrs["note"]``. ``plot_kws`` go to ``Axes.errorbar``.
     """
     if (blank := _empty(data, ax)) is not None:
         return blank
@@ -188,9 +227,59 @@ def plot_scores(
     if overall.any():
         ax.axvline(est[overall][0], color="0.5", ls="--", lw=0.8)
     ax.set_yticks(pos, labels)
-    ax.set_xlabel(xlabel or (metric if metric is not None else x))
+    text = xlabel or (metric if metric is not None else x)
+    if "weighting" in data.columns and data["weighting"].nunique() == 1:
+        weighting = str(data["weighting"].iloc[0])
+        if weighting not in text:
+            text = f"{text}, {weighting}"
+    ax.set_xlabel(text)
     if small.any():
         ax.legend(loc="best", frameon=False)
+    return ax
+
+
+def plot_weighting_effect(
+    data: pd.DataFrame | None = None,
+    *,
+    metric: str = "nps",
+    headline: str | None = "raked",
+    ax: Axes | None = None,
+    **plot_kws: Any,
+) -> Axes:
+    """The unweighted and the raked estimate of one score, each labelled, with intervals.
+
+    ``data`` is :func:`crmlib.survey.weighting_effect`; each row is labelled by its
+    ``label`` ("NPS, unweighted (respondents)", "NPS, raked to population margins") and
+    the row whose ``weighting`` is ``headline`` is marked "(headline)", so the figure a
+    report records is the one the reader identifies. Empty data gives an axes stating the
+    frame's ``attrs["note"]``. ``plot_kws`` go to ``Axes.errorbar``.
+    """
+    if (blank := _empty(data, ax)) is not None:
+        return blank
+    data = _need(data, ["metric", "weighting", "label", "estimate", "ci_low", "ci_high"],
+                 "plot_weighting_effect")
+    data = data[data["metric"] == metric]
+    if data.empty:
+        none = pd.DataFrame()
+        none.attrs["note"] = f"no {metric} estimate"
+        return _empty(none, ax)  # type: ignore[return-value]
+    data = data.iloc[::-1]
+    labels = [f"{lab} (headline)" if w == headline else str(lab)
+              for lab, w in zip(data["label"], data["weighting"], strict=True)]
+    ax = _axes(ax, (6, 0.5 * len(data) + 1.5))
+    pos = np.arange(len(data))
+    est = data["estimate"].to_numpy(dtype=float)
+    err = np.vstack([est - data["ci_low"].to_numpy(dtype=float),
+                     data["ci_high"].to_numpy(dtype=float) - est]).clip(min=0)
+    colors = ["C1" if w == headline else "C0" for w in data["weighting"]]
+    for i in range(len(data)):
+        ax.errorbar(est[i], pos[i], xerr=err[:, [i]], fmt="o", capsize=3, color=colors[i],
+                    **plot_kws)
+        ax.annotate(f"{est[i]:.3g}", (est[i], pos[i]), textcoords="offset points",
+                    xytext=(0, 7), ha="center", fontsize=8)
+    ax.set_yticks(pos, labels)
+    ax.set_ylim(-0.6, len(data) - 0.4)
+    ax.set_xlabel(str(data["label"].iloc[0]).split(",")[0])
     return ax
 
 

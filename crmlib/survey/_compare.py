@@ -164,7 +164,11 @@ def compare_groups(
     DataFrame
         One row per pair: ``group_a, group_b, estimate_a, estimate_b, n_a, n_b,
         difference, se, ci_low, ci_high, statistic, df, p_value, p_adjusted, significant,
-        test``. NPS is on the -100..100 scale. ``attrs``: metric, correction, alpha.
+        test, note``. NPS is on the -100..100 scale. ``attrs``: metric, correction, alpha.
+        A pair that cannot be tested (no variation within either group, so the statistic
+        has zero variance, or a group of one answer) has ``test`` saying so ("no
+        variation: no test"), missing statistic, p-values and interval, and
+        ``significant`` False; it is left out of the multiplicity correction.
     """
     check_option(metric, name="metric", options=tuple(METRICS))
     check_option(correction, name="correction", options=CORRECTIONS)
@@ -184,32 +188,39 @@ def compare_groups(
         raise CRMError(f"survey responses: group column {group!r} has fewer than two levels")
     summ = {lev: _group_summary(y[g == lev], ww[g == lev], kind, threshold) for lev in levels}
     scale = 100.0 if kind == "nps" else 1.0
+    test = {"mean": "Welch t-test", "nps": "z-test on NPS (trinomial variance)"}.get(
+        kind, "two-proportion z-test")
     rows = []
     for a, b in itertools.combinations(levels, 2):
         ea, va, na, ra = summ[a]
         eb, vb, nb, rb = summ[b]
         diff = ea - eb
         se = math.sqrt(va + vb)
-        if kind == "mean":
-            df = (va + vb) ** 2 / (va**2 / max(na - 1, 1) + vb**2 / max(nb - 1, 1))
-            stat = diff / se if se > 0 else math.nan
-            p = float(2 * stats.t.sf(abs(stat), df)) if se > 0 else math.nan
-            q = float(stats.t.ppf(1 - alpha / 2, df))
-            test = "Welch t-test"
+        row = {"group_a": a, "group_b": b, "estimate_a": scale * ea, "estimate_b": scale * eb,
+               "n_a": ra, "n_b": rb, "difference": scale * diff, "se": scale * se,
+               "ci_low": math.nan, "ci_high": math.nan, "statistic": math.nan,
+               "df": math.nan, "p_value": math.nan, "test": test, "note": None}
+        if min(ra, rb) < 2:
+            row.update(test="too few answers: no test",
+                       note=f"{min(ra, rb)} answer in group "
+                            f"{a if ra < rb else b!r}: no variance to test against")
+        elif se == 0:
+            row.update(test="no variation: no test",
+                       note="every answer within each group is the same: the test statistic "
+                            "has zero variance")
         else:
-            df = math.nan
-            stat = diff / se if se > 0 else math.nan
-            p = float(2 * stats.norm.sf(abs(stat))) if se > 0 else math.nan
-            q = float(stats.norm.ppf(1 - alpha / 2))
-            test = ("z-test on NPS (trinomial variance)" if kind == "nps"
-                    else "two-proportion z-test")
-        rows.append({
-            "group_a": a, "group_b": b,
-            "estimate_a": scale * ea, "estimate_b": scale * eb, "n_a": ra, "n_b": rb,
-            "difference": scale * diff, "se": scale * se,
-            "ci_low": scale * (diff - q * se), "ci_high": scale * (diff + q * se),
-            "statistic": stat, "df": df, "p_value": p, "test": test,
-        })
+            stat = diff / se
+            if kind == "mean":
+                df = (va + vb) ** 2 / (va**2 / max(na - 1, 1) + vb**2 / max(nb - 1, 1))
+                p = float(2 * stats.t.sf(abs(stat), df))
+                q = float(stats.t.ppf(1 - alpha / 2, df))
+                row["df"] = df
+            else:
+                p = float(2 * stats.norm.sf(abs(stat)))
+                q = float(stats.norm.ppf(1 - alpha / 2))
+            row.update(statistic=stat, p_value=p, ci_low=scale * (diff - q * se),
+                       ci_high=scale * (diff + q * se))
+        rows.append(row)
     out = pd.DataFrame(rows)
     pvals = out["p_value"].to_numpy()
     ok = np.isfinite(pvals)

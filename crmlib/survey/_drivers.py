@@ -165,12 +165,21 @@ def key_drivers(
     out["rank"] = out["importance"].rank(ascending=False, method="min").astype(int)
     if bootstrap:
         rng = check_random_state(random_state)
-        boot = np.empty((bootstrap, len(drivers)))
+        boot = np.full((bootstrap, len(drivers)), np.nan)
         for b in range(bootstrap):
             idx = rng.integers(0, n, n)
-            Rb, rb = _corr(X[idx], y[idx], None if w is None else w[idx])
+            try:
+                Rb, rb = _corr(X[idx], y[idx], None if w is None else w[idx])
+            except CRMError:  # a resample in which a driver or the target does not vary
+                continue
             rawb = fn(Rb, rb)
-            boot[b] = rawb / rawb.sum()
+            if rawb.sum() > 0:
+                boot[b] = rawb / rawb.sum()
+        failed = int(np.isnan(boot[:, 0]).sum())
+        if bootstrap - failed < 2:
+            raise CRMError(f"key_drivers: {failed} of {bootstrap} bootstrap resamples have a "
+                           "driver or the target without variation")
+        boot = boot[~np.isnan(boot[:, 0])]
         out["ci_low"] = np.quantile(boot, alpha / 2, axis=0)
         out["ci_high"] = np.quantile(boot, 1 - alpha / 2, axis=0)
         ranks = (-boot).argsort(axis=1).argsort(axis=1) + 1
@@ -178,5 +187,5 @@ def key_drivers(
         out["rank_ci_high"] = np.quantile(ranks, 1 - alpha / 2, axis=0).astype(int)
     out = out.sort_values("rank", kind="stable").reset_index(drop=True)
     out.attrs.update(r2=r2, n=n, method=method, bootstrap=bootstrap, alpha=alpha,
-                     target=target)
+                     target=target, boot_failed=failed if bootstrap else 0)
     return out

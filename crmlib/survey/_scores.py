@@ -114,6 +114,17 @@ def nps_interval(
     return centre, se, _z(alpha) * se
 
 
+def nps_degenerate(promoters: float, detractors: float) -> str | None:
+    """``"every answer is a promoter"`` (or passive, detractor) when all answers fall in one
+    NPS group, else None: the Wald variance ``(p + d - (p - d)^2) / n`` is then zero."""
+    passives = 1.0 - promoters - detractors
+    for share, group in [(promoters, "promoter"), (detractors, "detractor"),
+                         (passives, "passive")]:
+        if math.isclose(share, 1.0, abs_tol=1e-12):
+            return f"every answer is a {group}"
+    return None
+
+
 def nps(
     scores: Any,
     weights: Any = None,
@@ -142,6 +153,10 @@ def nps(
         3 pseudo-responses split 0.75 / 1.5 / 0.75 over detractors / passives / promoters;
         the interval is centred on the adjusted score, ``value`` stays the observed NPS.
         ``"bootstrap"``: percentile interval over ``n_boot`` resamples.
+        When every answer falls in one group (NPS 100, -100, or all passives) the Wald
+        and bootstrap intervals have zero width; the adjusted-Wald interval is then used
+        whatever ``method`` says (``method`` of the result says so) and
+        ``extra["degenerate"]`` names the case, e.g. ``"every answer is a promoter"``.
     alpha : float
         One minus the confidence level.
     n_boot : int
@@ -175,6 +190,9 @@ def nps(
     d = float(ww[cat == -1].sum() / total)
     n_eff = kish_n(w, n)
     value = p - d
+    degenerate = nps_degenerate(p, d)
+    if degenerate is not None:
+        method = "adjusted-wald"
     if method == "bootstrap":
         check_scalar(n_boot, name="n_boot", kind=int, min_value=100)
         rng = check_random_state(random_state)
@@ -211,6 +229,7 @@ def nps(
             "centre": 100 * centre,
             "n_eff": n_eff,
             "small_n": bool(n_eff < min_n),
+            "degenerate": degenerate,
         },
     )
 
@@ -234,7 +253,8 @@ def nps_by(
     score, group, weights : str
         Column names: the 0..10 answer, the grouping column(s), optional weights.
     method : {"adjusted-wald", "wald"}
-        As in :func:`nps` (the bootstrap is not offered here).
+        As in :func:`nps` (the bootstrap is not offered here); a group whose answers all
+        fall in one NPS group gets the adjusted-Wald interval, as in :func:`nps`.
 
     Returns
     -------
@@ -279,6 +299,11 @@ def nps_by(
     d = sums["det"].to_numpy() / total
     n_eff = total**2 / sums["w2"].to_numpy()
     centre, se, half = nps_interval(p, d, n_eff, method=method, alpha=alpha)
+    single = np.maximum.reduce([p, d, 1 - p - d]) >= 1 - 1e-12
+    if method == "wald" and single.any():
+        c2, s2, h2 = nps_interval(p, d, n_eff, method="adjusted-wald", alpha=alpha)
+        centre, se, half = (np.where(single, c2, centre), np.where(single, s2, se),
+                            np.where(single, h2, half))
     out = sums.index.to_frame(index=False)
     out["estimate"] = 100 * (p - d)
     out["se"] = 100 * se
@@ -302,6 +327,27 @@ def wilson_interval(k: float, n: float, alpha: float = 0.05) -> tuple[float, flo
     centre = (phat + z * z / (2 * n)) / denom
     half = z * math.sqrt(phat * (1 - phat) / n + z * z / (4 * n * n)) / denom
     return max(centre - half, 0.0), min(centre + half, 1.0)
+
+
+def newcombe_interval(
+    p1: float, ci1: tuple[float, float], p2: float, ci2: tuple[float, float]
+) -> tuple[float, float]:
+    """Newcombe's (1998, method 10) hybrid score interval for ``p1 - p2``, independent groups.
+
+    Built from the two Wilson intervals ``ci1 = (l1, u1)`` and ``ci2 = (l2, u2)``:
+    ``p1 - p2 - sqrt((p1 - l1)^2 + (u2 - p2)^2)`` to ``p1 - p2 + sqrt((u1 - p1)^2 +
+    (p2 - l2)^2)``. Unlike the Wald interval it does not collapse when both shares are 0
+    or 1 (e.g. nobody in either group bought again).
+
+    References
+    ----------
+    Newcombe, R. G. (1998). Interval estimation for the difference between independent
+    proportions: comparison of eleven methods. *Statistics in Medicine* 17(8), 873-890.
+    """
+    (l1, u1), (l2, u2) = ci1, ci2
+    d = p1 - p2
+    return (max(d - math.hypot(p1 - l1, u2 - p2), -1.0),
+            min(d + math.hypot(u1 - p1, p2 - l2), 1.0))
 
 
 def share_estimate(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -25,7 +25,7 @@ from crmlib.errors import CRMError
 from crmlib.survey._compare import compare_groups
 from crmlib.survey._design import SurveyDesign
 from crmlib.survey._nonresponse import response_rates
-from crmlib.survey._scores import ces, csat, nps
+from crmlib.survey._scores import ces, csat, nps, nps_degenerate
 from crmlib.utils.validation import check_alpha, check_frame
 
 NO_SURVEY = "no survey_responses table for this unit"
@@ -38,7 +38,13 @@ METRICS = {
     "ces_mean": ("ces", "CES mean (1-7)"),
 }
 SCORE_COLUMNS = ["by", "group", "metric", "estimate", "se", "ci_low", "ci_high", "n", "n_eff",
-                 "small_n", "method"]
+                 "small_n", "method", "weighting"]
+#: what each score is called in labels and headlines
+LABELS = {"nps": "NPS", "csat_top2": "CSAT top-2-box share", "csat_mean": "CSAT mean (1-5)",
+          "ces_mean": "CES mean (1-7)"}
+#: the two weightings of a score, as a reader sees them
+UNWEIGHTED = "unweighted (respondents)"
+RAKED = "raked to population margins"
 
 
 def empty_table(columns: Sequence[str], note: str) -> pd.DataFrame:
@@ -200,8 +206,11 @@ def score_table(
     Returns
     -------
     DataFrame
-        ``by, group, metric, estimate, se, ci_low, ci_high, n, n_eff, small_n, method``; the
-        overall rows have ``by = group = "all"``. NPS is on the -100..100 scale.
+        ``by, group, metric, estimate, se, ci_low, ci_high, n, n_eff, small_n, method,
+        weighting``; the overall rows have ``by = group = "all"``. NPS is on the -100..100
+        scale. ``weighting`` says which estimate the rows are: ``"unweighted
+        (respondents)"``, or ``"weighted by <column> (Kish n_eff)"``; ``attrs["label"]``
+        repeats it for figures.
     """
     alpha = check_alpha(alpha)
     if frame.empty:
@@ -221,8 +230,10 @@ def score_table(
             sub = {m: v.iloc[idx] for m, v in values.items()}
             rows += [{"by": col, "group": level, **r}
                      for r in _estimate_rows(sub, None if w is None else w[idx], **kw)]
-    out = pd.DataFrame(rows)[SCORE_COLUMNS]
+    weighting = UNWEIGHTED if weights is None else f"weighted by {weights} (Kish n_eff)"
+    out = pd.DataFrame(rows).assign(weighting=weighting)[SCORE_COLUMNS]
     out.attrs.update(alpha=alpha, nps_method=nps_method, min_n=min_n, weights=weights,
+                     label=weighting,
                      note=f"{int(out['small_n'].sum())} estimate(s) with effective n below "
                           f"{min_n} flagged small_n")
     return out
@@ -246,12 +257,14 @@ def group_comparisons(
     -------
     DataFrame
         ``by, metric, group_a, group_b, estimate_a, estimate_b, n_a, n_b, difference, se,
-        ci_low, ci_high, p_value, p_adjusted, significant, test, correction``.
+        ci_low, ci_high, p_value, p_adjusted, significant, test, correction, note``. A pair
+        that cannot be tested (no variation within the groups, a group of one answer) says
+        so in ``test`` and ``note`` and is never ``significant``.
     """
     alpha = check_alpha(alpha)
     columns = ["by", "metric", "group_a", "group_b", "estimate_a", "estimate_b", "n_a", "n_b",
                "difference", "se", "ci_low", "ci_high", "p_value", "p_adjusted",
-               "significant", "test", "correction"]
+               "significant", "test", "correction", "note"]
     if frame.empty:
         return empty_table(columns, _note(frame, NO_SURVEY))
     cols = [by] if isinstance(by, str) else list(by)
@@ -269,9 +282,13 @@ def group_comparisons(
     if not parts:
         return empty_table(columns, "no grouping column with two or more groups")
     out = pd.concat(parts, ignore_index=True)[columns]
+    untested = int(out["p_value"].isna().sum())
     out.attrs.update(alpha=alpha, correction=correction,
-                     note=f"{int(out['significant'].sum())} of {len(out)} difference(s) "
-                          f"significant after {correction} correction at alpha={alpha}")
+                     note=f"{int(out['significant'].sum())} of {len(out) - untested} tested "
+                          f"difference(s) significant after {correction} correction at "
+                          f"alpha={alpha}" + (f"; {untested} pair(s) not testable (no "
+                                              "variation or too few answers)" if untested
+                                              else ""))
     return out
 
 
@@ -364,6 +381,8 @@ class WeightedResponses:
         Weights moved to the trimming bounds.
     note : str
         What was done, or why nothing was.
+    skipped : dict
+        ``{column: why}`` for margins not used (a level without respondents).
     """
 
     frame: pd.DataFrame
@@ -371,6 +390,15 @@ class WeightedResponses:
     margins: dict[str, pd.Series]
     trimmed: int
     note: str
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def weighting(self) -> str:
+        """What the raked figures are, in words: ``"raked to population margins (channel,
+        region)"``; ``"unweighted"`` when no margin could be used."""
+        if self.design is None:
+            return "unweighted"
+        return f"raked to population margins ({', '.join(self.margins)})"
 
     def summary(self) -> pd.DataFrame:
         """Weighting facts: n, effective n (Kish), design effect of weighting, weight range."""
@@ -418,20 +446,39 @@ def weight_responses(
     :meth:`SurveyDesign.rake`; weights outside ``[trim[0], trim[1]] x mean`` are capped and
     the excess spread over the others so the total is kept (:meth:`SurveyDesign.trim_weights`;
     Kalton & Flores-Cervantes 2003, sec. 3). Margins on columns the responses lack are
-    skipped.
+    skipped; so is a margin with a level of the customer base that no respondent is in
+    (raking cannot give it weight; ``skipped`` and ``note`` say so). Without any usable
+    margin, or when raking fails, the responses are left unweighted (``design`` None) and
+    ``note`` says why.
     """
     low, high = trim
     if frame.empty:
         return WeightedResponses(frame.assign(weight=pd.Series(dtype=float)), None, {}, 0,
                                  _note(frame, NO_SURVEY))
-    used = {k: v for k, v in margins.items() if k in frame.columns}
+    used: dict[str, Any] = {}
+    skipped: dict[str, str] = {}
+    for col, counts in margins.items():
+        if col not in frame.columns:
+            continue
+        pop = pd.Series(counts, dtype=float) if not isinstance(counts, pd.Series) else counts
+        empty = [lev for lev in pop.index[pop > 0] if not (frame[col] == lev).any()]
+        if empty:
+            skipped[col] = (f"{col} not used for weighting: level(s) {empty} of the customer "
+                            "base have no respondents")
+        else:
+            used[col] = counts
     if not used:
+        why = "; ".join(skipped.values()) or "no margin column in the responses"
         return WeightedResponses(frame.assign(weight=1.0), None, {}, 0,
-                                 "no margin column in the responses: not weighted")
+                                 f"not weighted: {why}", skipped)
     data = frame.copy()
     if "csat" in data.columns:
         data["csat_top2"] = (data["csat"] >= 4).astype(float).where(data["csat"].notna())
-    design = SurveyDesign(data).rake(used)
+    try:
+        design = SurveyDesign(data).rake(used)
+    except CRMError as exc:  # raking did not converge, or margins the sample cannot meet
+        return WeightedResponses(frame.assign(weight=1.0), None, {}, 0,
+                                 f"not weighted: raking failed ({exc})", skipped)
     w = design.design_weights
     mean = float(w.mean())
     out_of_range = int(((w < low * mean) | (w > high * mean)).sum())
@@ -445,8 +492,79 @@ def weight_responses(
     if out_of_range and not changed:
         why = "; ".join(str(c.message) for c in caught) or "no change"
         note += f" ({out_of_range} outside the bounds left untrimmed: {why})"
+    if skipped:
+        note += "; " + "; ".join(skipped.values())
     weighted = data.assign(weight=design.design_weights.to_numpy())
-    return WeightedResponses(weighted, design, used, changed, note)
+    return WeightedResponses(weighted, design, used, changed, note, skipped)
+
+
+def _kish_fallback(weighted: WeightedResponses, metric: str, *, alpha: float,
+                   min_n: int) -> dict[str, Any]:
+    frame = weighted.frame
+    column = METRICS[metric][0]
+    ok = frame[column].notna().to_numpy()
+    y, w = frame.loc[ok, column], frame.loc[ok, "weight"].to_numpy(dtype=float)
+    if metric == "nps":
+        est = nps(y, w, method="adjusted-wald", alpha=alpha, min_n=min_n)
+    elif metric == "csat_top2":
+        est = csat(y, w, metric="top2", alpha=alpha, min_n=min_n)
+    elif metric == "csat_mean":
+        est = csat(y, w, metric="mean", alpha=alpha, min_n=min_n)
+    else:
+        est = ces(y, w, metric="mean", alpha=alpha, min_n=min_n)
+    return {"estimate": est.value, "se": est.se, "ci_low": est.ci_low,
+            "ci_high": est.ci_high, "n": est.n}
+
+
+def raked_estimate(weighted: WeightedResponses, metric: str, *, alpha: float = 0.05,
+                   min_n: int = 30) -> dict[str, Any]:
+    """One score raked to the population margins, with its design-based interval.
+
+    The estimate is the raked (calibrated) share or mean; its standard error is Taylor
+    linearisation on the calibration residuals (Lumley 2010, ch. 7) with a t interval on
+    the design df. Two cases fall back to the Kish effective sample size of the raked
+    weights (Kish 1965, sec. 11.7): more answers than customers (no design-based variance),
+    and a share of exactly 0 or 1 or an NPS whose answers all fall in one group, where the
+    linearised variance is zero and the interval would collapse to a point; the share then
+    gets the Wilson interval and the NPS the adjusted-Wald interval (Rocks 2016), which do
+    not.
+
+    Returns
+    -------
+    dict
+        ``metric, weighting ("raked"), label, estimate, se, ci_low, ci_high, n, method``.
+    """
+    if weighted.design is None:
+        raise CRMError(f"raked {metric}: {weighted.note}")
+    column = {"nps": "nps", "csat_top2": "csat_top2", "csat_mean": "csat",
+              "ces_mean": "ces"}[metric]
+    frame = weighted.frame
+    ok = frame[column].notna().to_numpy()
+    w = frame.loc[ok, "weight"].to_numpy(dtype=float)
+    y = frame.loc[ok, column].to_numpy(dtype=float)
+    degenerate = False
+    if metric == "nps":
+        degenerate = nps_degenerate(float(w[y >= 9].sum() / w.sum()),
+                                    float(w[y <= 6].sum() / w.sum())) is not None
+    elif metric == "csat_top2":
+        degenerate = bool((y == y[0]).all())
+    try:
+        if degenerate:
+            res = _kish_fallback(weighted, metric, alpha=alpha, min_n=min_n)
+            method = ("adjusted-wald on Kish n_eff (raked; every answer in one group)"
+                      if metric == "nps" else "wilson on Kish n_eff (raked; share 0 or 1)")
+        else:
+            table = (weighted.design.nps(column, alpha=alpha) if metric == "nps"
+                     else weighted.design.mean(column, alpha=alpha))
+            res = table.iloc[0].to_dict()
+            method = "taylor (raked)"
+    except CRMError:  # e.g. more responses than customers: no design-based variance
+        res = _kish_fallback(weighted, metric, alpha=alpha, min_n=min_n)
+        method = "kish (raked)"
+    return {"metric": metric, "weighting": "raked", "label": f"{LABELS[metric]}, {RAKED}",
+            "estimate": float(res["estimate"]), "se": float(res["se"]),
+            "ci_low": float(res["ci_low"]), "ci_high": float(res["ci_high"]),
+            "n": int(res["n"]), "method": method}
 
 
 def weighting_effect(
@@ -467,33 +585,24 @@ def weighting_effect(
     Returns
     -------
     DataFrame
-        ``metric, weighting, estimate, se, ci_low, ci_high, n, method`` with ``weighting`` in
-        {"unweighted", "raked"}.
+        ``metric, weighting, label, estimate, se, ci_low, ci_high, n, method`` with
+        ``weighting`` in {"unweighted", "raked"} and ``label`` saying which estimate a row
+        is ("NPS, unweighted (respondents)", "NPS, raked to population margins"). Raked
+        rows are :func:`raked_estimate`.
     """
-    columns = ["metric", "weighting", "estimate", "se", "ci_low", "ci_high", "n", "method"]
+    columns = ["metric", "weighting", "label", "estimate", "se", "ci_low", "ci_high", "n",
+               "method"]
     unw = score_table(weighted.frame, nps_method=nps_method, alpha=alpha, min_n=min_n,
                       n_boot=n_boot, random_state=random_state)
     if unw.empty:
         return empty_table(columns, _note(unw, weighted.note))
-    unw = unw.assign(weighting="unweighted")[columns]
+    unw = unw.assign(weighting="unweighted", label=[
+        f"{LABELS[m]}, {UNWEIGHTED}" for m in unw["metric"]])[columns]
     if weighted.design is None:
         unw.attrs["note"] = weighted.note
         return unw
-    rows = []
-    for metric in unw["metric"]:
-        col = {"nps": "nps", "csat_top2": "csat_top2", "csat_mean": "csat",
-               "ces_mean": "ces"}[metric]
-        try:
-            res = (weighted.design.nps(col, alpha=alpha) if metric == "nps"
-                   else weighted.design.mean(col, alpha=alpha)).iloc[0]
-            method = "taylor (raked)"
-        except CRMError:  # e.g. more responses than customers: no design-based variance
-            res = score_table(weighted.frame, weights="weight", nps_method="wald",
-                              alpha=alpha, min_n=min_n).set_index("metric").loc[metric]
-            method = "kish (raked)"
-        rows.append({"metric": metric, "weighting": "raked", "estimate": res.estimate,
-                     "se": res.se, "ci_low": res.ci_low, "ci_high": res.ci_high,
-                     "n": int(res.n), "method": method})
+    rows = [raked_estimate(weighted, metric, alpha=alpha, min_n=min_n)
+            for metric in unw["metric"]]
     out = pd.concat([unw, pd.DataFrame(rows, columns=columns)], ignore_index=True)
     out = out.sort_values(["metric", "weighting"], key=lambda s: s.map(
         {**{m: i for i, m in enumerate(METRICS)}, "unweighted": 0, "raked": 1}), kind="stable")
