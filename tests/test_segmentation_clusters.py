@@ -81,10 +81,10 @@ def test_bad_input(blobs):
     frame, _ = blobs
     with pytest.raises(CRMError, match="column 'monetary' has 1 missing"):
         ClusterSegmenter().fit(frame.assign(monetary=[np.nan] + [1.0] * 599))
-    with pytest.raises(CRMError, match="column 'plan' is constant"):
-        ClusterSegmenter().fit(frame.assign(plan="gold"))
-    with pytest.raises(CRMError, match="5 customers, too few for 10 segments"):
-        ClusterSegmenter(k_range=(2, 10)).fit(frame.head(5))
+    with pytest.raises(CRMError, match="every column is constant"):
+        ClusterSegmenter().fit(pd.DataFrame({"plan": ["gold"] * 10, "x": [1.0] * 10}))
+    with pytest.raises(CRMError, match="3 customers, too few for 2 segments"):
+        ClusterSegmenter(k_range=(2, 10)).fit(frame.head(3))
     with pytest.raises(CRMError, match="method: 'dbscan'"):
         ClusterSegmenter(method="dbscan").fit(frame)
     with pytest.raises(CRMError, match="k_range"):
@@ -114,3 +114,17 @@ def test_customer_features():
     assert out.loc["A"].to_dict() == {"recency_days": 20.0, "frequency": 2.0, "monetary": 20.0,
                                       "channel": "web", "tenure_days": 31.0, "contacts": 2.0}
     assert out.loc["C", "tenure_days"] == 6.0 and out.loc["C", "contacts"] == 0.0
+
+
+def test_few_customers_cap_k_and_constant_features_are_left_out(blobs):
+    frame, _ = blobs
+    # 8 customers with k_range (2, 8): k at most 8 // 2 = 4, said in the note
+    seg = ClusterSegmenter(k_range=(2, 8), n_bootstrap=2, random_state=0)
+    seg.fit(frame.head(8).assign(plan="gold"))  # plan is the same for everyone
+    assert seg.selection_["k"].tolist() == [2, 3, 4]
+    assert 2 <= seg.n_clusters_ <= 4 and len(seg.labels_) == 8
+    assert "8 customers: k capped at 4" in seg.note_
+    assert seg.dropped_features_ == ["plan"] and "plan" not in seg.feature_names_in_
+    assert "constant feature(s) left out: plan" in seg.selection_.attrs["note"]
+    with pytest.raises(CRMError, match="5 customers, too few for 3 segments"):
+        ClusterSegmenter(n_clusters=3).fit(frame.head(5))

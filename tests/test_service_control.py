@@ -77,8 +77,67 @@ def test_nelson_rules():
 def test_bad_input():
     with pytest.raises(CRMError, match="counts: exceeds n at position 1"):
         service.p_chart([1, 5], [3, 4])
-    with pytest.raises(CRMError, match="at least 2 points"):
-        service.xmr_chart([1.0])
+    with pytest.raises(CRMError, match="at least 1 point"):
+        service.xmr_chart([])
+
+
+def test_xmr_one_point_has_no_limits():
+    c = service.xmr_chart([42.0])
+    assert c["value"].tolist() == [42.0] and c["centre"].tolist() == [42.0]
+    assert c[["lcl", "ucl", "z", "mr"]].isna().all().all()
+    assert not c["out_of_control"].any()
+    assert "no control limits" in c.attrs["note"]
+    assert "no control limits" in service.chart_signals(c).attrs["note"]
+
+
+def test_xmr_lower_limit_clipped_at_the_natural_bound():
+    # handle times 100, 300, 100, 300: x_bar 200, MR_bar 200, LCL 200 - 2.6596 * 200 = -332
+    c = service.xmr_chart([100.0, 300.0, 100.0, 300.0], lower_bound=0.0)
+    assert c["lcl"].tolist() == [0.0] * 4 and c["lcl_clipped"].all()
+    assert c["ucl"].iloc[0] == pytest.approx(200 + 3 / 1.128 * 200)
+    assert "-331.9" in c.attrs["note"] and "clipped at 0" in c.attrs["note"]
+    free = service.xmr_chart([100.0, 300.0, 100.0, 300.0])  # no bound given: not clipped
+    assert free["lcl"].iloc[0] == pytest.approx(200 - 3 / 1.128 * 200)
+    assert not free["lcl_clipped"].any() and free.attrs["note"] == ""
+
+
+def _monthly(values, kpi, n=30):
+    months = pd.date_range("2024-01-01", periods=len(values), freq="MS")
+    return pd.DataFrame({"kpi": kpi, "channel": "phone", "period": months,
+                         "value": values, "n": n})
+
+
+def test_kpi_chart_of_handle_time_is_clipped_at_zero_and_says_so():
+    chart = service.kpi_chart(_monthly([100.0, 300.0, 100.0, 300.0], "aht_seconds"),
+                              kpi="aht_seconds")
+    assert (chart["lcl"] == 0).all()
+    assert chart.attrs["note"].startswith("phone: the lower limit -331.9")
+
+
+def test_kpi_chart_one_or_two_points():
+    one = service.kpi_chart(_monthly([250.0], "aht_seconds"), kpi="aht_seconds")
+    assert one["lcl"].isna().all() and "no control limits" in one.attrs["note"]
+    two = service.kpi_chart(_monthly([0.5, 0.6], "fcr"), kpi="fcr")
+    # p-chart of 15/30 and 18/30: p_bar 0.55, limits 0.55 +- 3 sqrt(0.55 * 0.45 / 30)
+    half = 3 * np.sqrt(0.55 * 0.45 / 30)
+    assert two["ucl"].tolist() == pytest.approx([0.55 + half] * 2)
+    assert two["lcl"].tolist() == pytest.approx([0.55 - half] * 2)
+    # a baseline of one month before the initiative: limits from all points, said in words
+    late = service.kpi_chart(_monthly([0.5, 0.6, 0.7], "fcr"), kpi="fcr",
+                             baseline_end="2024-02-01")
+    assert late["baseline"].all()
+    assert "1 point(s) before 2024-02-01, too few for a baseline" in late.attrs["note"]
+    # a KPI without values (no handle times recorded): an empty chart with the reason
+    none = service.kpi_chart(_monthly([np.nan], "aht_seconds"), kpi="aht_seconds")
+    assert none.empty and "no values of aht_seconds" in none.attrs["note"]
+
+
+def test_p_chart_limits_stay_within_0_and_1():
+    # p_bar 0.95 with n 10: 0.95 + 3 sqrt(0.0475 / 10) = 1.157 > 1, 0.743 > 0
+    c = service.p_chart([9, 10, 10, 9], [10, 10, 10, 10])
+    assert (c["ucl"] <= 1).all() and (c["lcl"] >= 0).all()
+    assert c["ucl"].tolist() == [1.0] * 4
+    assert "upper limit above 1 at 4 point(s)" in c.attrs["note"]
 
 
 def test_fcr_programme_is_flagged():

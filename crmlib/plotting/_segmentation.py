@@ -3,6 +3,7 @@ profiles, k selection, and migration between segments."""
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 import numpy as np
@@ -154,7 +155,10 @@ def plot_k_selection(data: Any, *, ax: Axes | None = None, **plot_kws: Any) -> A
         ax.axvline(int(chosen.iloc[0]), color="k", ls=":", lw=1,
                    label=f"chosen k = {int(chosen.iloc[0])}")
     ax.set(xlabel="number of segments k", ylabel="criterion", xticks=k)
-    ax.set_title(sel.attrs.get("rule", "k selection"), fontsize="small")
+    title = sel.attrs.get("rule", "k selection")
+    if sel.attrs.get("note"):  # k capped, constant features left out: say so
+        title += "\n" + textwrap.fill(str(sel.attrs["note"]), 90)
+    ax.set_title(title, fontsize="small")
     ax.legend(fontsize="x-small", loc="best")
     return ax
 

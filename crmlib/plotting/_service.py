@@ -3,6 +3,7 @@ over time and the touchpoint transition heatmap."""
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -158,6 +159,8 @@ def plot_control_chart_grid(data: pd.DataFrame, *, col: str = "channel", x: str 
         ax.tick_params(axis="x", labelrotation=30, labelsize="small")
     for ax in axes.flat[len(levels):]:
         ax.set_visible(False)
+    if data.attrs.get("note"):  # clipped or missing limits, a baseline too short: say so
+        fig.supxlabel(textwrap.fill(str(data.attrs["note"]), 120), fontsize="small")
     return fig
 
 

@@ -28,6 +28,10 @@ from crmlib.utils.validation import (
 
 __all__ = ["ClusterSegmenter"]
 
+MIN_PER_SEGMENT = 2
+"""The largest k tried is ``n // MIN_PER_SEGMENT``: at least two customers per segment on
+average (the silhouette needs ``k < n``, and a segment of one customer is no segment)."""
+
 _SILHOUETTE_N = 5_000
 """Silhouette is computed on at most this many customers of the sweep sample (O(n^2))."""
 
@@ -101,6 +105,12 @@ class ClusterSegmenter:
         stability_ci_low, stability_ci_high, stable, chosen``; ``attrs`` holds the rule.
     log_features_ : list[str]
         Numeric features that were log1p-transformed.
+    dropped_features_ : list[str]
+        Constant features left out (they separate nobody).
+    note_ : str
+        What was adapted to the data (constant features left out; ``k_range`` or
+        ``n_clusters`` capped at ``n // 2`` for few customers); also
+        ``selection_.attrs["note"]``.
     model_ : the fitted scikit-learn estimator.
 
     References
@@ -177,14 +187,15 @@ class ClusterSegmenter:
                                "impute or drop them before clustering")
             if not _is_categorical(values) and not np.isfinite(values.to_numpy(float)).all():
                 raise CRMError(f"features: column {col!r} has infinite values")
-            if values.nunique() <= 1:
-                raise CRMError(f"features: column {col!r} is constant "
-                               f"({values.iloc[0]!r} in all {len(values)} rows); drop it")
+        constant = [c for c in frame.columns if frame[c].nunique() <= 1]
+        if len(constant) == frame.shape[1]:
+            raise CRMError(f"features: every column is constant ({', '.join(map(repr, constant))}"
+                           f" in all {len(frame)} rows): nothing separates the customers")
         n = len(frame)
-        if n <= max(ks):
-            raise CRMError(f"features: {n} customers, too few for {max(ks)} segments "
-                           "(need more customers than segments)")
-        return frame
+        if n < 2 * min(ks):
+            raise CRMError(f"features: {n} customers, too few for {min(ks)} segments "
+                           f"(need at least {MIN_PER_SEGMENT} customers per segment)")
+        return frame.drop(columns=constant)
 
     # ------------------------------------------------------------------ pieces
     def _transformer(self, frame: pd.DataFrame) -> tuple[ColumnTransformer, list[str]]:
@@ -293,11 +304,26 @@ class ClusterSegmenter:
         """Fit the segments on ``features`` (one row per customer); returns ``self``.
 
         ``features`` holds numeric and categorical columns, and optionally ``customer_id``
-        (used as the index of ``labels_``). Missing values, infinite values, constant
-        columns, or fewer customers than segments raise :class:`CRMError` naming the column.
+        (used as the index of ``labels_``). Missing or infinite values raise
+        :class:`CRMError` naming the column. Constant columns are left out, and the k tried
+        are capped at ``n // 2`` (at least two customers per segment; ``n_clusters`` too),
+        each said in ``note_``; only when every column is constant or there are fewer than
+        two customers per segment of the smallest k is the fit refused.
         """
         ks = self._check_params()
         frame = self._check_features(features, ks)
+        notes = []
+        dropped = [c for c in (features.columns if "customer_id" not in features.columns
+                               else features.columns.drop("customer_id"))
+                   if c not in frame.columns]
+        if dropped:
+            notes.append(f"constant feature(s) left out: {', '.join(dropped)} (the same value "
+                         "for every customer separates nobody)")
+        cap = len(frame) // MIN_PER_SEGMENT
+        if max(ks) > cap:
+            ks = [k for k in ks if k <= cap]
+            notes.append(f"{len(frame)} customers: k capped at {cap} (at least "
+                         f"{MIN_PER_SEGMENT} customers per segment)")
         rng = check_random_state(self.random_state)
         transformer, logged = self._transformer(frame)
         x = np.asarray(transformer.fit_transform(frame), dtype="float64")
@@ -349,6 +375,9 @@ class ClusterSegmenter:
         prof["share_ci_high"] = [e.ci_high for e in est]
         prof = prof.join(means).join(z.add_prefix("z_"))
 
+        selection.attrs["note"] = "; ".join(notes)
+        self.dropped_features_ = dropped
+        self.note_ = "; ".join(notes)
         self.transformer_ = transformer
         self.log_features_ = logged
         self.feature_names_in_ = list(frame.columns)

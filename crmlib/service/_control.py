@@ -181,14 +181,22 @@ def p_chart(
         p = np.where(m > 0, k / m, np.nan)
         se = np.where(m > 0, np.sqrt(p_bar * (1 - p_bar) / m), np.nan)
         z = (p - p_bar) / se
+    raw_low, raw_high = p_bar - sigma * se, p_bar + sigma * se
     frame = pd.DataFrame({
         "index": list(index) if index is not None else np.arange(k.size),
         "value": p, "n": m, "centre": p_bar,
-        "lcl": np.clip(p_bar - sigma * se, 0, 1), "ucl": np.clip(p_bar + sigma * se, 0, 1),
-        "se": se, "z": z, "baseline": base,
+        "lcl": np.clip(raw_low, 0, 1), "ucl": np.clip(raw_high, 0, 1),
+        "lcl_clipped": raw_low < 0, "se": se, "z": z, "baseline": base,
     })
     frame = pd.concat([frame, _rules(z, rules)], axis=1)
-    frame.attrs.update({"chart": "p", "centre": p_bar, "sigma": sigma, "rules": rules})
+    notes = []
+    if (raw_low < 0).any():
+        notes.append(f"lower limit below 0 at {int((raw_low < 0).sum())} point(s): clipped at 0")
+    if (raw_high > 1).any():
+        notes.append(f"upper limit above 1 at {int((raw_high > 1).sum())} point(s): clipped "
+                     "at 1")
+    frame.attrs.update({"chart": "p", "centre": p_bar, "sigma": sigma, "rules": rules,
+                        "note": "; ".join(notes)})
     return frame
 
 
@@ -198,6 +206,7 @@ def xmr_chart(
     index: Sequence[Any] | None = None,
     baseline: Any = None,
     rules: str = "western_electric",
+    lower_bound: float | None = None,
 ) -> pd.DataFrame:
     """Individuals and moving-range (XmR) chart.
 
@@ -206,15 +215,35 @@ def xmr_chart(
     ``UCL = 3.267 MR_bar`` (``D4`` for ranges of two). ``x_bar`` and ``MR_bar`` come from the
     baseline points (default all).
 
+    A measure with a natural lower bound (``lower_bound``: 0 for a handle time, a count or a
+    cost) cannot fall below it, so a lower limit below the bound is clipped at the bound
+    (Wheeler & Chambers 1992, *Understanding Statistical Process Control*, 2nd ed., ch. 4:
+    limits outside the possible range are replaced by the bound) and ``attrs["note"]`` says
+    so; ``lcl_clipped`` marks it. A single point has no moving range: its frame has no limits
+    (NaN) and a note instead of an error.
+
     Returns
     -------
     DataFrame
-        ``index, value, centre, lcl, ucl, z, mr, mr_centre, mr_ucl, mr_out, baseline``, the
-        rule flags and ``out_of_control``.
+        ``index, value, centre, lcl, ucl, lcl_clipped, z, mr, mr_centre, mr_ucl, mr_out,
+        baseline``, the rule flags and ``out_of_control``; ``attrs["note"]`` explains clipped
+        or missing limits.
     """
     x = check_numeric(values, name="values")
+    if x.size == 0:
+        raise CRMError("values: an XmR chart needs at least 1 point, got 0")
     if x.size < 2:
-        raise CRMError(f"values: an XmR chart needs at least 2 points, got {x.size}")
+        frame = pd.DataFrame({
+            "index": list(index) if index is not None else np.arange(x.size), "value": x,
+            "centre": x, "lcl": np.nan, "ucl": np.nan, "lcl_clipped": False, "z": np.nan,
+            "mr": np.nan, "mr_centre": np.nan, "mr_ucl": np.nan, "mr_out": False,
+            "baseline": True})
+        frame = pd.concat([frame, _rules(np.full(x.size, np.nan), rules)], axis=1)
+        frame.attrs.update({"chart": "xmr", "centre": float(x[0]), "mr_bar": np.nan,
+                            "sigma": np.nan, "rules": rules,
+                            "note": "one point: no moving range, so no control limits "
+                                    "(an XmR chart needs at least 2 points)"})
+        return frame
     base = _baseline_mask(x.size, baseline)
     mr = np.concatenate([[np.nan], np.abs(np.diff(x))])
     base_mr = base & np.concatenate([[False], base[:-1]])  # both ends of the range in phase I
@@ -223,16 +252,23 @@ def xmr_chart(
     sigma = mr_bar / D2
     with np.errstate(divide="ignore", invalid="ignore"):
         z = (x - centre) / sigma if sigma > 0 else np.zeros_like(x)
+    lcl = centre - XMR_FACTOR * mr_bar
+    clipped = lower_bound is not None and lcl < lower_bound
+    note = ""
+    if clipped:
+        note = (f"the lower limit {lcl:.4g} is below the natural bound {lower_bound:g} of the "
+                f"measure: clipped at {lower_bound:g} (no low signal is possible)")
+        lcl = float(lower_bound)
     frame = pd.DataFrame({
         "index": list(index) if index is not None else np.arange(x.size),
         "value": x, "centre": centre,
-        "lcl": centre - XMR_FACTOR * mr_bar, "ucl": centre + XMR_FACTOR * mr_bar, "z": z,
+        "lcl": lcl, "ucl": centre + XMR_FACTOR * mr_bar, "lcl_clipped": clipped, "z": z,
         "mr": mr, "mr_centre": mr_bar, "mr_ucl": MR_UCL_FACTOR * mr_bar,
         "mr_out": mr > MR_UCL_FACTOR * mr_bar, "baseline": base,
     })
     frame = pd.concat([frame, _rules(z, rules)], axis=1)
     frame.attrs.update({"chart": "xmr", "centre": centre, "mr_bar": mr_bar, "sigma": sigma,
-                        "rules": rules})
+                        "rules": rules, "note": note})
     return frame
 
 
@@ -269,30 +305,54 @@ def kpi_chart(
         raise CRMError(f"kpi_frame: missing column(s) {missing}; compute kpis(by=(..., {x!r}))")
     rows = kpi_frame[(kpi_frame["kpi"] == kpi) & kpi_frame["value"].notna()]
     if rows.empty:
-        raise CRMError(f"kpi_frame: no rows for kpi {kpi!r}")
-    parts = []
+        note = f"no values of {kpi} to chart"
+        why = kpi_frame.loc[kpi_frame["kpi"] == kpi, "note"].dropna() \
+            if "note" in kpi_frame.columns else pd.Series(dtype=object)
+        if len(why) and str(why.iloc[0]):
+            note += f": {why.iloc[0]}"
+        return empty_table(["kpi", *([hue] if hue else []), x, "value", "centre", "lcl", "ucl",
+                            "z", "baseline", "out_of_control"], note)
+    parts, notes = [], []
     groups = rows.groupby(hue, sort=True) if hue else [(None, rows)]
     for level, g in groups:
         g = g.sort_values(x)
+        where = f"{level}: " if hue else ""
         base = None if baseline_end is None else (g[x] < pd.Timestamp(baseline_end)).to_numpy()
+        if base is not None and base.sum() < 2:
+            day = pd.Timestamp(baseline_end).date()
+            notes.append(f"{where}{int(base.sum())} point(s) before {day}, too few for a "
+                         f"baseline: limits from all {len(g)} points")
+            base = None
         if kpi in PROPORTIONS:
             n = g["n"].to_numpy(dtype="float64")
             chart = p_chart(np.round(g["value"].to_numpy(dtype="float64") * n), n,
                             index=g[x].tolist(), baseline=base, rules=rules)
         else:
             chart = xmr_chart(g["value"].to_numpy(dtype="float64"), index=g[x].tolist(),
-                              baseline=base, rules=rules)
+                              baseline=base, rules=rules,
+                              lower_bound=0.0 if kpi in NON_NEGATIVE else None)
+        if chart.attrs.get("note"):
+            notes.append(f"{where}{chart.attrs['note']}")
         chart = chart.rename(columns={"index": x})
         if hue:
             chart.insert(0, hue, level)
         chart.insert(0, "kpi", kpi)
         parts.append(chart)
     out = pd.concat(parts, ignore_index=True)
-    out.attrs.update({"chart": "p" if kpi in PROPORTIONS else "xmr", "rules": rules})
+    out.attrs.update({"chart": "p" if kpi in PROPORTIONS else "xmr", "rules": rules,
+                      "note": "; ".join(notes)})
     return out
 
 
 _RULE_PREFIXES = ("we", "nelson")
+
+#: KPIs charted on an XmR chart that cannot be negative (times, counts, costs): their
+#: lower control limit is clipped at 0.
+NON_NEGATIVE = frozenset({
+    "contacts", "contacts_per_customer", "complaints_per_1000", "contacts_per_order",
+    "asa_seconds", "aht_seconds", "asa_seconds_median", "asa_seconds_p90",
+    "aht_seconds_median", "aht_seconds_p90", "cost_per_contact",
+    "cost_per_resolved_contact"})
 
 
 def chart_signals(chart: pd.DataFrame) -> pd.DataFrame:
@@ -316,9 +376,11 @@ def chart_signals(chart: pd.DataFrame) -> pd.DataFrame:
     if "out_of_control" not in chart.columns:
         raise CRMError("chart: expected a control-chart frame with an out_of_control column")
     hit = chart["out_of_control"].to_numpy(dtype=bool)
+    limits = chart.attrs.get("note") or ""
     if not hit.any():
-        return empty_table([*keep, "rules"], f"no point out of control ({len(chart)} points, "
-                           f"{chart.attrs.get('rules', 'western_electric')} rules)")
+        note = (f"no point out of control ({len(chart)} points, "
+                f"{chart.attrs.get('rules', 'western_electric')} rules)")
+        return empty_table([*keep, "rules"], f"{note}; {limits}" if limits else note)
     sub = chart.loc[hit]
     rules = sub[flags].apply(lambda r: ", ".join(c for c in flags if r[c]), axis=1)
     out = sub[keep].assign(rules=rules.to_numpy()).reset_index(drop=True)
