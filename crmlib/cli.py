@@ -2,7 +2,9 @@
 
 Exit codes (the same for every command):
 
-- 0: success.
+- 0: success (``crm run``: every notebook ok, or ok with warnings: it ran to its end and
+  some figures carry a warning or are not available, listed in the summary with the
+  reason).
 - 1: a failure: a notebook or unit failed (``crm run``), the data has violations
   (``crm validate``), or an unexpected internal error.
 - 2: a usage or params error: a bad option, unit name or params file.
@@ -117,7 +119,8 @@ class Fmt(StrEnum):
         "reports/index.html.\n\n"
         "Example: crm run --unit retail --unit cdnow --notebook 00_customer_base --jobs 2\n\n"
         "Each notebook runs in its own kernel; a failing notebook or unit never stops the "
-        "others. " + _EXIT_CODES
+        "others. A notebook is ok, ok with warnings (some figures carry a warning or are not "
+        "available: listed with the reason; not a failure) or failed. " + _EXIT_CODES
     ),
 )
 @_handle_errors
@@ -183,27 +186,38 @@ def run_cmd(
 
 
 def _print_summary(summary: Any) -> None:
+    """The table of results: status with symbol and colour (``✓ ok``, ``⚠ ok with
+    warnings``, ``✗ failed``; Okabe-Ito colours), then the headline, or for a notebook with
+    warnings each figure concerned with its reason."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    console = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 120)
-    table = Table(title=f"crm run: {len(summary.ok)} ok, {len(summary.failed)} failed")
-    for column in ("unit", "notebook", "status", "seconds", "headline"):
-        table.add_column(column, overflow="fold")
+    from crmlib.batch._status import COLOURS, FAILED, OK_WITH_WARNINGS, label, warnings_of
     from crmlib.report import format_number
 
+    console = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 120)
+    n_warn = len(summary.with_warnings)
+    title = (f"crm run: {len(summary.ok) - n_warn} ok, {n_warn} ok with warnings, "
+             f"{len(summary.failed)} failed")
+    table = Table(title=title)
+    for column in ("unit", "notebook", "status", "seconds", "headline"):
+        table.add_column(column, overflow="fold")
     for r in summary.results:
         headline = ""
         if r.metrics:
             m = r.metrics[0]
             headline = f"{m.get('name')} = {format_number(m.get('value'))}"
-        if r.status != "ok":
+        if r.status == OK_WITH_WARNINGS:
+            headline = "; ".join(f"{w['name']} {w['status']}: {w['reason']}"
+                                 for w in warnings_of(r.metrics))
+        elif r.status not in ("ok", OK_WITH_WARNINGS):
             headline = f"cell {r.cell}: {r.ename}" if r.cell is not None else (r.ename or "")
-        status = "[green]ok[/green]" if r.status == "ok" else f"[red]{r.status}[/red]"
-        if getattr(r, "reused", False):
-            status = "[green]ok (kept)[/green]"
+        colour = COLOURS.get(r.status, COLOURS[FAILED])
+        text = label(r.status) + (" (kept)" if getattr(r, "reused", False) else "")
+        status = f"[{colour}]{escape(text)}[/{colour}]"
         seconds = f"{r.duration_s:.1f}" if r.duration_s is not None else ""
-        table.add_row(r.unit, r.notebook or "(params)", status, seconds, headline)
+        table.add_row(r.unit, r.notebook or "(params)", status, seconds, escape(headline))
     console.print(table)
 
 

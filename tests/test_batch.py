@@ -134,7 +134,7 @@ def test_ok_notebook_outputs_and_parameters(grid):
         nb = nbformat.read(reports / unit / "ok.ipynb", as_version=4)
         printed = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
         assert printed.splitlines()[1].split() == [
-            "answer", "42", "1.5", "39.06", "44.94", "120", "EUR"
+            "answer", "42", "1.5", "39.06", "44.94", "120", "EUR", "ok"
         ]
 
 
@@ -147,7 +147,8 @@ def test_metrics_json(grid):
     assert ok["files"] == {"ipynb": "ok.ipynb", "html": "ok.html"}
     assert ok["metrics"][0] == {
         "name": "answer", "value": 42.0, "se": 1.5, "ci_low": 39.06, "ci_high": 44.94,
-        "n": 120, "unit": "EUR", "description": None, "note": None,
+        "n": 120, "unit": "EUR", "description": None, "note": None, "status": "ok",
+        "reason": None, "definition": None,
     }
     assert content["fail"]["status"] == "failed"
     assert content["fail"]["error"] == f"alpha/fail: {FAIL_ERROR}"
@@ -316,3 +317,42 @@ def test_to_frame(grid):
                                    "error", "n_metrics", "report"]
     assert len(frame) == 7
     assert frame["status"].value_counts().to_dict() == {"failed": 5, "ok": 2}
+
+
+def test_ok_with_warnings_is_complete_not_failed():
+    from crmlib.batch import RunResult, RunSummary
+    from crmlib.batch._status import label, run_status
+
+    warn = [{"name": "equity", "value": 1.0, "status": "warning", "reason": "at its bound"}]
+    assert run_status("ok", warn) == "ok with warnings"
+    assert run_status("ok", [{"name": "x", "value": None, "status": "not available",
+                              "reason": "no survey"}]) == "ok with warnings"
+    assert run_status("ok", [{"name": "x", "value": 1.0}]) == "ok"  # an old entry
+    assert run_status("failed", warn) == "failed"
+    results = [RunResult("a", "n1", "ok"), RunResult("a", "n2", "ok with warnings", metrics=warn),
+               RunResult("a", "n3", "failed")]
+    summary = RunSummary(results, Path("."))
+    assert [r.notebook for r in summary.ok] == ["n1", "n2"]
+    assert [r.notebook for r in summary.with_warnings] == ["n2"]
+    assert [r.notebook for r in summary.failed] == ["n3"]
+    assert [label(s) for s in ("ok", "ok with warnings", "failed")] == [
+        "✓ ok", "⚠ ok with warnings", "✗ failed"]
+
+
+def test_progress_lines_fall_back_to_ascii_symbols():
+    import io
+
+    from crmlib.batch import RunResult
+    from crmlib.batch._progress import Progress
+
+    warn = [{"name": "equity", "value": 1.0, "status": "warning", "reason": "at its bound"}]
+    for encoding, expected in (("ascii", "[1/1] ! ok with warnings"),
+                               ("utf-8", "[1/1] ⚠ ok with warnings")):
+        raw = io.BytesIO()
+        stream = io.TextIOWrapper(raw, encoding=encoding)
+        Progress(1, stream=stream).update(RunResult("a", "nb", "ok with warnings", metrics=warn,
+                                                    duration_s=1.25))
+        stream.flush()
+        line = raw.getvalue().decode(encoding)
+        assert line.startswith(expected) and line.rstrip().endswith(
+            "a/nb 1.2s: equity warning: at its bound"), line

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import subprocess
 import sys
@@ -69,16 +71,57 @@ def test_run_reports_failures_one_line_each(tmp_path):
     assert failed[1].startswith("failed: typo: params: params/units/typo.yaml: unknown key "
                                 "'currrency'")
     assert len(failed) == 2
-    assert "crm run: 1 ok, 2 failed" in result.stdout
-    # progress: plain lines on a non-terminal
-    assert "[1/3] failed typo/*" in result.stderr
-    assert "ok     alpha/06_scorecard" in result.stderr
+    assert "crm run: 1 ok, 0 ok with warnings, 2 failed" in result.stdout
+    # progress: plain lines on a non-terminal, each status with its symbol
+    assert re.search(r"^\[1/3\] ✗ failed +typo/\*$", result.stderr, re.M)
+    assert re.search(r"^\[\d/3\] ✓ ok +alpha/06_scorecard \d+\.\ds$", result.stderr, re.M)
     unit_dir = tmp_path / "r" / "alpha"
     full = (unit_dir / "06_scorecard.html").read_text()
     summary = (unit_dir / "06_scorecard.noinput.html").read_text()
     assert "show_recorded" in full and "show_recorded" not in summary
     assert "answer = 42" in summary
     assert (tmp_path / "r" / "index.html").exists()
+
+
+def test_run_ok_with_warnings_is_complete_not_failed_and_kept_by_resume(tmp_path):
+    """A notebook whose figures carry a warning or are not available is "ok with warnings":
+    in metrics.json, the progress lines, the summary and the index (symbol, class, each
+    figure with its reason); the exit code stays 0 and --resume keeps it."""
+    params = make_params(tmp_path, {"alpha": ""})
+    reports = tmp_path / "r"
+    args = ("run", "--unit", "alpha", "--notebook", "ok", "--notebook", "warn",
+            "--params-dir", str(params), "--notebooks-dir", str(NOTEBOOKS),
+            "--reports", str(reports))
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    assert "crm run: 1 ok, 1 ok with warnings, 0 failed" in result.stdout
+    out = " ".join(result.stdout.split())
+    assert "⚠ ok with warnings" in out
+    assert "retention_rate warning: 3 churners among 992 customers" in out
+    assert re.search(r"^\[\d/2\] ⚠ ok with warnings +alpha/warn \d+\.\ds: retention_rate "
+                     r"warning: 3 churners among 992 customers: too few events for a stable "
+                     r"rate \(\+1 more\)$", result.stderr, re.M)
+    assert re.search(r"^\[\d/2\] ✓ ok +alpha/ok ", result.stderr, re.M)
+    content = json.loads((reports / "alpha" / "metrics.json").read_text())
+    assert content["warn"]["status"] == "ok with warnings"
+    assert content["ok"]["status"] == "ok"
+    html = (reports / "index.html").read_text()
+    cell = html.split('data-unit="alpha" data-notebook="warn">')[1].split("</td>")[0]
+    assert '<td class="ok-warnings" data-unit="alpha" data-notebook="warn">' in html
+    assert "⚠ OK WITH WARNINGS" in cell
+    assert ("⚠ retention_rate (warning): 3 churners among 992 customers: too few events for "
+            "a stable rate") in cell
+    assert ("⚠ median_tenure_days (not available): more than half of the customers never "
+            "bought again") in cell
+    assert '<td class="ok" data-unit="alpha" data-notebook="ok">' in html
+    assert "✓ 1 ok" in html and "⚠ 1 ok with warnings" in html and "✗ 0 failed" in html
+
+    again = invoke(*args, "--resume")
+    assert again.exit_code == 0, again.output
+    assert "crm run: 1 ok, 1 ok with warnings, 0 failed" in again.stdout
+    assert "⚠ ok with warnings (kept)" in again.stdout and "✓ ok (kept)" in again.stdout
+    kept = json.loads((reports / "alpha" / "metrics.json").read_text())
+    assert kept["warn"]["finished_at"] == content["warn"]["finished_at"]
 
 
 def test_run_unknown_notebook_is_a_usage_error(tmp_path):

@@ -541,6 +541,33 @@ def test_scorecard_metric_values(project):
     )
 
 
+def test_scorecard_currency_rates(project):
+    rates = load(project, "retail", "scorecard:\n  currency_rates: {as_of: 2024-12-31, to: EUR, "
+                 "rates: {USD: 0.93, GBP: 1.2}}\n").scorecard.currency_rates
+    assert rates == config.CurrencyRates(as_of=date(2024, 12, 31), to="EUR",
+                                         rates={"USD": 0.93, "GBP": 1.2})
+    assert load(project, "retail", "").scorecard.currency_rates is None
+    prefix = "params/units/retail.yaml: scorecard.currency_rates"
+    for body, expected in [
+        ("{as_of: 2024-12-31, to: EUR, rates: {usd: 0.93}}",
+         ".rates.usd = 'usd': expected an ISO 4217 code of three capital letters, e.g. EUR"),
+        ("{as_of: 2024-12-31, to: EUR, rates: {USD: 0}}",
+         ".rates.USD = 0: expected a number > 0"),
+        ("{as_of: 2024-12-31, to: euro, rates: {USD: 0.9}}",
+         ".to = 'euro': expected an ISO 4217 code of three capital letters, e.g. EUR"),
+        ("{as_of: 2024-12-31, to: EUR, rates: {EUR: 1.0}}",
+         ".rates.EUR = 1.0: expected no rate for EUR itself (the currency converted to)"),
+        ("{as_of: 2024-12-31, to: EUR, rates: {}}",
+         ".rates = {}: expected at least 1 item(s)"),
+        ("{as_of: 2024-12-31, to: EUR, rates: {USD: '0.9'}}",
+         ".rates.USD = '0.9': expected a number"),
+    ]:
+        message = error_of(project, f"scorecard:\n  currency_rates: {body}\n")
+        assert message.startswith(prefix + expected), message
+    assert error_of(project, "scorecard:\n  currency_rates: {to: EUR, rates: {USD: 0.9}}\n") \
+        == "params/units/retail.yaml: missing required key 'scorecard.currency_rates.as_of'"
+
+
 # ---------------------------------------------------------------------------------- template
 def uncomment(text: str) -> str:
     return "\n".join(line[2:] if line.startswith("# ") else line for line in text.splitlines())
@@ -571,6 +598,7 @@ def test_template_shows_every_key_with_its_default(project):
         "nps_method: adjusted-wald",
         "repeat_contact_days: 7",
         "initiatives: []",
+        "  currency_rates: null",
         "  - {name: fcr, level: operational, source: 05_service_quality",
     ):
         assert key in text, key
@@ -655,7 +683,9 @@ def test_shipped_defaults():
     assert set(levels.values()) == {
         "corporate", "customer_strategic", "operational", "infrastructure",
     }  # fmt: skip
-    for name in ("revenue", "customer_equity", "retention_rate", "nps", "csat", "fcr",
+    assert params.scorecard.currency_rates is None
+    for name in ("revenue", "customer_equity", "clv_mean", "retention_rate",
+                 "retention_rate_365d", "nps", "csat", "fcr",
                  "service_level", "aht_seconds", "complaint_rate", "cost_per_contact",
                  "survey_response_rate", "data_completeness"):  # fmt: skip
         assert name in levels, name

@@ -137,7 +137,7 @@ def test_frame_input_and_missing_metrics_file(tmp_path):
     assert scorecard.load_metrics(tmp_path / "retail", "retail") == {}
     empty = scorecard.evaluate(scorecard.load_metrics(tmp_path, "retail"),
                                config.load_params("retail").scorecard)
-    assert (empty["status"] == "not available").all() and len(empty) == 12
+    assert (empty["status"] == "not available").all() and len(empty) == 14
     assert scorecard.metrics_dir("", "retail") == Path(config.project_root()) / "reports" / "retail"
     (tmp_path / "retail").mkdir()
     (tmp_path / "retail" / "metrics.json").write_text(json.dumps({"00_customer_base": {}}))

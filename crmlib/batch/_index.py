@@ -3,8 +3,11 @@
 The index is built from the ``metrics.json`` of every unit folder under the reports
 folder (so units from earlier runs stay listed), plus the units whose params failed in
 this run. At its top, the cross-unit scorecard: each unit's metrics.json evaluated with
-:func:`crmlib.scorecard.evaluate` against the unit's params (the defaults when the unit's
-params cannot be loaded), one row per metric, coloured by status, with value and interval.
+:func:`crmlib.scorecard.compare_units` against the unit's params (the defaults when the unit's
+params cannot be loaded), one row per metric; each cell has its status (symbol, words and an
+Okabe-Ito colour), the value with its interval, and why it is not judged, not available or
+not comparable with other units. Then the notebook grid: each run ok, ok with warnings (each
+figure concerned listed with its reason) or failed.
 Every text is HTML-escaped by the template (jinja2 autoescape).
 """
 
@@ -16,6 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from crmlib.batch._files import atomic_write_text, read_metrics
+from crmlib.batch._status import (
+    COLOURS,
+    FAILED,
+    OK,
+    OK_WITH_WARNINGS,
+    SYMBOLS,
+    run_status,
+    warnings_of,
+)
 
 _TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -30,13 +42,22 @@ def _metric_text(d: dict[str, Any]) -> str:
         return str(d.get("name", "?"))
 
 
+#: CSS class of a notebook cell by its status.
+_CELL_CSS = {OK: "ok", OK_WITH_WARNINGS: "ok-warnings", FAILED: "failed"}
+
+
 def _cell(unit: str, notebook: str, entry: dict[str, Any]) -> dict[str, Any]:
     files = entry.get("files") or {}
     html = files.get("html") or files.get("failed_html")
     ipynb = files.get("ipynb") or files.get("failed_ipynb")
     duration = entry.get("duration_s")
+    # an entry written before figures had a status, or by an older runner, is recomputed
+    status = run_status(entry.get("status", FAILED), entry.get("metrics"))
     return {
-        "status": entry.get("status", "failed"),
+        "status": status,
+        "css": _CELL_CSS.get(status, "failed"),
+        "symbol": SYMBOLS.get(status, SYMBOLS[FAILED]),
+        "warnings": warnings_of(entry.get("metrics")),
         "error": entry.get("error"),
         "link": f"{unit}/{html}" if html else None,
         "noinput_link": f"{unit}/{files['noinput_html']}" if files.get("noinput_html") else None,
@@ -64,11 +85,19 @@ def _fmt(x: Any) -> str:
 def scorecard_section(
     unit_metrics: dict[str, dict[str, Any]], params_dir: Path | str | None = None
 ) -> dict[str, Any]:
-    """The cross-unit scorecard of the index: ``units``, ``rows`` (metric, level, cells by
-    unit: status, css class, text, note) and ``error`` (why it could not be built)."""
+    """The cross-unit scorecard of the index: ``units``, ``rows`` (metric, level, target,
+    cells by unit) and ``error`` (why it could not be built).
+
+    A cell has ``status`` (of :data:`crmlib.scorecard.STATUSES`) with its ``symbol`` and
+    ``css`` class, ``text`` (value with interval and unit), ``converted`` (the value in the
+    rate table's currency with the rate and its date, when a comparison used it), ``notes``
+    (why it is not available or not judged, what is wrong with its target, with which units
+    it is not comparable and why) and ``better_than`` (only among comparable, reliable
+    figures, Holm-adjusted).
+    """
     from crmlib import config, scorecard
 
-    section: dict[str, Any] = {"units": [], "rows": [], "error": None}
+    section: dict[str, Any] = {"units": [], "rows": [], "error": None, "rates": None}
     if not unit_metrics:
         return section
     try:
@@ -84,6 +113,11 @@ def scorecard_section(
         return section
     if (table["status"] == "not available").all():
         return section
+    rates = table.attrs.get("currency_rates")
+    if rates is not None:
+        section["rates"] = (f"{rates.to} per unit of "
+                            + ", ".join(f"{c} {r:g}" for c, r in rates.rates.items())
+                            + f" (rates of {rates.as_of.isoformat()})")
     units = list(unit_metrics)
     rows = []
     for metric in dict.fromkeys(table["metric"]):
@@ -93,11 +127,22 @@ def scorecard_section(
             text = _fmt(r["value"])
             if text and _fmt(r["ci_low"]):
                 text += f" ({_fmt(r['ci_low'])} to {_fmt(r['ci_high'])})"
+            currency = (r["definition"] or {}).get("currency")
+            unit_text = currency or (r["unit"] if isinstance(r["unit"], str) else "")
+            if text and unit_text:
+                text += f" {unit_text}"
+            notes = [r["note"]] if isinstance(r["note"], str) and r["note"] else []
+            if r["comparison"]:
+                notes.append(r["comparison"])
+            status = str(r["status"])
             cells[r["business_unit"]] = {
-                "status": r["status"],
-                "css": "sc-" + str(r["status"]).replace(" ", "-"),
+                "status": status,
+                "symbol": scorecard.STATUS_SYMBOLS.get(status, "?"),
+                "css": "sc-" + status.replace(" ", "-"),
                 "text": text,
-                "note": r["note"] if isinstance(r["note"], str) else "",
+                "converted": r["converted"],
+                "note": "; ".join(notes),
+                "notes": notes,
                 "better_than": r["better_than"],
             }
         first = part.iloc[0]
@@ -144,8 +189,12 @@ def render_index(
         notebooks=sorted(notebooks),
         grid=grid,
         unit_errors=unit_errors,
-        n_ok=statuses.count("ok"),
-        n_failed=statuses.count("failed") + len(unit_errors),
+        n_ok=statuses.count(OK),
+        n_warnings=statuses.count(OK_WITH_WARNINGS),
+        n_failed=len(statuses) - statuses.count(OK) - statuses.count(OK_WITH_WARNINGS)
+        + len(unit_errors),
+        colours=COLOURS,
+        symbols=SYMBOLS,
         scorecard=scorecard_section(unit_metrics, params_dir),
         written_at=dt.datetime.now().isoformat(timespec="seconds"),
     )

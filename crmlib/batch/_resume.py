@@ -2,7 +2,9 @@
 
 A report of one notebook for one unit is **complete** when all of these hold:
 
-1. ``reports/<unit>/metrics.json`` has an entry for the notebook with ``status: ok``;
+1. ``reports/<unit>/metrics.json`` has an entry for the notebook with ``status: ok`` or
+   ``status: ok with warnings`` (it ran to its end; a figure with a warning is an honest
+   result of the data, and running the notebook again gives the same warning);
 2. every file that entry lists (``<notebook>.ipynb``, ``<notebook>.html``, and for an
    input-hidden notebook ``<notebook>.noinput.html``) exists under its final name, and at
    least the ``.ipynb`` and the ``.html`` are among them;
@@ -30,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from crmlib.batch._files import read_metrics
+from crmlib.batch._status import COMPLETE, run_status
 
 FINGERPRINT_KEY = "inputs"
 
@@ -102,7 +105,7 @@ def complete(task: dict[str, Any], reports_dir: Path | None = None) -> dict[str,
     """The metrics.json entry of ``task`` if its report is complete, else None."""
     unit_dir = Path(task["unit_dir"]) if reports_dir is None else reports_dir / task["unit"]
     entry = read_metrics(unit_dir).get(task["notebook"])
-    if not isinstance(entry, dict) or entry.get("status") != "ok":
+    if not isinstance(entry, dict) or entry.get("status") not in COMPLETE:
         return None
     if not task.get(FINGERPRINT_KEY) or entry.get(FINGERPRINT_KEY) != task[FINGERPRINT_KEY]:
         return None
@@ -151,7 +154,7 @@ def split(tasks: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[
             {
                 "unit": t["unit"],
                 "notebook": t["notebook"],
-                "status": "ok",
+                "status": run_status(entry.get("status"), entry.get("metrics")),
                 "error": None,
                 "duration_s": entry.get("duration_s"),
                 "paths": {k: str(unit_dir / v) for k, v in (entry.get("files") or {}).items()},

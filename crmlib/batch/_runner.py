@@ -22,6 +22,7 @@ from crmlib.batch import _lock, _resume
 from crmlib.batch._files import sweep_partials, update_metrics
 from crmlib.batch._index import write_index
 from crmlib.batch._progress import Progress
+from crmlib.batch._status import COMPLETE, OK_WITH_WARNINGS
 from crmlib.batch._worker import execute, init_worker, one_line, salvage
 from crmlib.errors import CRMError
 
@@ -37,6 +38,8 @@ RUNS_LAST = frozenset({"06_scorecard"})
 class RunResult:
     """The outcome of one notebook for one unit.
 
+    ``status`` is ``"ok"``, ``"ok with warnings"`` (it ran to its end, and a recorded figure
+    is a warning or not available: see :mod:`crmlib.batch._status`) or ``"failed"``.
     ``notebook`` is None for a unit whose params failed to load (nothing ran). ``cell`` is
     the execution count of the failing cell, the ``In [n]`` shown in the report.
     """
@@ -65,13 +68,19 @@ class RunSummary:
 
     @property
     def ok(self) -> list[RunResult]:
-        """The results that succeeded."""
-        return [r for r in self.results if r.status == "ok"]
+        """The results that ran to their end: ``ok`` and ``ok with warnings``."""
+        return [r for r in self.results if r.status in COMPLETE]
+
+    @property
+    def with_warnings(self) -> list[RunResult]:
+        """The results that ran to their end with a figure that is a warning or not
+        available (status ``ok with warnings``; also in :attr:`ok`)."""
+        return [r for r in self.results if r.status == OK_WITH_WARNINGS]
 
     @property
     def failed(self) -> list[RunResult]:
         """The results that failed, including units whose params failed."""
-        return [r for r in self.results if r.status != "ok"]
+        return [r for r in self.results if r.status not in COMPLETE]
 
     def to_frame(self) -> pd.DataFrame:
         """One row per result: unit, notebook, status, duration_s, cell, ename, error,

@@ -23,6 +23,7 @@ from crmlib.batch._files import (
     remove,
     report_paths,
 )
+from crmlib.batch._status import run_status
 
 KERNEL_NAME = "python3"
 
@@ -121,9 +122,9 @@ def _execute(task: dict[str, Any]) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``unit, notebook, status ("ok" | "failed"), error (one line or None), cell
-        (execution count of the failing cell or None), ename, evalue, duration_s, paths
-        (name -> str), metrics (list of dict)``.
+        ``unit, notebook, status ("ok" | "ok with warnings" | "failed"), error (one line
+        or None), cell (execution count of the failing cell or None), ename, evalue,
+        duration_s, paths (name -> str), metrics (list of dict)``.
     """
     import nbformat
     import papermill
@@ -214,6 +215,8 @@ def _execute(task: dict[str, Any]) -> dict[str, Any]:
             remove([paths["ipynb"], paths["html"], paths["noinput_html"]])
             if work.exists():
                 _keep_failed(nb, work, paths, token, result["paths"])
+        else:  # "ok with warnings" when a recorded figure is a warning or not available
+            result["status"] = run_status(result["status"], result["metrics"])
     finally:
         stack.close()
         remove([work])

@@ -28,6 +28,7 @@ __all__ = [
     "NOTEBOOKS",
     "ChannelParams",
     "ClvParams",
+    "CurrencyRates",
     "DataParams",
     "Initiative",
     "KeyValueError",
@@ -487,8 +488,14 @@ DEFAULT_METRICS: list[dict[str, Any]] = [
      "direction": "higher", "target": None, "tolerance": 0.0},
     {"name": "customer_equity", "level": "corporate", "source": "02_lifetime_value",
      "direction": "higher", "target": None, "tolerance": 0.0},
+    # customer equity per customer: comparable between units of different sizes
+    {"name": "clv_mean", "level": "corporate", "source": "02_lifetime_value",
+     "direction": "higher", "target": None, "tolerance": 0.0},
     {"name": "retention_rate", "level": "customer_strategic", "source": "03_retention",
      "direction": "higher", "target": 0.80, "tolerance": 0.05},
+    # the share of customers still active 365 days on: one window for every unit
+    {"name": "retention_rate_365d", "level": "customer_strategic", "source": "03_retention",
+     "direction": "higher", "target": None, "tolerance": 0.0},
     {"name": "nps", "level": "customer_strategic", "source": "04_survey",
      "direction": "higher", "target": 30.0, "tolerance": 5.0},
     # top-two-box share of survey CSAT, as 04_survey records it
@@ -511,12 +518,53 @@ DEFAULT_METRICS: list[dict[str, Any]] = [
 ]  # fmt: skip
 
 
+_ISO_CODE = re.compile(r"[A-Z]{3}")
+_ISO_MSG = "expected an ISO 4217 code of three capital letters, e.g. EUR"
+
+
+class CurrencyRates(_Model):
+    """Exchange rates of one date, the only way money figures of units in different
+    currencies are compared (``1 <code> = <rate> <to>``)."""
+
+    as_of: date = Field(description="Date of the rates (YYYY-MM-DD), shown with every "
+                        "converted value")
+    to: str = Field(description="ISO 4217 code of the currency the figures are converted to")
+    rates: dict[str, Annotated[float, Strict(), Field(gt=0)]] = Field(
+        min_length=1,
+        description="Units of 'to' per unit of each currency, e.g. {USD: 0.93} for 1 USD = "
+        "0.93 EUR",
+    )
+
+    @field_validator("to")
+    @classmethod
+    def _check_to(cls, value: str) -> str:
+        if not _ISO_CODE.fullmatch(value):
+            raise ValueError(_ISO_MSG)
+        return value
+
+    @model_validator(mode="after")
+    def _check(self) -> CurrencyRates:
+        for code in self.rates:
+            if not _ISO_CODE.fullmatch(code):
+                raise KeyValueError(("rates", code), _ISO_MSG, code)
+        if self.to in self.rates:
+            raise KeyValueError(("rates", self.to), f"expected no rate for {self.to} itself "
+                                "(the currency converted to)", self.rates[self.to])
+        return self
+
+
 class ScorecardParams(_Model):
     """The metric hierarchy of the scorecard (corporate down to infrastructure)."""
 
     metrics: list[ScorecardMetric] = Field(
         default_factory=lambda: [ScorecardMetric(**m) for m in DEFAULT_METRICS],
         description="Metrics with level, source notebook, direction, target and tolerance",
+    )
+    currency_rates: CurrencyRates | None = Field(
+        default=None,
+        description="Exchange rates for comparing money figures of units in different "
+        "currencies, e.g. {as_of: 2024-12-31, to: EUR, rates: {USD: 0.93}}; null: units in "
+        "different currencies are not compared on money figures",
     )
 
     @model_validator(mode="after")

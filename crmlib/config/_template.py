@@ -53,7 +53,9 @@ def _emit(model: type[BaseModel], tree: dict[str, Any], depth: int, out: list[st
             value = _plain(field.get_default(call_default_factory=True))
         tp = _strip(field.annotation)
         out.append(f"# {pad}# {field.description}")
-        if _is_model(tp) and (value is None or isinstance(value, dict)):
+        if _is_model(tp) and value is None and not field.is_required():
+            out.append(f"# {pad}{name}: null")  # an optional section, off by default
+        elif _is_model(tp) and (value is None or isinstance(value, dict)):
             out.append(f"# {pad}{name}:")
             _emit(tp, value or {}, depth + 1, out)
         elif get_origin(tp) is dict and value and _is_model(_strip(get_args(tp)[1])):

@@ -13,18 +13,22 @@ from matplotlib.patches import Patch
 
 from crmlib.errors import CRMError
 from crmlib.plotting._base import get_ax
+from crmlib.scorecard._evaluate import STATUS_SYMBOLS as _SYMBOLS
 
 __all__ = ["STATUS_COLORS", "plot_initiative_impact", "plot_scorecard_status",
            "plot_unit_metric"]
 
-#: Colour of each scorecard status (green / amber / red; greys for no judgement).
+#: Colour of each scorecard status: the Okabe-Ito palette (Okabe & Ito 2008), told apart
+#: under deuteranopia and protanopia (blue / yellow / vermillion, never red vs green alone);
+#: greys for no judgement.
 STATUS_COLORS: dict[str, str] = {
-    "on target": "#2e7d32",
-    "watch": "#f9a825",
-    "off target": "#c62828",
-    "no target": "#90a4ae",
-    "invalid target": "#6a1b9a",
-    "not available": "#e0e0e0",
+    "on target": "#0072B2",
+    "watch": "#F0E442",
+    "off target": "#D55E00",
+    "not judged": "#E69F00",
+    "no target": "#BBBBBB",
+    "invalid target": "#CC79A7",
+    "not available": "#E0E0E0",
 }
 
 
@@ -74,6 +78,7 @@ def plot_scorecard_status(
         grid[i, j] = codes.get(r[status], codes["not available"])
         if annotate and "value" in frame.columns:
             t = _fmt(float(r["value"])) if pd.notna(r["value"]) else "NA"
+            t = f"{_SYMBOLS.get(r[status], '')} {t}".strip()  # no reading by colour alone
             if "ci_low" in frame.columns and pd.notna(r.get("ci_low")) and pd.notna(r["value"]):
                 t += f"\n[{_fmt(float(r['ci_low']))}, {_fmt(float(r['ci_high']))}]"
             text[i][j] = t
@@ -94,7 +99,8 @@ def plot_scorecard_status(
     for side in ax.spines.values():
         side.set_visible(False)
     present = [s for s in STATUS_COLORS if s in set(frame[status])]
-    ax.legend(handles=[Patch(color=STATUS_COLORS[s], label=s) for s in present],
+    ax.legend(handles=[Patch(color=STATUS_COLORS[s], label=f"{_SYMBOLS.get(s, '')} {s}")
+                       for s in present],
               loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=8)
     return ax
 

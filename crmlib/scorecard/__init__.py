@@ -5,6 +5,7 @@ from crmlib.scorecard._compare import UnitComparison, compare_units
 from crmlib.scorecard._evaluate import (
     LEVELS,
     METRIC_INFO,
+    STATUS_SYMBOLS,
     STATUSES,
     evaluate,
     judge,
@@ -45,6 +46,7 @@ __all__ = [
     "SERIES_COLUMNS",
     "SERIES_METRICS",
     "STATUSES",
+    "STATUS_SYMBOLS",
     "TREND_METRICS",
     "ImpactResult",
     "InitiativeImpact",

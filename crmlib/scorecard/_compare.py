@@ -3,7 +3,8 @@
 Each pair of units is compared per metric with a normal-approximation (Wald) difference of
 two independent estimates, ``se = sqrt(se_a^2 + se_b^2)``, and the p-values of one metric's
 pairs are Holm-adjusted (Holm 1979), so that a difference within the noise is not read as a
-ranking.
+ranking. Only reliable figures (status ok) of comparable definitions are compared
+(:mod:`crmlib.scorecard._comparable`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from crmlib.errors import CRMError
+from crmlib.scorecard._comparable import Conversion, comparison_keys, convert, mismatches
 from crmlib.scorecard._evaluate import evaluate
 from crmlib.utils.validation import check_alpha
 
@@ -35,12 +37,18 @@ class UnitComparison:
     table : pandas.DataFrame
         The :func:`evaluate` rows of every unit, with ``business_unit`` first (``unit`` is
         the unit of measurement), ``se_used`` (the standard error used in the comparisons)
-        and ``better_than``: the units this one is distinguishably better than on the metric
-        (Holm-adjusted), comma-separated.
+        ``better_than``: the units this one is distinguishably better than on the metric
+        (Holm-adjusted, comparable pairs only), comma-separated; ``comparison``: with which
+        units the figure is not comparable and why (``"not comparable with cdnow: currency
+        EUR vs USD"``), else ""; ``converted``: the value converted by the params' rate table
+        with the rate and its date, when a comparison used it, else "".
     differences : pandas.DataFrame
-        One row per metric and pair: ``metric, unit_a, unit_b, difference (a - b), se,
-        ci_low, ci_high, z, p, p_holm, distinguishable, better`` (the better unit when
-        distinguishable, by the metric's direction, else None).
+        One row per metric and pair of units whose figures may carry a verdict (status
+        ok): ``metric, unit_a, unit_b, difference (a - b), se, ci_low, ci_high, z, p,
+        p_holm, distinguishable, better`` (the better unit when distinguishable, by the
+        metric's direction, else None), ``comparable`` (False: no difference is computed),
+        ``why`` (when not comparable), ``currency`` (of the difference, for money) and
+        ``conversion`` (the rates used, with their date).
     status : pandas.DataFrame
         Metric x business unit matrix of statuses (rows in scorecard order).
     alpha : float
@@ -61,11 +69,26 @@ def _se(row: pd.Series, z: float) -> float:
     return math.nan
 
 
+def _rates_of(params: Any) -> Any:
+    """``scorecard.currency_rates`` of one params object (UnitParams, ScorecardParams), or
+    None."""
+    if hasattr(params, "scorecard"):
+        params = params.scorecard
+    return getattr(params, "currency_rates", None)
+
+
+def _fmt(x: float) -> str:
+    from crmlib.report import format_number
+
+    return format_number(x, 3)
+
+
 def compare_units(
     unit_metrics: Mapping[str, Any],
     params: Any,
     *,
     alpha: float = 0.05,
+    currency_rates: Any = None,
 ) -> UnitComparison:
     """Evaluate every unit's scorecard and compare the units metric by metric.
 
@@ -80,6 +103,11 @@ def compare_units(
         of the first unit orders the output.
     alpha
         Level of the difference intervals and of the Holm-adjusted tests.
+    currency_rates
+        The rate table (:class:`crmlib.config.CurrencyRates`) that converts money figures of
+        units in different currencies; default: ``scorecard.currency_rates`` of ``params``
+        (with per-unit params, of the first unit that has one). Without one, units in
+        different currencies are not compared on money figures.
 
     Returns
     -------
@@ -87,11 +115,23 @@ def compare_units(
 
     Notes
     -----
+    Only figures that may carry a verdict are compared: a figure recorded with status
+    ``warning`` (or without a value) takes part in no comparison (its cell says "not judged"
+    with the reason). Two units' figures are compared only when their definitions agree on
+    the keys that matter for the metric (:mod:`crmlib.scorecard._comparable`); otherwise the
+    pair is in ``differences`` with ``comparable`` False and ``why`` ("currency EUR vs USD;
+    window 180 vs 365 days"), and each unit's row of ``table`` says with which units it is
+    not comparable and why (``comparison``). Money figures in different currencies are
+    compared in the rate table's currency (``currency`` of the pair), each converted value
+    labelled with the rate and its date (``converted`` of the table row, ``conversion`` of
+    the pair).
+
     The standard error of a metric is its recorded ``se``, else the half-width of its
     interval over ``z_{1-alpha/2}`` (exact for symmetric intervals, an approximation for
     e.g. Wilson intervals). The units' estimates are independent samples. The Holm family is
-    the pairs of one metric; the difference intervals are unadjusted ``1 - alpha`` intervals,
-    so a pair can have an interval excluding 0 yet not be "distinguishable" after Holm.
+    the comparable pairs of one metric; the difference intervals are unadjusted ``1 - alpha``
+    intervals, so a pair can have an interval excluding 0 yet not be "distinguishable" after
+    Holm.
     """
     alpha = check_alpha(alpha)
     if not isinstance(unit_metrics, Mapping) or not unit_metrics:
@@ -102,6 +142,8 @@ def compare_units(
         p = params.get(unit) if isinstance(params, Mapping) else params
         if p is None:
             raise CRMError(f"params: no params for unit {unit!r}")
+        if currency_rates is None:
+            currency_rates = _rates_of(p)
         frames.append(evaluate(metrics, p, alpha=alpha).assign(business_unit=str(unit)))
     table = pd.concat(frames, ignore_index=True)
     table.insert(0, "business_unit", table.pop("business_unit"))
@@ -110,23 +152,31 @@ def compare_units(
     order += [m for m in dict.fromkeys(table["metric"]) if m not in order]
 
     rows = []
+    comparison: dict[int, list[str]] = {}
+    converted: dict[int, str] = {}
     for metric in order:
-        part = table.loc[(table["metric"] == metric) & table["value"].notna()]
+        part = table.loc[(table["metric"] == metric) & table["value"].notna()
+                         & table["metric_status"].isin(["ok"])]
         part = part.loc[np.isfinite(part["se_used"].astype(float))]
         direction = part["direction"].iloc[0] if len(part) else "higher"
         pairs = []
-        for (_, a), (_, b) in itertools.combinations(part.iterrows(), 2):
-            diff = float(a["value"] - b["value"])
-            se = math.sqrt(a["se_used"] ** 2 + b["se_used"] ** 2)
-            zz = diff / se if se > 0 else (math.inf if diff else 0.0)
-            pairs.append({
-                "metric": metric, "unit_a": a["business_unit"], "unit_b": b["business_unit"],
-                "difference": diff, "se": se, "ci_low": diff - z * se, "ci_high": diff + z * se,
-                "z": zz, "p": float(2 * stats.norm.sf(abs(zz))),
-            })
-        if pairs:
-            adj = multipletests([p["p"] for p in pairs], alpha=alpha, method="holm")[1]
-            for pair, p_holm in zip(pairs, adj, strict=True):
+        for (ia, a), (ib, b) in itertools.combinations(part.iterrows(), 2):
+            pair = _pair(metric, a, b, currency_rates, z)
+            why_b = pair.pop("_why_b")
+            if pair["comparable"]:
+                for i, r, conv in ((ia, a, pair.pop("_conv_a")), (ib, b, pair.pop("_conv_b"))):
+                    if conv is not None and conv.factor != 1.0:
+                        converted[i] = (f"{conv.to} {_fmt(r['value'] * conv.factor)} "
+                                        f"{conv.label}")
+            else:
+                pair.pop("_conv_a"), pair.pop("_conv_b")
+                comparison.setdefault(ia, []).append(f"{b['business_unit']}: {pair['why']}")
+                comparison.setdefault(ib, []).append(f"{a['business_unit']}: {why_b}")
+            pairs.append(pair)
+        tested = [p for p in pairs if p["comparable"]]
+        if tested:
+            adj = multipletests([p["p"] for p in tested], alpha=alpha, method="holm")[1]
+            for pair, p_holm in zip(tested, adj, strict=True):
                 pair["p_holm"] = float(p_holm)
                 pair["distinguishable"] = bool(p_holm < alpha)
                 higher = pair["unit_a"] if pair["difference"] > 0 else pair["unit_b"]
@@ -134,9 +184,7 @@ def compare_units(
                 best = higher if direction == "higher" else lower
                 pair["better"] = best if pair["distinguishable"] else None
         rows.extend(pairs)
-    cols = ["metric", "unit_a", "unit_b", "difference", "se", "ci_low", "ci_high", "z", "p",
-            "p_holm", "distinguishable", "better"]
-    differences = pd.DataFrame(rows, columns=cols)
+    differences = pd.DataFrame(rows, columns=_DIFF_COLUMNS)
 
     better_than = []
     for _, r in table.iterrows():
@@ -146,9 +194,76 @@ def compare_units(
                                                                      strict=True)]
         better_than.append(", ".join(others) if others else "")
     table["better_than"] = better_than
+    table["comparison"] = [_not_comparable_text(comparison.get(i, [])) for i in table.index]
+    table["converted"] = [converted.get(i, "") for i in table.index]
     status = table.pivot(index="metric", columns="business_unit", values="status").reindex(order)
     status = status.reindex(columns=list(dict.fromkeys(table["business_unit"])))
     status.columns.name = None
-    table.attrs.update(alpha=alpha)
-    differences.attrs.update(alpha=alpha, adjustment="holm (per metric)")
+    table.attrs.update(alpha=alpha, currency_rates=currency_rates)
+    differences.attrs.update(alpha=alpha, adjustment="holm (per metric, comparable pairs)")
     return UnitComparison(table, differences, status, alpha)
+
+
+_DIFF_COLUMNS = ["metric", "unit_a", "unit_b", "difference", "se", "ci_low", "ci_high", "z",
+                 "p", "p_holm", "distinguishable", "better", "comparable", "why", "currency",
+                 "conversion"]
+
+
+def _not_comparable_text(items: list[str]) -> str:
+    """``"not comparable with cdnow: currency USD vs EUR"``, grouping units with the same
+    reason."""
+    by_why: dict[str, list[str]] = {}
+    for item in items:
+        unit, why = item.split(": ", 1)
+        by_why.setdefault(why, []).append(unit)
+    return "; ".join(f"not comparable with {', '.join(units)}: {why}"
+                     for why, units in by_why.items())
+
+
+def _incomparable(metric: str, da: dict[str, Any], db: dict[str, Any], rates: Any
+                  ) -> tuple[list[str], Conversion | None, Conversion | None]:
+    """Why figures defined by ``da`` and ``db`` are not comparable (words, ``da``'s side
+    first; empty when they are), and the conversions of each to a common currency."""
+    why: list[str] = []
+    skip: tuple[str, ...] = ()
+    conv_a = conv_b = None
+    ca, cb = da.get("currency"), db.get("currency")
+    if ca and cb and ca != cb and "currency" in comparison_keys(metric):
+        ka, kb = convert(da, rates), convert(db, rates)
+        if isinstance(ka, Conversion) and isinstance(kb, Conversion):
+            conv_a, conv_b = ka, kb
+        else:
+            problem = ka if isinstance(ka, str) else kb
+            why.append(f"currency {ca} vs {cb} ({problem})")
+        skip = ("currency",)
+    return why + mismatches(metric, da, db, skip=skip), conv_a, conv_b
+
+
+def _pair(metric: str, a: pd.Series, b: pd.Series, rates: Any, z: float) -> dict[str, Any]:
+    """The comparison of units ``a`` and ``b`` on ``metric`` (a row of the differences;
+    ``_why_b`` is the reason from ``b``'s side, for its cell)."""
+    da, db = a["definition"] or {}, b["definition"] or {}
+    out: dict[str, Any] = {
+        "metric": metric, "unit_a": a["business_unit"], "unit_b": b["business_unit"],
+        "difference": math.nan, "se": math.nan, "ci_low": math.nan, "ci_high": math.nan,
+        "z": math.nan, "p": math.nan, "p_holm": math.nan, "distinguishable": False,
+        "better": None, "comparable": True, "why": "", "currency": da.get("currency"),
+        "conversion": "", "_conv_a": None, "_conv_b": None, "_why_b": "",
+    }
+    why, conv_a, conv_b = _incomparable(metric, da, db, rates)
+    if why:
+        out.update(comparable=False, why="; ".join(why), currency=None,
+                   _why_b="; ".join(_incomparable(metric, db, da, rates)[0]))
+        return out
+    fa = conv_a.factor if conv_a is not None else 1.0
+    fb = conv_b.factor if conv_b is not None else 1.0
+    if conv_a is not None and conv_b is not None:
+        out.update(currency=conv_a.to, _conv_a=conv_a, _conv_b=conv_b,
+                   conversion="; ".join(f"{c.source} {c.label}" for c in (conv_a, conv_b)
+                                        if c.factor != 1.0))
+    diff = float(a["value"] * fa - b["value"] * fb)
+    se = math.sqrt((a["se_used"] * fa) ** 2 + (b["se_used"] * fb) ** 2)
+    zz = diff / se if se > 0 else (math.inf if diff else 0.0)
+    out.update(difference=diff, se=se, ci_low=diff - z * se, ci_high=diff + z * se, z=zz,
+               p=float(2 * stats.norm.sf(abs(zz))))
+    return out

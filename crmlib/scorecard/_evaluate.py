@@ -9,6 +9,7 @@ the noise is "watch", not "off target").
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -26,6 +27,7 @@ __all__ = [
     "LEVELS",
     "METRIC_INFO",
     "STATUSES",
+    "STATUS_SYMBOLS",
     "evaluate",
     "metric_rows",
     "scorecard_metrics",
@@ -33,15 +35,26 @@ __all__ = [
 
 LEVELS: tuple[str, ...] = ("corporate", "customer_strategic", "operational", "infrastructure")
 STATUSES: tuple[str, ...] = (
-    "on target", "watch", "off target", "no target", "invalid target", "not available"
+    "on target", "watch", "off target", "not judged", "no target", "invalid target",
+    "not available"
 )
+#: A symbol per status, shown beside its words and colour so that no reader depends on
+#: colour.
+STATUS_SYMBOLS: dict[str, str] = {
+    "on target": "✓", "watch": "◐", "off target": "✗", "not judged": "⚠",
+    "no target": "○", "invalid target": "!", "not available": "–",
+}
+#: The statuses of a notebook run that ran to its end (see :mod:`crmlib.batch._status`).
+_RAN = ("ok", "ok with warnings")
 
 #: Known direction and range of the suite's standard metrics: a params entry that says the
 #: opposite direction, or a target outside the range, is a params error ("invalid target").
 METRIC_INFO: dict[str, tuple[str, float, float]] = {
     "revenue": ("higher", -math.inf, math.inf),
     "customer_equity": ("higher", 0.0, math.inf),
+    "clv_mean": ("higher", 0.0, math.inf),
     "retention_rate": ("higher", 0.0, 1.0),
+    "retention_rate_365d": ("higher", 0.0, 1.0),
     "nps": ("higher", -100.0, 100.0),
     "csat": ("higher", 0.0, 1.0),
     "fcr": ("higher", 0.0, 1.0),
@@ -53,12 +66,14 @@ METRIC_INFO: dict[str, tuple[str, float, float]] = {
     "data_completeness": ("higher", 0.0, 1.0),
 }
 
+_ISO = re.compile(r"[A-Z]{3}")
 _SHARE_UNITS = {"share", "proportion", "rate (0-1)"}
 _COLUMNS = [
     "metric", "level", "source", "value", "se", "ci_low", "ci_high", "n", "unit", "target",
     "tolerance", "direction", "status", "note", "trend_slope", "trend_ci_low", "trend_ci_high",
-    "trend_p", "trend", "trend_periods",
+    "trend_p", "trend", "trend_periods", "metric_status", "reason", "definition",
 ]
+_FIGURE_STATUSES = ("ok", "warning", "not available")  # crmlib.report.STATUSES
 
 
 def scorecard_metrics(params: Any) -> list[Any]:
@@ -104,12 +119,16 @@ def _sources(metrics: Any) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
         for row in frame.to_dict("records"):
             src = str(row.get("source") or "*")
-            entry = out.setdefault(src, {"status": row.get("status") or "ok", "error": None,
-                                         "metrics": {}})
+            # "status": the figure's (ok / warning / not available), or "failed" for a
+            # notebook that failed; "notebook_status", when given, is the notebook's
+            figure_status = row.get("status") if row.get("status") in _FIGURE_STATUSES else None
+            ran = row.get("notebook_status") or ("failed" if row.get("status") == "failed"
+                                                 else "ok")
+            entry = out.setdefault(src, {"status": ran, "error": None, "metrics": {}})
             entry["metrics"][str(row["name"])] = {
                 k: (None if isinstance(v, float) and math.isnan(v) else v)
                 for k, v in row.items()
-            }
+            } | {"status": figure_status}
         return out
     if isinstance(metrics, Mapping):
         out = {}
@@ -140,6 +159,16 @@ def metric_rows(metrics: Any) -> pd.DataFrame:
                                                   "unit", "note")}})
     cols = ["source", "name", "value", "se", "ci_low", "ci_high", "n", "unit", "note"]
     return pd.DataFrame(rows, columns=cols)
+
+
+def _definition(found: Mapping[str, Any]) -> dict[str, Any]:
+    """The figure's definition, with its currency taken from ``unit`` when the definition
+    gives none and ``unit`` is an ISO 4217 code (figures recorded before definitions)."""
+    definition = dict(found.get("definition") or {})
+    unit = found.get("unit")
+    if "currency" not in definition and isinstance(unit, str) and _ISO.fullmatch(unit):
+        definition["currency"] = unit
+    return definition
 
 
 def _num(x: Any) -> float:
@@ -288,14 +317,21 @@ def evaluate(
         One row per metric, ordered by level then params order: ``metric, level, source,
         value, se, ci_low, ci_high, n, unit, target, tolerance, direction, status, note,
         trend_slope, trend_ci_low, trend_ci_high, trend_p, trend, trend_periods`` (the slope's
-        ``1 - alpha`` interval and p-value). ``status`` is one of
-        :data:`STATUSES`:
+        ``1 - alpha`` interval and p-value), then ``metric_status`` (the figure's own
+        status as recorded: ``ok``, ``warning``, ``not available``; None when nothing was
+        recorded), ``reason`` (why it is not ok) and ``definition`` (what it measures, a
+        dict; a missing currency is taken from the figure's unit when that is an ISO code).
+        ``status`` is one of :data:`STATUSES`:
 
         - ``on target``: the interval lies entirely on the good side of the target;
         - ``off target``: it lies entirely beyond ``target`` -/+ ``tolerance`` on the bad
           side;
         - ``watch``: in between (it straddles the target, or misses it within the
           tolerance);
+        - ``not judged``: the figure was recorded with status ``warning`` (an unreliable
+          model, few events, a failed assumption): its value and interval stay visible, but
+          no verdict rests on it; ``note`` is ``"not judged: <reason>"``. A figure recorded
+          without a status (older metrics.json) counts as ``ok``;
         - ``no target``: monitored without a target;
         - ``invalid target``: a params error, named in ``note``: the params direction
           contradicts the metric's known direction (:data:`METRIC_INFO`: e.g. "higher" for
@@ -330,6 +366,7 @@ def evaluate(
             "se": math.nan, "ci_low": math.nan, "ci_high": math.nan, "n": pd.NA,
             "unit": None, "target": m.target if m.target is not None else math.nan,
             "tolerance": m.tolerance, "direction": m.direction, "note": None,
+            "metric_status": None, "reason": None, "definition": None,
         }
         src = sources.get(m.source)
         found = src["metrics"].get(m.name) if src is not None else None
@@ -341,7 +378,7 @@ def evaluate(
         if src is None:
             row["status"] = "not available"
             row["note"] = f"source notebook {m.source} has not run for this unit{also}"
-        elif src["status"] != "ok":
+        elif src["status"] not in _RAN:
             row["status"] = "not available"
             err = f": {src['error']}" if src.get("error") else ""
             row["note"] = f"source notebook {m.source} failed{err}"
@@ -359,9 +396,19 @@ def evaluate(
                 row["n"] = int(found["n"])
             if math.isnan(row["ci_low"]) and not math.isnan(row["se"]):
                 row["ci_low"], row["ci_high"] = value - z * row["se"], value + z * row["se"]
+            figure_status = found.get("status") or "ok"
+            row["metric_status"] = figure_status
+            row["reason"] = found.get("reason") or (found.get("note")
+                                                    if figure_status != "ok" else None)
+            row["definition"] = _definition(found)
             if math.isnan(value):
                 row["status"] = "not available"
-                row["note"] = f"{m.source} recorded no value: {found.get('note') or 'no note'}"
+                why = found.get("reason") or found.get("note") or "no note"
+                row["note"] = f"{m.source} recorded no value: {why}"
+            elif figure_status != "ok":
+                # an unreliable figure is shown with its warning but never judged
+                row["status"] = "not judged"
+                row["note"] = f"not judged: {row['reason'] or figure_status}"
         problem = _params_problem(m, row["unit"])
         if problem is not None:
             problems.append(f"{m.name}: {problem}")

@@ -152,26 +152,29 @@ def impact_figures(impacts: Sequence[InitiativeImpact]) -> list[dict[str, Any]]:
 
 def headline(table: pd.DataFrame) -> list[dict[str, Any]]:
     """The scorecard's headline figures, as keyword arguments of ``report.record``: the
-    number of metrics on target, watch, off target and not available (of ``n`` metrics)."""
+    number of metrics on target, watch, off target, not judged (a figure with a warning) and
+    not available (of ``n`` metrics)."""
     if "status" not in table.columns:
         raise CRMError("table: expected the evaluate() frame with a status column")
     n = len(table)
     counts = table["status"].value_counts()
     out = []
-    for status in ("on target", "watch", "off target", "not available"):
+    for status in ("on target", "watch", "off target", "not judged", "not available"):
         key = "metrics_" + status.replace(" ", "_")
         out.append({"name": key, "value": int(counts.get(status, 0)), "n": n,
                     "description": f"scorecard metrics {status} (of {n})"})
     return out
 
 
+#: Okabe-Ito tints (safe under deuteranopia); the status words are in the cell too.
 _STATUS_CSS = {
-    "on target": "background-color: #c8e6c9",
-    "watch": "background-color: #fff3c4",
-    "off target": "background-color: #ffcdd2",
+    "on target": "background-color: #d6e9f5",
+    "watch": "background-color: #faf5c8",
+    "off target": "background-color: #f6d5c2",
+    "not judged": "background-color: #fbe9c6",
     "no target": "background-color: #eceff1",
-    "invalid target": "background-color: #e1bee7",
-    "not available": "color: #888",
+    "invalid target": "background-color: #f0dcea",
+    "not available": "color: #777",
 }
 
 
@@ -229,21 +232,36 @@ def scorecard_view(table: pd.DataFrame, *, digits: int = 3) -> Any:
 
 def differences_view(differences: pd.DataFrame, *, digits: int = 3) -> pd.DataFrame:
     """The pairwise differences of :func:`compare_units` for reading: the pair, the difference
-    with its interval, the Holm-adjusted p-value, and which unit is better when the
-    difference is beyond the noise ("within the noise" otherwise)."""
+    with its interval (in the rate table's currency, with the rate and its date, when the
+    units' currencies differ), the Holm-adjusted p-value, and which unit is better when the
+    difference is beyond the noise ("within the noise" otherwise; "not comparable: <why>"
+    when the definitions differ)."""
     from crmlib.report import format_number
 
     def num(x: Any) -> str:
         return format_number(float(x), digits) if pd.notna(x) else ""
 
+    comparable = (differences["comparable"].astype(bool) if "comparable" in differences
+                  else pd.Series(True, index=differences.index))
+    why = differences["why"] if "why" in differences else pd.Series("", index=differences.index)
+    conversion = (differences["conversion"] if "conversion" in differences
+                  else pd.Series("", index=differences.index))
+
+    def verdict(ok: bool, reason: Any, dist: Any, better: Any) -> str:
+        if not ok:
+            return f"not comparable: {reason}"
+        return f"{better} better" if dist else "within the noise"
+
     return pd.DataFrame({
         "metric": differences["metric"],
         "units": differences["unit_a"] + " - " + differences["unit_b"],
-        "difference": [num(v) for v in differences["difference"]],
-        "interval": [f"{num(lo)} to {num(hi)}" for lo, hi in
+        "difference": [num(v) + (f" ({c})" if isinstance(c, str) and c else "")
+                       for v, c in zip(differences["difference"], conversion, strict=True)],
+        "interval": [f"{num(lo)} to {num(hi)}" if pd.notna(lo) else "" for lo, hi in
                      zip(differences["ci_low"], differences["ci_high"], strict=True)],
-        "p (Holm)": [("< 0.001" if p < 0.001 else num(p)) for p in differences["p_holm"]],
-        "verdict": [f"{b} better" if d else "within the noise"
-                    for d, b in zip(differences["distinguishable"], differences["better"],
-                                    strict=True)],
+        "p (Holm)": [("" if pd.isna(p) else "< 0.001" if p < 0.001 else num(p))
+                     for p in differences["p_holm"]],
+        "verdict": [verdict(ok, r, d, b) for ok, r, d, b in
+                    zip(comparable, why, differences["distinguishable"], differences["better"],
+                        strict=True)],
     })
