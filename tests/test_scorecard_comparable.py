@@ -122,7 +122,13 @@ def test_periods_agree_when_they_overlap_for_half_the_shorter_one():
     # 2024-01-01 to 2024-12-31 (366 days) vs 2024-10-01 to 2025-09-30: overlap 92 < 183
     assert mismatches("revenue", {"period": "2024-01-01 to 2024-12-31"},
                       {"period": "2024-10-01 to 2025-09-30"}) != []
-    # texts that are not date ranges must be equal
+    # the span of the dates in the text: notebook 02's calibration and holdout
+    cal = "calibration to {}, holdout to {}"
+    assert mismatches("clv_mean", {"period": cal.format("2024-06-30", "2024-12-31")},
+                      {"period": cal.format("2024-06-30", "2024-12-31")}) == []
+    assert mismatches("clv_mean", {"period": cal.format("1997-09-30", "1998-06-30")},
+                      {"period": cal.format("2024-06-30", "2024-12-31")}) != []
+    # texts without a date must be equal
     assert mismatches("revenue", {"period": "FY2024"}, {"period": "FY2024"}) == []
     assert mismatches("revenue", {"period": "FY2024"}, {"period": "FY2023"}) != []
 

@@ -25,9 +25,11 @@ comparison. Which keys matter, per metric:
 ``method`` is the estimator, and two estimators of the same quantity estimate the same thing,
 so neither blocks a comparison.
 
-Two periods written ``"YYYY-MM-DD to YYYY-MM-DD"`` agree when they overlap for at least half
-of the shorter one (units whose data start a few weeks apart measure the same time); other
-period texts must be equal.
+A period is read as the span from the earliest to the latest ISO date (YYYY-MM-DD) in its
+text (``"2023-01-01 to 2024-12-31"``, ``"calibration to 2024-06-30, holdout to 2024-12-31"``);
+two periods agree when their spans overlap for at least half of the shorter one (units whose
+data start a few weeks apart measure the same time). Period texts without a date must be
+equal.
 
 A currency is converted only with an explicit rate table of the params
 (``scorecard.currency_rates``: ``as_of``, ``to``, ``rates``), and only for a figure whose
@@ -71,7 +73,7 @@ DEFAULT_COMPARISON_KEYS: tuple[str, ...] = (
 )
 _WORDS = {"window_days": "window", "horizon_months": "horizon"}
 _UNITS = {"window_days": " days", "horizon_months": " months"}
-_PERIOD = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})\s+to\s+(\d{4}-\d{2}-\d{2})\s*$")
+_DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
 
 
 def comparison_keys(metric: str) -> tuple[str, ...]:
@@ -80,14 +82,14 @@ def comparison_keys(metric: str) -> tuple[str, ...]:
 
 
 def _period(text: Any) -> tuple[dt.date, dt.date] | None:
-    match = _PERIOD.match(str(text))
-    if match is None:
-        return None
-    try:
-        start, end = (dt.date.fromisoformat(g) for g in match.groups())
-    except ValueError:
-        return None
-    return (start, end) if start <= end else None
+    """The span from the earliest to the latest ISO date in ``text``; None without one."""
+    days = []
+    for found in _DATE.findall(str(text)):
+        try:
+            days.append(dt.date.fromisoformat(found))
+        except ValueError:
+            continue
+    return (min(days), max(days)) if days else None
 
 
 def _periods_agree(a: Any, b: Any) -> bool:
