@@ -311,16 +311,22 @@ def _refused_validation(summary: pd.DataFrame, reason: str,
 def parameter_table(models: dict[str, Any], alpha: float = 0.05) -> pd.DataFrame:
     """Every fitted model's ``summary()`` in one long table.
 
-    Columns model, parameter, estimate, se, ci_low, ci_high, converged, log_likelihood, n.
+    Columns model, parameter, estimate, se, ci_low, ci_high, converged, reliable (converged,
+    no parameter at or running towards a bound, finite standard errors), reliability (why
+    not, in words), log_likelihood, n. Empty (with these columns) without models.
     """
+    cols = ["model", "parameter", "estimate", "se", "ci_low", "ci_high", "converged",
+            "reliable", "reliability", "log_likelihood", "n"]
     parts = []
     for name, m in models.items():
         s = m.summary(alpha=alpha)
         parts.append(s.reset_index().assign(
-            model=name, converged=s.attrs["converged"], log_likelihood=s.attrs["log_likelihood"],
-            n=s.attrs["n"]))
-    cols = ["model", "parameter", "estimate", "se", "ci_low", "ci_high", "converged",
-            "log_likelihood", "n"]
+            model=name, converged=s.attrs["converged"],
+            reliable=s.attrs.get("reliable", s.attrs["converged"]),
+            reliability=s.attrs.get("reliability", ""),
+            log_likelihood=s.attrs["log_likelihood"], n=s.attrs["n"]))
+    if not parts:
+        return pd.DataFrame(columns=cols)
     return pd.concat(parts, ignore_index=True)[cols]
 
 
@@ -443,6 +449,21 @@ def lifetime_value(
                              notes=tuple(notes), status="not available", reason=reason,
                              warnings=tuple(warns))
 
+    if contractual and base.empty and len(summary):
+        # nothing to value, whatever the model: every customer has churned
+        for col in ("probability_alive", "expected_purchases", "expected_spend", "clv_gross",
+                    "clv"):
+            base[col] = np.zeros(0)
+        why = (f"no customer is under contract at the as-of date (all {len(summary)} have "
+               "churned): the equity is 0")
+        return LifetimeValue(values=base, equity=Estimate(value=0.0, se=0.0, ci_low=0.0,
+                                                          ci_high=0.0, n=0, alpha=alpha,
+                                                          method="nobody to value",
+                                                          name="total customer lifetime value"),
+                             transaction_model=None, spend_model=None, horizon_months=months,
+                             discount_rate=float(discount_rate), model_name="sbg",
+                             notes=tuple(notes), status="warning", reason=why,
+                             warnings=(*warns, why))
     if validation is not None and validation.refused:
         return refuse(validation.refused)
     too_few = _too_few(len(base), min_customers, "in the base at the as-of date")

@@ -166,16 +166,34 @@ def plot_clv_distribution(
     bins: int = 50, ax: Axes | None = None, **plot_kws: Any,
 ) -> Axes:
     """Histogram of customer lifetime values (log-scaled count axis: CLV is skewed), with the
-    mean, the median and the threshold of the top decile marked."""
+    mean, the median and the threshold of the top decile marked.
+
+    Only finite values are drawn, and the title-free axes say how many were left out; with no
+    finite value (a valuation refused, values NaN) the axes say "no lifetime values" instead
+    of a histogram.
+    """
     ax = get_ax(ax)
     v = np.asarray(data[x], dtype=float)
-    ax.hist(v, bins=bins, color=plot_kws.pop("color", "tab:blue"), alpha=0.8, **plot_kws)
+    finite = np.isfinite(v)
+    label = f"CLV{f' ({currency})' if currency else ''}"
+    if not finite.any():
+        ax.text(0.5, 0.5, f"no lifetime values ({len(v)} customers not valued)",
+                ha="center", va="center", transform=ax.transAxes)
+        ax.set_xlabel(label)
+        ax.set_yticks([])
+        return ax
+    if not finite.all():
+        ax.text(0.99, 0.99, f"{int((~finite).sum())} non-finite value(s) left out",
+                ha="right", va="top", transform=ax.transAxes, fontsize="small")
+    v = v[finite]
+    ax.hist(v, bins=bins if np.ptp(v) > 0 else 1, color=plot_kws.pop("color", "tab:blue"),
+            alpha=0.8, **plot_kws)
     ax.set_yscale("log")
     marks = {"mean": (np.mean(v), "tab:red"), "median": (np.median(v), "tab:green"),
              "top 10% from": (np.quantile(v, 0.9), "tab:orange")}
     for label, (val, col) in marks.items():
         ax.axvline(val, color=col, ls="--", lw=1.2, label=f"{label} {val:,.0f}")
-    ax.set_xlabel(f"CLV{f' ({currency})' if currency else ''}")
+    ax.set_xlabel(label)
     ax.set_ylabel("customers")
     ax.legend()
     return ax

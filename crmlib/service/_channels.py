@@ -20,8 +20,10 @@ from crmlib.utils.validation import check_alpha, check_frame, check_option
 __all__ = [
     "channel_mix",
     "channel_shift",
+    "compare_channels",
     "contact_outcomes",
     "cost_per_resolution",
+    "holm",
     "outcome_rates",
     "shift_test",
     "standardised_by_channel",
@@ -63,7 +65,27 @@ def channel_mix(interactions: pd.DataFrame | None, *, freq: str = "M", alpha: fl
 
 
 _SHIFT_COLUMNS = ["channel", "contacts_before", "share_before", "contacts_after", "share_after",
-                  "change", "se", "ci_low", "ci_high"]
+                  "change", "se", "ci_low", "ci_high", "p_value", "p_holm"]
+
+
+def holm(p: np.ndarray) -> np.ndarray:
+    """Holm's (1979) step-down adjusted p-values: ``p_(i) (m - i + 1)`` made monotone, at most 1.
+
+    Holm, S. (1979). A simple sequentially rejective multiple test procedure. *Scandinavian
+    Journal of Statistics*, 6(2), 65-70.
+    """
+    p = np.asarray(p, dtype="float64")
+    out = np.full(p.shape, np.nan)
+    ok = np.isfinite(p)
+    m = int(ok.sum())
+    if m == 0:
+        return out
+    order = np.argsort(p[ok], kind="stable")
+    adj = np.minimum(1.0, np.maximum.accumulate(p[ok][order] * (m - np.arange(m))))
+    vals = np.empty(m)
+    vals[order] = adj
+    out[ok] = vals
+    return out
 
 
 def channel_shift(interactions: pd.DataFrame | None, *, split: Any = None, alpha: float = 0.05
@@ -73,14 +95,18 @@ def channel_shift(interactions: pd.DataFrame | None, *, split: Any = None, alpha
     ``split`` is a date (e.g. the start of an initiative, :func:`baseline_end`); None splits
     at the median contact time, comparing the earlier and the later half of the contacts.
     The difference of two independent shares has the Wald SE
-    ``sqrt(p1 q1 / n1 + p2 q2 / n2)`` and a normal interval; ``attrs["test"]`` holds the
-    Pearson chi-square test that the channel mix is the same in both periods.
+    ``sqrt(p1 q1 / n1 + p2 q2 / n2)`` and a normal interval; ``p_value`` is its two-sided z
+    test and ``p_holm`` that p-value Holm-adjusted over the channels (one test per channel:
+    only ``p_holm`` may call a channel's change significant). ``attrs["test"]`` holds the
+    Pearson chi-square test that the channel mix is the same in both periods (None with a
+    single channel; ``attrs["note"]`` then says there is no mix to compare).
 
     Returns
     -------
     DataFrame
         ``channel, contacts_before, share_before, contacts_after, share_after, change, se,
-        ci_low, ci_high``; empty with ``attrs["note"]`` when ``interactions`` is None.
+        ci_low, ci_high, p_value, p_holm``; empty with ``attrs["note"]`` when
+        ``interactions`` is None.
     """
     alpha = check_alpha(alpha)
     if interactions is None:
@@ -104,10 +130,21 @@ def channel_shift(interactions: pd.DataFrame | None, *, split: Any = None, alpha
         "share_after": p2.to_numpy(), "change": (p2 - p1).to_numpy(), "se": se.to_numpy(),
     })
     out["ci_low"], out["ci_high"] = out["change"] - z * out["se"], out["change"] + z * out["se"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        zc = np.where(out["se"] > 0, out["change"] / out["se"], 0.0)
+    out["p_value"] = 2 * stats.norm.sf(np.abs(zc))
+    out["p_holm"] = holm(out["p_value"].to_numpy())
+    if len(tab) < 2:
+        out.attrs.update({"split": split, "alpha": alpha, "test": None,
+                          "note": f"one channel ({tab.index[0]}): its share is 1 in both "
+                                  "periods, there is no mix to compare"})
+        return out
     chi2, p, df, _ = stats.chi2_contingency(tab.to_numpy(), correction=False)
     out.attrs.update({"split": split, "alpha": alpha,
                       "test": {"test": "Pearson chi-square", "statistic": float(chi2),
-                               "df": int(df), "p_value": float(p)}})
+                               "df": int(df), "p_value": float(p)},
+                      "note": f"per-channel changes: p_holm is Holm-adjusted over {len(out)} "
+                              "channels"})
     return out
 
 
@@ -146,7 +183,9 @@ def standardised_by_channel(
     answered contacts over all channels): ``R_c = sum_k w_k r_ck`` with
     ``Var(R_c) = sum_k w_k^2 Var(r_ck)`` (``p (1 - p) / n`` for shares, ``s^2 / n`` for means)
     and a normal interval. Only kinds present in every channel enter the standard; the others
-    are listed in ``attrs["dropped_kinds"]``.
+    are listed in ``attrs["dropped_kinds"]``. When no kind is present in every channel (a
+    new unit with few contacts), the standardised columns are NaN and ``attrs["note"]`` says
+    that only the crude rates are given.
 
     Parameters
     ----------
@@ -176,21 +215,23 @@ def standardised_by_channel(
     counts = cell["count"].unstack("kind")
     keep = counts.columns[counts.notna().all() & (counts.fillna(0) > 0).all()]
     dropped = sorted(set(counts.columns) - set(keep))
-    if len(keep) == 0:
-        raise CRMError(f"interactions.kind: no contact kind is present in every channel "
-                       f"for {outcome}")
+    note = ""
+    if len(f) and len(keep) == 0:  # nothing common to standardise to: crude rates only
+        note = (f"no contact kind has a {outcome} in every channel: no common mix to "
+                "standardise to, crude rates only")
     if standard == "pooled":
         w = f[f["kind"].isin(keep)]["kind"].value_counts(normalize=True).reindex(keep)
     else:
-        w = pd.Series(1.0 / len(keep), index=keep)
+        w = pd.Series(1.0 / max(len(keep), 1), index=keep)
     cell = cell.reset_index()
     cell = cell[cell["kind"].isin(keep)]
     if outcome != "csat":  # shares: binomial variance of each cell
         cell["var"] = cell["mean"] * (1 - cell["mean"])
-    cell["w"] = cell["kind"].map(w)
+    cell["w"] = cell["kind"].map(w).astype("float64")
     cell["wr"] = cell["w"] * cell["mean"]
     cell["wv"] = cell["w"] ** 2 * cell["var"] / cell["count"]
-    std = cell.groupby("channel")[["wr", "wv"]].sum()
+    std = cell.groupby("channel")[["wr", "wv"]].sum() if len(keep) else \
+        pd.DataFrame({"wr": [], "wv": []}, dtype="float64")
     crude = f.groupby("channel")["y"].agg(["mean", "var", "count"])
     z = stats.norm.ppf(1 - alpha / 2)
     if outcome == "csat":
@@ -206,7 +247,8 @@ def standardised_by_channel(
     out["ci_low"] = out["standardised"] - z * out["se"]
     out["ci_high"] = out["standardised"] + z * out["se"]
     out = out[_STD_COLUMNS]
-    out.attrs.update({"standard": w.to_dict(), "dropped_kinds": dropped, "alpha": alpha})
+    out.attrs.update({"standard": w.to_dict(), "dropped_kinds": dropped, "alpha": alpha,
+                      "note": note})
     return out.reset_index(drop=True)
 
 
@@ -311,3 +353,90 @@ def outcome_rates(outcomes: pd.DataFrame, *, by: str = "last_channel", alpha: fl
             rows.append({by: level, "measure": measure, "value": p[0], "ci_low": lo[0],
                          "ci_high": hi[0], "n": int(n)})
     return pd.DataFrame(rows)
+
+
+_COMPARE_COLUMNS = ["channel_a", "channel_b", "difference", "se", "ci_low", "ci_high", "z",
+                    "p_value", "p_holm", "significant"]
+
+
+def compare_channels(table: pd.DataFrame, *, value: str = "standardised",
+                     higher_is_better: bool = True, alpha: float | None = None
+                     ) -> pd.DataFrame:
+    """Every pair of channels compared, Holm-adjusted, and which channel (if any) is best.
+
+    ``table`` is :func:`standardised_by_channel` (``value="standardised"``, higher is
+    better) or :func:`cost_per_resolution` (``value="cost_per_resolved_contact"``,
+    ``higher_is_better=False``): one row per channel with ``value`` and its ``se``. Channels
+    are independent samples, so a difference has SE ``sqrt(se_a^2 + se_b^2)``, a normal
+    interval and a two-sided z test; the ``k (k - 1) / 2`` p-values are Holm-adjusted
+    (Holm 1979). A channel is called best (or worst) only when its differences from every
+    other channel are significant after the adjustment; otherwise ``attrs["verdict"]`` says
+    that no channel is. A table of one channel has no comparisons: the verdict says so.
+
+    Returns
+    -------
+    DataFrame
+        ``channel_a, channel_b, difference`` (a minus b), ``se, ci_low, ci_high, z, p_value,
+        p_holm, significant``; ``attrs`` hold ``verdict``, ``best``, ``worst`` (None unless
+        significant), ``tests`` and ``alpha``.
+    """
+    alpha = check_alpha(alpha if alpha is not None else table.attrs.get("alpha", 0.05))
+    if table.empty:
+        out = empty_table(_COMPARE_COLUMNS, note_of(table))
+        out.attrs.update(verdict=note_of(table), best=None, worst=None, tests=0, alpha=alpha)
+        return out
+    check_frame(table, name="table", required=["channel", value, "se"])
+    t = table[table[value].notna()].reset_index(drop=True)
+    rows = []
+    for i in range(len(t)):
+        for j in range(i + 1, len(t)):
+            a, b = t.iloc[i], t.iloc[j]
+            d = float(a[value]) - float(b[value])
+            se = float(np.hypot(a["se"], b["se"]))
+            zv = d / se if se > 0 else np.nan
+            rows.append({"channel_a": a["channel"], "channel_b": b["channel"],
+                         "difference": d, "se": se, "z": zv,
+                         "p_value": float(2 * stats.norm.sf(abs(zv))) if se > 0 else np.nan})
+    out = pd.DataFrame(rows, columns=["channel_a", "channel_b", "difference", "se", "z",
+                                      "p_value"])
+    q = stats.norm.ppf(1 - alpha / 2)
+    out["ci_low"] = out["difference"] - q * out["se"]
+    out["ci_high"] = out["difference"] + q * out["se"]
+    out["p_holm"] = holm(out["p_value"].to_numpy())
+    out["significant"] = (out["p_holm"] < alpha).to_numpy(dtype=bool)
+    out = out[_COMPARE_COLUMNS]
+    what = value.replace("_", " ")
+    best = worst = None
+    if len(t) < 2:
+        verdict = (f"comparisons across channels need two channels; this unit has one "
+                   f"({t['channel'].iloc[0]})" if len(t)
+                   else table.attrs.get("note") or f"no channel with a {what}")
+    else:
+        sign = 1 if higher_is_better else -1
+
+        def ahead(ch: Any, behind: bool) -> bool:
+            """``ch`` significantly better (``behind`` False) or worse than every other."""
+            for _, r in out.iterrows():
+                if ch not in (r["channel_a"], r["channel_b"]):
+                    continue
+                d = r["difference"] if r["channel_a"] == ch else -r["difference"]
+                if not r["significant"] or (sign * d > 0) == behind:
+                    return False
+            return True
+
+        best = next((c for c in t["channel"] if ahead(c, False)), None)
+        worst = next((c for c in t["channel"] if ahead(c, True)), None)
+        m = len(out)
+        parts = []
+        if best is not None:
+            parts.append(f"{best} has the best {what}, significantly ahead of every other "
+                         f"channel after Holm adjustment over {m} pairwise tests")
+        if worst is not None:
+            parts.append(f"{worst} has the worst, significantly behind every other channel "
+                         "after Holm adjustment")
+        verdict = ("; ".join(parts) if parts else
+                   f"no channel is significantly best or worst on {what} after Holm "
+                   f"adjustment over {m} pairwise tests "
+                   f"({int(out['significant'].sum())} pair(s) differ)")
+    out.attrs.update(verdict=verdict, best=best, worst=worst, tests=len(out), alpha=alpha)
+    return out
