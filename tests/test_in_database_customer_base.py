@@ -200,7 +200,8 @@ def test_postgres_aggregates_in_the_database(unit, sample_pg_url, eager_results)
     # as PostgreSQL cannot join a frame): at most one row per customer and table
     assert per_customer <= 2 * n_customers
     # everything else: periods, bins, order statistics and one-row figures, a few hundred rows
-    assert aggregates <= 1000 < n_orders / 10, (aggregates, n_orders)
+    # (services, with drop-out since the sample's Pareto/NBD orders, has 7,604 orders)
+    assert aggregates <= 1000 < n_orders / 5, (aggregates, n_orders)
     assert per_customer + aggregates < (n_orders + n_interactions) / 3
 
 

@@ -244,6 +244,36 @@ def test_retail_repeat_purchases_match_bgnbd(sample):
     _within(len(ret) / len(p), 0.03, math.sqrt(0.03 * 0.97 / len(p)))
 
 
+def test_services_orders_match_pareto_nbd(sample):
+    """Repeat orders match E[X(T)] of the Pareto/NBD (Schmittlein, Morrison & Colombo 1987,
+    computed here from the published closed form), the share still ordering late in a
+    customer's life shows drop-out, and spend has the Gamma-Gamma mean p gamma / (q - 1)."""
+    r, alpha, s_, beta = 1.5, 13.0, 1.2, 40.0
+    o = sample["orders"]
+    v = o[o["category"] == "service"]
+    assert v["customer_id"].str.startswith("V").all()
+    g = v.groupby("customer_id")["ordered_at"]
+    x = g.size() - 1
+    T = (END - g.min()).dt.total_seconds().to_numpy() / (7 * 86400)
+    ex = r * beta / (alpha * (s_ - 1)) * (1 - (beta / (beta + T)) ** (s_ - 1))
+    _within(x.mean(), ex.mean(), x.std() / math.sqrt(len(x)))
+    # drop-out: among customers older than two years, P(an order in the last 26 weeks) is
+    # far below the no-drop-out value E[1 - exp(-lambda 26)] = 1 - (alpha/(alpha+26))^r
+    old = T > 104
+    recent = (END - g.max()).dt.days.to_numpy() < 26 * 7
+    no_dropout = 1 - (alpha / (alpha + 26)) ** r
+    # with drop-out: E[P(alive at T) P(order in the last 26 weeks | alive)] <= P(alive at 78)
+    assert recent[old].mean() < (beta / (beta + 78)) ** s_ < 0.5 * no_dropout
+    first = v.sort_values("ordered_at").groupby("customer_id")["amount"].first()
+    _within(first.mean(), 3.0 * 125.0 / 5.0, first.std() / math.sqrt(len(first)))
+    truth = yaml.safe_load((SAMPLE / "TRUTH.yaml").read_text())["services"]
+    assert truth["pareto_nbd"] == {"r": r, "alpha": alpha, "s": s_, "beta": beta}
+    assert truth["gamma_gamma"]["mean_order_value"] == pytest.approx(75.0)
+    share = truth["realised"]["alive_at_end_share"]
+    _within(share, truth["realised"]["expected_alive_at_end_share"],
+            math.sqrt(share * (1 - share) / 1500))
+
+
 def test_subscription_churn_matches_weibull_ph(sample):
     c = sample["customers"]
     s = c[c["business_unit"] == "subscription"]

@@ -2,8 +2,9 @@
 
 ``retail`` buys by the BG/NBD process (Fader, Hardie & Lee 2005) with Gamma-Gamma spend
 (Fader, Hardie & Lee 2005b; Colombo & Jiang 1999); ``subscription`` churns by a Weibull
-proportional-hazards model (Cox 1972); ``services`` has heavy service contact and one CRM
-initiative with a known effect on first-contact resolution. Survey answers follow a latent
+proportional-hazards model (Cox 1972); ``services`` buys by the Pareto/NBD process
+(Schmittlein, Morrison & Colombo 1987) with Gamma-Gamma spend, has heavy service contact and
+one CRM initiative with a known effect on first-contact resolution. Survey answers follow a latent
 ordered-probit model whose NPS driver weights are known. Every parameter, and the population
 values it implies, is returned as ``truth`` and written to ``TRUTH.yaml``; see
 ``data/sample/README.md`` for the processes and the layout.
@@ -14,6 +15,8 @@ Fader, P. S., Hardie, B. G. S. and Lee, K. L. (2005). "Counting your customers" 
 way: an alternative to the Pareto/NBD model. Marketing Science 24(2), 275-284.
 Fader, P. S., Hardie, B. G. S. and Lee, K. L. (2005b). RFM and CLV: using iso-value curves
 for customer base analysis. Journal of Marketing Research 42(4), 415-430.
+Schmittlein, D. C., Morrison, D. G. and Colombo, R. (1987). Counting your customers: who
+are they and what will they do next? Management Science 33(1), 1-24.
 Cox, D. R. (1972). Regression models and life-tables. JRSS B 34(2), 187-220.
 """
 

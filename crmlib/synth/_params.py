@@ -43,9 +43,13 @@ LOG_HR = {
     "promo": 0.35,
 }
 
-# services: Poisson orders at a constant rate after a first order on acquisition
-SERVICE_ORDER_RATE_MONTH = 0.5
-SERVICE_ORDER_GAMMA = {"shape": 3.0, "scale": 25.0}
+# services: Pareto/NBD purchases (Schmittlein, Morrison & Colombo 1987), weekly time unit: a
+# first order at acquisition, then Poisson(lambda) orders until an exponential(mu) drop-out,
+# lambda ~ Gamma(r, rate alpha), mu ~ Gamma(s, rate beta); mean rate r/alpha = 0.115 a week
+# (0.5 a month), median lifetime beta (2^(1/s) - 1) = 31 weeks. Spend: Gamma-Gamma with a
+# mean order value p gamma / (q - 1) = 75.
+SERVICE_PARETO_NBD = {"r": 1.5, "alpha": 13.0, "s": 1.2, "beta": 40.0}
+SERVICE_GAMMA_GAMMA = {"p": 3.0, "q": 6.0, "gamma": 125.0}
 
 # interactions: customer contact rate ~ Gamma(shape, mean/shape) per month, Poisson counts
 CONTACT_RATE = {

@@ -13,7 +13,7 @@ import numpy as np
 from scipy.special import expit
 
 from crmlib.synth import _params as P  # noqa: N812
-from crmlib.synth._truth import bgnbd_expected_repeats
+from crmlib.synth._truth import bgnbd_expected_repeats, paretonbd_expected_repeats
 
 
 @dataclass
@@ -147,20 +147,40 @@ def _linear_predictor(plan, channel, region, promo) -> np.ndarray:
     )
 
 
-def _services_orders(rng: np.random.Generator, t0: np.ndarray, span: float) -> dict:
-    """A first order on acquisition, then a Poisson process of orders."""
+def _services_orders(rng: np.random.Generator, t0: np.ndarray, span: float) -> tuple[dict, dict]:
+    """Pareto/NBD orders (Schmittlein, Morrison & Colombo 1987) with Gamma-Gamma spend.
+
+    A first order at acquisition, then a Poisson process at rate lambda (per week) until an
+    exponential lifetime of rate mu ends it (unobserved drop-out); lambda ~ Gamma(r, rate
+    alpha), mu ~ Gamma(s, rate beta). Amounts: nu ~ Gamma(q, rate gamma) per customer, each
+    order ~ Gamma(p, rate nu). Service contacts and surveys keep the whole window (drop-out
+    is latent: the customer stays on the books), so only the orders depend on it.
+    """
     n = t0.size
-    rate = np.full(n, P.SERVICE_ORDER_RATE_MONTH / P.MONTH_DAYS)
-    r_idx, r_t = _poisson_times(rng, t0, np.full(n, span), rate)
+    pn, gg = P.SERVICE_PARETO_NBD, P.SERVICE_GAMMA_GAMMA
+    lam = rng.gamma(pn["r"], 1.0 / pn["alpha"], n)  # orders per week while alive
+    mu = rng.gamma(pn["s"], 1.0 / pn["beta"], n)  # drop-out rate per week
+    death = t0 + rng.exponential(1.0, n) / mu * P.WEEK_DAYS
+    r_idx, r_t = _poisson_times(rng, t0, np.minimum(death, span), lam / P.WEEK_DAYS)
     idx = np.concatenate([np.arange(n), r_idx])
-    g = P.SERVICE_ORDER_GAMMA
-    amount = np.maximum(np.round(rng.gamma(g["shape"], g["scale"], idx.size), 2), 0.01)
-    return {
+    nu = rng.gamma(gg["q"], 1.0 / gg["gamma"], n)
+    amount = np.maximum(np.round(rng.gamma(gg["p"], 1.0 / nu[idx]), 2), 0.01)
+    T_w = (span - t0) / P.WEEK_DAYS
+    stats = {
+        "alive_at_end": float((death >= span).sum()),
+        "expected_alive_at_end": float(((pn["beta"] / (pn["beta"] + T_w)) ** pn["s"]).sum()),
+        "repeat_purchases": float(r_idx.size),
+        "expected_repeat_purchases": float(
+            paretonbd_expected_repeats(T_w, pn["r"], pn["alpha"], pn["s"], pn["beta"]).sum()
+        ),
+    }
+    orders = {
         "idx": idx,
         "t": np.concatenate([t0, r_t]),
         "amount": amount,
         "category": np.full(idx.size, 3, np.int8),
     }
+    return orders, stats
 
 
 def _interactions(
@@ -275,7 +295,7 @@ def simulate_chunk(
         orders, stats, plan, extra = _subscription(g_orders, t0, span, channel, region, promo)
         hi, churned_day = extra[:, 0], extra[:, 1]
     else:
-        orders, stats = _services_orders(g_orders, t0, span), {}
+        orders, stats = _services_orders(g_orders, t0, span)
     cells = np.bincount(
         channel * len(P.REGION_LEVELS) + region,
         minlength=len(P.CHANNEL_LEVELS) * len(P.REGION_LEVELS),

@@ -27,6 +27,18 @@ def bgnbd_expected_repeats(t: np.ndarray, r: float, alpha: float, a: float, b: f
     return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, z))
 
 
+def paretonbd_expected_repeats(
+    t: np.ndarray, r: float, alpha: float, s: float, beta: float
+) -> np.ndarray:
+    """E[X(t)] of the Pareto/NBD model (Schmittlein, Morrison & Colombo 1987), t in weeks:
+    r beta / (alpha (s - 1)) [1 - (beta / (beta + t))^(s - 1)] for s != 1, and
+    (r beta / alpha) log(1 + t / beta) for s = 1."""
+    t = np.asarray(t, dtype=float)
+    if s == 1:
+        return r * beta / alpha * np.log1p(t / beta)
+    return r * beta / (alpha * (s - 1)) * (1 - (beta / (beta + t)) ** (s - 1))
+
+
 def _sig(x: float, digits: int = 6) -> float:
     """Round to ``digits`` significant digits, as a plain float."""
     if x == 0 or not math.isfinite(x):
@@ -224,6 +236,8 @@ def build_truth(
     gg, bg = P.GAMMA_GAMMA, P.BGNBD
     st_r, st_s = stats.get("retail", {}), stats.get("subscription", {})
     n_r, n_s = max(counts["retail"], 1), max(counts["subscription"], 1)
+    st_v, n_v = stats.get("services", {}), max(counts["services"], 1)
+    pn, sg = P.SERVICE_PARETO_NBD, P.SERVICE_GAMMA_GAMMA
     nc, nr = len(P.CHANNEL_LEVELS), len(P.REGION_LEVELS)
     survey_units = {}
     for u in P.UNITS:
@@ -328,11 +342,34 @@ def build_truth(
             },
         },
         "services": {
+            "process": "Pareto/NBD (Schmittlein, Morrison & Colombo 1987), continuous time",
+            "time_unit": "week",
+            "pareto_nbd": dict(pn),
+            "gamma_gamma": {**sg, "mean_order_value": sg["p"] * sg["gamma"] / (sg["q"] - 1)},
             "orders": {
                 "category": "service",
-                "first": "at acquisition",
-                "rate_per_month": P.SERVICE_ORDER_RATE_MONTH,
-                "amount": {"distribution": "Gamma", **P.SERVICE_ORDER_GAMMA},
+                "first": "at the acquisition instant",
+                "repeat": "Poisson(lambda) per week until an Exponential(mu) lifetime ends "
+                "(unobserved drop-out); lambda ~ Gamma(r, rate alpha), mu ~ Gamma(s, rate "
+                "beta)",
+                "mean_rate_per_week": pn["r"] / pn["alpha"],
+                "median_lifetime_weeks": pn["beta"] * (2 ** (1 / pn["s"]) - 1),
+                "amount": "Gamma(p, rate nu), nu ~ Gamma(q, rate gamma) per customer; "
+                "rounded to cents, at least 0.01",
+            },
+            "applies_to": (
+                "orders with category == 'service'; T runs from the first order to "
+                "observation_end; service contacts and survey answers are not affected by "
+                "drop-out (they run over the whole window, as before)"
+            ),
+            "realised": {
+                "customers": counts["services"],
+                "alive_at_end": int(st_v.get("alive_at_end", 0)),
+                "alive_at_end_share": st_v.get("alive_at_end", 0.0) / n_v,
+                "expected_alive_at_end_share": st_v.get("expected_alive_at_end", 0.0) / n_v,
+                "repeat_purchases_mean": st_v.get("repeat_purchases", 0.0) / n_v,
+                "expected_repeat_purchases_mean": st_v.get("expected_repeat_purchases", 0.0)
+                / n_v,
             },
         },
         "interactions": {
