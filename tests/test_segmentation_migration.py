@@ -90,7 +90,9 @@ def test_window_and_three_dates(case):
 def test_bad_input(case):
     orders, _ = case
     with pytest.raises(CRMError, match="at least two dates"):
-        migration(orders, as_of_dates=["2024-01-31"])
+        segment_history(orders, as_of_dates=["2024-01-31"])
+    # migration with one date is valid data with nothing to show: empty, with the reason
+    assert "needs two dates" in migration(orders, as_of_dates=["2024-01-31"]).attrs["note"]
     with pytest.raises(CRMError, match="strictly increasing"):
         migration(orders, as_of_dates=["2024-02-29", "2024-01-31"])
     mig = migration(orders, as_of_dates=["2024-01-31", "2024-02-29"], bins=2, grid=GRID)

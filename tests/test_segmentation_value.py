@@ -171,3 +171,22 @@ def test_headline_warns_when_everyone_bought_the_same_day():
     assert "only 8 buying customers" in n_seg.reason
     top = out["top_segment_revenue_share"]  # everyone is "New": all the revenue, flagged
     assert top.value == 1.0 and top.status == "warning" and "New holds 100%" in top.reason
+
+
+def test_migration_with_one_date_is_not_available(case):
+    from crmlib import plots
+    from crmlib.segmentation import flows, headline, migration
+
+    segments, orders, customers, *_ = case
+    value = segment_value(segments, orders, as_of="2024-01-31")
+    grid = {"Active": ((2, 2), (1, 2)), "Lapsed": ((1, 1), (1, 2))}
+    moves = migration(orders, as_of_dates=["2024-01-31"], customers=customers, bins=2,
+                      grid=grid)
+    assert moves.empty and "a migration needs two dates" in moves.attrs["note"]
+    assert flows(moves, "Lapsed").empty
+    ax = plots.plot_migration(moves)  # says why instead of drawing
+    assert "needs two dates" in ax.texts[0].get_text()
+    out = {m.name: m for m in headline(value, moves, watch="Lapsed")}
+    assert out["migration_into_at_risk"].status == "not available"
+    assert "one as-of date (2024-01-31)" in out["migration_into_at_risk"].reason
+    assert out["n_segments"].value == 2.0  # the others survive

@@ -163,6 +163,15 @@ def plot_k_selection(data: Any, *, ax: Axes | None = None, **plot_kws: Any) -> A
     return ax
 
 
+def _note(data: pd.DataFrame, ax: Axes | None) -> Axes:
+    """An empty axes stating why there is nothing to draw (``data.attrs["note"]``)."""
+    ax = get_ax(ax, figsize=(7, 2))
+    ax.text(0.5, 0.5, textwrap.fill(str(data.attrs.get("note") or "nothing to show"), 70),
+            ha="center", va="center", transform=ax.transAxes)
+    ax.set_axis_off()
+    return ax
+
+
 def plot_migration(
     data: pd.DataFrame, *, from_date: Any = None, ax: Axes | None = None, **plot_kws: Any
 ) -> Axes:
@@ -172,6 +181,8 @@ def plot_migration(
     (the last by default). Read across a row: of the customers in that segment at the first
     date, the share found in each segment at the second.
     """
+    if data.empty:  # one as-of date: no migration, say why
+        return _note(data, ax)
     counts = transition_matrix(data, from_date=from_date, values="customers")
     shares = transition_matrix(data, from_date=from_date, values="row_share")
     keep = counts.sum(axis=1) > 0
@@ -195,6 +206,8 @@ def plot_migration(
 def plot_flows(data: pd.DataFrame, *, ax: Axes | None = None, **plot_kws: Any) -> Axes:
     """Inflow, outflow and net change per segment for the last date pair of
     :func:`crmlib.segmentation.flows`."""
+    if data.empty:
+        return _note(data, ax)
     last = data[data["to_date"] == data["to_date"].max()]
     ax = get_ax(ax, figsize=(7, 0.5 * len(last) + 2))
     y = np.arange(len(last))

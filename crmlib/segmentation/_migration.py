@@ -176,13 +176,26 @@ def migration(
         to-state (missing for an empty row). From-states include ``"Not yet a customer"``
         (customers new by the to-date); to-states never do, and customers who are not yet
         customers at the to-date are left out. ``attrs["history"]`` holds the long
-        :func:`segment_history` table.
+        :func:`segment_history` table. With a single as-of date the table is empty and
+        ``attrs["note"]`` says that a migration needs two dates.
 
     References
     ----------
     Pfeifer, P. E., & Carraway, R. L. (2000). Modeling customer relationships as Markov
     chains. *Journal of Interactive Marketing*, 14(2), 43-55.
     """
+    if len(as_of_dates) < 2:  # one date: nothing to migrate between, say so
+        states = [*segment_names(grid), NOT_YET]
+        out = pd.DataFrame({
+            "from_date": pd.Series(dtype="datetime64[ns]"),
+            "to_date": pd.Series(dtype="datetime64[ns]"),
+            "from_segment": pd.Categorical([], categories=states, ordered=True),
+            "to_segment": pd.Categorical([], categories=states[:-1], ordered=True),
+            "customers": pd.Series(dtype="int64"), "row_share": pd.Series(dtype="float64")})
+        shown = ", ".join(str(pd.Timestamp(d).date()) for d in as_of_dates) or "none"
+        out.attrs["note"] = (f"one as-of date ({shown}): a migration needs two dates, so there "
+                             "is none to show")
+        return out
     hist = segment_history(orders, as_of_dates=as_of_dates, customers=customers,
                            segmenter=segmenter, bins=bins, grid=grid, window_days=window_days)
     states = list(hist["segment"].cat.categories)
@@ -272,6 +285,12 @@ def flows(migration: pd.DataFrame, segment: str | Sequence[str] | None = None) -
         unknown = [s for s in wanted if s not in all_states]
         if unknown:
             raise CRMError(f"segment: {unknown} not in the migration states {all_states}")
+    columns = ["from_date", "to_date", "segment", "start", "stayed", "inflow", "inflow_new",
+               "outflow", "end", "net_change", "top_source", "top_destination"]
+    if migration.empty:
+        out = pd.DataFrame(columns=columns)
+        out.attrs["note"] = migration.attrs.get("note", "no migration")
+        return out
     m = migration.assign(from_segment=migration["from_segment"].astype(object),
                          to_segment=migration["to_segment"].astype(object))
     rows = []

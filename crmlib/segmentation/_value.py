@@ -348,6 +348,8 @@ def _inflow(migration: pd.DataFrame | None, watch: str, population: str) -> Metr
         return not_available(name, "no migration table")
     check_frame(migration, name="migration",
                 required=["from_date", "to_date", "from_segment", "to_segment", "customers"])
+    if migration.empty:
+        return not_available(name, migration.attrs.get("note") or "an empty migration table")
     states = set(migration["to_segment"].astype(str))
     if watch not in states:
         return not_available(name, f"segment {watch!r} is not in the segment grid")
