@@ -220,6 +220,23 @@ def test_constant_answers_warn_and_keep_score_intervals() -> None:
     _assert_recordable(figures)
 
 
+def test_no_answer_in_the_top_two_boxes_has_an_interval_from_exactly_zero() -> None:
+    figures, _ = _headline(_responses(40, csat=2), _customers())
+    csat = figures.loc["csat"]
+    assert csat.value == 0.0 and csat.ci_low == 0.0
+    assert csat.ci_high == pytest.approx(Z**2 / (40 + Z**2))  # Wilson upper bound for 0/40
+    assert csat.reason == "no answer is 4 or 5 (share exactly 0 of 40)"
+
+
+def test_an_empty_survey_table_says_so() -> None:
+    customers = _customers()
+    frame = survey_frame(_responses(40).iloc[:0], customers)
+    assert frame.empty and "survey_responses table is empty" in frame.attrs["note"]
+    figures = headline(weight_responses(frame, population_margins(customers)), customers)
+    assert (figures["status"] == "not available").all()
+    assert figures["reason"].str.contains("table is empty").all()
+
+
 def test_small_unit_response_rate_of_one_warns() -> None:
     customers = _customers(8)
     figures, _ = _headline(_responses(8), customers)
@@ -278,6 +295,10 @@ def test_driver_finding_respects_ties() -> None:
     assert top_drivers(tie) == ["q_service", "q_product"]
     assert driver_finding(tie).startswith(
         "q_service and q_product tie for first as drivers of nps (rank 1 to 2 each")
+    uneven = _ranked([(1, 2), (1, 3), (2, 3)])
+    assert driver_finding(uneven) == (
+        "q_service and q_product tie for first as drivers of nps (q_service rank 1 to 2, "
+        "q_product rank 1 to 3; 95% bootstrap rank intervals): the data do not single out one")
     three = _ranked([(1, 3), (1, 3), (1, 3)])
     assert driver_finding(three).startswith("q_service, q_product and q_price tie for first")
     alone = _ranked([(1, 1), (2, 3), (2, 3)])

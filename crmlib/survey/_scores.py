@@ -326,7 +326,9 @@ def wilson_interval(k: float, n: float, alpha: float = 0.05) -> tuple[float, flo
     denom = 1 + z * z / n
     centre = (phat + z * z / (2 * n)) / denom
     half = z * math.sqrt(phat * (1 - phat) / n + z * z / (4 * n * n)) / denom
-    return max(centre - half, 0.0), min(centre + half, 1.0)
+    low = 0.0 if phat <= 0 else max(centre - half, 0.0)  # exactly 0 and 1 at the edges
+    high = 1.0 if phat >= 1 else min(centre + half, 1.0)
+    return low, high
 
 
 def newcombe_interval(

@@ -269,8 +269,9 @@ def driver_finding(drivers: pd.DataFrame) -> str:
             text += f"; next: {rest['driver'].iloc[0]} ({_rank_text(rest.iloc[0])})"
         return text
     ranks = [_rank_text(rows.loc[d]) for d in first]
-    each = f"{ranks[0]} each" if len(set(ranks)) == 1 else ", ".join(ranks)
-    return (f"{_names(first)} tie for first as drivers of {target} ({each}, {level}% "
+    each = (f"{ranks[0]} each" if len(set(ranks)) == 1
+            else ", ".join(f"{d} {r}" for d, r in zip(first, ranks, strict=True)))
+    return (f"{_names(first)} tie for first as drivers of {target} ({each}; {level}% "
             "bootstrap rank intervals): the data do not single out one")
 
 
@@ -496,7 +497,7 @@ def _score_figure(name: str, metric: str, weighted: WeightedResponses, *, raked:
     elif y.nunique() == 1:
         warnings_.append(f"every one of the {n} answers is {y.iloc[0]:g}: no spread, no "
                          "interval")
-        se = ci_low = ci_high = None
+        value, se, ci_low, ci_high = float(y.iloc[0]), None, None, None  # no rounding noise
     return _figure(name, label, definition, value=value, se=se, ci_low=ci_low,
                    ci_high=ci_high, n=row["n"], warnings=warnings_, **kw)
 

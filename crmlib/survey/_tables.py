@@ -125,7 +125,8 @@ def survey_frame(
                        f"no {present}, e.g. customer_id {ids}")
     out.attrs.update(
         attributes=present,
-        note=f"{len(out)} responses from {out['customer_id'].nunique()} customers",
+        note=(f"{len(out)} responses from {out['customer_id'].nunique()} customers" if len(out)
+              else "no survey answers for this unit (the survey_responses table is empty)"),
     )
     return out
 
