@@ -122,6 +122,8 @@ def test_headline(case):
     out = {m.name: m for m in headline(value, moves, watch="Lapsed", currency="EUR")}
     assert out["n_segments"].value == 2.0  # "Empty" has no customers
     assert out["top_segment_revenue_share"].value == pytest.approx(200 / 280)
+    assert out["top_segment_revenue_share"].status == "warning"  # 2 customers of Gold
+    assert "rests on 2 customer(s) of Gold" in out["top_segment_revenue_share"].reason
     assert out["top_segment_revenue_share"].description.startswith("revenue share of Gold")
     assert out["top_segment_revenue_share"].definition["currency"] == "EUR"
     assert out["n_segments"].se is None  # None, not NaN, for report.record

@@ -16,7 +16,13 @@ from crmlib.results import Estimate
 from crmlib.segmentation._migration import NOT_YET, flows
 from crmlib.segmentation._rfm import NO_PURCHASE
 from crmlib.segmentation._sql import Table, check_table, contacts, order_value
-from crmlib.utils._figures import figure, isolated, not_available, share_warnings
+from crmlib.utils._figures import (
+    MIN_EVENTS,
+    figure,
+    isolated,
+    not_available,
+    share_warnings,
+)
 from crmlib.utils.validation import check_alpha, check_frame, check_scalar
 
 __all__ = ["headline", "segment_labels", "segment_value"]
@@ -267,7 +273,8 @@ def headline(
     and the others are still returned. Warnings: scores on which every buying customer
     ties (from ``rfm_table``'s ``attrs["tied"]``: recency or frequency then separates
     nobody), quintiles from fewer than 50 buying customers, one segment holding all the
-    revenue (or more, when others are net negative), an inflow from fewer than 10 customers
+    revenue (or more, when others are net negative) or a largest share resting on fewer than 10
+    customers, an inflow from fewer than 10 customers
     or of exactly 0, no customers at the earlier migration date.
 
     Parameters
@@ -330,6 +337,9 @@ def headline(
         if share >= 1:
             warn.append(f"{top['segment']} holds {share:.0%} of the net revenue"
                         + ("" if share == 1 else ": the other segments are net negative"))
+        if int(top["customers"]) < MIN_EVENTS:
+            warn.append(f"the largest share rests on {int(top['customers'])} customer(s) of "
+                        f"{top['segment']}")
         figures.append(figure(
             "top_segment_revenue_share", share, n=int(top["customers"]), unit="share",
             description=f"revenue share of {top['segment']} (the largest; a census figure, "
