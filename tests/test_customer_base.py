@@ -188,3 +188,19 @@ def test_data_completeness_ignores_columns_a_unit_does_not_collect():
     est = cb.data_completeness(quality)
     assert est.value == pytest.approx(18 / 20)
     assert est.n == 20
+
+
+def test_figure_rules_by_hand():
+    from crmlib.utils._figures import figure, share_warnings, width_warning
+
+    assert share_warnings(3, 992, event="churners", population="customers") == [
+        "3 churners among 992 customers: too few events for a stable share (fewer than 10)"]
+    assert "too few non-events" in share_warnings(985, 992, event="x", population="y")[0]
+    assert "exactly 1" in share_warnings(8, 8, event="x", population="y")[0]
+    assert share_warnings(10, 20, event="x", population="y") == []
+    assert width_warning(0.5, 0.5, 23570)[0].startswith("its interval has zero width over 23570")
+    assert width_warning(0.5, 0.5, 1) == [] and width_warning(0.4, 0.6, 50) == []
+    m = figure("x", float("nan"), reason="no data")
+    assert m.value is None and m.status == "not available" and m.reason == "no data"
+    m = figure("x", 0.5, ci_low=0.4, ci_high=float("nan"), warnings=["a", "", "b"])
+    assert m.ci_low is None and m.status == "warning" and m.reason == "a; b"
