@@ -12,17 +12,16 @@ import warnings
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-from scipy import stats  # noqa: E402
-
-from crmlib import clv, plots  # noqa: E402
-from crmlib.clv._base import fit_problems  # noqa: E402
-from crmlib.clv._spend import choose_spend_model, independence_warning  # noqa: E402
-from crmlib.errors import ConvergenceWarning  # noqa: E402
+from crmlib import clv, plots
+from crmlib.clv._base import fit_problems
+from crmlib.clv._spend import choose_spend_model, independence_warning
+from crmlib.errors import ConvergenceWarning
 
 
 # ------------------------------------------------------------------ simulations (truth known)
@@ -284,6 +283,14 @@ def test_thirty_percent_returns_reach_the_value_figures():
     assert net.values["clv"].sum() == pytest.approx(net.values["clv_gross"].sum()
                                                     * (1 - share.value))
     assert net.status == "warning" and "return" in net.reason
+    # the share is a headline figure with its warning; without returns there is none
+    rows = {m.name: m for m in clv._report._returns_rows(net, {"population": "p"})}
+    assert rows["return_share"].status == "warning"
+    assert rows["return_share"].ci_low < 0.3 < rows["return_share"].ci_high
+    no_returns = clv.lifetime_value(buys, **kw)
+    # (spend is alike for everyone here: the Gamma-Gamma fit collapses and is replaced)
+    assert no_returns.return_share.value == 0 and "return" not in no_returns.reason
+    assert clv._report._returns_rows(no_returns, {"population": "p"}) == []
 
 
 def test_headline_keeps_the_other_figures_when_one_fails(nbd_data):

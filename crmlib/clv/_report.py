@@ -794,8 +794,8 @@ def _spend_rows(value: LifetimeValue, definition: dict[str, Any],
 
 def _returns_rows(value: LifetimeValue, definition: dict[str, Any]) -> list[Metric]:
     share = value.return_share
-    if share is None:
-        return []
+    if share is None or share.extra.get("returned", 0.0) == 0.0:
+        return []  # no return recorded: no figure (a share of 0 with no spread says nothing)
     warn = ""
     if (_clean(share.value) or 0) > MATERIAL_RETURN_SHARE:
         warn = (f"customers return {100 * share.value:.1f}% of gross spend: lifetime values "
