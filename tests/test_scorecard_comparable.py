@@ -172,8 +172,8 @@ def test_money_in_two_currencies_is_compared_only_through_the_dated_rate_table()
     no_rates = scorecard.compare_units(unit_metrics, params(CLV_MEAN))
     row = no_rates.differences.iloc[0]
     assert not row["comparable"]
-    assert row["why"] == ("currency EUR vs USD (no rate table in the params "
-                          "(scorecard.currency_rates))")
+    assert row["why"] == ("currency EUR vs USD (no rate table scorecard.currency_rates in "
+                          "the params)")
     # with 1 USD = 0.9 EUR: 100 EUR - 90 EUR = 10 EUR, se = sqrt(2^2 + (0.9 * 2)^2)
     cmp = scorecard.compare_units(unit_metrics, params(CLV_MEAN, rates=RATES))
     row = cmp.differences.iloc[0]
@@ -196,6 +196,27 @@ def test_money_in_two_currencies_is_compared_only_through_the_dated_rate_table()
     assert d.loc[("us", "cdnow"), "why"] == f"period {SAMPLE} vs {CDNOW}"
     assert convert({"currency": "GBP"}, RATES) == (
         "no rate for GBP in scorecard.currency_rates (rates to EUR of 2024-12-31)")
+
+
+def test_figures_without_interval_are_checked_for_comparability_but_not_tested():
+    unit_metrics = {
+        "cdnow": {"00_customer_base": entry(m("revenue", 1.07e6, unit="USD"))},
+        "retail": {"00_customer_base": entry(m("revenue", 2.9e5, unit="EUR"))},
+        "services": {"00_customer_base": entry(m("revenue", 2.5e5, unit="EUR"))},
+    }
+    revenue = {"name": "revenue", "level": "corporate", "source": "00_customer_base",
+               "direction": "higher"}
+    cmp = scorecard.compare_units(unit_metrics, params(revenue))
+    table = cmp.table.set_index("business_unit")
+    assert table.loc["cdnow", "comparison"].startswith(
+        "not comparable with retail, services: currency USD vs EUR")
+    d = cmp.differences.set_index(["unit_a", "unit_b"])
+    assert d.loc[("retail", "services"), "comparable"]
+    assert d.loc[("retail", "services"), "difference"] == pytest.approx(4e4)
+    assert math.isnan(d.loc[("retail", "services"), "p_holm"])
+    assert (table["better_than"] == "").all()
+    view = scorecard.differences_view(cmp.differences).set_index("units")
+    assert view.loc["retail - services", "verdict"] == "no interval recorded: not tested"
 
 
 def test_currency_from_the_unit_when_the_definition_gives_none():

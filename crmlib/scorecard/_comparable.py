@@ -174,7 +174,7 @@ def convert(definition: Mapping[str, Any] | None, rates: Any) -> Conversion | st
     if not currency:
         return "the figure gives no currency"
     if rates is None:
-        return "no rate table in the params (scorecard.currency_rates)"
+        return "no rate table scorecard.currency_rates in the params"
     if currency == rates.to:
         factor = 1.0
     elif currency in rates.rates:

@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
@@ -47,8 +46,9 @@ class UnitComparison:
         ok): ``metric, unit_a, unit_b, difference (a - b), se, ci_low, ci_high, z, p,
         p_holm, distinguishable, better`` (the better unit when distinguishable, by the
         metric's direction, else None), ``comparable`` (False: no difference is computed),
-        ``why`` (when not comparable), ``currency`` (of the difference, for money) and
-        ``conversion`` (the rates used, with their date).
+        ``why`` (when not comparable, or "no interval recorded: not tested" for a
+        comparable pair without an interval: no p-value, no verdict), ``currency`` (of the
+        difference, for money) and ``conversion`` (the rates used, with their date).
     status : pandas.DataFrame
         Metric x business unit matrix of statuses (rows in scorecard order).
     alpha : float
@@ -155,9 +155,9 @@ def compare_units(
     comparison: dict[int, list[str]] = {}
     converted: dict[int, str] = {}
     for metric in order:
+        # reliable figures: checked for comparability; tested when they have an interval
         part = table.loc[(table["metric"] == metric) & table["value"].notna()
                          & table["metric_status"].isin(["ok"])]
-        part = part.loc[np.isfinite(part["se_used"].astype(float))]
         direction = part["direction"].iloc[0] if len(part) else "higher"
         pairs = []
         for (ia, a), (ib, b) in itertools.combinations(part.iterrows(), 2):
@@ -173,7 +173,7 @@ def compare_units(
                 comparison.setdefault(ia, []).append(f"{b['business_unit']}: {pair['why']}")
                 comparison.setdefault(ib, []).append(f"{a['business_unit']}: {why_b}")
             pairs.append(pair)
-        tested = [p for p in pairs if p["comparable"]]
+        tested = [p for p in pairs if p["comparable"] and math.isfinite(p["p"])]
         if tested:
             adj = multipletests([p["p"] for p in tested], alpha=alpha, method="holm")[1]
             for pair, p_holm in zip(tested, adj, strict=True):
@@ -263,6 +263,9 @@ def _pair(metric: str, a: pd.Series, b: pd.Series, rates: Any, z: float) -> dict
                                         if c.factor != 1.0))
     diff = float(a["value"] * fa - b["value"] * fb)
     se = math.sqrt((a["se_used"] * fa) ** 2 + (b["se_used"] * fb) ** 2)
+    if not math.isfinite(se):  # a figure without interval: comparable, but not tested
+        out.update(difference=diff, why="no interval recorded: not tested")
+        return out
     zz = diff / se if se > 0 else (math.inf if diff else 0.0)
     out.update(difference=diff, se=se, ci_low=diff - z * se, ci_high=diff + z * se, z=zz,
                p=float(2 * stats.norm.sf(abs(zz))))

@@ -250,6 +250,8 @@ def differences_view(differences: pd.DataFrame, *, digits: int = 3) -> pd.DataFr
     def verdict(ok: bool, reason: Any, dist: Any, better: Any) -> str:
         if not ok:
             return f"not comparable: {reason}"
+        if isinstance(reason, str) and reason:  # comparable, but without an interval
+            return reason
         return f"{better} better" if dist else "within the noise"
 
     return pd.DataFrame({
