@@ -184,22 +184,28 @@ def test_fit_drivers_without_covariates_and_headline_has_no_nan():
     assert rates.loc["all", "n"] == 0  # nobody followed up 365 days
     at_risk = revenue_at_risk_by(drivers, orders, model=cox, as_of=AS_OF, days=100)
     figs = headline(km, cox, rates, at_risk, horizon=365, currency="EUR")
-    assert [f.name for f in figs] == ["retention_rate", "median_tenure_days", "rmst_days",
-                                      "cox_concordance", "top_churn_driver_hr",
+    assert [f.name for f in figs] == ["retention_rate", "retention_rate_365d",
+                                      "median_tenure_days", "rmst_days", "cox_concordance",
+                                      "top_churn_driver_hr", "top_protective_factor_hr",
                                       "revenue_at_risk"]
     for f in figs:
         for v in (f.value, f.se, f.ci_low, f.ci_high):
             assert not (isinstance(v, float) and math.isnan(v)), f
     rec = {f.name: f for f in figs}
     assert rec["retention_rate"].value is None and rec["retention_rate"].note
+    assert rec["retention_rate"].status == "not available"
+    assert rec["retention_rate"].reason.startswith("no customer can be followed for 365 days")
     assert rec["rmst_days"].value is None and "shorter than 365" in rec["rmst_days"].note
     assert rec["cox_concordance"].value is None
     assert rec["top_churn_driver_hr"].value is None
-    assert rec["top_churn_driver_hr"].note.startswith("no Cox model")
+    assert rec["top_churn_driver_hr"].reason.startswith("no Cox model")
     assert rec["revenue_at_risk"].unit == "EUR"
+    assert rec["revenue_at_risk"].definition["currency"] == "EUR"
+    assert rec["revenue_at_risk"].definition["window_days"] == 100
+    for f in figs:
+        assert f.status in report.STATUSES and (f.status == "ok") == (f.reason is None)
     report.clear()
-    for f in figs:  # what the notebook does
-        report.record(f.name, f, note=f.note, unit=f.unit, description=f.description)
+    report.record_all(figs)  # what the notebook does
     assert [m.name for m in report.recorded()] == [f.name for f in figs]
     report.clear()
     # revenue at risk: b (30 EUR in the last 100 days) and c (5 EUR) have not churned
@@ -216,9 +222,12 @@ def test_retention_by_eligibility_and_wilson():
     out = retention_by(frame, days=365, by="seg")
     # eligible: followup >= 365 -> rows 0, 1, 2, 4; retained: tenure >= 365 -> rows 0, 2
     assert out.loc["all", "n"] == 4 and out.loc["all", "retained"] == 2
-    # Wilson 95% for 2/4: 0.15004 to 0.84996
-    np.testing.assert_allclose(out.loc["all", ["ci_low", "ci_high"]], [0.15004, 0.84996],
-                               atol=1e-5)
+    # 2 churners: too few for Wilson, so Clopper-Pearson; R binom.test(2, 4)$conf.int
+    np.testing.assert_allclose(out.loc["all", ["ci_low", "ci_high"]], [0.06758599, 0.93241401],
+                               atol=1e-7)
+    assert out.loc["all", "method"] == "clopper-pearson"
+    assert out.loc["all", "status"] == "warning"
+    assert out.loc["all", "reason"].startswith("2 churners among 4 customers: too few")
     assert out.loc["b", "n"] == 2 and out.loc["a", "estimate"] == 0.5
 
 
@@ -242,4 +251,5 @@ def test_revenue_at_risk_by_segments_add_up_and_findings_read():
     assert rar.loc["all", "beyond_followup"] == 0 and rar.loc["all", "estimate"] > 0
     assert (rar["share_at_risk"] < 1).all()
     text = driver_findings(cox, drivers).set_index("covariate").loc["fin=yes", "reading"]
-    assert text.startswith("fin = yes: churn hazard 0.") and "fin = no" in text
+    # fin is significant after Holm over the two coefficients and lowers churn: protective
+    assert text.startswith("protective: fin = yes: churn hazard 0.") and "fin = no" in text

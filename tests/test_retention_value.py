@@ -49,7 +49,7 @@ def test_logistic_hazard_close_to_cox_on_rossi():
 def test_retention_rate_wilson_by_hand():
     frame = pd.DataFrame({"seg": ["a"] * 10 + ["b"] * 4,
                           "kept": [1] * 8 + [0] * 2 + [1, 1, 1, 1]})
-    out = retention_rate(frame, retained="kept", segment="seg")
+    out = retention_rate(frame, retained="kept", segment="seg", method="wilson")
     np.testing.assert_allclose(out.loc["a", ["ci_low", "ci_high"]], [0.49016, 0.94332], atol=1e-5)
     assert out.loc["b", "estimate"] == 1.0 and out.loc["b", "ci_high"] == pytest.approx(1.0)
     np.testing.assert_allclose(out.loc["b", "ci_low"], 0.51010, atol=1e-5)

@@ -14,13 +14,14 @@ from crmlib.retention._drivers import (
     driver_notes,
     fit_drivers,
     fit_survival,
-    headline,
+    holm_table,
     key_segment,
     logrank_by,
     retention_by,
     revenue_at_risk_by,
     survival_by,
 )
+from crmlib.retention._headline import COMMON_WINDOW_DAYS, headline, median_tenure, top_drivers
 from crmlib.retention._kaplan_meier import (
     KaplanMeier,
     kaplan_meier_by,
@@ -31,6 +32,7 @@ from crmlib.retention._logrank import logrank_test
 from crmlib.retention._revenue_at_risk import retention_rate, revenue_at_risk
 
 __all__ = [
+    "COMMON_WINDOW_DAYS",
     "CoxModel",
     "KaplanMeier",
     "analysed",
@@ -43,12 +45,14 @@ __all__ = [
     "fit_drivers",
     "fit_survival",
     "headline",
+    "holm_table",
     "kaplan_meier_by",
     "key_segment",
     "logistic_hazard",
     "logrank_by",
     "logrank_test",
     "median_table",
+    "median_tenure",
     "person_period",
     "retention_by",
     "retention_rate",
@@ -57,5 +61,6 @@ __all__ = [
     "survival_by",
     "survival_table",
     "tenure_frame",
+    "top_drivers",
     "trailing_revenue",
 ]

@@ -174,7 +174,9 @@ class CoxModel:
             categorical columns named here become indicators against their first level.
             An explicit empty list fits the null model (R's ``coxph(Surv(t, d) ~ 1)``):
             no coefficients, the log-likelihood at zero, tests with 0 degrees of freedom
-            and p-value ``nan``, concordance 0.5.
+            and p-value ``nan``, concordance 0.5. The null model is also fitted when no row
+            has an event (an empty baseline hazard: nobody is predicted to churn); with
+            covariates that raises.
         strata : str or list of str, optional
             Columns defining strata with their own baseline hazard.
         entry : str, optional
@@ -206,7 +208,7 @@ class CoxModel:
                 raise CRMError("covariates: no covariate columns to fit")
         t = check_durations(frame[duration], name=f"data[{duration!r}]")
         d = check_binary(frame[event], name=f"data[{event!r}]")
-        if d.sum() == 0:
+        if d.sum() == 0 and covariates:
             raise CRMError(
                 f"data[{event!r}]: no events (all {d.size} rows censored); a Cox model needs "
                 "at least one observed churn"
@@ -237,8 +239,13 @@ class CoxModel:
         except np.linalg.LinAlgError:
             V = linalg.pinvh(fit.info)
         step = V @ fit.grad
+        # a coefficient is infinite when Newton still moves it (R's rule), or when the
+        # likelihood has gone flat in it: its information is a vanishing fraction of that at
+        # zero (the step test can miss this once the information underflows)
+        flat = np.diag(fit.info) <= 1e-10 * np.maximum(np.diag(null.info), np.finfo(float).tiny)
         infinite = [names[j] for j in range(p)
-                    if abs(step[j]) > tol and abs(step[j]) > np.sqrt(tol) * abs(beta[j])]
+                    if (abs(step[j]) > tol and abs(step[j]) > np.sqrt(tol) * abs(beta[j]))
+                    or flat[j]]
         if not converged or infinite or not np.all(np.isfinite(beta)):
             converged = False
             which = f" (coefficient(s) {', '.join(infinite)} may be infinite: monotone " \
@@ -283,7 +290,10 @@ class CoxModel:
         self.n_iter_ = n_iter
         self.robust_ = use_robust
         lr = 2 * (fit.loglik - null.loglik)
-        wald = float(beta @ np.linalg.solve(cov, beta)) if p else 0.0
+        try:
+            wald = float(beta @ np.linalg.solve(cov, beta)) if p else 0.0
+        except np.linalg.LinAlgError:  # an infinite coefficient (monotone likelihood)
+            wald = float(beta @ linalg.pinvh(cov) @ beta)
         if use_robust:
             # robust score test at beta = 0, as R's summary(coxph)$robscore
             r0 = data.score_residuals(np.zeros(p))
@@ -390,7 +400,9 @@ class CoxModel:
         Returns
         -------
         DataFrame
-            Index: covariates then ``GLOBAL``; columns ``chisq, df, p``.
+            Index: covariates then ``GLOBAL``; columns ``chisq, df, p``. Where the test is
+            undefined (every churn at one tenure, or a singular information matrix) the
+            statistic and p-value are ``nan`` and a ``note`` column says why.
         """
         check_is_fitted(self, ["params_"])
         transform = check_option(transform, name="transform", options=ZPH_TRANSFORMS)
@@ -407,17 +419,32 @@ class CoxModel:
         i22 = data._info(core, gg**2)
         p = i11.shape[0]
         full = np.block([[i11, i12], [i12.T, i22]])
+        note = None
+        if g.size == 0 or np.ptp(g) == 0:
+            note = ("every churn happened at the same tenure: there is no change over time to "
+                    "test")
+
+        def score_test(kk: np.ndarray, u: np.ndarray, df: float) -> tuple[float, float, float]:
+            if note is not None:
+                return (float("nan"), df, float("nan"))
+            try:
+                stat = float(u @ np.linalg.solve(full[np.ix_(kk, kk)], u))
+            except np.linalg.LinAlgError:
+                return (float("nan"), df, float("nan"))
+            return (stat, df, float(stats.chi2.sf(stat, df)))
+
         rows = {}
         for j, name in enumerate(self.params_.index):
             kk = np.r_[np.arange(p), p + j]
-            u = np.r_[np.zeros(p), u2[j]]
-            stat = float(u @ np.linalg.solve(full[np.ix_(kk, kk)], u))
-            rows[name] = (stat, 1.0, float(stats.chi2.sf(stat, 1)))
-        u = np.r_[np.zeros(p), u2]
-        stat = float(u @ np.linalg.solve(full, u))
-        rows["GLOBAL"] = (stat, float(p), float(stats.chi2.sf(stat, p)))
+            rows[name] = score_test(kk, np.r_[np.zeros(p), u2[j]], 1.0)
+        rows["GLOBAL"] = score_test(np.arange(2 * p), np.r_[np.zeros(p), u2], float(p))
+        if note is None and any(np.isnan(r[0]) for r in rows.values()):
+            note = ("the test's information matrix is singular for the rows with no "
+                    "statistic (too little variation in churn times)")
         out = pd.DataFrame.from_dict(rows, orient="index", columns=["chisq", "df", "p"])
-        out.attrs.update(transform=transform)
+        out.attrs.update(transform=transform, note=note)
+        if note is not None:
+            out["note"] = np.where(np.isnan(out["chisq"].to_numpy()), note, "")
         return out
 
     def schoenfeld_residuals(self, *, transform: str = "km", scaled: bool = True) -> pd.DataFrame:

@@ -22,15 +22,13 @@ value, is dropped with a note rather than failing the fit.
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import asdict
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from statsmodels.stats.multitest import multipletests
 
 from crmlib.data import SourceTable, check_table
-from crmlib.report import Metric
-from crmlib.results import Estimate
 from crmlib.retention._churn import analysed, trailing_revenue
 from crmlib.retention._cox import CoxModel
 from crmlib.retention._kaplan_meier import KaplanMeier, kaplan_meier_by
@@ -271,36 +269,69 @@ def logrank_by(drivers: pd.DataFrame, *, by: str | None, rho: float = 0.0) -> pd
     return out
 
 
+def churn_rule(frame: pd.DataFrame) -> str:
+    """The churn definition of a churn or driver frame in a few words, for a figure's
+    ``definition`` (two units' rates compare only under the same rule)."""
+    if frame.attrs.get("contractual"):
+        return "churn = recorded contract end"
+    days = frame.attrs.get("inactivity_days")
+    return f"churn = {days} days without a purchase" if days else "churn = as given"
+
+
 def retention_by(drivers: pd.DataFrame, *, days: int, by: str | None = None,
                  alpha: float = 0.05) -> pd.DataFrame:
     """Share of customers retained ``days`` after acquisition, overall and per level of
-    ``by``, with the Wilson interval.
+    ``by``, with the Wilson interval (Clopper-Pearson from fewer than 10 churners or
+    retained customers, with a warning: see :func:`retention_rate`).
 
     Only customers whose status at ``days`` is known take part (follow-up of at least
     ``days``: for contractual units acquired ``days`` before ``as_of``; for non-contractual
     units ``days + inactivity_days`` before it), so recent cohorts do not bias the rate.
-    Retained means a tenure of at least ``days``. Returns the rows of
-    :func:`retention_rate` with ``all`` first; an empty ``all`` row (n = 0) when nobody is
-    eligible.
+    Retained means not churned, or churned after more than ``days`` (a churn on day ``days``
+    is not retained at ``days``, as the Kaplan-Meier ``S(days) = P(T > days)``). Returns the rows of
+    :func:`retention_rate` with ``all`` first; an ``all`` row with n = 0, no estimate and
+    status ``not available`` when nobody is eligible (the data cannot observe ``days``).
     """
     days = check_scalar(days, name="days", kind=int, min_value=1)
     alpha = check_alpha(alpha)
     check_frame(drivers, name="drivers", required=["tenure_days", "followup_days"])
     elig = drivers[drivers["followup_days"] >= days].copy()
+    longest = float(drivers["followup_days"].max()) if len(drivers) else float("nan")
     if elig.empty:
+        reason = (f"no customer can be followed for {days} days yet (the longest follow-up is "
+                  f"{max(longest, 0):.0f} days)")
         out = pd.DataFrame({"n": [0], "retained": [0.0], "estimate": [np.nan],
-                            "se": [np.nan], "ci_low": [np.nan], "ci_high": [np.nan]},
+                            "se": [np.nan], "ci_low": [np.nan], "ci_high": [np.nan],
+                            "method": [None], "status": ["not available"],
+                            "reason": [reason]},
                            index=pd.Index(["all"], name="segment"))
     else:
-        elig["retained"] = (elig["tenure_days"] >= days).astype(int)
+        still = (elig["churned"] == 0) if "churned" in elig else False
+        elig["retained"] = ((elig["tenure_days"] > days) | still).astype(int)
         out = retention_rate(elig, retained="retained", alpha=alpha)
         if by is not None:
             out = pd.concat([out, retention_rate(elig.assign(**{by: elig[by].astype(str)}),
                                                  retained="retained", segment=by,
                                                  alpha=alpha)])
-    out.attrs.update(alpha=alpha, method="wilson", days=days, eligible=len(elig),
-                     by=by)
+    out.attrs.update(alpha=alpha, method="wilson, clopper-pearson below 10 events", days=days,
+                     eligible=len(elig), by=by, churn_rule=churn_rule(drivers),
+                     longest_followup=longest)
     return out
+
+
+def _global_test_failed(model: CoxModel) -> str | None:
+    """Why the covariates of ``model`` should not be used, or ``None`` when they may: the
+    model did not converge, or its global likelihood-ratio test is not significant at the
+    model's alpha."""
+    if not model.params_.size:
+        return None
+    if not model.converged_:
+        return "the churn-driver model did not converge"
+    lr = model.lr_test_
+    if not lr.p_value < model.alpha:
+        return (f"the churn-driver model's global likelihood-ratio test is not significant "
+                f"(p = {lr.p_value:.2g} on {lr.df:g} df)")
+    return None
 
 
 def revenue_at_risk_by(
@@ -321,16 +352,45 @@ def revenue_at_risk_by(
     known to have stayed (``followup_days``: the current age for contractual units; for
     non-contractual units ``as_of - inactivity_days``, so the probability covers customers
     who have already gone quiet) comes from the Cox model: ``1 - S(c + days | x) / S(c | x)``,
-    see :func:`revenue_at_risk`. The baseline hazard is not extrapolated beyond the last
-    observed churn, so where ``c + days`` exceeds it (column ``beyond_followup``: customers
-    affected) the estimate is a lower bound. ``orders`` may be a frame or a table left in its
-    source (the revenue per customer is summed there, :func:`trailing_revenue`).
+    see :func:`revenue_at_risk`.
+
+    The covariates are used only when the churn-driver model converged and its global
+    likelihood-ratio test is significant at its alpha; otherwise the probabilities come from
+    the baseline hazard of the same customers without covariates (the null Cox model, i.e.
+    the Breslow estimate, one probability per tenure), so no customer is singled out by
+    drivers that are not distinguishable from noise. ``attrs["method"]`` says which.
+
+    The baseline hazard is not extrapolated beyond the last observed churn, so where
+    ``c + days`` exceeds it (column ``beyond_followup``: customers affected) the estimate is
+    a lower bound. ``orders`` may be a frame or a table left in its source (the revenue per
+    customer is summed there, :func:`trailing_revenue`). When every customer has churned the
+    ``all`` row has no customers and 0 at risk; when no churn was ever observed the
+    probabilities, hence the estimate, are 0 (``attrs["churn_events"]`` is 0).
     """
     days = check_scalar(days, name="days", kind=int, min_value=1)
     active = drivers[drivers["status"] != "churned"].copy()
+    why = _global_test_failed(model)
+    method = "Cox model with the churn drivers"
+    if why is not None or not model.params_.size:
+        if model.params_.size:
+            model = CoxModel(ties=model.ties, alpha=model.alpha).fit(
+                analysed(drivers), duration="tenure_days", event="churned", covariates=[])
+            method = f"baseline churn hazard without covariates ({why})"
+        else:
+            method = "baseline churn hazard without covariates (no churn drivers in the model)"
+    base_times = model.baseline_cumulative_hazard_["time"]
+    last_churn = float(base_times.max()) if len(base_times) else 0.0
+    if active.empty:
+        cols = ["customers", "revenue", "expected_churners", "estimate", "se", "ci_low",
+                "ci_high", "share_at_risk", "beyond_followup"]
+        out = pd.DataFrame([[0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, np.nan, 0]], columns=cols,
+                           index=pd.Index(["all"], name="segment"))
+        out.attrs.update(alpha=alpha, days=days, by=by, n=0, last_churn_day=last_churn,
+                         method=method, churn_rule=churn_rule(drivers),
+                         churn_events=float(model.events_))
+        return out
     active["revenue"] = trailing_revenue(active, orders, as_of=as_of, days=days).to_numpy()
     active["known_until"] = active["followup_days"].clip(lower=0.0)
-    last_churn = float(model.baseline_cumulative_hazard_["time"].max())
     active["beyond_followup"] = (active["known_until"] + days > last_churn).astype(int)
     segments = [None] if by is None else [None, by]
     parts = []
@@ -342,149 +402,57 @@ def revenue_at_risk_by(
         part["beyond_followup"] = frame.groupby(np.asarray(key))["beyond_followup"].sum()
         parts.append(part)
     out = pd.concat(parts)
-    out.attrs.update(alpha=alpha, days=days, by=by, n=len(active), last_churn_day=last_churn)
+    out.attrs.update(alpha=alpha, days=days, by=by, n=len(active), last_churn_day=last_churn,
+                     method=method, churn_rule=churn_rule(drivers),
+                     churn_events=float(model.events_))
     return out
 
 
-def _none(x: Any) -> float | None:
-    return None if x is None or not np.isfinite(x) else float(x)
+def holm_table(model: CoxModel) -> pd.DataFrame:
+    """The Cox coefficients with finite estimates and their Holm-adjusted p-values.
 
+    ``model.summary()`` plus ``p_holm`` (Holm 1979, over every coefficient tested) and
+    ``significant`` (``p_holm`` below the model's alpha). ``attrs``: ``global_p``,
+    ``global_df`` (the likelihood-ratio test), ``tested`` (coefficients), ``usable`` (None,
+    or why no coefficient may be read as a driver: not converged, global test not
+    significant).
 
-def headline(
-    km: KaplanMeier,
-    model: CoxModel,
-    rates: pd.DataFrame,
-    at_risk: pd.DataFrame,
-    *,
-    horizon: int,
-    currency: str | None = None,
-) -> list[Metric]:
-    """The figures the notebook records: ``retention_rate`` (Wilson, all customers),
-    ``median_tenure_days``, ``rmst_days`` (up to ``horizon``), ``cox_concordance``,
-    ``top_churn_driver_hr`` (see :func:`top_driver`) and ``revenue_at_risk`` (all segments).
-
-    Returns
-    -------
-    list of Metric
-        One :class:`crmlib.report.Metric` per figure (``name, value, se, ci_low, ci_high,
-        n, unit, description, note``); missing values are ``None`` (never NaN), with a note
-        saying why. Record each with ``report.record(m.name, m, note=m.note, ...)``.
+    References
+    ----------
+    Holm, S. (1979). A simple sequentially rejective multiple test procedure. Scandinavian
+    Journal of Statistics 6, 65-70.
     """
-    rows = []
-    units = {"retention_rate": ("share", f"share of customers retained {horizon} days after "
-                                "acquisition (Wilson CI)"),
-             "median_tenure_days": ("days", "median tenure, Kaplan-Meier (Brookmeyer-Crowley CI)"),
-             "rmst_days": ("days", f"restricted mean tenure over the first {horizon} days"),
-             "cox_concordance": (None, "Harrell's C of the Cox churn-driver model"),
-             "revenue_at_risk": (currency, f"expected revenue lost to churn in the next "
-                                 f"{horizon} days")}
-
-    def add(name: str, est: Any, note: str | None = None) -> None:
-        value = None if est is None else _none(est.value)
-        rows.append({"name": name, "value": value, "unit": units[name][0],
-                     "description": units[name][1],
-                     "se": None if value is None else _none(est.se),
-                     "ci_low": None if value is None else _none(est.ci_low),
-                     "ci_high": None if value is None else _none(est.ci_high),
-                     "n": None if est is None else int(est.n), "note": note})
-
-    r = rates.loc["all"]
-    add("retention_rate", Estimate(float(r["estimate"]), float(r["se"]), float(r["ci_low"]),
-                                   float(r["ci_high"]), int(r["n"])),
-        None if int(r["n"]) else f"no customer followed up for {rates.attrs.get('days')} days")
-    med = km.median_
-    note = None
-    if not np.isfinite(med.value):
-        note = "not reached: more than half of the customers are retained at the end of follow-up"
-    elif not np.isfinite(med.ci_high):
-        note = "upper confidence limit not reached"
-    rows_before = len(rows)
-    add("median_tenure_days", med, note)
-    if np.isfinite(med.value) and not np.isfinite(med.ci_high):
-        rows[rows_before].update(ci_low=None, ci_high=None)
-    last = float(km.survival_["time"].iloc[-1])
-    if horizon <= last:
-        add("rmst_days", km.rmst(horizon), f"restricted to {horizon} days")
+    summ = model.summary() if model.params_.size else pd.DataFrame(
+        columns=["estimate", "se", "p", "hazard_ratio", "hr_ci_low", "hr_ci_high"])
+    summ = summ[np.isfinite(summ["estimate"].astype(float))
+                & np.isfinite(summ["se"].astype(float)) & (summ["se"].astype(float) > 0)].copy()
+    if len(summ):
+        summ["p_holm"] = multipletests(summ["p"].to_numpy(dtype=float), method="holm")[1]
     else:
-        add("rmst_days", None, f"follow-up ({last:g} days) shorter than {horizon} days")
-    if model.params_.size:
-        add("cox_concordance", model.concordance_)
-    else:
-        add("cox_concordance", None, "no covariates in the model (too little variation or "
-            "too few churners: see the driver table)")
-    rows.append(asdict(top_driver(model)))
-    a = at_risk.loc["all"]
-    add("revenue_at_risk", Estimate(float(a["estimate"]), float(a["se"]), float(a["ci_low"]),
-                                    float(a["ci_high"]), int(a["customers"])),
-        f"next {at_risk.attrs.get('days')} days")
-    return [Metric(**row) for row in rows]
-
-
-def _driver_label(model: CoxModel, term: str) -> str:
-    """``plan = basic vs plan = premium (reference)`` for a level of a categorical covariate,
-    ``promo = 1 vs 0`` for a 0/1 one, ``x, per unit increase`` otherwise."""
-    col, _, lev = term.partition("=")
-    levels = getattr(model, "_levels", {})
-    if lev:
-        ref = levels[col][0] if levels.get(col) else "the reference level"
-        return f"{col} = {lev} vs {col} = {ref} (reference)"
-    x = model._frame_info[4][:, list(model.params_.index).index(term)]
-    if np.isin(x, (0.0, 1.0)).all():
-        return f"{col} = 1 vs {col} = 0"
-    return f"{col}, per unit increase"
-
-
-def top_driver(model: CoxModel) -> Metric:
-    """The headline ``top_churn_driver_hr``: hazard ratio (Wald CI on the log scale, as R's
-    ``summary(coxph)``; n the customers in the fit) of the covariate with the largest
-    absolute log hazard ratio among those significant at the model's ``alpha``.
-
-    When no coefficient is significant, the one with the largest absolute log hazard ratio
-    is reported with a note saying so; without a Cox model (no covariates) the value is
-    ``None`` with a note. The driver (covariate and level vs the reference level) and its
-    p-value are in ``description``. Cox (1972), J. R. Stat. Soc. B 34, 187-220.
-    """
-    name, unit = "top_churn_driver_hr", None
-    level = round(100 * (1 - model.alpha))
-    summ = model.summary() if model.params_.size else pd.DataFrame()
-    if not summ.empty:
-        summ = summ[np.isfinite(summ["estimate"]) & np.isfinite(summ["se"])
-                    & (summ["se"] > 0)]
-    if summ.empty:
-        return Metric(name=name, value=None, unit=unit,
-                      description="hazard ratio of the strongest churn driver (Cox model)",
-                      note="no Cox model: no covariates with enough variation or churners "
-                           "(see the driver table)")
-    effect = summ["estimate"].abs()
-    significant = summ["p"] < model.alpha
-    pool = effect[significant] if significant.any() else effect
-    term = str(pool.idxmax())
-    r = summ.loc[term]
-    notes = []
-    if not significant.any():
-        notes.append(f"not significant at alpha = {model.alpha:g} (p = {r['p']:.2g}): no driver "
-                     "is; this is the largest effect")
-    if not model.converged_:
-        notes.append("the Cox model did not converge")
-    return Metric(
-        name=name, value=float(r["hazard_ratio"]), se=None, ci_low=float(r["hr_ci_low"]),
-        ci_high=float(r["hr_ci_high"]), n=int(model.n_), unit=unit,
-        description=(f"churn hazard ratio of the strongest driver, {_driver_label(model, term)}"
-                     f" (Cox, {model.ties} ties, {level}% CI; p = {r['p']:.2g})"),
-        note="; ".join(notes) or None)
+        summ["p_holm"] = pd.Series(dtype=float)
+    summ["significant"] = summ["p_holm"] < model.alpha
+    summ.attrs.update(global_p=float(model.lr_test_.p_value), global_df=float(model.lr_test_.df),
+                      tested=len(summ), usable=_global_test_failed(model), alpha=model.alpha)
+    return summ
 
 
 def driver_findings(model: CoxModel, drivers: pd.DataFrame) -> pd.DataFrame:
-    """The Cox hazard ratios in words, one row per coefficient, largest effect first.
+    """The Cox hazard ratios in words, one row per coefficient, evidence first.
 
-    Columns ``covariate, hazard_ratio, hr_ci_low, hr_ci_high, p, reading``: e.g. "channel =
-    partner: churn hazard 1.57 times that of channel = web (95% CI 1.28 to 1.91); clear
-    evidence". Evidence wording: p < 0.01 clear, < alpha some, else none (the CI includes 1).
-    Rows with evidence come first, each group by the size of the effect.
+    Columns ``covariate, hazard_ratio, hr_ci_low, hr_ci_high, p, p_holm, reading``: e.g.
+    "channel = partner: churn hazard 1.57 times that of channel = web (95% CI 1.28 to 1.91);
+    clear evidence". A hazard ratio below 1 reads as a protective factor. The evidence uses
+    the Holm-adjusted p-value over all coefficients (``p_holm`` < 0.01 clear, < alpha some,
+    else none), and only when the model's global likelihood-ratio test is significant at
+    alpha and the fit converged: otherwise every row says that no reliable driver was found,
+    with the global test. Rows with evidence come first, each group by the size of the
+    effect. ``attrs``: ``global_p``, ``global_df``, ``usable`` (see :func:`holm_table`).
     """
-    summ = model.summary()
+    summ = holm_table(model)
     notes = driver_notes(drivers).set_index("covariate")
     level = round(100 * (1 - model.alpha))
+    why = summ.attrs["usable"]
+    m = summ.attrs["tested"]
     rows = []
     for name, r in summ.iterrows():
         col, _, lev = str(name).partition("=")
@@ -495,19 +463,31 @@ def driver_findings(model: CoxModel, drivers: pd.DataFrame) -> pd.DataFrame:
             what, base = f"{col} = yes", f"{col} = no"
         else:
             what, base = f"{col} one unit higher", "otherwise similar customers"
-        strength = ("clear evidence" if r["p"] < 0.01 else "some evidence"
-                    if r["p"] < model.alpha else f"no clear effect ({level}% CI includes 1)")
+        if why is not None:
+            strength = f"no reliable driver: {why}"
+        elif r["p_holm"] < 0.01:
+            strength = "clear evidence"
+        elif r["p_holm"] < model.alpha:
+            strength = "some evidence"
+        else:
+            strength = (f"no clear effect after adjusting for {m} tests (Holm p = "
+                        f"{r['p_holm']:.2g})")
+        kind = "protective: " if r["hazard_ratio"] < 1 and why is None and r["significant"] \
+            else ""
         rows.append({"covariate": name, "hazard_ratio": r["hazard_ratio"],
                      "hr_ci_low": r["hr_ci_low"], "hr_ci_high": r["hr_ci_high"], "p": r["p"],
-                     "reading": f"{what}: churn hazard {r['hazard_ratio']:.2f} times that of "
-                                f"{base} ({level}% CI {r['hr_ci_low']:.2f} to "
+                     "p_holm": r["p_holm"],
+                     "reading": f"{kind}{what}: churn hazard {r['hazard_ratio']:.2f} times that "
+                                f"of {base} ({level}% CI {r['hr_ci_low']:.2f} to "
                                 f"{r['hr_ci_high']:.2f}); {strength}"})
     out = pd.DataFrame(rows, columns=["covariate", "hazard_ratio", "hr_ci_low", "hr_ci_high",
-                                      "p", "reading"])
+                                      "p", "p_holm", "reading"])
+    out.attrs.update({k: summ.attrs[k] for k in ("global_p", "global_df", "usable")})
     if out.empty:
-        out.loc[0] = ["(none)", None, None, None, None,
+        out.loc[0] = ["(none)", None, None, None, None, None,
                       "no covariate with enough variation: the model has no drivers to report"]
         return out
     effect = np.abs(np.log(out["hazard_ratio"].to_numpy(dtype=float)))
-    order = np.lexsort((-effect, out["p"].to_numpy(dtype=float) >= model.alpha))
+    weak = (out["p_holm"].to_numpy(dtype=float) >= model.alpha) | (why is not None)
+    order = np.lexsort((-effect, weak))
     return out.iloc[order].reset_index(drop=True)

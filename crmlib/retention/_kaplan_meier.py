@@ -284,12 +284,19 @@ class KaplanMeier:
     def summary(self, *, times: Any = None, tau: float | None = None) -> pd.DataFrame:
         """Tidy summary: the median, S(t) at ``times`` and the RMST up to ``tau``.
 
-        Columns ``estimate, se, ci_low, ci_high``, indexed by quantity; model facts (n,
+        Columns ``estimate, se, ci_low, ci_high, note``, indexed by quantity (the median is
+        blanked, with the reason in ``note``, when more than half of the customers left at
+        the shortest tenure; ``median_`` keeps R's value); model facts (n,
         events, alpha, conf_type) in ``attrs``.
         """
         check_is_fitted(self, ["survival_"])
+        from crmlib.retention._reliability import check_median
+
+        check = check_median(self)
         rows = {"median": (self.median_.value, np.nan, self.median_.ci_low,
                            self.median_.ci_high)}
+        if check.degenerate:
+            rows["median"] = (np.nan, np.nan, np.nan, np.nan)
         if times is not None:
             for _, r in self.survival_at(times).iterrows():
                 rows[f"survival({r['time']:g})"] = (r.survival, r.se, r.ci_low, r.ci_high)
@@ -302,6 +309,8 @@ class KaplanMeier:
         out.attrs.update(
             n=self.n_, events=self.events_, alpha=self.alpha, conf_type=self.conf_type
         )
+        out["note"] = ""
+        out.loc["median", "note"] = check.reason or ""
         return out
 
 
@@ -345,10 +354,23 @@ def survival_table(fits: dict[Hashable, KaplanMeier], *, group: str = "group") -
 
 
 def median_table(fits: dict[Hashable, KaplanMeier], *, group: str = "group") -> pd.DataFrame:
-    """Median survival with its CI per group: ``group, n, events, median, ci_low, ci_high``."""
-    rows = [
-        {group: key, "n": f.n_, "events": f.events_, "median": f.median_.value,
-         "ci_low": f.median_.ci_low, "ci_high": f.median_.ci_high}
-        for key, f in fits.items()
-    ]
+    """Median survival with its CI per group: ``group, n, events, median, ci_low, ci_high,
+    status, reason``.
+
+    The reliability rule of the headline applies (see
+    :func:`crmlib.retention._reliability.check_median`): where more than half of a group left
+    at its shortest tenure the median is blanked (``nan``) with the share in ``reason``;
+    where the curve never falls to one half, ``reason`` says how many are still retained.
+    """
+    from crmlib.retention._reliability import check_median
+
+    rows = []
+    for key, f in fits.items():
+        check = check_median(f)
+        blank = check.status == "not available"
+        rows.append({group: key, "n": f.n_, "events": f.events_,
+                     "median": np.nan if blank else f.median_.value,
+                     "ci_low": np.nan if blank else f.median_.ci_low,
+                     "ci_high": np.nan if blank else f.median_.ci_high,
+                     "status": check.status, "reason": check.reason})
     return pd.DataFrame(rows)

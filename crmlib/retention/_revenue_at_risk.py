@@ -16,7 +16,14 @@ import pandas as pd
 from scipy import stats
 
 from crmlib.errors import CRMError
-from crmlib.utils.validation import check_alpha, check_frame, check_is_fitted, check_numeric
+from crmlib.retention._reliability import proportion_interval, share_status
+from crmlib.utils.validation import (
+    check_alpha,
+    check_frame,
+    check_is_fitted,
+    check_numeric,
+    check_option,
+)
 
 
 def _by_segment(frame: pd.DataFrame, p: np.ndarray, revenue: np.ndarray, segment: str | None,
@@ -105,15 +112,27 @@ def retention_rate(
     retained: str,
     segment: str | None = None,
     alpha: float = 0.05,
+    method: str = "auto",
 ) -> pd.DataFrame:
-    """Share of customers retained per segment with the Wilson score interval.
+    """Share of customers retained per segment with a score or exact interval.
+
+    Parameters
+    ----------
+    method : {"auto", "wilson", "clopper-pearson"}, default "auto"
+        The interval: Wilson score (Wilson 1927), Clopper-Pearson exact (1934), or ``auto``:
+        Wilson unless fewer than :data:`~crmlib.retention._reliability.MIN_EVENTS` customers
+        churned or were retained, then Clopper-Pearson, whose coverage does not fall below
+        the nominal level where Wilson's does (Brown, Cai & DasGupta 2001).
 
     Returns
     -------
     DataFrame
-        Indexed by segment: ``n, retained, estimate, se, ci_low, ci_high``.
+        Indexed by segment: ``n, retained, estimate, se, ci_low, ci_high, method, status,
+        reason`` (``status`` ``warning`` with the counts in words for a share of 0 or 1 or
+        one from fewer than 10 churners or retained customers).
     """
     alpha = check_alpha(alpha)
+    method = check_option(method, name="method", options=("auto", "wilson", "clopper-pearson"))
     check_frame(frame, name="data", required=[retained] + ([segment] if segment else []))
     r = check_numeric(frame[retained].astype(float), name=f"data[{retained!r}]", min_value=0,
                       max_value=1)
@@ -121,11 +140,11 @@ def retention_rate(
     g = pd.DataFrame({"segment": np.asarray(seg), "r": r}).groupby("segment", sort=True)["r"]
     n, k = g.size().astype(float), g.sum()
     p = k / n
-    z = stats.norm.ppf(1 - alpha / 2)
-    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
-    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    low, high, used = proportion_interval(k.to_numpy(), n.to_numpy(), alpha, method=method)
+    checks = [share_status(round(a), round(b)) for a, b in zip(k, n, strict=True)]
     out = pd.DataFrame({"n": n.astype(int), "retained": k, "estimate": p,
-                        "se": np.sqrt(p * (1 - p) / n), "ci_low": centre - half,
-                        "ci_high": centre + half})
-    out.attrs.update(alpha=alpha, method="wilson")
+                        "se": np.sqrt(p * (1 - p) / n), "ci_low": low, "ci_high": high,
+                        "method": used, "status": [c[0] for c in checks],
+                        "reason": [c[1] for c in checks]}, index=n.index)
+    out.attrs.update(alpha=alpha, method=method)
     return out

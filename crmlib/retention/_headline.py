@@ -1,0 +1,353 @@
+"""The headline figures of the retention notebook, each with its reliability and definition.
+
+Every figure is computed on its own: one that cannot be computed for valid data becomes
+``not available`` with the reason, and the others are still returned. The reliability rules
+are those of :mod:`crmlib.retention._reliability` (few events, degenerate median) and, for
+the churn drivers, the no-fishing rule of :func:`top_drivers`.
+
+Figures (names as recorded):
+
+* ``retention_rate``: share retained at the unit's longest horizon (``window_days`` in the
+  definition); ``retention_rate_365d``: the same at the common cross-unit window of 365 days;
+* ``median_tenure_days``; when more than half of the customers left at the shortest tenure,
+  ``not available`` and instead ``never_returned_share`` (shortest tenure of at most one
+  day: customers who never came back after their first day) or
+  ``shortest_tenure_churn_share``;
+* ``rmst_days``: restricted mean tenure up to the horizon;
+* ``cox_concordance``; ``top_churn_driver_hr`` and ``top_protective_factor_hr``;
+* ``revenue_at_risk`` (money, ``currency`` in the definition).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from crmlib.errors import CRMError
+from crmlib.report import Metric
+from crmlib.retention._cox import CoxModel
+from crmlib.retention._drivers import holm_table, retention_by
+from crmlib.retention._kaplan_meier import KaplanMeier
+from crmlib.retention._reliability import (
+    MIN_EVENTS,
+    check_median,
+    proportion_interval,
+    share_status,
+)
+
+#: The retention window every unit reports, so that units can be compared (days).
+COMMON_WINDOW_DAYS = 365
+
+
+def _num(x: Any) -> float | None:
+    if x is None:
+        return None
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        return None
+    return x if np.isfinite(x) else None
+
+
+def _missing(name: str, reason: str, *, unit: str | None = None, description: str | None = None,
+             definition: dict | None = None, n: int | None = None) -> Metric:
+    return Metric(name=name, value=None, n=n, unit=unit, description=description, note=reason,
+                  status="not available", reason=reason, definition=definition)
+
+
+def _guarded(name: str, build: Callable[[], list[Metric]]) -> list[Metric]:
+    """``build()``, or one ``not available`` figure when it fails on the data (a
+    :class:`CRMError` or a singular matrix) instead of losing every figure."""
+    try:
+        return build()
+    except (CRMError, np.linalg.LinAlgError) as exc:
+        return [_missing(name, f"could not be computed: {exc}")]
+
+
+def _rate_metric(name: str, rates: pd.DataFrame) -> Metric:
+    days = rates.attrs.get("days")
+    definition = {"population": f"customers whose status {days} days after acquisition is "
+                                "known",
+                  "window_days": days,
+                  "method": f"share not churned within {days} days; "
+                            f"{rates.attrs.get('churn_rule', 'churn as given')}"}
+    r = rates.loc["all"]
+    n = int(r["n"])
+    interval = "Wilson" if r.get("method") == "wilson" else "Clopper-Pearson exact"
+    description = f"share of customers retained {days} days after acquisition ({interval} CI)"
+    if n == 0 or not np.isfinite(float(r["estimate"])):
+        return _missing(name, str(r.get("reason") or f"no customer followed up for {days} days"),
+                        unit="share", description=description, definition=definition, n=n)
+    return Metric(name=name, value=float(r["estimate"]), se=_num(r["se"]),
+                  ci_low=_num(r["ci_low"]), ci_high=_num(r["ci_high"]), n=n, unit="share",
+                  description=description, status=str(r.get("status") or "ok"),
+                  reason=r.get("reason") if r.get("status") == "warning" else None,
+                  definition=definition)
+
+
+def median_tenure(km: KaplanMeier, *, definition: dict | None = None) -> list[Metric]:
+    """``median_tenure_days`` with its status (see
+    :func:`~crmlib.retention._reliability.check_median`); when the median is degenerate, also
+    the share of customers who left at the shortest tenure, with its interval and n."""
+    check = check_median(km)
+    med = km.median_
+    desc = "median tenure, Kaplan-Meier (Brookmeyer-Crowley CI)"
+    n = round(km.n_)
+    if check.status == "not available":
+        out = [_missing("median_tenure_days", str(check.reason), unit="days", description=desc,
+                        definition=definition, n=n)]
+    else:
+        ci = (None, None) if not np.isfinite(med.ci_high) else (_num(med.ci_low),
+                                                                 _num(med.ci_high))
+        out = [Metric(name="median_tenure_days", value=float(med.value), ci_low=ci[0],
+                      ci_high=ci[1], n=n, unit="days", description=desc, status=check.status,
+                      reason=check.reason, definition=definition,
+                      note=None if ci[0] is not None else check.reason)]
+    if check.degenerate:
+        k, m = round(check.first_events), round(check.first_at_risk)
+        low, high, method = proportion_interval(k, m, km.alpha)
+        first_day = check.first_time <= 1
+        name = "never_returned_share" if first_day else "shortest_tenure_churn_share"
+        what = ("never came back after their first day" if first_day
+                else f"left at the shortest tenure observed, {check.first_time:g} days")
+        status, reason = share_status(m - k, m, event="customer", of="customer")
+        if status == "warning":
+            reason = (f"{k:,} of {m:,} customers {what}: "
+                      + ("a share of 1 is a bound" if k == m else "too few either way for a "
+                         "stable share" if min(k, m - k) else "a share of 0 is a bound"))
+        interval = "Wilson" if method[0] == "wilson" else "Clopper-Pearson exact"
+        out.append(Metric(name=name, value=k / m, ci_low=float(low[0]), ci_high=float(high[0]),
+                          se=float(np.sqrt(k / m * (1 - k / m) / m)), n=m, unit="share",
+                          description=f"share of customers who {what} ({interval} CI); "
+                                      "reported instead of the median tenure",
+                          status=status, reason=reason, definition=definition))
+    return out
+
+
+def _rmst(km: KaplanMeier, horizon: int, definition: dict) -> list[Metric]:
+    name, desc = "rmst_days", f"restricted mean tenure over the first {horizon} days"
+    last = float(km.survival_["time"].iloc[-1])
+    if horizon > last and km.survival_["survival"].iloc[-1] > 0:
+        return [_missing(name, f"follow-up ({last:g} days) shorter than {horizon} days",
+                         unit="days", description=desc, definition=definition, n=round(km.n_))]
+    est = km.rmst(horizon)
+    status, reason = "ok", None
+    events = int(km.survival_.loc[km.survival_["time"] <= horizon, "events"].sum())
+    if not est.se > 0:
+        status = "warning"
+        reason = (f"no customer left within the first {horizon} days: the restricted mean is "
+                  "the whole window, with no spread")
+    elif events < MIN_EVENTS:
+        status = "warning"
+        reason = (f"{events} churner(s) within {horizon} days among {round(km.n_):,} customers: "
+                  "too few events for a stable mean")
+    low = None if _num(est.ci_low) is None else max(0.0, float(est.ci_low))
+    high = None if _num(est.ci_high) is None else min(float(horizon), float(est.ci_high))
+    return [Metric(name=name, value=float(est.value), se=_num(est.se), ci_low=low,
+                   ci_high=high, n=int(est.n), unit="days", description=desc,
+                   note=f"restricted to {horizon} days", status=status, reason=reason,
+                   definition=definition)]
+
+
+def _concordance(model: CoxModel, definition: dict) -> list[Metric]:
+    name, desc = "cox_concordance", "Harrell's C of the Cox churn-driver model"
+    if not model.params_.size:
+        return [_missing(name, "no covariates in the model (too little variation or too few "
+                         "churners: see the driver table)", description=desc,
+                         definition=definition)]
+    c = model.concordance_
+    if _num(c.value) is None:
+        return [_missing(name, "no pair of customers with different tenures to compare",
+                         description=desc, definition=definition, n=int(c.n))]
+    status, reason = "ok", None
+    if not model.converged_:
+        status, reason = "warning", "the churn-driver model did not converge"
+    return [Metric(name=name, value=float(c.value), se=_num(c.se), ci_low=_num(c.ci_low),
+                   ci_high=_num(c.ci_high), n=int(c.n), description=desc, status=status,
+                   reason=reason, definition=definition)]
+
+
+def _driver_label(model: CoxModel, term: str) -> str:
+    """``plan = basic vs plan = premium (reference)`` for a level of a categorical covariate,
+    ``promo = 1 vs 0`` for a 0/1 one, ``x, per unit increase`` otherwise."""
+    col, _, lev = term.partition("=")
+    levels = getattr(model, "_levels", {})
+    if lev:
+        ref = levels[col][0] if levels.get(col) else "the reference level"
+        return f"{col} = {lev} vs {col} = {ref} (reference)"
+    x = model._frame_info[4][:, list(model.params_.index).index(term)]
+    if np.isin(x, (0.0, 1.0)).all():
+        return f"{col} = 1 vs {col} = 0"
+    return f"{col}, per unit increase"
+
+
+def top_drivers(model: CoxModel) -> list[Metric]:
+    """The headlines ``top_churn_driver_hr`` and ``top_protective_factor_hr``.
+
+    No fishing: a coefficient qualifies only when the model converged, its global
+    likelihood-ratio test is significant at the model's ``alpha``, and its Wald p-value is
+    below ``alpha`` after the Holm adjustment over every coefficient tested (Holm 1979).
+    ``top_churn_driver_hr`` is the qualifying hazard ratio above 1 with the largest log
+    hazard ratio; ``top_protective_factor_hr`` the qualifying one below 1 with the largest
+    absolute log hazard ratio (customers with that trait churn less). Each is the hazard
+    ratio with its Wald CI on the log scale (as R's ``summary(coxph)``) and n the customers
+    in the fit; the covariate, its reference and the raw and adjusted p-values are in
+    ``description``. Otherwise the figure is ``not available`` with the reason, e.g. "no
+    reliable churn driver: global test p = 0.29 on 11 df, concordance 0.54".
+
+    References
+    ----------
+    Cox, D. R. (1972). Regression models and life-tables. J. R. Stat. Soc. B 34, 187-220.
+    Holm, S. (1979). Scandinavian Journal of Statistics 6, 65-70.
+    """
+    names = {"driver": ("top_churn_driver_hr", "churn hazard ratio of the strongest churn "
+                        "driver (Cox)"),
+             "protective": ("top_protective_factor_hr", "churn hazard ratio of the strongest "
+                            "protective factor (Cox; below 1: customers with it churn less)")}
+    definition = {"population": "customers with a known tenure", "method":
+                  f"Cox model, {model.ties} ties; Holm-adjusted Wald tests; global "
+                  "likelihood-ratio test first"}
+    if not model.params_.size:
+        why = ("no Cox model: no covariates with enough variation or churners (see the driver "
+               "table)")
+        return [_missing(n, why, description=d, definition=definition)
+                for n, d in names.values()]
+    summ = holm_table(model)
+    why = summ.attrs["usable"]
+    if why is not None:
+        c = _num(model.concordance_.value)
+        why = (f"no reliable churn driver: global test p = {summ.attrs['global_p']:.2g} on "
+               f"{summ.attrs['global_df']:g} df" + (f", concordance {c:.2f}" if c else "")
+               if model.converged_ else f"no reliable churn driver: {why}")
+        return [_missing(n, why, description=d, definition=definition, n=int(model.n_))
+                for n, d in names.values()]
+    level = round(100 * (1 - model.alpha))
+    m = summ.attrs["tested"]
+    out = []
+    for kind, (name, desc) in names.items():
+        side = summ[summ["significant"] & ((summ["estimate"] > 0) if kind == "driver"
+                                           else (summ["estimate"] < 0))]
+        if side.empty:
+            other = "protective" if kind == "driver" else "raising churn"
+            reason = (f"no covariate {'raises' if kind == 'driver' else 'lowers'} churn "
+                      f"significantly after the Holm adjustment over {m} coefficient(s)"
+                      + (f" (the significant ones are {other})" if summ["significant"].any()
+                         else ""))
+            out.append(_missing(name, reason, description=desc, definition=definition,
+                                n=int(model.n_)))
+            continue
+        term = str(side["estimate"].abs().idxmax())
+        r = side.loc[term]
+        label = _driver_label(model, term)
+        prefix = "churn driver" if kind == "driver" else "protective factor"
+        out.append(Metric(
+            name=name, value=float(r["hazard_ratio"]), ci_low=float(r["hr_ci_low"]),
+            ci_high=float(r["hr_ci_high"]), n=int(model.n_),
+            description=(f"{prefix}: {label}, churn hazard ratio (Cox, {model.ties} ties, "
+                         f"{level}% CI; p = {r['p']:.2g}, Holm p = {r['p_holm']:.2g} over {m} "
+                         "coefficients)"),
+            definition=definition))
+    return out
+
+
+def top_driver(model: CoxModel) -> Metric:
+    """``top_churn_driver_hr`` alone (see :func:`top_drivers`)."""
+    return top_drivers(model)[0]
+
+
+def _revenue(at_risk: pd.DataFrame, currency: str | None, horizon: int) -> list[Metric]:
+    name = "revenue_at_risk"
+    days = at_risk.attrs.get("days", horizon)
+    desc = f"expected revenue lost to churn in the next {days} days"
+    definition = {"population": "customers not yet churned", "window_days": days,
+                  "currency": currency,
+                  "method": at_risk.attrs.get("method", "Cox model with the churn drivers")}
+    a = at_risk.loc["all"]
+    n = int(a["customers"])
+    status, reason = "ok", None
+    if n == 0:
+        status, reason = "warning", "every customer has already churned: no revenue left at risk"
+    elif at_risk.attrs.get("churn_events", 1) == 0:
+        status, reason = "warning", ("no churn has been observed yet, so the model predicts "
+                                     "none: 0 is a lower bound, not a measurement")
+    elif int(a.get("beyond_followup", 0)) == n and not float(a["estimate"]) > 0:
+        last = at_risk.attrs.get("last_churn_day", 0.0)
+        return [_missing(name, f"the model cannot see past {last:g} days of tenure, "
+                         f"where every one of the {n:,} customers already is: "
+                         "no churn probability to apply", unit=currency, description=desc,
+                         definition=definition, n=n)]
+    elif int(a.get("beyond_followup", 0)) > 0:
+        status = "warning"
+        reason = (f"a lower bound: for {int(a['beyond_followup']):,} of {n:,} customers the next "
+                  f"{days} days reach past the longest tenure at which a churn was observed "
+                  f"({at_risk.attrs.get('last_churn_day', float('nan')):g} days), where the "
+                  "model cannot see")
+    note = f"next {days} days; {definition['method']}"
+    return [Metric(name=name, value=float(a["estimate"]), se=_num(a["se"]),
+                   ci_low=_num(a["ci_low"]), ci_high=_num(a["ci_high"]), n=n, unit=currency,
+                   description=desc, note=note, status=status, reason=reason,
+                   definition=definition)]
+
+
+def headline(
+    km: KaplanMeier,
+    model: CoxModel,
+    rates: pd.DataFrame,
+    at_risk: pd.DataFrame,
+    *,
+    horizon: int,
+    currency: str | None = None,
+    drivers: pd.DataFrame | None = None,
+) -> list[Metric]:
+    """The figures the notebook records (see the module docstring), each with ``status``,
+    ``reason`` and ``definition``.
+
+    Parameters
+    ----------
+    km, model, rates, at_risk
+        The overall Kaplan-Meier fit, the churn-driver Cox model, :func:`retention_by` at
+        the horizon and :func:`revenue_at_risk_by`.
+    horizon : int
+        The unit's longest horizon (days): the window of ``retention_rate`` and ``rmst_days``.
+    currency : str, optional
+        ISO code of the money figures.
+    drivers : DataFrame, optional
+        The driver (or churn) frame, for ``retention_rate_365d`` at the common window of
+        :data:`COMMON_WINDOW_DAYS` days; without it that figure is taken from ``rates`` when
+        the horizon is 365 days, else it is ``not available``.
+
+    Returns
+    -------
+    list of Metric
+        One :class:`crmlib.report.Metric` per figure, missing values ``None`` with the
+        reason; record them with ``report.record_all``.
+    """
+    rule = rates.attrs.get("churn_rule", "churn as given")
+    surv_def = {"population": "customers with a known tenure",
+                "method": f"Kaplan-Meier; {rule}"}
+    alpha = float(rates.attrs.get("alpha", km.alpha))
+
+    def common() -> list[Metric]:
+        if rates.attrs.get("days") == COMMON_WINDOW_DAYS:
+            r = rates
+        elif drivers is not None:
+            r = retention_by(drivers, days=COMMON_WINDOW_DAYS, alpha=alpha)
+        else:
+            return [_missing("retention_rate_365d", "not computed: the driver frame was not "
+                             "given", unit="share")]
+        return [_rate_metric("retention_rate_365d", r)]
+
+    out: list[Metric] = []
+    out += _guarded("retention_rate", lambda: [_rate_metric("retention_rate", rates)])
+    out += _guarded("retention_rate_365d", common)
+    out += _guarded("median_tenure_days", lambda: median_tenure(km, definition=surv_def))
+    out += _guarded("rmst_days", lambda: _rmst(km, horizon, {**surv_def,
+                                                              "window_days": horizon}))
+    out += _guarded("cox_concordance", lambda: _concordance(model, {
+        "population": "customers with a known tenure", "method": f"Cox, {model.ties} ties"}))
+    out += _guarded("top_churn_driver_hr", lambda: top_drivers(model))
+    out += _guarded("revenue_at_risk", lambda: _revenue(at_risk, currency, horizon))
+    return out
