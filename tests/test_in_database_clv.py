@@ -226,10 +226,11 @@ def test_orders_left_in_postgres_are_aggregated_there(sample_pg_url, unit):
         engine.dispose()
     _assert_same(got, want)
     ours = [(s, n) for s, n in fetched[start:] if s.lstrip().upper().startswith("WITH")]
-    # summarise (calibration), tracking, summarise (as of): one statement each
-    assert len(ours) == 3 and "'repeat'" in ours[1][0]
+    # summarise (calibration), tracking, summarise (as of), return share: one statement each
+    assert len(ours) == 4 and "'repeat'" in ours[1][0] and "sgr" in ours[3][0]
     summary = want["validation"].summary
     assert ours[0][1] == len(summary) and ours[2][1] <= n_customers
+    assert ours[3][1] == 1  # the sums of the return share's ratio estimator
     # tracking: counts per period and per first-purchase day (a distinct T of the summary)
     n_periods = int((want["validation"].tracking["series"] == "actual").sum())
     assert ours[1][1] <= n_periods + summary["T"].nunique() < n_customers

@@ -47,13 +47,16 @@ def _sql(has_category: bool, customer_col: str, datetime_col: str, monetary_col:
     if has_category:
         ret += " OR COALESCE(LOWER(CAST(category AS VARCHAR)), '') = 'return'"
     ret += ")"
+    # per customer gross G and returned R, then one row of the sums the ratio estimator and
+    # its linearisation variance need: n, sum G, sum R, sum G^2, sum R^2, sum G R
     return f"""
-    SELECT CAST({ident(customer_col)} AS VARCHAR) AS cid,
-           SUM(CASE WHEN r THEN 0 ELSE amt END) AS gross,
-           SUM(CASE WHEN r THEN ABS(amt) ELSE 0 END) AS returned
-    FROM (SELECT {ident(customer_col)}, {amt} AS amt, {ret} AS r FROM orders
-          WHERE CAST({ident(datetime_col)} AS DATE) <= :as_of) AS l
-    GROUP BY CAST({ident(customer_col)} AS VARCHAR)
+    SELECT COUNT(*) AS n, SUM(g) AS sg, SUM(rr) AS sr, SUM(g * g) AS sgg, SUM(rr * rr) AS srr,
+           SUM(g * rr) AS sgr
+    FROM (SELECT SUM(CASE WHEN r THEN 0 ELSE amt END) AS g,
+                 SUM(CASE WHEN r THEN ABS(amt) ELSE 0 END) AS rr
+          FROM (SELECT {ident(customer_col)} AS cid, {amt} AS amt, {ret} AS r FROM orders
+                WHERE CAST({ident(datetime_col)} AS DATE) <= :as_of) AS l
+          GROUP BY cid) AS c
     """
 
 
@@ -97,19 +100,23 @@ def return_share(
             table = table.rename(columns={category_col: "category"})
     raw = query(_sql(has_cat, customer_col, datetime_col, monetary_col), {"orders": table},
                 {"as_of": pd.Timestamp(as_of).date()})
-    g = raw["gross"].to_numpy(float)
-    r = raw["returned"].to_numpy(float)
-    n = len(g)
-    gross, returned = float(g.sum()), float(r.sum())
+    row = raw.iloc[0]
+    n = int(row["n"] or 0)
+
+    def total(col: str) -> float:
+        v = row[col]
+        return 0.0 if v is None or pd.isna(v) else float(v)
+
+    gross, returned = total("sg"), total("sr")
     nan = float("nan")
     if n == 0 or gross <= 0:
         return Estimate(value=nan, se=nan, ci_low=nan, ci_high=nan, n=n, alpha=alpha,
                         method="ratio estimator", name="return share",
                         extra={"gross": gross, "returned": returned})
     s = returned / gross
-    # linearisation variance of a ratio estimator (nan for one customer)
-    se = float(np.sqrt(np.sum((r - s * g) ** 2) / max(n * (n - 1), 1)) / (gross / n))
-    se = se if n > 1 else nan
+    # linearisation variance of a ratio estimator, sum (R - s G)^2 expanded (nan for n = 1)
+    ss = max(total("srr") - 2 * s * total("sgr") + s * s * total("sgg"), 0.0)
+    se = float(np.sqrt(ss / max(n * (n - 1), 1)) / (gross / n)) if n > 1 else nan
     z = stats.norm.ppf(1 - alpha / 2)
     lo, hi = (max(0.0, s - z * se), min(1.0, s + z * se)) if np.isfinite(se) else (nan, nan)
     return Estimate(value=s, se=se, ci_low=lo, ci_high=hi, n=n, alpha=alpha,
