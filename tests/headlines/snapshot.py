@@ -31,12 +31,14 @@ REL_TOL = 1e-6
 ABS_TOL = 1e-9
 STATUSES = ("ok", "warning", "not available")
 
-#: Figures that are probabilities or shares, so a value of exactly 0 or 1 is a degenerate
+#: Figures that estimate a probability or share, so a value of exactly 0 or 1 is a degenerate
 #: estimate that needs a warning: every figure whose ``unit`` is ``"share"``, and these names
-#: (the notebooks record them without a unit). Rates per customer (complaint_rate) and scores
-#: (nps, cronbach_alpha) are not probabilities.
+#: (the notebooks record them without a unit). Rates per customer (complaint_rate), scores
+#: (nps, cronbach_alpha) and shares of money (return_share) are not probabilities;
+#: data_completeness is the exact share of filled cells of the tables (a census count, not an
+#: estimate), so 1 is the right answer for complete data.
 PROBABILITIES = frozenset({
-    "repeat_customer_share", "data_completeness",       # 00_customer_base
+    "repeat_customer_share",                             # 00_customer_base
     "top_segment_revenue_share",                         # 01_segmentation
     "retention_rate", "cox_concordance",                 # 03_retention
     "csat", "survey_response_rate", "top_driver_importance",  # 04_survey
@@ -149,7 +151,7 @@ def sanity(where: str, metrics: Iterable[dict[str, Any]]) -> list[str]:
         value, low, high, n = m.get("value"), m.get("ci_low"), m.get("ci_high"), m.get("n")
         if status not in STATUSES:
             out.append(f"{name}: status {status!r} is not one of {STATUSES}")
-        if status != "ok" and not str(m.get("reason") or "").strip():
+        if status in STATUSES[1:] and not str(m.get("reason") or "").strip():
             out.append(f"{name}: {status} without a reason")
         if value is None and status != "not available":
             out.append(f"{name}: no value but status {status!r}")
