@@ -395,3 +395,29 @@ def test_a_margin_level_without_respondents_is_not_used() -> None:
     figures = headline(only, customers).set_index("name")
     assert figures.loc["nps", "status"] == "not available"
     assert figures.loc["nps_unweighted", "status"] == "ok"
+
+
+def test_one_respondent_per_raking_cell_does_not_give_a_zero_width_interval() -> None:
+    customers = _customers()
+    # C0 (web, north) promoter, C1 (store, north) detractor: region 's' has no respondent,
+    # so the rake is on channel alone, one respondent per cell: the Taylor variance is 0
+    responses = _responses(2, nps=[10, 0])
+    weighted = weight_responses(survey_frame(responses, customers),
+                                population_margins(customers))
+    row = weighting_effect(weighted, min_n=1).set_index(["metric", "weighting"]).loc[
+        ("nps", "raked")]
+    assert row.method == "kish (raked; the design-based variance is zero)"
+    # weights 40 and 40: Kish n_eff 2; adjusted-Wald: p = d = (1 + 0.75) / 5 = 0.35,
+    # centre 0, se = sqrt(0.7 / 5)
+    assert row.estimate == pytest.approx(0.0)
+    assert row.se == pytest.approx(100 * math.sqrt(0.7 / 5))
+    assert row.ci_high - row.ci_low > 0
+
+
+def test_factor_analysis_needs_five_answers_per_item() -> None:
+    frame = survey_frame(_responses(14), _customers())
+    factors = scale_factors(frame)
+    assert factors.empty
+    assert factors.note == ("14 complete answers for 3 items: a factor analysis needs at "
+                            "least 15 (5 per item)")
+    assert not scale_factors(survey_frame(_responses(40), _customers())).empty

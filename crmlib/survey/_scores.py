@@ -377,7 +377,11 @@ def share_estimate(
 def mean_estimate(
     y: np.ndarray, w: np.ndarray | None, *, alpha: float, name: str, min_n: int
 ) -> Estimate:
-    """(Weighted) mean with a Student t interval on ``n_eff - 1`` degrees of freedom."""
+    """(Weighted) mean with a Student t interval on ``n_eff - 1`` degrees of freedom.
+
+    When every value is the same (``extra["no_spread"]``) the t interval would be a point;
+    the interval is then left missing (nan) rather than shown with zero width.
+    """
     n = y.size
     n_eff = kish_n(w, n)
     if w is None:
@@ -388,7 +392,8 @@ def mean_estimate(
         var = float(np.average((y - mean) ** 2, weights=w))
         sd = math.sqrt(var * n_eff / (n_eff - 1)) if n_eff > 1 else math.nan
     se = sd / math.sqrt(n_eff)
-    if n_eff > 1:
+    no_spread = bool(n > 1 and sd == 0)
+    if n_eff > 1 and not no_spread:
         t = float(stats.t.ppf(1 - alpha / 2, n_eff - 1))
         lo, hi = mean - t * se, mean + t * se
     else:
@@ -402,7 +407,8 @@ def mean_estimate(
         alpha=alpha,
         method="t",
         name=name,
-        extra={"sd": sd, "n_eff": n_eff, "small_n": bool(n_eff < min_n)},
+        extra={"sd": sd, "n_eff": n_eff, "small_n": bool(n_eff < min_n),
+               "no_spread": no_spread},
     )
 
 

@@ -51,6 +51,8 @@ from crmlib.survey._tables import (
 from crmlib.utils.validation import check_alpha, check_frame
 
 NO_ITEMS = "the survey has no q_* scale items"
+#: complete answers per item below which :func:`scale_factors` does not fit factors
+ROWS_PER_ITEM = 5
 
 
 def usable_items(frame: pd.DataFrame, *, need: int, also: Sequence[str] = ()
@@ -139,10 +141,15 @@ def item_table(frame: pd.DataFrame) -> pd.DataFrame:
 def scale_factors(frame: pd.DataFrame, *, random_state: Any = None) -> ItemFactors:
     """Exploratory factor analysis of the ``q_*`` items (:func:`item_factors`, ML, varimax,
     number of factors by parallel analysis), or an empty result whose ``note`` says why
-    (no survey, no items, items without variation, fewer than three complete rows)."""
+    (no survey, no items, items without variation, fewer than :data:`ROWS_PER_ITEM`
+    complete answers per item, the usual minimum of the rule of thumb, e.g. Gorsuch 1983)."""
     if frame.empty:
         return item_factors(frame.filter(regex=f"^{ITEM_PREFIX}"), random_state=random_state)
     items, dropped, problem = usable_items(frame, need=3)
+    complete = len(frame[items].dropna()) if items else 0
+    if not problem and complete < ROWS_PER_ITEM * len(items):
+        problem = (f"{complete} complete answers for {len(items)} items: a factor analysis "
+                   f"needs at least {ROWS_PER_ITEM * len(items)} ({ROWS_PER_ITEM} per item)")
     if problem:
         return item_factors(empty_table(items, problem), random_state=random_state)
     out = item_factors(frame[items], random_state=random_state)

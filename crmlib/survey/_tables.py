@@ -523,12 +523,13 @@ def raked_estimate(weighted: WeightedResponses, metric: str, *, alpha: float = 0
 
     The estimate is the raked (calibrated) share or mean; its standard error is Taylor
     linearisation on the calibration residuals (Lumley 2010, ch. 7) with a t interval on
-    the design df. Two cases fall back to the Kish effective sample size of the raked
-    weights (Kish 1965, sec. 11.7): more answers than customers (no design-based variance),
-    and a share of exactly 0 or 1 or an NPS whose answers all fall in one group, where the
-    linearised variance is zero and the interval would collapse to a point; the share then
-    gets the Wilson interval and the NPS the adjusted-Wald interval (Rocks 2016), which do
-    not.
+    the design df. Three cases fall back to the Kish effective sample size of the raked
+    weights (Kish 1965, sec. 11.7): more answers than customers (no design-based
+    variance); a design-based standard error of zero (e.g. one respondent per raking
+    cell); and a share of exactly 0 or 1 or an NPS whose answers all fall in one group,
+    where the linearised variance is zero and the interval would collapse to a point. A
+    share then gets the Wilson interval and an NPS the adjusted-Wald interval (Rocks 2016),
+    which do not collapse. A mean of identical answers has no interval (nan).
 
     Returns
     -------
@@ -549,6 +550,10 @@ def raked_estimate(weighted: WeightedResponses, metric: str, *, alpha: float = 0
                                     float(w[y <= 6].sum() / w.sum())) is not None
     elif metric == "csat_top2":
         degenerate = bool((y == y[0]).all())
+    elif (y == y[0]).all():  # a mean of identical answers: no spread, no interval
+        return {"metric": metric, "weighting": "raked", "label": f"{LABELS[metric]}, {RAKED}",
+                "estimate": float(y[0]), "se": 0.0, "ci_low": np.nan, "ci_high": np.nan,
+                "n": int(y.size), "method": "no spread: every answer is the same"}
     try:
         if degenerate:
             res = _kish_fallback(weighted, metric, alpha=alpha, min_n=min_n)
@@ -559,6 +564,9 @@ def raked_estimate(weighted: WeightedResponses, metric: str, *, alpha: float = 0
                      else weighted.design.mean(column, alpha=alpha))
             res = table.iloc[0].to_dict()
             method = "taylor (raked)"
+            if not res["se"] > 0:  # e.g. one respondent per raking cell: no residual spread
+                res = _kish_fallback(weighted, metric, alpha=alpha, min_n=min_n)
+                method = "kish (raked; the design-based variance is zero)"
     except CRMError:  # e.g. more responses than customers: no design-based variance
         res = _kish_fallback(weighted, metric, alpha=alpha, min_n=min_n)
         method = "kish (raked)"
