@@ -110,9 +110,15 @@ def test_headline_by_hand():
     assert h["complaint_rate"].status == "warning"
     assert "2 complaints in 1 customer-years" in h["complaint_rate"].reason
     assert h["cost_per_contact"].definition == {
-        "population": "contacts of every channel", "period": "2024-01-01 to 2024-02-20",
+        "population": "contacts of every channel", "period": "contacts up to 2024-03-31",
         "currency": "EUR", "method": "mean, t interval"}
     assert h["complaint_rate"].definition["window_days"] == 91  # 1 Jan to the end of 31 Mar
+    # a full year of contacts: the window is 365 days, also in a leap year (units compare)
+    early = inter.iloc[[0]].assign(interaction_id="I0", occurred_at=T("2022-05-01"))
+    full = _by_name(service.headline(pd.concat([early, inter], ignore_index=True),
+                                     customers=cust, as_of="2024-03-31"))["complaint_rate"]
+    assert full.definition["window_days"] == 365
+    assert full.definition["period"] == "year to 2024-03-31"
 
 
 def test_headline_notes_missing_figures():

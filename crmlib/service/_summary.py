@@ -200,8 +200,13 @@ def _complaint_figure(interactions: pd.DataFrame, customers: pd.DataFrame | None
                              definition=definition)
     c = complaint_rate(interactions, customers, as_of=as_of, alpha=alpha).iloc[0]
     start, end = c["window_start"], c["window_end"] - pd.Timedelta(days=1)
-    definition = {**definition, "window_days": int((c["window_end"] - start).days),
-                  "period": f"{start.date()} to {end.date()}"}
+    full = start == c["window_end"] - pd.DateOffset(months=12)
+    # a full year is 365 days whatever the leap days, so that units compare; a window cut
+    # short by the first recorded contact gives its own length
+    definition = {**definition, "window_days": 365 if full else int((c["window_end"] - start)
+                                                                    .days),
+                  "period": f"year to {end.date()}" if full
+                  else f"{start.date()} to {end.date()}"}
     if not c["customer_years"] > 0:
         return not_available(name, "no customer-years at risk in the window",
                              definition=definition, unit="per customer-year")
@@ -246,9 +251,12 @@ def headline(interactions: pd.DataFrame | None, *, customers: pd.DataFrame | Non
     alpha = check_alpha(alpha)
     if interactions is None:
         return [not_available(name, NO_INTERACTIONS) for name in HEADLINE]
+    # the period as the unit's as-of date (all contacts up to it), so that units analysed at
+    # the same date compare; the first contact differs between units and is no definition
     at = pd.to_datetime(interactions["occurred_at"]) if "occurred_at" in interactions else None
-    period = (f"{at.min().date()} to {at.max().date()}"
-              if at is not None and len(at) and at.notna().any() else None)
+    end = pd.Timestamp(as_of) if as_of is not None else (
+        at.max() if at is not None and at.notna().any() else None)
+    period = f"contacts up to {end.date()}" if end is not None else None
     overall = kpis(interactions, by=(), params=params, customers=customers, as_of=as_of,
                    alpha=alpha).set_index("kpi")
     figures = []
