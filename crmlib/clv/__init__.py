@@ -10,6 +10,14 @@ from crmlib.clv._bgbb import BetaGeoBetaBinomModel
 from crmlib.clv._bgnbd import BetaGeoModel, ModifiedBetaGeoModel
 from crmlib.clv._dropout import dropout_test
 from crmlib.clv._gammagamma import GammaGammaModel
+from crmlib.clv._interval import (
+    EquityInterval,
+    HoldoutError,
+    combine_log_normal,
+    holdout_error,
+    predictive_equity,
+    simulate_total_value,
+)
 from crmlib.clv._nbd import NBDModel
 from crmlib.clv._paretonbd import ParetoNBDModel
 from crmlib.clv._predict import prediction_interval
@@ -48,7 +56,9 @@ __all__ = [
     "BetaGeoModel",
     "CohortShiftedBetaGeoModel",
     "EmpiricalSpendModel",
+    "EquityInterval",
     "GammaGammaModel",
+    "HoldoutError",
     "HoldoutValidation",
     "LifetimeValue",
     "ModifiedBetaGeoModel",
@@ -56,6 +66,7 @@ __all__ = [
     "ParetoNBDModel",
     "ShiftedBetaGeoModel",
     "calibration_split",
+    "combine_log_normal",
     "compare_models",
     "compress",
     "conditional_expectations",
@@ -65,15 +76,18 @@ __all__ = [
     "fit_spend_model",
     "fit_transaction_models",
     "headline",
+    "holdout_error",
     "horizon_months",
     "lifetime_value",
     "parameter_table",
     "prediction_interval",
+    "predictive_equity",
     "purchase_orders",
     "return_share",
     "simulate_bgnbd",
     "simulate_gammagamma",
     "simulate_paretonbd",
+    "simulate_total_value",
     "summarise",
     "survival_table",
     "top_customers",

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -30,6 +30,7 @@ import pandas as pd
 from scipy import stats
 
 from crmlib.clv._gammagamma import GammaGammaModel
+from crmlib.clv._interval import holdout_value_warning, interval_note, predictive_equity
 from crmlib.clv._nbd import NBDModel
 from crmlib.clv._returns import MATERIAL_RETURN_SHARE, return_share
 from crmlib.clv._spend import choose_spend_model, independence_warning
@@ -725,23 +726,51 @@ def _holdout_warning(validation: HoldoutValidation) -> str | None:
 
 def _equity_rows(validation: HoldoutValidation, value: LifetimeValue,
                  definition: dict[str, Any], currency: str | None) -> list[Metric]:
-    """The customer_equity and clv_mean figures (parameter-uncertainty interval)."""
+    """customer_equity and clv_mean with the predictive interval including the holdout
+    model error (:func:`crmlib.clv.predictive_equity`); the parameter-only interval as
+    customer_equity_parameter_only and clv_mean_parameter_only, labelled as such."""
     eq = value.equity
     n_base = len(value.values)
+    k = max(n_base, 1)
     refused = None if value.available else value.reason
     warns = [*value.warnings, _holdout_warning(validation) or ""]
     net = (" net of returns" if value.return_share is not None
            and (value.return_share.value or 0) > 0 else "")
+    pred, note = None, None
+    if refused is None and value.transaction_model is not None:  # None: nobody to value
+        try:
+            pred = predictive_equity(validation, value)
+        except (CRMError, ValueError) as exc:  # e.g. a holdout without value, degenerate draws
+            warns.append(f"no predictive interval for the customer equity: {exc}")
+    if pred is not None:
+        note = interval_note(pred, value.horizon_months)
+        warns.append(holdout_value_warning(pred) or "")
+    ci = (pred.ci_low, pred.ci_high) if pred is not None else (None, None)
+    se = pred.se if pred is not None else None
+    what = f"total CLV{net} of the {n_base} customers over {value.horizon_months} months"
+    rows = [
+        _metric("customer_equity", eq.value, se=se, ci=ci, n=eq.n, unit=currency,
+                refused=refused, warnings_=warns, definition=definition,
+                description=f"{what}, predictive interval (parameters, purchase randomness, "
+                            "holdout model error)"),
+        _metric("clv_mean", eq.value / k, se=None if se is None else se / k,
+                ci=(None, None) if pred is None else (ci[0] / k, ci[1] / k), n=n_base,
+                unit=currency, refused=refused, warnings_=warns, definition=definition,
+                description=f"mean CLV{net} per customer of the base, predictive interval"),
+    ]
+    rows = [m if note is None or m.value is None else replace(m, note=note) for m in rows]
     return [
-        _metric("customer_equity", eq.value, se=eq.se, ci=(eq.ci_low, eq.ci_high), n=eq.n,
-                unit=currency, refused=refused, warnings_=warns, definition=definition,
-                description=f"total CLV{net} of the {n_base} customers over "
-                            f"{value.horizon_months} months, interval for parameter "
-                            "uncertainty"),
-        _metric("clv_mean", eq.value / max(n_base, 1), se=eq.se / max(n_base, 1),
-                ci=(eq.ci_low / max(n_base, 1), eq.ci_high / max(n_base, 1)), n=n_base,
-                unit=currency, refused=refused, warnings_=warns, definition=definition,
-                description=f"mean CLV{net} per customer of the base"),
+        *rows,
+        _metric("customer_equity_parameter_only", eq.value, se=eq.se,
+                ci=(eq.ci_low, eq.ci_high), n=eq.n, unit=currency, refused=refused,
+                warnings_=warns, definition=definition,
+                description=f"{what}, interval for parameter uncertainty only (not for the "
+                            "value these customers will bring)"),
+        _metric("clv_mean_parameter_only", eq.value / k, se=eq.se / k,
+                ci=(eq.ci_low / k, eq.ci_high / k), n=n_base, unit=currency,
+                refused=refused, warnings_=warns, definition=definition,
+                description=f"mean CLV{net} per customer, interval for parameter "
+                            "uncertainty only"),
     ]
 
 
