@@ -421,3 +421,15 @@ def test_factor_analysis_needs_five_answers_per_item() -> None:
     assert factors.note == ("14 complete answers for 3 items: a factor analysis needs at "
                             "least 15 (5 per item)")
     assert not scale_factors(survey_frame(_responses(40), _customers())).empty
+
+
+def test_raked_intervals_stay_inside_the_score_range() -> None:
+    customers = _customers()
+    # 8 answers, 7 of them in the top two boxes: the raked t interval (7 df) would pass 1
+    weighted = weight_responses(survey_frame(_responses(8, csat=[5] * 7 + [1]), customers),
+                                population_margins(customers))
+    raked = weighting_effect(weighted, min_n=1).set_index(["metric", "weighting"]).loc[
+        ("csat_top2", "raked")]
+    assert raked.method == "taylor (raked)" and raked.estimate == pytest.approx(7 / 8)
+    assert raked.estimate + stats.t.ppf(0.975, 7) * raked.se > 1.0
+    assert raked.ci_high == 1.0

@@ -42,6 +42,9 @@ SCORE_COLUMNS = ["by", "group", "metric", "estimate", "se", "ci_low", "ci_high",
 #: what each score is called in labels and headlines
 LABELS = {"nps": "NPS", "csat_top2": "CSAT top-2-box share", "csat_mean": "CSAT mean (1-5)",
           "ces_mean": "CES mean (1-7)"}
+#: the range of each score, which its interval does not leave
+BOUNDS = {"nps": (-100.0, 100.0), "csat_top2": (0.0, 1.0), "csat_mean": (1.0, 5.0),
+          "ces_mean": (1.0, 7.0)}
 #: the two weightings of a score, as a reader sees them
 UNWEIGHTED = "unweighted (respondents)"
 RAKED = "raked to population margins"
@@ -529,7 +532,8 @@ def raked_estimate(weighted: WeightedResponses, metric: str, *, alpha: float = 0
     cell); and a share of exactly 0 or 1 or an NPS whose answers all fall in one group,
     where the linearised variance is zero and the interval would collapse to a point. A
     share then gets the Wilson interval and an NPS the adjusted-Wald interval (Rocks 2016),
-    which do not collapse. A mean of identical answers has no interval (nan).
+    which do not collapse. A mean of identical answers has no interval (nan). Intervals are
+    cut at the score's range (:data:`BOUNDS`).
 
     Returns
     -------
@@ -570,9 +574,10 @@ def raked_estimate(weighted: WeightedResponses, metric: str, *, alpha: float = 0
     except CRMError:  # e.g. more responses than customers: no design-based variance
         res = _kish_fallback(weighted, metric, alpha=alpha, min_n=min_n)
         method = "kish (raked)"
+    low, high = BOUNDS[metric]  # a t interval on a bounded score may cross the bound
     return {"metric": metric, "weighting": "raked", "label": f"{LABELS[metric]}, {RAKED}",
             "estimate": float(res["estimate"]), "se": float(res["se"]),
-            "ci_low": float(res["ci_low"]), "ci_high": float(res["ci_high"]),
+            "ci_low": max(float(res["ci_low"]), low), "ci_high": min(float(res["ci_high"]), high),
             "n": int(res["n"]), "method": method}
 
 
