@@ -211,7 +211,7 @@ def _short(m: Any, excluded: str) -> str:
     params = list(getattr(m, "boundary_params_", []) or [])
     if params:
         shown = ", ".join(f"{p} = {float(m.params_[p]):.3g}" for p in params)
-        return f"at or towards a bound ({shown})"
+        return f"at or towards a bound, or not determined by the data ({shown})"
     return excluded
 
 
