@@ -335,3 +335,27 @@ def test_distribution_figure_survives_degenerate_values():
     for v in ([np.nan] * 5, [1.0, np.inf, 2.0], [3.0] * 10, [0.0] * 4):
         plots.plot_clv_distribution(pd.DataFrame({"clv": v}))
     plt.close("all")
+
+
+def test_contractual_unit_where_everyone_churned_is_worth_zero_with_a_warning():
+    # five subscribers billed monthly, each cancelled before the as-of date
+    acq = pd.to_datetime(["2024-01-05", "2024-02-10", "2024-03-15", "2024-04-01", "2024-05-20"])
+    churn = acq + pd.DateOffset(months=3)
+    customers = pd.DataFrame({"customer_id": list("abcde"), "acquired_at": acq,
+                              "churned_at": churn})
+    rows = [(c, a + pd.DateOffset(months=k), 9.99)
+            for c, a in zip("abcde", acq, strict=True) for k in range(3)]
+    orders = pd.DataFrame(rows, columns=["customer_id", "ordered_at", "amount"])
+    value = clv.lifetime_value(orders, customers, as_of="2024-12-31", contractual=True,
+                               freq="M", horizon_periods=12)
+    assert value.status == "warning" and "all 5 have churned" in value.reason
+    assert value.equity.value == 0 and value.values.empty
+    # a validation refused for too few customers refuses the valuation of a living base
+    customers["churned_at"] = pd.NaT
+    val = clv.validate(orders, customers, calibration_end="2024-09-30",
+                       observation_end="2024-12-31", freq="M", models=["sbg"],
+                       contractual=True, min_customers=10)
+    assert val.selected is None and "minimum of 10" in val.refused
+    value = clv.lifetime_value(orders, customers, as_of="2024-12-31", contractual=True,
+                               freq="M", horizon_periods=12, validation=val)
+    assert value.status == "not available" and value.reason == val.refused
