@@ -182,7 +182,9 @@ def test_money_in_two_currencies_is_compared_only_through_the_dated_rate_table()
     assert row["se"] == pytest.approx(math.sqrt(4 + 1.8**2))
     assert row["conversion"] == "USD at 0.9 EUR per USD (rate of 2024-12-31)"
     table = cmp.table.set_index("business_unit")
-    assert table.loc["us", "converted"] == "EUR 90 at 0.9 EUR per USD (rate of 2024-12-31)"
+    # the interval 100 -+ 1.96 * 2 USD, times 0.9: 86.5 to 93.5 EUR
+    assert table.loc["us", "converted"] == (
+        "EUR 90 (86.5 to 93.5) at 0.9 EUR per USD (rate of 2024-12-31)")
     assert table.loc["retail", "converted"] == ""
     assert table.loc["retail", "better_than"] == "us"  # z = 10 / 2.69 = 3.7
     # the rate of 2024 does not convert dollars of 1997-98
@@ -282,3 +284,25 @@ def test_index_recomputes_the_status_of_an_old_entry(tmp_path):
     assert 'class="ok-warnings" data-unit="old" data-notebook="02_lifetime_value"' in html
     assert "⚠ OK WITH WARNINGS" in html
     assert "customer_equity (warning): the purchase model did not converge" in html
+
+
+def test_index_labels_a_converted_value_with_its_rate_and_date(tmp_path):
+    (tmp_path / "params" / "units").mkdir(parents=True)
+    (tmp_path / "params" / "defaults.yaml").write_text(
+        "data:\n  source: data/sample\nscorecard:\n  currency_rates: "
+        "{as_of: 2024-12-31, to: EUR, rates: {USD: 0.9}}\n")
+    for unit, value, currency in (("eu", 100.0, "EUR"), ("us", 100.0, "USD")):
+        (tmp_path / "reports" / unit).mkdir(parents=True)
+        (tmp_path / "reports" / unit / "metrics.json").write_text(json.dumps(
+            {"02_lifetime_value": entry(m("clv_mean", value, se=2.0, definition={
+                "currency": currency, "horizon_months": 12, "period": SAMPLE}))}))
+        (tmp_path / "params" / "units" / f"{unit}.yaml").write_text("")
+    top = render_index(tmp_path / "reports", params_dir=tmp_path / "params").split(
+        "<h2>Notebooks</h2>")[0]
+    us = " ".join(top.split('data-unit="us" data-metric="clv_mean">')[1].split("</td>")[0]
+                  .split())
+    assert us.startswith("100 (96.1 to 104) USD <span class=\"sc-note\">= EUR 90 (86.5 to "
+                         "93.5) at 0.9 EUR per USD (rate of 2024-12-31)</span>")
+    assert "converted at EUR per unit of USD 0.9 (rates of 2024-12-31)" in top
+    eu = top.split('data-unit="eu" data-metric="clv_mean">')[1].split("</td>")[0]
+    assert "better than us" in eu  # 100 EUR vs 90 EUR, se 2.69: z = 3.7

@@ -166,8 +166,11 @@ def compare_units(
             if pair["comparable"]:
                 for i, r, conv in ((ia, a, pair.pop("_conv_a")), (ib, b, pair.pop("_conv_b"))):
                     if conv is not None and conv.factor != 1.0:
-                        converted[i] = (f"{conv.to} {_fmt(r['value'] * conv.factor)} "
-                                        f"{conv.label}")
+                        f = conv.factor
+                        text = f"{conv.to} {_fmt(r['value'] * f)}"
+                        if math.isfinite(r["ci_low"]) and math.isfinite(r["ci_high"]):
+                            text += f" ({_fmt(r['ci_low'] * f)} to {_fmt(r['ci_high'] * f)})"
+                        converted[i] = f"{text} {conv.label}"
             else:
                 pair.pop("_conv_a"), pair.pop("_conv_b")
                 comparison.setdefault(ia, []).append(f"{b['business_unit']}: {pair['why']}")
