@@ -317,7 +317,8 @@ def compare_models(
     else:
         rule = "no usable model"
         if nbd is None:
-            refused = f"no purchase model can be used: {failed}"
+            what = "retention" if set(models) == {"sbg"} else "purchase"
+            refused = f"no {what} model can be used: {failed}"
         elif not nbd_ok:
             nbd_why = _short(nbd, out.loc["nbd", "excluded"])
             if test is not None and test.p_value >= alpha:
