@@ -139,6 +139,8 @@ def test_compare_channels_names_a_best_channel_only_after_holm():
     out = service.compare_channels(close)
     assert out.attrs["best"] is None
     assert out.attrs["verdict"].startswith("no channel is significantly best or worst")
+    named = service.compare_channels(close.assign(outcome="resolved")).attrs["verdict"]
+    assert "best or worst on standardised resolved after Holm" in named
     # cost: lower is better; a single channel has nothing to compare
     cost = pd.DataFrame({"channel": ["phone"], "cost_per_resolved_contact": [7.5],
                          "se": [0.4]})

@@ -406,6 +406,8 @@ def compare_channels(table: pd.DataFrame, *, value: str = "standardised",
     out["significant"] = (out["p_holm"] < alpha).to_numpy(dtype=bool)
     out = out[_COMPARE_COLUMNS]
     what = value.replace("_", " ")
+    if "outcome" in t.columns and len(t):  # "standardised resolved", "standardised csat"
+        what = f"{what} {str(t['outcome'].iloc[0]).replace('_', ' ')}"
     best = worst = None
     if len(t) < 2:
         verdict = (f"comparisons across channels need two channels; this unit has one "
