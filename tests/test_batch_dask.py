@@ -237,7 +237,9 @@ def progress_lines(stderr: str) -> list[str]:
     """The progress lines, without durations and in a fixed order: ``status name``."""
     lines = []
     for line in stderr.splitlines():
-        m = re.fullmatch(r"\[(\d+)/(\d+)\] (\w+)\s+(\S+)( [\d.]+s)?", line)
+        # "[2/3] ✓ ok   alpha/ok 1.2s", "[1/3] ⚠ ok with warnings alpha/x 1.0s: why"
+        m = re.fullmatch(r"\[(\d+)/(\d+)\] \S (ok with warnings|ok|failed)\s+(\S+)"
+                         r"( [\d.]+s)?(: .*)?", line)
         if m:
             lines.append(f"{m[3]} {m[4]} of {m[2]}")
     return sorted(lines)
@@ -298,7 +300,7 @@ def test_killed_worker_is_retried_and_reported_once(tmp_path, cluster, executor)
     assert result.exit_code == 0, result.output
     # one progress line per notebook: the rerun is not a second result
     assert progress_lines(result.stderr) == ["ok alpha/hold of 2", "ok alpha/ok of 2"]
-    assert "crm run: 2 ok, 0 failed" in result.stdout
+    assert "crm run: 2 ok, 0 ok with warnings, 0 failed" in result.stdout
     # the report is the complete one of the second attempt, on another worker process
     second = attempt(markers, 2)
     assert second is not None and second[0] != killed[0][0]
@@ -464,8 +466,8 @@ def test_dead_worker_and_failing_notebook_match_the_process_pool(tmp_path, stric
     assert dask["failed"] == [f"failed: {FAIL_ERROR}",
                               "failed: alpha/hold: worker died while running it "
                               "(<worker death>)"]
-    assert ["crm run: 1 ok, 2 failed"] in dask["table"]
-    assert ["", "alpha", "hold", "failed", "<worker death>", ""] in dask["table"]
+    assert ["crm run: 1 ok, 0 ok with warnings, 2 failed"] in dask["table"]
+    assert ["", "alpha", "hold", "✗ failed", "<worker death>", ""] in dask["table"]
     # the notebook as far as it got, under a name that cannot pass for a complete report
     assert dask["files"] == {"fail.FAILED.ipynb", "fail.FAILED.html", "hold.FAILED.ipynb",
                              "hold.FAILED.html", "ok.ipynb", "ok.html", "metrics.json"}
