@@ -154,13 +154,19 @@ def shift_test(shift: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``test, split, statistic, df, p_value``; empty with the note of ``shift`` when it is.
+        ``test, split, statistic, df, p_value, note``; with a single channel one row whose
+        ``note`` says why the test is not run; empty with the note of ``shift`` when it is.
     """
-    columns = ["test", "split", "statistic", "df", "p_value"]
+    columns = ["test", "split", "statistic", "df", "p_value", "note"]
     test = shift.attrs.get("test")
+    if not test and not shift.empty:  # one channel: say in the table why there is no test
+        return pd.DataFrame([{"test": "Pearson chi-square", "split": shift.attrs.get("split"),
+                              "statistic": np.nan, "df": 0, "p_value": np.nan,
+                              "note": f"not run: {shift.attrs.get('note')}"}], columns=columns)
     if not test:
         return empty_table(columns, note_of(shift))
-    return pd.DataFrame([{**test, "split": shift.attrs.get("split")}], columns=columns)
+    return pd.DataFrame([{**test, "split": shift.attrs.get("split"), "note": None}],
+                        columns=columns)
 
 
 _STD_COLUMNS = ["channel", "outcome", "crude", "crude_ci_low", "crude_ci_high", "standardised",
