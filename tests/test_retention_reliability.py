@@ -16,6 +16,10 @@ from crmlib import report
 from crmlib.retention import (
     CoxModel,
     KaplanMeier,
+    churn_frame,
+    driver_frame,
+    fit_drivers,
+    fit_survival,
     headline,
     median_table,
     median_tenure,
@@ -263,3 +267,42 @@ def test_revenue_at_risk_uses_the_baseline_when_the_global_test_fails():
     direct = revenue_at_risk(active.assign(revenue=10.0, known=active["followup_days"]),
                              revenue="revenue", model=cox, tenure="known", horizon=30)
     assert out.loc["all", "estimate"] == pytest.approx(direct.loc["all", "estimate"])
+
+
+def test_a_unit_launched_yesterday_has_every_figure_not_available_with_the_reason():
+    # non-contractual, 365-day window, everyone acquired in the last two days: nobody can be
+    # classified, every curve is empty and each figure says why instead of raising
+    as_of = pd.Timestamp("2024-12-31")
+    customers = pd.DataFrame({"customer_id": ["a", "b", "c"],
+                              "acquired_at": [as_of - pd.Timedelta(days=1), as_of, as_of]})
+    orders = pd.DataFrame({"customer_id": ["a", "b", "c"], "amount": [10.0, 20.0, 5.0],
+                           "ordered_at": customers["acquired_at"]})
+    churn = churn_frame(customers, orders, as_of=as_of, contractual=False)
+    drivers = driver_frame(churn, as_of=as_of)
+    km = fit_survival(drivers)
+    assert km.n_ == 0 and km.survival_.empty and np.isnan(km.median_.value)
+    assert np.isnan(km.summary(times=[30], tau=365).loc["median", "estimate"])
+    cox = fit_drivers(drivers)
+    assert cox.params_.empty
+    rates = retention_by(drivers, days=365)
+    at_risk = revenue_at_risk_by(drivers, orders, model=cox, as_of=as_of, days=365)
+    figs = {f.name: f for f in headline(km, cox, rates, at_risk, horizon=365,
+                                        currency="EUR", drivers=drivers)}
+    assert all(f.status == "not available" and f.reason for f in figs.values())
+    assert figs["median_tenure_days"].reason.startswith("no customer has a known tenure yet")
+    assert figs["revenue_at_risk"].reason.startswith("no customer can be classified")
+
+
+def test_rmst_of_one_time_buyers_says_why_it_has_no_spread():
+    # every analysed customer churned at 0.5 days: the restricted mean is exactly 0.5
+    km = KaplanMeier().fit([0.5] * 40, [1] * 40)
+    frame = _frame([0.5] * 40, [1] * 40, [400.0] * 40)
+    cox = CoxModel().fit(frame, duration="tenure_days", event="churned", covariates=[])
+    figs = {f.name: f for f in headline(km, cox, retention_by(frame, days=365),
+                                        revenue_at_risk_by(frame, _orders(frame, "2024-12-31"),
+                                                           model=cox, as_of="2024-12-31",
+                                                           days=365), horizon=365)}
+    assert figs["rmst_days"].value == 0.5 and figs["rmst_days"].status == "warning"
+    assert figs["rmst_days"].reason.startswith("every churn within the first 365 days happened "
+                                               "at the same tenure")
+    assert figs["never_returned_share"].value == 1 and figs["never_returned_share"].ci_low < 1

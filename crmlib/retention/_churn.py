@@ -153,13 +153,14 @@ def churn_frame(
 
 
 def analysed(churn: pd.DataFrame) -> pd.DataFrame:
-    """The rows of a :func:`churn_frame` with a known tenure (the survival analysis sample)."""
+    """The rows of a :func:`churn_frame` with a known tenure (the survival analysis sample).
+
+    It may be empty (every customer acquired within the inactivity window): the survival
+    tools then return empty curves and the null model, and the headline figures say that no
+    customer can be classified yet.
+    """
     check_frame(churn, name="churn", required=["tenure_days", "churned"])
-    out = churn[churn["tenure_days"].notna()]
-    if out.empty:
-        raise CRMError(f"churn: none of the {len(churn)} customers has a known tenure yet "
-                       "(all acquired within the inactivity window)")
-    return out
+    return churn[churn["tenure_days"].notna()]
 
 
 def churn_summary(churn: pd.DataFrame) -> pd.DataFrame:

@@ -187,8 +187,9 @@ def concordance(
         )
     conc, disc, tie = (own * w[:, None]).sum(axis=0)
     npair = conc + disc + tie
-    somer = (conc - disc) / npair
-    dfbeta = w * ((infl[:, 0] - infl[:, 1]) / npair - (somer / npair) * infl.sum(axis=1))
+    with np.errstate(divide="ignore", invalid="ignore"):  # no comparable pair: nan
+        somer = (conc - disc) / npair
+        dfbeta = w * ((infl[:, 0] - infl[:, 1]) / npair - (somer / npair) * infl.sum(axis=1))
     if cluster is not None:
         _, code = np.unique(cluster, return_inverse=True)
         dfbeta = np.bincount(code, weights=dfbeta)

@@ -66,6 +66,8 @@ def _design(frame: pd.DataFrame, covariates: list[str]) -> tuple[np.ndarray, lis
 
 def _collinear(X: np.ndarray, names: list[str]) -> list[str]:
     """Columns that are (numerically) linear combinations of the earlier ones or constant."""
+    if not X.shape[1]:
+        return []
     Xc = X - X.mean(axis=0)
     # singular values of column subsets of Xc / scale are those of the same columns of
     # R / scale, R from the QR decomposition of Xc: one O(n p^2) pass, then p x p work
@@ -408,7 +410,7 @@ class CoxModel:
         transform = check_option(transform, name="transform", options=ZPH_TRANSFORMS)
         data = self._data
         _, g, _, ev = self._zph_parts(transform)
-        gc = g - g.mean()
+        gc = g - g.mean() if g.size else g
         gg = np.add.reduceat(gc, data.gstart) / data.m  # constant within a tie group
         core = data._core(self._beta)
         w_ev = data.w[ev]

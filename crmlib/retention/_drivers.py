@@ -299,7 +299,9 @@ def retention_by(drivers: pd.DataFrame, *, days: int, by: str | None = None,
     longest = float(drivers["followup_days"].max()) if len(drivers) else float("nan")
     if elig.empty:
         reason = (f"no customer can be followed for {days} days yet (the longest follow-up is "
-                  f"{max(longest, 0):.0f} days)")
+                  f"{longest:.0f} days)" if longest > 0 else
+                  f"no customer can be followed for {days} days yet: every customer is too "
+                  "recent to classify")
         out = pd.DataFrame({"n": [0], "retained": [0.0], "estimate": [np.nan],
                             "se": [np.nan], "ci_low": [np.nan], "ci_high": [np.nan],
                             "method": [None], "status": ["not available"],
@@ -387,7 +389,7 @@ def revenue_at_risk_by(
                            index=pd.Index(["all"], name="segment"))
         out.attrs.update(alpha=alpha, days=days, by=by, n=0, last_churn_day=last_churn,
                          method=method, churn_rule=churn_rule(drivers),
-                         churn_events=float(model.events_))
+                         churn_events=float(model.events_), analysed=int(model.n_))
         return out
     active["revenue"] = trailing_revenue(active, orders, as_of=as_of, days=days).to_numpy()
     active["known_until"] = active["followup_days"].clip(lower=0.0)
@@ -404,7 +406,7 @@ def revenue_at_risk_by(
     out = pd.concat(parts)
     out.attrs.update(alpha=alpha, days=days, by=by, n=len(active), last_churn_day=last_churn,
                      method=method, churn_rule=churn_rule(drivers),
-                     churn_events=float(model.events_))
+                     churn_events=float(model.events_), analysed=int(model.n_))
     return out
 
 

@@ -129,6 +129,9 @@ def median_tenure(km: KaplanMeier, *, definition: dict | None = None) -> list[Me
 
 def _rmst(km: KaplanMeier, horizon: int, definition: dict) -> list[Metric]:
     name, desc = "rmst_days", f"restricted mean tenure over the first {horizon} days"
+    if km.survival_.empty:
+        return [_missing(name, "no customer has a known tenure yet (all too recent to "
+                         "classify)", unit="days", description=desc, definition=definition, n=0)]
     last = float(km.survival_["time"].iloc[-1])
     if horizon > last and km.survival_["survival"].iloc[-1] > 0:
         return [_missing(name, f"follow-up ({last:g} days) shorter than {horizon} days",
@@ -139,7 +142,9 @@ def _rmst(km: KaplanMeier, horizon: int, definition: dict) -> list[Metric]:
     if not est.se > 0:
         status = "warning"
         reason = (f"no customer left within the first {horizon} days: the restricted mean is "
-                  "the whole window, with no spread")
+                  "the whole window, with no spread" if events == 0 else
+                  f"every churn within the first {horizon} days happened at the same tenure: "
+                  "the restricted mean has no spread")
     elif events < MIN_EVENTS:
         status = "warning"
         reason = (f"{events} churner(s) within {horizon} days among {round(km.n_):,} customers: "
@@ -270,6 +275,10 @@ def _revenue(at_risk: pd.DataFrame, currency: str | None, horizon: int) -> list[
     status, reason = "ok", None
     if n == 0:
         status, reason = "warning", "every customer has already churned: no revenue left at risk"
+    elif at_risk.attrs.get("analysed", 1) == 0:
+        return [_missing(name, "no customer can be classified as churned or retained yet (all "
+                         "too recent): no churn probability to apply", unit=currency,
+                         description=desc, definition=definition, n=n)]
     elif at_risk.attrs.get("churn_events", 1) == 0:
         status, reason = "warning", ("no churn has been observed yet, so the model predicts "
                                      "none: 0 is a lower bound, not a measurement")

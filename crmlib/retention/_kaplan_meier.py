@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from crmlib.errors import CRMError
 from crmlib.results import Estimate
 from crmlib.retention._validation import (
     check_durations,
@@ -164,6 +163,10 @@ class KaplanMeier:
             time, for customers who came under observation already active.
         weights : array-like, optional
             Positive case weights.
+
+        With no rows (a unit whose customers are all too recent to classify) the curve is
+        empty: ``survival_`` has no rows, ``n_`` is 0 and the median, S(t) and the RMST are
+        ``nan``.
         """
         alpha = check_alpha(self.alpha)
         conf_type = check_option(self.conf_type, name="conf_type", options=CONF_TYPES)
@@ -171,8 +174,6 @@ class KaplanMeier:
         d = check_events(events, t.size)
         e = check_entry(entry, t)
         w = check_weights(weights, t.size)
-        if t.size == 0:
-            raise CRMError("durations: no rows to fit")
         times, at_risk, n_event, n_censor = risk_table(t, d, e, w)
         with np.errstate(divide="ignore", invalid="ignore"):
             factor = np.where(at_risk > 0, 1 - n_event / at_risk, 1.0)
@@ -194,6 +195,8 @@ class KaplanMeier:
 
         self._std_log = std_log
         self._z = z
+        with np.errstate(invalid="ignore"):  # S = 0 after the last churn: SE nan, as R
+            se = surv * std_log
         self.n_ = float(t.size if w is None else w.sum())
         self.events_ = float(n_event.sum())
         self.survival_ = pd.DataFrame(
@@ -203,7 +206,7 @@ class KaplanMeier:
                 "events": n_event,
                 "censored": n_censor,
                 "survival": surv,
-                "se": surv * std_log,
+                "se": se,
                 "ci_low": lo,
                 "ci_high": hi,
             }
@@ -238,7 +241,8 @@ class KaplanMeier:
             vals = np.concatenate([[1.0 if col != "se" else 0.0], tab[col].to_numpy()])
             out[col] = vals[pos + 1]
         frame = pd.DataFrame({"time": q, **out})
-        frame.loc[q > tab["time"].iloc[-1], ["survival", "se", "ci_low", "ci_high"]] = np.nan
+        last = tab["time"].iloc[-1] if len(tab) else -np.inf
+        frame.loc[q > last, ["survival", "se", "ci_low", "ci_high"]] = np.nan
         return frame
 
     def rmst(self, tau: float) -> Estimate:
@@ -257,6 +261,10 @@ class KaplanMeier:
         check_is_fitted(self, ["survival_"])
         tau = float(check_numeric(tau, name="tau", min_value=0))
         tab = self.survival_
+        if tab.empty:
+            return Estimate(value=float("nan"), se=float("nan"), ci_low=float("nan"),
+                            ci_high=float("nan"), n=0, alpha=float(self.alpha),
+                            method="greenwood", name=f"rmst({tau:g})")
         time = tab["time"].to_numpy()
         surv = tab["survival"].to_numpy()
         n, d = tab["at_risk"].to_numpy(), tab["events"].to_numpy()

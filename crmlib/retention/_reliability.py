@@ -145,6 +145,9 @@ def check_median(km: object) -> MedianCheck:
     """
     tab = km.survival_  # type: ignore[attr-defined]
     med = km.median_  # type: ignore[attr-defined]
+    if tab.empty:
+        return MedianCheck("not available", "no customer has a known tenure yet (all too recent "
+                           "to classify)", float("nan"), 0.0, 0.0, False)
     t0 = float(tab["time"].iloc[0])
     d0, n0 = float(tab["events"].iloc[0]), float(tab["at_risk"].iloc[0])
     s0 = float(tab["survival"].iloc[0])
