@@ -109,6 +109,8 @@ def test_headline_by_hand():
         in h["fcr"].reason
     assert h["complaint_rate"].status == "warning"
     assert "2 complaints in 1 customer-years" in h["complaint_rate"].reason
+    # 9 contacts of 3 customers: contact-level intervals are too narrow, said on each KPI
+    assert "7 contacts of only 3 customers" in h["aht_seconds"].reason
     assert h["cost_per_contact"].definition == {
         "population": "contacts of every channel", "period": "contacts up to 2024-03-31",
         "currency": "EUR", "method": "mean, t interval"}
@@ -149,7 +151,11 @@ def test_headline_single_channel_and_no_complaints():
     cust = pd.DataFrame({"customer_id": list("ABCD"),
                          "acquired_at": pd.to_datetime(["2023-01-01"] * 4)})
     h = _by_name(service.headline(inter, customers=cust, as_of="2024-02-29"))
-    assert h["fcr"].value == 0.75 and h["fcr"].status == "ok"  # 30 events, 10 non-events
+    # 30 events, 10 non-events: the share is fine, but 40 contacts of 4 customers are not
+    # 40 independent observations
+    assert h["fcr"].value == 0.75 and h["fcr"].status == "warning"
+    assert h["fcr"].reason == ("40 contacts of only 4 customers: the interval treats the "
+                               "contacts as independent, so it is too narrow")
     cost = h["cost_per_contact"]
     assert cost.value == 6.0 and cost.ci_low is None and "fixed rate" in cost.note
     assert h["service_level"].value == 1.0 and h["service_level"].status == "warning"

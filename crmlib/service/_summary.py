@@ -155,8 +155,12 @@ _METHODS = {"fcr": "share, Wilson interval", "service_level": "share, Wilson int
 _UNITS = {"fcr": "share", "service_level": "share", "aht_seconds": "seconds"}
 
 
+#: Fewer contacting customers than this: contact-level intervals are too narrow.
+MIN_CUSTOMERS = 30
+
+
 def _kpi_figure(name: str, r: pd.Series | None, *, period: str | None,
-                currency: str | None) -> Metric:
+                currency: str | None, contacting: int | None = None) -> Metric:
     """One :data:`HEADLINE` KPI from the overall :func:`kpis` row, with its warnings."""
     money = name.startswith("cost")
     definition = {"population": "contacts of every channel", "period": period,
@@ -185,6 +189,9 @@ def _kpi_figure(name: str, r: pd.Series | None, *, period: str | None,
         if n < 2:
             warn.append(f"{n} contact: no interval")
         warn += width_warning(low, high, n)
+    if contacting is not None and contacting < MIN_CUSTOMERS and low is not None:
+        warn.append(f"{n} contacts of only {contacting} customers: the interval treats the "
+                    "contacts as independent, so it is too narrow")
     return figure(name, r["value"], se=se, ci_low=low, ci_high=high, n=n, unit=unit,
                   note=note, warnings=warn, definition=definition)
 
@@ -238,8 +245,10 @@ def headline(interactions: pd.DataFrame | None, *, customers: pd.DataFrame | Non
     a missing optional column, no resolved contact) is ``not available`` with the reason, and
     the others are still returned. Warnings: a share from fewer than 10 events or non-events
     or of exactly 0 or 1, a rate from fewer than 10 complaints or of none, a mean from one
-    contact or with an interval of zero width. Cost per contact at fixed channel rates over a
-    single rate has no sampling uncertainty: it is given without an interval, with a note.
+    contact or with an interval of zero width, contacts of fewer than 30 customers (the
+    contact-level intervals assume independent contacts and are then too narrow). Cost per
+    contact at one fixed channel rate has no sampling uncertainty: it is given without an
+    interval, with a note.
     Every figure carries its definition (population, period or window, ``currency`` for
     costs, method).
 
@@ -259,11 +268,14 @@ def headline(interactions: pd.DataFrame | None, *, customers: pd.DataFrame | Non
     period = f"contacts up to {end.date()}" if end is not None else None
     overall = kpis(interactions, by=(), params=params, customers=customers, as_of=as_of,
                    alpha=alpha).set_index("kpi")
+    contacting = (int(interactions["customer_id"].nunique())
+                  if "customer_id" in interactions else None)
     figures = []
     for name in HEADLINE[:-1]:
         r = overall.loc[name] if name in overall.index else None
         figures.append(isolated(name, lambda name=name, r=r: _kpi_figure(
-            name, r, period=period, currency=currency), what=name.replace("_", " ")))
+            name, r, period=period, currency=currency, contacting=contacting),
+            what=name.replace("_", " ")))
     figures.append(isolated("complaint_rate", lambda: _complaint_figure(
         interactions, customers, as_of=as_of, alpha=alpha), what="complaint rate"))
     return figures
