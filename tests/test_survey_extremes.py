@@ -27,6 +27,7 @@ from crmlib.plotting._survey import plot_driver_quadrant, plot_scores, plot_weig
 from crmlib.survey import (
     behaviour_link,
     compare_groups,
+    compare_nps,
     driver_finding,
     driver_table,
     group_comparisons,
@@ -124,6 +125,22 @@ def test_constant_nps_and_single_answer_groups_are_not_tested() -> None:
     assert out.loc[("a", "c"), "test"] == "too few answers: no test"
     assert "1 answer in group 'c'" in out.loc[("a", "c"), "note"]
     assert out["p_adjusted"].isna().all() and not out["significant"].any()
+
+
+def test_compare_nps_of_two_all_promoter_groups_is_no_test() -> None:
+    res = compare_nps([10] * 20, [9] * 30)
+    assert res.test == "no variation: no test" and math.isnan(res.p_value)
+    # adjusted-Wald difference by hand: both centres n / (n + 3), variances
+    # (p + d - c^2) / (n + 3) with p = (n + 0.75) / (n + 3), d = 0.75 / (n + 3)
+    var = 0.0
+    centre = []
+    for n in (20, 30):
+        p, d = (n + 0.75) / (n + 3), 0.75 / (n + 3)
+        centre.append(p - d)
+        var += (p + d - (p - d) ** 2) / (n + 3)
+    half = Z * math.sqrt(var)
+    assert res.extra["ci_low"] == pytest.approx(100 * (centre[0] - centre[1] - half))
+    assert res.extra["ci_high"] > res.extra["ci_low"]
 
 
 def test_group_comparisons_of_a_constant_survey_do_not_crash() -> None:

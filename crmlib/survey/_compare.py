@@ -64,6 +64,10 @@ def compare_nps(
     ``method``: ``"adjusted-wald"`` (default) adds the 3 pseudo-responses of Rocks (2016)
     to each group before computing the variances and the centre; ``"wald"`` does not.
 
+    When every answer of both groups falls in one NPS group the Wald variance is zero and
+    there is no test: ``statistic`` and ``p_value`` are nan and ``test`` says "no
+    variation: no test" (the adjusted-Wald interval of the difference still has width).
+
     Returns
     -------
     TestResult
@@ -94,7 +98,8 @@ def compare_nps(
         statistic=float(z),
         df=math.nan,
         p_value=p_value,
-        test="two-sample z-test on NPS (trinomial variance)",
+        test=("two-sample z-test on NPS (trinomial variance)" if se > 0
+              else "no variation: no test"),
         n=ra + rb,
         extra={
             "estimate": 100 * diff,
