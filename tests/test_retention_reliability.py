@@ -183,6 +183,7 @@ def _all_figures(frame: pd.DataFrame, horizon: int = 365) -> dict[str, report.Me
         assert f.status in report.STATUSES
         assert (f.status == "ok") == (f.reason is None), f
         assert (f.value is None) == (f.status == "not available"), f
+        assert f.ci_low is None or f.ci_low < f.ci_high or (f.n or 0) <= 30, f
     return {f.name: f for f in figs}
 
 
@@ -204,8 +205,11 @@ def test_nobody_churned_fits_the_null_model_and_warns():
     assert figs["retention_rate"].value == 1 and figs["retention_rate"].status == "warning"
     assert "no churners among 50 customers" in figs["retention_rate"].reason
     assert figs["median_tenure_days"].status == "not available"
-    assert figs["revenue_at_risk"].value == 0
+    assert figs["revenue_at_risk"].value == 0 and figs["revenue_at_risk"].ci_low is None
     assert "no churn has been observed" in figs["revenue_at_risk"].reason
+    # nobody left within 365 days: RMST is the whole window, without a zero-width interval
+    assert figs["rmst_days"].value == 365 and figs["rmst_days"].ci_low is None
+    assert figs["rmst_days"].status == "warning"
 
 
 def test_equal_tenures_do_not_break_the_proportional_hazards_check():
@@ -303,6 +307,7 @@ def test_rmst_of_one_time_buyers_says_why_it_has_no_spread():
                                                            model=cox, as_of="2024-12-31",
                                                            days=365), horizon=365)}
     assert figs["rmst_days"].value == 0.5 and figs["rmst_days"].status == "warning"
+    assert figs["rmst_days"].ci_low is None and figs["rmst_days"].ci_high is None
     assert figs["rmst_days"].reason.startswith("every churn within the first 365 days happened "
                                                "at the same tenure")
     assert figs["never_returned_share"].value == 1 and figs["never_returned_share"].ci_low < 1

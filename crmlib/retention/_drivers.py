@@ -331,8 +331,8 @@ def _global_test_failed(model: CoxModel) -> str | None:
         return "the churn-driver model did not converge"
     lr = model.lr_test_
     if not lr.p_value < model.alpha:
-        return (f"the churn-driver model's global likelihood-ratio test is not significant "
-                f"(p = {lr.p_value:.2g} on {lr.df:g} df)")
+        return (f"the churn-driver model's global likelihood-ratio test is not significant: "
+                f"p = {lr.p_value:.2g} on {lr.df:g} df")
     return None
 
 

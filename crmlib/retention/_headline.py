@@ -21,6 +21,7 @@ Figures (names as recorded):
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -312,7 +313,9 @@ def headline(
     drivers: pd.DataFrame | None = None,
 ) -> list[Metric]:
     """The figures the notebook records (see the module docstring), each with ``status``,
-    ``reason`` and ``definition``.
+    ``reason`` and ``definition``. A figure whose interval would have zero width (e.g. a
+    restricted mean when every churn is at one tenure, 0 revenue at risk when nobody churned)
+    is reported without an interval and with a warning.
 
     Parameters
     ----------
@@ -359,4 +362,15 @@ def headline(
         "population": "customers with a known tenure", "method": f"Cox, {model.ties} ties"}))
     out += _guarded("top_churn_driver_hr", lambda: top_drivers(model))
     out += _guarded("revenue_at_risk", lambda: _revenue(at_risk, currency, horizon))
-    return out
+    return [_without_zero_width(m) for m in out]
+
+
+def _without_zero_width(m: Metric) -> Metric:
+    """A figure whose interval has no width (a bound, or data without spread) loses the
+    interval, which would read as certainty; it keeps (or gets) a warning saying why."""
+    if m.value is None or m.ci_low is None or m.ci_high is None or m.ci_low != m.ci_high:
+        return m
+    reason = m.reason or (f"no spread: the figure is the same whatever the sample of "
+                          f"{m.n or 0:,} customers, so it has no interval")
+    return replace(m, ci_low=None, ci_high=None, se=None if not m.se else m.se,
+                   status="warning", reason=reason)
