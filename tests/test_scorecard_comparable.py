@@ -97,9 +97,9 @@ def test_mismatches_name_each_key_in_words():
     assert mismatches("clv_mean", {"currency": "EUR", "horizon_months": 12},
                       {"currency": "USD", "horizon_months": 36}) == [
         "currency EUR vs USD", "horizon 12 vs 36 months"]
-    # a key only one figure gives cannot be checked; population and method never block
+    # a key only one figure gives cannot be checked; population and an estimator never block
     assert mismatches("retention_rate", {"window_days": 365}, {}) == []
-    assert mismatches("retention_rate", {"window_days": 365, "method": "Kaplan-Meier",
+    assert mismatches("clv_mean", {"window_days": 365, "method": "Kaplan-Meier",
                                          "population": "all customers of a"},
                       {"window_days": 365.0, "method": "life table",
                        "population": "all customers of b"}) == []
@@ -306,3 +306,19 @@ def test_index_labels_a_converted_value_with_its_rate_and_date(tmp_path):
     assert "converted at EUR per unit of USD 0.9 (rates of 2024-12-31)" in top
     eu = top.split('data-unit="eu" data-metric="clv_mean">')[1].split("</td>")[0]
     assert "better than us" in eu  # 100 EUR vs 90 EUR, se 2.69: z = 3.7
+
+
+def test_retention_rates_under_different_churn_rules_are_not_comparable():
+    from crmlib.scorecard._comparable import mismatches
+
+    def rule(text: str) -> dict:
+        return {"window_days": 365, "method": f"share not churned within 365 days; churn = {text}"}
+
+    same = mismatches("retention_rate_365d", rule("365 days without a purchase"),
+                      rule("365 days without a purchase"))
+    assert same == []
+    why = mismatches("retention_rate_365d", rule("180 days without a purchase"),
+                     rule("recorded contract end"))
+    assert why == ["churn rule 180 days without a purchase vs recorded contract end"]
+    # for other metrics the method names the estimator and does not block a comparison
+    assert mismatches("nps", {"method": "adjusted-wald"}, {"method": "bootstrap"}) == []

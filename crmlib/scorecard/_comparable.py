@@ -13,7 +13,9 @@ comparison. Which keys matter, per metric:
   ``window_days`` (a total over 365 days is not one over 540), ``customer_equity`` and
   ``clv_mean`` also ``horizon_months`` (12 months of future value are not 36);
 - retention rates (``retention_rate``, ``retention_rate_365d``): ``window_days`` (staying 180
-  days is not staying 365 days);
+  days is not staying 365 days) and ``method``, which for these figures names the churn rule
+  (``"churn = 180 days without a purchase"`` vs ``"... 365 days ..."`` vs ``"churn = recorded
+  contract end"``): a customer retained under one rule may be lost under another;
 - survey scores (``nps``, ``csat``): ``weighting`` (a sample's NPS and the NPS raked to the
   customer base estimate different things);
 - the service and infrastructure shares and times (``fcr``, ``service_level``,
@@ -22,8 +24,8 @@ comparison. Which keys matter, per metric:
 - any other metric: every key except ``population`` and ``method``.
 
 ``population`` names each unit's own customers, so it differs between units by design;
-``method`` is the estimator, and two estimators of the same quantity estimate the same thing,
-so neither blocks a comparison.
+``method`` is otherwise the estimator, and two estimators of the same quantity estimate the
+same thing, so neither blocks a comparison (except the churn rule of the retention rates).
 
 A period is read as the span from the earliest to the latest ISO date (YYYY-MM-DD) in its
 text (``"2023-01-01 to 2024-12-31"``, ``"calibration to 2024-06-30, holdout to 2024-12-31"``);
@@ -56,8 +58,8 @@ COMPARISON_KEYS: dict[str, tuple[str, ...]] = {
     "customer_equity": (*_MONEY, "horizon_months"),
     "clv_mean": (*_MONEY, "horizon_months"),
     "cost_per_contact": _MONEY,
-    "retention_rate": ("window_days",),
-    "retention_rate_365d": ("window_days",),
+    "retention_rate": ("window_days", "method"),
+    "retention_rate_365d": ("window_days", "method"),
     "nps": ("weighting",),
     "csat": ("weighting",),
     "fcr": (),
@@ -74,6 +76,7 @@ DEFAULT_COMPARISON_KEYS: tuple[str, ...] = (
 _WORDS = {"window_days": "window", "horizon_months": "horizon"}
 _UNITS = {"window_days": " days", "horizon_months": " months"}
 _DATE = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
+_CHURN_RULE = re.compile(r"churn = ([^;]+)")
 
 
 def comparison_keys(metric: str) -> tuple[str, ...]:
@@ -130,6 +133,10 @@ def mismatches(metric: str, a: Mapping[str, Any] | None, b: Mapping[str, Any] | 
             continue
         unit = _UNITS.get(key, "")
         left, right = _text(key, a[key]), _text(key, b[key])
+        churn = [_CHURN_RULE.search(t) for t in (left, right)]
+        if key == "method" and all(churn):
+            out.append(f"churn rule {churn[0].group(1)} vs {churn[1].group(1)}")
+            continue
         if unit and left.endswith(unit):
             left = left[: -len(unit)]
         out.append(f"{_WORDS.get(key, key)} {left} vs {right}")
