@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,19 +37,10 @@ from crmlib.retention._reliability import (
     proportion_interval,
     share_status,
 )
+from crmlib.utils._figures import finite_or_none as _num
 
 #: The retention window every unit reports, so that units can be compared (days).
 COMMON_WINDOW_DAYS = 365
-
-
-def _num(x: Any) -> float | None:
-    if x is None:
-        return None
-    try:
-        x = float(x)
-    except (TypeError, ValueError):
-        return None
-    return x if np.isfinite(x) else None
 
 
 def _missing(name: str, reason: str, *, unit: str | None = None, description: str | None = None,

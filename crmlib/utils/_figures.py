@@ -19,14 +19,15 @@ from typing import Any
 from crmlib.errors import CRMError
 from crmlib.report import Metric
 
-__all__ = ["MIN_EVENTS", "figure", "isolated", "not_available", "share_warnings",
-           "width_warning"]
+__all__ = ["MIN_EVENTS", "figure", "finite_or_none", "isolated", "not_available",
+           "share_warnings", "width_warning"]
 
 #: Fewer events (or non-events) than this make a share or rate "from few events".
 MIN_EVENTS = 10
 
 
-def _num(x: Any) -> float | None:
+def finite_or_none(x: Any) -> float | None:
+    """``x`` as a float, or None when it is missing, not a number or not finite."""
     if x is None:
         return None
     try:
@@ -53,11 +54,11 @@ def figure(
 ) -> Metric:
     """A headline figure: NaN becomes None, a missing value is ``not available`` with
     ``reason``, any ``warnings`` make it a ``warning`` with the reasons joined by "; "."""
-    value = _num(value)
-    low, high = _num(ci_low), _num(ci_high)
+    value = finite_or_none(value)
+    low, high = finite_or_none(ci_low), finite_or_none(ci_high)
     if low is None or high is None:
         low = high = None
-    n = None if n is None or _num(n) is None else int(n)
+    n = None if n is None or finite_or_none(n) is None else int(n)
     definition = {k: v for k, v in (definition or {}).items() if v is not None} or None
     if value is None:
         why = reason or note or "not available"
@@ -65,7 +66,7 @@ def figure(
                       status="not available", reason=why, definition=definition)
     found = [w for w in (warnings or []) if w]
     status = "warning" if found else "ok"
-    return Metric(name, value, se=_num(se), ci_low=low, ci_high=high, n=n, unit=unit,
+    return Metric(name, value, se=finite_or_none(se), ci_low=low, ci_high=high, n=n, unit=unit,
                   description=description, note=note, status=status,
                   reason="; ".join(found) if found else None, definition=definition)
 
@@ -108,7 +109,7 @@ def share_warnings(events: int, n: int, *, event: str, population: str) -> list[
 
 def width_warning(ci_low: Any, ci_high: Any, n: Any) -> list[str]:
     """A warning for an interval of zero width over more than one observation."""
-    low, high = _num(ci_low), _num(ci_high)
+    low, high = finite_or_none(ci_low), finite_or_none(ci_high)
     if low is None or high is None or n is None or int(n) <= 1:
         return []
     if high - low <= 0:
