@@ -44,6 +44,9 @@ PROBABILITIES = frozenset({
     "csat", "survey_response_rate", "top_driver_importance",  # 04_survey
     "fcr", "service_level",                              # 05_service_quality
 })
+#: Census counts recorded as shares: an exact 0 or 1 is the right answer, not a degenerate
+#: estimate.
+CENSUS_SHARES = frozenset({"data_completeness"})
 #: An interval of zero width is allowed only over at most this many observations.
 MIN_N_FOR_WIDTH = 30
 
@@ -134,6 +137,8 @@ def differences(expected: dict[str, Any], got: dict[str, Any]) -> list[str]:
 
 
 def is_probability(metric: dict[str, Any]) -> bool:
+    if metric.get("name") in CENSUS_SHARES:
+        return False
     return metric.get("unit") == "share" or metric.get("name") in PROBABILITIES
 
 
