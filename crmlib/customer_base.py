@@ -1,7 +1,7 @@
 """The customer base at a glance: acquisition, activity, revenue and contact per customer.
 
-Pure functions on the data-contract tables (see ``DESIGN.md``); each returns a tidy DataFrame
-or a frozen dataclass, and every rate or mean comes with its interval and its n.
+Pure functions on the data-contract tables (see ``docs/data-contract.md``); each returns a
+tidy DataFrame or a frozen dataclass, and every rate or mean comes with its interval and its n.
 
 ``orders`` and the event tables may be pandas frames or tables left in their source
 (:class:`crmlib.data.SourceTable`, from ``data.load(..., in_database=...)``). Either way the

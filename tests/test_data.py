@@ -618,3 +618,15 @@ def test_default_as_of_is_the_day_of_the_latest_timestamp(src):
         "interactions.occurred_at: 1 date(s) after as_of 2024-06-09, e.g. rows with "
         "interaction_id='I2' occurred_at='2024-06-10 18:45:00'"
     )
+
+
+def test_the_documented_data_contract_lists_every_column():
+    from pathlib import Path
+
+    from crmlib.data._schema import TABLES
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "data-contract.md").read_text()
+    for name, table in TABLES.items():
+        assert f"## `{name}`" in page, name
+        for column in table.columns:
+            assert f"| `{column.name}` |" in page, f"{name}.{column.name}"

@@ -1,4 +1,4 @@
-"""The notebooks keep the suite's rules (STYLE.md): stored without outputs, exactly one cell
+"""The notebooks keep the suite's rules: stored without outputs, exactly one cell
 tagged ``parameters`` holding the three parameters the runner injects, thin cells that call
 crmlib (no functions, classes, installs, shell escapes or environment reads), and a last cell
 that prints the recorded headline figures for nbval."""

@@ -1,4 +1,4 @@
-"""Read and validate the four tables of the data contract (see ``DESIGN.md``).
+"""Read and validate the four tables of the data contract (see ``docs/data-contract.md``).
 
 ``load(source, unit)`` opens a folder of CSV/Parquet files, a DuckDB file or a SQLAlchemy
 database URL, checks types, ranges, keys and references, and returns one business unit's
