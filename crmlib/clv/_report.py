@@ -50,6 +50,7 @@ from crmlib.data import SourceTable
 from crmlib.errors import ConvergenceWarning, CRMError
 from crmlib.report import Metric
 from crmlib.results import Estimate
+from crmlib.utils._figures import figure, finite_or_none
 from crmlib.utils.validation import check_alpha, check_frame, check_scalar
 
 __all__ = [
@@ -674,20 +675,16 @@ def _metric(name: str, value: Any, *, se: Any = None, ci: tuple[Any, Any] = (Non
             n: Any = None, unit: str | None = None, description: str,
             warnings_: Sequence[str] = (), refused: str | None = None,
             definition: dict[str, Any]) -> Metric:
-    """One headline figure; None (or a refusal) is "not available" with the reason."""
-    v = _clean(value)
-    lo, hi = _clean(ci[0]), _clean(ci[1])
-    if lo is None or hi is None:
-        lo = hi = None
-    if refused is not None or v is None:
-        reason = refused or "could not be computed"
-        return Metric(name=name, value=None, n=_clean(n), unit=unit, description=description,
-                      note=reason, status="not available", reason=reason,
-                      definition=definition)
-    reason = "; ".join(dict.fromkeys(w for w in warnings_ if w)) or None
-    return Metric(name=name, value=v, se=_clean(se), ci_low=lo, ci_high=hi, n=_clean(n),
-                  unit=unit, description=description,
-                  status="warning" if reason else "ok", reason=reason, definition=definition)
+    """One headline figure (:func:`crmlib.utils._figures.figure`); None (or a refusal) is
+    "not available" with the reason, repeated warnings are said once."""
+    if refused is not None:
+        value = None
+    why = refused or "could not be computed"
+    missing = finite_or_none(value) is None
+    return figure(name, value, se=se, ci_low=ci[0], ci_high=ci[1], n=n, unit=unit,
+                  description=description, note=why if missing else None, reason=why,
+                  warnings=list(dict.fromkeys(w for w in warnings_ if w)),
+                  definition=definition)
 
 
 def _definition(validation: HoldoutValidation, value: LifetimeValue,

@@ -38,6 +38,7 @@ from crmlib.retention._reliability import (
     share_status,
 )
 from crmlib.utils._figures import finite_or_none as _num
+from crmlib.utils._figures import not_available
 
 #: The retention window every unit reports, so that units can be compared (days).
 COMMON_WINDOW_DAYS = 365
@@ -45,8 +46,8 @@ COMMON_WINDOW_DAYS = 365
 
 def _missing(name: str, reason: str, *, unit: str | None = None, description: str | None = None,
              definition: dict | None = None, n: int | None = None) -> Metric:
-    return Metric(name=name, value=None, n=n, unit=unit, description=description, note=reason,
-                  status="not available", reason=reason, definition=definition)
+    return not_available(name, reason, note=reason, unit=unit, description=description,
+                         definition=definition, n=n)
 
 
 def _guarded(name: str, build: Callable[[], list[Metric]]) -> list[Metric]:
