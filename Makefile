@@ -11,7 +11,7 @@ JOBS   ?= 2
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "crm-notebooks needs Python 3.11 or newer")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[dev,lab]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[dev,docs,lab]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (crm-notebooks)" >/dev/null
 	touch $@
 

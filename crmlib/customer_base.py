@@ -24,8 +24,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from crmlib.data import MONEY_SCALE, SourceTable, check_table, is_lazy, money_sql, query
 from crmlib.errors import CRMError
-from crmlib.report import Metric
-from crmlib.results import Estimate
+from crmlib.results import Estimate, Metric
 from crmlib.utils._figures import (
     figure,
     isolated,

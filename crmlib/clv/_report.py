@@ -48,8 +48,7 @@ from crmlib.clv._validation import (
 from crmlib.clv._value import customer_lifetime_value, horizon_months, total_lifetime_value
 from crmlib.data import SourceTable
 from crmlib.errors import ConvergenceWarning, CRMError
-from crmlib.report import Metric
-from crmlib.results import Estimate
+from crmlib.results import Estimate, Metric
 from crmlib.utils._figures import figure, finite_or_none
 from crmlib.utils.validation import check_alpha, check_frame, check_scalar
 

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from crmlib.errors import CRMError
-from crmlib.report import Metric
+from crmlib.results import Metric
 from crmlib.retention._cox import CoxModel
 from crmlib.retention._drivers import holm_table, retention_by
 from crmlib.retention._kaplan_meier import KaplanMeier

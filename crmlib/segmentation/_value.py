@@ -11,8 +11,7 @@ import pandas as pd
 
 from crmlib.customer_base import mean_estimate, proportion_estimate
 from crmlib.errors import CRMError
-from crmlib.report import Metric
-from crmlib.results import Estimate
+from crmlib.results import Estimate, Metric
 from crmlib.segmentation._migration import NOT_YET, flows
 from crmlib.segmentation._rfm import NO_PURCHASE
 from crmlib.segmentation._sql import Table, check_table, contacts, order_value

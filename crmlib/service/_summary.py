@@ -15,7 +15,7 @@ import pandas as pd
 
 from crmlib.config._models import ServiceParams
 from crmlib.errors import CRMError
-from crmlib.report import Metric
+from crmlib.results import Metric
 from crmlib.service import _stats
 from crmlib.service._empty import NO_INTERACTIONS, empty_table
 from crmlib.service._kpis import KPI_INFO, kpis, validate_interactions

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from crmlib.errors import CRMError
-from crmlib.report import Metric
+from crmlib.results import Metric
 
 __all__ = ["MIN_EVENTS", "figure", "finite_or_none", "isolated", "not_available",
            "share_warnings", "width_warning"]

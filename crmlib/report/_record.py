@@ -20,11 +20,11 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import asdict, dataclass
 from numbers import Integral, Real
 from typing import Any
 
 from crmlib.errors import CRMError
+from crmlib.results import DEFINITION_KEYS, STATUSES, Metric, format_number
 
 __all__ = [
     "MIMETYPE",
@@ -45,113 +45,7 @@ MIMETYPE = "application/vnd.crmlib.metric+json"
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,79}$")
 
-#: The reliability of a headline figure, as a manager reads it: ``ok`` (use it),
-#: ``warning`` (usable with the caveat in ``reason``), ``not available`` (no figure, and
-#: ``reason`` says why).
-STATUSES = ("ok", "warning", "not available")
-#: Keys a metric's ``definition`` may carry; two units' figures are comparable only when
-#: the keys both give agree (see :func:`crmlib.scorecard.compare_units`).
-DEFINITION_KEYS = (
-    "population",  # who is counted, e.g. "customers acquired before as_of"
-    "window_days",  # the observation window or retention horizon, in days
-    "horizon_months",  # a forecast horizon, in months
-    "currency",  # ISO code of a money figure
-    "weighting",  # "unweighted", "raked to population margins", ...
-    "period",  # the calendar period the figure covers, e.g. "1997-01-01 to 1998-06-30"
-    "method",  # the estimator, when units may use different ones
-)
 _REGISTRY: dict[str, Metric] = {}
-
-
-@dataclass(frozen=True)
-class Metric:
-    """A headline figure with its uncertainty and sample size.
-
-    Attributes
-    ----------
-    name : str
-        Identifier-like name (letters, digits, ``_``, ``.``, ``-``; starts with a letter).
-    value : float or None
-        The figure; ``None`` when it could not be computed (``note`` then says why).
-    se, ci_low, ci_high : float or None
-        Standard error and confidence bounds, when there are any.
-    n : int or None
-        The number of observations behind the figure.
-    unit : str or None
-        The unit of measurement (``"EUR"``, ``"%"``, ``"days"``), not the business unit.
-    description : str or None
-        What the figure is, in a few words.
-    note : str or None
-        Why ``value`` is missing, or any caveat.
-    status : str
-        ``"ok"``, ``"warning"`` or ``"not available"`` (see :data:`STATUSES`).
-    reason : str or None
-        For ``warning`` and ``not available``: why, in words a manager understands ("the
-        purchase model did not converge", "3 churners among 992 customers").
-    definition : dict or None
-        What exactly is measured (keys of :data:`DEFINITION_KEYS`: population, window,
-        horizon, currency, weighting, period, method); cross-unit comparisons use it.
-    """
-
-    name: str
-    value: float | None
-    se: float | None = None
-    ci_low: float | None = None
-    ci_high: float | None = None
-    n: int | None = None
-    unit: str | None = None
-    description: str | None = None
-    note: str | None = None
-    status: str = "ok"
-    reason: str | None = None
-    definition: dict[str, Any] | None = None
-
-    @property
-    def reliable(self) -> bool:
-        """True when the figure may be used for a verdict (status ``ok``)."""
-        return self.status == "ok" and self.value is not None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The metric as a JSON-ready dict (the payload of :data:`MIMETYPE`)."""
-        return asdict(self)
-
-    def __str__(self) -> str:
-        """One human line, e.g. ``nps = 31.2 (SE 2.1; 95% CI 27.1 to 35.3; n=1200) points``."""
-        text = f"{self.name} = {format_number(self.value)}"
-        extras = []
-        if self.se is not None:
-            extras.append(f"SE {format_number(self.se)}")
-        if self.ci_low is not None and self.ci_high is not None:
-            extras.append(f"CI {format_number(self.ci_low)} to {format_number(self.ci_high)}")
-        if self.n is not None:
-            extras.append(f"n={self.n}")
-        if extras:
-            text += f" ({'; '.join(extras)})"
-        if self.unit:
-            text += f" {self.unit}"
-        if self.note:
-            text += f" [{self.note}]"
-        if self.status == "warning":
-            text += f" {{warning: {self.reason}}}"
-        elif self.status == "not available" and self.reason and self.reason != self.note:
-            text += f" {{not available: {self.reason}}}"
-        return text
-
-
-def format_number(value: float | None, digits: int = 4) -> str:
-    """``value`` rounded to ``digits`` significant figures, as stable text.
-
-    ``None`` is ``"NA"``; ``-0`` is printed as ``0`` so that rounding noise around zero does
-    not change the text that nbval compares.
-    """
-    if value is None:
-        return "NA"
-    if isinstance(value, Integral) and abs(int(value)) < 10**digits:
-        return str(int(value))
-    text = f"{float(value):.{digits}g}"
-    if re.fullmatch(r"-0(\.0*)?(e[+-]?0+)?", text):
-        text = text.lstrip("-")
-    return text
 
 
 def _check_number(name: str, what: str, value: Any) -> float | None:
