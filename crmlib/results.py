@@ -12,7 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["DEFINITION_KEYS", "STATUSES", "Estimate", "Metric", "TestResult", "format_number"]
+__all__ = ["DEFINITION_KEYS", "STATUSES", "Estimate", "Metric", "NotedTable", "TestResult",
+           "format_number"]
 
 
 @dataclass(frozen=True)
@@ -210,3 +211,57 @@ def format_number(value: float | None, digits: int = 4) -> str:
     if re.fullmatch(r"-0(\.0*)?(e[+-]?0+)?", text):
         text = text.lstrip("-")
     return text
+
+
+@dataclass(frozen=True, eq=False)
+class NotedTable:
+    """A table together with what a reader must know to read it: a caption and notes.
+
+    What used to ride in ``DataFrame.attrs`` (and was never shown, and was lost on a merge)
+    is carried here and displayed: Jupyter shows the caption above the table and each note
+    below it. Use it when a table result has something to say (why it is empty, which
+    method, which level); return a plain DataFrame otherwise.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        The table.
+    caption : str
+        One line saying what the table is.
+    notes : tuple of str
+        Caveats in words ("no customer churned: the test is skipped").
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = NotedTable(pd.DataFrame({"n": [0]}), caption="Churners", notes=("none yet",))
+    >>> t.to_frame()
+       n
+    0  0
+    >>> print(t)
+    Churners
+       n
+    0  0
+    Note: none yet
+    """
+
+    frame: pd.DataFrame
+    caption: str = ""
+    notes: tuple[str, ...] = ()
+
+    def to_frame(self) -> pd.DataFrame:
+        """A copy of the table."""
+        return self.frame.copy()
+
+    def __str__(self) -> str:
+        parts = [self.caption] if self.caption else []
+        parts.append(self.frame.to_string())
+        parts.extend(f"Note: {note}" for note in self.notes)
+        return "\n".join(parts)
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        caption = f"<p><b>{escape(self.caption)}</b></p>" if self.caption else ""
+        notes = "".join(f"<p><i>Note: {escape(n)}</i></p>" for n in self.notes)
+        return caption + self.frame.to_html() + notes
