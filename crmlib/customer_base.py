@@ -25,7 +25,7 @@ from statsmodels.stats.proportion import proportion_confint
 from crmlib.data import MONEY_SCALE, SourceTable, check_table, is_lazy, money_sql, query
 from crmlib.errors import CRMError
 from crmlib.results import Estimate, Metric
-from crmlib.utils._figures import (
+from crmlib.utils.figures import (
     figure,
     isolated,
     not_available,
@@ -545,7 +545,7 @@ def headline(
 
     Each figure is computed on its own: one that cannot be computed (a trend from fewer than
     six complete months, no purchase line) is ``not available`` with the reason, and the
-    others are still returned. Warnings (:mod:`crmlib.utils._figures`): a share from fewer
+    others are still returned. Warnings (:mod:`crmlib.utils.figures`): a share from fewer
     than 10 events or non-events or of exactly 0 or 1, a mean from one purchase line (no
     interval) or of equal amounts (an interval of zero width), returns above 20% of gross
     sales (revenue is net of them, order value is not). Every figure carries its

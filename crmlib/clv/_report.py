@@ -49,7 +49,7 @@ from crmlib.clv._value import customer_lifetime_value, horizon_months, total_lif
 from crmlib.data import SourceTable
 from crmlib.errors import ConvergenceWarning, CRMError
 from crmlib.results import Estimate, Metric
-from crmlib.utils._figures import figure, finite_or_none
+from crmlib.utils.figures import figure, finite_or_none
 from crmlib.utils.validation import check_alpha, check_frame, check_scalar
 
 __all__ = [
@@ -674,7 +674,7 @@ def _metric(name: str, value: Any, *, se: Any = None, ci: tuple[Any, Any] = (Non
             n: Any = None, unit: str | None = None, description: str,
             warnings_: Sequence[str] = (), refused: str | None = None,
             definition: dict[str, Any]) -> Metric:
-    """One headline figure (:func:`crmlib.utils._figures.figure`); None (or a refusal) is
+    """One headline figure (:func:`crmlib.utils.figures.figure`); None (or a refusal) is
     "not available" with the reason, repeated warnings are said once."""
     if refused is not None:
         value = None

@@ -37,8 +37,8 @@ from crmlib.retention._reliability import (
     proportion_interval,
     share_status,
 )
-from crmlib.utils._figures import finite_or_none as _num
-from crmlib.utils._figures import not_available
+from crmlib.utils.figures import finite_or_none as _num
+from crmlib.utils.figures import not_available
 
 #: The retention window every unit reports, so that units can be compared (days).
 COMMON_WINDOW_DAYS = 365

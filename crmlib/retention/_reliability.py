@@ -36,11 +36,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from crmlib.utils._figures import MIN_EVENTS
+from crmlib.utils.figures import MIN_EVENTS
 
 # MIN_EVENTS: fewest events of either kind (churners, retained) for a rate to be reported as
 # ``ok`` with the Wilson interval; below it the Clopper-Pearson interval and a warning. One
-# threshold for every share of the library (crmlib.utils._figures).
+# threshold for every share of the library (crmlib.utils.figures).
 
 
 def wilson_interval(k: np.ndarray, n: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:

@@ -15,7 +15,7 @@ from crmlib.results import Estimate, Metric
 from crmlib.segmentation._migration import NOT_YET, flows
 from crmlib.segmentation._rfm import NO_PURCHASE
 from crmlib.segmentation._sql import Table, check_table, contacts, order_value
-from crmlib.utils._figures import (
+from crmlib.utils.figures import (
     MIN_EVENTS,
     figure,
     isolated,

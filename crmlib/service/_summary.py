@@ -19,7 +19,7 @@ from crmlib.results import Metric
 from crmlib.service import _stats
 from crmlib.service._empty import NO_INTERACTIONS, empty_table
 from crmlib.service._kpis import KPI_INFO, kpis, validate_interactions
-from crmlib.utils._figures import (
+from crmlib.utils.figures import (
     MIN_EVENTS,
     figure,
     isolated,
