@@ -17,3 +17,60 @@ ALPHA = 0.05
 #: Days in a year and in an average month (the Julian year, as lifetimes and CLVTools use).
 DAYS_PER_YEAR = 365.25
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12
+
+# ----------------------------------------------------------------------------------- scorecard
+#: The levels of the scorecard's metric hierarchy, top down (Kaplan & Norton 1996).
+SCORECARD_LEVELS: tuple[str, ...] = (
+    "corporate", "customer_strategic", "operational", "infrastructure",
+)
+#: The status of a scorecard metric against its target (see :func:`crmlib.scorecard.evaluate`).
+SCORECARD_STATUSES: tuple[str, ...] = (
+    "on target", "watch", "off target", "not judged", "no target", "invalid target",
+    "not available",
+)
+#: A symbol per scorecard status, shown beside its words and colour so that no reader
+#: depends on colour (plots, the batch index).
+SCORECARD_STATUS_SYMBOLS: dict[str, str] = {
+    "on target": "✓", "watch": "◐", "off target": "✗", "not judged": "⚠",
+    "no target": "○", "invalid target": "!", "not available": "–",
+}
+_INF = float("inf")
+#: The suite's standard scorecard metrics, the default ``params.scorecard.metrics``: name,
+#: level, source notebook, direction, target, tolerance, and the range of the metric's values
+#: (``low``, ``high``): a params target outside it, or a direction opposite to this one, is
+#: an "invalid target".
+SCORECARD_METRICS: tuple[dict, ...] = (
+    {"name": "revenue", "level": "corporate", "source": "00_customer_base",
+     "direction": "higher", "target": None, "tolerance": 0.0, "low": -_INF, "high": _INF},
+    {"name": "customer_equity", "level": "corporate", "source": "02_lifetime_value",
+     "direction": "higher", "target": None, "tolerance": 0.0, "low": 0.0, "high": _INF},
+    # customer equity per customer: comparable between units of different sizes
+    {"name": "clv_mean", "level": "corporate", "source": "02_lifetime_value",
+     "direction": "higher", "target": None, "tolerance": 0.0, "low": 0.0, "high": _INF},
+    {"name": "retention_rate", "level": "customer_strategic", "source": "03_retention",
+     "direction": "higher", "target": 0.80, "tolerance": 0.05, "low": 0.0, "high": 1.0},
+    # the share of customers still active 365 days on: one window for every unit
+    {"name": "retention_rate_365d", "level": "customer_strategic", "source": "03_retention",
+     "direction": "higher", "target": None, "tolerance": 0.0, "low": 0.0, "high": 1.0},
+    {"name": "nps", "level": "customer_strategic", "source": "04_survey",
+     "direction": "higher", "target": 30.0, "tolerance": 5.0, "low": -100.0, "high": 100.0},
+    # top-two-box share of survey CSAT, as 04_survey records it
+    {"name": "csat", "level": "customer_strategic", "source": "04_survey",
+     "direction": "higher", "target": 0.6, "tolerance": 0.05, "low": 0.0, "high": 1.0},
+    {"name": "fcr", "level": "operational", "source": "05_service_quality",
+     "direction": "higher", "target": 0.75, "tolerance": 0.05, "low": 0.0, "high": 1.0},
+    {"name": "service_level", "level": "operational", "source": "05_service_quality",
+     "direction": "higher", "target": 0.80, "tolerance": 0.05, "low": 0.0, "high": 1.0},
+    {"name": "aht_seconds", "level": "operational", "source": "05_service_quality",
+     "direction": "lower", "target": 360.0, "tolerance": 30.0, "low": 0.0, "high": _INF},
+    {"name": "complaint_rate", "level": "operational", "source": "05_service_quality",
+     "direction": "lower", "target": 0.02, "tolerance": 0.005, "low": 0.0, "high": _INF},
+    {"name": "cost_per_contact", "level": "operational", "source": "05_service_quality",
+     "direction": "lower", "target": 4.0, "tolerance": 0.5, "low": 0.0, "high": _INF},
+    {"name": "survey_response_rate", "level": "infrastructure", "source": "04_survey",
+     "direction": "higher", "target": 0.20, "tolerance": 0.05, "low": 0.0, "high": 1.0},
+    {"name": "data_completeness", "level": "infrastructure", "source": "00_customer_base",
+     "direction": "higher", "target": 0.98, "tolerance": 0.01, "low": 0.0, "high": 1.0},
+)  # fmt: skip
+__all__ += ["SCORECARD_LEVELS", "SCORECARD_METRICS", "SCORECARD_STATUSES",
+            "SCORECARD_STATUS_SYMBOLS"]

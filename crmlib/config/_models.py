@@ -24,6 +24,8 @@ from pydantic import (
     model_validator,
 )
 
+from crmlib.defaults import SCORECARD_METRICS
+
 __all__ = [
     "NOTEBOOKS",
     "ChannelParams",
@@ -483,39 +485,11 @@ class ScorecardMetric(_Model):
     )
 
 
+#: The default metric hierarchy: the suite's standard metrics, defined once in crmlib.defaults
+#: (their value ranges stay there; the scorecard checks targets against them).
 DEFAULT_METRICS: list[dict[str, Any]] = [
-    {"name": "revenue", "level": "corporate", "source": "00_customer_base",
-     "direction": "higher", "target": None, "tolerance": 0.0},
-    {"name": "customer_equity", "level": "corporate", "source": "02_lifetime_value",
-     "direction": "higher", "target": None, "tolerance": 0.0},
-    # customer equity per customer: comparable between units of different sizes
-    {"name": "clv_mean", "level": "corporate", "source": "02_lifetime_value",
-     "direction": "higher", "target": None, "tolerance": 0.0},
-    {"name": "retention_rate", "level": "customer_strategic", "source": "03_retention",
-     "direction": "higher", "target": 0.80, "tolerance": 0.05},
-    # the share of customers still active 365 days on: one window for every unit
-    {"name": "retention_rate_365d", "level": "customer_strategic", "source": "03_retention",
-     "direction": "higher", "target": None, "tolerance": 0.0},
-    {"name": "nps", "level": "customer_strategic", "source": "04_survey",
-     "direction": "higher", "target": 30.0, "tolerance": 5.0},
-    # top-two-box share of survey CSAT, as 04_survey records it
-    {"name": "csat", "level": "customer_strategic", "source": "04_survey",
-     "direction": "higher", "target": 0.6, "tolerance": 0.05},
-    {"name": "fcr", "level": "operational", "source": "05_service_quality",
-     "direction": "higher", "target": 0.75, "tolerance": 0.05},
-    {"name": "service_level", "level": "operational", "source": "05_service_quality",
-     "direction": "higher", "target": 0.80, "tolerance": 0.05},
-    {"name": "aht_seconds", "level": "operational", "source": "05_service_quality",
-     "direction": "lower", "target": 360.0, "tolerance": 30.0},
-    {"name": "complaint_rate", "level": "operational", "source": "05_service_quality",
-     "direction": "lower", "target": 0.02, "tolerance": 0.005},
-    {"name": "cost_per_contact", "level": "operational", "source": "05_service_quality",
-     "direction": "lower", "target": 4.0, "tolerance": 0.5},
-    {"name": "survey_response_rate", "level": "infrastructure", "source": "04_survey",
-     "direction": "higher", "target": 0.20, "tolerance": 0.05},
-    {"name": "data_completeness", "level": "infrastructure", "source": "00_customer_base",
-     "direction": "higher", "target": 0.98, "tolerance": 0.01},
-]  # fmt: skip
+    {k: v for k, v in m.items() if k not in ("low", "high")} for m in SCORECARD_METRICS
+]
 
 
 _ISO_CODE = re.compile(r"[A-Z]{3}")
