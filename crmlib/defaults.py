@@ -74,3 +74,28 @@ SCORECARD_METRICS: tuple[dict, ...] = (
 )  # fmt: skip
 __all__ += ["SCORECARD_LEVELS", "SCORECARD_METRICS", "SCORECARD_STATUSES",
             "SCORECARD_STATUS_SYMBOLS"]
+
+# ------------------------------------------------------------------------------------- service
+#: Per-channel service standards: the answer-time threshold of the service level (seconds),
+#: the target share answered within it, and the cost of one contact (unit currency).
+SERVICE_CHANNELS: dict[str, dict[str, float]] = {
+    "phone": {"service_level_seconds": 20.0, "service_level_target": 0.80,
+              "cost_per_contact": 6.0},
+    "chat": {"service_level_seconds": 30.0, "service_level_target": 0.80,
+             "cost_per_contact": 3.5},
+    "email": {"service_level_seconds": 86400.0, "service_level_target": 0.90,
+              "cost_per_contact": 4.0},
+    "web": {"service_level_seconds": 0.0, "service_level_target": 0.95,
+            "cost_per_contact": 0.25},
+}
+#: A contact within this many days of the customer's previous one is a repeat contact.
+REPEAT_CONTACT_DAYS = 7
+#: Abandons within this many seconds of waiting are not counted (service level, abandonment).
+SHORT_ABANDON_SECONDS = 5.0
+#: Targets of the service KPIs (``complaint_rate``: complaints per customer per year).
+SERVICE_TARGETS: dict[str, float] = {
+    "fcr": 0.75, "abandonment": 0.05, "aht_seconds": 360.0, "asa_seconds": 30.0,
+    "repeat_contact_rate": 0.15, "complaint_rate": 0.02, "csat": 4.2,
+}
+__all__ += ["REPEAT_CONTACT_DAYS", "SERVICE_CHANNELS", "SERVICE_TARGETS",
+            "SHORT_ABANDON_SECONDS"]
