@@ -99,3 +99,25 @@ SERVICE_TARGETS: dict[str, float] = {
 }
 __all__ += ["REPEAT_CONTACT_DAYS", "SERVICE_CHANNELS", "SERVICE_TARGETS",
             "SHORT_ABANDON_SECONDS"]
+
+# -------------------------------------------------------------------------------- segmentation
+#: Score levels of recency, frequency and monetary value (5: quintile scores).
+RFM_BINS = 5
+#: The widely used ten named segments on the 5 x 5 recency x frequency score grid,
+#: ``name -> ((r_low, r_high), (f_low, f_high))`` (inclusive; r = 5 is the most recent);
+#: every cell belongs to exactly one segment.
+RFM_GRID: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
+    "Champions": ((5, 5), (4, 5)),
+    "Loyal": ((3, 4), (4, 5)),
+    "Potential Loyalists": ((4, 5), (2, 3)),
+    "New": ((5, 5), (1, 1)),
+    "Promising": ((4, 4), (1, 1)),
+    "Need Attention": ((3, 3), (3, 3)),
+    "About to Sleep": ((3, 3), (1, 2)),
+    "At Risk": ((1, 2), (3, 4)),
+    "Can't Lose": ((1, 2), (5, 5)),
+    "Hibernating": ((1, 2), (1, 2)),
+}
+#: Smallest and largest number of model-based segments tried when k is chosen from the data.
+CLUSTER_K_RANGE: tuple[int, int] = (2, 8)
+__all__ += ["CLUSTER_K_RANGE", "RFM_BINS", "RFM_GRID"]
