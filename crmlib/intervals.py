@@ -1,9 +1,14 @@
 """Confidence intervals: the one home of every interval method crmlib uses.
 
-Each function is vectorised: it takes scalars or arrays (one entry per group) and returns
-the same shape, floats for scalar input. Entries without data (``n == 0``, no exposure) are
-NaN. Every analysis computes its intervals here, so a method is written once and tested once
-(``tests/test_intervals.py`` checks each against statsmodels, scipy or R).
+Each function is vectorised: it takes scalars or arrays (one entry per group, broadcast
+against each other) and returns the same shape, floats for scalar input. ``alpha`` is one
+level for all entries, ``0 < alpha < 1`` (anything else is a :class:`crmlib.errors.CRMError`).
+Entries without data (``n == 0``, no exposure, too few degrees of freedom) are NaN, never an
+error, so one empty group does not stop a table. Counts ``k`` and sizes ``n`` may be
+non-integer (weighted or effective sample sizes).
+
+Every analysis computes its intervals here, so a method is written once and tested once
+(``tests/test_intervals.py`` checks each against published tables, statsmodels and scipy).
 
 =====================  ====================================================================
 :func:`wilson`          share ``k / n``: Wilson (1927) score interval
@@ -36,6 +41,8 @@ from typing import Any
 import numpy as np
 from scipy import special, stats
 
+from crmlib.errors import CRMError
+
 __all__ = [
     "MIN_EVENTS",
     "clopper_pearson",
@@ -59,6 +66,17 @@ def _out(x: np.ndarray, scalar: bool) -> Any:
     return float(x) if scalar else x
 
 
+def _level(alpha: Any) -> float:
+    """``alpha`` as a float in (0, 1), or a one-line error naming the value."""
+    try:
+        value = float(alpha)
+    except (TypeError, ValueError):
+        raise CRMError(f"alpha: expected a number between 0 and 1, got {alpha!r}") from None
+    if not 0 < value < 1:
+        raise CRMError(f"alpha: expected a number between 0 and 1 (exclusive), got {alpha!r}")
+    return value
+
+
 def _floats(*xs: Any) -> tuple[bool, list[np.ndarray]]:
     scalar = all(np.ndim(x) == 0 for x in xs)
     arrays = [np.asarray(x, dtype="float64") for x in xs]
@@ -68,12 +86,22 @@ def _floats(*xs: Any) -> tuple[bool, list[np.ndarray]]:
 def z_value(alpha: float = 0.05) -> float:
     """The two-sided standard-normal critical value ``z_{1 - alpha/2}``.
 
+    Parameters
+    ----------
+    alpha : float, default 0.05
+        One minus the confidence level, ``0 < alpha < 1``.
+
+    Returns
+    -------
+    float
+        The ``1 - alpha/2`` quantile of the standard normal distribution.
+
     Examples
     --------
     >>> round(z_value(0.05), 4)
     1.96
     """
-    return float(special.ndtri(1 - alpha / 2))
+    return float(special.ndtri(1 - _level(alpha) / 2))
 
 
 def wilson(k: Any, n: Any, alpha: float = 0.05) -> tuple[Any, Any]:
@@ -81,6 +109,20 @@ def wilson(k: Any, n: Any, alpha: float = 0.05) -> tuple[Any, Any]:
 
     ``n`` may be an effective (non-integer) sample size. The bounds are exactly 0 and 1 when
     the share is; entries with ``n <= 0`` are NaN.
+
+    Parameters
+    ----------
+    k : float or array_like
+        Successes (``0 <= k <= n``); may be a weighted count.
+    n : float or array_like
+        Trials, or an effective sample size; broadcast against ``k``.
+    alpha : float, default 0.05
+        One minus the confidence level, ``0 < alpha < 1``.
+
+    Returns
+    -------
+    low, high : float or numpy.ndarray
+        The bounds, of the broadcast shape of ``k`` and ``n`` (floats for scalar input).
 
     References
     ----------
@@ -112,7 +154,28 @@ def wilson(k: Any, n: Any, alpha: float = 0.05) -> tuple[Any, Any]:
 def clopper_pearson(k: Any, n: Any, alpha: float = 0.05) -> tuple[Any, Any]:
     """Exact (Clopper and Pearson 1934) interval for the share ``k / n`` from beta quantiles.
 
-    The lower bound is 0 when ``k == 0`` and the upper bound 1 when ``k == n``.
+    The lower bound is 0 when ``k == 0`` and the upper bound 1 when ``k == n``; entries with
+    ``n <= 0`` are NaN. Its coverage is at least ``1 - alpha`` for every true share (it is
+    conservative), which is why :func:`proportion` uses it for few events.
+
+    Parameters
+    ----------
+    k : float or array_like
+        Successes (``0 <= k <= n``).
+    n : float or array_like
+        Trials; broadcast against ``k``.
+    alpha : float, default 0.05
+        One minus the confidence level, ``0 < alpha < 1``.
+
+    Returns
+    -------
+    low, high : float or numpy.ndarray
+        ``Beta(alpha/2; k, n - k + 1)`` and ``Beta(1 - alpha/2; k + 1, n - k)`` quantiles.
+
+    References
+    ----------
+    Clopper, C. J. and Pearson, E. S. (1934). The use of confidence or fiducial limits
+    illustrated in the case of the binomial. Biometrika 26, 404-413.
 
     Examples
     --------
@@ -120,6 +183,7 @@ def clopper_pearson(k: Any, n: Any, alpha: float = 0.05) -> tuple[Any, Any]:
     >>> round(low, 4), round(high, 4)
     (0.0667, 0.6525)
     """
+    alpha = _level(alpha)
     scalar, (k, n) = _floats(k, n)
     low = np.full(k.shape, np.nan)
     high = low.copy()
@@ -136,12 +200,31 @@ def proportion(k: Any, n: Any, alpha: float = 0.05, *, method: str = "auto"
     """Share ``k / n`` with its interval by the library's rule.
 
     ``method`` is ``"wilson"``, ``"clopper-pearson"`` or ``"auto"``: Wilson when both ``k``
-    and ``n - k`` are at least :data:`MIN_EVENTS`, the exact interval otherwise.
+    and ``n - k`` are at least :data:`MIN_EVENTS`, the exact interval otherwise (where the
+    Wilson interval's coverage dips below nominal; Brown, Cai and DasGupta 2001).
+
+    Parameters
+    ----------
+    k : float or array_like
+        Successes (``0 <= k <= n``).
+    n : float or array_like
+        Trials; broadcast against ``k``.
+    alpha : float, default 0.05
+        One minus the confidence level, ``0 < alpha < 1``.
+    method : {"auto", "wilson", "clopper-pearson"}
+        The interval, or the rule choosing it per entry.
 
     Returns
     -------
-    low, high, used
-        The bounds and the name of the interval used for each entry.
+    low, high : float or numpy.ndarray
+        The bounds (NaN where ``n <= 0``).
+    used : str or numpy.ndarray of str
+        The name of the interval used for each entry.
+
+    References
+    ----------
+    Brown, L. D., Cai, T. T. and DasGupta, A. (2001). Interval estimation for a binomial
+    proportion. Statistical Science 16, 101-133.
 
     Examples
     --------
@@ -150,7 +233,7 @@ def proportion(k: Any, n: Any, alpha: float = 0.05, *, method: str = "auto"
     ['clopper-pearson', 'wilson']
     """
     if method not in ("auto", "wilson", "clopper-pearson"):
-        raise ValueError(f"method: {method!r} is not one of 'auto', 'wilson', 'clopper-pearson'")
+        raise CRMError(f"method: {method!r} is not one of 'auto', 'wilson', 'clopper-pearson'")
     scalar, (k, n) = _floats(k, n)
     w_lo, w_hi = wilson(k, n, alpha)
     c_lo, c_hi = clopper_pearson(k, n, alpha)
@@ -169,12 +252,29 @@ def proportion(k: Any, n: Any, alpha: float = 0.05, *, method: str = "auto"
 def t_interval(value: Any, se: Any, df: Any, alpha: float = 0.05) -> tuple[Any, Any]:
     """``value +- t_{1 - alpha/2, df} se``; NaN where ``df < 1`` or ``se`` is missing.
 
+    Parameters
+    ----------
+    value : float or array_like
+        The estimate.
+    se : float or array_like
+        Its standard error.
+    df : float or array_like
+        Degrees of freedom of the t distribution (may be non-integer, e.g. Satterthwaite).
+    alpha : float, default 0.05
+        One minus the confidence level, ``0 < alpha < 1``.
+
+    Returns
+    -------
+    low, high : float or numpy.ndarray
+        The bounds, of the broadcast shape of the inputs.
+
     Examples
     --------
     >>> low, high = t_interval(10.0, 2.0, df=9)
     >>> round(low, 3), round(high, 3)
     (5.476, 14.524)
     """
+    alpha = _level(alpha)
     scalar, (value, se, df) = _floats(value, se, df)
     half = np.full(value.shape, np.nan)
     ok = df >= 1
@@ -187,9 +287,21 @@ def t_mean(mean: Any, var: Any, n: Any, alpha: float = 0.05) -> tuple[Any, Any, 
 
     ``var`` is the sample variance (``ddof=1``). NaN where ``n < 2``.
 
+    Parameters
+    ----------
+    mean : float or array_like
+        The sample mean.
+    var : float or array_like
+        The sample variance, ``ddof=1``.
+    n : float or array_like
+        The number of observations.
+    alpha : float, default 0.05
+        One minus the confidence level, ``0 < alpha < 1``.
+
     Returns
     -------
-    se, low, high
+    se, low, high : float or numpy.ndarray
+        The standard error of the mean and the bounds of its interval.
 
     Examples
     --------
@@ -207,6 +319,20 @@ def t_mean(mean: Any, var: Any, n: Any, alpha: float = 0.05) -> tuple[Any, Any, 
 
 def normal_interval(value: Any, se: Any, alpha: float = 0.05) -> tuple[Any, Any]:
     """The Wald interval ``value +- z_{1 - alpha/2} se``.
+
+    Parameters
+    ----------
+    value : float or array_like
+        The estimate.
+    se : float or array_like
+        Its standard error (NaN gives NaN bounds).
+    alpha : float, default 0.05
+        One minus the confidence level, ``0 < alpha < 1``.
+
+    Returns
+    -------
+    low, high : float or numpy.ndarray
+        The bounds, of the broadcast shape of ``value`` and ``se``.
 
     Examples
     --------
@@ -227,9 +353,26 @@ def garwood(k: Any, exposure: Any, alpha: float = 0.05, scale: float = 1.0
     ``chi2(1 - alpha/2; 2k + 2) / 2`` events divided by the exposure; the SE is
     ``sqrt(k) / exposure``. NaN where the exposure is not positive.
 
+    Parameters
+    ----------
+    k : float or array_like
+        Events observed.
+    exposure : float or array_like
+        Time (or customers) at risk; broadcast against ``k``.
+    alpha : float, default 0.05
+        One minus the confidence level, ``0 < alpha < 1``.
+    scale : float, default 1.0
+        Multiplies the rate, its SE and bounds (e.g. 1000 for a rate per 1,000).
+
     Returns
     -------
-    rate, se, low, high
+    rate, se, low, high : float or numpy.ndarray
+        The rate, its SE and the bounds of its exact interval.
+
+    References
+    ----------
+    Garwood, F. (1936). Fiducial limits for the Poisson distribution. Biometrika 28,
+    437-442.
 
     Examples
     --------
@@ -237,6 +380,7 @@ def garwood(k: Any, exposure: Any, alpha: float = 0.05, scale: float = 1.0
     >>> round(rate, 3), round(low, 4), round(high, 4)
     (0.04, 0.0109, 0.1024)
     """
+    alpha = _level(alpha)
     scalar, (k, e) = _floats(k, exposure)
     with np.errstate(divide="ignore", invalid="ignore"):
         rate = np.where(e > 0, scale * k / e, np.nan)
@@ -255,9 +399,27 @@ def ratio_delta(mean_y: Any, mean_x: Any, var_y: Any, var_x: Any, cov_xy: Any, n
     ``Var(R) ~ (s_y^2 - 2 R s_xy + R^2 s_x^2) / (n xbar^2)``: the linearised ratio estimator
     (Cochran 1977, Sampling Techniques, sec. 6.4). NaN where ``xbar <= 0`` or ``n < 2``.
 
+    Parameters
+    ----------
+    mean_y, mean_x : float or array_like
+        Sample means of the numerator and of the (positive) denominator variable.
+    var_y, var_x : float or array_like
+        Their sample variances, ``ddof=1``.
+    cov_xy : float or array_like
+        Their sample covariance, ``ddof=1``.
+    n : float or array_like
+        The number of units (pairs).
+    alpha : float, default 0.05
+        One minus the confidence level, ``0 < alpha < 1``.
+
     Returns
     -------
-    ratio, se, low, high
+    ratio, se, low, high : float or numpy.ndarray
+        ``R``, its SE and the bounds of the normal interval ``R +- z se``.
+
+    References
+    ----------
+    Cochran, W. G. (1977). Sampling Techniques, 3rd ed. Wiley, section 6.4.
 
     Examples
     --------
@@ -280,7 +442,27 @@ def quantile_ranks(n: Any, q: float, alpha: float = 0.05) -> tuple[Any, Any, Any
     The point is the order statistic ``x_(ceil(n q))``; the interval runs from ``x_(l)`` to
     ``x_(u)`` with ``l = F^-1(alpha/2)`` and ``u = F^-1(1 - alpha/2) + 1`` for ``F`` the
     Binomial(n, q) distribution, clipped to ``[1, n]`` (Conover 1999, Practical
-    Nonparametric Statistics, sec. 3.2).
+    Nonparametric Statistics, sec. 3.2). The coverage is then at least ``1 - alpha``
+    except where a clipped rank cuts it (very small ``n``). ``n == 0`` gives rank 1 for all
+    three: the caller must not look up a sample that is empty.
+
+    Parameters
+    ----------
+    n : int or array_like of int
+        Sample sizes (non-integer values are truncated).
+    q : float
+        The quantile, ``0 < q < 1`` (0.5 for the median).
+    alpha : float, default 0.05
+        One minus the confidence level, ``0 < alpha < 1``.
+
+    Returns
+    -------
+    point, low, high : numpy.ndarray of int
+        1-based ranks into the sorted sample, of the shape of ``n``.
+
+    References
+    ----------
+    Conover, W. J. (1999). Practical Nonparametric Statistics, 3rd ed. Wiley, section 3.2.
 
     Examples
     --------
@@ -288,6 +470,9 @@ def quantile_ranks(n: Any, q: float, alpha: float = 0.05) -> tuple[Any, Any, Any
     >>> int(point), int(low), int(high)
     (50, 40, 61)
     """
+    alpha = _level(alpha)
+    if not 0 < q < 1:
+        raise CRMError(f"q: expected a quantile between 0 and 1 (exclusive), got {q!r}")
     n = np.asarray(n, dtype="int64")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
