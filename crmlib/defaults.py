@@ -121,3 +121,8 @@ RFM_GRID: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
 #: Smallest and largest number of model-based segments tried when k is chosen from the data.
 CLUSTER_K_RANGE: tuple[int, int] = (2, 8)
 __all__ += ["CLUSTER_K_RANGE", "RFM_BINS", "RFM_GRID"]
+
+# --- lifetime value (crmlib.clv) -------------------------------------------------------
+#: Annual discount rate of customer lifetime values (params ``discount_rate``).
+DISCOUNT_RATE = 0.10
+__all__ += ["DISCOUNT_RATE"]
