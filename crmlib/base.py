@@ -40,6 +40,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+from crmlib.defaults import ALPHA
 from crmlib.errors import CRMError
 from crmlib.utils.validation import check_alpha, check_is_fitted
 
@@ -52,6 +53,39 @@ class Estimator:
     Subclasses define ``__init__`` with keyword arguments stored unchanged under their own
     names, ``fit(...) -> self``, and ``summary(alpha=None) -> DataFrame``; models with
     parameters also define ``conf_int(alpha=None) -> DataFrame``.
+
+    Examples
+    --------
+    A model of a share with a Wilson interval, following the contract:
+
+    >>> import pandas as pd
+    >>> from sklearn.base import clone
+    >>> from crmlib import intervals
+    >>> from crmlib.base import Estimator
+    >>> class ShareModel(Estimator):
+    ...     def __init__(self, *, alpha=0.05):
+    ...         self.alpha = alpha
+    ...     def fit(self, events):
+    ...         self.k_, self.n_ = int(sum(events)), len(events)
+    ...         return self
+    ...     def conf_int(self, alpha=None):
+    ...         self._check_fitted()
+    ...         low, high = intervals.wilson(self.k_, self.n_, self._alpha(alpha))
+    ...         return pd.DataFrame({"ci_low": [low], "ci_high": [high]}, index=["share"])
+    ...     def summary(self, alpha=None):
+    ...         share = pd.DataFrame({"estimate": [self.k_ / self.n_]}, index=["share"])
+    ...         return share.join(self.conf_int(alpha))
+    >>> model = ShareModel(alpha=0.10).fit([1, 0, 0, 1, 0, 0, 0, 0, 1, 0])
+    >>> model
+    ShareModel(alpha=0.1)
+    >>> model.summary().round(3)
+           estimate  ci_low  ci_high
+    share       0.3   0.127    0.558
+    >>> model.summary(alpha=0.05).round(3)
+           estimate  ci_low  ci_high
+    share       0.3   0.108    0.603
+    >>> clone(model).set_params(alpha=0.01).get_params()
+    {'alpha': 0.01}
     """
 
     @classmethod
@@ -105,7 +139,8 @@ class Estimator:
         check_is_fitted(self, attributes)
 
     def _alpha(self, alpha: float | None = None) -> float:
-        """The interval level to use: ``alpha`` when given, else the constructor's."""
+        """The interval level to use: ``alpha`` when given, else the constructor's (else
+        :data:`crmlib.defaults.ALPHA`); checked to lie strictly between 0 and 1."""
         if alpha is None:
-            alpha = getattr(self, "alpha", 0.05)
+            alpha = getattr(self, "alpha", ALPHA)
         return check_alpha(alpha)

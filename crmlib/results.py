@@ -36,6 +36,15 @@ class Estimate:
         How the interval was computed, e.g. ``"wald"``, ``"adjusted-wald"``.
     name : str
         What is estimated.
+
+    Examples
+    --------
+    >>> share = Estimate(0.25, 0.0395, 0.1809, 0.3345, n=120, method="wilson", name="churn")
+    >>> f"{share:.3f}"
+    '0.250 (95% CI 0.181 to 0.335; n=120)'
+    >>> share.to_frame()[["name", "value", "n", "method"]]
+        name  value    n  method
+    0  churn   0.25  120  wilson
     """
 
     value: float
@@ -81,6 +90,15 @@ class TestResult:
         The name of the test used, shown with every result (e.g. ``"log-rank"``).
     n : int
         The number of observations.
+
+    Examples
+    --------
+    >>> from scipy import stats
+    >>> chi2 = stats.chi2_contingency([[30, 70], [45, 55]], correction=False)
+    >>> result = TestResult(chi2.statistic, chi2.dof, chi2.pvalue, test="chi-square", n=200)
+    >>> result.to_frame().round(4)
+             test  statistic  df  p_value    n
+    0  chi-square     4.8000   1   0.0285  200
     """
 
     __test__ = False  # not a pytest test class
@@ -150,6 +168,19 @@ class Metric:
     definition : dict or None
         What exactly is measured (keys of :data:`DEFINITION_KEYS`: population, window,
         horizon, currency, weighting, period, method); cross-unit comparisons use it.
+
+    Examples
+    --------
+    >>> m = Metric("retention_rate", 0.81234, ci_low=0.78, ci_high=0.84, n=992, unit="share",
+    ...            definition={"window_days": 365})
+    >>> print(m)
+    retention_rate = 0.8123 (CI 0.78 to 0.84; n=992) share
+    >>> m.reliable
+    True
+    >>> gone = Metric("nps", None, status="not available", reason="no survey answers")
+    >>> print(gone), gone.reliable
+    nps = NA {not available: no survey answers}
+    (None, False)
     """
 
     name: str
@@ -202,6 +233,25 @@ def format_number(value: float | None, digits: int = 4) -> str:
 
     ``None`` is ``"NA"``; ``-0`` is printed as ``0`` so that rounding noise around zero does
     not change the text that nbval compares.
+
+    Parameters
+    ----------
+    value : float or None
+        The number.
+    digits : int, default 4
+        Significant figures.
+
+    Returns
+    -------
+    str
+        The rounded number (integers below ``10**digits`` in full).
+
+    Examples
+    --------
+    >>> format_number(1234.5678), format_number(-0.00001, 2), format_number(None)
+    ('1235', '-1e-05', 'NA')
+    >>> format_number(-0.0), format_number(12)
+    ('0', '12')
     """
     if value is None:
         return "NA"
