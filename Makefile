@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 JOBS   ?= 2
 
-.PHONY: setup run test lint nbval lab bench clean
+.PHONY: setup run test lint doctest nbval docs lab bench clean
 
 # The virtual environment, with every dependency pinned by requirements.lock.
 $(STAMP): pyproject.toml requirements.lock
@@ -21,17 +21,30 @@ setup: $(STAMP)
 run: $(STAMP)
 	$(BIN)/crm run --jobs $(JOBS) --reports reports
 
-## make test: lint, unit tests, then the notebooks through nbval
+## make test: lint and the layer contract, unit tests, doctests, then the notebooks through nbval
 test: $(STAMP) lint
 	$(BIN)/python -m pytest tests
+	$(MAKE) --no-print-directory doctest
 	$(MAKE) --no-print-directory nbval
 
+## make lint: ruff, and import-linter on the layer order of crmlib ([tool.importlinter])
 lint: $(STAMP)
-	$(BIN)/ruff check crmlib tests bench data/cdnow/build.py
+	$(BIN)/ruff check crmlib tests bench data/cdnow/build.py docs
+	$(BIN)/lint-imports
+
+## make doctest: every `>>>` example in the docstrings of crmlib
+doctest: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/python -m pytest -q --doctest-modules crmlib
 
 nbval: $(STAMP)
 	$(BIN)/python tests/nbval/prepare.py build/nbval
 	$(BIN)/python -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env -o testpaths= build/nbval
+
+## make docs: the documentation (docs/: user guide, data contract, API reference) -> build/docs
+docs: $(STAMP)
+	$(BIN)/python docs/_build_contract.py --check
+	$(BIN)/python -m sphinx -b html -W --keep-going -q docs build/docs
+	@echo "open build/docs/index.html"
 
 ## make lab: JupyterLab on the notebooks; the parameters cells default to the sample data
 lab: $(STAMP)
