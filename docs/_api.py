@@ -61,10 +61,11 @@ def _defined_in(obj: object, module: ModuleType) -> bool:
 
 
 def _home(obj: object, exporters: list[str]) -> str:
-    """The package that documents ``obj``: the one it is defined in, else the first exporter."""
+    """The package that documents ``obj``: the one it is defined in, else the exporter lowest
+    in the layers (constants have no ``__module__``; they are defined below their users)."""
     defined_in = getattr(obj, "__module__", None) or ""
     inside = [p for p in exporters if defined_in == p or defined_in.startswith(p + ".")]
-    return max(inside, key=len) if inside else exporters[0]
+    return max(inside, key=len) if inside else exporters[-1]
 
 
 def importable(packages: list[str]) -> tuple[dict[str, ModuleType], dict[str, str]]:
@@ -79,15 +80,15 @@ def importable(packages: list[str]) -> tuple[dict[str, ModuleType], dict[str, st
     return modules, errors
 
 
-def homes(modules: dict[str, ModuleType]) -> dict[int, str]:
-    """For each exported object (by id), the package whose page documents it."""
-    exporters: dict[int, list[str]] = {}
-    objects: dict[int, object] = {}
+def homes(modules: dict[str, ModuleType]) -> dict[tuple[int, str], str]:
+    """For each exported object (by id and name), the package whose page documents it."""
+    exporters: dict[tuple[int, str], list[str]] = {}
+    objects: dict[tuple[int, str], object] = {}
     for package, module in modules.items():
         for name in public_names(module):
             obj = getattr(module, name)
-            objects[id(obj)] = obj
-            exporters.setdefault(id(obj), []).append(package)
+            objects[id(obj), name] = obj
+            exporters.setdefault((id(obj), name), []).append(package)
     return {key: _home(objects[key], found) for key, found in exporters.items()}
 
 
@@ -111,7 +112,8 @@ def broken_page(package: str, error: str) -> str:
                       "were built:", "", f"    {error}", ""]) + "\n"
 
 
-def package_page(module: ModuleType, home_of: dict[int, str], pages: set[str] = frozenset()) -> str:
+def package_page(module: ModuleType, home_of: dict[tuple[int, str], str],
+                 pages: set[str] = frozenset()) -> str:
     """The reST page of one package: its docstring, a summary table and each name."""
     package = module.__name__
     names = public_names(module)
@@ -122,7 +124,7 @@ def package_page(module: ModuleType, home_of: dict[int, str], pages: set[str] = 
     lines += [".. autosummary::", "", *(f"   {name}" for name in names), ""]
     for name in names:
         obj = getattr(module, name)
-        home = home_of[id(obj)]
+        home = home_of[id(obj), name]
         directive = _directive(obj)
         if directive == "automodule" and obj.__name__ in pages:
             lines += [f"``{name}``: see :doc:`{obj.__name__}`.", ""]
