@@ -38,6 +38,25 @@ class DataError(CRMError):
     violations
         When raised for a whole source, every violation found (each a ``DataError``);
         the message is that of the first.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import pandas as pd
+    >>> from crmlib import data
+    >>> folder = tempfile.mkdtemp()
+    >>> pd.DataFrame({"customer_id": ["c1", "c2"], "business_unit": "shop",
+    ...               "acquired_at": ["2024-01-05", "2024-02-10"]}
+    ...              ).to_csv(f"{folder}/customers.csv", index=False)
+    >>> pd.DataFrame({"order_id": ["o1", "o2", "o3"], "customer_id": ["c1", "c1", "c2"],
+    ...               "ordered_at": ["2024-01-05", "2024-03-01", "2024-02-01"],
+    ...               "amount": [20.0, 35.5, 12.0]}
+    ...              ).to_csv(f"{folder}/orders.csv", index=False)
+    >>> try:
+    ...     data.load(folder, "shop")
+    ... except data.DataError as err:
+    ...     print(err.table, err.column, err.rows, err.count, len(err.violations))
+    orders ordered_at ['o3'] 1 1
     """
 
     def __init__(

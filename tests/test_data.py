@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from crmlib import data
+from crmlib.data._checks import violation
 from crmlib.errors import CRMError, DataError
 
 SMALL = Path(__file__).parent / "data" / "crm_small"
@@ -590,7 +591,7 @@ def test_every_violation_listed(src):
 
 
 def test_message_helper_shape():
-    err = data.violation(
+    err = violation(
         "orders",
         "amount",
         7,
@@ -604,7 +605,7 @@ def test_message_helper_shape():
     )
     assert err.count == 7 and err.rows == ["O1", "O2"] and err.values == ["x", 1.5]
     assert "\n" not in str(
-        data.violation("t", "c", 1, "bad", key="k", examples=[("a\nb", {"c": "x\ny"})])
+        violation("t", "c", 1, "bad", key="k", examples=[("a\nb", {"c": "x\ny"})])
     )
 
 

@@ -41,18 +41,18 @@ def test_query_runs_on_frames_and_on_tables_alike(eager):
     cut = {"cut": pd.Timestamp("2024-06-01").to_pydatetime()}
     want = (eager.orders[eager.orders.ordered_at < "2024-06-01"]
             .groupby("customer_id").amount.agg(n="size", net="sum").reset_index())
-    got = data.query(sql, {"orders": eager.orders}, cut)
+    got = data.sql.query(sql, {"orders": eager.orders}, cut)
     assert got["customer_id"].tolist() == want["customer_id"].tolist()
     assert (got["n"].to_numpy() == want["n"].to_numpy()).all()
     assert got["net"].to_numpy() == pytest.approx(want["net"].to_numpy(), rel=1e-12)
     with data.load(SAMPLE, unit="retail", in_database=LAZY) as crm:
-        lazy = data.query(sql, {"orders": crm.orders}, cut)
+        lazy = data.sql.query(sql, {"orders": crm.orders}, cut)
         pd.testing.assert_frame_equal(lazy, got)
         # a pandas frame joins a DuckDB-side table
-        joined = data.query("WITH j AS (SELECT c.channel, o.amount FROM orders o JOIN customers c "
-                            "USING (customer_id)) SELECT channel, SUM(amount) AS s FROM j "
-                            "GROUP BY 1 ORDER BY 1",
-                            {"orders": crm.orders, "customers": eager.customers})
+        joined = data.sql.query(
+            "WITH j AS (SELECT c.channel, o.amount FROM orders o JOIN customers c "
+            "USING (customer_id)) SELECT channel, SUM(amount) AS s FROM j GROUP BY 1 ORDER BY 1",
+            {"orders": crm.orders, "customers": eager.customers})
     want = (eager.orders.merge(eager.customers, on="customer_id").groupby("channel")
             .amount.sum())
     assert joined["s"].to_numpy() == pytest.approx(want.to_numpy(), rel=1e-12)
@@ -106,7 +106,7 @@ def test_postgres_tables_stay_in_the_database(sample_pg_url, eager):
         assert crm.orders.dialect == "postgresql" and crm.as_of == eager.as_of
         load_reads = max(n for _, n in fetched)
         assert load_reads == len(eager.customers)  # only customers left the server
-        total = data.query("SELECT COUNT(*) AS n, SUM(amount) AS s FROM orders",
+        total = data.sql.query("SELECT COUNT(*) AS n, SUM(amount) AS s FROM orders",
                            {"orders": crm.orders})
         assert fetched[-1][1] == 1
         assert int(total["n"].iloc[0]) == len(eager.orders)
@@ -115,7 +115,7 @@ def test_postgres_tables_stay_in_the_database(sample_pg_url, eager):
         got = crm.interactions.to_pandas()
         pd.testing.assert_frame_equal(got, eager.interactions, check_dtype=False)
         with pytest.raises(CRMError, match="pandas frame cannot be joined"):
-            data.query("SELECT 1 FROM orders JOIN customers USING (customer_id)",
+            data.sql.query("SELECT 1 FROM orders JOIN customers USING (customer_id)",
                        {"orders": crm.orders, "customers": eager.customers})
         assert len(crm.orders.sample(100)) == 100
     engine.dispose()

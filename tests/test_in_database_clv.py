@@ -66,9 +66,9 @@ def test_summary_and_tracking_by_hand_from_files_left_in_duckdb(tmp_path):
                   ("D", "2024-01-02")]]
     src = _folder(tmp_path, customers, orders)
     with data.load(src, unit="u", as_of="2024-01-27", in_database=("orders",)) as crm:
-        assert data.is_lazy(crm.orders)
+        assert data.sql.is_lazy(crm.orders)
         buys = clv.purchase_orders(crm.orders)
-        assert data.is_lazy(buys) and len(buys) == 10
+        assert data.sql.is_lazy(buys) and len(buys) == 10
         s = clv.summarise(buys, calibration_end="2024-01-14", observation_end="2024-01-27",
                           freq="D")
         exact = clv.summarise(buys, calibration_end="2024-01-14", freq="D", merge=None)

@@ -138,7 +138,7 @@ def _cohort_cases(customers, eager_orders, orders, as_of, monkeypatch, *, split)
 
     def spy(sql, tables, params=None):
         sqls.append(sql)
-        return data.query(sql, tables, params)
+        return data.sql.query(sql, tables, params)
 
     monkeypatch.setattr(_cohorts, "query", spy)
     for name, frame in _edited(customers).items():

@@ -30,8 +30,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from crmlib.data import SourceTable, ident, query
-from crmlib.data import check_table as _check_table
+from crmlib.data import SourceTable
+from crmlib.data.sql import check_table as _check_table
+from crmlib.data.sql import ident, query
 from crmlib.results import Estimate
 from crmlib.utils.validation import check_alpha, check_frame
 

@@ -2,7 +2,7 @@
 
 The functions of :mod:`crmlib.clv` that read order lines (``summarise``, ``tracking``,
 ``purchase_orders``) express their heavy step as one SQL statement run by
-:func:`crmlib.data.query`: on a pandas frame in an in-memory DuckDB, on a
+:func:`crmlib.data.sql.query`: on a pandas frame in an in-memory DuckDB, on a
 :class:`crmlib.data.SourceTable` where its rows live (DuckDB over files, or the database).
 Only aggregates (one row per customer, per period or per first-purchase date) come back.
 
@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crmlib.data import SourceTable, check_table, ident, is_lazy
+from crmlib.data import SourceTable
+from crmlib.data.sql import check_table, ident, is_lazy
 from crmlib.errors import CRMError
 from crmlib.utils.validation import check_frame
 
@@ -36,7 +37,7 @@ OrdersLike = pd.DataFrame | SourceTable
 
 def check_orders(orders: Any, *, customer_col: str, datetime_col: str,
                  monetary_col: str | None = None) -> OrdersLike:
-    """The order table to hand to :func:`crmlib.data.query` under the name ``orders``.
+    """The order table to hand to :func:`crmlib.data.sql.query` under the name ``orders``.
 
     A :class:`~crmlib.data.SourceTable` (typed and checked by :func:`crmlib.data.load`) is
     returned as it is once its columns are checked. A DataFrame is reduced to the named

@@ -5,7 +5,7 @@ repeat transactions ``frequency`` (x), the time of the last one after the first 
 (t_x), the customer's age ``T`` at the end of calibration, and the mean value of the repeat
 transactions ``monetary_value`` (Fader, Hardie and Lee 2005a, 2005b).
 
-It is computed by one SQL statement (:func:`crmlib.data.query`): for a pandas frame in DuckDB
+It is computed by one SQL statement (:func:`crmlib.data.sql.query`): for a pandas frame in DuckDB
 (an in-process SQL engine that reads the frame in place), for orders left in their source
 (:class:`crmlib.data.SourceTable`) in DuckDB over the files or inside the database, so tens of
 millions of order lines are summarised where they are and only one row per customer reaches
@@ -35,7 +35,8 @@ from crmlib.clv._sql import (
     period_sql,
     to_us,
 )
-from crmlib.data import MONEY_SCALE, SourceTable, money_sql, query
+from crmlib.data import SourceTable
+from crmlib.data.sql import MONEY_SCALE, money_sql, query
 from crmlib.errors import CRMError
 from crmlib.utils.validation import check_frame, check_option
 
@@ -76,7 +77,7 @@ def summarise(
     orders : DataFrame or SourceTable
         One row per order line (the ``orders`` table of the data contract), in pandas or
         left in its source by ``data.load(..., in_database=("orders",))``: the order lines
-        are aggregated by one SQL statement (:func:`crmlib.data.query`) in DuckDB or in the
+        are aggregated by one SQL statement (:func:`crmlib.data.sql.query`) in DuckDB or in the
         database, and only one row per customer comes back.
     calibration_end : date-like
         Last day of the calibration period (inclusive). Customers whose first purchase is

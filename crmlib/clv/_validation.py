@@ -12,7 +12,7 @@ period, then compare what it predicts for the holdout period with what happened,
 
 alongside the in-sample fit (log-likelihood, AIC, BIC).
 
-The order lines are only read by SQL (:func:`crmlib.data.query`, see ``_sql``): the summary
+The order lines are only read by SQL (:func:`crmlib.data.sql.query`, see ``_sql``): the summary
 and the tracking counts are computed where the orders are (DuckDB for a frame or for files, the
 database for orders left there), so a unit with tens of millions of orders is validated from
 per-customer and per-period aggregates.
@@ -59,7 +59,8 @@ from crmlib.clv._sql import (
     us_since_sql,
 )
 from crmlib.clv._summary import FREQ_DAYS, compress
-from crmlib.data import SourceTable, check_table, ident, is_lazy, query
+from crmlib.data import SourceTable
+from crmlib.data.sql import check_table, ident, is_lazy, query
 from crmlib.errors import CRMError
 from crmlib.utils.validation import check_frame, check_option, check_scalar
 
@@ -420,7 +421,7 @@ def tracking(
     customer t time units after the first purchase at t0_i. Periods are aligned so that one
     boundary falls at the end of calibration.
 
-    The counting is one SQL statement (:func:`crmlib.data.query`), run in DuckDB for a
+    The counting is one SQL statement (:func:`crmlib.data.sql.query`), run in DuckDB for a
     DataFrame and where the rows live for a :class:`crmlib.data.SourceTable`; only counts per
     period and per first-purchase time come back.
 

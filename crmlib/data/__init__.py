@@ -4,22 +4,18 @@
 database URL, checks types, ranges, keys and references, and returns one business unit's
 typed frames as :class:`CRMData`. ``validate`` returns every violation without raising.
 Only this package reads data. ``load(..., in_database=("orders",))`` leaves large tables in
-their source as :class:`SourceTable`; :func:`query` runs an analysis's aggregation SQL where
-the data is (DuckDB for files, the database itself for a URL).
+their source as :class:`SourceTable`; the analyses aggregate them where they are with the
+SQL helpers of :mod:`crmlib.data.sql` (DuckDB for files, the database itself for a URL).
+
+Examples
+--------
+>>> from crmlib import data
+>>> data.REQUIRED_TABLES, data.OPTIONAL_TABLES
+(('customers', 'orders'), ('interactions', 'survey_responses'))
 """
 
-from crmlib.data._checks import violation
-from crmlib.data._engine import (
-    MONEY_SCALE,
-    Session,
-    SourceTable,
-    check_table,
-    ident,
-    is_lazy,
-    money_sql,
-    only_columns,
-    query,
-)
+from crmlib.data import sql
+from crmlib.data._engine import SourceTable
 from crmlib.data._load import LAZY_TABLES, CRMData, load, validate
 from crmlib.data._quality import quality_table
 from crmlib.data._schema import ALL_TABLES, CHANNELS, KINDS, OPTIONAL_TABLES, REQUIRED_TABLES
@@ -30,21 +26,13 @@ __all__ = [
     "CHANNELS",
     "KINDS",
     "LAZY_TABLES",
-    "MONEY_SCALE",
     "OPTIONAL_TABLES",
     "REQUIRED_TABLES",
     "CRMData",
     "DataError",
-    "Session",
     "SourceTable",
-    "check_table",
-    "ident",
-    "is_lazy",
     "load",
-    "money_sql",
-    "only_columns",
     "quality_table",
-    "query",
+    "sql",
     "validate",
-    "violation",
 ]

@@ -154,6 +154,31 @@ class SourceTable:
         Column name to the pandas dtype its values get in :meth:`to_pandas`.
     key : str
         The primary key, for a stable order.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import pandas as pd
+    >>> from crmlib import data
+    >>> folder = tempfile.mkdtemp()
+    >>> pd.DataFrame({"customer_id": ["c1", "c2"], "business_unit": "shop",
+    ...               "acquired_at": ["2024-01-05", "2024-02-10"]}
+    ...              ).to_csv(f"{folder}/customers.csv", index=False)
+    >>> pd.DataFrame({"order_id": ["o1", "o2", "o3"], "customer_id": ["c1", "c1", "c2"],
+    ...               "ordered_at": ["2024-01-05", "2024-03-01", "2024-02-11"],
+    ...               "amount": [20.0, 35.5, 12.0]}
+    ...              ).to_csv(f"{folder}/orders.csv", index=False)
+    >>> from crmlib.data import sql
+    >>> with data.load(folder, "shop", in_database=("orders",)) as crm:
+    ...     print(type(crm.orders).__name__, len(crm.orders), list(crm.orders.columns))
+    ...     print(sql.query("SELECT SUM(amount) AS total FROM orders", {"orders": crm.orders}))
+    ...     print(crm.orders.head(2)[["order_id", "amount"]])
+    SourceTable 3 ['order_id', 'customer_id', 'ordered_at', 'amount']
+       total
+    0   67.5
+      order_id  amount
+    0       o1    20.0
+    1       o2    35.5
     """
 
     def __init__(self, session: Session, name: str, relation: str, dtypes: Mapping[str, str],
@@ -322,13 +347,32 @@ def query(sql: str, tables: Mapping[str, pd.DataFrame | SourceTable],
         left in a database (which is only read: load that table with ``in_database``, or
         the other into pandas).
     """
-    lazy = {name: t for name, t in tables.items() if isinstance(t, SourceTable)}
-    sessions = {id(t.session): t.session for t in lazy.values()}
+    session = _one_session(tables)
+    ctes, frames = _table_expressions(tables, session)
+    sql = _with_tables(sql, ctes)
+    if session is None:
+        with _scratch() as con:
+            return DuckDBSession(con, "pandas").run(sql, params or {}, frames)
+    return session.run(sql, params or {}, frames)
+
+
+def _one_session(tables: Mapping[str, Any]) -> Session | None:
+    """The engine of the tables left in their source (None: only pandas frames); tables from
+    two different loads are an error."""
+    lazy = [name for name, t in tables.items() if isinstance(t, SourceTable)]
+    sessions = {id(tables[n].session): tables[n].session for n in lazy}
     if len(sessions) > 1:
         raise CRMError(
             f"tables {', '.join(lazy)} come from different loads; load them together"
         )
-    session = next(iter(sessions.values()), None)
+    return next(iter(sessions.values()), None)
+
+
+def _table_expressions(tables: Mapping[str, Any], session: Session | None
+                       ) -> tuple[list[str], dict[str, pd.DataFrame]]:
+    """One common table expression per name, and the pandas frames to register under the
+    aliases those expressions read."""
+    lazy = [name for name, t in tables.items() if isinstance(t, SourceTable)]
     ctes, frames = [], {}
     for name, table in tables.items():
         if isinstance(table, SourceTable):
@@ -347,13 +391,15 @@ def query(sql: str, tables: Mapping[str, pd.DataFrame | SourceTable],
                 f"{name}: expected a pandas DataFrame or a table left in its source, "
                 f"got {type(table).__name__}"
             )
-    if ctes:
-        head = "WITH " + ", ".join(ctes)
-        sql = _WITH.sub(head + ", ", sql, count=1) if _WITH.match(sql) else f"{head} {sql}"
-    if session is None:
-        with _scratch() as con:
-            return DuckDBSession(con, "pandas").run(sql, params or {}, frames)
-    return session.run(sql, params or {}, frames)
+    return ctes, frames
+
+
+def _with_tables(sql: str, ctes: Sequence[str]) -> str:
+    """``sql`` preceded by the table expressions (merged into its own ``WITH`` if it has one)."""
+    if not ctes:
+        return sql
+    head = "WITH " + ", ".join(ctes)
+    return _WITH.sub(head + ", ", sql, count=1) if _WITH.match(sql) else f"{head} {sql}"
 
 
 @contextlib.contextmanager

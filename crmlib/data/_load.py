@@ -46,6 +46,25 @@ class CRMData:
         The ``as_of`` given to :func:`load`, else the latest date found in the data (the day,
         at midnight, of the latest timestamp). Validation treats a midnight ``as_of`` as the
         whole day, so rows later that day are not "after as_of".
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import pandas as pd
+    >>> from crmlib import data
+    >>> folder = tempfile.mkdtemp()
+    >>> pd.DataFrame({"customer_id": ["c1", "c2"], "business_unit": "shop",
+    ...               "acquired_at": ["2024-01-05", "2024-02-10"]}
+    ...              ).to_csv(f"{folder}/customers.csv", index=False)
+    >>> pd.DataFrame({"order_id": ["o1", "o2", "o3"], "customer_id": ["c1", "c1", "c2"],
+    ...               "ordered_at": ["2024-01-05", "2024-03-01", "2024-02-11"],
+    ...               "amount": [20.0, 35.5, 12.0]}
+    ...              ).to_csv(f"{folder}/orders.csv", index=False)
+    >>> crm = data.load(folder, "shop")
+    >>> crm.tables, crm.unit, str(crm.as_of.date())
+    (('customers', 'orders'), 'shop', '2024-03-01')
+    >>> crm.orders.groupby("customer_id")["amount"].sum().to_dict()
+    {'c1': 55.5, 'c2': 12.0}
     """
 
     customers: pd.DataFrame
@@ -324,8 +343,29 @@ def validate(
     Returns
     -------
     list of DataError
-        Empty when the source is valid. Each has a one-line message (see
-        :func:`crmlib.data._checks.violation`).
+        Empty when the source is valid. Each has a one-line message naming the table, the
+        column, how many rows break the rule and up to five examples.
+
+    Examples
+    --------
+    Order ``o3`` is dated before its customer was acquired:
+
+    >>> import tempfile
+    >>> import pandas as pd
+    >>> from crmlib import data
+    >>> folder = tempfile.mkdtemp()
+    >>> pd.DataFrame({"customer_id": ["c1", "c2"], "business_unit": "shop",
+    ...               "acquired_at": ["2024-01-05", "2024-02-10"]}
+    ...              ).to_csv(f"{folder}/customers.csv", index=False)
+    >>> pd.DataFrame({"order_id": ["o1", "o2", "o3"], "customer_id": ["c1", "c1", "c2"],
+    ...               "ordered_at": ["2024-01-05", "2024-03-01", "2024-02-01"],
+    ...               "amount": [20.0, 35.5, 12.0]}
+    ...              ).to_csv(f"{folder}/orders.csv", index=False)
+    >>> for problem in data.validate(folder, "shop"):
+    ...     print(problem.table, problem.column, problem.rows)
+    ...     print(str(problem).split(", e.g.")[0])
+    orders ordered_at ['o3']
+    orders.ordered_at: 1 date(s) before the customer's acquired_at
     """
     as_of_ts = _as_of(as_of)
     wanted = _wanted(tables)
@@ -397,6 +437,32 @@ def load(
     ------
     DataError
         The first violation found; ``.violations`` lists them all.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import pandas as pd
+    >>> from crmlib import data
+    >>> folder = tempfile.mkdtemp()
+    >>> pd.DataFrame({"customer_id": ["c1", "c2"], "business_unit": "shop",
+    ...               "acquired_at": ["2024-01-05", "2024-02-10"]}
+    ...              ).to_csv(f"{folder}/customers.csv", index=False)
+    >>> pd.DataFrame({"order_id": ["o1", "o2", "o3"], "customer_id": ["c1", "c1", "c2"],
+    ...               "ordered_at": ["2024-01-05", "2024-03-01", "2024-02-11"],
+    ...               "amount": [20.0, 35.5, 12.0]}
+    ...              ).to_csv(f"{folder}/orders.csv", index=False)
+    >>> crm = data.load(folder, "shop")
+    >>> crm.orders[["order_id", "ordered_at", "amount"]]
+      order_id ordered_at  amount
+    0       o1 2024-01-05    20.0
+    1       o2 2024-03-01    35.5
+    2       o3 2024-02-11    12.0
+
+    Leave the orders where they are (DuckDB over the file) and aggregate them there:
+
+    >>> with data.load(folder, "shop", in_database=("orders",)) as lazy:
+    ...     print(lazy.in_database, len(lazy.orders))
+    ('orders',) 3
     """
     as_of_ts = _as_of(as_of)
     wanted = _wanted(tables)

@@ -34,6 +34,29 @@ def quality_table(crm: CRMData) -> pd.DataFrame:
         One row per table and column, in contract order: ``table``, ``column``, ``dtype``,
         ``rows`` (rows of the table), ``missing`` (count) and ``missing_share`` (0-1; NaN for
         an empty table).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import pandas as pd
+    >>> from crmlib import data
+    >>> folder = tempfile.mkdtemp()
+    >>> pd.DataFrame({"customer_id": ["c1", "c2"], "business_unit": "shop",
+    ...               "acquired_at": ["2024-01-05", "2024-02-10"]}
+    ...              ).to_csv(f"{folder}/customers.csv", index=False)
+    >>> pd.DataFrame({"order_id": ["o1", "o2", "o3"], "customer_id": ["c1", "c1", "c2"],
+    ...               "ordered_at": ["2024-01-05", "2024-03-01", "2024-02-11"],
+    ...               "amount": [20.0, 35.5, 12.0]}
+    ...              ).to_csv(f"{folder}/orders.csv", index=False)
+    >>> data.quality_table(data.load(folder, "shop"))[["table", "column", "rows", "missing"]]
+           table         column  rows  missing
+    0  customers    customer_id     2        0
+    1  customers  business_unit     2        0
+    2  customers    acquired_at     2        0
+    3     orders       order_id     3        0
+    4     orders    customer_id     3        0
+    5     orders     ordered_at     3        0
+    6     orders         amount     3        0
     """
     records = []
     for table in crm.tables:
@@ -53,5 +76,4 @@ def quality_table(crm: CRMData) -> pd.DataFrame:
     out = pd.DataFrame.from_records(
         records, columns=["table", "column", "dtype", "rows", "missing", "missing_share"]
     )
-    out.attrs.update(unit=crm.unit, source=crm.source, as_of=crm.as_of)
     return out

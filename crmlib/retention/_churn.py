@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crmlib.data import SourceTable, check_table
+from crmlib.data import SourceTable
+from crmlib.data.sql import check_table
 from crmlib.errors import CRMError
 from crmlib.retention._cohorts import tenure_frame
 from crmlib.retention._sql import last_purchase, revenue_between

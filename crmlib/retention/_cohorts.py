@@ -1,6 +1,6 @@
 """Acquisition cohorts and customer tenure from the data contract's tables.
 
-``cohort_table`` aggregates the orders in SQL (:func:`crmlib.data.query`), so the orders may be
+``cohort_table`` aggregates the orders in SQL (:func:`crmlib.data.sql.query`), so the orders may be
 a pandas frame or a :class:`crmlib.data.SourceTable` of millions of rows left in DuckDB or in a
 database: only cohort cells (and per-customer rows) reach pandas. ``tenure_frame`` turns
 ``acquired_at`` / ``churned_at`` into the durations and churn indicators the survival
@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crmlib.data import SourceTable, check_table, ident, only_columns, query
+from crmlib.data import SourceTable
+from crmlib.data.sql import check_table, ident, only_columns, query
 from crmlib.errors import CRMError
 from crmlib.retention._sql import (
     latest_order_date,

@@ -28,7 +28,8 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.multitest import multipletests
 
-from crmlib.data import SourceTable, check_table
+from crmlib.data import SourceTable
+from crmlib.data.sql import check_table
 from crmlib.retention._churn import analysed, trailing_revenue
 from crmlib.retention._cox import CoxModel
 from crmlib.retention._kaplan_meier import KaplanMeier, kaplan_meier_by

@@ -2,7 +2,7 @@
 
 The retention functions take the orders and interactions either as pandas frames or as
 :class:`crmlib.data.SourceTable` (rows left in DuckDB over files, or in a database). Their
-heavy step is one of the statements below, run through :func:`crmlib.data.query`: in a fresh
+heavy step is one of the statements below, run through :func:`crmlib.data.sql.query`: in a fresh
 in-memory DuckDB for frames, in the table's own engine otherwise. The same SQL text serves both,
 so a frame and the same rows left in their source give the same numbers; it stays in the subset
 DuckDB and PostgreSQL share (``CAST``, ``EXTRACT``, ``COUNT(*) FILTER``, window functions,
@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crmlib.data import SourceTable, ident, only_columns, query
+from crmlib.data import SourceTable
+from crmlib.data.sql import ident, only_columns, query
 
 Table = pd.DataFrame | SourceTable
 

@@ -32,7 +32,7 @@ def customer_features(
     cannot separate segments.
 
     ``orders`` and ``interactions`` may be frames or :class:`crmlib.data.SourceTable`; they
-    are aggregated per customer in SQL where they are (:func:`rfm`, :func:`crmlib.data.query`).
+    are aggregated per customer in SQL where they are (:func:`rfm`, :func:`crmlib.data.sql.query`).
     """
     table = rfm(orders, as_of=as_of, customers=None)
     table = table[table["frequency"] > 0].set_index("customer_id")

@@ -86,7 +86,7 @@ def segment_history(
     ``"No purchase"`` after it.
 
     With the default segmenter the per-customer aggregates of every date come from one SQL
-    statement (:func:`crmlib.data.query`, the dates as a ``UNION ALL`` list joined to the
+    statement (:func:`crmlib.data.sql.query`, the dates as a ``UNION ALL`` list joined to the
     customer-days), run where the orders are: a frame in an in-memory DuckDB, a
     :class:`crmlib.data.SourceTable` in its source. At most one row per customer and date
     comes back; scores and segments are then computed per date as :func:`rfm` does.

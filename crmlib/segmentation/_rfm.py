@@ -1,6 +1,6 @@
 """RFM: recency, frequency and monetary value per customer, quantile scores and named segments.
 
-The per-customer aggregation is SQL run through :func:`crmlib.data.query` (see ``_sql``): in
+The per-customer aggregation is SQL run through :func:`crmlib.data.sql.query` (see ``_sql``): in
 an in-memory DuckDB for an orders frame (Raasveldt & Muehleisen 2019), in the source for
 orders left there (DuckDB over the files, or the database itself), so ten million order lines
 are summarised without coming to pandas; the scores and the segment lookup are vectorised
@@ -230,7 +230,7 @@ def rfm(
     ``attrs["tied"]`` lists the scores on which every buying customer ties (such a score
     separates nobody; :func:`crmlib.segmentation.headline` warns of it).
 
-    The per-customer aggregation is one SQL statement run by :func:`crmlib.data.query`: in
+    The per-customer aggregation is one SQL statement run by :func:`crmlib.data.sql.query`: in
     an in-memory DuckDB for a frame, where the rows are for a table left in its source
     (DuckDB over files, or the database); only one row per customer comes back.
 

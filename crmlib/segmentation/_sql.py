@@ -2,7 +2,7 @@
 
 Every function of this package that reads orders or interactions sends its heavy step, a
 pass over the rows grouped by customer (and day, and as-of date for migration), through
-:func:`crmlib.data.query`: pandas frames go to an in-memory DuckDB (Raasveldt & Muehleisen
+:func:`crmlib.data.sql.query`: pandas frames go to an in-memory DuckDB (Raasveldt & Muehleisen
 2019), tables left in their source (:class:`crmlib.data.SourceTable`) are aggregated in
 their engine (DuckDB over the files, or the database itself), and only one row per customer
 (per customer and date) comes back to pandas. The SQL keeps to the subset DuckDB and
@@ -21,7 +21,8 @@ from typing import Any
 
 import pandas as pd
 
-from crmlib.data import SourceTable, check_table, only_columns, query
+from crmlib.data import SourceTable
+from crmlib.data.sql import check_table, only_columns, query
 
 __all__ = ["Table", "check_table", "contacts", "order_days", "order_value"]
 

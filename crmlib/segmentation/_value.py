@@ -86,7 +86,7 @@ def segment_value(
     Every customer of ``segments`` counts, including those without orders in the window
     (revenue 0). Revenue is net of returns, over the orders on or before ``as_of`` (and
     after ``as_of - window_days`` when given; pass ``window_days=365`` for annual value).
-    Orders and contacts are summed per customer in SQL (:func:`crmlib.data.query`), where
+    Orders and contacts are summed per customer in SQL (:func:`crmlib.data.sql.query`), where
     they are: a DataFrame in an in-memory DuckDB, a :class:`crmlib.data.SourceTable` in its
     source; only one row per customer comes back.
 
