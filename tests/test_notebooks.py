@@ -1,7 +1,9 @@
 """The notebooks keep the suite's rules: stored without outputs, exactly one cell
-tagged ``parameters`` holding the three parameters the runner injects, thin cells that call
-crmlib (no functions, classes, installs, shell escapes or environment reads), and a last cell
-that prints the recorded headline figures for nbval."""
+tagged ``parameters`` holding the three parameters the runner injects, narrative first (a
+Markdown title cell opens the notebook), short code cells (at most MAX_CODE_LINES lines that
+are not blank or comments) that call crmlib (no functions, classes, installs, shell escapes or
+environment reads), the headline figures recorded with one ``report.record_all`` call, and a
+last cell that prints the recorded headline figures for nbval."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+MAX_CODE_LINES = 10  # "about 8 lines at most": a reader takes a cell in at a glance
 FORBIDDEN = re.compile(r"^\s*(%pip|!|%%bash|%sx|%system)|os\.environ|getpass|requests\.|urllib",
                        re.MULTILINE)
 
@@ -72,3 +75,26 @@ def test_ends_by_printing_the_headline_figures(notebook):
     last = [c for c in notebook.cells if c.cell_type == "code"][-1]
     assert last.source.startswith("# NBVAL_CHECK_OUTPUT")
     assert "report.show_recorded()" in last.source
+
+
+def test_opens_with_its_question_in_words(notebook):
+    first = notebook.cells[0]
+    assert first.cell_type == "markdown" and first.source.startswith("# "), first.source[:60]
+
+
+def _code_lines(source: str) -> list[str]:
+    return [line for line in source.splitlines()
+            if line.strip() and not line.lstrip().startswith("#")]
+
+
+def test_code_cells_are_short(notebook):
+    long = [cell.source for cell in notebook.cells
+            if cell.cell_type == "code" and len(_code_lines(cell.source)) > MAX_CODE_LINES]
+    assert not long, (f"{len(long)} code cell(s) over {MAX_CODE_LINES} lines; split them, with "
+                      "a sentence saying what each part shows:\n" + "\n---\n".join(long))
+
+
+def test_headline_figures_are_recorded_with_one_call(notebook):
+    code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+    assert len(re.findall(r"\breport\.record_all\(", code)) == 1, "one report.record_all(...)"
+    assert not re.search(r"\breport\.record\(", code), "record the figures with record_all"
