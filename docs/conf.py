@@ -43,7 +43,6 @@ myst_enable_extensions = ["colon_fence", "dollarmath"]
 # autodoc (numpydoc's own member tables would need a stub page per method).
 autodoc_member_order = "bysource"
 autodoc_typehints = "none"
-autodoc_preserve_defaults = True
 autosummary_generate = False
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
