@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
-sys.path.insert(0, str(DOCS))
+# The checkout being built is documented (not another copy of crmlib on the path).
+sys.path[:0] = [str(DOCS), str(DOCS.parent)]
 
 from _api import write_api_pages  # noqa: E402
 from docutils import nodes  # noqa: E402
