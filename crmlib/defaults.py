@@ -126,3 +126,15 @@ __all__ += ["CLUSTER_K_RANGE", "RFM_BINS", "RFM_GRID"]
 #: Annual discount rate of customer lifetime values (params ``discount_rate``).
 DISCOUNT_RATE = 0.10
 __all__ += ["DISCOUNT_RATE"]
+
+# ----------------------------------------------------------------------------------- retention
+#: Days without a purchase after which a customer of a non-contractual unit has churned
+#: (params ``retention.inactivity_days``).
+INACTIVITY_DAYS = 365
+#: Calendar period of acquisition cohorts (params ``retention.cohort_period``).
+COHORT_PERIOD = "M"
+#: Cohorts with fewer customers are flagged as too small to read (``min_cohort_size``).
+MIN_COHORT_SIZE = 30
+#: The retention window every unit reports (``retention_rate_365d``), so units compare.
+COMMON_WINDOW_DAYS = 365
+__all__ += ["COHORT_PERIOD", "COMMON_WINDOW_DAYS", "INACTIVITY_DAYS", "MIN_COHORT_SIZE"]

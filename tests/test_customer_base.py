@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt
 
 from crmlib import customer_base as cb
 from crmlib import plots
+from crmlib.utils import estimates
 
 
 def _orders(rows):
@@ -22,7 +23,7 @@ def _orders(rows):
 
 def test_wilson_interval_matches_newcombe_1998():
     # Newcombe (1998), Statistics in Medicine 17, Table I: 81/263 -> 0.2553 to 0.3662
-    est = cb.proportion_estimate(81, 263)
+    est = estimates.proportion_estimate(81, 263)
     assert est.value == pytest.approx(81 / 263)
     assert est.ci_low == pytest.approx(0.2553, abs=5e-5)
     assert est.ci_high == pytest.approx(0.3662, abs=5e-5)
@@ -37,7 +38,7 @@ def test_median_interval_uses_order_statistics_2_and_9_for_n_10():
 
 
 def test_mean_estimate_t_interval():
-    est = cb.mean_estimate([2.0, 4.0, 6.0, 8.0])
+    est = estimates.mean_estimate([2.0, 4.0, 6.0, 8.0])
     # mean 5, sd sqrt(20/3), se = sd/2, t(0.975, 3) = 3.182446305
     se = np.sqrt(20 / 3) / 2
     assert est.se == pytest.approx(se)
@@ -191,7 +192,7 @@ def test_data_completeness_ignores_columns_a_unit_does_not_collect():
 
 
 def test_figure_rules_by_hand():
-    from crmlib.utils._figures import figure, share_warnings, width_warning
+    from crmlib.utils.figures import figure, share_warnings, width_warning
 
     assert share_warnings(3, 992, event="churners", population="customers") == [
         "3 churners among 992 customers: too few events for a stable share (fewer than 10)"]

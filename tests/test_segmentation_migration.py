@@ -76,14 +76,14 @@ def test_window_and_three_dates(case):
     orders, _ = case
     mig = migration(orders, as_of_dates=["2024-01-31", "2024-02-29", "2024-03-31"], bins=2,
                     grid=GRID, window_days=30)
-    assert mig["from_date"].nunique() == 2
-    hist = mig.attrs["history"].pivot(index="customer_id", columns="as_of", values="segment")
+    assert mig.table["from_date"].nunique() == 2
+    hist = mig.history.pivot(index="customer_id", columns="as_of", values="segment")
     # A's only order (Jan 30) falls out of the 30-day window ending Feb 29: no purchase
     assert str(hist.loc["A"].iloc[1]) == NO_PURCHASE
     # E first buys on Feb 20: not yet a customer on Jan 31 (no customers table)
     assert str(hist.loc["E"].iloc[0]) == NOT_YET
     # every customer known at the to-date is counted once per pair
-    per_pair = mig.groupby("from_date")["customers"].sum()
+    per_pair = mig.table.groupby("from_date")["customers"].sum()
     assert per_pair.tolist() == [5, 5]
 
 
@@ -92,7 +92,7 @@ def test_bad_input(case):
     with pytest.raises(CRMError, match="at least two dates"):
         segment_history(orders, as_of_dates=["2024-01-31"])
     # migration with one date is valid data with nothing to show: empty, with the reason
-    assert "needs two dates" in migration(orders, as_of_dates=["2024-01-31"]).attrs["note"]
+    assert "needs two dates" in migration(orders, as_of_dates=["2024-01-31"]).note
     with pytest.raises(CRMError, match="strictly increasing"):
         migration(orders, as_of_dates=["2024-02-29", "2024-01-31"])
     mig = migration(orders, as_of_dates=["2024-01-31", "2024-02-29"], bins=2, grid=GRID)

@@ -50,9 +50,10 @@ def case():
 
 def test_hand_computed(case):
     segments, orders, customers, interactions, surveys, clv = case
-    out = segment_value(segments, orders, as_of="2024-01-31", customers=customers,
-                        interactions=interactions, survey_responses=surveys,
-                        key_segments=("Gold", "Platinum"), clv=clv).set_index("segment")
+    value = segment_value(segments, orders, as_of="2024-01-31", customers=customers,
+                          interactions=interactions, survey_responses=surveys,
+                          key_segments=("Gold", "Platinum"), clv=clv)
+    out = value.table.set_index("segment")
     assert list(out.index) == ["Gold", "Silver", "Empty"]
     assert out["customers"].tolist() == [2, 3, 0]
     # Wilson interval for 2 of 5 (Wilson 1927), written out
@@ -66,7 +67,7 @@ def test_hand_computed(case):
     # net revenue up to as_of: A 140, B 60, C 60, D 0, E 20; X has no segment
     assert out["revenue"].tolist() == [200.0, 80.0, 0.0]
     assert out.loc["Gold", "revenue_share"] == pytest.approx(200 / 280)
-    assert out.attrs["revenue"] == 280.0 and out.attrs["unassigned_revenue"] == 1000.0
+    assert value.revenue == 280.0 and value.unassigned_revenue == 1000.0
     # revenue per customer with the t interval: Gold (140, 60), Silver (60, 0, 20)
     assert out.loc["Gold", "revenue_per_customer"] == 100.0
     assert out.loc["Gold", "revenue_per_customer_se"] == pytest.approx(40.0)
@@ -90,13 +91,13 @@ def test_hand_computed(case):
     assert out["clv_total"].tolist() == [800.0, 150.0, 0.0]
     assert out.loc["Gold", "clv_per_customer"] == 400.0
     assert out["is_key"].tolist() == [True, False, False]
-    assert out.attrs["missing_key_segments"] == ["Platinum"]
+    assert value.missing_key_segments == ["Platinum"]
 
 
 def test_window_and_labels_series(case):
     _, orders, *_ = case
     labels = pd.Series([0, 0, 1, 1, 1], index=list("ABCDE"))
-    out = segment_value(labels, orders, as_of="2024-01-31", window_days=10)
+    out = segment_value(labels, orders, as_of="2024-01-31", window_days=10).table
     # window (2024-01-21, 2024-01-31]: A -10, E 20; non-categorical: ordered by revenue
     assert out["segment"].tolist() == [1, 0]
     assert out["revenue"].tolist() == [20.0, -10.0]
@@ -184,8 +185,9 @@ def test_migration_with_one_date_is_not_available(case):
     grid = {"Active": ((2, 2), (1, 2)), "Lapsed": ((1, 1), (1, 2))}
     moves = migration(orders, as_of_dates=["2024-01-31"], customers=customers, bins=2,
                       grid=grid)
-    assert moves.empty and "a migration needs two dates" in moves.attrs["note"]
-    assert flows(moves, "Lapsed").empty
+    assert moves.table.empty and "a migration needs two dates" in moves.note
+    with pytest.warns(UserWarning, match="a migration needs two dates"):
+        assert flows(moves, "Lapsed").empty
     ax = plots.plot_migration(moves)  # says why instead of drawing
     assert "needs two dates" in ax.texts[0].get_text()
     out = {m.name: m for m in headline(value, moves, watch="Lapsed")}

@@ -9,7 +9,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 
-from crmlib.customer_base import RevenueTrend, Table, order_value_histogram
+from crmlib.customer_base import OrderValueHistogram, RevenueTrend
 from crmlib.plotting._base import get_ax
 
 
@@ -63,23 +63,21 @@ def plot_revenue_trend(
 
 
 def plot_order_values(
-    orders: Table, *, currency: str = "", bins: int = 40, ax: Axes | None = None,
-    **plot_kws: Any
+    hist: OrderValueHistogram, *, currency: str = "", ax: Axes | None = None, **plot_kws: Any
 ) -> Axes:
     """The distribution of purchase-line amounts on a log scale (returns left out).
 
-    ``orders`` may be a frame or a table left in its source: the lines are counted per bin
-    in SQL where they are (:func:`crmlib.customer_base.order_value_histogram`), and the
-    dashed line is the exact median. ``plot_kws`` go to :meth:`~matplotlib.axes.Axes.bar`.
+    ``hist`` is :func:`crmlib.customer_base.order_value_histogram` (the lines counted per bin
+    in SQL where they are); the dashed line is the exact median. ``plot_kws`` go to
+    :meth:`~matplotlib.axes.Axes.bar`.
     """
     ax = get_ax(ax)
-    hist = order_value_histogram(orders, bins=bins)
+    table = hist.table
     kws = {"edgecolor": "white", "linewidth": 0.5, **plot_kws}
-    ax.bar(hist["bin_low"], hist["lines"], width=hist["bin_high"] - hist["bin_low"],
+    ax.bar(table["bin_low"], table["lines"], width=table["bin_high"] - table["bin_low"],
            align="edge", **kws)
     ax.set_xscale("log")
-    median = hist.attrs["median"]
-    ax.axvline(median, color="0.2", ls="--", label=f"median {median:,.2f}")
+    ax.axvline(hist.median, color="0.2", ls="--", label=f"median {hist.median:,.2f}")
     ax.set(xlabel=f"order value {currency} (log scale)".strip(), ylabel="order lines")
     ax.legend(fontsize="small")
     return ax

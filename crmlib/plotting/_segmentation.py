@@ -11,9 +11,10 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 
+from crmlib import defaults
 from crmlib.errors import CRMError
 from crmlib.plotting._base import get_ax
-from crmlib.segmentation import transition_matrix
+from crmlib.segmentation import Migration, SegmentValue, transition_matrix
 
 
 def _fmt(value: float) -> str:
@@ -27,7 +28,8 @@ def _fmt(value: float) -> str:
 
 
 def plot_rfm_grid(
-    data: pd.DataFrame, *, value: str = "customers", ax: Axes | None = None, **plot_kws: Any
+    data: pd.DataFrame, *, value: str = "customers", bins: int = defaults.RFM_BINS,
+    ax: Axes | None = None, **plot_kws: Any
 ) -> Axes:
     """Heatmap of the recency x frequency score grid, each cell labelled with its segment.
 
@@ -37,12 +39,13 @@ def plot_rfm_grid(
         The output of :func:`crmlib.segmentation.rfm`.
     value
         ``"customers"`` (count per cell) or ``"revenue"`` (net revenue, ``monetary_total``).
+    bins
+        The score levels of ``data``.
     ax
         Axes to draw on; a new figure when None.
     """
     if value not in ("customers", "revenue"):
         raise CRMError(f"value: {value!r} is not one of 'customers', 'revenue'")
-    bins = int(data.attrs.get("bins", 5))
     ax = get_ax(ax, figsize=(7, 5.5))
     scored = data[data["r"].notna()]
     r = scored["r"].astype(int).to_numpy()
@@ -68,7 +71,7 @@ def plot_rfm_grid(
 
 
 def plot_segment_value(
-    data: pd.DataFrame,
+    data: SegmentValue | pd.DataFrame,
     *,
     x: str = "customer_share",
     y: str = "revenue_share",
@@ -82,7 +85,8 @@ def plot_segment_value(
     customers. ``data`` is the output of :func:`crmlib.segmentation.segment_value`.
     """
     ax = get_ax(ax, figsize=(7, 5))
-    d = data[data["customers"] > 0].copy()
+    table = data.table if isinstance(data, SegmentValue) else data
+    d = table[table["customers"] > 0].copy()
     key = d["is_key"].to_numpy(bool) if "is_key" in d else np.zeros(len(d), bool)
     s = d[size].clip(lower=0).fillna(0).to_numpy(float)
     area = 60 + 600 * s / s.max() if s.max() > 0 else np.full(len(d), 120.0)
@@ -155,25 +159,25 @@ def plot_k_selection(data: Any, *, ax: Axes | None = None, **plot_kws: Any) -> A
         ax.axvline(int(chosen.iloc[0]), color="k", ls=":", lw=1,
                    label=f"chosen k = {int(chosen.iloc[0])}")
     ax.set(xlabel="number of segments k", ylabel="criterion", xticks=k)
-    title = sel.attrs.get("rule", "k selection")
-    if sel.attrs.get("note"):  # k capped, constant features left out: say so
-        title += "\n" + textwrap.fill(str(sel.attrs["note"]), 90)
+    title = getattr(data, "rule_", "k selection")
+    if getattr(data, "note_", ""):  # k capped, constant features left out: say so
+        title += "\n" + textwrap.fill(str(data.note_), 90)
     ax.set_title(title, fontsize="small")
     ax.legend(fontsize="x-small", loc="best")
     return ax
 
 
-def _note(data: pd.DataFrame, ax: Axes | None) -> Axes:
-    """An empty axes stating why there is nothing to draw (``data.attrs["note"]``)."""
+def _note(note: str, ax: Axes | None) -> Axes:
+    """An empty axes stating why there is nothing to draw."""
     ax = get_ax(ax, figsize=(7, 2))
-    ax.text(0.5, 0.5, textwrap.fill(str(data.attrs.get("note") or "nothing to show"), 70),
+    ax.text(0.5, 0.5, textwrap.fill(note or "nothing to show", 70),
             ha="center", va="center", transform=ax.transAxes)
     ax.set_axis_off()
     return ax
 
 
 def plot_migration(
-    data: pd.DataFrame, *, from_date: Any = None, ax: Axes | None = None, **plot_kws: Any
+    data: Migration, *, from_date: Any = None, ax: Axes | None = None, **plot_kws: Any
 ) -> Axes:
     """Heatmap of where each segment's customers went: row shares, counts annotated.
 
@@ -181,8 +185,8 @@ def plot_migration(
     (the last by default). Read across a row: of the customers in that segment at the first
     date, the share found in each segment at the second.
     """
-    if data.empty:  # one as-of date: no migration, say why
-        return _note(data, ax)
+    if data.table.empty:  # one as-of date: no migration, say why
+        return _note(data.note, ax)
     counts = transition_matrix(data, from_date=from_date, values="customers")
     shares = transition_matrix(data, from_date=from_date, values="row_share")
     keep = counts.sum(axis=1) > 0
@@ -195,8 +199,9 @@ def plot_migration(
     sns.heatmap(shares.fillna(0), annot=labels, fmt="", cmap=plot_kws.pop("cmap", "Greens"),
                 vmin=0, vmax=1, linewidths=0.5, annot_kws={"fontsize": "x-small"}, ax=ax,
                 cbar_kws={"label": "share of the row's customers"}, **plot_kws)
-    pair = data[data["from_date"] == (data["from_date"].max() if from_date is None
-                                      else pd.Timestamp(from_date))].iloc[0]
+    table = data.table
+    pair = table[table["from_date"] == (table["from_date"].max() if from_date is None
+                                        else pd.Timestamp(from_date))].iloc[0]
     ax.set(xlabel=f"segment on {pd.Timestamp(pair['to_date']).date()}",
            ylabel=f"segment on {pd.Timestamp(pair['from_date']).date()}")
     ax.set_title("segment migration (row shares, customers in brackets)", fontsize="medium")
@@ -207,7 +212,7 @@ def plot_flows(data: pd.DataFrame, *, ax: Axes | None = None, **plot_kws: Any) -
     """Inflow, outflow and net change per segment for the last date pair of
     :func:`crmlib.segmentation.flows`."""
     if data.empty:
-        return _note(data, ax)
+        return _note("no migration", ax)
     last = data[data["to_date"] == data["to_date"].max()]
     ax = get_ax(ax, figsize=(7, 0.5 * len(last) + 2))
     y = np.arange(len(last))

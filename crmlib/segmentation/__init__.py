@@ -1,31 +1,31 @@
 """Segmentation: RFM scores and named segments, model-based clusters, the size and value of
-segments, and migration between segments over time."""
+segments, and migration between segments over time.
+
+The default grid of named segments and the default k range of the clusters are
+:data:`crmlib.defaults.RFM_GRID` and :data:`crmlib.defaults.CLUSTER_K_RANGE`; tables for the
+reader are in :mod:`crmlib.report.segmentation`, figures in :mod:`crmlib.plots`.
+"""
 
 from crmlib.segmentation._clusters import ClusterSegmenter
 from crmlib.segmentation._features import customer_features
 from crmlib.segmentation._migration import (
     NOT_YET,
+    Migration,
     flows,
     migration,
     migration_dates,
     segment_history,
     transition_matrix,
 )
-from crmlib.segmentation._rfm import (
-    DEFAULT_GRID,
-    NO_PURCHASE,
-    rfm,
-    rfm_scores,
-    segment_grid,
-    segment_names,
-)
-from crmlib.segmentation._value import headline, segment_labels, segment_value
+from crmlib.segmentation._rfm import NO_PURCHASE, rfm, rfm_scores, segment_grid, tied_scores
+from crmlib.segmentation._value import SegmentValue, headline, segment_value
 
 __all__ = [
-    "DEFAULT_GRID",
     "NOT_YET",
     "NO_PURCHASE",
     "ClusterSegmenter",
+    "Migration",
+    "SegmentValue",
     "customer_features",
     "flows",
     "headline",
@@ -35,8 +35,7 @@ __all__ = [
     "rfm_scores",
     "segment_grid",
     "segment_history",
-    "segment_labels",
-    "segment_names",
     "segment_value",
+    "tied_scores",
     "transition_matrix",
 ]

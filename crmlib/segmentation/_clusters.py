@@ -16,11 +16,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
-from crmlib.customer_base import proportion_estimate
+from crmlib import defaults
+from crmlib.base import Estimator
 from crmlib.errors import CRMError
+from crmlib.utils.estimates import proportion_estimate
 from crmlib.utils.validation import (
     check_frame,
-    check_is_fitted,
     check_option,
     check_random_state,
     check_scalar,
@@ -40,7 +41,7 @@ def _is_categorical(col: pd.Series) -> bool:
     return not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)
 
 
-class ClusterSegmenter:
+class ClusterSegmenter(Estimator):
     """Segments customers by clustering their features (k-means or a Gaussian mixture).
 
     Preprocessing: numeric features that are non-negative and right-skewed (sample skewness
@@ -86,6 +87,9 @@ class ClusterSegmenter:
         Starts per k-means or mixture fit; the best is kept.
     random_state : None, int or numpy Generator
         Seeds every sample, start and resample; the same value gives the same segments.
+    alpha : float
+        One minus the confidence level of the segment shares (:meth:`summary`,
+        :meth:`conf_int`).
 
     Attributes
     ----------
@@ -97,24 +101,35 @@ class ClusterSegmenter:
         A readable name per segment from its standardised profile, e.g.
         ``"high frequency / high monetary"``.
     profiles_ : DataFrame
-        Per segment: ``name, size, share, share_ci_low, share_ci_high``, the mean of each raw
-        numeric feature and the share of each category level, then ``z_<feature>``: the
-        segment's mean of the model's standardised feature.
+        :meth:`summary` at the constructor's ``alpha``. Per segment: ``name, size, share,
+        share_ci_low, share_ci_high``, the mean of each raw numeric feature and the share of
+        each category level, then ``z_<feature>``: the segment's mean of the model's
+        standardised feature.
     selection_ : DataFrame
         The sweep: ``k, inertia, silhouette, calinski_harabasz, bic, stability,
-        stability_ci_low, stability_ci_high, stable, chosen``; ``attrs`` holds the rule.
+        stability_ci_low, stability_ci_high, stable, chosen``.
+    rule_ : str
+        The rule that chose k, e.g. ``"max silhouette among solutions with mean bootstrap
+        ARI >= 0.8"``.
+    n_ : int
+        Customers fitted.
     log_features_ : list[str]
         Numeric features that were log1p-transformed.
     dropped_features_ : list[str]
         Constant features left out (they separate nobody).
     note_ : str
         What was adapted to the data (constant features left out; ``k_range`` or
-        ``n_clusters`` capped at ``n // 2`` for few customers); also
-        ``selection_.attrs["note"]``.
+        ``n_clusters`` capped at ``n // 2`` for few customers).
     model_ : the fitted scikit-learn estimator.
 
     References
     ----------
+    Lloyd, S. P. (1982). Least squares quantization in PCM. *IEEE Trans. Inf. Theory*, 28(2),
+    129-137.
+    Hartigan, J. A., & Wong, M. A. (1979). Algorithm AS 136: A k-means clustering algorithm.
+    *Applied Statistics*, 28(1), 100-108.
+    Arthur, D., & Vassilvitskii, S. (2007). k-means++: the advantages of careful seeding.
+    *Proc. SODA 2007*, 1027-1035.
     Rousseeuw, P. J. (1987). Silhouettes. *J. Comput. Appl. Math.*, 20, 53-65.
     Calinski, T., & Harabasz, J. (1974). A dendrite method for cluster analysis.
     *Communications in Statistics*, 3(1), 1-27.
@@ -122,6 +137,24 @@ class ClusterSegmenter:
     Lange, T., Roth, V., Braun, M. L., & Buhmann, J. M. (2004). Stability-based validation
     of clustering solutions. *Neural Computation*, 16(6), 1299-1323.
     Hennig, C. (2007). Cluster-wise assessment of cluster stability. *CSDA*, 52, 258-271.
+
+    Examples
+    --------
+    Two groups of customers, one buying often and much, one rarely and little:
+
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1)
+    >>> features = pd.DataFrame({
+    ...     "frequency": np.r_[rng.normal(2, 0.5, 40), rng.normal(10, 1, 20)],
+    ...     "monetary": np.r_[rng.normal(20, 3, 40), rng.normal(80, 8, 20)]})
+    >>> seg = ClusterSegmenter(k_range=(2, 4), n_bootstrap=2, random_state=0).fit(features)
+    >>> seg.n_clusters_, seg.labels_.value_counts().tolist()
+    (2, [40, 20])
+    >>> seg.summary()[["size", "share", "share_ci_low", "share_ci_high"]].round(3)
+             size  share  share_ci_low  share_ci_high
+    segment
+    0          40  0.667         0.541          0.773
+    1          20  0.333         0.227          0.459
     """
 
     def __init__(
@@ -129,7 +162,7 @@ class ClusterSegmenter:
         *,
         n_clusters: str | int = "auto",
         method: str = "kmeans",
-        k_range: tuple[int, int] = (2, 10),
+        k_range: tuple[int, int] = defaults.CLUSTER_K_RANGE,
         criterion: str = "auto",
         sample_size: int = 10_000,
         n_bootstrap: int = 10,
@@ -137,6 +170,7 @@ class ClusterSegmenter:
         skew_threshold: float = 1.0,
         n_init: int = 4,
         random_state: Any = None,
+        alpha: float = defaults.ALPHA,
     ) -> None:
         self.n_clusters = n_clusters
         self.method = method
@@ -148,6 +182,7 @@ class ClusterSegmenter:
         self.skew_threshold = skew_threshold
         self.n_init = n_init
         self.random_state = random_state
+        self.alpha = alpha
 
     # ------------------------------------------------------------------ validation
     def _check_params(self) -> list[int]:
@@ -232,7 +267,7 @@ class ClusterSegmenter:
         return KMeans(k, init=start.cluster_centers_, n_init=1, random_state=seed)
 
     def _sweep(self, x: np.ndarray, ks: list[int], rng: np.random.Generator
-               ) -> tuple[pd.DataFrame, dict[int, Any]]:
+               ) -> tuple[pd.DataFrame, dict[int, Any], str]:
         m = len(x)
         rows = []
         models = {}
@@ -274,13 +309,9 @@ class ClusterSegmenter:
         score = -pool["bic"] if crit == "bic" else pool[crit]
         best = pool.index[0] if score.isna().all() else score.idxmax()
         table["chosen"] = table.index == best
-        table.attrs.update(
-            criterion=crit, stability_threshold=self.stability_threshold,
-            n_sample=m, n_bootstrap=self.n_bootstrap, any_stable=bool(table["stable"].any()),
-            rule=(f"max {crit}" if crit != "bic" else "min bic")
-            + f" among solutions with mean bootstrap ARI >= {self.stability_threshold}",
-        )
-        return table, models
+        rule = ((f"max {crit}" if crit != "bic" else "min bic")
+                + f" among solutions with mean bootstrap ARI >= {self.stability_threshold}")
+        return table, models, rule
 
     @staticmethod
     def _names(z: pd.DataFrame, levels: list[str]) -> dict[int, str]:
@@ -299,23 +330,15 @@ class ClusterSegmenter:
             names[int(label)] = name
         return names
 
-    # ------------------------------------------------------------------ API
-    def fit(self, features: pd.DataFrame, y: Any = None) -> ClusterSegmenter:
-        """Fit the segments on ``features`` (one row per customer); returns ``self``.
-
-        ``features`` holds numeric and categorical columns, and optionally ``customer_id``
-        (used as the index of ``labels_``). Missing or infinite values raise
-        :class:`CRMError` naming the column. Constant columns are left out, and the k tried
-        are capped at ``n // 2`` (at least two customers per segment; ``n_clusters`` too),
-        each said in ``note_``; only when every column is constant or there are fewer than
-        two customers per segment of the smallest k is the fit refused.
-        """
+    # ------------------------------------------------------------------ fit steps
+    def _prepare(self, features: pd.DataFrame) -> tuple[pd.DataFrame, list[int], list[str],
+                                                         list[str]]:
+        """Validated features, the k to try, the constant columns left out and the notes."""
         ks = self._check_params()
         frame = self._check_features(features, ks)
         notes = []
-        dropped = [c for c in (features.columns if "customer_id" not in features.columns
-                               else features.columns.drop("customer_id"))
-                   if c not in frame.columns]
+        given = [c for c in features.columns if c != "customer_id"]
+        dropped = [c for c in given if c not in frame.columns]
         if dropped:
             notes.append(f"constant feature(s) left out: {', '.join(dropped)} (the same value "
                          "for every customer separates nobody)")
@@ -324,27 +347,30 @@ class ClusterSegmenter:
             ks = [k for k in ks if k <= cap]
             notes.append(f"{len(frame)} customers: k capped at {cap} (at least "
                          f"{MIN_PER_SEGMENT} customers per segment)")
-        rng = check_random_state(self.random_state)
-        transformer, logged = self._transformer(frame)
-        x = np.asarray(transformer.fit_transform(frame), dtype="float64")
+        return frame, ks, dropped, notes
+
+    def _select(self, x: np.ndarray, ks: list[int], rng: np.random.Generator
+                ) -> tuple[pd.DataFrame, str, Any, np.ndarray]:
+        """The k sweep on a sample, the chosen model (refined on all customers when the sample
+        is smaller) and each customer's raw cluster."""
         n = len(x)
         sample = np.sort(rng.choice(n, self.sample_size, replace=False)) \
             if n > self.sample_size else np.arange(n)
         with threadpool_limits(limits=1):  # many small fits: threads only add overhead
-            selection, models = self._sweep(x[sample], ks, rng)
+            selection, models, rule = self._sweep(x[sample], ks, rng)
             k = int(selection.loc[selection["chosen"], "k"].iloc[0])
             seed = int(rng.integers(2**31 - 1))
             model = models[k]
             if len(sample) < n:  # refine on all customers from the sample solution
                 model = self._model(k, seed, start=model).fit(x)
             raw = model.predict(x)
-        sizes = np.bincount(raw, minlength=k)
-        order = np.argsort(-sizes, kind="stable")  # new label i = i-th largest
-        relabel = np.empty(k, dtype="int64")
-        relabel[order] = np.arange(k)
-        labels = relabel[raw]
+        return selection, rule, model, raw
 
-        # profiles: raw means / level shares, and means of the model's features
+    @staticmethod
+    def _model_columns(frame: pd.DataFrame, transformer: ColumnTransformer, logged: list[str],
+                       x: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+        """Raw profile columns (numeric means, 0/1 levels) and the model's features on the z
+        scale (0/1 levels standardised too, for the profile only), and the level columns."""
         numeric = [c for c in frame.columns if not _is_categorical(frame[c])]
         cats = [c for c in frame.columns if _is_categorical(frame[c])]
         raw_cols = frame[numeric].astype("float64")
@@ -359,40 +385,76 @@ class ClusterSegmenter:
                            for v in levels]
         xz = pd.DataFrame(x, columns=model_cols)
         dummy_cols = model_cols[len(numeric):]
-        if dummy_cols:  # put the 0/1 levels on the z scale too, for the profile only
+        if dummy_cols:
             d = xz[dummy_cols]
             xz[dummy_cols] = (d - d.mean()) / d.std(ddof=0).replace(0, 1)
         xz = xz[[c for c in raw_cols.columns if c in xz.columns]]
+        return raw_cols.reset_index(drop=True), xz, dummy_cols
+
+    def _profiles(self, frame: pd.DataFrame, transformer: ColumnTransformer, logged: list[str],
+                  x: np.ndarray, labels: np.ndarray, k: int) -> tuple[pd.DataFrame, dict]:
+        """Per segment: name, size, the raw means / level shares and the z means."""
+        raw_cols, xz, dummy_cols = self._model_columns(frame, transformer, logged, x)
         z = xz.groupby(labels).mean()
-        means = raw_cols.reset_index(drop=True).groupby(labels).mean()
         names = self._names(z, dummy_cols)
         prof = pd.DataFrame(index=pd.Index(range(k), name="segment"))
         prof["name"] = [names[i] for i in range(k)]
         prof["size"] = np.bincount(labels, minlength=k)
-        est = [proportion_estimate(int(s), n) for s in prof["size"]]
-        prof["share"] = [e.value for e in est]
-        prof["share_ci_low"] = [e.ci_low for e in est]
-        prof["share_ci_high"] = [e.ci_high for e in est]
-        prof = prof.join(means).join(z.add_prefix("z_"))
+        return prof.join(raw_cols.groupby(labels).mean()).join(z.add_prefix("z_")), names
 
-        selection.attrs["note"] = "; ".join(notes)
+    # ------------------------------------------------------------------ API
+    def fit(self, features: pd.DataFrame, y: Any = None) -> ClusterSegmenter:
+        """Fit the segments on ``features`` (one row per customer); returns ``self``.
+
+        ``features`` holds numeric and categorical columns, and optionally ``customer_id``
+        (used as the index of ``labels_``). Missing or infinite values raise
+        :class:`CRMError` naming the column. Constant columns are left out, and the k tried
+        are capped at ``n // 2`` (at least two customers per segment; ``n_clusters`` too),
+        each said in ``note_``; only when every column is constant or there are fewer than
+        two customers per segment of the smallest k is the fit refused.
+
+        Parameters
+        ----------
+        features : DataFrame
+            One row per customer, e.g. :func:`crmlib.segmentation.customer_features`.
+        y : ignored
+            For scikit-learn compatibility.
+
+        Returns
+        -------
+        ClusterSegmenter
+            ``self``, fitted.
+        """
+        frame, ks, dropped, notes = self._prepare(features)
+        rng = check_random_state(self.random_state)
+        transformer, logged = self._transformer(frame)
+        x = np.asarray(transformer.fit_transform(frame), dtype="float64")
+        selection, rule, model, raw = self._select(x, ks, rng)
+        k = int(selection.loc[selection["chosen"], "k"].iloc[0])
+        order = np.argsort(-np.bincount(raw, minlength=k), kind="stable")  # 0 = the largest
+        relabel = np.empty(k, dtype="int64")
+        relabel[order] = np.arange(k)
+        labels = relabel[raw]
+        self._profile_table, self.names_ = self._profiles(frame, transformer, logged, x,
+                                                          labels, k)
         self.dropped_features_ = dropped
         self.note_ = "; ".join(notes)
+        self.rule_ = rule
         self.transformer_ = transformer
         self.log_features_ = logged
         self.feature_names_in_ = list(frame.columns)
         self.model_ = model
         self._relabel = relabel
         self.n_clusters_ = k
+        self.n_ = len(x)
         self.selection_ = selection
         self.labels_ = pd.Series(labels, index=frame.index, name="segment")
-        self.names_ = names
-        self.profiles_ = prof
+        self.profiles_ = self.summary()
         return self
 
     def predict(self, features: pd.DataFrame) -> pd.Series:
         """The segment of each customer in ``features`` (same columns as in ``fit``)."""
-        check_is_fitted(self, ["model_"])
+        self._check_fitted(["model_"])
         check_frame(features, name="features", required=self.feature_names_in_)
         frame = features.set_index("customer_id") if "customer_id" in features.columns \
             else features
@@ -403,35 +465,50 @@ class ClusterSegmenter:
         return pd.Series(self._relabel[self.model_.predict(x)], index=frame.index,
                          name="segment")
 
-    def plot_selection(self, ax: Any = None) -> Any:
-        """The k sweep (:func:`crmlib.plots.plot_k_selection`); returns the Axes."""
-        from crmlib.plotting._segmentation import plot_k_selection  # plotting imports us
-
-        check_is_fitted(self, ["selection_"])
-        return plot_k_selection(self, ax=ax)
-
-    def plot_profiles(self, ax: Any = None) -> Any:
-        """The standardised profiles (:func:`crmlib.plots.plot_cluster_profiles`)."""
-        from crmlib.plotting._segmentation import plot_cluster_profiles
-
-        check_is_fitted(self, ["profiles_"])
-        return plot_cluster_profiles(self, ax=ax)
-
     def fit_predict(self, features: pd.DataFrame, y: Any = None) -> pd.Series:
         """Fit and return ``labels_``."""
         return self.fit(features).labels_
 
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """The constructor arguments, as in scikit-learn."""
-        return {k: getattr(self, k) for k in (
-            "n_clusters", "method", "k_range", "criterion", "sample_size", "n_bootstrap",
-            "stability_threshold", "skew_threshold", "n_init", "random_state")}
+    def conf_int(self, alpha: float | None = None) -> pd.DataFrame:
+        """The share of customers in each segment with its Wilson interval.
 
-    def set_params(self, **params: Any) -> ClusterSegmenter:
-        """Set constructor arguments, as in scikit-learn."""
-        valid = self.get_params()
-        for key, value in params.items():
-            if key not in valid:
-                raise CRMError(f"set_params: unknown parameter {key!r}")
-            setattr(self, key, value)
-        return self
+        Parameters
+        ----------
+        alpha : float, optional
+            One minus the confidence level; default the constructor's ``alpha``.
+
+        Returns
+        -------
+        DataFrame
+            Indexed by ``segment``: ``name, size, share, ci_low, ci_high``.
+        """
+        self._check_fitted(["names_"])
+        alpha = self._alpha(alpha)
+        prof = self._profile_table
+        est = [proportion_estimate(int(s), self.n_, alpha=alpha) for s in prof["size"]]
+        return pd.DataFrame({"name": prof["name"], "size": prof["size"],
+                             "share": [e.value for e in est],
+                             "ci_low": [e.ci_low for e in est],
+                             "ci_high": [e.ci_high for e in est]}, index=prof.index)
+
+    def summary(self, alpha: float | None = None) -> pd.DataFrame:
+        """The segment profiles: size and share with its Wilson interval, the mean of each raw
+        numeric feature and the share of each category level, then ``z_<feature>``.
+
+        Parameters
+        ----------
+        alpha : float, optional
+            One minus the confidence level; default the constructor's ``alpha``.
+
+        Returns
+        -------
+        DataFrame
+            One row per segment (0 = the largest): ``name, size, share, share_ci_low,
+            share_ci_high``, the feature means and the z means.
+        """
+        ci = self.conf_int(alpha)
+        shares = ci[["share", "ci_low", "ci_high"]].rename(
+            columns={"ci_low": "share_ci_low", "ci_high": "share_ci_high"})
+        prof = self._profile_table
+        return pd.concat([prof[["name", "size"]], shares, prof.drop(columns=["name", "size"])],
+                         axis=1)

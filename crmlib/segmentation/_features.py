@@ -36,7 +36,7 @@ def customer_features(
     """
     table = rfm(orders, as_of=as_of, customers=None)
     table = table[table["frequency"] > 0].set_index("customer_id")
-    as_of = table.attrs["as_of"]
+    as_of = pd.Timestamp(as_of).normalize()
     out = table[["recency_days", "frequency", "monetary"]].astype("float64")
     start = pd.to_datetime(table["first_purchase"])
     if customers is not None and "acquired_at" in customers.columns:

@@ -4,23 +4,65 @@ between consecutive dates, and the flows in and out of each segment."""
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from crmlib.errors import CRMError
-from crmlib.segmentation._rfm import NO_PURCHASE, check_rfm_options, rfm_table, segment_names
+from crmlib.segmentation._rfm import NO_PURCHASE, _segment_names, check_rfm_options, rfm_table
 from crmlib.segmentation._sql import Table, check_table, order_days
 from crmlib.utils.validation import check_frame, check_scalar
 
-__all__ = [
-    "NOT_YET", "flows", "migration", "migration_dates", "segment_history", "transition_matrix"]
+__all__ = ["NOT_YET", "Migration", "flows", "migration", "migration_dates", "segment_history",
+           "transition_matrix"]
 
 NOT_YET = "Not yet a customer"
 """State of a customer before their first appearance (acquisition or first purchase). It is
 kept apart from the RFM segment "New" (a recent first purchase)."""
+
+
+
+@dataclass(frozen=True)
+class Migration:
+    """Transitions between segments (:func:`migration`) with the history behind them.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per (date pair, from state, to state): ``from_date, to_date, from_segment,
+        to_segment, customers, row_share``.
+    history : DataFrame or None
+        :func:`segment_history`: each customer's segment at each date.
+    note : str
+        Why the table is empty (a single as-of date), else ``""``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> m = Migration(pd.DataFrame({"customers": []}), None, "one as-of date")
+    >>> m.to_frame().empty, m.note
+    (True, 'one as-of date')
+    """
+
+    table: pd.DataFrame
+    history: pd.DataFrame | None = None
+    note: str = ""
+
+    def to_frame(self) -> pd.DataFrame:
+        """The long transition table."""
+        return self.table
+
+
+def _as_table(migration: Migration | pd.DataFrame) -> pd.DataFrame:
+    table = migration.table if isinstance(migration, Migration) else migration
+    check_frame(table, name="migration",
+                required=["from_date", "to_date", "from_segment", "to_segment", "customers"])
+    return table
+
 
 Segmenter = Callable[[Table, pd.Timestamp, "pd.DataFrame | None"], pd.DataFrame]
 
@@ -123,7 +165,7 @@ def segment_history(
                 return pd.DataFrame({"customer_id": ids, "segment": NO_PURCHASE})
             return rfm_table(agg, as_of=d, customers=c, bins=bins, table=table, grid=grid,
                              window_days=window_days)
-        states = segment_names(grid)
+        states = _segment_names(grid)
     else:
         states = []
     results = []
@@ -161,7 +203,7 @@ def migration(
     bins: int = 5,
     grid: Mapping[str, Any] | None = None,
     window_days: int | None = None,
-) -> pd.DataFrame:
+) -> Migration:
     """Transitions between segments from each as-of date to the next (a Markov-chain view of
     customer migration, Pfeifer & Carraway 2000).
 
@@ -169,15 +211,15 @@ def migration(
 
     Returns
     -------
-    DataFrame
-        Long form, one row per (date pair, from state, to state), zero cells included:
+    Migration
+        ``table``: long form, one row per (date pair, from state, to state), zero cells:
         ``from_date, to_date, from_segment, to_segment, customers, row_share``.
         ``row_share`` is the share of the from-state's customers that moved to the
         to-state (missing for an empty row). From-states include ``"Not yet a customer"``
         (customers new by the to-date); to-states never do, and customers who are not yet
-        customers at the to-date are left out. ``attrs["history"]`` holds the long
-        :func:`segment_history` table. With a single as-of date the table is empty and
-        ``attrs["note"]`` says that a migration needs two dates.
+        customers at the to-date are left out. ``history`` is the long :func:`segment_history`
+        table. With a single as-of date the table is empty and ``note`` says that a migration
+        needs two dates.
 
     References
     ----------
@@ -185,7 +227,7 @@ def migration(
     chains. *Journal of Interactive Marketing*, 14(2), 43-55.
     """
     if len(as_of_dates) < 2:  # one date: nothing to migrate between, say so
-        states = [*segment_names(grid), NOT_YET]
+        states = [*_segment_names(grid), NOT_YET]
         out = pd.DataFrame({
             "from_date": pd.Series(dtype="datetime64[ns]"),
             "to_date": pd.Series(dtype="datetime64[ns]"),
@@ -193,9 +235,8 @@ def migration(
             "to_segment": pd.Categorical([], categories=states[:-1], ordered=True),
             "customers": pd.Series(dtype="int64"), "row_share": pd.Series(dtype="float64")})
         shown = ", ".join(str(pd.Timestamp(d).date()) for d in as_of_dates) or "none"
-        out.attrs["note"] = (f"one as-of date ({shown}): a migration needs two dates, so there "
-                             "is none to show")
-        return out
+        return Migration(out, None, f"one as-of date ({shown}): a migration needs two dates, "
+                         "so there is none to show")
     hist = segment_history(orders, as_of_dates=as_of_dates, customers=customers,
                            segmenter=segmenter, bins=bins, grid=grid, window_days=window_days)
     states = list(hist["segment"].cat.categories)
@@ -220,13 +261,11 @@ def migration(
     out["customers"] = out["customers"].astype("int64")
     out["from_segment"] = pd.Categorical(out["from_segment"], categories=states, ordered=True)
     out["to_segment"] = pd.Categorical(out["to_segment"], categories=to_states, ordered=True)
-    out.attrs["history"] = hist
-    return out
+    return Migration(out, hist)
 
 
-def _pair(migration: pd.DataFrame, from_date: Any) -> pd.DataFrame:
-    check_frame(migration, name="migration",
-                required=["from_date", "to_date", "from_segment", "to_segment", "customers"])
+def _pair(migration: Migration | pd.DataFrame, from_date: Any) -> pd.DataFrame:
+    migration = _as_table(migration)
     if from_date is None:
         from_date = migration["from_date"].max()
     from_date = pd.Timestamp(from_date)
@@ -239,7 +278,7 @@ def _pair(migration: pd.DataFrame, from_date: Any) -> pd.DataFrame:
 
 
 def transition_matrix(
-    migration: pd.DataFrame, *, from_date: Any = None, values: str = "customers"
+    migration: Migration | pd.DataFrame, *, from_date: Any = None, values: str = "customers"
 ) -> pd.DataFrame:
     """The from x to matrix of one date pair (default: the last) from :func:`migration`.
 
@@ -254,7 +293,8 @@ def transition_matrix(
                            fill_value=0 if values == "customers" else np.nan)
 
 
-def flows(migration: pd.DataFrame, segment: str | Sequence[str] | None = None) -> pd.DataFrame:
+def flows(migration: Migration | pd.DataFrame, segment: str | Sequence[str] | None = None
+          ) -> pd.DataFrame:
     """Flows in and out of segments for every date pair of a :func:`migration` table.
 
     Parameters
@@ -273,8 +313,8 @@ def flows(migration: pd.DataFrame, segment: str | Sequence[str] | None = None) -
         the start), ``outflow`` those who left, ``net_change = end - start = inflow -
         outflow``; ``top_source``/``top_destination`` name the largest flow in and out.
     """
-    check_frame(migration, name="migration",
-                required=["from_date", "to_date", "from_segment", "to_segment", "customers"])
+    note = migration.note if isinstance(migration, Migration) else ""
+    migration = _as_table(migration)
     all_states = list(migration["to_segment"].cat.categories) \
         if isinstance(migration["to_segment"].dtype, pd.CategoricalDtype) \
         else list(pd.unique(migration["to_segment"]))
@@ -288,9 +328,9 @@ def flows(migration: pd.DataFrame, segment: str | Sequence[str] | None = None) -
     columns = ["from_date", "to_date", "segment", "start", "stayed", "inflow", "inflow_new",
                "outflow", "end", "net_change", "top_source", "top_destination"]
     if migration.empty:
-        out = pd.DataFrame(columns=columns)
-        out.attrs["note"] = migration.attrs.get("note", "no migration")
-        return out
+        warnings.warn(f"flows: no migration ({note or 'an empty migration table'})",
+                      stacklevel=2)
+        return pd.DataFrame(columns=columns)
     m = migration.assign(from_segment=migration["from_segment"].astype(object),
                          to_segment=migration["to_segment"].astype(object))
     rows = []

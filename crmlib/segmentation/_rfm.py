@@ -5,6 +5,22 @@ an in-memory DuckDB for an orders frame (Raasveldt & Muehleisen 2019), in the so
 orders left there (DuckDB over the files, or the database itself), so ten million order lines
 are summarised without coming to pandas; the scores and the segment lookup are vectorised
 numpy on the (much smaller) customer table.
+
+Tie rule. Tied customers always share one score; where the tie sits decides it, and the
+rule is chosen so that no label rests on a tie alone:
+
+- recency: a tie takes its *most recent* position (``ties="max"``): a customer is scored
+  down only for customers who bought more recently, so customers who bought on the same,
+  latest day all get the top score (everyone bought yesterday: all ``r = bins``, never
+  "Hibernating");
+- frequency: a tie takes its *lowest* position (``ties="min"``): a customer is scored up
+  only for customers who bought on fewer days, so one-time buyers get ``f = 1`` however
+  many they are (one-time buyers only: all ``f = 1``, the "New" ... "Hibernating" column
+  by recency, never "Champions");
+- monetary: a tie takes its mid-rank (``ties="average"``).
+
+:func:`tied_scores` lists the scores on which every buying customer ties (such a score
+separates nobody; :func:`crmlib.segmentation.headline` warns of it).
 """
 
 from __future__ import annotations
@@ -16,29 +32,15 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
+from crmlib import defaults
 from crmlib.errors import CRMError
 from crmlib.segmentation._sql import Table, check_table, order_days
 from crmlib.utils.validation import check_frame, check_option, check_scalar
 
-__all__ = ["DEFAULT_GRID", "NO_PURCHASE", "rfm", "rfm_scores", "segment_grid", "segment_names"]
+__all__ = ["NO_PURCHASE", "rfm", "rfm_scores", "segment_grid", "tied_scores"]
 
 NO_PURCHASE = "No purchase"
 """Segment of a customer with no purchase (no positive order line) in the window."""
-
-DEFAULT_GRID: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
-    "Champions": ((5, 5), (4, 5)),
-    "Loyal": ((3, 4), (4, 5)),
-    "Potential Loyalists": ((4, 5), (2, 3)),
-    "New": ((5, 5), (1, 1)),
-    "Promising": ((4, 4), (1, 1)),
-    "Need Attention": ((3, 3), (3, 3)),
-    "About to Sleep": ((3, 3), (1, 2)),
-    "At Risk": ((1, 2), (3, 4)),
-    "Can't Lose": ((1, 2), (5, 5)),
-    "Hibernating": ((1, 2), (1, 2)),
-}
-"""The widely used ten named segments on the 5 x 5 recency x frequency score grid,
-``name -> ((r_low, r_high), (f_low, f_high))``; every cell belongs to exactly one segment."""
 
 
 def _rule(name: str, rule: Any) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -76,7 +78,7 @@ def segment_grid(grid: Mapping[str, Any] | None = None, *, bins: int = 5) -> np.
     ----------
     grid
         ``name -> (r range, f range)`` with inclusive score ranges; ``None`` gives
-        :data:`DEFAULT_GRID` (which needs ``bins=5``).
+        :data:`crmlib.defaults.RFM_GRID` (which needs ``bins=5``).
     bins
         Number of score levels; the grid must cover every cell of ``bins x bins`` once.
 
@@ -91,7 +93,7 @@ def segment_grid(grid: Mapping[str, Any] | None = None, *, bins: int = 5) -> np.
         Naming the segment and cell when a cell is claimed twice, a score is out of range, or
         a cell is left uncovered.
     """
-    grid = DEFAULT_GRID if grid is None else grid
+    grid = defaults.RFM_GRID if grid is None else grid
     if not isinstance(grid, Mapping) or not grid:
         raise CRMError(f"grid: expected a non-empty dict name -> (r range, f range), got {grid!r}")
     table = np.full((bins, bins), None, dtype=object)
@@ -118,9 +120,9 @@ def segment_grid(grid: Mapping[str, Any] | None = None, *, bins: int = 5) -> np.
     return table
 
 
-def segment_names(grid: Mapping[str, Any] | None = None) -> list[str]:
+def _segment_names(grid: Mapping[str, Any] | None = None) -> list[str]:
     """The segment names of ``grid`` in its order, then ``"No purchase"``."""
-    return [*(DEFAULT_GRID if grid is None else grid), NO_PURCHASE]
+    return [*(defaults.RFM_GRID if grid is None else grid), NO_PURCHASE]
 
 
 def rfm_scores(values: Any, *, bins: int = 5, higher_is_better: bool = True,
@@ -214,21 +216,7 @@ def rfm(
       ``monetary`` (or ``monetary_total`` when ``monetary_score="total"``);
     - ``segment``: the name of the ``(r, f)`` cell in ``grid``.
 
-    Tie rule. Tied customers always share one score; where the tie sits decides it, and the
-    rule is chosen so that no label rests on a tie alone:
-
-    - recency: a tie takes its *most recent* position (``ties="max"``): a customer is scored
-      down only for customers who bought more recently, so customers who bought on the same,
-      latest day all get the top score (everyone bought yesterday: all ``r = bins``, never
-      "Hibernating");
-    - frequency: a tie takes its *lowest* position (``ties="min"``): a customer is scored up
-      only for customers who bought on fewer days, so one-time buyers get ``f = 1`` however
-      many they are (one-time buyers only: all ``f = 1``, the "New" ... "Hibernating" column
-      by recency, never "Champions");
-    - monetary: a tie takes its mid-rank (``ties="average"``).
-
-    ``attrs["tied"]`` lists the scores on which every buying customer ties (such a score
-    separates nobody; :func:`crmlib.segmentation.headline` warns of it).
+    Tied customers share one score; see the module docstring for where a tie sits.
 
     The per-customer aggregation is one SQL statement run by :func:`crmlib.data.sql.query`: in
     an in-memory DuckDB for a frame, where the rows are for a table left in its source
@@ -249,7 +237,7 @@ def rfm(
         Number of score levels (5 gives quintiles).
     grid
         ``name -> (r range, f range)``, inclusive score ranges covering each of the
-        ``bins x bins`` cells exactly once (validated); default :data:`DEFAULT_GRID`.
+        ``bins x bins`` cells exactly once (validated); default :data:`crmlib.defaults.RFM_GRID`.
     window_days
         Only orders in the last ``window_days`` days up to ``as_of`` count.
     monetary_score
@@ -262,8 +250,7 @@ def rfm(
     DataFrame
         One row per customer, sorted by ``customer_id``: ``customer_id, recency_days,
         frequency, orders, monetary, monetary_total, first_purchase, last_purchase, r, f, m,
-        segment``; scores are nullable integers. ``attrs`` holds ``as_of``, ``bins``,
-        ``window_days`` and ``n_no_purchase``.
+        segment``; scores are nullable integers.
 
     Raises
     ------
@@ -310,20 +297,8 @@ def check_rfm_options(bins: Any, grid: Mapping[str, Any] | None, monetary_score:
     return bins, segment_grid(grid, bins=bins)
 
 
-def rfm_table(
-    agg: pd.DataFrame,
-    *,
-    as_of: pd.Timestamp,
-    customers: pd.DataFrame | None,
-    bins: int,
-    table: np.ndarray,
-    grid: Mapping[str, Any] | None,
-    window_days: int | None,
-    monetary_score: str = "mean",
-    frequency: str = "days",
-) -> pd.DataFrame:
-    """The :func:`rfm` table from the per-customer aggregates of :func:`order_days` at one
-    date (at least one customer with a purchase)."""
+def _measures(agg: pd.DataFrame, as_of: pd.Timestamp, frequency: str) -> pd.DataFrame:
+    """Recency, frequency and monetary values per customer with a row in ``agg``."""
     agg = agg.sort_values("customer_id", kind="stable")
     freq = agg["purchase_days" if frequency == "days" else "purchase_lines"]
     out = pd.DataFrame({"customer_id": agg["customer_id"].astype("string").to_numpy()})
@@ -336,7 +311,12 @@ def rfm_table(
     out["monetary"] = np.where(freq > 0, out["monetary_total"] / np.maximum(freq, 1), np.nan)
     out["first_purchase"] = pd.to_datetime(agg["first_purchase"]).to_numpy()
     out["last_purchase"] = last.to_numpy()
+    return out
 
+
+def _add_non_buyers(out: pd.DataFrame, customers: pd.DataFrame | None, as_of: pd.Timestamp
+                    ) -> pd.DataFrame:
+    """Rows for the customers acquired by ``as_of`` without a purchase in the window."""
     if customers is not None:
         check_frame(customers, name="customers", required=["customer_id"])
         known = customers
@@ -354,32 +334,78 @@ def rfm_table(
     out["recency_days"] = out["recency_days"].astype("Int64")
     out["frequency"] = out["frequency"].astype("int64")
     out["orders"] = out["orders"].astype("int64")
+    return out
 
-    bought = (out["frequency"] > 0).to_numpy()
-    sub = out.loc[bought]
+
+def _score(out: pd.DataFrame, bins: int, monetary_score: str) -> dict[str, np.ndarray]:
+    """The r, f and m scores of the buying customers (tie rules of the module docstring)."""
+    sub = out.loc[(out["frequency"] > 0).to_numpy()]
     mvals = sub["monetary"] if monetary_score == "mean" else sub["monetary_total"]
-    scores = {
+    return {
         "r": rfm_scores(sub["recency_days"].astype("float64"), bins=bins, higher_is_better=False,
                         ties="max"),
         "f": rfm_scores(sub["frequency"], bins=bins, ties="min"),
         "m": rfm_scores(mvals, bins=bins, ties="average"),
     }
-    raw = {"r": sub["recency_days"].astype("float64"), "f": sub["frequency"], "m": mvals}
-    tied = [k for k, v in raw.items() if len(v) > 1 and np.ptp(np.round(v.to_numpy(float), 9)) == 0]
+
+
+def tied_scores(table: pd.DataFrame, *, monetary_score: str = "mean") -> list[str]:
+    """The scores (``"r"``, ``"f"``, ``"m"``) on which every buying customer of an :func:`rfm`
+    table ties: such a score separates nobody.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`rfm` output.
+    monetary_score : {"mean", "total"}
+        Which monetary value the ``m`` score ranked.
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"recency_days": [3, 3, 3], "frequency": [1, 2, 5],
+    ...                       "monetary": [10.0, 10.0, 10.0], "monetary_total": [10., 20, 50]})
+    >>> tied_scores(table)
+    ['r', 'm']
+    """
+    sub = table.loc[(table["frequency"] > 0).to_numpy()]
+    raw = {"r": sub["recency_days"].astype("float64"), "f": sub["frequency"],
+           "m": sub["monetary" if monetary_score == "mean" else "monetary_total"]}
+    return [k for k, v in raw.items()
+            if len(v) > 1 and np.ptp(np.round(v.to_numpy(float), 9)) == 0]
+
+
+def rfm_table(
+    agg: pd.DataFrame,
+    *,
+    as_of: pd.Timestamp,
+    customers: pd.DataFrame | None,
+    bins: int,
+    table: np.ndarray,
+    grid: Mapping[str, Any] | None,
+    window_days: int | None,
+    monetary_score: str = "mean",
+    frequency: str = "days",
+) -> pd.DataFrame:
+    """The :func:`rfm` table from the per-customer aggregates of :func:`order_days` at one
+    date (at least one customer with a purchase)."""
+    out = _add_non_buyers(_measures(agg, as_of, frequency), customers, as_of)
+    bought = (out["frequency"] > 0).to_numpy()
+    scores = _score(out, bins, monetary_score)
     for key, vals in scores.items():
         col = pd.array(np.full(len(out), pd.NA), dtype="Int64")
         col[bought] = vals
         out[key] = col
     seg = np.full(len(out), NO_PURCHASE, dtype=object)
     seg[bought] = table[scores["r"] - 1, scores["f"] - 1]
-    out["segment"] = pd.Categorical(seg, categories=segment_names(grid))
+    out["segment"] = pd.Categorical(seg, categories=_segment_names(grid))
     cols = ["customer_id", "recency_days", "frequency", "orders", "monetary", "monetary_total",
             "first_purchase", "last_purchase", "r", "f", "m", "segment"]
     out = out[cols]
     if not out["customer_id"].is_monotonic_increasing:  # rows appended for `customers`
         out = out.sort_values("customer_id", kind="stable")
-    out = out.reset_index(drop=True)
-    out.attrs.update(as_of=as_of, bins=bins, window_days=window_days,
-                     n_no_purchase=int((~bought).sum()), monetary_score=monetary_score,
-                     frequency=frequency, tied=tied, n_bought=int(bought.sum()))
-    return out
+    return out.reset_index(drop=True)

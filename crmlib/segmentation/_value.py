@@ -4,17 +4,19 @@ NPS and (when given) expected lifetime value per segment, each with its interval
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from crmlib.customer_base import mean_estimate, proportion_estimate
+from crmlib import defaults
 from crmlib.errors import CRMError
-from crmlib.results import Estimate, Metric
-from crmlib.segmentation._migration import NOT_YET, flows
-from crmlib.segmentation._rfm import NO_PURCHASE
+from crmlib.results import Metric
+from crmlib.segmentation._migration import NOT_YET, Migration, flows
+from crmlib.segmentation._rfm import NO_PURCHASE, tied_scores
 from crmlib.segmentation._sql import Table, check_table, contacts, order_value
+from crmlib.utils.estimates import mean_estimate, nps_estimate, proportion_estimate
 from crmlib.utils.figures import (
     MIN_EVENTS,
     figure,
@@ -24,10 +26,10 @@ from crmlib.utils.figures import (
 )
 from crmlib.utils.validation import check_alpha, check_frame, check_scalar
 
-__all__ = ["headline", "segment_labels", "segment_value"]
+__all__ = ["SegmentValue", "headline", "segment_value"]
 
 
-def segment_labels(segments: Any, *, segment_col: str = "segment") -> pd.Series:
+def _labels(segments: Any, *, segment_col: str = "segment") -> pd.Series:
     """Normalise segment membership to a Series ``customer_id -> segment``.
 
     Accepts the output of :func:`rfm` (or any frame with ``customer_id`` and
@@ -60,11 +62,50 @@ def _window(frame: pd.DataFrame, col: str, as_of: pd.Timestamp, start: pd.Timest
     return frame.loc[keep.to_numpy()]
 
 
-def _nps(scores: pd.Series, alpha: float) -> Estimate:
-    """NPS via :func:`crmlib.survey.nps` (adjusted Wald, Rocks 2016)."""
-    from crmlib.survey import nps
+@dataclass(frozen=True)
+class SegmentValue:
+    """The size and value of each segment (:func:`segment_value`) with the totals behind it.
 
-    return nps(scores.astype("float64").to_numpy(), alpha=alpha, min_n=0)
+    Attributes
+    ----------
+    table : DataFrame
+        One row per segment (see :func:`segment_value`).
+    customers : int
+        Customers of all segments.
+    revenue : float
+        Their net revenue in the window.
+    alpha : float
+        One minus the confidence level of the intervals.
+    as_of : Timestamp
+        The date of the analysis.
+    window_days : int or None
+        The window of revenue, contacts and surveys (None: all history).
+    unassigned_revenue : float
+        Net revenue of customers without a segment.
+    missing_key_segments : list of str
+        Key segments that are not among the segments.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> v = SegmentValue(pd.DataFrame({"segment": ["A"], "customers": [3]}), customers=3,
+    ...                  revenue=120.0, alpha=0.05, as_of=pd.Timestamp("2024-06-30"))
+    >>> v.to_frame()["customers"].tolist(), v.revenue
+    ([3], 120.0)
+    """
+
+    table: pd.DataFrame
+    customers: int
+    revenue: float
+    alpha: float
+    as_of: pd.Timestamp
+    window_days: int | None = None
+    unassigned_revenue: float = 0.0
+    missing_key_segments: list[str] = field(default_factory=list)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The table, one row per segment."""
+        return self.table
 
 
 def segment_value(
@@ -80,7 +121,7 @@ def segment_value(
     window_days: int | None = None,
     segment_col: str = "segment",
     alpha: float = 0.05,
-) -> pd.DataFrame:
+) -> SegmentValue:
     """Size and value of each segment.
 
     Every customer of ``segments`` counts, including those without orders in the window
@@ -108,7 +149,7 @@ def segment_value(
     survey_responses
         Responses with ``customer_id``, ``answered_at`` and ``nps`` (0-10); the NPS of each
         segment from its members' answers in the window (Reichheld 2003; interval by
-        :func:`crmlib.survey.nps`, adjusted Wald, Rocks 2016).
+        :func:`crmlib.utils.estimates.nps_estimate`, adjusted Wald, Rocks 2016).
     key_segments
         Names flagged in ``is_key`` (e.g. ``params.segmentation.key_segments``).
     clv
@@ -122,15 +163,15 @@ def segment_value(
 
     Returns
     -------
-    DataFrame
-        One row per segment (in category order when categorical, else by revenue):
+    SegmentValue
+        ``table``: one row per segment (in category order when categorical, else by revenue):
         ``segment, customers, customer_share`` (+ Wilson ``_ci_low/_ci_high``, Wilson 1927),
         ``revenue, revenue_share, revenue_per_customer`` (+ ``_se``, Student-t
         ``_ci_low/_ci_high``), ``purchase_days_per_customer, tenure_days``,
         ``contacts_per_customer`` (+ t interval; when ``interactions`` given), ``nps, nps_se,
-        nps_ci_low, nps_ci_high, nps_n`` (when surveys given), ``clv_*``, ``is_key``.
-        ``attrs`` holds totals (``customers``, ``revenue``), ``alpha``, ``as_of``,
-        ``window_days``, ``unassigned_revenue`` (orders of customers without a segment) and
+        nps_ci_low, nps_ci_high, nps_n`` (when surveys given), ``clv_*``, ``is_key``; and the
+        totals (``customers``, ``revenue``), ``alpha``, ``as_of``, ``window_days``,
+        ``unassigned_revenue`` (orders of customers without a segment) and
         ``missing_key_segments``.
 
     References
@@ -141,24 +182,65 @@ def segment_value(
     Statistician*, 70(4), 365-372.
     Wilson, E. B. (1927). Probable inference, the law of succession, and statistical
     inference. *JASA*, 22(158), 209-212.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> labels = pd.Series(["A", "A", "B"], index=["c1", "c2", "c3"])
+    >>> orders = pd.DataFrame({"customer_id": ["c1", "c2", "c3", "c3"],
+    ...     "ordered_at": pd.to_datetime(["2024-01-10", "2024-02-01", "2024-03-01",
+    ...                                   "2024-03-05"]), "amount": [10.0, 30.0, 50.0, 70.0]})
+    >>> value = segment_value(labels, orders, as_of="2024-03-31")
+    >>> value.table[["segment", "customers", "revenue", "revenue_share"]].round(3)
+      segment  customers  revenue  revenue_share
+    0       B          1    120.0          0.750
+    1       A          2     40.0          0.250
     """
     alpha = check_alpha(alpha)
-    labels = segment_labels(segments, segment_col=segment_col)
+    labels = _labels(segments, segment_col=segment_col)
     check_table(orders, name="orders", required=["customer_id", "ordered_at", "amount"])
+    as_of, start = _dates(as_of, window_days)
+    if len(labels) == 0:
+        raise CRMError("segments: no customers")
+    agg = order_value(orders, as_of, start)  # one row per customer with orders, in SQL
+    per = _per_customer(labels, agg, as_of, customers)
+    if interactions is not None:
+        check_table(interactions, name="interactions", required=["customer_id", "occurred_at"])
+        per["contacts"] = contacts(interactions, as_of, start).reindex(labels.index,
+                                                                       fill_value=0.0)
+    responses = _responses(survey_responses, labels, as_of, start)
+    if clv is not None:
+        per["clv"] = _clv_values(clv).reindex(labels.index)
+    total_revenue = float(per["revenue"].sum())
+    if isinstance(labels.dtype, pd.CategoricalDtype):
+        order = list(labels.cat.categories)
+    else:
+        order = per.groupby("segment")["revenue"].sum().sort_values(ascending=False).index
+    rows = [_segment_row(seg, per[per["segment"] == seg], len(labels), total_revenue,
+                         responses, alpha) | {"is_key": seg in set(key_segments)}
+            for seg in order]
+    unassigned = agg.loc[~agg.index.isin(labels.index), "revenue"]
+    return SegmentValue(pd.DataFrame(rows), len(labels), total_revenue, alpha, as_of,
+                        window_days, float(unassigned.sum()),
+                        [k for k in key_segments if k not in set(order)])
+
+
+def _dates(as_of: Any, window_days: int | None) -> tuple[pd.Timestamp, pd.Timestamp | None]:
+    """The analysis date and the start of the window (None: all history)."""
     try:
         as_of = pd.Timestamp(as_of).normalize()
     except (TypeError, ValueError):
         raise CRMError(f"as_of: not a date: {as_of!r}") from None
-    start = None
-    if window_days is not None:
-        check_scalar(window_days, name="window_days", kind=int, min_value=1)
-        start = as_of - pd.Timedelta(days=window_days)
-    ids = labels.index
-    n_all = len(ids)
-    if n_all == 0:
-        raise CRMError("segments: no customers")
+    if window_days is None:
+        return as_of, None
+    check_scalar(window_days, name="window_days", kind=int, min_value=1)
+    return as_of, as_of - pd.Timedelta(days=window_days)
 
-    agg = order_value(orders, as_of, start)  # one row per customer with orders, in SQL
+
+def _per_customer(labels: pd.Series, agg: pd.DataFrame, as_of: pd.Timestamp,
+                  customers: pd.DataFrame | None) -> pd.DataFrame:
+    """Segment, revenue, purchase days and tenure per customer of ``labels``."""
+    ids = labels.index
     revenue = agg["revenue"].fillna(0.0).reindex(ids, fill_value=0.0)
     purchase_days = agg["purchase_days"].astype("float64").reindex(ids, fill_value=0.0)
     if customers is not None and "acquired_at" in customers.columns:
@@ -169,93 +251,77 @@ def segment_value(
     else:
         acq = agg["first_order"].reindex(ids)
     tenure = (as_of - acq).dt.days.astype("float64")
-    tenure = tenure.where(tenure >= 0)
+    return pd.DataFrame({"segment": labels, "revenue": revenue, "purchase_days": purchase_days,
+                         "tenure": tenure.where(tenure >= 0)})
 
-    per = pd.DataFrame({"segment": labels, "revenue": revenue, "purchase_days": purchase_days,
-                        "tenure": tenure})
-    if interactions is not None:
-        check_table(interactions, name="interactions", required=["customer_id", "occurred_at"])
-        per["contacts"] = contacts(interactions, as_of, start).reindex(ids, fill_value=0.0)
-    responses = None
-    if survey_responses is not None and "nps" in survey_responses.columns:
-        check_frame(survey_responses, name="survey_responses",
-                    required=["customer_id", "answered_at", "nps"])
-        responses = _window(survey_responses, "answered_at", as_of, start)
-        responses = responses.loc[responses["nps"].notna().to_numpy()]
-        seg_of = labels.reindex(responses["customer_id"].astype("string").to_numpy())
-        responses = pd.DataFrame({"segment": seg_of.to_numpy(),
-                                  "nps": responses["nps"].to_numpy(dtype="float64")})
-        responses = responses[responses["segment"].notna()]
-    clv_values = None
-    if clv is not None:
-        if isinstance(clv, pd.DataFrame):
-            check_frame(clv, name="clv", required=["customer_id", "clv"])
-            clv = pd.Series(clv["clv"].to_numpy(), index=clv["customer_id"].to_numpy())
-        clv_values = pd.Series(clv.to_numpy(dtype="float64"),
-                               index=pd.Index(clv.index.astype("string")))
-        per["clv"] = clv_values[~clv_values.index.duplicated()].reindex(ids)
 
-    total_revenue = float(per["revenue"].sum())
-    if isinstance(labels.dtype, pd.CategoricalDtype):
-        order = list(labels.cat.categories)
-    else:
-        order = per.groupby("segment")["revenue"].sum().sort_values(ascending=False).index
-    key = set(key_segments)
-    rows = []
-    for seg in order:
-        grp = per[per["segment"] == seg]
-        n = len(grp)
-        share = proportion_estimate(n, n_all, alpha=alpha)
-        rpc = mean_estimate(grp["revenue"], alpha=alpha)
-        row: dict[str, Any] = {
-            "segment": seg, "customers": n, "customer_share": share.value,
-            "customer_share_ci_low": share.ci_low, "customer_share_ci_high": share.ci_high,
-            "revenue": float(grp["revenue"].sum()),
-            "revenue_share": float(grp["revenue"].sum()) / total_revenue
-            if total_revenue else np.nan,
-            "revenue_per_customer": rpc.value, "revenue_per_customer_se": rpc.se,
-            "revenue_per_customer_ci_low": rpc.ci_low,
-            "revenue_per_customer_ci_high": rpc.ci_high,
-            "purchase_days_per_customer": float(grp["purchase_days"].mean()) if n else np.nan,
-            "tenure_days": float(grp["tenure"].mean()) if n else np.nan,
-        }
-        if "contacts" in per:
-            c = mean_estimate(grp["contacts"], alpha=alpha)
-            row.update(contacts_per_customer=c.value, contacts_per_customer_ci_low=c.ci_low,
-                       contacts_per_customer_ci_high=c.ci_high)
-        if responses is not None:
-            scores = responses.loc[responses["segment"] == seg, "nps"]
-            if len(scores):
-                e = _nps(scores, alpha)
-                row.update(nps=e.value, nps_se=e.se, nps_ci_low=e.ci_low,
-                           nps_ci_high=e.ci_high, nps_n=e.n)
-            else:
-                row.update(nps=np.nan, nps_se=np.nan, nps_ci_low=np.nan, nps_ci_high=np.nan,
-                           nps_n=0)
-        if clv_values is not None:
-            e = mean_estimate(grp["clv"], alpha=alpha)
-            row.update(clv_per_customer=e.value, clv_per_customer_ci_low=e.ci_low,
-                       clv_per_customer_ci_high=e.ci_high, clv_total=float(grp["clv"].sum()),
-                       clv_n=e.n)
-        row["is_key"] = seg in key
-        rows.append(row)
-    out = pd.DataFrame(rows)
-    unassigned = agg.loc[~agg.index.isin(ids), "revenue"]
-    out.attrs.update(
-        customers=n_all, revenue=total_revenue, alpha=alpha, as_of=as_of,
-        window_days=window_days, unassigned_revenue=float(unassigned.sum()),
-        missing_key_segments=[k for k in key_segments if k not in set(order)],
-    )
-    return out
+def _responses(survey_responses: pd.DataFrame | None, labels: pd.Series, as_of: pd.Timestamp,
+               start: pd.Timestamp | None) -> pd.DataFrame | None:
+    """The NPS answers in the window with the segment of the customer who gave them."""
+    if survey_responses is None or "nps" not in survey_responses.columns:
+        return None
+    check_frame(survey_responses, name="survey_responses",
+                required=["customer_id", "answered_at", "nps"])
+    responses = _window(survey_responses, "answered_at", as_of, start)
+    responses = responses.loc[responses["nps"].notna().to_numpy()]
+    seg_of = labels.reindex(responses["customer_id"].astype("string").to_numpy())
+    responses = pd.DataFrame({"segment": seg_of.to_numpy(),
+                              "nps": responses["nps"].to_numpy(dtype="float64")})
+    return responses[responses["segment"].notna()]
+
+
+def _clv_values(clv: pd.Series | pd.DataFrame) -> pd.Series:
+    """Expected lifetime value by customer id (first value of a repeated id)."""
+    if isinstance(clv, pd.DataFrame):
+        check_frame(clv, name="clv", required=["customer_id", "clv"])
+        clv = pd.Series(clv["clv"].to_numpy(), index=clv["customer_id"].to_numpy())
+    values = pd.Series(clv.to_numpy(dtype="float64"), index=pd.Index(clv.index.astype("string")))
+    return values[~values.index.duplicated()]
+
+
+def _segment_row(seg: Any, grp: pd.DataFrame, n_all: int, total_revenue: float,
+                 responses: pd.DataFrame | None, alpha: float) -> dict[str, Any]:
+    """One row of :func:`segment_value`: size, revenue, contacts, NPS and CLV of a segment."""
+    n = len(grp)
+    share = proportion_estimate(n, n_all, alpha=alpha)
+    rpc = mean_estimate(grp["revenue"], alpha=alpha)
+    row: dict[str, Any] = {
+        "segment": seg, "customers": n, "customer_share": share.value,
+        "customer_share_ci_low": share.ci_low, "customer_share_ci_high": share.ci_high,
+        "revenue": float(grp["revenue"].sum()),
+        "revenue_share": float(grp["revenue"].sum()) / total_revenue
+        if total_revenue else np.nan,
+        "revenue_per_customer": rpc.value, "revenue_per_customer_se": rpc.se,
+        "revenue_per_customer_ci_low": rpc.ci_low,
+        "revenue_per_customer_ci_high": rpc.ci_high,
+        "purchase_days_per_customer": float(grp["purchase_days"].mean()) if n else np.nan,
+        "tenure_days": float(grp["tenure"].mean()) if n else np.nan,
+    }
+    if "contacts" in grp:
+        c = mean_estimate(grp["contacts"], alpha=alpha)
+        row.update(contacts_per_customer=c.value, contacts_per_customer_ci_low=c.ci_low,
+                   contacts_per_customer_ci_high=c.ci_high)
+    if responses is not None:
+        e = nps_estimate(responses.loc[responses["segment"] == seg, "nps"], alpha=alpha)
+        row.update(nps=e.value, nps_se=e.se, nps_ci_low=e.ci_low, nps_ci_high=e.ci_high,
+                   nps_n=e.n)
+    if "clv" in grp:
+        e = mean_estimate(grp["clv"], alpha=alpha)
+        row.update(clv_per_customer=e.value, clv_per_customer_ci_low=e.ci_low,
+                   clv_per_customer_ci_high=e.ci_high, clv_total=float(grp["clv"].sum()),
+                   clv_n=e.n)
+    return row
 
 
 def headline(
-    value: pd.DataFrame,
-    migration: pd.DataFrame | None = None,
+    value: SegmentValue,
+    migration: Migration | None = None,
     *,
     watch: str = "At Risk",
     rfm_table: pd.DataFrame | None = None,
+    bins: int = defaults.RFM_BINS,
     currency: str | None = None,
+    alpha: float = defaults.ALPHA,
 ) -> list[Metric]:
     """The segmentation notebook's headline figures, each with its reliability.
 
@@ -265,16 +331,15 @@ def headline(
     test: it names the largest segment, not a significantly larger one);
     ``migration_into_at_risk``: customers who moved into ``watch`` between the last two dates
     of ``migration`` (n = customers at the later date; the interval is that of the share
-    ``inflow / n``, Wilson, times n).
+    ``inflow / n``, Wilson 1927, times n).
 
     Each figure is computed on its own; one that cannot be computed (no migration table,
     ``watch`` not in the grid, no positive revenue) is ``not available`` with the reason,
     and the others are still returned. Warnings: scores on which every buying customer
-    ties (from ``rfm_table``'s ``attrs["tied"]``: recency or frequency then separates
-    nobody), quintiles from fewer than 50 buying customers, one segment holding all the
-    revenue (or more, when others are net negative) or a largest share resting on fewer than 10
-    customers, an inflow from fewer than 10 customers
-    or of exactly 0, no customers at the earlier migration date.
+    ties (recency or frequency then separates nobody), quintiles from fewer than 50 buying
+    customers, one segment holding all the revenue (or more, when others are net negative)
+    or a largest share resting on fewer than 10 customers, an inflow from fewer than 10
+    customers or of exactly 0, no customers at the earlier migration date.
 
     Parameters
     ----------
@@ -286,90 +351,114 @@ def headline(
         The segment whose inflow is a headline (``"At Risk"`` in the default grid).
     rfm_table
         :func:`crmlib.segmentation.rfm` output, for the tie and size warnings.
+    bins
+        The score levels of the RFM grid, for the definition.
     currency
         ISO code of the revenue, for the definition.
+    alpha
+        One minus the confidence level of the inflow's interval.
 
     Returns
     -------
-    list of crmlib.report.Metric
+    list of crmlib.results.Metric
+
+    References
+    ----------
+    Wilson, E. B. (1927). Probable inference, the law of succession, and statistical
+    inference. *JASA*, 22(158), 209-212.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"segment": ["Champions", "Loyal"], "customers": [40, 60],
+    ...                       "revenue_share": [0.7, 0.3]})
+    >>> value = SegmentValue(table, customers=100, revenue=1000.0, alpha=0.05,
+    ...                      as_of=pd.Timestamp("2024-06-30"), window_days=365)
+    >>> [(m.name, m.value, m.status) for m in headline(value)]  # doctest: +NORMALIZE_WHITESPACE
+    [('n_segments', 2.0, 'ok'), ('top_segment_revenue_share', 0.7, 'ok'),
+     ('migration_into_at_risk', None, 'not available')]
     """
-    check_frame(value, name="value", required=["segment", "customers", "revenue_share"])
-    window = value.attrs.get("window_days")
-    as_of = value.attrs.get("as_of")
-    period = f"to {pd.Timestamp(as_of).date()}" if as_of is not None else None
+    alpha = check_alpha(alpha)
+    period = f"to {pd.Timestamp(value.as_of).date()}" if value.as_of is not None else None
     population = "customers acquired by as_of"
-    bins = rfm_table.attrs.get("bins") if rfm_table is not None else None
-    method = f"RFM {bins}x{bins} score grid" if bins else "RFM score grid"
-    used = value[(value["customers"] > 0) & (value["segment"].astype(str) != NO_PURCHASE)]
-    warn = []
-    if rfm_table is not None:
-        tied = rfm_table.attrs.get("tied") or []
-        n_bought = rfm_table.attrs.get("n_bought")
-        words = {"r": "recency (every buying customer's last purchase on the same day)",
-                 "f": "frequency (every buying customer bought on the same number of days)"}
-        for key in ("r", "f"):
-            if key in tied:
-                warn.append(f"all buying customers tie on {words[key]}: that score "
-                            "separates nobody")
-        if n_bought is not None and n_bought < 50:
-            warn.append(f"scores are quantiles among only {n_bought} buying customers")
-    figures = [figure("n_segments", float(len(used)), n=int(value["customers"].sum()),
-                      description="segments with customers", warnings=warn,
+    method = f"RFM {bins}x{bins} score grid"
+    table = value.table
+    check_frame(table, name="value", required=["segment", "customers", "revenue_share"])
+    used = table[(table["customers"] > 0) & (table["segment"].astype(str) != NO_PURCHASE)]
+    figures = [figure("n_segments", float(len(used)), n=int(table["customers"].sum()),
+                      description="segments with customers", warnings=_score_warnings(rfm_table),
                       definition={"population": population, "period": period,
                                   "method": method})]
-
-    total = float(value.attrs.get("revenue", np.nan))
-    money = {"population": population, "window_days": window, "currency": currency,
+    money = {"population": population, "window_days": value.window_days, "currency": currency,
              "period": period, "method": f"{method}; net revenue"}
-    if not len(used):
-        figures.append(not_available("top_segment_revenue_share",
-                                     "no segment with customers", definition=money))
-    elif not total > 0:
-        figures.append(not_available(
-            "top_segment_revenue_share",
-            f"net revenue in the window is {total:.4g} (not positive): no revenue shares",
-            definition=money))
-    else:
-        top = used.loc[used["revenue_share"].idxmax()]
-        share = float(top["revenue_share"])
-        warn = []
-        if share >= 1:
-            warn.append(f"{top['segment']} holds {share:.0%} of the net revenue"
-                        + ("" if share == 1 else ": the other segments are net negative"))
-        if int(top["customers"]) < MIN_EVENTS:
-            warn.append(f"the largest share rests on {int(top['customers'])} customer(s) of "
-                        f"{top['segment']}")
-        figures.append(figure(
-            "top_segment_revenue_share", share, n=int(top["customers"]), unit="share",
-            description=f"revenue share of {top['segment']} (the largest; a census figure, "
-            "not tested against the others)", warnings=warn, definition=money))
-
+    figures.append(_top_share(used, value.revenue, money))
     figures.append(isolated(
-        "migration_into_at_risk", lambda: _inflow(migration, watch, population),
+        "migration_into_at_risk", lambda: _inflow(migration, watch, population, alpha),
         what=f"migration into {watch}"))
     return figures
 
 
-def _inflow(migration: pd.DataFrame | None, watch: str, population: str) -> Metric:
+def _score_warnings(rfm_table: pd.DataFrame | None) -> list[str]:
+    """Scores on which every buying customer ties; quintiles from fewer than 50 buyers."""
+    if rfm_table is None:
+        return []
+    warn = []
+    tied = tied_scores(rfm_table)
+    words = {"r": "recency (every buying customer's last purchase on the same day)",
+             "f": "frequency (every buying customer bought on the same number of days)"}
+    for key in ("r", "f"):
+        if key in tied:
+            warn.append(f"all buying customers tie on {words[key]}: that score "
+                        "separates nobody")
+    n_bought = int((rfm_table["frequency"] > 0).sum())
+    if n_bought < 50:
+        warn.append(f"scores are quantiles among only {n_bought} buying customers")
+    return warn
+
+
+def _top_share(used: pd.DataFrame, total: float, money: dict[str, Any]) -> Metric:
+    """The largest revenue share of one segment (a census figure)."""
+    name = "top_segment_revenue_share"
+    if not len(used):
+        return not_available(name, "no segment with customers", definition=money)
+    if not total > 0:
+        return not_available(
+            name, f"net revenue in the window is {total:.4g} (not positive): no revenue shares",
+            definition=money)
+    top = used.loc[used["revenue_share"].idxmax()]
+    share = float(top["revenue_share"])
+    warn = []
+    if share >= 1:
+        warn.append(f"{top['segment']} holds {share:.0%} of the net revenue"
+                    + ("" if share == 1 else ": the other segments are net negative"))
+    if int(top["customers"]) < MIN_EVENTS:
+        warn.append(f"the largest share rests on {int(top['customers'])} customer(s) of "
+                    f"{top['segment']}")
+    return figure(
+        name, share, n=int(top["customers"]), unit="share",
+        description=f"revenue share of {top['segment']} (the largest; a census figure, "
+        "not tested against the others)", warnings=warn, definition=money)
+
+
+def _inflow(migration: Migration | None, watch: str, population: str, alpha: float) -> Metric:
     """The ``migration_into_at_risk`` figure (see :func:`headline`)."""
     name = "migration_into_at_risk"
     if migration is None:
         return not_available(name, "no migration table")
-    check_frame(migration, name="migration",
-                required=["from_date", "to_date", "from_segment", "to_segment", "customers"])
-    if migration.empty:
-        return not_available(name, migration.attrs.get("note") or "an empty migration table")
-    states = set(migration["to_segment"].astype(str))
+    if migration.table.empty:
+        return not_available(name, migration.note or "an empty migration table")
+    table = migration.table
+    states = set(table["to_segment"].astype(str))
     if watch not in states:
         return not_available(name, f"segment {watch!r} is not in the segment grid")
     last = flows(migration, watch).iloc[-1]
-    at = migration["to_date"] == last["to_date"]
-    n = int(migration.loc[at, "customers"].sum())
+    at = table["to_date"] == last["to_date"]
+    n = int(table.loc[at, "customers"].sum())
     if n == 0:
         return not_available(name, f"no customers at {pd.Timestamp(last['to_date']).date()}")
     k = int(last["inflow"])
-    share = proportion_estimate(k, n)
-    before = migration.loc[at & (migration["from_segment"].astype(str) != NOT_YET), "customers"]
+    share = proportion_estimate(k, n, alpha=alpha)
+    before = table.loc[at & (table["from_segment"].astype(str) != NOT_YET), "customers"]
     warn = share_warnings(k, n, event=f"customers moved into {watch}", population="customers")
     if int(before.sum()) == 0:
         warn.append(f"no customers yet at {pd.Timestamp(last['from_date']).date()}: every "
