@@ -149,3 +149,13 @@ def test_an_object_exported_twice_is_documented_where_it_is_defined():
     assert ".. autoclass::" not in page
     assert ":doc:`crmlib.errors`" in page
     assert ".. autoclass:: crmlib.errors.CRMError" in api.package_page(crmlib.errors, home_of)
+
+
+def test_the_api_pages_are_written_for_every_package(tmp_path):
+    api = _load("_api")
+    errors = api.write_api_pages(tmp_path)
+    assert not errors, f"packages that do not import, so have no API page: {errors}"
+    index = (tmp_path / "index.rst").read_text()
+    for package in api.PACKAGES:
+        assert f"   {package}\n" in index, package
+        assert f".. automodule:: {package}" in (tmp_path / f"{package}.rst").read_text()
