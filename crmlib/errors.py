@@ -17,7 +17,25 @@ class CRMError(ValueError):
 
 
 class ParamsError(CRMError):
-    """A params file is missing, malformed, or holds an unknown key or an invalid value."""
+    """A params file is missing, malformed, or holds an unknown key or an invalid value.
+
+    Parameters
+    ----------
+    message
+        One line naming the file, the dotted key, the value and what was expected.
+
+    Examples
+    --------
+    >>> from crmlib import config
+    >>> try:
+    ...     config.check_unit_name("Shop")
+    ... except config.ParamsError as err:
+    ...     print(err)
+    unit 'Shop': not a valid unit name (lowercase letters, digits and _, starting with a letter)
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
 
 
 class DataError(CRMError):

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from crmlib import config
 from crmlib.config import ParamsError, UnitParams
+from crmlib.config._load import UniqueKeyLoader, merge
 
 REPO = Path(__file__).resolve().parents[1]
 NAME_MSG = "not a valid unit name (lowercase letters, digits and _, starting with a letter)"
@@ -82,7 +83,7 @@ def test_null_over_a_mapping_removes_it(project):
 def test_merge_does_not_change_its_inputs():
     base = {"a": {"b": 1, "c": [1, 2]}, "d": 1}
     over = {"a": {"c": [3]}, "e": 2}
-    merged = config.merge(base, over)
+    merged = merge(base, over)
     assert merged == {"a": {"b": 1, "c": [3]}, "d": 1, "e": 2}
     assert base == {"a": {"b": 1, "c": [1, 2]}, "d": 1}
 
@@ -136,6 +137,30 @@ def test_defaults_yaml_equals_the_built_in_defaults(project):
     source = str(project / "data" / "sample")
     built_in = UnitParams(unit="retail", data={"source": source}, as_of=date(2024, 12, 31))
     assert loaded == built_in
+
+
+def test_every_shared_default_is_the_constant_of_crmlib_defaults():
+    """A default both a function and the params use is defined once, in crmlib.defaults."""
+    from crmlib import defaults
+
+    p = UnitParams(unit="retail", data={"source": "data/sample"})
+    assert p.alpha == defaults.ALPHA
+    assert p.discount_rate == defaults.DISCOUNT_RATE
+    seg = p.segmentation
+    assert seg.rfm_bins == defaults.RFM_BINS
+    assert seg.k_range == defaults.CLUSTER_K_RANGE
+    assert {name: (rule.r, rule.f) for name, rule in seg.segments.items()} == defaults.RFM_GRID
+    svc = p.service
+    assert {k: c.model_dump() for k, c in svc.channels.items()} == defaults.SERVICE_CHANNELS
+    assert svc.targets.model_dump() == defaults.SERVICE_TARGETS
+    assert svc.repeat_contact_days == defaults.REPEAT_CONTACT_DAYS
+    assert svc.short_abandon_seconds == defaults.SHORT_ABANDON_SECONDS
+    metrics = [m.model_dump() for m in p.scorecard.metrics]
+    assert metrics == [{k: v for k, v in m.items() if k not in ("low", "high")}
+                       for m in defaults.SCORECARD_METRICS]
+    for name in ("INACTIVITY_DAYS", "COHORT_PERIOD", "MIN_COHORT_SIZE"):
+        if hasattr(defaults, name):  # the retention section
+            assert getattr(p.retention, name.lower()) == getattr(defaults, name)
 
 
 # ------------------------------------------------------------------------- root and units
@@ -276,7 +301,7 @@ def test_python_tags_are_not_executed(project, tmp_path):
         "for the tag 'tag:yaml.org,2002:python/object/apply:os.system'"
     )
     assert not marker.exists()
-    assert issubclass(config.UniqueKeyLoader, __import__("yaml").SafeLoader)
+    assert issubclass(UniqueKeyLoader, __import__("yaml").SafeLoader)
 
 
 def test_impossible_date_names_line(project):

@@ -29,6 +29,7 @@ import crmlib
 from crmlib import batch, cli, config, data, privacy
 from crmlib.batch import _lock, _resume
 from crmlib.batch._index import render_index
+from crmlib.config._load import UniqueKeyLoader
 from crmlib.errors import CRMError, ParamsError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,7 +72,7 @@ def test_package_never_evaluates_or_unpickles():
             if name == "yaml.load":
                 loader = {k.arg: k.value for k in call.keywords}.get("Loader")
                 assert isinstance(loader, ast.Name) and loader.id == "UniqueKeyLoader", path
-    assert issubclass(config.UniqueKeyLoader, yaml.SafeLoader)
+    assert issubclass(UniqueKeyLoader, yaml.SafeLoader)
 
 
 def test_python_tag_in_params_is_not_run(tmp_path):

@@ -3,29 +3,27 @@
 Only this package reads params. :func:`load_params` returns a frozen, validated
 :class:`UnitParams`; every mistake in a params file (a YAML syntax error, a duplicate key, an
 unknown key, a value of the wrong type or out of range) is a one-line :class:`ParamsError`
-naming the file, the dotted key, the value and what was expected.
+naming the file, the dotted key, the value and what was expected. The sections of
+:class:`UnitParams` are the classes below (one per notebook); the defaults an analysis
+function shares with them are defined once in :mod:`crmlib.defaults`.
 
 Examples
 --------
 >>> from crmlib import config
->>> params = config.load_params("retail")            # doctest: +SKIP
+>>> params = config.UnitParams(unit="retail", data={"source": "data/sample"})
 >>> params.segmentation.rfm_bins, params.service.channels["phone"].cost_per_contact
 (5, 6.0)
 """
 
 from crmlib.config._load import (
     ENV_ROOT,
-    UniqueKeyLoader,
     check_unit_name,
     list_units,
     load_params,
-    merge,
     project_root,
-    read_yaml,
 )
 from crmlib.config._models import (
     NOTEBOOKS,
-    ChannelParams,
     ClvParams,
     CurrencyRates,
     DataParams,
@@ -34,9 +32,7 @@ from crmlib.config._models import (
     ScorecardMetric,
     ScorecardParams,
     SegmentationParams,
-    SegmentRule,
     ServiceParams,
-    ServiceTargets,
     SurveyParams,
     UnitParams,
 )
@@ -46,7 +42,6 @@ from crmlib.errors import ParamsError
 __all__ = [
     "ENV_ROOT",
     "NOTEBOOKS",
-    "ChannelParams",
     "ClvParams",
     "CurrencyRates",
     "DataParams",
@@ -55,18 +50,13 @@ __all__ = [
     "RetentionParams",
     "ScorecardMetric",
     "ScorecardParams",
-    "SegmentRule",
     "SegmentationParams",
     "ServiceParams",
-    "ServiceTargets",
     "SurveyParams",
-    "UniqueKeyLoader",
     "UnitParams",
     "check_unit_name",
     "list_units",
     "load_params",
-    "merge",
     "new_unit_template",
     "project_root",
-    "read_yaml",
 ]

@@ -34,6 +34,20 @@ def project_root() -> Path:
     The environment variable ``CRM_PROJECT_ROOT`` if set; else the nearest parent of the
     working directory (itself included) holding ``params/defaults.yaml``; else the parent of
     the ``crmlib`` package directory (an editable install inside the project).
+
+    Returns
+    -------
+    pathlib.Path
+        An absolute path.
+
+    Examples
+    --------
+    >>> import os
+    >>> from crmlib import config
+    >>> os.environ["CRM_PROJECT_ROOT"] = "/srv/crm"
+    >>> config.project_root().as_posix()
+    '/srv/crm'
+    >>> del os.environ["CRM_PROJECT_ROOT"]
     """
     env = os.environ.get(ENV_ROOT)
     if env:
@@ -60,7 +74,32 @@ def _shown(path: Path, root: Path) -> str:
 
 
 def check_unit_name(unit: Any) -> str:
-    """Return ``unit`` if it is a plain unit name, else raise :class:`ParamsError`."""
+    """Return ``unit`` if it is a plain unit name, else raise :class:`ParamsError`.
+
+    A unit name is also a file name and a folder of the reports, so it is kept plain:
+    lowercase letters, digits and ``_``, starting with a letter, at most 64 characters.
+
+    Parameters
+    ----------
+    unit : str
+        The name to check.
+
+    Returns
+    -------
+    str
+        ``unit`` unchanged.
+
+    Examples
+    --------
+    >>> from crmlib import config
+    >>> config.check_unit_name("retail_de")
+    'retail_de'
+    >>> try:
+    ...     config.check_unit_name("../etc")
+    ... except config.ParamsError as err:
+    ...     print(err)
+    unit '../etc': not a valid unit name (lowercase letters, digits and _, starting with a letter)
+    """
     if not isinstance(unit, str) or not UNIT_NAME.fullmatch(unit):
         raise ParamsError(
             f"unit {unit!r}: not a valid unit name "
@@ -73,6 +112,26 @@ def list_units(params_dir: str | os.PathLike[str] | None = None) -> list[str]:
     """Sorted names of the units with a file ``params/units/<unit>.yaml``.
 
     Files whose name is not a valid unit name are not units and are left out.
+
+    Parameters
+    ----------
+    params_dir : path-like, optional
+        Folder holding ``units/``; default ``project_root()/params``.
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from crmlib import config
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> (folder / "units").mkdir()
+    >>> for name in ("shop", "b2b", "Not A Unit"):
+    ...     _ = (folder / "units" / f"{name}.yaml").write_text("")
+    >>> config.list_units(folder)
+    ['b2b', 'shop']
     """
     folder = _params_dir(params_dir) / "units"
     if not folder.is_dir():
@@ -387,19 +446,59 @@ def load_params(
     ------
     ParamsError
         One line naming the file, the dotted key, the value and what was expected.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> from crmlib import config
+    >>> folder = pathlib.Path(tempfile.mkdtemp()) / "params"
+    >>> (folder / "units").mkdir(parents=True)
+    >>> _ = (folder / "defaults.yaml").write_text("data: {source: data/sample}\\n")
+    >>> _ = (folder / "units" / "shop.yaml").write_text("segmentation: {k_range: [2, 6]}\\n")
+    >>> params = config.load_params("shop", params_dir=folder)
+    >>> params.segmentation.k_range, params.alpha, params.data.business_unit
+    ((2, 6), 0.05, 'shop')
+    >>> _ = (folder / "units" / "shop.yaml").write_text("alpha: 1.5\\n")
+    >>> try:
+    ...     config.load_params("shop", params_dir=folder)
+    ... except config.ParamsError as err:
+    ...     print(err)
+    params/units/shop.yaml: alpha = 1.5: expected a number < 1.0
     """
     check_unit_name(unit)
     folder = _params_dir(params_dir)
     root = folder.parent
-    defaults_path = folder / "defaults.yaml"
-    if params_file is None:
-        unit_path = folder / "units" / f"{unit}.yaml"
-        if not unit_path.is_file():
-            units = list_units(folder)
-            have = f"units: {', '.join(units)}" if units else "there are no units yet"
-            raise ParamsError(f"unit {unit!r}: no params file {_shown(unit_path, root)} ({have})")
-    else:
-        unit_path = Path(params_file).expanduser()
+    unit_path = _unit_file(unit, folder, params_file)
+    defaults, own, where = _read_both(unit, folder / "defaults.yaml", unit_path, root)
+    tree = merge(defaults, own)
+    tree["unit"] = unit
+    unit_shown = _shown(unit_path, root)
+    where[("unit",)] = unit_shown
+    try:
+        return UnitParams.model_validate(tree, context={"root": root})
+    except ValidationError as err:
+        raise ParamsError(_message(err, where, unit_shown)) from None
+
+
+def _unit_file(unit: str, folder: Path, params_file: str | os.PathLike[str] | None) -> Path:
+    """``params_file``, else the unit's file under ``folder`` (an error listing the units
+    when there is none)."""
+    if params_file is not None:
+        return Path(params_file).expanduser()
+    unit_path = folder / "units" / f"{unit}.yaml"
+    if not unit_path.is_file():
+        units = list_units(folder)
+        have = f"units: {', '.join(units)}" if units else "there are no units yet"
+        raise ParamsError(
+            f"unit {unit!r}: no params file {_shown(unit_path, folder.parent)} ({have})"
+        )
+    return unit_path
+
+
+def _read_both(unit: str, defaults_path: Path, unit_path: Path, root: Path
+               ) -> tuple[dict[str, Any], dict[str, Any], dict[tuple[Any, ...], str]]:
+    """The defaults and the unit's tree, checked for a misplaced ``unit`` key, and the file
+    that set each key (for the messages)."""
     defaults_shown = _shown(defaults_path, root)
     unit_shown = _shown(unit_path, root)
     if not defaults_path.is_file():
@@ -418,10 +517,4 @@ def load_params(
     where: dict[tuple[Any, ...], str] = {}
     _record(defaults, defaults_shown, where)
     _record(own, unit_shown, where)
-    tree = merge(defaults, own)
-    tree["unit"] = unit
-    where[("unit",)] = unit_shown
-    try:
-        return UnitParams.model_validate(tree, context={"root": root})
-    except ValidationError as err:
-        raise ParamsError(_message(err, where, unit_shown)) from None
+    return defaults, own, where

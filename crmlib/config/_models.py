@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from crmlib import defaults
 from crmlib.defaults import SCORECARD_METRICS
 
 __all__ = [
@@ -152,7 +153,16 @@ def _from_env(name: str) -> str:
 
 
 class DataParams(_Model):
-    """Where the unit's data lives."""
+    """Where the unit's data lives
+
+    Examples
+    --------
+    >>> from crmlib.config import DataParams
+    >>> DataParams(source="postgresql+psycopg://crm@db.example.com/crm").source
+    'postgresql+psycopg://crm@db.example.com/crm'
+    >>> DataParams(source="data/shop", in_database=["orders"]).in_database
+    ['orders']
+    """
 
     source: str = Field(
         description="Folder of CSV/Parquet tables, DuckDB file, SQLAlchemy URL without a "
@@ -211,29 +221,32 @@ class SegmentRule(_Model):
 
 
 DEFAULT_SEGMENTS: dict[str, dict[str, list[int]]] = {
-    "Champions": {"r": [5, 5], "f": [4, 5]},
-    "Loyal": {"r": [3, 4], "f": [4, 5]},
-    "Potential Loyalists": {"r": [4, 5], "f": [2, 3]},
-    "New": {"r": [5, 5], "f": [1, 1]},
-    "Promising": {"r": [4, 4], "f": [1, 1]},
-    "Need Attention": {"r": [3, 3], "f": [3, 3]},
-    "About to Sleep": {"r": [3, 3], "f": [1, 2]},
-    "At Risk": {"r": [1, 2], "f": [3, 4]},
-    "Can't Lose": {"r": [1, 2], "f": [5, 5]},
-    "Hibernating": {"r": [1, 2], "f": [1, 2]},
+    name: {"r": list(r), "f": list(f)} for name, (r, f) in defaults.RFM_GRID.items()
 }
-"""The widely used 10-segment grid on 5x5 recency x frequency scores (each cell once)."""
+"""The widely used 10-segment grid on 5x5 recency x frequency scores (each cell once), from
+:data:`crmlib.defaults.RFM_GRID`."""
 
 
 class SegmentationParams(_Model):
-    """RFM scoring, the named segment grid and clustering."""
+    """RFM scoring, the named segment grid and clustering
+
+    Examples
+    --------
+    >>> from crmlib.config import SegmentationParams
+    >>> seg = SegmentationParams()
+    >>> seg.rfm_bins, seg.k_range, len(seg.segments)
+    (5, (2, 8), 10)
+    >>> seg.segments["Champions"].r, seg.segments["Champions"].f
+    ((5, 5), (4, 5))
+    """
 
     key_segments: list[Name] = Field(
         default_factory=lambda: ["Champions", "Loyal", "At Risk", "Can't Lose"],
         description="Segments reported in the headline figures and tracked in migration tables",
     )
     rfm_bins: Int = Field(
-        default=5, ge=2, le=10, description="Quantile bins of R, F and M (scores 1..rfm_bins)"
+        default=defaults.RFM_BINS, ge=2, le=10,
+        description="Quantile bins of R, F and M (scores 1..rfm_bins)",
     )
     segments: dict[Name, SegmentRule] = Field(
         default_factory=lambda: {k: SegmentRule(**v) for k, v in DEFAULT_SEGMENTS.items()},
@@ -243,7 +256,8 @@ class SegmentationParams(_Model):
         default="auto", description="Clusters for k-means segmentation: 'auto' picks k in k_range"
     )
     k_range: tuple[PosInt, PosInt] = Field(
-        default=(2, 8), description="Smallest and largest k tried when n_clusters is 'auto'"
+        default=defaults.CLUSTER_K_RANGE,
+        description="Smallest and largest k tried when n_clusters is 'auto'",
     )
     migration_dates: list[date] = Field(
         default_factory=list,
@@ -303,7 +317,15 @@ class SegmentationParams(_Model):
 
 # ------------------------------------------------------------------------------ lifetime value
 class ClvParams(_Model):
-    """Customer-base (BTYD) models and the lifetime-value horizon."""
+    """Customer-base (BTYD) models and the lifetime-value horizon
+
+    Examples
+    --------
+    >>> from crmlib.config import ClvParams
+    >>> clv = ClvParams(time_unit="M", holdout_periods=6, horizon_periods=12)
+    >>> clv.models
+    ['bg_nbd', 'pareto_nbd', 'mbg_nbd', 'gamma_gamma']
+    """
 
     time_unit: Literal["D", "W", "M"] = Field(
         default="W", description="Period of frequency, recency and T: days, weeks or months"
@@ -336,7 +358,14 @@ class ClvParams(_Model):
 
 # ----------------------------------------------------------------------------------- retention
 class RetentionParams(_Model):
-    """Churn definition, cohorts and survival horizons."""
+    """Churn definition, cohorts and survival horizons
+
+    Examples
+    --------
+    >>> from crmlib.config import RetentionParams
+    >>> RetentionParams(inactivity_days=180).horizons
+    [30, 90, 180, 365]
+    """
 
     inactivity_days: PosInt = Field(
         default=365, description="Days without an order after which a customer counts as lapsed"
@@ -360,7 +389,15 @@ class RetentionParams(_Model):
 
 # -------------------------------------------------------------------------------------- survey
 class SurveyParams(_Model):
-    """Survey estimation: NPS intervals, multiple testing and weighting."""
+    """Survey estimation: NPS intervals, multiple testing and weighting
+
+    Examples
+    --------
+    >>> from crmlib.config import SurveyParams
+    >>> survey = SurveyParams(margins={"region": {"north": 0.4, "south": 0.6}})
+    >>> survey.nps_method, survey.margins["region"]["south"]
+    ('adjusted-wald', 0.6)
+    """
 
     min_n: PosInt = Field(default=30, description="Fewest responses for a group to be reported")
     nps_method: Literal["adjusted-wald", "wald", "bootstrap"] = Field(
@@ -410,56 +447,65 @@ class ChannelParams(_Model):
     cost_per_contact: NonNegFloat = Field(description="Cost of one contact, in the unit currency")
 
 
-DEFAULT_CHANNELS: dict[str, dict[str, float]] = {
-    "phone": {"service_level_seconds": 20.0, "service_level_target": 0.80, "cost_per_contact": 6.0},
-    "chat": {"service_level_seconds": 30.0, "service_level_target": 0.80, "cost_per_contact": 3.5},
-    "email": {
-        "service_level_seconds": 86400.0,
-        "service_level_target": 0.90,
-        "cost_per_contact": 4.0,
-    },
-    "web": {"service_level_seconds": 0.0, "service_level_target": 0.95, "cost_per_contact": 0.25},
-}
+DEFAULT_CHANNELS: dict[str, dict[str, float]] = defaults.SERVICE_CHANNELS
 
 
 class ServiceTargets(_Model):
     """Targets of the service KPIs."""
 
-    fcr: Share = Field(default=0.75, description="First-contact resolution rate (higher is better)")
+    fcr: Share = Field(
+        default=defaults.SERVICE_TARGETS["fcr"],
+        description="First-contact resolution rate (higher is better)"
+    )
     abandonment: Share = Field(
-        default=0.05, description="Share of contacts abandoned while waiting (lower is better)"
+        default=defaults.SERVICE_TARGETS["abandonment"],
+        description="Share of contacts abandoned while waiting (lower is better)"
     )
     aht_seconds: NonNegFloat = Field(
-        default=360.0, description="Average handle time in seconds (lower is better)"
+        default=defaults.SERVICE_TARGETS["aht_seconds"],
+        description="Average handle time in seconds (lower is better)"
     )
     asa_seconds: NonNegFloat = Field(
-        default=30.0, description="Average speed of answer in seconds (lower is better)"
+        default=defaults.SERVICE_TARGETS["asa_seconds"],
+        description="Average speed of answer in seconds (lower is better)"
     )
     repeat_contact_rate: Share = Field(
-        default=0.15, description="Share of contacts followed by another within repeat_contact_days"
+        default=defaults.SERVICE_TARGETS["repeat_contact_rate"],
+        description="Share of contacts followed by another within repeat_contact_days"
     )
     complaint_rate: NonNegFloat = Field(
-        default=0.02,
+        default=defaults.SERVICE_TARGETS["complaint_rate"],
         description="Complaints per customer per year: complaint contacts in the year to as_of "
         "over customer-years at risk (lower is better); 0.02 is 20 per 1,000 customers a year",
     )
     csat: Annotated[float, Strict(), Field(ge=1, le=5)] = Field(
-        default=4.2, description="Mean contact CSAT on the 1-5 scale (higher is better)"
+        default=defaults.SERVICE_TARGETS["csat"],
+        description="Mean contact CSAT on the 1-5 scale (higher is better)"
     )
 
 
 class ServiceParams(_Model):
-    """Service-quality KPIs: channel standards, repeat contacts and targets."""
+    """Service-quality KPIs: channel standards, repeat contacts and targets
+
+    Examples
+    --------
+    >>> from crmlib.config import ServiceParams
+    >>> service = ServiceParams()
+    >>> service.channels["phone"].service_level_seconds, service.targets.fcr
+    (20.0, 0.75)
+    """
 
     channels: dict[Channel, ChannelParams] = Field(
         default_factory=lambda: {k: ChannelParams(**v) for k, v in DEFAULT_CHANNELS.items()},
         description="Service level threshold, target and cost per channel (phone, chat, ...)",
     )
     repeat_contact_days: PosInt = Field(
-        default=7, description="A contact within this many days of the previous one is a repeat"
+        default=defaults.REPEAT_CONTACT_DAYS,
+        description="A contact within this many days of the previous one is a repeat"
     )
     short_abandon_seconds: NonNegFloat = Field(
-        default=5.0, description="Abandons within this many seconds are not counted"
+        default=defaults.SHORT_ABANDON_SECONDS,
+        description="Abandons within this many seconds are not counted"
     )
     targets: ServiceTargets = Field(
         default_factory=ServiceTargets, description="Targets of the service KPIs"
@@ -468,7 +514,16 @@ class ServiceParams(_Model):
 
 # ----------------------------------------------------------------------------------- scorecard
 class ScorecardMetric(_Model):
-    """One metric of the scorecard, read from the metrics a notebook records."""
+    """One metric of the scorecard, read from the metrics a notebook records
+
+    Examples
+    --------
+    >>> from crmlib.config import ScorecardMetric
+    >>> nps = ScorecardMetric(name="nps", level="customer_strategic", source="04_survey",
+    ...                       direction="higher", target=30.0, tolerance=5.0)
+    >>> nps.target - nps.tolerance
+    25.0
+    """
 
     name: Name = Field(description="Name under which the source notebook records the metric")
     level: Literal["corporate", "customer_strategic", "operational", "infrastructure"] = Field(
@@ -498,7 +553,15 @@ _ISO_MSG = "expected an ISO 4217 code of three capital letters, e.g. EUR"
 
 class CurrencyRates(_Model):
     """Exchange rates of one date, the only way money figures of units in different
-    currencies are compared (``1 <code> = <rate> <to>``)."""
+    currencies are compared (``1 <code> = <rate> <to>``).
+
+    Examples
+    --------
+    >>> from crmlib.config import CurrencyRates
+    >>> rates = CurrencyRates(as_of="2024-12-31", to="EUR", rates={"USD": 0.93})
+    >>> 100 * rates.rates["USD"], str(rates.as_of)
+    (93.0, '2024-12-31')
+    """
 
     as_of: date = Field(description="Date of the rates (YYYY-MM-DD), shown with every "
                         "converted value")
@@ -528,7 +591,14 @@ class CurrencyRates(_Model):
 
 
 class ScorecardParams(_Model):
-    """The metric hierarchy of the scorecard (corporate down to infrastructure)."""
+    """The metric hierarchy of the scorecard (corporate down to infrastructure)
+
+    Examples
+    --------
+    >>> from crmlib.config import ScorecardParams
+    >>> [m.name for m in ScorecardParams().metrics][:4]
+    ['revenue', 'customer_equity', 'clv_mean', 'retention_rate']
+    """
 
     metrics: list[ScorecardMetric] = Field(
         default_factory=lambda: [ScorecardMetric(**m) for m in DEFAULT_METRICS],
@@ -549,7 +619,16 @@ class ScorecardParams(_Model):
 
 # --------------------------------------------------------------------------------- initiatives
 class Initiative(_Model):
-    """A CRM initiative whose impact on scorecard metrics is estimated."""
+    """A CRM initiative whose impact on scorecard metrics is estimated
+
+    Examples
+    --------
+    >>> from crmlib.config import Initiative
+    >>> call = Initiative(name="welcome call", start="2024-03-01", treated="services",
+    ...                   metrics=["fcr"])
+    >>> str(call.start), call.metrics
+    ('2024-03-01', ['fcr'])
+    """
 
     name: Name = Field(description="Name of the initiative")
     start: date = Field(description="Day the initiative started")
@@ -572,7 +651,20 @@ class PrivacyParams(_Model):
 
 # ---------------------------------------------------------------------------------------- unit
 class UnitParams(_Model):
-    """The validated params of one business unit (``defaults.yaml`` < ``units/<unit>.yaml``)."""
+    """The validated params of one business unit (``defaults.yaml`` < ``units/<unit>.yaml``)
+
+    Examples
+    --------
+    Usually read by :func:`crmlib.config.load_params`; built directly, every key not given
+    takes its default (those shared with the analyses come from :mod:`crmlib.defaults`).
+
+    >>> from crmlib.config import UnitParams
+    >>> params = UnitParams(unit="shop", data={"source": "data/shop"})
+    >>> params.alpha, params.discount_rate, params.data.business_unit
+    (0.05, 0.1, 'shop')
+    >>> params.model_copy(update={"alpha": 0.1}).alpha
+    0.1
+    """
 
     unit: str = Field(description="Name of the business unit (the params file's name)")
     data: DataParams = Field(description="Where the unit's data lives")
@@ -581,14 +673,16 @@ class UnitParams(_Model):
     )
     currency: str = Field(default="EUR", description="ISO 4217 code of amounts, e.g. EUR or USD")
     discount_rate: Annotated[float, Strict()] = Field(
-        default=0.10, ge=0, lt=1, description="Annual discount rate of lifetime value, 0 <= r < 1"
+        default=defaults.DISCOUNT_RATE, ge=0, lt=1,
+        description="Annual discount rate of lifetime value, 0 <= r < 1"
     )
     contractual: Bool = Field(
         default=False, description="Whether churn is observed (subscriptions) or latent (retail)"
     )
     random_state: NonNegInt = Field(default=0, description="Seed of every random step")
     alpha: Annotated[float, Strict()] = Field(
-        default=0.05, gt=0, lt=1, description="Significance level; intervals are 1 - alpha"
+        default=defaults.ALPHA, gt=0, lt=1,
+        description="Significance level; intervals are 1 - alpha"
     )
     notebooks: list[Notebook] = Field(
         default_factory=lambda: list(NOTEBOOKS), description="Notebooks run for this unit"

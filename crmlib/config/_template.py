@@ -83,6 +83,19 @@ def new_unit_template(name: str, *, params_dir: str | os.PathLike[str] | None = 
         The unit's name: lowercase letters, digits and ``_``, starting with a letter.
     params_dir
         Folder holding ``defaults.yaml``; default ``project_root()/params``.
+
+    Returns
+    -------
+    str
+        The text of ``params/units/<name>.yaml``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from crmlib import config
+    >>> text = config.new_unit_template("shop", params_dir=tempfile.mkdtemp())
+    >>> [line for line in text.splitlines() if "k_range:" in line]
+    ['#   k_range: [2, 8]']
     """
     check_unit_name(name)
     folder = _params_dir(params_dir)
