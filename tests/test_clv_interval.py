@@ -7,7 +7,9 @@ import pandas as pd
 import pytest
 
 from crmlib import clv
-from crmlib.clv._interval import _log_spread
+from crmlib.clv._interval import _log_spread, combine_log_normal, simulate_total_value
+from crmlib.clv._lifetime import LifetimeValue
+from crmlib.clv._value import total_lifetime_value
 from crmlib.errors import CRMError
 
 TRUTH = {"r": 0.75, "alpha": 5.0, "a": 0.85, "b": 3.0}  # retail (crmlib/synth/_params.py)
@@ -18,16 +20,16 @@ MONTH = 365.25 / 12 / 7  # weeks
 # ------------------------------------------------------------------ the formula by hand
 def test_combine_log_normal_by_hand():
     # log V ~ N(log 100, 0.03 + 0.01): sd 0.2, z_0.975 = 1.959964 -> 100 exp(-+0.3919928)
-    lo, hi = clv.combine_log_normal(np.log(100.0), 0.03, 0.01, alpha=0.05)
+    lo, hi = combine_log_normal(np.log(100.0), 0.03, 0.01, alpha=0.05)
     assert lo == pytest.approx(67.57090, abs=1e-4)
     assert hi == pytest.approx(147.99271, abs=1e-4)
     # 90%: z = 1.644854 -> exp(-+0.3289707)
-    lo, hi = clv.combine_log_normal(0.0, 0.04, 0.0, alpha=0.10)
+    lo, hi = combine_log_normal(0.0, 0.04, 0.0, alpha=0.10)
     assert (lo, hi) == pytest.approx((0.719664, 1.389537), abs=1e-6)
     # no variance at all: the point itself
-    assert clv.combine_log_normal(np.log(5.0), 0.0, 0.0) == pytest.approx((5.0, 5.0))
+    assert combine_log_normal(np.log(5.0), 0.0, 0.0) == pytest.approx((5.0, 5.0))
     with pytest.raises(CRMError, match="model_variance"):
-        clv.combine_log_normal(0.0, 0.01, -0.01)
+        combine_log_normal(0.0, 0.01, -0.01)
 
 
 def test_model_error_variance_by_hand():
@@ -42,7 +44,7 @@ def test_log_spread_reproduces_the_draws_quantiles_without_model_error():
     # 1001 draws: the 2.5% and 97.5% quantiles are order statistics (no interpolation)
     draws = np.exp(np.random.default_rng(3).normal(2.0, 0.3, 1001))
     center, var = _log_spread(draws, 0.05)
-    lo, hi = clv.combine_log_normal(center, var, 0.0, 0.05)
+    lo, hi = combine_log_normal(center, var, 0.0, 0.05)
     q = np.quantile(draws, [0.025, 0.975])
     assert (lo, hi) == pytest.approx(tuple(q), rel=1e-12)
     assert center == pytest.approx(2.0, abs=0.03) and np.sqrt(var) == pytest.approx(0.3, rel=0.1)
@@ -91,7 +93,6 @@ def _world(seed: int, n: int = 600, kappa: float = 0.0) -> dict:
             out["frequency_holdout"] = xh[born]
             out["monetary_holdout"] = (vh / np.maximum(xh, 1))[born]
             out["duration_holdout"] = until - at
-        out.attrs["freq"] = "W"
         return out.reset_index(drop=True)
 
     ahead = t > as_of
@@ -107,15 +108,12 @@ def _value_it(w: dict, n_draws: int, seed: int):
     bg = clv.BetaGeoModel().fit(base)
     keep = (base["frequency"] > 0) & (base["monetary_value"] > 0)
     gg = clv.GammaGammaModel().fit(base.loc[keep])
-    eq = clv.total_lifetime_value(bg, gg, base, time=12, discount_rate=0.1, n_draws=n_draws,
+    eq = total_lifetime_value(bg, gg, base, time=12, discount_rate=0.1, n_draws=n_draws,
                                   random_state=seed)
-    models = {"bg_nbd": cal_bg}
-    validation = clv.HoldoutValidation(summary=w["cal"], models=models,
-                                       comparison=clv.compare_models(models, w["cal"]),
-                                       conditional=pd.DataFrame(), tracking=pd.DataFrame())
-    value = clv.LifetimeValue(values=base, equity=eq, transaction_model=bg, spend_model=gg,
-                              horizon_months=12, discount_rate=0.1, model_name="bg_nbd")
-    return validation, value
+    comparison = clv.compare_models({"bg_nbd": cal_bg}, w["cal"])
+    value = LifetimeValue(values=base, equity=eq, transaction_model=bg, spend_model=gg,
+                          horizon_months=12, discount_rate=0.1, model_name="bg_nbd", freq="W")
+    return comparison, value
 
 
 def test_simulation_mean_is_the_closed_form_expectation():
@@ -127,12 +125,12 @@ def test_simulation_mean_is_the_closed_form_expectation():
         keep = (base["frequency"] > 0) & (base["monetary_value"] > 0)
         gg = clv.GammaGammaModel().fit(base.loc[keep])
         expected = clv.customer_lifetime_value(tm, gg, base, time=12, discount_rate=0.1).sum()
-        sims = clv.simulate_total_value(tm, gg, base, horizon=12 * MONTH, discount_rate=0.1,
+        sims = simulate_total_value(tm, gg, base, horizon=12 * MONTH, discount_rate=0.1,
                                         n_draws=200, parameter_uncertainty=False,
                                         random_state=5)
         se = sims.std(ddof=1) / np.sqrt(len(sims))
         assert abs(sims.mean() - expected) < 4 * se, type(model).__name__
-        counts = clv.simulate_total_value(tm, None, base, horizon=26.0, n_draws=200,
+        counts = simulate_total_value(tm, None, base, horizon=26.0, n_draws=200, discount_rate=0.0,
                                           parameter_uncertainty=False, random_state=6)
         exp_n = float(np.sum(tm.expected_purchases(26.0, base)))
         assert abs(counts.mean() - exp_n) < 4 * counts.std(ddof=1) / np.sqrt(200)
@@ -149,8 +147,8 @@ def test_sbg_simulation_mean_is_the_closed_form_expectation():
                       "monetary_value": 20.0 + rng.random(n)})
     sbg = clv.CohortShiftedBetaGeoModel().fit(s)
     expected = float(np.sum(sbg.expected_purchases(12.0, s)))
-    sims = clv.simulate_total_value(sbg, None, s, horizon=12.0, freq="M", n_draws=300,
-                                    parameter_uncertainty=False, random_state=1)
+    sims = simulate_total_value(sbg, None, s, horizon=12.0, freq="M", n_draws=300,
+                                discount_rate=0.0, parameter_uncertainty=False, random_state=1)
     assert abs(sims.mean() - expected) < 4 * sims.std(ddof=1) / np.sqrt(300)
 
 
@@ -181,13 +179,13 @@ def test_model_error_widens_the_interval_when_the_holdout_is_missed():
     assert ei.holdout.relative_error == pytest.approx(1 / 1.3 - 1, abs=0.1)
     assert abs(ei.holdout.count_relative_error) < 0.1  # the purchases are right
     assert np.sqrt(ei.model_variance) > 2 * abs(np.log(1.3)) * 0.8  # x horizon / holdout
-    lo, hi = clv.combine_log_normal(ei.center, ei.process_variance, 0.0, ei.alpha)
+    lo, hi = combine_log_normal(ei.center, ei.process_variance, 0.0, ei.alpha)
     assert ei.ci_high - ei.ci_low > 1.5 * (hi - lo)
-    figures = {m.name: m for m in clv.headline(validation, value, currency="EUR")}
+    figures = {m.name: m for m in clv.headline(validation, value, ei, currency="EUR")}
     eq = figures["customer_equity"]
     assert eq.status == "warning" and "missed the value bought in the holdout" in eq.reason
     assert eq.note.startswith("95% predictive interval incl. holdout model error of")
-    # the headline computes it with the same defaults (seed 0): the same interval
+    # the headline reports the interval it is given
     assert (eq.ci_low, eq.ci_high) == pytest.approx((ei.ci_low, ei.ci_high))
     par = figures["customer_equity_parameter_only"]
     assert (par.ci_low, par.ci_high) == pytest.approx(ei.parameter_ci)

@@ -21,6 +21,7 @@ from scipy.special import hyp2f1
 from statsmodels.tools.numdiff import approx_hess
 
 from crmlib import clv
+from crmlib.clv._summary import compress
 from crmlib.errors import ConvergenceWarning, CRMError, NotFittedError
 
 REF = Path(__file__).parent / "data" / "clv"
@@ -79,8 +80,8 @@ def test_bgnbd_analytic_gradient(bg, cdnow):
 def test_bgnbd_summary_frame(bg):
     s = bg.summary()
     assert list(s.columns) == ["estimate", "se", "ci_low", "ci_high"]
-    assert s.attrs["n"] == 2357 and s.attrs["converged"]
-    assert s.attrs["AIC"] == pytest.approx(2 * 9582.4 + 8, abs=0.2)
+    assert bg.n_ == 2357 and bg.converged_
+    assert pytest.approx(2 * 9582.4 + 8, abs=0.2) == bg.AIC_
     assert (s["ci_low"] < s["estimate"]).all() and (s["estimate"] < s["ci_high"]).all()
     narrow = bg.summary(alpha=0.2)
     assert (narrow["ci_high"] - narrow["ci_low"] < s["ci_high"] - s["ci_low"]).all()
@@ -305,7 +306,7 @@ def test_gammagamma_cdnow(cdnow_spend=None):
 def test_weighted_equals_expanded(model_cls, cdnow):
     # a grid of times so that many customers share (x, t_x, T)
     s = cdnow.assign(recency=cdnow["recency"].round(0), T=cdnow["T"].round(0))
-    c = clv.compress(s)
+    c = compress(s)
     assert len(c) < len(s) / 2
     full = model_cls().fit(s)
     comp = model_cls().fit(c, weights_col="weights")
@@ -321,7 +322,7 @@ def test_weighted_equals_expanded(model_cls, cdnow):
 def test_gammagamma_weighted_equals_expanded(cdnow):
     ref = pd.read_csv(REF / "cdnow_customers_summary_with_transactions.csv")
     s = ref.rename(columns={"x": "frequency", "zbar": "monetary_value"})
-    c = clv.compress(s, columns=["frequency", "monetary_value"])
+    c = compress(s, columns=["frequency", "monetary_value"])
     full = clv.GammaGammaModel().fit(s)
     comp = clv.GammaGammaModel().fit(c, weights_col="weights")
     np.testing.assert_allclose(comp.params_.to_numpy(), full.params_.to_numpy(), rtol=1e-6)
@@ -362,7 +363,7 @@ def test_unfitted_and_bad_hyperparameters(cdnow):
     with pytest.raises(CRMError, match="initial_params"):
         clv.BetaGeoModel(initial_params={"r": 1.0}).fit(cdnow)
     m = clv.BetaGeoModel(max_iter=50)
-    assert m.get_params() == {"initial_params": None, "max_iter": 50}
+    assert m.get_params() == {"alpha": 0.05, "initial_params": None, "max_iter": 50}
     before = cdnow.copy()
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)

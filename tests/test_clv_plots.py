@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from crmlib import clv
+from crmlib.clv._simulate import simulate_bgnbd
 from crmlib.plotting._clv import (
     plot_calibration_holdout,
     plot_frequency_fit,
@@ -17,7 +18,7 @@ from crmlib.plotting._clv import (
 
 
 def test_clv_plots():
-    s = clv.simulate_bgnbd(800, r=0.3, alpha=4.0, a=0.8, b=2.5, T=39.0, random_state=0)
+    s = simulate_bgnbd(800, r=0.3, alpha=4.0, a=0.8, b=2.5, T=39.0, random_state=0)
     s["frequency_holdout"] = np.random.default_rng(0).poisson(0.5, len(s))
     s["duration_holdout"] = 39.0
     m = clv.BetaGeoModel().fit(s)

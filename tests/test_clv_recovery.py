@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from crmlib import clv
+from crmlib.clv._simulate import simulate_bgnbd, simulate_gammagamma, simulate_paretonbd
 
 ROOT = Path(__file__).resolve().parents[1]
 N = 6000
@@ -32,19 +33,19 @@ def ages() -> np.ndarray:
 
 def test_bgnbd_recovery(ages):
     truth = {"r": 0.3, "alpha": 4.0, "a": 0.8, "b": 2.5}
-    s = clv.simulate_bgnbd(N, **truth, T=ages, random_state=101)
+    s = simulate_bgnbd(N, **truth, T=ages, random_state=101)
     _inside(clv.BetaGeoModel().fit(s), truth)
 
 
 def test_mbgnbd_recovery(ages):
     truth = {"r": 0.5, "alpha": 6.0, "a": 0.9, "b": 1.6}
-    s = clv.simulate_bgnbd(N, **truth, T=ages, modified=True, random_state=12)
+    s = simulate_bgnbd(N, **truth, T=ages, modified=True, random_state=12)
     _inside(clv.ModifiedBetaGeoModel().fit(s), truth)
 
 
 def test_paretonbd_recovery(ages):
     truth = {"r": 0.55, "alpha": 10.0, "s": 0.6, "beta": 12.0}
-    s = clv.simulate_paretonbd(N, **truth, T=ages, random_state=13)
+    s = simulate_paretonbd(N, **truth, T=ages, random_state=13)
     _inside(clv.ParetoNBDModel().fit(s), truth)
 
 
@@ -52,7 +53,7 @@ def test_gammagamma_recovery():
     truth = {"p": 6.0, "q": 3.8, "gamma": 20.0}
     x = np.random.default_rng(3).integers(1, 8, 4000)
     s = pd.DataFrame({"frequency": x,
-                      "monetary_value": clv.simulate_gammagamma(x, **truth, random_state=14)})
+                      "monetary_value": simulate_gammagamma(x, **truth, random_state=14)})
     m = clv.GammaGammaModel().fit(s)
     _inside(m, truth)
     # spend simulated independently of frequency: the check's interval covers 0

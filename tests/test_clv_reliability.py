@@ -20,8 +20,14 @@ from scipy import stats
 
 from crmlib import clv, plots
 from crmlib.clv._base import fit_problems
+from crmlib.clv._headline import _holdout_rows, _returns_rows
+from crmlib.clv._lifetime import LifetimeValue
+from crmlib.clv._returns import return_share
 from crmlib.clv._spend import choose_spend_model, independence_warning
+from crmlib.clv._summary import compress
+from crmlib.clv._workflow import validate
 from crmlib.errors import ConvergenceWarning
+from crmlib.results import Estimate
 
 
 # ------------------------------------------------------------------ simulations (truth known)
@@ -106,17 +112,18 @@ def test_nbd_clv_is_a_finite_discounted_geometric_sum(nbd_data):
 def test_no_dropout_selects_the_nbd_with_a_warning_never_a_model_at_its_bound(nbd_data):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        fitted = clv.fit_transaction_models(nbd_data, ["bg_nbd", "mbg_nbd"])
-    nbd = clv.NBDModel().fit(clv.compress(nbd_data), weights_col="weights")
+        fitted = clv.fit_models(nbd_data, ["bg_nbd", "mbg_nbd"])
+    del fitted["nbd"]
+    nbd = clv.NBDModel().fit(compress(nbd_data), weights_col="weights")
     c = clv.compare_models(fitted, nbd_data, nbd=nbd)
-    assert c.attrs["selected"] == "nbd" and c["selected"].sum() == 1
-    assert c.attrs["warning"].startswith("no measurable drop-out")
-    assert "valued with the NBD (no-churn) model" in c.attrs["warning"]
-    assert (c.drop(index="nbd")["excluded"] != "").all()
+    assert c.selected == "nbd" and c.table["selected"].sum() == 1
+    assert c.warning.startswith("no measurable drop-out")
+    assert "valued with the NBD (no-churn) model" in c.warning
+    assert (c.table.drop(index="nbd")["excluded"] != "").all()
     # a drop-out model at its bound is unreliable
     for name, m in fitted.items():
         if m.boundary_params_:
-            assert not c.loc[name, "reliable"]
+            assert not c.table.loc[name, "reliable"]
 
 
 # --------------------------------------------------------------------- flags on any fit
@@ -163,19 +170,19 @@ def test_compare_models_refuses_or_uses_the_nbd_when_the_dropout_model_is_at_its
     bg = _Fixed([0, 1, 3, 4], -100.0, reliable=False, bound=["a"])
     # the NBD's likelihood equals the boundary fit's: no measurable drop-out (LR = 0)
     c = clv.compare_models({"bg_nbd": bg}, s, nbd=_Fixed([1, 1, 1, 1], -100.0))
-    assert c.attrs["selected"] == "nbd" and not c.loc["bg_nbd", "selected"]
-    assert "no measurable drop-out" in c.attrs["warning"]
-    assert c.attrs["dropout_test"].p_value == 1.0
+    assert c.selected == "nbd" and not c.table.loc["bg_nbd", "selected"]
+    assert "no measurable drop-out" in c.warning
+    assert c.dropout_test.p_value == 1.0
     # LR = 2 * 10 = 20, p = 0.5 P(chi2_1 > 20): the data show drop-out, yet no usable model
     c = clv.compare_models({"bg_nbd": bg}, s, nbd=_Fixed([1, 1, 1, 1], -110.0))
-    assert c.attrs["selected"] is None and not c["selected"].any()
-    assert c.attrs["dropout_test"].p_value == pytest.approx(0.5 * stats.chi2.sf(20.0, 1))
-    assert "although the data show drop-out" in c.attrs["refused"]
+    assert c.selected is None and not c.table["selected"].any()
+    assert c.dropout_test.p_value == pytest.approx(0.5 * stats.chi2.sf(20.0, 1))
+    assert "although the data show drop-out" in c.refused
     # a usable drop-out model that predicts better than the NBD, drop-out significant: it
     good = _Fixed([0, 1, 3, 4], -100.0)
     c = clv.compare_models({"bg_nbd": good}, s, nbd=_Fixed([1, 1, 1, 1], -110.0))
-    assert c.attrs["selected"] == "bg_nbd" and c.attrs["warning"] is None
-    assert c.loc["nbd", "excluded"].startswith("the data show drop-out")
+    assert c.selected == "bg_nbd" and c.warning is None
+    assert c.table.loc["nbd", "excluded"].startswith("the data show drop-out")
 
 
 # ------------------------------------------------------------------------ valuation units
@@ -196,14 +203,17 @@ def _orders(summary_like: pd.DataFrame, seed: int) -> pd.DataFrame:
 
 def test_min_customers_refuses_the_models_and_every_value_figure():
     orders = _orders(pd.DataFrame(index=range(8)), seed=3)
-    val = clv.validate(orders, calibration_end="2024-09-30", observation_end="2024-12-31",
+    val = validate(orders, calibration_end="2024-09-30", observation_end="2024-12-31",
                        models=["bg_nbd"], min_customers=100)
     assert val.models == {} and val.selected is None
     assert "8 customers" in val.refused and "minimum of 100" in val.refused
-    value = clv.lifetime_value(orders, as_of="2024-12-31", validation=val, min_customers=100)
+    value = clv.lifetime_value(orders, as_of="2024-12-31", comparison=val.comparison,
+                               min_customers=100)
     assert value.status == "not available" and not value.available
     assert value.values["clv"].isna().all()
-    h = {m.name: m for m in clv.headline(val, value, currency="EUR")}
+    h = {m.name: m for m in clv.headline(val.comparison, value,
+                                         clv.predictive_equity(val.comparison, value),
+                                         currency="EUR")}
     for name in ("customer_equity", "clv_mean", "holdout_error_pct"):
         assert h[name].status == "not available" and "minimum of 100" in h[name].reason
     assert h["actual_purchases_holdout"].status == "ok"
@@ -255,7 +265,7 @@ def test_return_share_by_hand():
                                       "2024-02-01", "2025-01-01"]),
         "amount": [100.0, -40.0, 20.0, 50.0, 30.0, 999.0],
         "category": ["purchase", "return", "purchase", "purchase", "return", "purchase"]})
-    est = clv.return_share(orders, as_of="2024-12-31")
+    est = return_share(orders, as_of="2024-12-31")
     # gross: a 120, b 50 (c is after as_of); returned: a 40, b 30 (a positive 'return' line)
     g, r = np.array([120.0, 50.0]), np.array([40.0, 30.0])
     s = 70 / 170
@@ -271,7 +281,7 @@ def test_thirty_percent_returns_reach_the_value_figures():
     back["ordered_at"] = back["ordered_at"] + pd.Timedelta(days=2)
     back["category"] = "return"
     orders = pd.concat([buys, back], ignore_index=True)
-    share = clv.return_share(orders, as_of="2024-12-31")
+    share = return_share(orders, as_of="2024-12-31")
     assert share.ci_low < 0.3 < share.ci_high
     kw = {"as_of": "2024-12-31", "model": "nbd", "n_draws": 20}
     with warnings.catch_warnings():
@@ -284,31 +294,29 @@ def test_thirty_percent_returns_reach_the_value_figures():
                                                     * (1 - share.value))
     assert net.status == "warning" and "return" in net.reason
     # the share is a headline figure with its warning; without returns there is none
-    rows = {m.name: m for m in clv._report._returns_rows(net, {"population": "p"})}
+    rows = {m.name: m for m in _returns_rows(net, {"population": "p"})}
     assert rows["return_share"].status == "warning"
     assert rows["return_share"].ci_low < 0.3 < rows["return_share"].ci_high
     no_returns = clv.lifetime_value(buys, **kw)
     # (spend is alike for everyone here: the Gamma-Gamma fit collapses and is replaced)
     assert no_returns.return_share.value == 0 and "return" not in no_returns.reason
-    assert clv._report._returns_rows(no_returns, {"population": "p"}) == []
+    assert _returns_rows(no_returns, {"population": "p"}) == []
 
 
 def test_headline_keeps_the_other_figures_when_one_fails(nbd_data):
     s = nbd_data.copy()
-    s.attrs.update(calibration_end="2024-06-30", observation_end="2024-12-31")
     m = clv.NBDModel().fit(s)
     comp = clv.compare_models({}, s, nbd=m)
-    val = clv.HoldoutValidation(summary=s, models={"nbd": m}, comparison=comp,
-                                conditional=pd.DataFrame(), tracking=pd.DataFrame(), nbd=m)
     nan = float("nan")
     spend = clv.EmpiricalSpendModel().fit(pd.DataFrame({"frequency": [1, 2],
                                                         "monetary_value": [5.0, 7.0]}))
     del spend.independence_check_
-    broken = clv.LifetimeValue(values=pd.DataFrame({"clv": [1.0]}),
-                               equity=clv._report.Estimate(1.0, nan, nan, nan, 1),
+    broken = LifetimeValue(values=pd.DataFrame({"clv": [1.0]}),
+                               equity=Estimate(1.0, nan, nan, nan, 1),
                                transaction_model=m, spend_model=spend, horizon_months=12,
                                discount_rate=0.1, model_name="nbd")
-    h = {x.name: x for x in clv.headline(val, broken, currency="USD")}
+    h = {x.name: x for x in clv.headline(comp, broken, None, calibration_end="2024-06-30",
+                                         observation_end="2024-12-31", currency="USD")}
     assert h["customer_equity"].value == 1.0
     assert h["customer_equity"].definition["currency"] == "USD"
     assert h["customer_equity"].definition["period"] == (
@@ -323,9 +331,7 @@ def test_large_holdout_error_is_a_warning_on_the_value_figures():
                       "duration_holdout": 10.0}, index=list("abcd"))
     m = _Fixed([1.5, 2.5, 3.5, 4.5], -10.0)  # predicts 12 for 10 actual: +20%
     comp = clv.compare_models({"bg_nbd": m}, s)
-    val = clv.HoldoutValidation(summary=s, models={"bg_nbd": m}, comparison=comp,
-                                conditional=pd.DataFrame(), tracking=pd.DataFrame())
-    h = {x.name: x for x in clv._report._holdout_rows(val, {})}
+    h = {x.name: x for x in _holdout_rows(comp, {})}
     assert h["holdout_error_pct"].value == pytest.approx(20.0)
     assert h["holdout_error_pct"].status == "warning"
     assert "+20.0%" in h["holdout_error_pct"].reason
@@ -352,10 +358,10 @@ def test_contractual_unit_where_everyone_churned_is_worth_zero_with_a_warning():
     assert value.equity.value == 0 and value.values.empty
     # a validation refused for too few customers refuses the valuation of a living base
     customers["churned_at"] = pd.NaT
-    val = clv.validate(orders, customers, calibration_end="2024-09-30",
+    val = validate(orders, customers, calibration_end="2024-09-30",
                        observation_end="2024-12-31", freq="M", models=["sbg"],
                        contractual=True, min_customers=10)
     assert val.selected is None and "minimum of 10" in val.refused
     value = clv.lifetime_value(orders, customers, as_of="2024-12-31", contractual=True,
-                               freq="M", horizon_periods=12, validation=val)
+                               freq="M", horizon_periods=12, comparison=val.comparison)
     assert value.status == "not available" and value.reason == val.refused

@@ -7,7 +7,9 @@ import pytest
 from scipy.special import betaln
 
 from crmlib import clv
+from crmlib.clv._summary import purchase_orders
 from crmlib.errors import CRMError
+from crmlib.report.clv import survival_table
 
 
 # ------------------------------------------------------------------------ calibration split
@@ -32,10 +34,10 @@ def test_calibration_split_from_plain_values():
 def test_purchase_orders_drop_returns():
     orders = pd.DataFrame({"customer_id": ["a", "a", "b", "b"], "amount": [10.0, -10.0, 5.0, 0.0],
                            "category": ["purchase", "return", "service", "purchase"]})
-    assert clv.purchase_orders(orders)["amount"].tolist() == [10.0, 5.0, 0.0]
+    assert purchase_orders(orders)["amount"].tolist() == [10.0, 5.0, 0.0]
     orders.loc[2, "category"] = "return"
-    assert clv.purchase_orders(orders)["amount"].tolist() == [10.0, 0.0]
-    assert len(clv.purchase_orders(orders.drop(columns="category"))) == 3
+    assert purchase_orders(orders)["amount"].tolist() == [10.0, 0.0]
+    assert len(purchase_orders(orders.drop(columns="category"))) == 3
 
 
 # --------------------------------------------------------------------- comparison by hand
@@ -65,20 +67,21 @@ def test_compare_models_by_hand():
     models = {"good": _Fixed([0, 1, 2, 4], -10.0), "bad": _Fixed([1, 1, 1, 1], -9.0),
               "best_but_not_converged": _Fixed([0, 1, 3, 4], -8.0, converged=False)}
     c = clv.compare_models(models, s)
-    assert c.loc["good", "predicted_holdout"] == 7 and c.loc["good", "actual_holdout"] == 8
-    assert c.loc["good", "error_pct"] == pytest.approx(-12.5)
-    assert c.loc["good", "mae"] == pytest.approx(0.25)
-    assert c.loc["good", "rmse"] == pytest.approx(0.5)
-    assert c.loc["bad", "mae"] == pytest.approx((1 + 0 + 2 + 3) / 4)
-    assert c.loc["bad", "rmse"] == pytest.approx(np.sqrt((1 + 0 + 4 + 9) / 4))
-    assert c.loc["good", "AIC"] == pytest.approx(24.0)
+    assert c.table.loc["good", "predicted_holdout"] == 7
+    assert c.table.loc["good", "actual_holdout"] == 8
+    assert c.table.loc["good", "error_pct"] == pytest.approx(-12.5)
+    assert c.table.loc["good", "mae"] == pytest.approx(0.25)
+    assert c.table.loc["good", "rmse"] == pytest.approx(0.5)
+    assert c.table.loc["bad", "mae"] == pytest.approx((1 + 0 + 2 + 3) / 4)
+    assert c.table.loc["bad", "rmse"] == pytest.approx(np.sqrt((1 + 0 + 4 + 9) / 4))
+    assert c.table.loc["good", "AIC"] == pytest.approx(24.0)
     # the non-converged model fits the holdout exactly but is not selected
-    assert c.attrs["selected"] == "good" and c["selected"].sum() == 1
-    assert c.loc["best_but_not_converged", "excluded"].startswith("not usable")
+    assert c.selected == "good" and c.table["selected"].sum() == 1
+    assert c.table.loc["best_but_not_converged", "excluded"].startswith("not usable")
     # a model that did not converge is never selected: with no other, no model is
     only_bad = clv.compare_models({"x": models["best_but_not_converged"]}, s)
-    assert only_bad.attrs["selected"] is None and not only_bad["selected"].any()
-    assert "no purchase model can be used" in only_bad.attrs["refused"]
+    assert only_bad.selected is None and not only_bad.table["selected"].any()
+    assert "no purchase model can be used" in only_bad.refused
 
 
 def test_conditional_expectations_by_hand():
@@ -101,7 +104,8 @@ def test_tracking_by_hand():
         "amount": 10.0})
     s = clv.summarise(orders, calibration_end="2024-01-14", observation_end="2024-01-27")
     assert list(s.index) == ["A", "B"]  # C's first purchase is after calibration
-    tr = clv.tracking({"half": _Fixed([0, 0], -1.0)}, orders, s)
+    tr = clv.tracking({"half": _Fixed([0, 0], -1.0)}, orders, s, calibration_end="2024-01-14",
+                      observation_end="2024-01-27")
     act = tr[tr["series"] == "actual"]
     # periods aligned on the calibration end (2024-01-15): 01-01, 01-08, 01-15, 01-22, 01-28
     assert act["start"].dt.strftime("%m-%d").tolist() == ["01-01", "01-08", "01-15", "01-22"]
@@ -182,14 +186,14 @@ def test_contract_summary_and_survival_table():
               "c": ["2024-01-20", "2024-02-19", "2024-03-20", "2024-04-19", "2024-05-20"]}
     orders = pd.DataFrame([(k, pd.Timestamp(d), 9.99) for k, v in months.items() for d in v],
                           columns=["customer_id", "ordered_at", "amount"])
-    s = clv.contract_summary(orders, customers, calibration_end="2024-04-30",
-                             observation_end="2024-06-30")
+    s = clv.summarise(orders, customers, calibration_end="2024-04-30",
+                      observation_end="2024-06-30", freq="M", contractual=True)
     assert s["frequency"].tolist() == [2, 2, 3]            # renewals by 2024-04-30
     assert s["churned"].tolist() == [True, False, False]   # c churns after calibration
     assert s["frequency_holdout"].tolist() == [0, 2, 1]
     assert s["cohort"].tolist() == ["2024-01", "2024-02", "2024-01"]
     m = clv.CohortShiftedBetaGeoModel().fit(s)
-    st = clv.survival_table(m, s)
+    st = survival_table(m, s)
     # a lost in period 3; b observed through 2 periods, c through 3
     assert st["at_risk"].tolist() == [3, 3, 3, 2]
     assert st["lost"].tolist() == [0, 0, 0, 1]

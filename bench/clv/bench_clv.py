@@ -10,7 +10,7 @@ customers share their statistics and nothing can be merged). Every fit then runs
 process reading that CSV, so that its time and peak memory are its own:
 
 * crmlib (this venv): BG/NBD, Pareto/NBD and Gamma-Gamma on every row ("plain") and on
-  ``clv.compress``-ed rows (the compression timed with the fit), each followed by the
+  ``compress``-ed rows (the compression timed with the fit), each followed by the
   predictions (P(alive) and expected purchases in 39 weeks, or expected spend);
 * lifetimes' BetaGeoFitter, ParetoNBDFitter and GammaGammaFitter (bench/.venv-peers, made by
   bench/make_peer_env.sh; lifetimes breaks on pandas 3);
@@ -41,6 +41,8 @@ import numpy as np
 import pandas as pd
 
 from crmlib import clv
+from crmlib.clv._simulate import simulate_bgnbd, simulate_gammagamma, simulate_paretonbd
+from crmlib.clv._summary import compress
 
 HERE = Path(__file__).resolve().parent
 PEER_PY = HERE.parent / ".venv-peers" / "bin" / "python"
@@ -103,11 +105,11 @@ PEER_KEYS = {"bgnbd": ["r", "alpha", "a", "b"], "pnbd": ["r", "alpha", "s", "bet
 def simulate(n: int, seed: int = 2024) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     ages = rng.integers(26 * 7, 52 * 7 + 1, n) / 7.0
-    s = clv.simulate_bgnbd(n, r=0.243, alpha=4.414, a=0.793, b=2.426, T=ages,
+    s = simulate_bgnbd(n, r=0.243, alpha=4.414, a=0.793, b=2.426, T=ages,
                            random_state=seed + 1)
     s["recency"] = np.round(s["recency"] * 7) / 7  # purchases on a daily grid, like CDNOW
     s["monetary_value"] = np.round(
-        clv.simulate_gammagamma(s["frequency"], p=6.25, q=3.74, gamma=15.44,
+        simulate_gammagamma(s["frequency"], p=6.25, q=3.74, gamma=15.44,
                                 random_state=seed + 2), 2)
     s.loc[(s["frequency"] > 0) & (s["monetary_value"] <= 0), "monetary_value"] = 0.01
     return s
@@ -117,9 +119,9 @@ def simulate_continuous(n: int, seed: int = 5) -> pd.DataFrame:
     """Pareto/NBD customers with exact (continuous) times: every (x, t_x, T) distinct."""
     rng = np.random.default_rng(seed)
     T = rng.uniform(26, 52, n)
-    s = clv.simulate_paretonbd(n, r=0.55, alpha=10.0, s=0.6, beta=12.0, T=T, random_state=3)
+    s = simulate_paretonbd(n, r=0.55, alpha=10.0, s=0.6, beta=12.0, T=T, random_state=3)
     s["monetary_value"] = np.round(
-        clv.simulate_gammagamma(s["frequency"], p=6.25, q=3.74, gamma=15.44,
+        simulate_gammagamma(s["frequency"], p=6.25, q=3.74, gamma=15.44,
                                 random_state=seed + 2), 2)
     s.loc[(s["frequency"] > 0) & (s["monetary_value"] <= 0), "monetary_value"] = 0.01
     return s
@@ -133,7 +135,7 @@ def child(path: str, key: str, mode: str) -> None:
     del data
     t0, c0 = time.perf_counter(), time.process_time()
     if mode == "compressed":
-        frame = clv.compress(frame, columns=cols)
+        frame = compress(frame, columns=cols)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         m = cls().fit(frame, weights_col="weights" if mode == "compressed" else None)
@@ -169,7 +171,7 @@ def loglik_at(key: str, data: pd.DataFrame, params: list[float]) -> float:
     """crmlib's log-likelihood of every customer at the given parameters."""
     _label, cls, cols = NAMES[key]
     frame = data[data["frequency"] > 0] if key == "gg" else data
-    c = clv.compress(frame, columns=cols)
+    c = compress(frame, columns=cols)
     m = cls()
     w = c["weights"].to_numpy(float)
     if key == "gg":

@@ -43,10 +43,14 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
+from crmlib.clv._report import HoldoutValidation
 
 from crmlib import clv
-from crmlib.clv._report import HoldoutValidation
+from crmlib.clv._interval import combine_log_normal, holdout_error
+from crmlib.clv._spend import fit_spend_model
+from crmlib.clv._summary import compress
 from crmlib.clv._validation import TRANSACTION_MODELS
+from crmlib.clv._value import total_lifetime_value
 from crmlib.synth._params import BGNBD, GAMMA_GAMMA
 
 HERE = Path(__file__).resolve().parent
@@ -136,18 +140,18 @@ def one(args: tuple[str, int, int, int, bool]) -> dict:
                                    conditional=pd.DataFrame(), tracking=pd.DataFrame())
     # ... then refit the selected model and the spend model to all data (lifetime_value)
     name = validation.selected
-    rows = clv.compress(base)
+    rows = compress(base)
     init = {k: float(np.clip(v, 1e-6, 1e6)) for k, v in models[name].params_.items()}
     tm = TRANSACTION_MODELS[name](max_iter=300, initial_params=init).fit(
         rows, weights_col="weights")
-    gg = clv.fit_spend_model(base)
+    gg = fit_spend_model(base)
     kw = {"time": 12, "discount_rate": DISCOUNT, "freq": "W"}
-    equity = clv.total_lifetime_value(tm, gg, base, n_draws=PARAMETER_DRAWS,
+    equity = total_lifetime_value(tm, gg, base, n_draws=PARAMETER_DRAWS,
                                       random_state=seed, **kw)
     value = SimpleNamespace(values=base, equity=equity, transaction_model=tm, spend_model=gg,
                             horizon_months=12, discount_rate=DISCOUNT)
     ei = clv.predictive_equity(validation, value, n_draws=n_draws, random_state=seed)
-    lo_pp, hi_pp = clv.combine_log_normal(ei.center, ei.process_variance, 0.0, ei.alpha)
+    lo_pp, hi_pp = combine_log_normal(ei.center, ei.process_variance, 0.0, ei.alpha)
     out = {
         "scenario": scenario, "seed": seed, "customers": len(base), "selected": name,
         "holdout_count_error": ei.holdout.count_relative_error,
@@ -162,11 +166,11 @@ def one(args: tuple[str, int, int, int, bool]) -> dict:
     }
     # with --diagnostics: the holdout error of every candidate model (for rules.py; the
     # interval uses the selected one)
-    cal_gg = clv.fit_spend_model(cal)
+    cal_gg = fit_spend_model(cal)
     for k, m in models.items() if diagnostics else ():
         if not np.all(np.isfinite(getattr(m, "_cov_log", np.nan))):
             continue
-        h = clv.holdout_error(m, cal, spend_model=cal_gg, n_draws=n_draws,
+        h = holdout_error(m, cal, spend_model=cal_gg, n_draws=n_draws,
                               random_state=seed + 1)
         out.update({f"{k}_e_count": h.count_log_error, f"{k}_v_count":
                     h.count_expected_variance, f"{k}_e_value": h.log_error,

@@ -30,18 +30,20 @@ then
 
 from __future__ import annotations
 
-import inspect
 import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize
 
+from crmlib.base import Estimator
 from crmlib.clv._summary import group_rows
+from crmlib.defaults import ALPHA
 from crmlib.errors import ConvergenceWarning, CRMError
-from crmlib.utils.validation import check_alpha, check_frame, check_is_fitted, check_numeric
+from crmlib.intervals import z_value
+from crmlib.utils.validation import check_frame, check_is_fitted, check_numeric
 
 __all__ = ["_MLEModel", "blocks", "fit_problems", "softplus"]
 
@@ -114,10 +116,10 @@ def fit_problems(model: Any) -> tuple[list[str], list[str]]:
     return problems, at_fault
 
 
-class _MLEModel:
+class _MLEModel(Estimator):
     """Base of the CLV models: fit, inference and summary (not public)."""
 
-    _param_names: tuple[str, ...] = ()
+    _parameters: tuple[str, ...] = ()
     _model_name: str = ""
     #: parameters measured in time or money units (their size depends on the units)
     _scale_params: tuple[str, ...] = ()
@@ -125,32 +127,12 @@ class _MLEModel:
     _stat_keys: tuple[str, ...] = ()
 
     def __init__(
-        self, *, initial_params: dict[str, float] | None = None, max_iter: int = 2000
+        self, *, alpha: float = ALPHA, initial_params: dict[str, float] | None = None,
+        max_iter: int = 2000,
     ) -> None:
+        self.alpha = alpha
         self.initial_params = initial_params
         self.max_iter = max_iter
-
-    # --- scikit-learn style parameter access -------------------------------------------
-    @classmethod
-    def _get_param_names(cls) -> list[str]:
-        sig = inspect.signature(cls.__init__)
-        return [p for p in sig.parameters if p != "self"]
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """Hyperparameters as a dict (scikit-learn convention)."""
-        return {k: getattr(self, k) for k in self._get_param_names()}
-
-    def set_params(self, **params: Any) -> _MLEModel:
-        """Set hyperparameters (scikit-learn convention)."""
-        for k, v in params.items():
-            if k not in self._get_param_names():
-                raise CRMError(f"{type(self).__name__}: unknown hyperparameter {k!r}")
-            setattr(self, k, v)
-        return self
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({args})"
 
     # --- to be provided by each model ---------------------------------------------------
     def _loglik(
@@ -160,16 +142,16 @@ class _MLEModel:
         raise NotImplementedError
 
     def _start(self, data: dict[str, np.ndarray], w: np.ndarray) -> np.ndarray:
-        return np.ones(len(self._param_names))
+        return np.ones(len(self._parameters))
 
     # --- shared machinery ---------------------------------------------------------------
     def _check_hyper(self) -> None:
         if self.initial_params is not None:
             if not isinstance(self.initial_params, dict) or set(self.initial_params) != set(
-                self._param_names
+                self._parameters
             ):
                 raise CRMError(
-                    f"initial_params: expected a dict with keys {list(self._param_names)}, "
+                    f"initial_params: expected a dict with keys {list(self._parameters)}, "
                     f"got {self.initial_params!r}"
                 )
             check_numeric(list(self.initial_params.values()), name="initial_params",
@@ -249,15 +231,28 @@ class _MLEModel:
         if n_obs <= 0:
             raise CRMError(f"{type(self).__name__}.fit: no customers to fit (total weight 0)")
         if self.initial_params is not None:
-            start = np.array([self.initial_params[k] for k in self._param_names], dtype=float)
+            start = np.array([self.initial_params[k] for k in self._parameters], dtype=float)
         else:
             start = self._start(data, w)
-        fun = self._objective(data, w, n_obs)
-        u0 = np.clip(np.log(start), -_LOG_BOUND + 1, _LOG_BOUND - 1)
-        # BFGS first: in log-parameters an interior optimum needs no bounds, and its
-        # per-iteration overhead is a tenth of L-BFGS-B's (which matters once an evaluation
-        # costs about a millisecond); L-BFGS-B with the bounds when BFGS fails or wanders
-        # towards a bound (a parameter running off to 0 or infinity)
+        res = self._optimise(self._objective(data, w, n_obs), np.log(start))
+        u = np.asarray(res.x, dtype=float)
+        hess = self._information_u(u, data, w)
+        problems, cov_u = self._convergence(res, u, hess, data, w, n_obs)
+        self._store(u, cov_u, data, w, n_obs, n_rows, int(getattr(res, "nit", 0)))
+        self._judge(problems)
+        return self
+
+    def _optimise(self, fun: Callable[[np.ndarray], tuple[float, np.ndarray]],
+                  u0: np.ndarray) -> Any:
+        """Minimise ``fun`` over the log-parameters from ``u0``.
+
+        BFGS first: in log-parameters an interior optimum needs no bounds, and its
+        per-iteration overhead is a tenth of L-BFGS-B's (which matters once an evaluation
+        costs about a millisecond); L-BFGS-B with the bounds when BFGS fails or wanders
+        towards a bound (a parameter running off to 0 or infinity); a last BFGS attempt from
+        the end point when that fails too.
+        """
+        u0 = np.clip(u0, -_LOG_BOUND + 1, _LOG_BOUND - 1)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             res = optimize.minimize(fun, u0, jac=True, method="BFGS",
@@ -265,29 +260,29 @@ class _MLEModel:
         ok = (np.isfinite(res.fun) and np.all(np.abs(res.x) < _LOG_BOUND - 1)
               and np.max(np.abs(res.jac)) < 1e-6)
         if not ok:
-            bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(self._param_names)
+            bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(self._parameters)
             res = optimize.minimize(
                 fun, u0, jac=True, method="L-BFGS-B", bounds=bounds,
                 options={"maxiter": self.max_iter, "ftol": 1e-15, "gtol": 1e-9, "maxcor": 20},
             )
         if not res.success or not np.isfinite(res.fun):
-            # a second attempt from the first one's end point with a quasi-Newton method
             alt = optimize.minimize(fun, np.clip(res.x, -_LOG_BOUND, _LOG_BOUND), jac=True,
                                     method="BFGS", options={"maxiter": self.max_iter,
                                                             "gtol": 1e-8})
             if np.isfinite(alt.fun) and alt.fun <= res.fun:
                 res = alt
-        u = np.asarray(res.x, dtype=float)
+        return res
+
+    def _convergence(self, res: Any, u: np.ndarray, hess: np.ndarray,
+                     data: dict[str, np.ndarray], w: np.ndarray,
+                     n_obs: float) -> tuple[list[str], np.ndarray]:
+        """The convergence problems of the optimum ``u`` and the covariance of log-params."""
         theta = np.exp(u)
-        ll, grad = self._loglik(theta, data, w, True)
+        _, grad = self._loglik(theta, data, w, True)
         grad = grad * theta
-        k = len(u)
-        hess = self._information_u(u, data, w)
         problems = []
-        at_bound = [
-            n for n, v in zip(self._param_names, u, strict=True)
-            if abs(v) > _LOG_BOUND - _BOUND_MARGIN
-        ]
+        at_bound = [n for n, v in zip(self._parameters, u, strict=True)
+                    if abs(v) > _LOG_BOUND - _BOUND_MARGIN]
         if at_bound:
             problems.append(f"parameter(s) {at_bound} at the bound (1e-8 or 1e8)")
         if not np.all(np.isfinite(grad)) or np.max(np.abs(grad)) / n_obs > 1e-5:
@@ -302,8 +297,15 @@ class _MLEModel:
             cov_u = np.linalg.inv(hess)
         except np.linalg.LinAlgError:
             problems.append("information matrix not positive definite")
-            cov_u = np.full((k, k), np.nan)
-        names = list(self._param_names)
+            cov_u = np.full((len(u), len(u)), np.nan)
+        return problems, cov_u
+
+    def _store(self, u: np.ndarray, cov_u: np.ndarray, data: dict[str, np.ndarray],
+               w: np.ndarray, n_obs: float, n_rows: int, n_iter: int) -> None:
+        """Set the fitted attributes: estimates, covariance (delta method), fit statistics."""
+        theta = np.exp(u)
+        ll, _ = self._loglik(theta, data, w, True)
+        names = list(self._parameters)
         jac = np.diag(theta)
         self.params_ = pd.Series(theta, index=names, name="estimate")
         self.cov_params_ = pd.DataFrame(jac @ cov_u @ jac, index=names, columns=names)
@@ -313,13 +315,18 @@ class _MLEModel:
         self.log_likelihood_ = float(ll)
         self.n_ = round(n_obs) if abs(n_obs - round(n_obs)) < 1e-9 else n_obs
         self.n_rows_ = n_rows
-        self.n_iter_ = int(getattr(res, "nit", 0))
+        self.n_iter_ = n_iter
+        self.AIC_ = -2 * self.log_likelihood_ + 2 * len(names)
+        self.BIC_ = -2 * self.log_likelihood_ + np.log(self.n_) * len(names)
+
+    def _judge(self, problems: list[str]) -> None:
+        """Set ``converged_`` and ``reliable_`` with their reasons, and warn when either fails."""
         self.converged_ = not problems
         self.convergence_message_ = "; ".join(problems) if problems else "converged"
         if problems:
             warnings.warn(
                 f"{type(self).__name__}: did not converge: {self.convergence_message_}",
-                ConvergenceWarning, stacklevel=3,
+                ConvergenceWarning, stacklevel=4,
             )
         unusable, self.boundary_params_ = fit_problems(self)
         self.reliable_ = not unusable
@@ -327,26 +334,25 @@ class _MLEModel:
         if unusable and not problems:
             warnings.warn(
                 f"{type(self).__name__}: fit not usable: {self.reliability_reason_}",
-                ConvergenceWarning, stacklevel=3,
+                ConvergenceWarning, stacklevel=4,
             )
-        return self
 
     # --- inference ----------------------------------------------------------------------
-    @property
-    def AIC_(self) -> float:  # noqa: N802
-        check_is_fitted(self, ["params_"])
-        return -2 * self.log_likelihood_ + 2 * len(self._param_names)
+    def conf_int(self, alpha: float | None = None) -> pd.DataFrame:
+        """Wald intervals on the log scale, ``exp(log theta +- z se(log theta))``.
 
-    @property
-    def BIC_(self) -> float:  # noqa: N802
-        check_is_fitted(self, ["params_"])
-        return -2 * self.log_likelihood_ + np.log(self.n_) * len(self._param_names)
+        Parameters
+        ----------
+        alpha : float, optional
+            Level of the intervals (``1 - alpha``); the constructor's ``alpha`` by default.
 
-    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
-        """Wald intervals on the log scale, ``exp(log theta +- z se(log theta))``."""
-        check_is_fitted(self, ["params_"])
-        alpha = check_alpha(alpha)
-        z = stats.norm.ppf(1 - alpha / 2)
+        Returns
+        -------
+        DataFrame
+            Indexed by parameter, columns ``ci_low`` and ``ci_high``.
+        """
+        self._check_fitted(["params_"])
+        z = z_value(self._alpha(alpha))
         se_log = np.sqrt(np.diag(self._cov_log))
         logt = np.log(self.params_.to_numpy())
         return pd.DataFrame(
@@ -354,28 +360,32 @@ class _MLEModel:
             index=self.params_.index,
         )
 
-    def summary(self, alpha: float = 0.05) -> pd.DataFrame:
+    def summary(self, alpha: float | None = None) -> pd.DataFrame:
         """One row per parameter: estimate, se (delta method) and the ``1 - alpha`` interval.
 
-        ``attrs`` holds model, n (customers, the sum of the weights), n_rows,
-        log_likelihood, AIC, BIC, converged, reliable (converged and no parameter at or
-        towards a bound, every standard error finite), reliability (why not, in words),
-        alpha and ci_method.
+        The model-level facts are fitted attributes: ``n_`` (customers, the sum of the
+        weights), ``n_rows_``, ``log_likelihood_``, ``AIC_``, ``BIC_``, ``converged_``,
+        ``reliable_`` (converged, no parameter at or towards a bound, every standard error
+        finite) and ``reliability_reason_`` (why not, in words).
+
+        Parameters
+        ----------
+        alpha : float, optional
+            Level of the intervals; the constructor's ``alpha`` by default.
+
+        Returns
+        -------
+        DataFrame
+            Indexed by ``parameter``: ``estimate``, ``se``, ``ci_low``, ``ci_high`` (Wald on
+            the log scale; se by the delta method from the observed information).
         """
-        check_is_fitted(self, ["params_"])
+        self._check_fitted(["params_"])
         ci = self.conf_int(alpha)
         out = pd.DataFrame(
             {"estimate": self.params_, "se": self.bse_, "ci_low": ci["ci_low"],
              "ci_high": ci["ci_high"]}
         )
         out.index.name = "parameter"
-        out.attrs.update(
-            model=self._model_name or type(self).__name__, n=self.n_, n_rows=self.n_rows_,
-            log_likelihood=self.log_likelihood_, AIC=self.AIC_, BIC=self.BIC_,
-            converged=self.converged_, reliable=getattr(self, "reliable_", self.converged_),
-            reliability=getattr(self, "reliability_reason_", ""), alpha=check_alpha(alpha),
-            ci_method="Wald on log scale; se by delta method from the observed information",
-        )
         return out
 
     def sample_params(self, n_draws: int = 1000, random_state: Any = None) -> pd.DataFrame:
@@ -477,7 +487,7 @@ class _TransactionModel(_MLEModel):
     def _start(self, data: dict[str, np.ndarray], w: np.ndarray) -> np.ndarray:
         # purchase rate of repeaters sets the NBD scale; the rest starts at 1
         rate = float(np.sum(w * data["x"]) / max(np.sum(w * data["T"]), 1e-12))
-        start = np.ones(len(self._param_names))
+        start = np.ones(len(self._parameters))
         start[1] = 1.0 / max(rate, 1e-6)
         return start
 

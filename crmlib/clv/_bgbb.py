@@ -52,7 +52,7 @@ class BetaGeoBetaBinomModel(_MLEModel):
     discrete-time noncontractual setting. *Marketing Science*, 29(6), 1086-1108.
     """
 
-    _param_names = ("alpha", "beta", "gamma", "delta")
+    _parameters = ("alpha", "beta", "gamma", "delta")
     _model_name = "BG/BB"
 
     def fit(

@@ -41,7 +41,7 @@ __all__ = ["BetaGeoModel", "ModifiedBetaGeoModel"]
 
 
 class _BetaGeoFamily(_TransactionModel):
-    _param_names = ("r", "alpha", "a", "b")
+    _parameters = ("r", "alpha", "a", "b")
     _scale_params = ("alpha",)
     #: 1 for MBG/NBD (dropout possible at time zero), 0 for BG/NBD
     _shift = 0

@@ -92,7 +92,7 @@ class GammaGammaModel(_MLEModel):
     http://brucehardie.com/notes/025/
     """
 
-    _param_names = ("p", "q", "gamma")
+    _parameters = ("p", "q", "gamma")
     _scale_params = ("gamma",)
     _model_name = "Gamma-Gamma"
     _stat_keys = ("x", "m")
@@ -137,7 +137,7 @@ class GammaGammaModel(_MLEModel):
         data, wk = self._compress_rows({"x": x[keep], "m": m[keep]}, w[keep])
         self._fit_arrays(data, wk, n_rows=int(keep.sum()))
         # weighted, so the compressed rows give the same correlation
-        self.independence_check_ = _weighted_corr(data["x"], data["m"], wk)
+        self.independence_check_ = _weighted_corr(data["x"], data["m"], wk, self._alpha())
         return self
 
     def _start(self, data: dict[str, np.ndarray], w: np.ndarray) -> np.ndarray:

@@ -105,19 +105,21 @@ empirically calibrated intervals from out-of-sample errors).
 from __future__ import annotations
 
 import copy
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from crmlib.clv._bgnbd import ModifiedBetaGeoModel, _BetaGeoFamily
 from crmlib.clv._gammagamma import GammaGammaModel
 from crmlib.clv._paretonbd import ParetoNBDModel
 from crmlib.clv._sbg import ShiftedBetaGeoModel
 from crmlib.clv._summary import FREQ_DAYS
+from crmlib.defaults import DISCOUNT_RATE
 from crmlib.errors import CRMError
+from crmlib.intervals import z_value
 from crmlib.utils.validation import (
     check_alpha,
     check_frame,
@@ -164,7 +166,7 @@ def combine_log_normal(center: float, process_variance: float, model_variance: f
     alpha = check_alpha(alpha)
     check_scalar(process_variance, name="process_variance", min_value=0)
     check_scalar(model_variance, name="model_variance", min_value=0)
-    half = stats.norm.ppf(1 - alpha / 2) * np.sqrt(process_variance + model_variance)
+    half = z_value(alpha) * np.sqrt(process_variance + model_variance)
     return float(np.exp(center - half)), float(np.exp(center + half))
 
 
@@ -224,7 +226,7 @@ def simulate_total_value(
     *,
     horizon: float,
     freq: str = "W",
-    discount_rate: float = 0.0,
+    discount_rate: float = DISCOUNT_RATE,
     margin: float = 1.0,
     n_draws: int = 200,
     parameter_uncertainty: bool = True,
@@ -371,12 +373,12 @@ def _log_spread(draws: np.ndarray, alpha: float) -> tuple[float, float]:
     if len(logs) < 2:
         raise CRMError("simulation: the model predicts no purchases in its simulations")
     lo, hi = np.quantile(logs, [alpha / 2, 1 - alpha / 2])
-    sd = (hi - lo) / (2 * stats.norm.ppf(1 - alpha / 2))
+    sd = (hi - lo) / (2 * z_value(alpha))
     return float((lo + hi) / 2), float(sd**2)
 
 
 def holdout_error(transaction_model: Any, summary: pd.DataFrame, *,
-                  spend_model: GammaGammaModel | None = None, freq: str | None = None,
+                  spend_model: GammaGammaModel | None = None, freq: str = "W",
                   n_draws: int = 200, alpha: float = 0.05,
                   random_state: Any = None) -> HoldoutError:
     """Holdout error of a model fitted to the calibration period (FHL 2005 protocol).
@@ -405,7 +407,6 @@ def holdout_error(transaction_model: Any, summary: pd.DataFrame, *,
                                                    "duration_holdout", "monetary_value"])
     alpha = check_alpha(alpha)
     rng = check_random_state(random_state)
-    freq = freq or summary.attrs.get("freq", "W")
     gg = spend_model if spend_model is not None else _calibration_spend(None, summary)
     h = float(summary["duration_holdout"].iloc[0])
     count = summary["frequency_holdout"].to_numpy(float)
@@ -460,6 +461,8 @@ class EquityInterval:
         Customers valued.
     alpha : float
     method : str
+    reason : str or None
+        Why there is no predictive interval (the bounds are then NaN), or None.
     """
 
     value: float
@@ -470,10 +473,11 @@ class EquityInterval:
     process_variance: float
     model_variance: float
     parameter_ci: tuple[float, float]
-    holdout: HoldoutError
+    holdout: HoldoutError | None
     n: int
     alpha: float
     method: str = METHOD
+    reason: str | None = None
 
     @property
     def model_error(self) -> float:
@@ -487,7 +491,7 @@ class EquityInterval:
 
 
 def predictive_equity(
-    validation: Any,
+    comparison: Any,
     value: Any,
     *,
     n_draws: int = 200,
@@ -498,9 +502,9 @@ def predictive_equity(
 
     Parameters
     ----------
-    validation : HoldoutValidation
-        :func:`crmlib.clv.validate`: the selected model (``validation.selected``) fitted to
-        the calibration period gives the holdout error.
+    comparison : ModelComparison
+        :func:`crmlib.clv.compare_models`: the selected model fitted to the calibration
+        period gives the holdout error (module docstring, step 2).
     value : LifetimeValue
         :func:`crmlib.clv.lifetime_value`: the refitted models and the base at the as-of
         date; the interval has its ``equity.alpha``.
@@ -513,23 +517,72 @@ def predictive_equity(
     Returns
     -------
     EquityInterval
+        With NaN bounds and the ``reason`` (and a warning) when the interval cannot be
+        computed: the valuation was refused, the holdout has no value to compare with, or a
+        model has no simulation.
 
-    Raises
-    ------
-    CRMError
-        When the holdout has no value to compare with, or a model has no simulation.
+    References
+    ----------
+    Fader, P. S., Hardie, B. G. S., & Lee, K. L. (2005). "Counting your customers" the easy
+    way: an alternative to the Pareto/NBD model. *Marketing Science*, 24(2), 275-284.
+
+    Chatfield, C. (1993). Calculating interval forecasts. *Journal of Business & Economic
+    Statistics*, 11(2), 121-135.
+
+    Examples
+    --------
+    >>> from crmlib import clv
+    >>> from crmlib.clv._simulate import example_orders
+    >>> orders = example_orders()
+    >>> s = clv.summarise(orders, calibration_end="2024-06-30", observation_end="2024-12-31")
+    >>> comparison = clv.compare_models(clv.fit_models(s, ["bg_nbd"]), s)
+    >>> value = clv.lifetime_value(orders, as_of="2024-12-31", comparison=comparison)
+    >>> interval = clv.predictive_equity(comparison, value, n_draws=50)
+    >>> interval.ci_low < value.equity.value < interval.ci_high
+    True
     """
-    rng = check_random_state(random_state)
+    why = _not_predictable(comparison, value)
+    if why is None:
+        try:
+            return _predictive_equity(comparison, value, n_draws=n_draws, margin=margin,
+                                      rng=check_random_state(random_state))
+        except (CRMError, ValueError) as exc:  # a holdout without value, degenerate draws
+            why = str(exc)
+            warnings.warn(f"no predictive interval for the customer equity: {why}",
+                          UserWarning, stacklevel=2)
+    nan = float("nan")
+    eq = value.equity
+    return EquityInterval(value=float(eq.value), ci_low=nan, ci_high=nan, se=nan, center=nan,
+                          process_variance=nan, model_variance=nan,
+                          parameter_ci=(float(eq.ci_low), float(eq.ci_high)), holdout=None,
+                          n=len(value.values), alpha=float(eq.alpha), method="none",
+                          reason=why)
+
+
+def _not_predictable(comparison: Any, value: Any) -> str | None:
+    """Why no predictive interval is computed for a refused valuation, or None."""
+    if not value.available:
+        return value.reason or "not valued"
+    if value.transaction_model is None:
+        return "nobody to value"
+    if comparison.selected is None:
+        return comparison.refused or "no model selected"
+    return None
+
+
+def _predictive_equity(comparison: Any, value: Any, *, n_draws: int, margin: float,
+                       rng: np.random.Generator) -> EquityInterval:
+    """The interval of :func:`predictive_equity` (steps 1 to 3 of the module docstring)."""
     eq = value.equity
     alpha = float(eq.alpha)
-    freq = validation.summary.attrs.get("freq", "M" if validation.contractual else "W")
-    cal_model = validation.models[validation.selected]
-    err = holdout_error(cal_model, validation.summary, freq=freq, n_draws=n_draws,
-                        spend_model=_calibration_spend(value.spend_model, validation.summary),
+    freq = value.freq
+    calibration = comparison.summary
+    err = holdout_error(comparison.models[comparison.selected], calibration, freq=freq,
+                        n_draws=n_draws,
+                        spend_model=_calibration_spend(value.spend_model, calibration),
                         alpha=alpha, random_state=rng)
     base = value.values
-    months = int(value.horizon_months)
-    horizon = months * FREQ_DAYS["M"] / FREQ_DAYS[freq]
+    horizon = int(value.horizon_months) * FREQ_DAYS["M"] / FREQ_DAYS[freq]
     model_var = err.model_variance * (horizon / err.duration) ** 2
     sims = simulate_total_value(value.transaction_model, value.spend_model, base,
                                 horizon=horizon, freq=freq, discount_rate=value.discount_rate,

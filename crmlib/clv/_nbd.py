@@ -71,7 +71,7 @@ class NBDModel(_TransactionModel):
     test of drop-out, :func:`crmlib.clv.dropout_test`).
     """
 
-    _param_names = ("r", "alpha")
+    _parameters = ("r", "alpha")
     _scale_params = ("alpha",)
     _model_name = "NBD"
 

@@ -247,7 +247,7 @@ class ParetoNBDModel(_TransactionModel):
     related expressions. http://brucehardie.com/notes/009/
     """
 
-    _param_names = ("r", "alpha", "s", "beta")
+    _parameters = ("r", "alpha", "s", "beta")
     _scale_params = ("alpha", "beta")
     _model_name = "Pareto/NBD"
 

@@ -77,8 +77,8 @@ def prediction_interval(
     -------
     DataFrame
         On ``summary``'s index: ``estimate`` (at the fitted parameters), ``se`` (standard
-        deviation of the draws), ``ci_low``, ``ci_high``; ``attrs`` holds quantity, t,
-        n_draws, alpha and method.
+        deviation of the draws), ``ci_low``, ``ci_high``: a parametric bootstrap on the
+        estimates (parameter uncertainty only).
 
     Notes
     -----
@@ -107,9 +107,5 @@ def prediction_interval(
         sim.params_ = draws.iloc[j]
         preds[j] = _predict(sim, summary, quantity, t)
     lo, hi = np.quantile(preds, [alpha / 2, 1 - alpha / 2], axis=0)
-    out = pd.DataFrame({"estimate": point, "se": preds.std(axis=0, ddof=1), "ci_low": lo,
-                        "ci_high": hi}, index=summary.index)
-    out.attrs.update(quantity=quantity, t=t, n_draws=int(n_draws), alpha=alpha,
-                     method="parametric bootstrap on the estimates (parameter uncertainty "
-                            "only)")
-    return out
+    return pd.DataFrame({"estimate": point, "se": preds.std(axis=0, ddof=1), "ci_low": lo,
+                         "ci_high": hi}, index=summary.index)

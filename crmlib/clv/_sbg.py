@@ -60,7 +60,7 @@ class ShiftedBetaGeoModel(_MLEModel):
     Interactive Marketing*, 21(1), 76-90.
     """
 
-    _param_names = ("alpha", "beta")
+    _parameters = ("alpha", "beta")
     _model_name = "sBG"
 
     def fit(

@@ -75,3 +75,32 @@ def simulate_gammagamma(
     nu = rng.gamma(q, 1.0 / gamma, size=x.shape)
     total = rng.gamma(np.maximum(p * x, 1e-300), 1.0 / nu)
     return np.where(x > 0, total / np.maximum(x, 1), 0.0)
+
+
+def example_orders(n_customers: int = 300, *, start: str = "2023-01-01", days: int = 730,
+                   random_state: Any = 0) -> pd.DataFrame:
+    """A small orders table from a BG/NBD process with Gamma-Gamma spend (for examples).
+
+    Customers make their first purchase in the first half of the ``days`` window; each buys
+    at a Poisson rate (Gamma-mixed, a purchase every 30 days on average) and drops out after
+    a purchase with a Beta-mixed probability (mean 0.2). Columns ``customer_id``,
+    ``ordered_at``, ``amount`` (the orders table of the data contract).
+    """
+    rng = check_random_state(random_state)
+    first = rng.uniform(0, days / 2, size=n_customers)
+    lam = rng.gamma(1.0, 1.0 / 30.0, size=n_customers)
+    p = rng.beta(1.0, 4.0, size=n_customers)
+    spend = rng.gamma(4.0, 1.0 / rng.gamma(6.0, 1.0 / 150.0, size=n_customers))
+    rows = [(i, first[i]) for i in range(n_customers)]
+    t, alive = first.copy(), np.ones(n_customers, dtype=bool)
+    while alive.any():
+        alive &= rng.uniform(size=n_customers) >= p
+        t = t + rng.exponential(1.0 / lam)
+        alive &= t < days
+        rows.extend((i, t[i]) for i in np.flatnonzero(alive))
+    cid, when = (np.array(v) for v in zip(*rows, strict=True))
+    return pd.DataFrame({
+        "customer_id": [f"c{i:04d}" for i in cid],
+        "ordered_at": pd.Timestamp(start) + pd.to_timedelta(np.floor(when), unit="D"),
+        "amount": np.round(rng.gamma(4.0, spend[cid] / 4.0), 2),
+    }).sort_values(["ordered_at", "customer_id"], ignore_index=True)

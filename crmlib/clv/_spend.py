@@ -28,9 +28,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmlib.base import Estimator
 from crmlib.clv._gammagamma import GammaGammaModel, _weighted_corr
+from crmlib.defaults import ALPHA
 from crmlib.errors import CRMError
-from crmlib.utils.validation import check_alpha, check_frame, check_is_fitted, check_random_state
+from crmlib.utils.validation import check_frame, check_is_fitted, check_random_state
 
 __all__ = ["EmpiricalSpendModel", "choose_spend_model", "independence_warning"]
 
@@ -38,11 +40,13 @@ __all__ = ["EmpiricalSpendModel", "choose_spend_model", "independence_warning"]
 MIN_CORRELATION = 0.2
 
 
-class EmpiricalSpendModel:
+class EmpiricalSpendModel(Estimator):
     """Expected spend per purchase from the customers' own mean spend (no spend model).
 
     Parameters
     ----------
+    alpha : float
+        Level of the percentile bootstrap interval of :meth:`summary` (``1 - alpha``).
     n_boot : int
         Bootstrap replicates of the level of spend (resampling the repeat customers).
     random_state : None, int or Generator
@@ -63,7 +67,9 @@ class EmpiricalSpendModel:
 
     _model_name = "empirical mean spend"
 
-    def __init__(self, *, n_boot: int = 1000, random_state: Any = 0) -> None:
+    def __init__(self, *, alpha: float = ALPHA, n_boot: int = 1000, random_state: Any = 0
+                 ) -> None:
+        self.alpha = alpha
         self.n_boot = n_boot
         self.random_state = random_state
 
@@ -88,7 +94,8 @@ class EmpiricalSpendModel:
         self.converged_ = self.reliable_ = True
         self.reliability_reason_ = "usable"
         self._cov_log = np.array([[float(np.var(np.log(self.boot_scale_), ddof=1))]])
-        self.independence_check_ = _weighted_corr(x[keep], mk, np.ones(int(keep.sum())))
+        self.independence_check_ = _weighted_corr(x[keep], mk, np.ones(int(keep.sum())),
+                                                  self._alpha())
         return self
 
     def expected_spend(self, summary: pd.DataFrame | None = None) -> pd.Series | float:
@@ -109,17 +116,43 @@ class EmpiricalSpendModel:
         rng = check_random_state(random_state)
         return pd.DataFrame({"scale": rng.choice(self.boot_scale_, size=int(n_draws))})
 
-    def summary(self, alpha: float = 0.05) -> pd.DataFrame:
-        """The mean of the customers' mean spend with its percentile bootstrap interval."""
-        alpha = check_alpha(alpha)
+    def conf_int(self, alpha: float | None = None) -> pd.DataFrame:
+        """Percentile bootstrap interval of the mean spend (columns ``ci_low``, ``ci_high``).
+
+        Parameters
+        ----------
+        alpha : float, optional
+            Level of the interval; the constructor's ``alpha`` by default.
+
+        Returns
+        -------
+        DataFrame
+            One row, ``mean_spend``.
+        """
+        self._check_fitted(["params_"])
+        alpha = self._alpha(alpha)
         lo, hi = np.quantile(self.boot_scale_, [alpha / 2, 1 - alpha / 2]) * self.mean_spend_
-        out = pd.DataFrame({"estimate": [self.mean_spend_],
-                            "se": [float(np.std(self.boot_scale_, ddof=1)) * self.mean_spend_],
-                            "ci_low": [lo], "ci_high": [hi]},
-                           index=pd.Index(["mean_spend"], name="parameter"))
-        out.attrs.update(model=self._model_name, n=self.n_, converged=True, reliable=True,
-                         alpha=alpha, ci_method="percentile bootstrap over customers")
-        return out
+        return pd.DataFrame({"ci_low": [lo], "ci_high": [hi]},
+                            index=pd.Index(["mean_spend"], name="parameter"))
+
+    def summary(self, alpha: float | None = None) -> pd.DataFrame:
+        """The mean of the customers' mean spend with its percentile bootstrap interval.
+
+        Parameters
+        ----------
+        alpha : float, optional
+            Level of the interval; the constructor's ``alpha`` by default.
+
+        Returns
+        -------
+        DataFrame
+            One row, ``mean_spend``: ``estimate``, ``se`` (bootstrap), ``ci_low``,
+            ``ci_high``.
+        """
+        ci = self.conf_int(alpha)
+        se = float(np.std(self.boot_scale_, ddof=1)) * self.mean_spend_
+        return ci.assign(estimate=self.mean_spend_, se=se)[["estimate", "se", "ci_low",
+                                                            "ci_high"]]
 
 
 def choose_spend_model(summary: pd.DataFrame, *, alpha: float = 0.05,
@@ -154,7 +187,7 @@ def choose_spend_model(summary: pd.DataFrame, *, alpha: float = 0.05,
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        gg = GammaGammaModel().fit(summary.loc[keep])
+        gg = GammaGammaModel(alpha=alpha).fit(summary.loc[keep])
     q = float(gg.params_["q"])
     why = None
     if q <= 1:
@@ -165,7 +198,7 @@ def choose_spend_model(summary: pd.DataFrame, *, alpha: float = 0.05,
     if why is None:
         gg.dropped_ = dropped
         return gg, None
-    emp = EmpiricalSpendModel(random_state=random_state).fit(summary)
+    emp = EmpiricalSpendModel(alpha=alpha, random_state=random_state).fit(summary)
     emp.dropped_ = dropped
     emp.gamma_gamma_ = gg
     return emp, (f"{why}: spend per purchase is each customer's own mean spend, with a "
@@ -193,3 +226,19 @@ def independence_warning(model: Any, alpha: float = 0.05) -> str | None:
                 "Gamma-Gamma model assumes them independent, so values of frequent buyers "
                 "are biased")
     return None
+
+
+def fit_spend_model(summary: pd.DataFrame, *, alpha: float = ALPHA) -> GammaGammaModel:
+    """Gamma-Gamma spend model on the customers with repeat purchases of positive value.
+
+    Customers whose repeat purchases average zero or less (free items, netted credits) carry
+    no information the Gamma likelihood can use and are left out; ``dropped_`` counts them.
+    The model's ``independence_check_`` holds the frequency-spend correlation it assumes
+    away.
+    """
+    check_frame(summary, name="summary", required=["frequency", "monetary_value"])
+    keep = (summary["frequency"] > 0) & (summary["monetary_value"] > 0)
+    dropped = int(((summary["frequency"] > 0) & ~keep).sum())
+    gg = GammaGammaModel(alpha=alpha).fit(summary.loc[keep])
+    gg.dropped_ = dropped
+    return gg

@@ -31,19 +31,21 @@ from crmlib.clv._sql import (
     MERGE_UNITS,
     US_PER_DAY,
     check_orders,
+    lazy_filter,
     lines_sql,
     period_sql,
     to_us,
 )
 from crmlib.data import SourceTable
-from crmlib.data.sql import MONEY_SCALE, money_sql, query
+from crmlib.data.sql import MONEY_SCALE, check_table, ident, is_lazy, money_sql, query
+from crmlib.defaults import DAYS_PER_MONTH, DAYS_PER_YEAR
 from crmlib.errors import CRMError
 from crmlib.utils.validation import check_frame, check_option
 
-__all__ = ["FREQ_DAYS", "compress", "group_rows", "summarise"]
+__all__ = ["FREQ_DAYS", "compress", "group_rows", "purchase_orders", "summarise"]
 
 #: Length of one time unit in days. Weeks are exact; a month is 1/12 of a Julian year.
-FREQ_DAYS: dict[str, float] = {"D": 1.0, "W": 7.0, "M": 365.25 / 12, "Y": 365.25}
+FREQ_DAYS: dict[str, float] = {"D": 1.0, "W": 7.0, "M": DAYS_PER_MONTH, "Y": DAYS_PER_YEAR}
 
 
 def _as_day(value: Any, name: str) -> pd.Timestamp:
@@ -60,10 +62,12 @@ def _as_day(value: Any, name: str) -> pd.Timestamp:
 
 def summarise(
     orders: pd.DataFrame | SourceTable,
+    customers: pd.DataFrame | None = None,
     *,
     calibration_end: Any,
     observation_end: Any = None,
     freq: str = "W",
+    contractual: bool = False,
     merge: str | None = "D",
     customer_col: str = "customer_id",
     datetime_col: str = "ordered_at",
@@ -75,54 +79,65 @@ def summarise(
     Parameters
     ----------
     orders : DataFrame or SourceTable
-        One row per order line (the ``orders`` table of the data contract), in pandas or
-        left in its source by ``data.load(..., in_database=("orders",))``: the order lines
-        are aggregated by one SQL statement (:func:`crmlib.data.sql.query`) in DuckDB or in the
-        database, and only one row per customer comes back.
-    calibration_end : date-like
-        Last day of the calibration period (inclusive). Customers whose first purchase is
-        after it are left out.
-    observation_end : date-like, optional
-        Last day of the holdout period (inclusive); when given, the holdout columns are added.
+        One row per order line, in pandas or left in its source; aggregated by one SQL
+        statement (:func:`crmlib.data.sql.query`), so only one row per customer comes back.
+    customers : DataFrame, optional
+        The customers table; needed with ``contractual`` (``acquired_at``, ``churned_at``).
+    calibration_end, observation_end : date-like
+        Last days of the calibration period and (optional) of the holdout, inclusive.
+        Customers whose first purchase is after ``calibration_end`` are left out.
     freq : {"D", "W", "M", "Y"}
-        Time unit of ``recency``, ``T`` and ``duration_holdout``. Times are exact day counts
-        divided by the unit's length in days (7 for a week, 365.25/12 for a month), as in
-        Fader, Hardie and Lee (2005a), where CDNOW's T of 38.86 weeks is 272 days.
+        Time unit of ``recency``, ``T`` and ``duration_holdout`` (exact days / 7, / 30.4375).
+    contractual : bool
+        Each payment after the first is a renewal; adds ``churned`` (``churned_at`` on or
+        before ``calibration_end``) and ``cohort`` (the acquisition month).
     merge : {"D", "W", "M"} or None
-        Purchases by one customer within the same calendar period (day, Monday-start week,
-        month) are merged into one transaction whose value is their sum and whose time is the
-        start of the period; the transaction belongs to the calibration period when its
-        earliest line is on or before ``calibration_end``. The BTYD convention, followed for
-        CDNOW, is ``"D"``; T then runs to the start of ``calibration_end``'s day. With
-        ``None`` nothing is merged, times are exact timestamps (continuous-time data) and T
-        runs to the end of that day.
+        Lines of a customer in one calendar period are one transaction (the BTYD convention
+        is ``"D"``); ``None``: exact timestamps, T to the end of the day.
     customer_col, datetime_col, monetary_col : str
-        Columns of ``orders`` holding the customer key, the order time and the amount.
+        Columns of ``orders``.
     exclude_returns : bool
-        Drop lines with a negative amount (returns, per the data contract) before merging:
-        a return is not a purchase opportunity. Zero-value lines count as purchases.
+        Leave out returns (``category == "return"`` or a negative amount).
 
     Returns
     -------
     DataFrame
-        Indexed by customer, sorted by key, with columns ``frequency`` (repeat transactions,
-        x), ``recency`` (time from first to last transaction, t_x; 0 when x = 0), ``T`` (time
-        from first transaction to the end of ``calibration_end``'s day), ``monetary_value``
-        (mean value of the repeat transactions, 0 when x = 0; the first transaction is left
-        out as in Fader, Hardie and Lee 2005b; among unmerged transactions at the same first
-        time, the one of smallest value counts as the first) and, with ``observation_end``,
-        ``frequency_holdout`` (transactions in the holdout, those at or before the start of
-        ``observation_end``'s day), ``monetary_holdout`` (their mean value, 0 when none) and
-        ``duration_holdout`` (its length). Amounts are added as whole millionths of the
-        currency unit (exact integer sums), so the values do not depend on the engine or on
-        the order it adds the lines in. ``attrs`` records freq, merge and the two dates.
+        Indexed by customer: ``frequency`` (x, repeat transactions), ``recency`` (t_x),
+        ``T``, ``monetary_value`` (mean of the repeat transactions, 0 when x = 0) and, with
+        ``observation_end``, ``frequency_holdout``, ``monetary_holdout`` and
+        ``duration_holdout``. Sums are exact (whole millionths).
 
-    Raises
-    ------
-    CRMError
-        On missing columns, unparseable dates, or ``observation_end`` not after
-        ``calibration_end``.
+    References
+    ----------
+    Fader, P. S., Hardie, B. G. S., & Lee, K. L. (2005). RFM and CLV: using iso-value curves
+    for customer base analysis. *Journal of Marketing Research*, 42(4), 415-430.
+
+    Examples
+    --------
+    >>> from crmlib import clv
+    >>> from crmlib.clv._simulate import example_orders
+    >>> s = clv.summarise(example_orders(), calibration_end="2024-06-30",
+    ...                   observation_end="2024-12-31")
+    >>> s[["frequency", "recency", "T"]].mean().round(2).tolist()
+    [4.33, 19.22, 49.9]
     """
+    if exclude_returns:
+        orders = purchase_orders(orders, monetary_col=monetary_col)
+    if contractual:
+        return _contract_summary(orders, customers, calibration_end=calibration_end,
+                                 observation_end=observation_end, freq=freq, merge=merge,
+                                 customer_col=customer_col, datetime_col=datetime_col,
+                                 monetary_col=monetary_col, exclude_returns=exclude_returns)
+    return _summarise(orders, calibration_end=calibration_end, observation_end=observation_end,
+                      freq=freq, merge=merge, customer_col=customer_col,
+                      datetime_col=datetime_col, monetary_col=monetary_col,
+                      exclude_returns=exclude_returns)
+
+
+def _summarise(orders: pd.DataFrame | SourceTable, *, calibration_end: Any,
+               observation_end: Any, freq: str, merge: str | None, customer_col: str,
+               datetime_col: str, monetary_col: str, exclude_returns: bool) -> pd.DataFrame:
+    """:func:`summarise` of a non-contractual unit (the SQL and the frame)."""
     table = check_orders(orders, customer_col=customer_col, datetime_col=datetime_col,
                          monetary_col=monetary_col)
     check_option(freq, name="freq", options=list(FREQ_DAYS))
@@ -141,6 +156,64 @@ def summarise(
                 {"cal": cal_end.date(),
                  **({} if obs_end is None else {"obs": obs_end.date()})})
     return _summary_frame(out, cal_end, obs_end, freq, merge, customer_col)
+
+
+def _contract_summary(
+    orders: pd.DataFrame | SourceTable, customers: pd.DataFrame | None, *, calibration_end: Any,
+    observation_end: Any = None, freq: str = "M", customer_col: str = "customer_id",
+    acquired_col: str = "acquired_at", churned_col: str = "churned_at", merge: str | None = "D",
+    datetime_col: str = "ordered_at", monetary_col: str = "amount", exclude_returns: bool = True,
+) -> pd.DataFrame:
+    """Per-customer renewal summary of a contractual unit.
+
+    Each payment after the first is a renewal, so the :func:`summarise` columns read:
+    ``frequency`` = renewals made by the end of calibration (the periods survived), ``T`` =
+    age in periods, ``frequency_holdout`` = renewals in the holdout. Added: ``churned``
+    (``churned_col`` on or before ``calibration_end``; churn is observed) and ``cohort`` (the
+    acquisition month, from ``acquired_col``). Orders left in their source are counted
+    there; only the per-customer summary is joined with ``customers`` in pandas.
+    """
+    if customers is None:
+        raise CRMError("customers: a contractual unit needs the customers table "
+                       "(acquired_at, churned_at)")
+    check_frame(customers, name="customers", required=[customer_col, acquired_col, churned_col])
+    s = _summarise(orders, calibration_end=calibration_end, observation_end=observation_end,
+                   freq=freq, merge=merge, customer_col=customer_col, datetime_col=datetime_col,
+                   monetary_col=monetary_col, exclude_returns=exclude_returns)
+    cust = customers.assign(**{customer_col: customers[customer_col].astype(str)})
+    cust = cust.set_index(customer_col).reindex(s.index)
+    churn = pd.to_datetime(cust[churned_col])
+    cal = _as_day(calibration_end, "calibration_end")
+    s["churned"] = (churn.notna() & (churn <= cal)).to_numpy()
+    s["cohort"] = pd.to_datetime(cust[acquired_col]).dt.to_period("M").astype(str).to_numpy()
+    return s
+
+
+def purchase_orders(
+    orders: pd.DataFrame | SourceTable, *, category_col: str = "category",
+    monetary_col: str = "amount",
+) -> pd.DataFrame | SourceTable:
+    """The order lines that are purchase opportunities for the BTYD models.
+
+    Returns (lines with ``category == "return"``, in any case) and negative amounts are
+    dropped; every other category (purchase, service, subscription invoice) counts, and so
+    do lines without a category or an amount. Tables without a ``category`` column (CDNOW)
+    keep every non-negative line. A table left in its source
+    (:class:`crmlib.data.SourceTable`) stays there: the result is the same table restricted
+    by the same rule in SQL, read only by the aggregations it is passed to.
+    """
+    if is_lazy(orders):
+        check_table(orders, name="orders", required=[monetary_col])
+        cond = f"COALESCE(CAST({ident(monetary_col)} AS DOUBLE PRECISION), 0) >= 0"
+        if category_col in orders.columns:
+            cond += (f" AND COALESCE(LOWER(CAST({ident(category_col)} AS VARCHAR)), '') "
+                     "<> 'return'")
+        return lazy_filter(orders, cond)
+    check_frame(orders, name="orders", required=[monetary_col])
+    keep = pd.to_numeric(orders[monetary_col], errors="coerce").fillna(0) >= 0
+    if category_col in orders.columns:
+        keep &= orders[category_col].astype(str).str.lower() != "return"
+    return orders.loc[keep]
 
 
 def _summary_sql(merge: str | None, exclude_returns: bool, *, holdout: bool,
@@ -215,10 +288,6 @@ def _summary_frame(raw: pd.DataFrame, cal_end: pd.Timestamp, obs_end: pd.Timesta
         out["frequency_holdout"] = nh
         out["monetary_holdout"] = np.where(nh > 0, (sh / MONEY_SCALE) / np.maximum(nh, 1), 0.0)
         out["duration_holdout"] = (obs_end - cal_end).days / unit
-    out.attrs.update(
-        freq=freq, merge=merge, calibration_end=str(cal_end.date()),
-        observation_end=None if obs_end is None else str(obs_end.date()),
-    )
     return out
 
 

@@ -47,31 +47,32 @@ import pandas as pd
 from scipy.special import betaln, psi
 
 from crmlib.clv._bgnbd import BetaGeoModel, ModifiedBetaGeoModel
+from crmlib.clv._compare import _holdout_predictions, refusal
+from crmlib.clv._nbd import NBDModel
 from crmlib.clv._paretonbd import ParetoNBDModel
 from crmlib.clv._sbg import ShiftedBetaGeoModel
 from crmlib.clv._sql import (
     US_PER_DAY,
     check_orders,
-    lazy_filter,
     lines_sql,
     period_sql,
     to_us,
     us_since_sql,
 )
-from crmlib.clv._summary import FREQ_DAYS, compress
+from crmlib.clv._summary import FREQ_DAYS, compress, purchase_orders
 from crmlib.data import SourceTable
-from crmlib.data.sql import check_table, ident, is_lazy, query
+from crmlib.data.sql import query
+from crmlib.defaults import ALPHA
 from crmlib.errors import CRMError
-from crmlib.utils.validation import check_frame, check_option, check_scalar
+from crmlib.utils.validation import check_alpha, check_frame, check_option, check_scalar
 
 __all__ = [
     "TRANSACTION_MODELS",
+    "VALUATION_MODELS",
+    "CohortShiftedBetaGeoModel",
     "calibration_split",
-    "compare_models",
     "conditional_expectations",
-    "fit_transaction_models",
-    "purchase_orders",
-    "survival_table",
+    "fit_models",
     "tracking",
 ]
 
@@ -81,6 +82,8 @@ TRANSACTION_MODELS: dict[str, type] = {
     "pareto_nbd": ParetoNBDModel,
     "mbg_nbd": ModifiedBetaGeoModel,
 }
+#: models a valuation may use: the transaction models and the no-drop-out NBD
+VALUATION_MODELS: dict[str, type] = {**TRANSACTION_MODELS, "nbd": NBDModel}
 
 
 def _day(value: Any, name: str) -> pd.Timestamp:
@@ -137,209 +140,79 @@ def calibration_split(
     return pd.Timestamp(cal), obs
 
 
-def purchase_orders(
-    orders: pd.DataFrame | SourceTable, *, category_col: str = "category",
-    monetary_col: str = "amount",
-) -> pd.DataFrame | SourceTable:
-    """The order lines that are purchase opportunities for the BTYD models.
-
-    Returns (lines with ``category == "return"``, in any case) and negative amounts are
-    dropped; every other category (purchase, service, subscription invoice) counts, and so
-    do lines without a category or an amount. Tables without a ``category`` column (CDNOW)
-    keep every non-negative line. A table left in its source
-    (:class:`crmlib.data.SourceTable`) stays there: the result is the same table restricted
-    by the same rule in SQL, read only by the aggregations it is passed to.
-    """
-    if is_lazy(orders):
-        check_table(orders, name="orders", required=[monetary_col])
-        cond = f"COALESCE(CAST({ident(monetary_col)} AS DOUBLE PRECISION), 0) >= 0"
-        if category_col in orders.columns:
-            cond += (f" AND COALESCE(LOWER(CAST({ident(category_col)} AS VARCHAR)), '') "
-                     "<> 'return'")
-        return lazy_filter(orders, cond)
-    check_frame(orders, name="orders", required=[monetary_col])
-    keep = pd.to_numeric(orders[monetary_col], errors="coerce").fillna(0) >= 0
-    if category_col in orders.columns:
-        keep &= orders[category_col].astype(str).str.lower() != "return"
-    return orders.loc[keep]
-
-
-def fit_transaction_models(
-    summary: pd.DataFrame, models: Sequence[str], *, max_iter: int = 300
+def fit_models(
+    summary: pd.DataFrame, models: Sequence[str] = ("bg_nbd", "pareto_nbd", "mbg_nbd"), *,
+    contractual: bool = False, alpha: float = ALPHA, min_customers: int = 0,
+    max_iter: int = 300,
 ) -> dict[str, Any]:
-    """Fit the non-contractual transaction models named in ``models`` to ``summary``.
+    """Fit the unit's models, named as in the params (``params.clv.models``), to a summary.
 
-    Names that are not transaction models (``gamma_gamma``, ``sbg``, ``bg_bb``) are
-    skipped. Customers with the same (frequency, recency, T) are fitted as one weighted row
-    (:func:`crmlib.clv.compress`), which gives the same estimates. A model whose fit raises a
-    :class:`~crmlib.errors.CRMError` (degenerate data) is left out with a warning; a model that
-    does not converge is kept with ``converged_ = False`` (its own warning says why).
+    Non-contractual: the transaction models among ``models`` (``bg_nbd``, ``pareto_nbd``,
+    ``mbg_nbd``), and always the no-drop-out NBD (``nbd``) the comparison needs; customers
+    with the same (frequency, recency, T) are fitted as one weighted row, which gives the
+    same estimates. Contractual: the sBG model on all cohorts (``sbg``). Each model is an
+    ordinary estimator: refit one with another argument, e.g.
+    ``clv.BetaGeoModel(alpha=0.1, max_iter=5000).fit(summary)``.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        The calibration summary (:func:`crmlib.clv.summarise`).
+    models : sequence of str
+        Params names; names of other models (``gamma_gamma``) are skipped.
+    contractual : bool
+        ``params.contractual``: fit the sBG model to the renewals.
+    alpha : float
+        The models' interval level.
+    min_customers : int
+        With fewer customers (or none who bought again, or nobody who churned) nothing is
+        fitted: an empty dict, with a warning saying why.
+    max_iter : int
+        Iteration limit of each optimiser.
 
     Returns
     -------
     dict
-        Params name -> fitted model, in the order of ``models``.
+        Params name -> fitted model. A model whose fit raises a
+        :class:`~crmlib.errors.CRMError` (degenerate data) is left out with a warning; one
+        that does not converge is kept with ``converged_ = False``.
+
+    References
+    ----------
+    Fader, P. S., Hardie, B. G. S., & Lee, K. L. (2005). "Counting your customers" the easy
+    way: an alternative to the Pareto/NBD model. *Marketing Science*, 24(2), 275-284.
+
+    Examples
+    --------
+    >>> from crmlib import clv
+    >>> from crmlib.clv._simulate import example_orders
+    >>> s = clv.summarise(example_orders(), calibration_end="2024-06-30",
+    ...                   observation_end="2024-12-31")
+    >>> fitted = clv.fit_models(s, ["bg_nbd", "pareto_nbd"])
+    >>> sorted(fitted), fitted["bg_nbd"].params_.round(2).tolist()
+    (['bg_nbd', 'nbd', 'pareto_nbd'], [0.54, 2.69, 2.77, 20.7])
     """
+    check_alpha(alpha)
+    wanted = ["sbg"] if contractual else [m for m in models if m in TRANSACTION_MODELS]
+    if contractual and "sbg" not in models:
+        raise CRMError(f"clv.models: a contractual unit needs 'sbg', got {list(models)}")
+    if not contractual and not wanted:
+        raise CRMError(f"clv.models: no transaction model among {list(models)}; "
+                       f"expected one of {list(TRANSACTION_MODELS)}")
+    reason = refusal(summary, min_customers)
+    if reason is not None:
+        warnings.warn(reason, UserWarning, stacklevel=2)
+        return {}
+    if contractual:
+        return {"sbg": CohortShiftedBetaGeoModel(alpha=alpha).fit(summary)}
     rows = compress(summary)
     out: dict[str, Any] = {}
-    for name in models:
-        cls = TRANSACTION_MODELS.get(name)
-        if cls is None:
-            continue
+    for name in [*wanted, "nbd"]:
         try:
-            out[name] = cls(max_iter=max_iter).fit(rows, weights_col="weights")
+            out[name] = VALUATION_MODELS[name](alpha=alpha, max_iter=max_iter).fit(
+                rows, weights_col="weights")
         except CRMError as exc:
             warnings.warn(f"{name}: not fitted: {exc}", UserWarning, stacklevel=2)
-    return out
-
-
-def _holdout_predictions(model: Any, summary: pd.DataFrame) -> np.ndarray:
-    check_frame(summary, name="summary", required=["frequency_holdout", "duration_holdout"])
-    horizon = float(summary["duration_holdout"].iloc[0])
-    return np.asarray(model.expected_purchases(horizon, summary), dtype=float)
-
-
-def _usable(m: Any) -> tuple[bool, str]:
-    """Whether a fitted model may be used for predictions, and why not (in words)."""
-    if getattr(m, "reliable_", getattr(m, "converged_", True)):
-        return True, ""
-    why = getattr(m, "reliability_reason_", None) or getattr(m, "convergence_message_", "")
-    return False, f"not usable: {why or 'the fit did not converge'}"
-
-
-def _short(m: Any, excluded: str) -> str:
-    """A model's exclusion in a few words: the parameters at fault, or the reason."""
-    params = list(getattr(m, "boundary_params_", []) or [])
-    if params:
-        shown = ", ".join(f"{p} = {float(m.params_[p]):.3g}" for p in params)
-        return f"at or towards a bound, or not determined by the data ({shown})"
-    return excluded
-
-
-def compare_models(
-    models: dict[str, Any], summary: pd.DataFrame, *, nbd: Any = None, alpha: float = 0.05,
-) -> pd.DataFrame:
-    """Fit and holdout accuracy of fitted transaction models, one row per model, and the
-    model to use.
-
-    Parameters
-    ----------
-    models : dict
-        Name -> fitted model with ``log_likelihood_``, ``AIC_``, ``BIC_``, ``converged_``
-        (and ``reliable_``, ``reliability_reason_`` when fitted by :mod:`crmlib.clv`) and
-        ``expected_purchases(t, summary)``.
-    summary : DataFrame
-        The calibration summary with the holdout columns of :func:`crmlib.clv.summarise`.
-    nbd : NBDModel, optional
-        The no-drop-out model fitted to the same customers (row ``nbd``), selected, with a
-        warning, when the data show no measurable drop-out: the likelihood-ratio test
-        (:func:`crmlib.clv.dropout_test`) does not reject it at level ``alpha``, or it
-        predicts the holdout at least as well (RMSE) as every usable drop-out model, or no
-        drop-out model is usable (they run to the bound where they become the NBD) and the
-        test does not reject it. When no drop-out model is usable and the test rejects the
-        NBD, no model is selected (``refused``).
-    alpha : float
-        Level of the drop-out test.
-
-    Returns
-    -------
-    DataFrame
-        Indexed by model: ``model`` (its label), ``n``, ``k`` (parameters),
-        ``log_likelihood``, ``AIC``, ``BIC``, ``converged``, ``reliable`` (converged, no
-        parameter at or running towards a bound, finite standard errors),
-        ``predicted_holdout`` and ``actual_holdout`` (repeat purchases of all customers in the
-        holdout), ``error_pct`` (100 (predicted - actual) / actual), ``mae`` and ``rmse`` (per
-        customer, of E[Y(t) | x, t_x, T] against the holdout count), ``excluded`` (why the
-        model may not be selected, "" when it may) and ``selected``: the usable model with
-        the smallest holdout RMSE. ``attrs``: ``selected`` (None when no model can be used),
-        ``rule``, ``refused`` (why no model can be used, else None), ``warning`` (a caveat
-        for every figure computed from the selected model, else None) and
-        ``dropout_test`` (a :class:`~crmlib.results.TestResult` when ``nbd`` is given).
-    """
-    from crmlib.clv._dropout import DROPOUT_MODELS, dropout_test
-
-    if not models and nbd is None:
-        raise CRMError("models: no fitted model to compare")
-    actual = summary["frequency_holdout"].to_numpy(float) if len(summary) else np.array([])
-    rows = []
-    everyone = dict(models) if nbd is None else {**models, "nbd": nbd}
-    for name, m in everyone.items():
-        pred = _holdout_predictions(m, summary)
-        err = pred - actual
-        ok, why = _usable(m)
-        rmse = float(np.sqrt(np.mean(err**2)))
-        if ok and not np.isfinite(rmse):
-            why = "no finite holdout predictions"
-        rows.append({
-            "name": name, "model": getattr(m, "_model_name", type(m).__name__), "n": m.n_,
-            "k": len(m.params_), "log_likelihood": m.log_likelihood_, "AIC": m.AIC_,
-            "BIC": m.BIC_, "converged": bool(m.converged_), "reliable": ok,
-            "predicted_holdout": float(pred.sum()), "actual_holdout": float(actual.sum()),
-            "error_pct": (100 * float(err.sum()) / float(actual.sum())
-                          if actual.sum() > 0 else np.nan),
-            "mae": float(np.mean(np.abs(err))), "rmse": rmse, "excluded": why,
-        })
-    out = pd.DataFrame(rows).set_index("name")
-    pool = out[(out["excluded"] == "") & (out.index != "nbd")]
-    best: str | None = None
-    refused = warning = None
-    test = None
-    if nbd is not None and any(n in DROPOUT_MODELS for n in models):
-        test = dropout_test(models, nbd)
-    nbd_ok = nbd is not None and not out.loc["nbd", "excluded"]
-    # no measurable drop-out: the test does not reject the NBD, or the NBD predicts the
-    # holdout at least as well as every usable drop-out model
-    evidence = []
-    if test is not None and test.p_value >= alpha:
-        evidence.append(f"likelihood-ratio test of drop-out against the NBD p = "
-                        f"{test.p_value:.2g}")
-    if nbd_ok and not pool.empty and out.loc["nbd", "rmse"] <= pool["rmse"].min():
-        evidence.append(f"the NBD predicts the holdout as well (RMSE "
-                        f"{out.loc['nbd', 'rmse']:.4g} against {pool['rmse'].min():.4g})")
-    failed = "; ".join(f"{out.loc[n, 'model']} {_short(everyone[n], out.loc[n, 'excluded'])}"
-                       for n in out.index if n != "nbd" and out.loc[n, "excluded"])
-    if pool.empty and failed:
-        evidence.insert(0, f"the drop-out models run to their bounds: {failed}")
-    if nbd_ok and (evidence if not pool.empty else (test is None or test.p_value >= alpha)):
-        best = "nbd"
-        rule = ("no measurable drop-out, so the NBD (no drop-out; Ehrenberg 1959) is used "
-                "deliberately")
-        warning = (f"no measurable drop-out ({'; '.join(evidence)}): valued with the NBD "
-                   "(no-churn) model")
-        for n in pool.index:
-            out.loc[n, "excluded"] = "no measurable drop-out: the NBD is used"
-    elif not pool.empty:
-        best = str(pool["rmse"].idxmin())
-        rule = ("smallest per-customer holdout RMSE among the usable models (converged, no "
-                "parameter at or running towards a bound, finite standard errors)")
-        if nbd is not None:
-            out.loc["nbd", "excluded"] = (out.loc["nbd", "excluded"] or
-                                          "the data show drop-out: a drop-out model is used")
-    else:
-        rule = "no usable model"
-        if nbd is None:
-            what = "retention" if set(models) == {"sbg"} else "purchase"
-            refused = f"no {what} model can be used: {failed}"
-        elif not nbd_ok:
-            nbd_why = _short(nbd, out.loc["nbd", "excluded"])
-            if test is not None and test.p_value >= alpha:
-                refused = (f"no measurable drop-out ({failed}) and the no-drop-out NBD is not "
-                           f"usable either ({nbd_why}; purchase rates may not differ between "
-                           "customers): not valued")
-            else:
-                refused = (f"no purchase model can be used: {failed}; the no-drop-out NBD: "
-                           f"{nbd_why}")
-        else:
-            refused = (f"the drop-out models cannot be used ({failed}) although the data show "
-                       f"drop-out (likelihood-ratio test against the NBD: p = "
-                       f"{test.p_value:.2g}): not valued")
-            out.loc["nbd", "excluded"] = "the data show drop-out"
-    out["selected"] = out.index == best
-    out.attrs.update(
-        selected=best, rule=rule, refused=refused, warning=warning, dropout_test=test,
-        calibration_end=summary.attrs.get("calibration_end"),
-        observation_end=summary.attrs.get("observation_end"),
-    )
     return out
 
 
@@ -349,16 +222,43 @@ def conditional_expectations(
 ) -> pd.DataFrame:
     """Mean holdout purchases, actual and predicted, by number of calibration purchases.
 
-    FHL (2005), Figure 3: customers are grouped by calibration frequency (``max_frequency``
-    and more in the last group; None: no grouping), and the mean of their holdout counts is
-    set beside the mean of each model's conditional expectation over the holdout.
+    Customers are grouped by calibration frequency and the mean of their holdout counts is
+    set beside the mean of each model's conditional expectation ``E[Y(t) | x, t_x, T]`` over
+    the holdout (Fader, Hardie and Lee 2005, Figure 3).
+
+    Parameters
+    ----------
+    models : dict
+        Name -> fitted model (e.g. :attr:`ModelComparison.shown`).
+    summary : DataFrame
+        The calibration summary with its holdout columns.
+    max_frequency : int or None
+        Last group ("that many or more"); None: no grouping (renewals).
+    frequency_col : str
+        The grouping column.
 
     Returns
     -------
     DataFrame
-        Long form: ``frequency`` (group; the last one means "or more"), ``customers``,
-        ``series`` ("actual" or the model's name), ``purchases`` (mean per customer),
-        ``total`` (sum over the group).
+        Long form: ``frequency`` (group), ``customers``, ``series`` ("actual" or the
+        model's name), ``purchases`` (mean per customer), ``total`` (sum over the group).
+
+    References
+    ----------
+    Fader, P. S., Hardie, B. G. S., & Lee, K. L. (2005). "Counting your customers" the easy
+    way: an alternative to the Pareto/NBD model. *Marketing Science*, 24(2), 275-284.
+
+    Examples
+    --------
+    >>> from crmlib import clv
+    >>> from crmlib.clv._simulate import example_orders
+    >>> s = clv.summarise(example_orders(), calibration_end="2024-06-30",
+    ...                   observation_end="2024-12-31")
+    >>> bgnbd = clv.BetaGeoModel().fit(s)
+    >>> ce = clv.conditional_expectations({"bg_nbd": bgnbd}, s, max_frequency=3)
+    >>> table = ce.pivot(index="frequency", columns="series", values="purchases")
+    >>> table[["actual", "bg_nbd"]].round(2).values.tolist()
+    [[0.09, 0.29], [0.33, 0.4], [0.31, 0.47], [1.76, 1.74]]
     """
     grp = summary[frequency_col].to_numpy(int)
     if max_frequency is not None:
@@ -371,9 +271,7 @@ def conditional_expectations(
         g = pd.DataFrame({"frequency": grp, "v": values}).groupby("frequency")["v"]
         parts.append(pd.DataFrame({"customers": g.size(), "series": series,
                                    "purchases": g.mean(), "total": g.sum()}))
-    out = pd.concat(parts).reset_index()
-    out.attrs.update(max_frequency=max_frequency)
-    return out
+    return pd.concat(parts).reset_index()
 
 
 def _tracking_sql(merge: str | None, customer_col: str, datetime_col: str) -> str:
@@ -410,60 +308,68 @@ def _tracking_sql(merge: str | None, customer_col: str, datetime_col: str) -> st
 
 def tracking(
     models: dict[str, Any], orders: pd.DataFrame | SourceTable, summary: pd.DataFrame, *,
+    calibration_end: Any, observation_end: Any, freq: str = "W", merge: str | None = "D",
     customer_col: str = "customer_id", datetime_col: str = "ordered_at",
 ) -> pd.DataFrame:
     """Repeat purchases per period, actual and expected, over calibration and holdout.
 
-    FHL (2005), Figure 2. For the customers of ``summary`` (those who bought by the end of
-    calibration) the repeat purchases are counted per period of the summary's time unit, and
-    each model's expectation for the same period is ``sum_i E[X(s - t0_i)]`` differenced over
-    the period, with E[X(t)] the unconditional expected number of repeat purchases of a
-    customer t time units after the first purchase at t0_i. Periods are aligned so that one
-    boundary falls at the end of calibration.
-
-    The counting is one SQL statement (:func:`crmlib.data.sql.query`), run in DuckDB for a
-    DataFrame and where the rows live for a :class:`crmlib.data.SourceTable`; only counts per
-    period and per first-purchase time come back.
+    For the customers of ``summary`` the repeat purchases are counted per period of ``freq``
+    (one SQL statement, where the orders are), and each model's expectation for the period
+    is ``sum_i E[X(s - t0_i)]`` differenced over it, with E[X(t)] the unconditional expected
+    repeat purchases t time units after the first purchase at t0_i (Fader, Hardie and Lee
+    2005, Figure 2). One period boundary falls at the end of calibration.
 
     Parameters
     ----------
     models : dict
         Name -> fitted transaction model (``expected_purchases(t)`` without a summary).
     orders : DataFrame or SourceTable
-        The purchase lines the summary was computed from (see :func:`purchase_orders`).
+        The orders the summary was computed from (returns are left out here too).
     summary : DataFrame
-        A calibration summary from :func:`crmlib.clv.summarise` with ``observation_end``
-        (its ``attrs`` give the dates, time unit and merging rule), of all the customers of
-        ``orders`` who bought by the end of calibration.
+        The calibration summary of all customers of ``orders`` who bought by the end of
+        calibration, computed with the same ``calibration_end``, ``freq`` and ``merge``.
+    calibration_end, observation_end : date-like
+        The periods of the summary.
+    freq, merge : str
+        The summary's time unit and merging rule.
+    customer_col, datetime_col : str
+        Columns of ``orders``.
 
     Returns
     -------
     DataFrame
         Long form, one row per period and series: ``period`` (1, 2, ...), ``start``,
-        ``end`` (exclusive), ``holdout`` (the period is after calibration), ``series``
-        ("actual" or the model's name), ``purchases`` (repeat purchases in the period) and
-        ``cumulative``. ``attrs`` hold calibration_end, observation_end and freq.
+        ``end`` (exclusive), ``holdout``, ``series`` ("actual" or the model's name),
+        ``purchases`` (repeat purchases in the period) and ``cumulative``.
 
     Raises
     ------
     CRMError
-        Without a holdout in ``summary``, or when its customers are not those of ``orders``
-        who bought by the end of calibration.
+        When the customers of ``summary`` are not those of ``orders`` who bought by the end
+        of calibration.
+
+    References
+    ----------
+    Fader, P. S., Hardie, B. G. S., & Lee, K. L. (2005). "Counting your customers" the easy
+    way: an alternative to the Pareto/NBD model. *Marketing Science*, 24(2), 275-284.
+
+    Examples
+    --------
+    >>> from crmlib import clv
+    >>> from crmlib.clv._simulate import example_orders
+    >>> orders = example_orders()
+    >>> s = clv.summarise(orders, calibration_end="2024-06-30", observation_end="2024-12-31")
+    >>> bgnbd = clv.BetaGeoModel().fit(s)
+    >>> t = clv.tracking({"bg_nbd": bgnbd}, orders, s, calibration_end="2024-06-30",
+    ...                  observation_end="2024-12-31")
+    >>> t[t["holdout"]].groupby("series")["purchases"].sum().round(1).to_dict()
+    {'actual': 288.0, 'bg_nbd': 300.5}
     """
-    attrs = summary.attrs
-    if not attrs.get("observation_end"):
-        raise CRMError("summary: no holdout period (summarise it with observation_end)")
-    freq = attrs.get("freq", "W")
-    merge = attrs.get("merge", "D")
+    cal = _day(calibration_end, "calibration_end")
+    obs_b = _day(observation_end, "observation_end") + pd.Timedelta(days=1)
     unit = pd.Timedelta(days=FREQ_DAYS[freq])
-    cal = pd.Timestamp(attrs["calibration_end"])
-    cal_b = cal + pd.Timedelta(days=1)
-    obs_b = pd.Timestamp(attrs["observation_end"]) + pd.Timedelta(days=1)
-    table = check_orders(orders, customer_col=customer_col, datetime_col=datetime_col)
-    unit_us = round(FREQ_DAYS[freq] * US_PER_DAY)
-    raw = query(_tracking_sql(merge, customer_col, datetime_col), {"orders": table},
-                {"cal": cal.date(), "cal_b": cal_b.date(), "obs_b": obs_b.date(),
-                 "unit_us": unit_us})
+    raw = _tracking_counts(purchase_orders(orders), cal, obs_b, freq, merge, customer_col,
+                           datetime_col)
     first = raw[raw["kind"] == "first"]
     n_t0 = first["n"].to_numpy(dtype=np.int64)
     if int(n_t0.sum()) != len(summary):
@@ -474,7 +380,35 @@ def tracking(
     ut0 = to_us(first["t0"]).astype("datetime64[us]").astype("datetime64[ns]")
     order = np.argsort(ut0, kind="stable")
     ut0, n_t0 = ut0[order], n_t0[order]
-    rep = raw[raw["kind"] == "repeat"]
+    base, counts = _periods(raw[raw["kind"] == "repeat"], ut0, cal + pd.Timedelta(days=1),
+                            obs_b, unit)
+    parts = [base.assign(series="actual", purchases=counts.astype(float),
+                         cumulative=np.cumsum(counts).astype(float))]
+    age = (base["end"].to_numpy("datetime64[ns]")[:, None] - ut0[None, :]) / np.timedelta64(unit)
+    age = np.clip(age.astype(float), 0.0, None)
+    for name, m in models.items():
+        ex = np.asarray(m.expected_purchases(age.ravel()), dtype=float).reshape(age.shape)
+        cum = ex @ n_t0
+        parts.append(base.assign(series=name, purchases=np.diff(cum, prepend=0.0),
+                                 cumulative=cum))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _tracking_counts(orders: pd.DataFrame | SourceTable, cal: pd.Timestamp,
+                     obs_b: pd.Timestamp, freq: str, merge: str | None, customer_col: str,
+                     datetime_col: str) -> pd.DataFrame:
+    """The counts of :func:`_tracking_sql`, run where the orders are."""
+    table = check_orders(orders, customer_col=customer_col, datetime_col=datetime_col)
+    cal_b = cal + pd.Timedelta(days=1)
+    unit_us = round(FREQ_DAYS[freq] * US_PER_DAY)
+    return query(_tracking_sql(merge, customer_col, datetime_col), {"orders": table},
+                 {"cal": cal.date(), "cal_b": cal_b.date(), "obs_b": obs_b.date(),
+                  "unit_us": unit_us})
+
+
+def _periods(rep: pd.DataFrame, ut0: np.ndarray, cal_b: pd.Timestamp, obs_b: pd.Timestamp,
+             unit: pd.Timedelta) -> tuple[pd.DataFrame, np.ndarray]:
+    """The tracking periods (one boundary at ``cal_b``) and the repeat purchases in each."""
     n_back = int(np.ceil((cal_b - pd.Timestamp(ut0[0])) / unit)) if len(ut0) else 0
     n_fwd = int(np.ceil((obs_b - cal_b) / unit))
     edges = [cal_b + k * unit for k in range(-n_back, n_fwd + 1)]
@@ -485,60 +419,7 @@ def tracking(
               rep["n"].to_numpy(dtype=np.int64))
     base = pd.DataFrame({"period": np.arange(1, len(starts) + 1), "start": starts, "end": ends,
                          "holdout": starts >= cal_b})
-    parts = [base.assign(series="actual", purchases=counts.astype(float),
-                         cumulative=np.cumsum(counts).astype(float))]
-    age = (ends.to_numpy("datetime64[ns]")[:, None] - ut0[None, :]) / np.timedelta64(unit)
-    age = np.clip(age.astype(float), 0.0, None)
-    for name, m in models.items():
-        ex = np.asarray(m.expected_purchases(age.ravel()), dtype=float).reshape(age.shape)
-        cum = ex @ n_t0
-        parts.append(base.assign(series=name, purchases=np.diff(cum, prepend=0.0),
-                                 cumulative=cum))
-    out = pd.concat(parts, ignore_index=True)
-    out.attrs.update(calibration_end=attrs["calibration_end"],
-                     observation_end=attrs["observation_end"], freq=freq)
-    return out
-
-
-# ------------------------------------------------------------------------ contractual units
-def contract_summary(
-    orders: pd.DataFrame | SourceTable, customers: pd.DataFrame, *, calibration_end: Any,
-    observation_end: Any = None, freq: str = "M", customer_col: str = "customer_id",
-    acquired_col: str = "acquired_at", churned_col: str = "churned_at", **summarise_kws: Any,
-) -> pd.DataFrame:
-    """Per-customer renewal summary of a contractual unit.
-
-    Each payment (order line that is not a return) after the first is a renewal, so the
-    :func:`crmlib.clv.summarise` columns read: ``frequency`` = renewals made by the end of
-    calibration (the periods survived), ``T`` = age in periods, ``frequency_holdout`` =
-    renewals in the holdout. Added: ``churned`` (``churned_col`` on or before
-    ``calibration_end``; churn is observed in a contractual unit) and ``cohort`` (the
-    acquisition period, from ``acquired_col``).
-
-    ``orders`` may be left in its source (:class:`crmlib.data.SourceTable`): the renewals are
-    counted there and only the per-customer summary is joined with ``customers`` in pandas,
-    which works for a database as well as for DuckDB.
-
-    Returns
-    -------
-    DataFrame
-        The summary with ``churned`` and ``cohort``; ``attrs`` as from summarise plus
-        ``contractual = True``.
-    """
-    from crmlib.clv._summary import summarise
-
-    check_frame(customers, name="customers", required=[customer_col, acquired_col, churned_col])
-    s = summarise(purchase_orders(orders), calibration_end=calibration_end,
-                  observation_end=observation_end, freq=freq, customer_col=customer_col,
-                  **summarise_kws)
-    cust = customers.assign(**{customer_col: customers[customer_col].astype(str)})
-    cust = cust.set_index(customer_col).reindex(s.index)
-    churn = pd.to_datetime(cust[churned_col])
-    cal = _day(calibration_end, "calibration_end")
-    s["churned"] = (churn.notna() & (churn <= cal)).to_numpy()
-    s["cohort"] = pd.to_datetime(cust[acquired_col]).dt.to_period("M").astype(str).to_numpy()
-    s.attrs["contractual"] = True
-    return s
+    return base, counts
 
 
 class CohortShiftedBetaGeoModel(ShiftedBetaGeoModel):
@@ -546,9 +427,9 @@ class CohortShiftedBetaGeoModel(ShiftedBetaGeoModel):
 
     The sBG model of :class:`~crmlib.clv.ShiftedBetaGeoModel` (Fader and Hardie 2007; each
     customer renews every period with probability 1 - theta, theta ~ Beta(alpha, beta)),
-    fitted by maximum likelihood to a :func:`contract_summary`: a customer who churned after
-    x renewals contributes P(T = x + 1), one still active after x renewals S(x) (Fader and
-    Hardie 2010, the likelihood of several cohorts observed for different lengths of time).
+    fitted by maximum likelihood to a contractual :func:`crmlib.clv.summarise`: a customer
+    who churned after x renewals contributes P(T = x + 1), one still active after x renewals
+    S(x) (Fader and Hardie 2010, the likelihood of cohorts observed for different lengths).
 
     Its predictions follow the transaction models' interface, so the holdout comparison,
     tracking and :func:`crmlib.clv.customer_lifetime_value` apply: renewals play the role of
@@ -571,7 +452,7 @@ class CohortShiftedBetaGeoModel(ShiftedBetaGeoModel):
 
     def fit(self, summary: pd.DataFrame, *, frequency_col: str = "frequency",
             churned_col: str = "churned") -> CohortShiftedBetaGeoModel:
-        """Fit to a :func:`contract_summary` (renewals made and churn flag)."""
+        """Fit to a contractual summary (renewals made and churn flag)."""
         check_frame(summary, name="summary", required=[frequency_col, churned_col])
         x = np.asarray(summary[frequency_col], dtype=float)
         if (x < 0).any() or not np.all(x == np.round(x)):
@@ -643,31 +524,3 @@ class CohortShiftedBetaGeoModel(ShiftedBetaGeoModel):
         out = (cum[xi + k.astype(int)] - cum[xi]) / surv[xi]
         return pd.Series(np.where(alive, out, 0.0), index=summary.index,
                          name="expected_purchases")
-
-
-def survival_table(model: Any, summary: pd.DataFrame, *, frequency_col: str = "frequency",
-                   churned_col: str = "churned") -> pd.DataFrame:
-    """Share of customers still under contract after t periods: life table vs the sBG fit.
-
-    The life-table estimate pools the cohorts: customers at risk in period t are those
-    observed through it (churned at t or later, or active after t or more renewals), and
-    ``S(t) = prod_{j <= t} (1 - lost_j / at_risk_j)``. Beside it the model's ``survival(t)``.
-
-    Returns
-    -------
-    DataFrame
-        Columns period, at_risk, lost, actual, model (period 0 included, S = 1).
-    """
-    check_frame(summary, name="summary", required=[frequency_col, churned_col])
-    x = summary[frequency_col].to_numpy(int)
-    churned = summary[churned_col].to_numpy(bool)
-    last = np.where(churned, x + 1, x)
-    t = np.arange(1, int(last.max()) + 1) if len(last) else np.arange(1, 1)
-    at_risk = np.array([(last >= k).sum() for k in t], dtype=float)
-    lost = np.array([(churned & (x + 1 == k)).sum() for k in t], dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        hazard = np.where(at_risk > 0, lost / at_risk, 0.0)
-    out = pd.DataFrame({"period": np.r_[0, t], "at_risk": np.r_[len(x), at_risk],
-                        "lost": np.r_[0.0, lost], "actual": np.r_[1.0, np.cumprod(1 - hazard)]})
-    out["model"] = np.asarray(model.survival(out["period"].to_numpy(float)), dtype=float)
-    return out

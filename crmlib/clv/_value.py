@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from crmlib.clv._summary import FREQ_DAYS
+from crmlib.defaults import ALPHA, DAYS_PER_MONTH, DISCOUNT_RATE
 from crmlib.results import Estimate
 from crmlib.utils.validation import (
     check_alpha,
@@ -59,7 +60,7 @@ def customer_lifetime_value(
     summary: pd.DataFrame,
     *,
     time: int = 12,
-    discount_rate: float = 0.0,
+    discount_rate: float = DISCOUNT_RATE,
     freq: str = "W",
     margin: float = 1.0,
 ) -> pd.Series:
@@ -76,8 +77,8 @@ def customer_lifetime_value(
     time : int
         Horizon in months.
     discount_rate : float
-        Annual discount rate d (e.g. 0.1 for 10%); months are discounted at
-        (1 + d)^(1/12) - 1 from the end of each month.
+        Annual discount rate d (default :data:`crmlib.defaults.DISCOUNT_RATE`, 10%);
+        months are discounted at (1 + d)^(1/12) - 1 from the end of each month.
     freq : {"D", "W", "M", "Y"}
         The time unit of ``summary`` (and of the transaction model's parameters).
     margin : float
@@ -87,6 +88,22 @@ def customer_lifetime_value(
     -------
     Series
         ``clv`` on ``summary``'s index.
+
+    References
+    ----------
+    Fader, P. S., Hardie, B. G. S., & Lee, K. L. (2005). RFM and CLV: using iso-value curves
+    for customer base analysis. *Journal of Marketing Research*, 42(4), 415-430.
+
+    Examples
+    --------
+    >>> from crmlib import clv
+    >>> from crmlib.clv._simulate import example_orders
+    >>> s = clv.summarise(example_orders(), calibration_end="2024-12-31")
+    >>> bgnbd = clv.BetaGeoModel().fit(s)
+    >>> spend = clv.GammaGammaModel().fit(s[s["frequency"] > 0])
+    >>> values = clv.customer_lifetime_value(bgnbd, spend, s, time=12, discount_rate=0.1)
+    >>> round(float(values.sum()), -2), round(float(values.max()), -1)
+    (47400.0, 5220.0)
     """
     check_is_fitted(transaction_model, ["params_"])
     check_is_fitted(spend_model, ["params_"])
@@ -94,7 +111,7 @@ def customer_lifetime_value(
     check_scalar(discount_rate, name="discount_rate", min_value=0)
     check_scalar(margin, name="margin", min_value=0)
     check_option(freq, name="freq", options=list(FREQ_DAYS))
-    month = (365.25 / 12) / FREQ_DAYS[freq]
+    month = DAYS_PER_MONTH / FREQ_DAYS[freq]
     spend = np.asarray(spend_model.expected_spend(summary), dtype=float)
     monthly = (1.0 + discount_rate) ** (1.0 / 12.0) - 1.0
     prev = np.zeros(len(summary))
@@ -112,12 +129,12 @@ def total_lifetime_value(
     summary: pd.DataFrame,
     *,
     time: int = 12,
-    discount_rate: float = 0.0,
+    discount_rate: float = DISCOUNT_RATE,
     freq: str = "W",
     margin: float = 1.0,
     weights_col: str | None = None,
     n_draws: int = 200,
-    alpha: float = 0.05,
+    alpha: float = ALPHA,
     random_state: Any = 0,
 ) -> Estimate:
     """Total expected CLV of the customers in ``summary``, with a parameter-uncertainty CI.

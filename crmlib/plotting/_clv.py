@@ -110,13 +110,14 @@ def plot_probability_alive_matrix(
 
 def plot_tracking(
     data: pd.DataFrame | None = None, *, cumulative: bool = True, series_col: str = "series",
-    ax: Axes | None = None, **plot_kws: Any,
+    freq: str = "", ax: Axes | None = None, **plot_kws: Any,
 ) -> Axes:
     """Repeat purchases per period, actual and each model's expectation (FHL 2005, Figure 2).
 
     ``data`` is :func:`crmlib.clv.tracking` (long form: period end ``end``, ``holdout``,
     ``series``, ``purchases``, ``cumulative``). ``cumulative=False`` draws the incremental
-    (per period) purchases. A vertical line marks the end of calibration.
+    (per period) purchases; ``freq`` (``"D"``, ``"W"``, ``"M"``, the tracking's time unit)
+    names the period on the axis. A vertical line marks the end of calibration.
     """
     ax = get_ax(ax)
     y = "cumulative" if cumulative else "purchases"
@@ -129,7 +130,6 @@ def plot_tracking(
         ax.axvline(hold.min(), color="grey", ls=":", lw=1)
         ax.annotate("holdout", (hold.min(), 1), xycoords=("data", "axes fraction"),
                     xytext=(4, -12), textcoords="offset points", color="grey")
-    freq = data.attrs.get("freq", "")
     per = {"D": "day", "W": "week", "M": "month"}.get(freq, "period")
     ax.set_xlabel("period end")
     ax.set_ylabel(f"{'cumulative ' if cumulative else ''}repeat transactions"
@@ -139,13 +139,14 @@ def plot_tracking(
 
 
 def plot_conditional_expectations(
-    data: pd.DataFrame | None = None, *, series_col: str = "series", ax: Axes | None = None,
-    **plot_kws: Any,
+    data: pd.DataFrame | None = None, *, series_col: str = "series",
+    max_frequency: int | None = None, ax: Axes | None = None, **plot_kws: Any,
 ) -> Axes:
     """Mean holdout transactions by calibration frequency, actual vs each model (FHL Fig. 3).
 
     ``data`` is :func:`crmlib.clv.conditional_expectations` (long form: ``frequency``,
-    ``series``, ``purchases``); the last frequency is "or more" when it was capped.
+    ``series``, ``purchases``); ``max_frequency`` is the cap it was computed with (the last
+    frequency then reads "or more").
     """
     ax = get_ax(ax)
     for name, part in data.groupby(series_col, sort=False):
@@ -153,7 +154,7 @@ def plot_conditional_expectations(
         ax.plot(part["frequency"], part["purchases"], label=str(name),
                 marker="o" if actual else "s", ls="-" if actual else "--",
                 color="black" if actual else None, **plot_kws)
-    cap = data.attrs.get("max_frequency")
+    cap = max_frequency
     ax.set_xlabel("repeat transactions in calibration"
                   + (f" ({cap} = {cap} or more)" if cap is not None else ""))
     ax.set_ylabel("mean transactions in holdout")
@@ -205,7 +206,7 @@ def plot_value_by_group(
     **plot_kws: Any,
 ) -> Axes:
     """Mean CLV per group with its interval, one block per attribute
-    (:func:`crmlib.clv.value_by_group`)."""
+    (:func:`crmlib.report.clv.value_by_group`)."""
     ax = get_ax(ax)
     labels = (data[variable_col].astype(str) + ": " + data[y].astype(str)).to_numpy()
     pos = np.arange(len(data))[::-1]
@@ -220,7 +221,7 @@ def plot_survival_fit(
     data: pd.DataFrame | None = None, *, ax: Axes | None = None, **plot_kws: Any,
 ) -> Axes:
     """Share of a cohort still under contract by period: life table vs the sBG model
-    (:func:`crmlib.clv.survival_table`)."""
+    (:func:`crmlib.report.clv.survival_table`)."""
     ax = get_ax(ax)
     ax.step(data["period"], data["actual"], where="post", color="black", lw=2,
             label="actual (life table)", **plot_kws)
