@@ -10,6 +10,7 @@ Wilson 1927; Rocks 2016), not from the code's own output."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import matplotlib
 
@@ -23,25 +24,37 @@ from scipy import stats
 
 from crmlib import report
 from crmlib.errors import CRMError
+from crmlib.intervals import wilson
 from crmlib.plotting._survey import plot_driver_quadrant, plot_scores, plot_weighting_effect
-from crmlib.survey import (
+from crmlib.report.survey import (
     behaviour_link,
-    compare_groups,
-    compare_nps,
-    driver_finding,
     driver_table,
     group_comparisons,
-    headline,
-    population_margins,
     reliability_table,
     scale_factors,
     score_table,
     survey_frame,
-    top_drivers,
-    weight_responses,
     weighting_effect,
 )
-from crmlib.survey._scores import newcombe_interval, wilson_interval
+from crmlib.survey import (
+    KeyDriverModel,
+    compare_groups,
+    compare_nps,
+    headline,
+    population_margins,
+    weight_responses,
+)
+from crmlib.survey._findings import finding_of, top_drivers
+from crmlib.survey._scores import newcombe_interval
+
+
+def wilson_interval(k: float, n: float) -> tuple[float, float]:
+    return wilson(k, n)
+
+
+def _table(figures: list) -> pd.DataFrame:
+    """The headline metrics as a frame, one row per figure."""
+    return pd.DataFrame([m.to_dict() for m in figures], dtype=object)
 
 Z = 1.959963984540054
 
@@ -75,17 +88,20 @@ def _responses(n: int, **columns: object) -> pd.DataFrame:
 
 
 def _headline(responses: pd.DataFrame, customers: pd.DataFrame, *, min_n: int = 30,
-              bootstrap: int = 200) -> tuple[pd.DataFrame, pd.DataFrame]:
+              bootstrap: int = 200) -> tuple[pd.DataFrame, KeyDriverModel]:
     frame = survey_frame(responses, customers)
     weighted = weight_responses(frame, population_margins(customers))
-    drivers = driver_table(frame, bootstrap=bootstrap, random_state=0)
-    figures = headline(weighted, customers, min_n=min_n, drivers=drivers, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        drivers = KeyDriverModel(bootstrap=bootstrap, random_state=0).fit(frame, target="nps")
+    figures = _table(headline(weighted, customers, min_n=min_n, drivers=drivers,
+                              random_state=0))
     return figures.set_index("name", drop=False), drivers
 
 
 def _assert_recordable(figures: pd.DataFrame) -> None:
     report.clear()
-    metrics = report.record_all(figures)
+    metrics = report.record_all([report.Metric(**row) for row in figures.to_dict("records")])
     assert [m.name for m in metrics] == figures["name"].tolist()
     for m in metrics:
         assert m.status != "warning" or m.reason
@@ -146,9 +162,10 @@ def test_compare_nps_of_two_all_promoter_groups_is_no_test() -> None:
 def test_group_comparisons_of_a_constant_survey_do_not_crash() -> None:
     customers = _customers()
     frame = survey_frame(_responses(40, nps=7, csat=3, ces=4), customers)
-    out = group_comparisons(frame, by=["channel", "region"])
+    res = group_comparisons(frame, by=["channel", "region"])
+    out = res.frame
     assert len(out) == 6 and (out["test"] == "no variation: no test").all()
-    assert "0 of 0 tested" in out.attrs["note"] and "6 pair(s) not testable" in out.attrs["note"]
+    assert "0 of 0 tested" in res.notes[0] and "6 pair(s) not testable" in res.notes[0]
 
 
 # -------------------------------------------------------------------------- behaviour link
@@ -169,7 +186,7 @@ def test_behaviour_link_when_nobody_buys_again() -> None:
     orders = pd.DataFrame({"customer_id": customers["customer_id"],
                            "ordered_at": pd.Timestamp("2024-01-01"), "amount": 25.0})
     out = behaviour_link(frame, orders, customers, as_of="2025-06-30", horizon_days=365)
-    table = out.set_index(["outcome", "group"])
+    table = out.frame.set_index(["outcome", "group"])
     diff = table.loc[("bought_again", "promoter - detractor")]
     # 0/10 promoters and 0/20 detractors bought again: Newcombe (1998) Table II, (h)
     assert diff.estimate == 0.0
@@ -198,7 +215,7 @@ def test_every_answer_a_ten() -> None:
     # interval is the same adjusted-Wald interval
     assert raked.value == pytest.approx(100) and raked.status == "warning"
     assert raked.ci_low == pytest.approx(unw.ci_low, abs=1e-6)
-    assert drivers.empty and "every nps answer is 10" in drivers.attrs["note"]
+    assert drivers.summary().empty and "every nps answer is 10" in drivers.reason_
     top = figures.loc["top_driver_importance"]
     assert top.status == "not available" and "every nps answer is 10" in top.reason
     assert figures.loc["csat", "status"] == "ok"  # the other figures survive
@@ -233,7 +250,7 @@ def test_constant_answers_warn_and_keep_score_intervals() -> None:
     assert ces.reason == "every one of the 40 answers is 4: no spread, no interval"
     alpha = figures.loc["cronbach_alpha"]
     assert alpha.status == "not available" and "no q_* item has varying answers" in alpha.reason
-    assert drivers.empty
+    assert drivers.summary().empty
     _assert_recordable(figures)
 
 
@@ -248,8 +265,9 @@ def test_no_answer_in_the_top_two_boxes_has_an_interval_from_exactly_zero() -> N
 def test_an_empty_survey_table_says_so() -> None:
     customers = _customers()
     frame = survey_frame(_responses(40).iloc[:0], customers)
-    assert frame.empty and "survey_responses table is empty" in frame.attrs["note"]
-    figures = headline(weight_responses(frame, population_margins(customers)), customers)
+    assert frame.empty
+    figures = _table(headline(weight_responses(frame, population_margins(customers)),
+                              customers))
     assert (figures["status"] == "not available").all()
     assert figures["reason"].str.contains("table is empty").all()
 
@@ -281,12 +299,12 @@ def test_headline_labels_and_definitions() -> None:
 
 
 def test_a_failing_figure_leaves_the_others(monkeypatch) -> None:
-    import crmlib.survey._summaries as summaries
+    import crmlib.survey._headline as headline_module
 
     def broken(*args, **kwargs):
         raise CRMError("items: something the data cannot give")
 
-    monkeypatch.setattr(summaries, "reliability_table", broken)
+    monkeypatch.setattr(headline_module, "item_reliability", broken)
     figures, _ = _headline(_responses(40), _customers())
     alpha = figures.loc["cronbach_alpha"]
     assert alpha.status == "not available"
@@ -303,8 +321,11 @@ def _ranked(rank_ci: list[tuple[int, int]] | None) -> pd.DataFrame:
     if rank_ci is not None:
         out["rank_ci_low"] = [lo for lo, _ in rank_ci]
         out["rank_ci_high"] = [hi for _, hi in rank_ci]
-    out.attrs.update(target="nps", alpha=0.05, n=500, method="lmg")
     return out
+
+
+def driver_finding(table: pd.DataFrame) -> str:
+    return finding_of(table, target="nps", alpha=0.05)
 
 
 def test_driver_finding_respects_ties() -> None:
@@ -327,26 +348,33 @@ def test_driver_finding_respects_ties() -> None:
 
 
 def test_top_driver_headline_follows_the_finding() -> None:
-    from crmlib.survey._summaries import _driver_figure
+    from crmlib.survey._headline import _driver_figure
 
-    tie = _driver_figure(_ranked([(1, 2), (1, 2), (3, 3)]), min_n=30, definition={})
-    assert tie["value"] is None and tie["status"] == "not available"
-    assert tie["reason"].startswith("q_service and q_product tie for first")
-    alone = _driver_figure(_ranked([(1, 1), (2, 3), (2, 3)]), min_n=30, definition={})
-    assert alone["value"] == 0.40 and alone["status"] == "ok"
-    assert alone["note"] == "top driver: q_service"
-    unsure = _driver_figure(_ranked(None), min_n=30, definition={})
-    assert unsure["status"] == "warning" and "not measured" in unsure["reason"]
+    def figure(table: pd.DataFrame):
+        return _driver_figure(table, n=500, target="nps", alpha=0.05, reason=None, min_n=30,
+                              definition={})
+
+    tie = figure(_ranked([(1, 2), (1, 2), (3, 3)]))
+    assert tie.value is None and tie.status == "not available"
+    assert tie.reason.startswith("q_service and q_product tie for first")
+    alone = figure(_ranked([(1, 1), (2, 3), (2, 3)]))
+    assert alone.value == 0.40 and alone.status == "ok"
+    assert alone.note == "top driver: q_service"
+    unsure = figure(_ranked(None))
+    assert unsure.status == "warning" and "not measured" in unsure.reason
 
 
 def test_driver_table_drops_constant_items_and_explains_empty_tables() -> None:
     customers = _customers()
     frame = survey_frame(_responses(40, q_c=4), customers)
-    out = driver_table(frame, bootstrap=50, random_state=0)
-    assert sorted(out["driver"]) == ["q_a", "q_b"]
-    assert "every answer q_c = 4" in out.attrs["note"]
-    few = driver_table(survey_frame(_responses(3), customers))
-    assert few.empty and "too few to split the R-squared" in few.attrs["note"]
+    model = KeyDriverModel(bootstrap=50, random_state=0).fit(frame, target="nps")
+    out = driver_table(model, frame)
+    assert sorted(out.frame["driver"]) == ["q_a", "q_b"]
+    assert "every answer q_c = 4" in out.notes[0]
+    with pytest.warns(UserWarning, match="too few to split the R-squared"):
+        model = KeyDriverModel().fit(survey_frame(_responses(3), customers), target="nps")
+    few = driver_table(model, frame)
+    assert few.frame.empty and "too few to split the R-squared" in few.notes[0]
 
 
 def test_reliability_without_the_constant_item_by_hand() -> None:
@@ -355,8 +383,8 @@ def test_reliability_without_the_constant_item_by_hand() -> None:
     items = frame[["q_a", "q_b"]].to_numpy(dtype=float)
     v = items.var(axis=0, ddof=1).sum()
     total = items.sum(axis=1).var(ddof=1)
-    assert rel["value"].iloc[0] == pytest.approx(2 * (1 - v / total))
-    assert "q_c = 4" in rel.attrs["note"]
+    assert rel.frame["value"].iloc[0] == pytest.approx(2 * (1 - v / total))
+    assert "q_c = 4" in rel.notes[0]
     factors = scale_factors(frame)
     assert factors.empty and "2 q_* item(s) with varying answers, 3 needed" in factors.note
 
@@ -378,12 +406,12 @@ def test_weighted_and_unweighted_estimates_are_labelled() -> None:
     customers = _customers()
     frame = survey_frame(_responses(40), customers)
     scores = score_table(frame, by="channel")
-    assert set(scores["weighting"]) == {"unweighted (respondents)"}
+    assert set(scores.frame["weighting"]) == {"unweighted (respondents)"}
     ax = plot_scores(scores, metric="nps", xlabel="NPS")
     assert ax.get_xlabel() == "NPS, unweighted (respondents)"
     plt.close(ax.figure)
     effect = weighting_effect(weight_responses(frame, population_margins(customers)))
-    nps = effect[effect["metric"] == "nps"]
+    nps = effect.frame[effect.frame["metric"] == "nps"]
     assert nps["label"].tolist() == ["NPS, unweighted (respondents)",
                                      "NPS, raked to population margins"]
     ax = plot_weighting_effect(effect, metric="nps")
@@ -403,13 +431,13 @@ def test_a_margin_level_without_respondents_is_not_used() -> None:
     assert list(weighted.margins) == ["channel"]
     assert "region not used for weighting: level(s) ['s']" in weighted.skipped["region"]
     assert weighted.weighting == "raked to population margins (channel)"
-    figures = headline(weighted, customers).set_index("name")
+    figures = _table(headline(weighted, customers)).set_index("name")
     assert figures.loc["nps", "status"] == "warning"
     assert "region not used for weighting" in figures.loc["nps", "reason"]
     only = weight_responses(frame[["response_id", "customer_id", "answered_at", "nps",
                                    "region"]].copy(), population_margins(customers))
     assert only.design is None and only.note.startswith("not weighted: region not used")
-    figures = headline(only, customers).set_index("name")
+    figures = _table(headline(only, customers)).set_index("name")
     assert figures.loc["nps", "status"] == "not available"
     assert figures.loc["nps_unweighted", "status"] == "ok"
 
@@ -421,7 +449,7 @@ def test_one_respondent_per_raking_cell_does_not_give_a_zero_width_interval() ->
     responses = _responses(2, nps=[10, 0])
     weighted = weight_responses(survey_frame(responses, customers),
                                 population_margins(customers))
-    row = weighting_effect(weighted, min_n=1).set_index(["metric", "weighting"]).loc[
+    row = weighting_effect(weighted, min_n=1).frame.set_index(["metric", "weighting"]).loc[
         ("nps", "raked")]
     assert row.method == "kish (raked; the design-based variance is zero)"
     # weights 40 and 40: Kish n_eff 2; adjusted-Wald: p = d = (1 + 0.75) / 5 = 0.35,
@@ -445,7 +473,7 @@ def test_raked_intervals_stay_inside_the_score_range() -> None:
     # 8 answers, 7 of them in the top two boxes: the raked t interval (7 df) would pass 1
     weighted = weight_responses(survey_frame(_responses(8, csat=[5] * 7 + [1]), customers),
                                 population_margins(customers))
-    raked = weighting_effect(weighted, min_n=1).set_index(["metric", "weighting"]).loc[
+    raked = weighting_effect(weighted, min_n=1).frame.set_index(["metric", "weighting"]).loc[
         ("csat_top2", "raked")]
     assert raked.method == "taylor (raked)" and raked.estimate == pytest.approx(7 / 8)
     assert raked.estimate + stats.t.ppf(0.975, 7) * raked.se > 1.0

@@ -18,22 +18,20 @@ import pytest
 from crmlib import report
 from crmlib.errors import CRMError
 from crmlib.plotting._survey import plot_likert, plot_margins, plot_scores
-from crmlib.survey import (
+from crmlib.report.survey import (
     behaviour_link,
     driver_table,
     group_comparisons,
-    headline,
     item_table,
     likert_table,
-    population_margins,
     reliability_table,
     response_base,
     response_table,
     score_table,
     survey_frame,
-    weight_responses,
     weighting_effect,
 )
+from crmlib.survey import KeyDriverModel, headline, population_margins, weight_responses
 
 
 @pytest.fixture
@@ -65,7 +63,6 @@ def test_survey_frame_attaches_the_customer_attributes(customers, responses) -> 
     assert out["response_channel"].tolist() == ["email"] * 6  # the survey's own column kept
     assert out["region"].tolist() == ["n", "s", "n", "s", "n", "s"]
     assert out["nps"].dtype == "float64"
-    assert out.attrs["attributes"] == ["channel", "region"]
     assert "channel" in responses.columns and "response_channel" not in responses.columns
 
 
@@ -77,7 +74,7 @@ def test_survey_frame_names_responses_from_unknown_customers(customers, response
 
 def test_score_table_by_hand(customers, responses) -> None:
     frame = survey_frame(responses, customers)
-    out = score_table(frame, by="channel", nps_method="wald", min_n=3)
+    out = score_table(frame, by="channel", nps_method="wald", min_n=3).frame
     overall = out[(out.by == "all") & (out.metric == "nps")].iloc[0]
     # 2 promoters, 2 passives, 2 detractors of 6: NPS 0, se = sqrt((p + d - 0) / n)
     assert overall.estimate == pytest.approx(0.0)
@@ -94,7 +91,7 @@ def test_score_table_by_hand(customers, responses) -> None:
 
 def test_response_table_by_hand(customers, responses) -> None:
     frame = survey_frame(responses, customers)
-    out = response_table(customers, frame, by=["channel"]).set_index("group")
+    out = response_table(customers, frame, by=["channel"]).frame.set_index("group")
     assert out.loc["all", "estimate"] == pytest.approx(6 / 8)
     assert out.loc["web", "estimate"] == pytest.approx(1.0)
     assert out.loc["store", "respondents"] == 2 and out.loc["store", "customers"] == 4
@@ -120,10 +117,10 @@ def test_raking_on_one_margin_is_post_stratification(customers, responses) -> No
     # web: 4 customers / 4 respondents -> 1; store: 4 customers / 2 respondents -> 2
     assert weighted.frame["weight"].tolist() == pytest.approx([1, 1, 1, 1, 2, 2])
     assert weighted.trimmed == 0
-    table = weighted.margins_table().set_index("level")
+    table = weighted.margins_table().frame.set_index("level")
     assert table.loc["store", "respondents"] == pytest.approx(2 / 6)
     assert table.loc["store", "weighted"] == pytest.approx(0.5)
-    effect = weighting_effect(weighted, nps_method="wald", min_n=1)
+    effect = weighting_effect(weighted, nps_method="wald", min_n=1).frame
     raked = effect[(effect.metric == "nps") & (effect.weighting == "raked")].iloc[0]
     # promoters weigh 2 of 8, detractors (both store) 4 of 8: NPS = 100 * (2 - 4) / 8
     assert raked.estimate == pytest.approx(-25.0)
@@ -145,14 +142,14 @@ def test_trimming_caps_weights_relative_to_the_mean(customers, responses) -> Non
     assert w.max() <= 1.5 + 1e-9 and w.min() >= 0.1 - 1e-9
     assert w.sum() == pytest.approx(8.0)
     # more answers than customers: the design-based variance does not exist; Kish is used
-    effect = weighting_effect(weighted, min_n=1)
+    effect = weighting_effect(weighted, min_n=1).frame
     assert set(effect.loc[effect.weighting == "raked", "method"]) == {"kish (raked)"}
 
 
 def test_group_comparisons_name_the_test_and_correction(customers, responses) -> None:
     frame = survey_frame(responses, customers)
     out = group_comparisons(frame, by=["channel", "region"], metrics=["nps", "ces_mean"],
-                            correction="bonferroni")
+                            correction="bonferroni").frame
     assert len(out) == 4  # one pair per column and metric
     assert set(out.test) == {"z-test on NPS (trinomial variance)", "Welch t-test"}
     assert (out.correction == "bonferroni").all()
@@ -161,20 +158,23 @@ def test_group_comparisons_name_the_test_and_correction(customers, responses) ->
 
 
 def test_a_unit_without_survey_gets_empty_explained_tables(customers) -> None:
-    frame = survey_frame(None, customers)
-    assert frame.empty and "no survey_responses" in frame.attrs["note"]
+    with pytest.warns(UserWarning, match="no survey_responses"):
+        frame = survey_frame(None, customers)
+    assert frame.empty
     assert response_base(frame, customers).shape == (1, 2)
+    with pytest.warns(UserWarning, match="no survey_responses"):
+        drivers = KeyDriverModel().fit(frame, target="nps")
     tables = [score_table(frame, by="channel"), group_comparisons(frame, by="channel"),
               response_table(customers, frame), likert_table(frame), reliability_table(frame),
-              item_table(frame), driver_table(frame), behaviour_link(
+              item_table(frame), driver_table(drivers, frame), behaviour_link(
                   frame, pd.DataFrame(columns=["customer_id", "ordered_at", "amount"]),
                   customers, as_of="2024-12-31")]
     for table in tables:
-        assert table.empty and "no survey_responses" in table.attrs["note"]
+        assert table.frame.empty and "no survey_responses" in table.notes[0]
     weighted = weight_responses(frame, population_margins(customers))
-    assert weighted.design is None and weighting_effect(weighted).empty
-    figures = headline(weighted, customers, drivers=driver_table(frame))
-    assert figures["value"].isna().all() and figures["note"].notna().all()
+    assert weighted.design is None and weighting_effect(weighted).frame.empty
+    figures = headline(weighted, customers, drivers=drivers)
+    assert all(m.value is None and m.note for m in figures)
     for ax in [plot_scores(score_table(frame)), plot_likert(likert_table(frame)),
                plot_margins(weighted.margins_table())]:
         assert "no survey_responses" in ax.texts[0].get_text()
@@ -195,8 +195,10 @@ def test_headline_rows_are_recordable(customers, responses) -> None:
     })
     frame = survey_frame(resp, customers)
     weighted = weight_responses(frame, population_margins(customers))
-    drivers = driver_table(frame, bootstrap=100, random_state=0)
-    figures = headline(weighted, customers, drivers=drivers)
+    model = KeyDriverModel(bootstrap=100, random_state=0).fit(frame, target="nps")
+    drivers = model.summary()
+    metrics = headline(weighted, customers, drivers=model)
+    figures = pd.DataFrame([m.to_dict() for m in metrics], dtype=object)
     assert figures["name"].tolist() == ["nps", "nps_unweighted", "csat", "csat_mean", "ces",
                                         "survey_response_rate", "cronbach_alpha",
                                         "top_driver_importance"]
@@ -208,7 +210,7 @@ def test_headline_rows_are_recordable(customers, responses) -> None:
     else:
         assert figures.loc[7, "status"] == "not available"
         assert " and ".join(first[-2:]) in figures.loc[7, "reason"]
-    metrics = report.record_all(figures)
+    metrics = report.record_all(metrics)
     assert [m.status for m in metrics[:7]] == ["ok"] * 5 + ["warning", "ok"]  # all answered
     assert all(m.value is not None for m in metrics[:7])
     assert all(v is None or math.isfinite(v) for v in figures["se"])
@@ -223,7 +225,7 @@ def test_behaviour_link_by_hand(customers, responses) -> None:
         "amount": [100.0, 999.0, 50.0, 20.0, 70.0, -10.0],
     })
     out = behaviour_link(frame, orders, customers, as_of="2024-12-31", horizon_days=300)
-    table = out.set_index(["outcome", "group"])
+    table = out.frame.set_index(["outcome", "group"])
     # promoters C0 (100 after answering; the order before is ignored) and C1 (50)
     assert table.loc[("spend", "promoter"), "estimate"] == pytest.approx(75.0)
     # detractors C4 (20) and C5 (-10 inside the window; the 2025 order is outside)

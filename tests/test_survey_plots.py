@@ -13,7 +13,8 @@ import pytest
 
 from crmlib.errors import CRMError
 from crmlib.plotting._survey import plot_driver_quadrant, plot_likert, plot_nps
-from crmlib.survey import likert_summary, nps_by
+from crmlib.survey import nps_by
+from crmlib.survey._scales import likert_summary
 
 
 def test_plot_likert_diverges_around_the_neutral_level() -> None:

@@ -73,10 +73,10 @@ def test_key_driver_ranking_recovers_the_generating_weights(sample, unit: str) -
     # generating weights.
     _, responses, _ = sample
     resp = responses[responses.business_unit == unit]
-    out = key_drivers(resp, target="nps", drivers=ITEMS, method="lmg")
+    out = key_drivers(resp, target="nps", drivers=ITEMS, method="lmg").summary()
     assert set(out.driver[:2]) == {"q_product", "q_service"}
     assert list(out.driver[2:]) == ["q_price", "q_delivery", "q_website"]
-    jw = key_drivers(resp, target="nps", drivers=ITEMS, method="johnson")
+    jw = key_drivers(resp, target="nps", drivers=ITEMS, method="johnson").summary()
     assert set(jw.driver[:2]) == {"q_product", "q_service"}
     assert jw.driver.iloc[-1] == "q_website"
 

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from crmlib.errors import CRMError
-from crmlib.survey import cronbach_alpha, item_analysis, key_drivers, likert_summary
+from crmlib.survey import cronbach_alpha, item_analysis, key_drivers
+from crmlib.survey._scales import likert_summary
 
 DATA = Path(__file__).parent / "data" / "survey"
 REF = pd.read_csv(DATA / "reference.csv")
@@ -45,7 +46,7 @@ def test_item_analysis_matches_psych() -> None:
     for item in AGREE.columns:
         for stat in ["r_drop", "alpha_if_deleted", "mean", "sd"]:
             assert out.loc[item, stat] == pytest.approx(ref("bfi_agree", item, stat), rel=RTOL)
-    assert out.attrs["n"] == 2709
+    assert cronbach_alpha(AGREE).n == 2709  # the complete rows the item table is built on
 
 
 def test_scale_input_errors() -> None:
@@ -70,9 +71,10 @@ def test_likert_summary_shares() -> None:
 
 @pytest.mark.parametrize("method", ["lmg", "johnson"])
 def test_key_drivers_match_r_on_swiss(method: str) -> None:
-    out = key_drivers(SWISS, target="Fertility", drivers=SWISS_X, method=method)
-    assert out.attrs["r2"] == pytest.approx(ref("swiss", "R2", "r2"), rel=RTOL)
-    assert out.attrs["n"] == 47
+    model = key_drivers(SWISS, target="Fertility", drivers=SWISS_X, method=method)
+    out = model.summary()
+    assert model.r2_ == pytest.approx(ref("swiss", "R2", "r2"), rel=RTOL)
+    assert model.n_ == 47
     got = out.set_index("driver")
     for v in SWISS_X:
         assert got.loc[v, "raw"] == pytest.approx(ref("swiss", v, method), rel=RTOL)
@@ -83,10 +85,10 @@ def test_key_drivers_match_r_on_swiss(method: str) -> None:
 
 def test_key_drivers_bootstrap_ci_and_errors() -> None:
     out = key_drivers(SWISS, target="Fertility", drivers=SWISS_X, bootstrap=200,
-                      random_state=0)
+                      random_state=0).summary()
     assert (out.ci_low <= out.importance).all() and (out.importance <= out.ci_high).all()
     again = key_drivers(SWISS, target="Fertility", drivers=SWISS_X, bootstrap=200,
-                        random_state=0)
+                        random_state=0).summary()
     assert out.ci_low.tolist() == again.ci_low.tolist()
     with pytest.raises(CRMError, match="at least two drivers"):
         key_drivers(SWISS, target="Fertility", drivers=["Education"])
@@ -100,7 +102,7 @@ def test_lmg_recovers_known_equal_and_zero_drivers() -> None:
     X = rng.normal(size=(20_000, 3))
     y = 2 * X[:, 0] + 1 * X[:, 1] + rng.normal(size=20_000)
     frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(y=y)
-    out = key_drivers(frame, target="y", drivers=["a", "b", "c"]).set_index("driver")
+    out = key_drivers(frame, target="y", drivers=["a", "b", "c"]).summary().set_index("driver")
     assert out.loc["a", "raw"] == pytest.approx(4 / 6, abs=0.01)
     assert out.loc["b", "raw"] == pytest.approx(1 / 6, abs=0.01)
     assert out.loc["c", "raw"] == pytest.approx(0, abs=0.002)

@@ -124,7 +124,7 @@ def main() -> None:
     X = 0.6 * f + 0.8 * rng.normal(size=(m, 8))
     y = X @ np.linspace(0.8, 0.1, 8) + rng.normal(size=m)
     kd_frame = pd.DataFrame(X, columns=drivers).assign(y=y)
-    kd = key_drivers(kd_frame, target="y", drivers=drivers)
+    kd = key_drivers(kd_frame, target="y", drivers=drivers).summary()
     t_kd = best_of(lambda: key_drivers(kd_frame, target="y", drivers=drivers), args.repeat)
     t0 = time.perf_counter()
     ref = lmg_by_refitting(kd_frame, "y", drivers)

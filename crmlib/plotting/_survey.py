@@ -12,6 +12,18 @@ import seaborn as sns
 from matplotlib.axes import Axes
 
 from crmlib.errors import CRMError
+from crmlib.results import NotedTable
+
+
+def _unwrap(data: Any) -> tuple[Any, str | None]:
+    """The frame to draw and the note that explains it when empty: ``data`` may be a
+    DataFrame, a :class:`crmlib.results.NotedTable` (its first note), or a result with
+    ``to_long()`` and ``note`` (:class:`crmlib.survey.ItemFactors`)."""
+    if isinstance(data, NotedTable):
+        return data.frame, (data.notes[0] if data.notes else data.caption or None)
+    if hasattr(data, "to_long") and hasattr(data, "note"):
+        return data.to_long(), data.note
+    return data, None
 
 
 def _axes(ax: Axes | None, size: tuple[float, float] = (7, 4)) -> Axes:
@@ -20,18 +32,20 @@ def _axes(ax: Axes | None, size: tuple[float, float] = (7, 4)) -> Axes:
     return ax
 
 
-def _empty(data: Any, ax: Axes | None) -> Axes | None:
-    """When ``data`` is an empty frame: an axes stating its ``attrs["note"]``, else None."""
+def _empty(data: Any, ax: Axes | None, note: str | None = None) -> Axes | None:
+    """When ``data`` (see :func:`_unwrap`) is empty: an axes stating why, else None."""
+    data, why = _unwrap(data)
     if not (isinstance(data, pd.DataFrame) and data.empty):
         return None
     ax = _axes(ax, (6, 1.5))
-    ax.text(0.5, 0.5, str(data.attrs.get("note") or "nothing to show"), ha="center",
+    ax.text(0.5, 0.5, str(note or why or "nothing to show"), ha="center",
             va="center", transform=ax.transAxes, wrap=True, color="0.35")
     ax.set_axis_off()
     return ax
 
 
 def _need(data: Any, cols: list[str], what: str) -> pd.DataFrame:
+    data, _ = _unwrap(data)
     if not isinstance(data, pd.DataFrame):
         raise CRMError(f"{what}: expected a DataFrame, got {type(data).__name__}")
     missing = [c for c in cols if c not in data.columns]
@@ -56,13 +70,12 @@ def plot_likert(
     ``data`` is the tidy output of :func:`crmlib.survey.likert_summary`. Disagreement
     extends left of zero, agreement right; a middle level (odd number of levels) is split
     across zero. ``plot_kws`` go to ``Axes.barh``. Empty data (no survey, no items) gives an
-    axes stating the frame's ``attrs["note"]``.
+    axes stating the table's note (a :class:`crmlib.results.NotedTable`).
     """
     if (blank := _empty(data, ax)) is not None:
         return blank
     data = _need(data, [item, level, share], "plot_likert")
-    levels = list(levels if levels is not None else data.attrs.get("levels")
-                  or sorted(data[level].unique()))
+    levels = list(levels if levels is not None else pd.unique(data[level]))
     wide = (data.pivot_table(index=item, columns=level, values=share, aggfunc="sum")
             .reindex(columns=levels).fillna(0.0))
     k = len(levels)
@@ -134,7 +147,7 @@ def plot_driver_quadrant(
     so that drivers whose intervals overlap are not read as ranked. Lines at the medians
     split the plane; the upper-left quadrant (important, performing below the others) is
     where to act first. ``plot_kws`` go to ``Axes.errorbar``. Empty data gives an axes
-    stating the frame's ``attrs["note"]``.
+    stating the table's note (a :class:`crmlib.results.NotedTable`).
     """
     if (blank := _empty(data, ax)) is not None:
         return blank
@@ -199,7 +212,7 @@ def plot_scores(
     dashed line marks the overall estimate. The axis label says which estimate is drawn:
     ``xlabel`` followed by the table's ``weighting`` ("NPS, unweighted (respondents)"), so
     that it is not mistaken for a raked headline. Empty data gives an axes stating the
-    frame's ``attrs["note"]``. ``plot_kws`` go to ``Axes.errorbar``.
+    table's note (a :class:`crmlib.results.NotedTable`). ``plot_kws`` go to ``Axes.errorbar``.
     """
     if (blank := _empty(data, ax)) is not None:
         return blank
@@ -252,7 +265,7 @@ def plot_weighting_effect(
     ``label`` ("NPS, unweighted (respondents)", "NPS, raked to population margins") and
     the row whose ``weighting`` is ``headline`` is marked "(headline)", so the figure a
     report records is the one the reader identifies. Empty data gives an axes stating the
-    frame's ``attrs["note"]``. ``plot_kws`` go to ``Axes.errorbar``.
+    table's note (a :class:`crmlib.results.NotedTable`). ``plot_kws`` go to ``Axes.errorbar``.
     """
     if (blank := _empty(data, ax)) is not None:
         return blank
@@ -260,9 +273,7 @@ def plot_weighting_effect(
                  "plot_weighting_effect")
     data = data[data["metric"] == metric]
     if data.empty:
-        none = pd.DataFrame()
-        none.attrs["note"] = f"no {metric} estimate"
-        return _empty(none, ax)  # type: ignore[return-value]
+        return _empty(data, ax, f"no {metric} estimate")  # type: ignore[return-value]
     data = data.iloc[::-1]
     labels = [f"{lab} (headline)" if w == headline else str(lab)
               for lab, w in zip(data["label"], data["weighting"], strict=True)]
@@ -292,7 +303,7 @@ def plot_margins(
     """Population, respondent and weighted shares per margin level, as grouped bars, from
     :meth:`crmlib.survey.WeightedResponses.margins_table`: raking should bring the weighted
     bars to the population's. Empty data gives an axes stating the frame's
-    ``attrs["note"]``. ``plot_kws`` go to ``Axes.barh``."""
+    note (a :class:`crmlib.results.NotedTable`). ``plot_kws`` go to ``Axes.barh``."""
     if (blank := _empty(data, ax)) is not None:
         return blank
     data = _need(data, ["variable", "level", "population", "respondents", "weighted"],
@@ -323,10 +334,10 @@ def plot_loadings(
 ) -> Axes:
     """Heatmap of factor loadings, items by factors, on a -1..1 diverging scale.
 
-    ``data`` is the tidy ``item, factor, loading`` frame of
-    :meth:`crmlib.survey.ItemFactors.to_long` (factor analysis: Lawley & Maxwell 1971).
-    ``plot_kws`` go to :func:`seaborn.heatmap`. Empty data (no survey, no items) gives an
-    axes stating the frame's ``attrs["note"]``.
+    ``data`` is a :class:`crmlib.survey.ItemFactors` (factor analysis: Lawley & Maxwell
+    1971) or its tidy ``item, factor, loading`` frame (``to_long()``). ``plot_kws`` go to
+    :func:`seaborn.heatmap`. An empty solution (no survey, no items) gives an axes stating
+    its ``note``.
     """
     if (blank := _empty(data, ax)) is not None:
         return blank

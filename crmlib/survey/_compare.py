@@ -18,6 +18,7 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
+from crmlib import intervals
 from crmlib.errors import CRMError
 from crmlib.results import TestResult
 from crmlib.survey._design import SurveyDesign
@@ -85,34 +86,32 @@ def compare_nps(
     pa, da, na, ra = _nps_parts(a, weights_a, getattr(a, "name", None) or "a")
     pb, db, nb, rb = _nps_parts(b, weights_b, getattr(b, "name", None) or "b")
     diff = (pa - da) - (pb - db)
-    _, se_a, _ = nps_interval(np.array(pa), np.array(da), np.array(na), method="wald")
-    _, se_b, _ = nps_interval(np.array(pb), np.array(db), np.array(nb), method="wald")
-    se = float(math.hypot(se_a, se_b))
+    se = _nps_difference_se((pa, da, na), (pb, db, nb), method="wald")
     z = diff / se if se > 0 else math.nan
     p_value = float(2 * stats.norm.sf(abs(z))) if se > 0 else math.nan
-    ca, sa, _ = nps_interval(np.array(pa), np.array(da), np.array(na), method=method)
-    cb, sb, _ = nps_interval(np.array(pb), np.array(db), np.array(nb), method=method)
-    centre = float(ca - cb)
-    half = float(stats.norm.ppf(1 - alpha / 2) * math.hypot(sa, sb))
+    centre = float(nps_interval(np.array(pa), np.array(da), np.array(na), method=method)[0]
+                   - nps_interval(np.array(pb), np.array(db), np.array(nb), method=method)[0])
+    half = intervals.z_value(alpha) * _nps_difference_se((pa, da, na), (pb, db, nb),
+                                                         method=method)
     return TestResult(
-        statistic=float(z),
-        df=math.nan,
-        p_value=p_value,
+        statistic=float(z), df=math.nan, p_value=p_value,
         test=("two-sample z-test on NPS (trinomial variance)" if se > 0
               else "no variation: no test"),
         n=ra + rb,
-        extra={
-            "estimate": 100 * diff,
-            "se": 100 * se,
-            "ci_low": 100 * max(centre - half, -2.0),
-            "ci_high": 100 * min(centre + half, 2.0),
-            "ci_method": method,
-            "nps_a": 100 * (pa - da),
-            "nps_b": 100 * (pb - db),
-            "n_a": ra,
-            "n_b": rb,
-        },
+        extra={"estimate": 100 * diff, "se": 100 * se,
+               "ci_low": 100 * max(centre - half, -2.0), "ci_high": 100 * min(centre + half, 2.0),
+               "ci_method": method, "nps_a": 100 * (pa - da), "nps_b": 100 * (pb - db),
+               "n_a": ra, "n_b": rb},
     )
+
+
+def _nps_difference_se(a: tuple[float, float, float], b: tuple[float, float, float], *,
+                       method: str) -> float:
+    """SE of ``NPS_a - NPS_b`` (-1..1 scale) from each group's promoter and detractor
+    shares and (effective) size: the root of the sum of the two trinomial variances."""
+    se_a = nps_interval(*(np.array(x) for x in a), method=method)[1]
+    se_b = nps_interval(*(np.array(x) for x in b), method=method)[1]
+    return float(math.hypot(se_a, se_b))
 
 
 def _group_summary(y: np.ndarray, w: np.ndarray, kind: str, threshold: int | None
@@ -169,7 +168,7 @@ def compare_groups(
     DataFrame
         One row per pair: ``group_a, group_b, estimate_a, estimate_b, n_a, n_b,
         difference, se, ci_low, ci_high, statistic, df, p_value, p_adjusted, significant,
-        test, note``. NPS is on the -100..100 scale. ``attrs``: metric, correction, alpha.
+        test, note``. NPS is on the -100..100 scale.
         A pair that cannot be tested (no variation within either group, so the statistic
         has zero variance, or a group of one answer) has ``test`` saying so ("no
         variation: no test"), missing statistic, p-values and interval, and
@@ -183,8 +182,7 @@ def compare_groups(
     low, high, kind, threshold = METRICS[metric]
     y, w = clean_scores(frame[score], None if weights is None else frame[weights], name=score,
                         low=low, high=high, integer=kind != "mean")
-    keep = frame[score].notna().to_numpy()
-    g = frame.loc[keep, group].to_numpy()
+    g = frame.loc[frame[score].notna().to_numpy(), group].to_numpy()
     if pd.isna(g).any():
         raise CRMError(f"survey responses: group column {group!r} has missing values")
     ww = np.ones(y.size) if w is None else w
@@ -192,42 +190,49 @@ def compare_groups(
     if len(levels) < 2:
         raise CRMError(f"survey responses: group column {group!r} has fewer than two levels")
     summ = {lev: _group_summary(y[g == lev], ww[g == lev], kind, threshold) for lev in levels}
+    rows = [_pair_row(a, b, summ[a], summ[b], kind=kind, alpha=alpha)
+            for a, b in itertools.combinations(levels, 2)]
+    return _adjust(pd.DataFrame(rows), correction=correction, alpha=alpha)
+
+
+def _pair_row(a: Any, b: Any, sa: tuple[float, float, float, int],
+              sb: tuple[float, float, float, int], *, kind: str, alpha: float
+              ) -> dict[str, Any]:
+    """One pair of groups: the difference, its SE, interval and test, or why no test."""
     scale = 100.0 if kind == "nps" else 1.0
     test = {"mean": "Welch t-test", "nps": "z-test on NPS (trinomial variance)"}.get(
         kind, "two-proportion z-test")
-    rows = []
-    for a, b in itertools.combinations(levels, 2):
-        ea, va, na, ra = summ[a]
-        eb, vb, nb, rb = summ[b]
-        diff = ea - eb
-        se = math.sqrt(va + vb)
-        row = {"group_a": a, "group_b": b, "estimate_a": scale * ea, "estimate_b": scale * eb,
-               "n_a": ra, "n_b": rb, "difference": scale * diff, "se": scale * se,
-               "ci_low": math.nan, "ci_high": math.nan, "statistic": math.nan,
-               "df": math.nan, "p_value": math.nan, "test": test, "note": None}
-        if min(ra, rb) < 2:
-            row.update(test="too few answers: no test",
-                       note=f"{min(ra, rb)} answer in group "
-                            f"{a if ra < rb else b!r}: no variance to test against")
-        elif se == 0:
-            row.update(test="no variation: no test",
-                       note="every answer within each group is the same: the test statistic "
-                            "has zero variance")
-        else:
-            stat = diff / se
-            if kind == "mean":
-                df = (va + vb) ** 2 / (va**2 / max(na - 1, 1) + vb**2 / max(nb - 1, 1))
-                p = float(2 * stats.t.sf(abs(stat), df))
-                q = float(stats.t.ppf(1 - alpha / 2, df))
-                row["df"] = df
-            else:
-                p = float(2 * stats.norm.sf(abs(stat)))
-                q = float(stats.norm.ppf(1 - alpha / 2))
-            row.update(statistic=stat, p_value=p, ci_low=scale * (diff - q * se),
-                       ci_high=scale * (diff + q * se))
-        rows.append(row)
-    out = pd.DataFrame(rows)
-    pvals = out["p_value"].to_numpy()
+    (ea, va, na, ra), (eb, vb, nb, rb) = sa, sb
+    diff, se = ea - eb, math.sqrt(va + vb)
+    row = {"group_a": a, "group_b": b, "estimate_a": scale * ea, "estimate_b": scale * eb,
+           "n_a": ra, "n_b": rb, "difference": scale * diff, "se": scale * se,
+           "ci_low": math.nan, "ci_high": math.nan, "statistic": math.nan,
+           "df": math.nan, "p_value": math.nan, "test": test, "note": None}
+    if min(ra, rb) < 2:
+        return {**row, "test": "too few answers: no test",
+                "note": f"{min(ra, rb)} answer in group {a if ra < rb else b!r}: no variance "
+                        "to test against"}
+    if se == 0:
+        return {**row, "test": "no variation: no test",
+                "note": "every answer within each group is the same: the test statistic has "
+                        "zero variance"}
+    stat = diff / se
+    if kind == "mean":
+        df = (va + vb) ** 2 / (va**2 / max(na - 1, 1) + vb**2 / max(nb - 1, 1))
+        p = float(2 * stats.t.sf(abs(stat), df))
+        lo, hi = intervals.t_interval(diff, se, df, alpha)
+        row["df"] = df
+    else:
+        p = float(2 * stats.norm.sf(abs(stat)))
+        lo, hi = intervals.normal_interval(diff, se, alpha)
+    return {**row, "statistic": stat, "p_value": p, "ci_low": scale * lo,
+            "ci_high": scale * hi}
+
+
+def _adjust(out: pd.DataFrame, *, correction: str, alpha: float) -> pd.DataFrame:
+    """Add ``p_adjusted`` (the tested pairs' p-values corrected for multiplicity) and
+    ``significant`` (adjusted p below ``alpha``) before the ``test`` column."""
+    pvals = out["p_value"].to_numpy(dtype=float)
     ok = np.isfinite(pvals)
     adj = np.full(pvals.shape, np.nan)
     if correction == "none":
@@ -236,8 +241,6 @@ def compare_groups(
         adj[ok] = multipletests(pvals[ok], alpha=alpha, method=correction)[1]
     out.insert(out.columns.get_loc("test"), "p_adjusted", adj)
     out.insert(out.columns.get_loc("test"), "significant", adj < alpha)
-    out.attrs.update(metric=metric, correction=correction, alpha=alpha, group=group,
-                     score=score)
     return out
 
 

@@ -49,6 +49,38 @@ def _as_list(value: str | Sequence[str] | None) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
+def _checked_frame(frame: pd.DataFrame, design_cols: list[str], weights: str | None
+                   ) -> pd.DataFrame:
+    """The survey frame, with its design columns present and complete and its weights
+    positive; a one-line error naming the column and rows otherwise."""
+    frame = check_frame(frame, name="survey frame", required=design_cols)
+    if frame.empty:
+        raise CRMError("survey frame: no rows")
+    for col in design_cols:
+        if frame[col].isna().any():
+            rows = frame.index[frame[col].isna()][:5].tolist()
+            raise CRMError(f"survey frame: design column {col!r} is missing at rows {rows}")
+    if weights is not None:
+        w = pd.to_numeric(frame[weights], errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isfinite(w) | (w <= 0)
+        if bad.any():
+            rows = frame.index[bad][:5].tolist()
+            raise CRMError(
+                f"survey frame: weight column {weights!r} has {int(bad.sum())} zero, "
+                f"negative or missing value(s) at rows {rows}: {w[bad][:5].tolist()}"
+            )
+    return frame
+
+
+def _pop_size(fpcs: list[str]) -> Any:
+    """svy's population size: one fpc column, or the PSU and SSU columns of two stages."""
+    if len(fpcs) == 1:
+        return fpcs[0]
+    if len(fpcs) == 2:
+        return svy.PopSize(psu=fpcs[0], ssu=fpcs[1])
+    return None
+
+
 class SurveyDesign:
     """A survey sample bound to its design, as R's ``svydesign``.
 
@@ -100,34 +132,20 @@ class SurveyDesign:
         weights: str | None = None,
         fpc: str | Sequence[str] | None = None,
         lonely_psu: str = "fail",
+        alpha: float = 0.05,
     ) -> None:
         self.strata = strata
         self.cluster = cluster
         self.weights = weights
         self.fpc = fpc
         self.lonely_psu = lonely_psu
+        self.alpha = check_alpha(alpha)
         check_option(lonely_psu, name="lonely_psu", options=tuple(LONELY_PSU))
-        clusters = _as_list(cluster)
-        fpcs = _as_list(fpc)
+        clusters, fpcs = _as_list(cluster), _as_list(fpc)
         if len(clusters) > 2 or len(fpcs) > 2:
             raise CRMError("SurveyDesign: at most two stages of clusters and fpc columns")
         design_cols = [c for c in [strata, *clusters, weights, *fpcs] if c is not None]
-        frame = check_frame(frame, name="survey frame", required=design_cols)
-        if frame.empty:
-            raise CRMError("survey frame: no rows")
-        for col in design_cols:
-            if frame[col].isna().any():
-                rows = frame.index[frame[col].isna()][:5].tolist()
-                raise CRMError(f"survey frame: design column {col!r} is missing at rows {rows}")
-        if weights is not None:
-            w = pd.to_numeric(frame[weights], errors="coerce").to_numpy(dtype=float)
-            bad = ~np.isfinite(w) | (w <= 0)
-            if bad.any():
-                rows = frame.index[bad][:5].tolist()
-                raise CRMError(
-                    f"survey frame: weight column {weights!r} has {int(bad.sum())} zero, "
-                    f"negative or missing value(s) at rows {rows}: {w[bad][:5].tolist()}"
-                )
+        frame = _checked_frame(frame, design_cols, weights)
         data = frame.reset_index(drop=True)  # copy-on-write: the caller's frame is untouched
         wcol = weights
         if wcol is None:
@@ -136,17 +154,12 @@ class SurveyDesign:
         self._wcol = wcol
         if strata is not None and clusters and lonely_psu == "fail":
             self._check_lonely(data, strata, clusters[0])
-        pop_size: Any = None
-        if len(fpcs) == 1:
-            pop_size = fpcs[0]
-        elif len(fpcs) == 2:
-            pop_size = svy.PopSize(psu=fpcs[0], ssu=fpcs[1])
         design = svy.Design(
             stratum=strata,
             psu=clusters[0] if clusters else None,
             ssu=clusters[1] if len(clusters) > 1 else None,
             wgt=wcol,
-            pop_size=pop_size,
+            pop_size=_pop_size(fpcs),
             singleton=LONELY_PSU[lonely_psu],
         )
         try:
@@ -207,8 +220,8 @@ class SurveyDesign:
         if missing:
             raise CRMError(f"survey frame: no column(s) {missing}")
 
-    def _tidy(self, results: Any, variables: list[str], by: list[str], level: str | None,
-              alpha: float) -> pd.DataFrame:
+    def _tidy(self, results: Any, variables: list[str], by: list[str], level: str | None
+              ) -> pd.DataFrame:
         if not isinstance(results, list):
             results = [results]
         frames = []
@@ -222,13 +235,13 @@ class SurveyDesign:
             out.insert(0, "variable", var)
             keep = ["variable", *by, *(["level"] if level is not None else []), *_OUT]
             frames.append(out[keep])
-        tidy = pd.concat(frames, ignore_index=True)
-        tidy.attrs.update(alpha=alpha, method="taylor", n_total=len(self._frame),
-                          calibrated=self._calibrated)
-        return tidy
+        return pd.concat(frames, ignore_index=True)
+
+    def _level(self, alpha: float | None) -> float:
+        """The interval level of a call: ``alpha`` when given, else the design's."""
+        return check_alpha(self.alpha if alpha is None else alpha)
 
     def _run(self, fn: str, y: Any, *, by: Any, alpha: float, **kw: Any) -> Any:
-        alpha = check_alpha(alpha)
         est = getattr(self._sample.estimation, fn)
         try:
             return est(y, by=by, alpha=alpha, drop_nulls=True, **kw)
@@ -236,7 +249,7 @@ class SurveyDesign:
             raise CRMError(f"SurveyDesign.{fn}: {_svy_message(exc)}") from None
 
     def mean(self, var: str | Sequence[str], *, by: str | Sequence[str] | None = None,
-             alpha: float = 0.05) -> pd.DataFrame:
+             alpha: float | None = None) -> pd.DataFrame:
         """Design-based mean(s) of ``var``, overall or by domain (R ``svymean``/``svyby``).
 
         Returns a tidy frame: ``variable``, the ``by`` columns, ``estimate, se, ci_low,
@@ -244,21 +257,23 @@ class SurveyDesign:
         """
         vars_, by_ = _as_list(var), _as_list(by)
         self._check_vars([*vars_, *by_])
+        alpha = self._level(alpha)
         res = self._run("mean", vars_ if len(vars_) > 1 else vars_[0], by=by_ or None,
                         alpha=alpha, deff="wor")
-        return self._tidy(res, vars_, by_, None, alpha)
+        return self._tidy(res, vars_, by_, None)
 
     def total(self, var: str | Sequence[str], *, by: str | Sequence[str] | None = None,
-              alpha: float = 0.05) -> pd.DataFrame:
+              alpha: float | None = None) -> pd.DataFrame:
         """Design-based total(s) of ``var`` (R ``svytotal``); columns as :meth:`mean`."""
         vars_, by_ = _as_list(var), _as_list(by)
         self._check_vars([*vars_, *by_])
+        alpha = self._level(alpha)
         res = self._run("total", vars_ if len(vars_) > 1 else vars_[0], by=by_ or None,
                         alpha=alpha, deff="wor")
-        return self._tidy(res, vars_, by_, None, alpha)
+        return self._tidy(res, vars_, by_, None)
 
     def proportion(self, var: str, *, by: str | Sequence[str] | None = None,
-                   alpha: float = 0.05, ci_method: str = "logit") -> pd.DataFrame:
+                   alpha: float | None = None, ci_method: str = "logit") -> pd.DataFrame:
         """Share of each level of ``var`` (R ``svymean(~factor)``), with a ``level`` column.
 
         ``ci_method`` is ``"logit"`` (R ``svyciprop`` default), ``"wilson"``, ``"beta"`` or
@@ -268,25 +283,26 @@ class SurveyDesign:
         self._check_vars([var, *by_])
         check_option(ci_method, name="ci_method",
                      options=("logit", "wilson", "beta", "korn-graubard"))
+        alpha = self._level(alpha)
         res = self._run("prop", var, by=by_ or None, alpha=alpha, deff="wor",
                         ci_method=ci_method)
-        return self._tidy(res, [var], by_, var, alpha)
+        return self._tidy(res, [var], by_, var)
 
     def ratio(self, num: str, den: str, *, by: str | Sequence[str] | None = None,
-              alpha: float = 0.05) -> pd.DataFrame:
+              alpha: float | None = None) -> pd.DataFrame:
         """Ratio of totals ``sum w*num / sum w*den`` (R ``svyratio``)."""
         by_ = _as_list(by)
         self._check_vars([num, den, *by_])
-        alpha = check_alpha(alpha)
+        alpha = self._level(alpha)
         try:
             res = self._sample.estimation.ratio(num, den, by=by_ or None, alpha=alpha,
                                                 drop_nulls=True, deff="wor")
         except svy.SvyError as exc:
             raise CRMError(f"SurveyDesign.ratio: {_svy_message(exc)}") from None
-        return self._tidy(res, [f"{num}/{den}"], by_, None, alpha)
+        return self._tidy(res, [f"{num}/{den}"], by_, None)
 
     def nps(self, var: str, *, by: str | Sequence[str] | None = None,
-            alpha: float = 0.05) -> pd.DataFrame:
+            alpha: float | None = None) -> pd.DataFrame:
         """Design-based Net Promoter Score of the 0..10 column ``var``, on the -100..100 scale.
 
         The NPS is the design-weighted mean of the trinomial score (+1 promoter 9-10, 0
@@ -306,15 +322,14 @@ class SurveyDesign:
         expr = pl.when(pl.col(var).is_null()).then(None).otherwise(expr)
         try:
             sample = self._sample.wrangling.mutate({col: expr})
-            res = sample.estimation.mean(col, by=by_ or None, alpha=check_alpha(alpha),
+            res = sample.estimation.mean(col, by=by_ or None, alpha=self._level(alpha),
                                          drop_nulls=True, deff="wor")
         except svy.SvyError as exc:
             raise CRMError(f"SurveyDesign.nps: {_svy_message(exc)}") from None
-        out = self._tidy(res, [col], by_, None, alpha)
+        out = self._tidy(res, [col], by_, None)
         for c in ["estimate", "se", "ci_low", "ci_high"]:
             out[c] = 100 * out[c]
         out["variable"] = var
-        out.attrs["scale"] = "NPS -100..100"
         return out
 
     def chisq(self, row: str, col: str, *, statistic: str = "F") -> TestResult:
@@ -329,20 +344,50 @@ class SurveyDesign:
         reported statistic) divided by the mean eigenvalue of ``Delta`` and referred to
         chi-square on ``(r-1)(c-1)`` df.
 
+        Parameters
+        ----------
+        row, col : str
+            The two categorical columns.
+        statistic : {"F", "Chisq"}
+            The second-order (F) or first-order (chi-square) correction.
+
+        Returns
+        -------
+        TestResult
+            ``extra``: ``pearson_x2``, ``mean_deff``, ``design_df`` (and ``df_den`` for F).
+
         References
         ----------
         Rao, J. N. K. & Scott, A. J. (1984). On chi-squared tests for multiway contingency
         tables with cell proportions estimated from survey data. *Annals of Statistics*
         12(1), 46-60.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> frame = pd.DataFrame({"a": list("xxyyxxyyxy"), "b": list("uvuvuuvvvu")})
+        >>> res = SurveyDesign(frame).chisq("a", "b")
+        >>> res.test, round(res.p_value, 3)
+        ('Rao-Scott F (second-order)', 0.576)
         """
         check_option(statistic, name="statistic", options=("F", "Chisq"))
         self._check_vars([row, col])
         rows = sorted(self._frame[row].dropna().unique().tolist(), key=str)
         cols = sorted(self._frame[col].dropna().unique().tolist(), key=str)
-        nr, nc = len(rows), len(cols)
-        if nr < 2 or nc < 2:
+        if len(rows) < 2 or len(cols) < 2:
             raise CRMError(f"crosstab of {row!r} by {col!r}: needs two levels of each, got "
-                           f"{nr} and {nc}")
+                           f"{len(rows)} and {len(cols)}")
+        p, V, nu = self._cell_proportions(row, col, rows, cols)
+        N = len(self._frame)
+        delta = _generalised_deff(p, V, len(rows), len(cols), N)
+        x2 = _pearson_x2(p, len(rows), len(cols), N)
+        n = int(self._frame[[row, col]].notna().all(axis=1).sum())
+        return _rao_scott(x2, delta, nu, n, statistic)
+
+    def _cell_proportions(self, row: str, col: str, rows: list[Any], cols: list[Any]
+                          ) -> tuple[np.ndarray, np.ndarray, float]:
+        """The design-based cell proportions (rows varying fastest, as R's
+        ``interaction()``), their covariance matrix and the design df."""
         cell = "_crm_cell"
         expr = pl.concat_str([pl.col(row).cast(pl.String), pl.col(col).cast(pl.String)],
                              separator="\x1f")
@@ -351,54 +396,16 @@ class SurveyDesign:
             res = sample.estimation.prop(cell, drop_nulls=True)
         except svy.SvyError as exc:
             raise CRMError(f"SurveyDesign.chisq: {_svy_message(exc)}") from None
-        keys = res.to_polars()[cell].to_list()
-        pos = {k: i for i, k in enumerate(keys)}
-        # R's interaction(): rows vary fastest
+        pos = {k: i for i, k in enumerate(res.to_polars()[cell].to_list())}
         order = [f"{r}\x1f{c}" for c in map(str, cols) for r in map(str, rows)]
-        k = nr * nc
-        p = np.zeros(k)
-        V = np.zeros((k, k))
-        idx = [pos.get(o, -1) for o in order]
+        idx = np.array([pos.get(o, -1) for o in order])
         est = res.to_polars()["est"].to_numpy()
-        for a, ia in enumerate(idx):
-            if ia < 0:
-                continue
-            p[a] = est[ia]
-            for b, ib in enumerate(idx):
-                if ib >= 0:
-                    V[a, b] = res.covariance[ia, ib]
-        N = len(self._frame)
-        nu = float(res.design_df)
-        rr = np.tile(np.arange(nr), nc)
-        cc = np.repeat(np.arange(nc), nr)
-        X1 = np.column_stack([np.ones(k)] + [(rr == i).astype(float) for i in range(1, nr)]
-                             + [(cc == j).astype(float) for j in range(1, nc)])
-        X12 = np.column_stack([((rr == i) & (cc == j)).astype(float)
-                               for j in range(1, nc) for i in range(1, nr)])
-        beta = np.linalg.lstsq(X1, X12, rcond=None)[0]
-        C = X12 - X1 @ beta
-        inv = np.where(p > 0, 1 / np.where(p > 0, p, 1), 0.0)
-        denom = C.T @ (np.diag(inv) / N) @ C
-        numr = C.T @ np.diag(inv) @ V @ np.diag(inv) @ C
-        delta = np.linalg.solve(denom, numr)
-        tr1 = float(np.trace(delta))
-        tr2 = float(np.trace(delta @ delta))
-        table = p.reshape(nc, nr).T
-        expected = np.outer(table.sum(axis=1), table.sum(axis=0))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            x2 = float(N * np.nansum((table - expected) ** 2 / expected))
-        n = int(self._frame[[row, col]].notna().all(axis=1).sum())
-        extra = {"pearson_x2": x2, "mean_deff": tr1 / delta.shape[0], "design_df": nu}
-        if statistic == "F":
-            d0 = tr1**2 / tr2
-            f = x2 / tr1
-            return TestResult(statistic=f, df=d0, p_value=float(stats.f.sf(f, d0, d0 * nu)),
-                              test="Rao-Scott F (second-order)", n=n,
-                              extra={"df_den": d0 * nu, **extra})
-        dof = delta.shape[0]
-        return TestResult(statistic=x2, df=float(dof),
-                          p_value=float(stats.chi2.sf(x2 / (tr1 / dof), dof)),
-                          test="Rao-Scott chi-square (first-order)", n=n, extra=extra)
+        seen = idx >= 0
+        p = np.zeros(len(order))
+        p[seen] = est[idx[seen]]
+        V = np.zeros((len(order), len(order)))
+        V[np.ix_(seen, seen)] = np.asarray(res.covariance)[np.ix_(idx[seen], idx[seen])]
+        return p, V, float(res.design_df)
 
     # ------------------------------------------------------------- weighting
     @staticmethod
@@ -497,3 +504,45 @@ class SurveyDesign:
         except svy.SvyError as exc:
             raise CRMError(f"SurveyDesign.trim_weights: {_svy_message(exc)}") from None
         return self._derived(self, sample)
+
+
+def _generalised_deff(p: np.ndarray, V: np.ndarray, nr: int, nc: int, N: int) -> np.ndarray:
+    """Rao and Scott's (1984) matrix of generalised design effects ``Delta`` of the
+    interaction contrasts of an ``nr`` x ``nc`` table (as R ``svychisq``)."""
+    k = nr * nc
+    rr = np.tile(np.arange(nr), nc)
+    cc = np.repeat(np.arange(nc), nr)
+    X1 = np.column_stack([np.ones(k)] + [(rr == i).astype(float) for i in range(1, nr)]
+                         + [(cc == j).astype(float) for j in range(1, nc)])
+    X12 = np.column_stack([((rr == i) & (cc == j)).astype(float)
+                           for j in range(1, nc) for i in range(1, nr)])
+    C = X12 - X1 @ np.linalg.lstsq(X1, X12, rcond=None)[0]
+    inv = np.diag(np.where(p > 0, 1 / np.where(p > 0, p, 1), 0.0))
+    denom = C.T @ (inv / N) @ C
+    return np.linalg.solve(denom, C.T @ inv @ V @ inv @ C)
+
+
+def _pearson_x2(p: np.ndarray, nr: int, nc: int, N: int) -> float:
+    """Pearson's X^2 of the table of cell proportions ``p`` scaled to ``N``."""
+    table = p.reshape(nc, nr).T
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(N * np.nansum((table - expected) ** 2 / expected))
+
+
+def _rao_scott(x2: float, delta: np.ndarray, nu: float, n: int, statistic: str
+               ) -> TestResult:
+    """The first- or second-order Rao-Scott corrected test from X^2 and ``Delta``."""
+    tr1 = float(np.trace(delta))
+    tr2 = float(np.trace(delta @ delta))
+    extra = {"pearson_x2": x2, "mean_deff": tr1 / delta.shape[0], "design_df": nu}
+    if statistic == "F":
+        d0 = tr1**2 / tr2
+        f = x2 / tr1
+        return TestResult(statistic=f, df=d0, p_value=float(stats.f.sf(f, d0, d0 * nu)),
+                          test="Rao-Scott F (second-order)", n=n,
+                          extra={"df_den": d0 * nu, **extra})
+    dof = delta.shape[0]
+    return TestResult(statistic=x2, df=float(dof),
+                      p_value=float(stats.chi2.sf(x2 / (tr1 / dof), dof)),
+                      test="Rao-Scott chi-square (first-order)", n=n, extra=extra)

@@ -13,6 +13,7 @@ Two decompositions of the R-squared of the linear regression of the target on th
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from math import factorial
 from typing import Any
@@ -20,7 +21,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmlib.base import Estimator
 from crmlib.errors import CRMError
+from crmlib.survey._common import empty_reason, usable_items
 from crmlib.utils.validation import (
     check_alpha,
     check_frame,
@@ -81,48 +84,7 @@ def _corr(X: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> tuple[np.ndarra
     return Rf[:-1, :-1], Rf[:-1, -1]
 
 
-def key_drivers(
-    frame: pd.DataFrame,
-    *,
-    target: str,
-    drivers: Sequence[str],
-    method: str = "lmg",
-    weights: str | None = None,
-    bootstrap: int = 0,
-    alpha: float = 0.05,
-    random_state: Any = None,
-) -> pd.DataFrame:
-    """Relative importance of ``drivers`` for ``target`` (e.g. NPS) with bootstrap CIs.
-
-    Parameters
-    ----------
-    frame : DataFrame
-        One row per response; rows with a missing target or driver are dropped.
-    target : str
-        Outcome column.
-    drivers : list of str
-        Driver columns (at most 16 for LMG, which visits all ``2^p`` subsets).
-    method : {"lmg", "johnson"}
-        LMG / Shapley decomposition of R-squared (Lindeman, Merenda & Gold 1980;
-        Groemping 2006) or Johnson's (2000) relative weights.
-    weights : str, optional
-        Weight column; correlations are then weighted.
-    bootstrap : int
-        Number of bootstrap resamples of rows for percentile intervals of the importance
-        shares (0: no intervals), as relaimpo's ``boot.relimp``.
-    alpha : float
-        One minus the interval level.
-    random_state : None, int or Generator
-        Seed of the bootstrap.
-
-    Returns
-    -------
-    DataFrame
-        One row per driver, best first: ``driver, importance`` (share of R-squared),
-        ``raw`` (R-squared contribution), ``ci_low, ci_high`` (of the share), ``rank``
-        (1 = most important; with the bootstrap, ``rank_ci_low, rank_ci_high``).
-        ``attrs``: ``r2``, ``n``, ``method``, ``bootstrap``, ``alpha``.
-
+_REFERENCES = """
     References
     ----------
     Lindeman, R. H., Merenda, P. F. & Gold, R. Z. (1980). *Introduction to Bivariate and
@@ -132,11 +94,184 @@ def key_drivers(
     Johnson, J. W. (2000). A heuristic method for estimating the relative weight of
     predictor variables in multiple regression. *Multivariate Behavioral Research* 35(1),
     1-19.
+"""
+
+
+class KeyDriverModel(Estimator):
+    """Relative importance of drivers (survey items) for a target score, e.g. the NPS answer.
+
+    The R-squared of the linear regression of the target on the drivers is split between
+    the drivers by LMG (the Shapley value of R-squared) or Johnson's relative weights;
+    ``bootstrap`` resamples of the rows give percentile intervals of each driver's share and
+    of its rank (as relaimpo's ``boot.relimp``).
+
+    Parameters
+    ----------
+    method : {"lmg", "johnson"}
+        LMG / Shapley decomposition (Lindeman, Merenda & Gold 1980; Groemping 2006; at most
+        16 drivers, it visits all ``2^p`` subsets) or Johnson's (2000) relative weights.
+    bootstrap : int
+        Bootstrap resamples of the rows (0: no intervals).
+    weights : str, optional
+        Weight column of the frame; correlations are then weighted.
+    alpha : float
+        One minus the level of the intervals; ``summary`` and ``conf_int`` may override it.
+    random_state : None, int or Generator
+        Seed of the bootstrap.
+
+    Attributes
+    ----------
+    importance_ : Series
+        Each driver's share of R-squared, best first; ``raw_`` its R-squared contribution.
+    r2_ : float
+        The R-squared of the full regression; ``n_`` the complete rows used.
+    boot_ : ndarray or None
+        The bootstrap shares (resamples x drivers, in ``drivers_`` order).
+    reason_ : str or None
+        Why nothing was estimated (no survey, no varying items, too few rows...), else None.
+    dropped_ : str or None
+        Items left out because their answers do not vary.
+    {references}
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 3))
+    >>> frame = pd.DataFrame(X, columns=["a", "b", "c"]).assign(
+    ...     y=2 * X[:, 0] + X[:, 1] + rng.normal(size=200))
+    >>> model = KeyDriverModel(bootstrap=50, random_state=0).fit(
+    ...     frame, target="y", drivers=["a", "b", "c"])
+    >>> model.summary()[["driver", "importance", "rank"]].round(2)
+      driver  importance  rank
+    0      a        0.82     1
+    1      b        0.18     2
+    2      c        0.00     3
+    >>> round(model.r2_, 2)
+    0.84
     """
-    check_option(method, name="method", options=("lmg", "johnson"))
-    alpha = check_alpha(alpha)
-    check_scalar(bootstrap, name="bootstrap", kind=int, min_value=0)
-    drivers = list(drivers)
+
+    def __init__(self, *, method: str = "lmg", bootstrap: int = 0, weights: str | None = None,
+                 alpha: float = 0.05, random_state: Any = None) -> None:
+        self.method = method
+        self.bootstrap = bootstrap
+        self.weights = weights
+        self.alpha = alpha
+        self.random_state = random_state
+
+    def fit(self, frame: pd.DataFrame, *, target: str,
+            drivers: Sequence[str] | None = None) -> KeyDriverModel:
+        """Split the R-squared of ``target`` on ``drivers`` (default: the varying ``q_*``
+        items of ``frame``); rows with a missing value are dropped.
+
+        When the data allow no analysis (no rows, no varying item, a target without
+        variation, fewer complete rows than drivers + 2) the model is fitted empty:
+        ``reason_`` says why and a warning repeats it. Invalid arguments (a driver that is
+        not a column, fewer than two drivers asked for) raise :class:`CRMError`.
+        """
+        check_option(self.method, name="method", options=("lmg", "johnson"))
+        check_alpha(self.alpha)
+        check_scalar(self.bootstrap, name="bootstrap", kind=int, min_value=0)
+        items, self.dropped_, self.reason_ = _drivers_of(frame, target, drivers, self.method,
+                                                         self.weights)
+        self.target_, self.drivers_ = target, items
+        self.importance_ = pd.Series(dtype=float, name="importance")
+        self.raw_ = pd.Series(dtype=float, name="raw")
+        self.r2_, self.n_, self.boot_, self.boot_failed_ = np.nan, 0, None, 0
+        if self.reason_ is None:
+            self._estimate(frame, target, items)
+        if self.reason_ is not None:
+            warnings.warn(f"key drivers of {target}: {self.reason_}", stacklevel=2)
+        return self
+
+    def _estimate(self, frame: pd.DataFrame, target: str, items: list[str]) -> None:
+        cols = [target, *items, *([self.weights] if self.weights else [])]
+        data = frame[cols].apply(pd.to_numeric, errors="coerce").dropna()
+        X, y = data[items].to_numpy(dtype=float), data[target].to_numpy(dtype=float)
+        w = data[self.weights].to_numpy(dtype=float) if self.weights else None
+        if w is not None and not (w > 0).all():
+            raise CRMError(f"key_drivers: weight column {self.weights!r} has zero or negative "
+                           "values")
+        fn = lmg_from_corr if self.method == "lmg" else johnson_from_corr
+        try:
+            raw = fn(*_corr(X, y, w))
+        except CRMError as exc:
+            self.reason_ = str(exc).removeprefix("key_drivers: ")
+            return
+        self.n_, self.r2_ = len(data), float(raw.sum())
+        self.raw_ = pd.Series(raw, index=items, name="raw")
+        self.importance_ = (self.raw_ / self.r2_).rename("importance").sort_values(
+            ascending=False, kind="stable")
+        if self.bootstrap:
+            self.boot_, self.boot_failed_ = _bootstrap(fn, X, y, w, self.bootstrap,
+                                                       self.random_state)
+            if self.boot_ is None:
+                self.reason_ = (f"{self.boot_failed_} of {self.bootstrap} bootstrap "
+                                "resamples have a driver or the target without variation")
+
+    def conf_int(self, alpha: float | None = None) -> pd.DataFrame:
+        """Bootstrap percentile intervals of each driver's share of R-squared (NaN without
+        a bootstrap): ``driver, ci_low, ci_high``, best driver first."""
+        out = self.summary(alpha)
+        return out[["driver", "ci_low", "ci_high"]]
+
+    def summary(self, alpha: float | None = None) -> pd.DataFrame:
+        """One row per driver, best first: ``driver, importance`` (share of R-squared),
+        ``raw`` (R-squared contribution), ``ci_low, ci_high`` (of the share), ``rank``
+        (1 = most important) and, with a bootstrap, ``rank_ci_low, rank_ci_high``. Empty
+        (with the columns) when ``reason_`` says nothing was estimated."""
+        self._check_fitted(["importance_"])
+        level = self._alpha(alpha)
+        order = list(self.importance_.index)
+        out = pd.DataFrame({"driver": order, "importance": self.importance_.to_numpy(),
+                            "raw": self.raw_.reindex(order).to_numpy(),
+                            "ci_low": np.nan, "ci_high": np.nan})
+        out["rank"] = out["importance"].rank(ascending=False, method="min").astype(int)
+        if self.boot_ is None:
+            return out
+        pos = [self.drivers_.index(d) for d in order]
+        boot = self.boot_[:, pos]
+        out["ci_low"] = np.quantile(boot, level / 2, axis=0)
+        out["ci_high"] = np.quantile(boot, 1 - level / 2, axis=0)
+        ranks = (-boot).argsort(axis=1).argsort(axis=1) + 1
+        out["rank_ci_low"] = np.quantile(ranks, level / 2, axis=0).astype(int)
+        out["rank_ci_high"] = np.quantile(ranks, 1 - level / 2, axis=0).astype(int)
+        return out
+
+
+KeyDriverModel.__doc__ = (KeyDriverModel.__doc__ or "").replace("{references}",
+                                                                _REFERENCES.strip("\n"))
+
+
+def _drivers_of(frame: pd.DataFrame, target: str, drivers: Sequence[str] | None,
+                method: str, weights: str | None
+                ) -> tuple[list[str], str | None, str | None]:
+    """The drivers to use, the note on dropped items and why no analysis is possible."""
+    frame = check_frame(frame, name="survey responses",
+                        required=[*([target] if drivers is not None else []),
+                                  *(drivers or []), *([weights] if weights else [])])
+    if drivers is not None:
+        drivers = _checked_drivers(list(drivers), target, method)
+    if frame.empty:
+        return [], None, empty_reason(frame)
+    if target not in frame.columns or frame[target].isna().all():
+        return [], None, f"the survey has no {target!r} answers"
+    items, dropped, problem = (drivers, None, None) if drivers is not None else usable_items(
+        frame, need=2, also=[target])
+    if problem:
+        return [], dropped, problem
+    answered = frame[[target, *items]].dropna()
+    if drivers is None and len(items) > 1 and method == "lmg":
+        _checked_drivers(items, target, method)
+    if answered[target].nunique() < 2 and len(answered):
+        return [], dropped, (f"every {target} answer is {answered[target].iloc[0]:g}: no "
+                             "variation for the items to explain")
+    if len(answered) < len(items) + 2:
+        return [], dropped, (f"{len(answered)} complete answer(s) for {len(items)} items: "
+                             "too few to split the R-squared")
+    return items, dropped, None
+
+
+def _checked_drivers(drivers: list[str], target: str, method: str) -> list[str]:
     if len(drivers) < 2:
         raise CRMError(f"key_drivers: need at least two drivers, got {drivers}")
     if len(set(drivers)) != len(drivers) or target in drivers:
@@ -144,48 +279,80 @@ def key_drivers(
     if method == "lmg" and len(drivers) > MAX_LMG_DRIVERS:
         raise CRMError(f"key_drivers: LMG visits 2^p subsets; {len(drivers)} drivers is more "
                        f"than {MAX_LMG_DRIVERS}; use method='johnson'")
-    cols = [target, *drivers, *([weights] if weights else [])]
-    frame = check_frame(frame, name="survey responses", required=cols)
-    data = frame[cols].apply(pd.to_numeric, errors="coerce").dropna()
-    n = len(data)
-    if n < len(drivers) + 2:
-        raise CRMError(f"key_drivers: {n} complete row(s) for {len(drivers)} drivers")
-    X = data[drivers].to_numpy(dtype=float)
-    y = data[target].to_numpy(dtype=float)
-    w = data[weights].to_numpy(dtype=float) if weights else None
-    if w is not None and not (w > 0).all():
-        raise CRMError(f"key_drivers: weight column {weights!r} has zero or negative values")
-    fn = lmg_from_corr if method == "lmg" else johnson_from_corr
-    R, r = _corr(X, y, w)
-    raw = fn(R, r)
-    r2 = float(raw.sum())
-    share = raw / r2
-    out = pd.DataFrame({"driver": drivers, "importance": share, "raw": raw,
-                        "ci_low": np.nan, "ci_high": np.nan})
-    out["rank"] = out["importance"].rank(ascending=False, method="min").astype(int)
-    if bootstrap:
-        rng = check_random_state(random_state)
-        boot = np.full((bootstrap, len(drivers)), np.nan)
-        for b in range(bootstrap):
-            idx = rng.integers(0, n, n)
-            try:
-                Rb, rb = _corr(X[idx], y[idx], None if w is None else w[idx])
-            except CRMError:  # a resample in which a driver or the target does not vary
-                continue
-            rawb = fn(Rb, rb)
-            if rawb.sum() > 0:
-                boot[b] = rawb / rawb.sum()
-        failed = int(np.isnan(boot[:, 0]).sum())
-        if bootstrap - failed < 2:
-            raise CRMError(f"key_drivers: {failed} of {bootstrap} bootstrap resamples have a "
-                           "driver or the target without variation")
-        boot = boot[~np.isnan(boot[:, 0])]
-        out["ci_low"] = np.quantile(boot, alpha / 2, axis=0)
-        out["ci_high"] = np.quantile(boot, 1 - alpha / 2, axis=0)
-        ranks = (-boot).argsort(axis=1).argsort(axis=1) + 1
-        out["rank_ci_low"] = np.quantile(ranks, alpha / 2, axis=0).astype(int)
-        out["rank_ci_high"] = np.quantile(ranks, 1 - alpha / 2, axis=0).astype(int)
-    out = out.sort_values("rank", kind="stable").reset_index(drop=True)
-    out.attrs.update(r2=r2, n=n, method=method, bootstrap=bootstrap, alpha=alpha,
-                     target=target, boot_failed=failed if bootstrap else 0)
-    return out
+    return drivers
+
+
+def _bootstrap(fn: Any, X: np.ndarray, y: np.ndarray, w: np.ndarray | None, n_boot: int,
+               random_state: Any) -> tuple[np.ndarray | None, int]:
+    """Importance shares over ``n_boot`` row resamples (resamples in which a driver or the
+    target does not vary are skipped), and the number skipped; None when fewer than two
+    resamples are left."""
+    rng = check_random_state(random_state)
+    n = len(y)
+    boot = np.full((n_boot, X.shape[1]), np.nan)
+    for b in range(n_boot):
+        idx = rng.integers(0, n, n)
+        try:
+            Rb, rb = _corr(X[idx], y[idx], None if w is None else w[idx])
+        except CRMError:
+            continue
+        rawb = fn(Rb, rb)
+        if rawb.sum() > 0:
+            boot[b] = rawb / rawb.sum()
+    failed = int(np.isnan(boot[:, 0]).sum())
+    if n_boot - failed < 2:
+        return None, failed
+    return boot[~np.isnan(boot[:, 0])], failed
+
+
+def key_drivers(
+    frame: pd.DataFrame,
+    *,
+    target: str,
+    drivers: Sequence[str] | None = None,
+    method: str = "lmg",
+    weights: str | None = None,
+    bootstrap: int = 0,
+    alpha: float = 0.05,
+    random_state: Any = None,
+) -> KeyDriverModel:
+    """Relative importance of ``drivers`` for ``target``: a fitted :class:`KeyDriverModel`.
+
+    Shorthand for ``KeyDriverModel(method=..., bootstrap=..., weights=..., alpha=...,
+    random_state=...).fit(frame, target=target, drivers=drivers)``.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        One row per response; rows with a missing target or driver are dropped.
+    target : str
+        Outcome column.
+    drivers : list of str, optional
+        Driver columns; default the ``q_*`` items whose answers vary.
+    method, weights, bootstrap, alpha, random_state
+        As in :class:`KeyDriverModel`.
+
+    Returns
+    -------
+    KeyDriverModel
+        Fitted; ``summary()`` is the table, ``r2_`` and ``n_`` the regression's facts.
+    {references}
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> swiss = pd.DataFrame({"y": [80, 83, 92, 85, 76, 76, 84, 93, 64, 71],
+    ...                       "a": [17, 45, 39, 36, 43, 35, 70, 67, 53, 61],
+    ...                       "b": [15, 6, 5, 12, 17, 9, 16, 14, 12, 5]})
+    >>> model = key_drivers(swiss, target="y", drivers=["a", "b"])
+    >>> model.summary()[["driver", "importance"]].round(3)
+      driver  importance
+    0      a       0.978
+    1      b       0.022
+    """
+    model = KeyDriverModel(method=method, bootstrap=bootstrap, weights=weights, alpha=alpha,
+                           random_state=random_state)
+    return model.fit(frame, target=target, drivers=drivers)
+
+
+key_drivers.__doc__ = (key_drivers.__doc__ or "").replace("{references}",
+                                                          _REFERENCES.strip("\n"))

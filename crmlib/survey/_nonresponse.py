@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from crmlib import intervals
 from crmlib.errors import CRMError
 from crmlib.utils.validation import check_frame
 
@@ -56,8 +57,6 @@ def response_rates(
         The ``by`` columns, ``customers, respondents, estimate`` (the response rate),
         ``ci_low, ci_high``.
     """
-    from crmlib.survey._scores import wilson_interval
-
     cols = _by(by)
     base = _respondents(customers, responses, cols)
     if cols:
@@ -67,12 +66,9 @@ def response_rates(
         out = pd.DataFrame({"customers": [len(base)], "respondents": [base.responded.sum()]})
     out["respondents"] = out["respondents"].astype(int)
     out["estimate"] = out["respondents"] / out["customers"]
-    ci = [wilson_interval(k, n, alpha) for k, n in zip(out.respondents, out.customers,
-                                                       strict=True)]
-    out["ci_low"] = [c[0] for c in ci]
-    out["ci_high"] = [c[1] for c in ci]
-    out.attrs.update(alpha=alpha, method="wilson")
-    return out
+    low, high = intervals.wilson(out["respondents"].to_numpy(dtype=float),
+                                 out["customers"].to_numpy(dtype=float), alpha)
+    return out.assign(ci_low=low, ci_high=high)
 
 
 def nonresponse_weights(

@@ -18,6 +18,7 @@ from statsmodels.multivariate.factor_rotation import rotate_factors
 
 from crmlib.errors import CRMError
 from crmlib.results import Estimate
+from crmlib.survey._common import empty_reason, usable_items
 from crmlib.utils.validation import (
     check_alpha,
     check_frame,
@@ -104,8 +105,8 @@ def item_analysis(items: pd.DataFrame) -> pd.DataFrame:
     DataFrame
         One row per item: ``item, mean, sd, r_item_total`` (with the total including the
         item), ``r_drop`` (corrected item-total correlation: with the sum of the other
-        items), ``alpha_if_deleted`` (raw alpha of the remaining items). ``attrs``: ``n``,
-        ``alpha``.
+        items), ``alpha_if_deleted`` (raw alpha of the remaining items), on the complete
+        rows.
     """
     data = _items(items, min_items=3)
     X = data.to_numpy(dtype=float)
@@ -124,9 +125,7 @@ def item_analysis(items: pd.DataFrame) -> pd.DataFrame:
             "r_drop": float(r_drop),
             "alpha_if_deleted": _alpha_from_cov(C[np.ix_(rest, rest)]),
         })
-    out = pd.DataFrame(rows)
-    out.attrs.update(n=len(data), alpha=_alpha_from_cov(C))
-    return out
+    return pd.DataFrame(rows)
 
 
 def likert_summary(
@@ -150,7 +149,7 @@ def likert_summary(
     -------
     DataFrame
         Long and tidy: ``item, level, count, share`` (shares of each item sum to 1), plus
-        per item ``n`` and ``mean``; ``attrs["levels"]`` keeps the order.
+        per item ``n`` and ``mean``; levels in the order given.
     """
     frame = check_frame(items, name="items")
     w = np.ones(len(frame)) if weights is None else np.asarray(weights, dtype=float)
@@ -174,9 +173,7 @@ def likert_summary(
             hit = ok & (vals == lev).to_numpy()
             rows.append({"item": col, "level": lev, "count": int(hit.sum()),
                          "share": float(w[hit].sum() / tot), "n": int(ok.sum()), "mean": mean})
-    out = pd.DataFrame(rows)
-    out.attrs["levels"] = level_list
-    return out
+    return pd.DataFrame(rows)
 
 
 # ------------------------------------------------------------------------------ factor analysis
@@ -227,21 +224,16 @@ class ItemFactors:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per item: ``item``, the loadings ``factor_1`` ..., ``communality``,
-        ``uniqueness``; ``attrs``: ``note``, ``n``, ``n_factors``, ``method``, ``rotation``."""
+        ``uniqueness`` (the solution's facts are the attributes: ``note``, ``n``, ...)."""
         out = self.loadings.copy()
         out["communality"] = self.communalities
         out["uniqueness"] = self.uniquenesses
-        out = out.rename_axis("item").reset_index()
-        out.attrs.update(note=self.note, n=self.n, n_factors=self.n_factors,
-                         method=self.method, rotation=self.rotation)
-        return out
+        return out.rename_axis("item").reset_index()
 
     def to_long(self) -> pd.DataFrame:
         """Tidy loadings: ``item, factor, loading`` (for plots)."""
-        out = (self.loadings.rename_axis("item").reset_index()
-               .melt(id_vars="item", var_name="factor", value_name="loading"))
-        out.attrs["note"] = self.note
-        return out
+        return (self.loadings.rename_axis("item").reset_index()
+                .melt(id_vars="item", var_name="factor", value_name="loading"))
 
 
 def _empty_factors(note: str, method: str, rotation: str | None) -> ItemFactors:
@@ -274,7 +266,8 @@ def parallel_analysis(
     Returns
     -------
     DataFrame
-        ``component, observed, random, retained``; ``attrs["n_retained"]``.
+        ``component, observed, random, retained``; the number of factors to retain is
+        ``retained.sum()`` (the leading components above the random eigenvalues).
 
     References
     ----------
@@ -294,10 +287,8 @@ def parallel_analysis(
     random = np.quantile(sims, quantile, axis=0)
     above = observed > random
     n_keep = int(np.argmin(above)) if not above.all() else p
-    out = pd.DataFrame({"component": np.arange(1, p + 1), "observed": observed,
-                        "random": random, "retained": np.arange(p) < n_keep})
-    out.attrs.update(n_retained=n_keep, n_iter=n_iter, quantile=quantile)
-    return out
+    return pd.DataFrame({"component": np.arange(1, p + 1), "observed": observed,
+                         "random": random, "retained": np.arange(p) < n_keep})
 
 
 def _varimax(L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -345,8 +336,7 @@ def item_factors(
     ----------
     items : DataFrame or None
         One numeric column per item. None, or a frame with no rows or no columns, gives an
-        empty result whose ``note`` says why (the frame's ``attrs["note"]`` if it has one),
-        as the survey table functions do for a unit without a survey.
+        empty result whose ``note`` says why.
     n_factors : int, optional
         Number of factors. None chooses it by Horn's (1965) parallel analysis
         (:func:`parallel_analysis`: eigenvalues of the item correlations above the 95th
@@ -381,32 +371,69 @@ def item_factors(
     if n_factors is not None:
         check_scalar(n_factors, name="n_factors", kind=Integral, min_value=1)
     if items is None or items.shape[0] == 0 or items.shape[1] == 0:
-        note = NO_FACTOR_ITEMS if items is None else str(items.attrs.get("note") or (
-            NO_FACTOR_ITEMS if items.shape[1] == 0 else "items: no rows"))
+        note = NO_FACTOR_ITEMS if items is None or items.shape[1] == 0 else "items: no rows"
         return _empty_factors(note, method, rotation)
     data = _items(items, min_items=3)
     n, p = data.shape
     R = np.corrcoef(data.to_numpy(dtype=float), rowvar=False)
+    k, selection, how = _number_of_factors(R, n, n_factors, method=method, n_iter=n_iter,
+                                           random_state=random_state)
+    L, uniq, converged = _fit_factors(R, n, k, method)
+    L, phi = _rotated(L, k, rotation)
+    names = [f"factor_{j + 1}" for j in range(k)]
+    cols = list(data.columns)
+    ss = (L**2).sum(axis=0)
+    variance = pd.DataFrame({"factor": names, "ss_loadings": ss, "proportion": ss / p,
+                             "cumulative": np.cumsum(ss / p)})
+    factor_corr = None if phi is None else pd.DataFrame(phi, index=names, columns=names)
+    rotated = rotation if k > 1 and rotation else "none" + (" (one factor)" if rotation else "")
+    return ItemFactors(
+        loadings=pd.DataFrame(L, index=cols, columns=names),
+        communalities=pd.Series(1 - uniq, index=cols, name="communality"),
+        uniquenesses=pd.Series(uniq, index=cols, name="uniqueness"),
+        variance=variance, factor_corr=factor_corr, selection=selection, n_factors=k, n=n,
+        method=method, rotation=rotation, converged=converged,
+        note=f"{how}; {method.upper()} on n={n} complete rows; rotation {rotated}",
+        extra={"rows_dropped": len(items) - n, "dof": _ml_dof(p, k)},
+    )
+
+
+def _number_of_factors(R: np.ndarray, n: int, n_factors: int | None, *, method: str,
+                       n_iter: int, random_state: Any) -> tuple[int, pd.DataFrame, str]:
+    """The number of factors (asked, or by parallel analysis within the ML maximum), the
+    parallel analysis table (empty when asked) and how the number was chosen, in words."""
+    p = R.shape[0]
     k_max = max(k for k in range(1, p) if _ml_dof(p, k) >= 0) if method == "ml" else p - 1
-    selection = pd.DataFrame(columns=["component", "observed", "random", "retained"])
     if n_factors is None:
         selection = parallel_analysis(R, n, n_iter=n_iter, random_state=random_state)
-        k = min(max(int(selection.attrs["n_retained"]), 1), k_max)
-        how = (f"{k} factor(s) by parallel analysis (Horn 1965; 95th percentile of "
-               f"{n_iter} random sets: {selection.attrs['n_retained']} above)")
-    else:
-        k = int(n_factors)
-        if k > k_max:
-            raise CRMError(f"n_factors: {k} is too many for {p} items with method={method!r}"
-                           f" (at most {k_max})")
-        how = f"{k} factor(s) as asked"
+        above = int(selection["retained"].sum())
+        k = min(max(above, 1), k_max)
+        return k, selection, (f"{k} factor(s) by parallel analysis (Horn 1965; 95th "
+                              f"percentile of {n_iter} random sets: {above} above)")
+    k = int(n_factors)
+    if k > k_max:
+        raise CRMError(f"n_factors: {k} is too many for {p} items with method={method!r}"
+                       f" (at most {k_max})")
+    empty = pd.DataFrame(columns=["component", "observed", "random", "retained"])
+    return k, empty, f"{k} factor(s) as asked"
+
+
+def _fit_factors(R: np.ndarray, n: int, k: int, method: str
+                 ) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Unrotated loadings, uniquenesses and convergence of statsmodels' ``Factor``."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fit = Factor(corr=R, n_factor=k, method=method, nobs=n, smc=True).fit(
             rng=np.random.default_rng(0))
     converged = not any("converge" in str(w.message) for w in caught)
-    L = np.asarray(fit.loadings_no_rot, dtype=float)
-    uniq = np.asarray(fit.uniqueness, dtype=float)
+    return (np.asarray(fit.loadings_no_rot, dtype=float), np.asarray(fit.uniqueness, dtype=float),
+            converged)
+
+
+def _rotated(L: np.ndarray, k: int, rotation: str | None
+             ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Rotated loadings, each factor signed to a positive loading sum and ordered by
+    decreasing sum of squares, and the factor correlations under promax (else None)."""
     phi = None
     if k > 1 and rotation == "varimax":
         L, _ = _varimax(L)
@@ -415,25 +442,22 @@ def item_factors(
         Ti = np.linalg.inv(T)
         phi = Ti @ Ti.T
     signs = np.where(L.sum(axis=0) < 0, -1.0, 1.0)
-    L = L * signs
-    order = np.argsort(-(L**2).sum(axis=0), kind="stable")
-    L = L[:, order]
-    names = [f"factor_{j + 1}" for j in range(k)]
-    cols = list(data.columns)
-    ss = (L**2).sum(axis=0)
-    variance = pd.DataFrame({"factor": names, "ss_loadings": ss, "proportion": ss / p,
-                             "cumulative": np.cumsum(ss / p)})
-    factor_corr = None
+    order = np.argsort(-((L * signs) ** 2).sum(axis=0), kind="stable")
+    L = (L * signs)[:, order]
     if phi is not None:
         phi = (phi * np.outer(signs, signs))[np.ix_(order, order)]
-        factor_corr = pd.DataFrame(phi, index=names, columns=names)
-    rotated = rotation if k > 1 and rotation else "none" + (" (one factor)" if rotation else "")
-    note = f"{how}; {method.upper()} on n={n} complete rows; rotation {rotated}"
-    return ItemFactors(
-        loadings=pd.DataFrame(L, index=cols, columns=names),
-        communalities=pd.Series(1 - uniq, index=cols, name="communality"),
-        uniquenesses=pd.Series(uniq, index=cols, name="uniqueness"),
-        variance=variance, factor_corr=factor_corr, selection=selection, n_factors=k, n=n,
-        method=method, rotation=rotation, converged=converged, note=note,
-        extra={"rows_dropped": len(items) - n, "dof": _ml_dof(p, k)},
-    )
+    return L, phi
+
+
+def item_reliability(frame: pd.DataFrame, *, alpha: float = 0.05
+                     ) -> tuple[Estimate | None, str]:
+    """Cronbach's alpha of the varying ``q_*`` items of a response frame, and a note: the
+    number of items and any left out for lack of variation, or (with None) why no alpha
+    can be estimated (no survey, no items, too few complete answers)."""
+    if frame.empty:
+        return None, empty_reason(frame)
+    items, dropped, problem = usable_items(frame, need=2)
+    if problem:
+        return None, problem
+    note = f"{len(items)} items" + (f"; {dropped}" if dropped else "")
+    return cronbach_alpha(frame[items], alpha=alpha), note

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from crmlib import intervals
 from crmlib.errors import CRMError
 from crmlib.results import Estimate
 from crmlib.utils.validation import (
@@ -83,7 +83,7 @@ def kish_n(weights: np.ndarray | None, n: int) -> float:
 
 
 def _z(alpha: float) -> float:
-    return float(stats.norm.ppf(1 - alpha / 2))
+    return intervals.z_value(alpha)
 
 
 def nps_interval(
@@ -180,58 +180,50 @@ def nps(
     check_option(method, name="method", options=NPS_METHODS)
     alpha = check_alpha(alpha)
     check_scalar(min_n, name="min_n", kind=int, min_value=0)
-    name = _name_of(scores, "nps")
-    y, w = clean_scores(scores, weights, name=name, low=0, high=10)
-    n = y.size
+    y, w = clean_scores(scores, weights, name=_name_of(scores, "nps"), low=0, high=10)
     cat = np.where(y >= 9, 1.0, np.where(y >= 7, 0.0, -1.0))
-    ww = np.ones(n) if w is None else w
-    total = ww.sum()
-    p = float(ww[cat == 1].sum() / total)
-    d = float(ww[cat == -1].sum() / total)
-    n_eff = kish_n(w, n)
-    value = p - d
+    ww = np.ones(y.size) if w is None else w
+    p = float(ww[cat == 1].sum() / ww.sum())
+    d = float(ww[cat == -1].sum() / ww.sum())
+    n_eff = kish_n(w, y.size)
     degenerate = nps_degenerate(p, d)
     if degenerate is not None:
         method = "adjusted-wald"
     if method == "bootstrap":
-        check_scalar(n_boot, name="n_boot", kind=int, min_value=100)
-        rng = check_random_state(random_state)
-        if w is None:
-            draws = rng.multinomial(n, [p, 1 - p - d, d], size=n_boot)
-            boot = (draws[:, 0] - draws[:, 2]) / n
-        else:
-            boot = np.empty(n_boot)
-            cw = cat * ww
-            for b in range(n_boot):
-                idx = rng.integers(0, n, n)
-                boot[b] = cw[idx].sum() / ww[idx].sum()
-        se = float(boot.std(ddof=1))
-        lo, hi = np.quantile(boot, [alpha / 2, 1 - alpha / 2])
-        centre = value
+        centre = p - d
+        se, lo, hi = _nps_bootstrap(cat, w, p, d, alpha=alpha, n_boot=n_boot,
+                                    random_state=random_state)
     else:
         c, s, h = nps_interval(np.array(p), np.array(d), np.array(n_eff), method=method,
                                alpha=alpha)
         centre, se = float(c), float(s)
         lo, hi = max(centre - float(h), -1.0), min(centre + float(h), 1.0)
     return Estimate(
-        value=100 * value,
-        se=100 * se,
-        ci_low=100 * float(lo),
-        ci_high=100 * float(hi),
-        n=n,
-        alpha=alpha,
-        method=method,
-        name="nps",
-        extra={
-            "promoters": p,
-            "passives": 1 - p - d,
-            "detractors": d,
-            "centre": 100 * centre,
-            "n_eff": n_eff,
-            "small_n": bool(n_eff < min_n),
-            "degenerate": degenerate,
-        },
+        value=100 * (p - d), se=100 * se, ci_low=100 * float(lo), ci_high=100 * float(hi),
+        n=y.size, alpha=alpha, method=method, name="nps",
+        extra={"promoters": p, "passives": 1 - p - d, "detractors": d, "centre": 100 * centre,
+               "n_eff": n_eff, "small_n": bool(n_eff < min_n), "degenerate": degenerate},
     )
+
+
+def _nps_bootstrap(cat: np.ndarray, w: np.ndarray | None, p: float, d: float, *,
+                   alpha: float, n_boot: int, random_state: Any) -> tuple[float, float, float]:
+    """Bootstrap SE and percentile interval of the NPS (-1..1) over ``n_boot`` resamples:
+    multinomial draws when unweighted, resampled rows when weighted."""
+    check_scalar(n_boot, name="n_boot", kind=int, min_value=100)
+    rng = check_random_state(random_state)
+    n = cat.size
+    if w is None:
+        draws = rng.multinomial(n, [p, 1 - p - d, d], size=n_boot)
+        boot = (draws[:, 0] - draws[:, 2]) / n
+    else:
+        boot = np.empty(n_boot)
+        cw = cat * w
+        for b in range(n_boot):
+            idx = rng.integers(0, n, n)
+            boot[b] = cw[idx].sum() / w[idx].sum()
+    lo, hi = np.quantile(boot, [alpha / 2, 1 - alpha / 2])
+    return float(boot.std(ddof=1)), float(lo), float(hi)
 
 
 def nps_by(
@@ -260,7 +252,7 @@ def nps_by(
     -------
     DataFrame
         One row per group: group column(s), ``estimate, se, ci_low, ci_high, n, n_eff,
-        promoters, passives, detractors, small_n``; the method in ``attrs``.
+        promoters, passives, detractors, small_n``.
     """
     check_option(method, name="method", options=NPS_METHODS[:2])
     alpha = check_alpha(alpha)
@@ -273,27 +265,7 @@ def nps_by(
                         name=score, low=0, high=10)
     keep = frame[score].notna().to_numpy()
     keys = frame.loc[keep, groups] if not keep.all() else frame[groups]
-    ww = np.ones(y.size) if w is None else w
-    if len(groups) == 1:
-        codes, uniques = pd.factorize(keys[groups[0]], sort=True)
-        index = pd.Index(uniques, name=groups[0])
-    else:
-        mi = pd.MultiIndex.from_frame(keys)
-        codes, uniques = pd.factorize(mi, sort=True)
-        index = pd.MultiIndex.from_tuples(list(uniques), names=groups)
-    if (codes < 0).any():
-        raise CRMError(f"survey responses: group column(s) {groups} have missing values")
-    k = len(index)
-    sums = pd.DataFrame(
-        {
-            "w": np.bincount(codes, weights=ww, minlength=k),
-            "w2": np.bincount(codes, weights=ww * ww, minlength=k),
-            "pro": np.bincount(codes, weights=ww * (y >= 9), minlength=k),
-            "det": np.bincount(codes, weights=ww * (y <= 6), minlength=k),
-            "one": np.bincount(codes, minlength=k),
-        },
-        index=index,
-    )
+    sums = _group_sums(keys, groups, y, np.ones(y.size) if w is None else w)
     total = sums["w"].to_numpy()
     p = sums["pro"].to_numpy() / total
     d = sums["det"].to_numpy() / total
@@ -305,30 +277,36 @@ def nps_by(
         centre, se, half = (np.where(single, c2, centre), np.where(single, s2, se),
                             np.where(single, h2, half))
     out = sums.index.to_frame(index=False)
-    out["estimate"] = 100 * (p - d)
-    out["se"] = 100 * se
-    out["ci_low"] = 100 * np.maximum(centre - half, -1.0)
-    out["ci_high"] = 100 * np.minimum(centre + half, 1.0)
-    out["n"] = sums["one"].to_numpy()
-    out["n_eff"] = n_eff
-    out["promoters"] = p
-    out["passives"] = 1 - p - d
-    out["detractors"] = d
-    out["small_n"] = n_eff < min_n
-    out.attrs.update(method=method, alpha=alpha, score=score)
-    return out
+    return out.assign(
+        estimate=100 * (p - d), se=100 * se, ci_low=100 * np.maximum(centre - half, -1.0),
+        ci_high=100 * np.minimum(centre + half, 1.0), n=sums["one"].to_numpy(), n_eff=n_eff,
+        promoters=p, passives=1 - p - d, detractors=d, small_n=n_eff < min_n,
+    )
 
 
-def wilson_interval(k: float, n: float, alpha: float = 0.05) -> tuple[float, float]:
-    """Wilson (1927) score interval for a proportion ``k / n`` (``n`` may be effective)."""
-    z = _z(alpha)
-    phat = k / n
-    denom = 1 + z * z / n
-    centre = (phat + z * z / (2 * n)) / denom
-    half = z * math.sqrt(phat * (1 - phat) / n + z * z / (4 * n * n)) / denom
-    low = 0.0 if phat <= 0 else max(centre - half, 0.0)  # exactly 0 and 1 at the edges
-    high = 1.0 if phat >= 1 else min(centre + half, 1.0)
-    return low, high
+def _group_sums(keys: pd.DataFrame, groups: list[str], y: np.ndarray, ww: np.ndarray
+                ) -> pd.DataFrame:
+    """Per group: the weight total ``w``, the sum of squared weights ``w2``, the promoter
+    and detractor weights and the number of answers ``one``, by ``np.bincount``."""
+    if len(groups) == 1:
+        codes, uniques = pd.factorize(keys[groups[0]], sort=True)
+        index = pd.Index(uniques, name=groups[0])
+    else:
+        codes, uniques = pd.factorize(pd.MultiIndex.from_frame(keys), sort=True)
+        index = pd.MultiIndex.from_tuples(list(uniques), names=groups)
+    if (codes < 0).any():
+        raise CRMError(f"survey responses: group column(s) {groups} have missing values")
+    k = len(index)
+    return pd.DataFrame(
+        {
+            "w": np.bincount(codes, weights=ww, minlength=k),
+            "w2": np.bincount(codes, weights=ww * ww, minlength=k),
+            "pro": np.bincount(codes, weights=ww * (y >= 9), minlength=k),
+            "det": np.bincount(codes, weights=ww * (y <= 6), minlength=k),
+            "one": np.bincount(codes, minlength=k),
+        },
+        index=index,
+    )
 
 
 def newcombe_interval(
@@ -360,7 +338,7 @@ def share_estimate(
     ww = np.ones(n) if w is None else w
     phat = float((ww * hit).sum() / ww.sum())
     n_eff = kish_n(w, n)
-    lo, hi = wilson_interval(phat * n_eff, n_eff, alpha)
+    lo, hi = intervals.wilson(phat * n_eff, n_eff, alpha)
     return Estimate(
         value=phat,
         se=math.sqrt(phat * (1 - phat) / n_eff),
@@ -394,8 +372,7 @@ def mean_estimate(
     se = sd / math.sqrt(n_eff)
     no_spread = bool(n > 1 and sd == 0)
     if n_eff > 1 and not no_spread:
-        t = float(stats.t.ppf(1 - alpha / 2, n_eff - 1))
-        lo, hi = mean - t * se, mean + t * se
+        lo, hi = intervals.t_interval(mean, se, n_eff - 1, alpha)
     else:
         lo = hi = math.nan
     return Estimate(
