@@ -43,7 +43,6 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
-from crmlib.clv._report import HoldoutValidation
 
 from crmlib import clv
 from crmlib.clv._interval import combine_log_normal, holdout_error
@@ -117,7 +116,6 @@ def simulate_world(scenario: str, n: int, seed: int) -> dict:
             out["monetary_holdout"] = (vh / np.maximum(xh, 1))[born]
             out["duration_holdout"] = until - at
         out = out.reset_index(drop=True)
-        out.attrs["freq"] = "W"
         return out
 
     ahead = t > as_of
@@ -134,12 +132,10 @@ def one(args: tuple[str, int, int, int, bool]) -> dict:
     w = simulate_world(scenario, n, seed)
     cal, base = w["cal"], w["base"]
     # notebook 02: fit the models to the calibration period, select on the holdout
-    models = clv.fit_transaction_models(cal, MODELS)
+    models = {k: m for k, m in clv.fit_models(cal, MODELS).items() if k != "nbd"}
     comparison = clv.compare_models(models, cal)
-    validation = HoldoutValidation(summary=cal, models=models, comparison=comparison,
-                                   conditional=pd.DataFrame(), tracking=pd.DataFrame())
     # ... then refit the selected model and the spend model to all data (lifetime_value)
-    name = validation.selected
+    name = comparison.selected
     rows = compress(base)
     init = {k: float(np.clip(v, 1e-6, 1e6)) for k, v in models[name].params_.items()}
     tm = TRANSACTION_MODELS[name](max_iter=300, initial_params=init).fit(
@@ -149,8 +145,9 @@ def one(args: tuple[str, int, int, int, bool]) -> dict:
     equity = total_lifetime_value(tm, gg, base, n_draws=PARAMETER_DRAWS,
                                       random_state=seed, **kw)
     value = SimpleNamespace(values=base, equity=equity, transaction_model=tm, spend_model=gg,
-                            horizon_months=12, discount_rate=DISCOUNT)
-    ei = clv.predictive_equity(validation, value, n_draws=n_draws, random_state=seed)
+                            horizon_months=12, discount_rate=DISCOUNT, freq="W",
+                            available=True, reason=None)
+    ei = clv.predictive_equity(comparison, value, n_draws=n_draws, random_state=seed)
     lo_pp, hi_pp = combine_log_normal(ei.center, ei.process_variance, 0.0, ei.alpha)
     out = {
         "scenario": scenario, "seed": seed, "customers": len(base), "selected": name,
