@@ -158,9 +158,9 @@ def test_every_shared_default_is_the_constant_of_crmlib_defaults():
     metrics = [m.model_dump() for m in p.scorecard.metrics]
     assert metrics == [{k: v for k, v in m.items() if k not in ("low", "high")}
                        for m in defaults.SCORECARD_METRICS]
-    for name in ("INACTIVITY_DAYS", "COHORT_PERIOD", "MIN_COHORT_SIZE"):
-        if hasattr(defaults, name):  # the retention section
-            assert getattr(p.retention, name.lower()) == getattr(defaults, name)
+    assert p.retention.inactivity_days == defaults.INACTIVITY_DAYS
+    assert p.retention.cohort_period == defaults.COHORT_PERIOD
+    assert p.retention.min_cohort_size == defaults.MIN_COHORT_SIZE
 
 
 # ------------------------------------------------------------------------- root and units

@@ -368,13 +368,16 @@ class RetentionParams(_Model):
     """
 
     inactivity_days: PosInt = Field(
-        default=365, description="Days without an order after which a customer counts as lapsed"
+        default=defaults.INACTIVITY_DAYS,
+        description="Days without an order after which a customer counts as lapsed",
     )
     cohort_period: Literal["M", "Q"] = Field(
-        default="M", description="Acquisition cohorts by month (M) or quarter (Q)"
+        default=defaults.COHORT_PERIOD,
+        description="Acquisition cohorts by month (M) or quarter (Q)",
     )
     min_cohort_size: PosInt = Field(
-        default=30, description="Smallest cohort shown in the cohort table"
+        default=defaults.MIN_COHORT_SIZE,
+        description="Smallest cohort shown in the cohort table",
     )
     horizons: list[PosInt] = Field(
         default_factory=lambda: [30, 90, 180, 365],
