@@ -15,6 +15,7 @@ import pytest
 
 from crmlib import service
 from crmlib.plotting import _service as plots
+from crmlib.service._channels import _holm
 
 
 def _frame(rows) -> pd.DataFrame:
@@ -34,13 +35,15 @@ def test_direct_standardisation_by_hand():
                ("C", "2024-01-02", "chat", "complaint", False),
                ("D", "2024-01-01", "chat", "inquiry", True),
                ("D", "2024-01-02", "chat", "inquiry", True)])
-    s = service.standardised_by_channel(_frame(rows), outcome="resolved").set_index("channel")
+    s = service.standardised_by_channel(_frame(rows), outcome="resolved").frame \
+        .set_index("channel")
     # pooled standard: complaint 4/10, inquiry 6/10
     assert s.loc["phone", "crude"] == pytest.approx(5 / 6)
     assert s.loc["phone", "standardised"] == pytest.approx(0.4 * 0.5 + 0.6 * 1.0)
     assert s.loc["chat", "standardised"] == pytest.approx(0.4 * 0.0 + 0.6 * 1.0)
     assert s.loc["phone", "se"] == pytest.approx(np.sqrt(0.4**2 * 0.25 / 2))
-    eq = service.standardised_by_channel(_frame(rows), standard="equal").set_index("channel")
+    eq = service.standardised_by_channel(_frame(rows), standard="equal").frame \
+        .set_index("channel")
     assert eq.loc["phone", "standardised"] == pytest.approx(0.75)
 
 
@@ -114,9 +117,9 @@ def test_figures_return_axes():
 def test_holm_matches_the_step_down_by_hand():
     # p sorted 0.01, 0.02, 0.04, 0.30 (m = 4): 0.04, 0.06, 0.08, 0.30 (monotone, at most 1)
     p = np.array([0.04, 0.30, 0.01, 0.02])
-    assert service.holm(p).tolist() == pytest.approx([0.08, 0.30, 0.04, 0.06])
-    assert service.holm(np.array([0.5, 0.6])).tolist() == pytest.approx([1.0, 1.0])
-    assert np.isnan(service.holm(np.array([np.nan, 0.01]))[0])
+    assert _holm(p).tolist() == pytest.approx([0.08, 0.30, 0.04, 0.06])
+    assert _holm(np.array([0.5, 0.6])).tolist() == pytest.approx([1.0, 1.0])
+    assert np.isnan(_holm(np.array([np.nan, 0.01]))[0])
 
 
 def test_compare_channels_names_a_best_channel_only_after_holm():
@@ -125,37 +128,38 @@ def test_compare_channels_names_a_best_channel_only_after_holm():
     # 0.02 / 0.042426, z = 0.471, p = 0.637
     table = pd.DataFrame({"channel": ["phone", "chat", "email"],
                           "standardised": [0.80, 0.60, 0.58], "se": [0.02, 0.03, 0.03]})
-    out = service.compare_channels(table).set_index(["channel_a", "channel_b"])
+    result = service.compare_channels(table)
+    out = result.pairs.set_index(["channel_a", "channel_b"])
     assert out.loc[("phone", "chat"), "z"] == pytest.approx(0.20 / np.sqrt(0.0013))
     p_ce = 2 * (1 - 0.5 * (1 + math.erf(0.02 / np.sqrt(0.0018) / math.sqrt(2))))
     assert out.loc[("chat", "email"), "p_value"] == pytest.approx(p_ce)
     assert out.loc[("chat", "email"), "p_holm"] == pytest.approx(p_ce)  # largest p: times 1
     assert out["significant"].tolist() == [True, True, False]
-    assert out.attrs["best"] == "phone" and out.attrs["worst"] is None
-    assert "phone has the best standardised" in out.attrs["verdict"]
-    assert "3 pairwise tests" in out.attrs["verdict"]
+    assert result.best == "phone" and result.worst is None
+    assert "phone has the best standardised" in result.verdict
+    assert "3 pairwise tests" in result.verdict
     # phone only 0.05 ahead: no pair survives Holm, so no winner is named
     close = table.assign(standardised=[0.65, 0.60, 0.58])
     out = service.compare_channels(close)
-    assert out.attrs["best"] is None
-    assert out.attrs["verdict"].startswith("no channel is significantly best or worst")
-    named = service.compare_channels(close.assign(outcome="resolved")).attrs["verdict"]
+    assert out.best is None
+    assert out.verdict.startswith("no channel is significantly best or worst")
+    named = service.compare_channels(close.assign(outcome="resolved")).verdict
     assert "best or worst on standardised resolved after Holm" in named
     # cost: lower is better; a single channel has nothing to compare
     cost = pd.DataFrame({"channel": ["phone"], "cost_per_resolved_contact": [7.5],
                          "se": [0.4]})
     one = service.compare_channels(cost, value="cost_per_resolved_contact",
                                    higher_is_better=False)
-    assert one.empty and "need two channels" in one.attrs["verdict"]
+    assert one.pairs.empty and "need two channels" in one.verdict
 
 
 def test_channel_shift_holm_and_single_channel():
     rows = [("A", "2024-01-05", "phone", "support", True),
             ("B", "2024-02-10", "phone", "inquiry", True)]
     shift = service.channel_shift(_frame(rows), split="2024-02-01")
-    assert shift.attrs["test"] is None and "one channel (phone)" in shift.attrs["note"]
-    test = service.shift_test(shift)
-    assert test["p_value"].isna().all() and "not run: one channel (phone)" in test["note"][0]
+    assert shift["channel"].tolist() == ["phone"] and shift["change"].tolist() == [0.0]
+    test = service.shift_test(_frame(rows), split="2024-02-01")
+    assert np.isnan(test.p_value) and "not run: one channel (phone)" in test.extra["note"]
     rows = [("A", f"2024-01-{d:02d}", "phone", "support", True) for d in range(1, 21)] + \
         [("B", f"2024-02-{d:02d}", "web" if d % 2 else "phone", "support", True)
          for d in range(1, 21)]
@@ -170,9 +174,10 @@ def test_standardisation_without_a_common_kind_gives_crude_rates():
     rows = [("A", "2024-01-01", "phone", "complaint", True),
             ("A", "2024-01-02", "phone", "complaint", False),
             ("B", "2024-01-01", "chat", "inquiry", True)]
-    s = service.standardised_by_channel(_frame(rows)).set_index("channel")
+    table = service.standardised_by_channel(_frame(rows))
+    s = table.frame.set_index("channel")
     assert s.loc["phone", "crude"] == 0.5 and s.loc["chat", "crude"] == 1.0
     assert s["standardised"].isna().all()
-    assert "no common mix" in s.attrs["note"]
-    verdict = service.compare_channels(s.reset_index()).attrs["verdict"]
+    assert "no common mix" in table.notes[0]
+    verdict = service.compare_channels(table).verdict
     assert "no common mix" in verdict

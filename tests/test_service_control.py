@@ -22,26 +22,27 @@ MONTGOMERY_7_1 = [12, 15, 8, 10, 4, 7, 16, 9, 14, 10, 5, 6, 17, 12, 22, 8, 10, 5
 
 
 def test_p_chart_montgomery_example_7_1():
-    c = service.p_chart(MONTGOMERY_7_1, [50] * 30)
-    assert c.attrs["centre"] == pytest.approx(0.2313, abs=5e-5)
+    chart = service.p_chart(MONTGOMERY_7_1, [50] * 30)
+    c = chart.points
+    assert chart.centre == pytest.approx(0.2313, abs=5e-5)
     assert c["ucl"].iloc[0] == pytest.approx(0.4102, abs=5e-5)
     assert c["lcl"].iloc[0] == pytest.approx(0.0524, abs=5e-5)
     assert c.index[c["we1"]].tolist() == [14, 22]  # samples 15 and 23 (1-based)
 
 
 def test_p_chart_varying_n_by_hand():
-    c = service.p_chart([2, 5, 3], [10, 20, 10])
+    c = service.p_chart([2, 5, 3], [10, 20, 10]).points
     # p_bar = 10/40; limits 0.25 +- 3 sqrt(0.1875 / n_i), LCL clipped at 0
     assert c["centre"].iloc[0] == 0.25
     assert c["ucl"].tolist() == pytest.approx([0.660792, 0.540474, 0.660792], abs=1e-6)
     assert c["lcl"].tolist() == [0.0, 0.0, 0.0]
     assert c["z"].iloc[1] == pytest.approx(0.0)
     base = service.p_chart([2, 5, 9], [10, 20, 10], baseline=2)  # phase I: first two points
-    assert base.attrs["centre"] == pytest.approx(7 / 30)
+    assert base.centre == pytest.approx(7 / 30)
 
 
 def test_xmr_by_hand():
-    c = service.xmr_chart([10, 12, 11, 14, 13])
+    c = service.xmr_chart([10, 12, 11, 14, 13]).points
     # x_bar 12, moving ranges 2, 1, 3, 1 -> MR_bar 1.75
     assert c["centre"].iloc[0] == 12
     assert c["mr_centre"].iloc[0] == 1.75
@@ -82,23 +83,32 @@ def test_bad_input():
 
 
 def test_xmr_one_point_has_no_limits():
-    c = service.xmr_chart([42.0])
+    chart = service.xmr_chart([42.0])
+    c = chart.points
     assert c["value"].tolist() == [42.0] and c["centre"].tolist() == [42.0]
     assert c[["lcl", "ucl", "z", "mr"]].isna().all().all()
     assert not c["out_of_control"].any()
-    assert "no control limits" in c.attrs["note"]
-    assert "no control limits" in service.chart_signals(c).attrs["note"]
+    assert "no control limits" in chart.notes[0]
+    assert "no control limits" in chart.signals().notes[-1]
+    assert chart.signals().frame.empty
 
 
 def test_xmr_lower_limit_clipped_at_the_natural_bound():
     # handle times 100, 300, 100, 300: x_bar 200, MR_bar 200, LCL 200 - 2.6596 * 200 = -332
-    c = service.xmr_chart([100.0, 300.0, 100.0, 300.0], lower_bound=0.0)
+    chart = service.xmr_chart([100.0, 300.0, 100.0, 300.0], lower_bound=0.0)
+    c = chart.points
     assert c["lcl"].tolist() == [0.0] * 4 and c["lcl_clipped"].all()
     assert c["ucl"].iloc[0] == pytest.approx(200 + 3 / 1.128 * 200)
-    assert "-331.9" in c.attrs["note"] and "clipped at 0" in c.attrs["note"]
+    assert "-331.9" in chart.notes[0] and "clipped at 0" in chart.notes[0]
     free = service.xmr_chart([100.0, 300.0, 100.0, 300.0])  # no bound given: not clipped
-    assert free["lcl"].iloc[0] == pytest.approx(200 - 3 / 1.128 * 200)
-    assert not free["lcl_clipped"].any() and free.attrs["note"] == ""
+    assert free.points["lcl"].iloc[0] == pytest.approx(200 - 3 / 1.128 * 200)
+    assert not free.points["lcl_clipped"].any() and free.notes == ()
+
+
+def _stacked(charts):
+    """The points of charts by channel, stacked with a channel column."""
+    return pd.concat([c.points.assign(channel=ch) for ch, c in charts.items()],
+                     ignore_index=True)
 
 
 def _monthly(values, kpi, n=30):
@@ -109,35 +119,37 @@ def _monthly(values, kpi, n=30):
 
 def test_kpi_chart_of_handle_time_is_clipped_at_zero_and_says_so():
     chart = service.kpi_chart(_monthly([100.0, 300.0, 100.0, 300.0], "aht_seconds"),
-                              kpi="aht_seconds")
-    assert (chart["lcl"] == 0).all()
-    assert chart.attrs["note"].startswith("phone: the lower limit -331.9")
+                              kpi="aht_seconds")["phone"]
+    assert (chart.points["lcl"] == 0).all()
+    assert chart.notes[0].startswith("the lower limit -331.9")
 
 
 def test_kpi_chart_one_or_two_points():
-    one = service.kpi_chart(_monthly([250.0], "aht_seconds"), kpi="aht_seconds")
-    assert one["lcl"].isna().all() and "no control limits" in one.attrs["note"]
-    two = service.kpi_chart(_monthly([0.5, 0.6], "fcr"), kpi="fcr")
+    one = service.kpi_chart(_monthly([250.0], "aht_seconds"), kpi="aht_seconds")["phone"]
+    assert one.points["lcl"].isna().all() and "no control limits" in one.notes[0]
+    two = service.kpi_chart(_monthly([0.5, 0.6], "fcr"), kpi="fcr")["phone"].points
     # p-chart of 15/30 and 18/30: p_bar 0.55, limits 0.55 +- 3 sqrt(0.55 * 0.45 / 30)
     half = 3 * np.sqrt(0.55 * 0.45 / 30)
     assert two["ucl"].tolist() == pytest.approx([0.55 + half] * 2)
     assert two["lcl"].tolist() == pytest.approx([0.55 - half] * 2)
     # a baseline of one month before the initiative: limits from all points, said in words
     late = service.kpi_chart(_monthly([0.5, 0.6, 0.7], "fcr"), kpi="fcr",
-                             baseline_end="2024-02-01")
-    assert late["baseline"].all()
-    assert "1 point(s) before 2024-02-01, too few for a baseline" in late.attrs["note"]
+                             baseline_end="2024-02-01")["phone"]
+    assert late.points["baseline"].all()
+    assert "1 point(s) before 2024-02-01, too few for a baseline" in late.notes[0]
     # a KPI without values (no handle times recorded): an empty chart with the reason
-    none = service.kpi_chart(_monthly([np.nan], "aht_seconds"), kpi="aht_seconds")
-    assert none.empty and "no values of aht_seconds" in none.attrs["note"]
+    with pytest.warns(UserWarning, match="no values of aht_seconds"):
+        none = service.kpi_chart(_monthly([np.nan], "aht_seconds"), kpi="aht_seconds")
+    assert none == {}
 
 
 def test_p_chart_limits_stay_within_0_and_1():
     # p_bar 0.95 with n 10: 0.95 + 3 sqrt(0.0475 / 10) = 1.157 > 1, 0.743 > 0
-    c = service.p_chart([9, 10, 10, 9], [10, 10, 10, 10])
+    chart = service.p_chart([9, 10, 10, 9], [10, 10, 10, 10])
+    c = chart.points
     assert (c["ucl"] <= 1).all() and (c["lcl"] >= 0).all()
     assert c["ucl"].tolist() == [1.0] * 4
-    assert "upper limit above 1 at 4 point(s)" in c.attrs["note"]
+    assert "upper limit above 1 at 4 point(s)" in chart.notes[0]
 
 
 def test_fcr_programme_is_flagged():
@@ -145,7 +157,7 @@ def test_fcr_programme_is_flagged():
     p-charts with limits from the months before flag most months after, on those channels only."""
     crm = data.load(ROOT / "data" / "sample", unit="services")
     k = service.kpis(crm.interactions, by=("channel", "period"))
-    chart = service.kpi_chart(k, kpi="fcr", baseline_end="2024-07-01")
+    chart = _stacked(service.kpi_chart(k, kpi="fcr", baseline_end="2024-07-01"))
     after = chart["period"] >= pd.Timestamp("2024-07-01")
     for ch in ("phone", "chat"):
         flags = chart.loc[after & (chart["channel"] == ch), "out_of_control"]
@@ -157,4 +169,5 @@ def test_fcr_programme_is_flagged():
     before = chart.loc[~after, "out_of_control"]
     assert before.mean() < 0.1
     xmr = service.kpi_chart(k, kpi="aht_seconds", hue="channel")
-    assert xmr.attrs["chart"] == "xmr" and {"mr", "mr_ucl"} <= set(xmr.columns)
+    assert {c.kind for c in xmr.values()} == {"xmr"}
+    assert {"mr", "mr_ucl"} <= set(_stacked(xmr).columns)

@@ -11,10 +11,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from crmlib import data, service
-from crmlib.config._models import ServiceParams
-from crmlib.customer_base import mean_estimate, proportion_estimate
+from crmlib import data, defaults, service
 from crmlib.errors import CRMError
+from crmlib.utils.estimates import mean_estimate, proportion_estimate
 
 ROOT = Path(__file__).resolve().parents[1]
 T = pd.Timestamp
@@ -144,9 +143,8 @@ def test_bad_input_is_named():
     bad.loc[[1, 2], "channel"] = "fax"
     with pytest.raises(CRMError, match=r"interactions\.channel: value\(s\) 'fax'.*'I2', 'I3'"):
         service.kpis(bad)
-    params = ServiceParams(channels={"phone": ServiceParams().channels["phone"]})
-    with pytest.raises(CRMError, match=r"'chat'.*not in the service params channels \(phone\)"):
-        service.kpis(inter, params=params)
+    with pytest.raises(CRMError, match=r"'chat'.*not in the channels of thresholds \(phone\)"):
+        service.kpis(inter, thresholds={"phone": 20.0})
     with pytest.raises(CRMError, match=r"unknown customer\(s\) 'C'.*'I8', 'I9'"):
         service.kpis(inter, customers=cust[cust["customer_id"] != "C"])
     with pytest.raises(CRMError, match="by: column 'segment'"):
@@ -199,7 +197,7 @@ def test_recovery_of_true_channel_levels(services):
     32 truths are outside their 95% CIs: email's service level (0.909; CI 0.890 to 0.908),
     counted twice (answered and COPC service level coincide for email, which has no abandons)."""
     inter, cust, truth = services
-    short = ServiceParams().short_abandon_seconds
+    short = defaults.SHORT_ABANDON_SECONDS
     res = {}
     for alpha in (0.05, None):
         n_checks = 32
@@ -218,7 +216,7 @@ def test_recovery_of_true_channel_levels(services):
 def test_short_abandons_matter(services):
     inter, _, truth = services
     chans = truth["interactions"]["channels"]
-    raw = service.kpis(inter, by=("channel",), params=ServiceParams(short_abandon_seconds=0.0))
+    raw = service.kpis(inter, by=("channel",), short_abandon_seconds=0.0)
     for ch in ("phone", "chat"):  # no allowance: the raw abandonment truth
         r = _get(raw, "abandonment_rate", channel=ch)
         assert r["ci_low"] <= chans[ch]["abandoned"] <= r["ci_high"], ch

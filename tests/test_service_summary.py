@@ -14,12 +14,17 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from crmlib import plots, service
 from crmlib.errors import CRMError
+from crmlib.report import service as service_report
+from crmlib.service._empty import NO_INTERACTIONS
 
 T = pd.Timestamp
-NOTE = service.NO_INTERACTIONS
+NOTE = NO_INTERACTIONS
+HEADLINE = ["fcr", "service_level", "aht_seconds", "cost_per_contact",
+            "cost_per_resolved_contact", "complaint_rate"]
 
 
 def _toy() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -55,7 +60,8 @@ def _toy() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def test_complaint_rate_per_customer_year_by_hand():
     inter, cust = _toy()
-    c = service.complaint_rate(inter, cust, as_of="2024-03-31").iloc[0]
+    rate = service.complaint_rate(inter, cust, as_of="2024-03-31")
+    c = {**rate.to_frame().iloc[0]}
     # window: first contact day 2024-01-01 (less than a year of data) to the end of 31 March;
     # days at risk: A 91, B 91, C 60 (churned 1 March), D 60 (acquired 1 February)
     years = (91 + 91 + 60 + 60) / 365.25
@@ -74,7 +80,7 @@ def test_complaint_rate_window_is_one_year():
     inter, cust = _toy()
     early = inter.iloc[[0]].assign(interaction_id="I0", occurred_at=T("2022-05-01"))
     inter = pd.concat([early, inter], ignore_index=True)
-    c = service.complaint_rate(inter, cust, as_of="2024-03-31").iloc[0]
+    c = service.complaint_rate(inter, cust, as_of="2024-03-31").extra
     assert c["window_start"] == T("2023-04-01")  # 12 months before the end of 31 March 2024
     # A all year (366 days in this window), B from 1 Jun 2023 (305), C 1 Apr 2023 to
     # 1 Mar 2024 (335), D 60 days
@@ -91,7 +97,7 @@ def _by_name(figures):
 def test_headline_by_hand():
     inter, cust = _toy()
     figures = service.headline(inter, customers=cust, as_of="2024-03-31", currency="EUR")
-    assert [m.name for m in figures] == list(service.HEADLINE)
+    assert [m.name for m in figures] == HEADLINE
     h = _by_name(figures)
     assert h["fcr"].value == pytest.approx(4 / 7) and h["fcr"].n == 7
     # service level: within the channel's threshold (10, 15 phone; 0, 0 web; 25 chat; 3600
@@ -176,38 +182,46 @@ def test_complaint_target_only_for_yearly_groups():
     assert row["status"] == "off target"  # 2 per 4 customers = 500 per 1,000
 
 
-def test_without_interactions_every_table_is_empty_with_a_note():
+def test_without_interactions_every_table_is_empty_and_says_why():
     _, cust = _toy()
-    tables = [
-        service.contact_base(None, cust),
-        service.kpis(None, by=("channel",)),
-        service.channel_mix(None),
-        service.channel_shift(None),
-        service.standardised_by_channel(None),
-        service.cost_per_resolution(None),
-        service.contact_outcomes(None, cust),
-        service.touchpoints(None),
-        service.complaint_rate(None, cust),
+    makers = [
+        lambda: service.kpis(None, by=("channel",)),
+        lambda: service.channel_mix(None),
+        lambda: service.channel_shift(None),
+        lambda: service.standardised_by_channel(None).frame,
+        lambda: service.contact_outcomes(None, cust),
+        lambda: service.touchpoints(None),
     ]
-    tables += [service.outcome_rates(tables[6]), service.journey_paths(tables[7]),
-               service.transitions(tables[7]), service.path_outcomes(tables[7]),
-               service.shift_test(tables[3])]
-    chart = service.kpi_chart(tables[1], kpi="fcr")
-    tables += [chart, service.chart_signals(chart)]
+    tables = []
+    for make in makers:
+        with pytest.warns(UserWarning, match=NOTE):
+            tables.append(make())
+    with pytest.warns(UserWarning, match=NOTE):
+        rate = service.complaint_rate(None, cust)
+    assert math.isnan(rate.value) and rate.extra["note"] == NOTE
+    with pytest.warns(UserWarning):
+        tables += [service.outcome_rates(tables[4]), service.journey_paths(tables[5]),
+                   service.transitions(tables[5]), service.path_outcomes(tables[5])]
+    with pytest.warns(UserWarning, match="no values of fcr"):
+        charts = service.kpi_chart(tables[0], kpi="fcr")
+    assert charts == {}
     for t in tables:
-        assert t.empty and t.attrs["note"] == NOTE
-    assert list(tables[1].columns)[:2] == ["channel", "kpi"]
-    for ax in (plots.plot_kpi_targets(tables[1], kpi="fcr"), plots.plot_control_chart(chart),
-               plots.plot_channel_mix(tables[2]), plots.plot_transitions(tables[11])):
-        assert ax.texts[0].get_text() == NOTE
-    for fig in (plots.plot_kpi_targets_grid(tables[1]), plots.plot_control_chart_grid(chart)):
-        assert fig.axes[0].texts[0].get_text() == NOTE
+        assert t.empty
+    assert list(tables[0].columns)[:2] == ["channel", "kpi"]
+    assert "no interactions" in service_report.contact_base(None, cust).notes[0]
+    for ax in (plots.plot_kpi_targets(tables[0], kpi="fcr"), plots.plot_channel_mix(tables[1]),
+               plots.plot_transitions(tables[8])):
+        assert ax.texts[0].get_text().startswith("nothing to show")
+    assert plots.plot_kpi_targets_grid(tables[0]).axes[0].texts[0].get_text() \
+        .startswith("nothing to show")
+    assert "no control chart" in plots.plot_control_chart_grid(charts).axes[0].texts[0] \
+        .get_text()
     plt.close("all")
 
 
 def test_contact_base_by_hand():
     inter, cust = _toy()
-    b = service.contact_base(inter, cust).set_index("channel")
+    b = service_report.contact_base(inter, cust).frame.set_index("channel")
     assert b.loc["phone", "contacts"] == 5 and b.loc["phone", "customers"] == 2
     assert b.loc["web", "share"] == pytest.approx(2 / 9)
     assert b.loc["all", "customers"] == 3 and b.loc["all", "customer_share"] == 0.75
@@ -218,23 +232,26 @@ def test_baseline_end_picks_the_first_service_initiative():
     ini = [SimpleNamespace(start=pd.Timestamp("2024-03-01").date(), metrics=["nps"]),
            SimpleNamespace(start=pd.Timestamp("2024-07-01").date(), metrics=["fcr"]),
            SimpleNamespace(start=pd.Timestamp("2024-05-01").date(), metrics=["complaint_rate"])]
-    assert service.baseline_end(ini) == T("2024-05-01")
-    assert service.baseline_end(ini, metrics=["nps"]) == T("2024-03-01")
-    assert service.baseline_end(ini[:1]) is None and service.baseline_end([]) is None
+    assert service_report.baseline_end(ini) == T("2024-05-01")
+    assert service_report.baseline_end(ini, metrics=["nps"]) == T("2024-03-01")
+    assert service_report.baseline_end(ini[:1]) is None
+    assert service_report.baseline_end([]) is None
 
 
 def test_chart_signals_and_shift_test():
     chart = service.p_chart([10, 10, 10, 10, 10, 19], [20] * 6)
-    sig = service.chart_signals(chart)
+    sig = chart.signals().frame
     assert sig["index"].tolist() == [5] and sig["rules"].iloc[0] == "we1"
     assert "we1" not in sig.columns and "out_of_control" not in sig.columns
-    calm = service.chart_signals(service.p_chart([10, 11, 9, 10], [20] * 4))
-    assert calm.empty and "no point out of control" in calm.attrs["note"]
+    calm = service.p_chart([10, 11, 9, 10], [20] * 4).signals()
+    assert calm.frame.empty and "no point out of control" in calm.notes[0]
     inter, _ = _toy()
     shift = service.channel_shift(inter)  # split at the median contact time
-    assert shift.attrs["split"] == inter["occurred_at"].median()
-    test = service.shift_test(shift)
-    assert test["test"].iloc[0] == "Pearson chi-square"
-    assert test["df"].iloc[0] == len(shift) - 1
-    assert test["p_value"].iloc[0] == pytest.approx(shift.attrs["test"]["p_value"])
-    assert np.isfinite(test["statistic"].iloc[0])
+    test = service.shift_test(inter)
+    assert test.extra["split"] == inter["occurred_at"].median()
+    assert test.test == "Pearson chi-square"
+    assert test.df == len(shift) - 1
+    after = (inter["occurred_at"] >= test.extra["split"]).to_numpy()
+    tab = pd.crosstab(inter["channel"].astype(str), after).to_numpy()
+    assert test.p_value == pytest.approx(stats.chi2_contingency(tab, correction=False)[1])
+    assert np.isfinite(test.statistic)

@@ -4,7 +4,7 @@ over time and the touchpoint transition heatmap."""
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 
 from crmlib.errors import CRMError
 from crmlib.plotting._base import get_ax
+from crmlib.service.results import ControlChart
 
 __all__ = [
     "plot_channel_mix",
@@ -36,31 +37,34 @@ def _is_empty(data: Any) -> bool:
     return isinstance(data, pd.DataFrame) and data.empty
 
 
-def _note_text(ax: Axes, data: pd.DataFrame) -> Axes:
-    ax.text(0.5, 0.5, str(data.attrs.get("note") or "nothing to show"), ha="center",
-            va="center", transform=ax.transAxes, wrap=True, color="0.35")
+_NOTHING = "nothing to show: the table is empty (see the warning of the cell that made it)"
+
+
+def _note_text(ax: Axes, note: str = _NOTHING) -> Axes:
+    ax.text(0.5, 0.5, note, ha="center", va="center", transform=ax.transAxes, wrap=True,
+            color="0.35")
     ax.set_axis_off()
     return ax
 
 
-def _note_axes(data: pd.DataFrame, ax: Axes | None) -> Axes:
-    """An axes stating the ``attrs["note"]`` of an empty frame instead of a chart."""
-    return _note_text(get_ax(ax, figsize=(6, 1.5)), data)
+def _note_axes(ax: Axes | None, note: str = _NOTHING) -> Axes:
+    """An axes stating why there is no chart."""
+    return _note_text(get_ax(ax, figsize=(6, 1.5)), note)
 
 
-def _note_figure(data: pd.DataFrame) -> Figure:
+def _note_figure(note: str = _NOTHING) -> Figure:
     fig, ax = plt.subplots(figsize=(6, 1.5), layout="constrained")
-    _note_text(ax, data)
+    _note_text(ax, note)
     return fig
 
 
 def plot_kpi_targets(data: pd.DataFrame | None = None, *, kpi: str, y: str = "channel",
                      ax: Axes | None = None, **plot_kws: Any) -> Axes:
     """One KPI per group of ``y``: dot with its CI, the target as a black tick, coloured by
-    status (output of :func:`crmlib.service.kpis`). An empty frame gives an axes stating its
-    ``attrs["note"]``."""
+    status (output of :func:`crmlib.service.kpis`). An empty frame gives an axes saying
+    there is nothing to show."""
     if _is_empty(data):
-        return _note_axes(data, ax)
+        return _note_axes(ax)
     if data is None or y not in data.columns:
         raise CRMError(f"data: expected the kpis() frame with a {y!r} column")
     rows = data[(data["kpi"] == kpi) & data["value"].notna()].sort_values(y)
@@ -87,9 +91,9 @@ def plot_kpi_targets_grid(data: pd.DataFrame, *, kpis: Sequence[str] | None = No
                           aspect: float = 1.5) -> Figure:
     """Figure-level :func:`plot_kpi_targets`: one panel per KPI (default :data:`MAIN_KPIS`,
     those with a value in ``data``), groups of ``y`` on each. An empty frame gives a figure
-    stating its ``attrs["note"]``."""
+    saying there is nothing to show."""
     if _is_empty(data):
-        return _note_figure(data)
+        return _note_figure()
     kpis = [k for k in (MAIN_KPIS if kpis is None else kpis)
             if ((data["kpi"] == k) & data["value"].notna()).any()]
     if not kpis:
@@ -105,62 +109,49 @@ def plot_kpi_targets_grid(data: pd.DataFrame, *, kpis: Sequence[str] | None = No
     return fig
 
 
-def plot_control_chart(data: pd.DataFrame | None = None, *, x: str = "period",
-                       group: tuple[str, Any] | None = None, ax: Axes | None = None,
+def plot_control_chart(chart: ControlChart, *, ax: Axes | None = None,
                        **plot_kws: Any) -> Axes:
-    """A p-chart (limits per point) or XmR chart from :func:`p_chart`, :func:`xmr_chart` or
-    :func:`kpi_chart`; points flagged by the run rules in red. ``group=("channel", "phone")``
-    picks one chart out of a stacked :func:`kpi_chart` frame. An empty frame gives an axes
-    stating its ``attrs["note"]``."""
-    if _is_empty(data):
-        return _note_axes(data, ax)
-    if data is None or not {"value", "lcl", "ucl", "centre"} <= set(data.columns):
-        raise CRMError("data: expected a control-chart frame (value, centre, lcl, ucl)")
-    if group is not None:
-        data = data[data[group[0]] == group[1]]
-    xcol = x if x in data.columns else "index"
+    """A p-chart (limits per point) or XmR chart (:func:`crmlib.service.p_chart`,
+    :func:`crmlib.service.xmr_chart`, one chart of :func:`crmlib.service.kpi_chart`); points
+    flagged by the run rules in red, the end of the baseline as a dotted line."""
+    if not isinstance(chart, ControlChart):
+        raise CRMError(f"chart: expected a ControlChart, got {type(chart).__name__}")
+    data = chart.points
     ax = get_ax(ax)
-    xs = data[xcol].to_numpy()
+    xs = data[data.columns[0]].to_numpy()  # the index or time column
     ax.plot(xs, data["value"], marker="o", ms=3, color="tab:blue", **plot_kws)
     ax.step(xs, data["ucl"], where="mid", color="tab:red", lw=1, label="UCL / LCL")
     ax.step(xs, data["lcl"], where="mid", color="tab:red", lw=1)
     ax.plot(xs, data["centre"], color="0.3", lw=1, ls="--", label="centre")
-    if "out_of_control" in data.columns:
-        flag = data["out_of_control"].to_numpy(dtype=bool)
-        ax.scatter(xs[flag], data["value"].to_numpy()[flag], color="tab:red", zorder=3,
-                   label="rule violated")
-    if "baseline" in data.columns and not data["baseline"].all():
-        first = xs[np.argmin(data["baseline"].to_numpy())]
-        ax.axvline(first, color="0.5", lw=0.8, ls=":")
-    title = (data["kpi"].iloc[0] if "kpi" in data.columns else "")
-    if group is not None:
-        title = f"{title} ({group[1]})"
-    ax.set_title(title)
+    flag = data["out_of_control"].to_numpy(dtype=bool)
+    ax.scatter(xs[flag], data["value"].to_numpy()[flag], color="tab:red", zorder=3,
+               label="rule violated")
+    if not data["baseline"].all():
+        ax.axvline(xs[np.argmin(data["baseline"].to_numpy())], color="0.5", lw=0.8, ls=":")
+    ax.set_title(chart.label)
     ax.legend(loc="best", fontsize="small")
     return ax
 
 
-def plot_control_chart_grid(data: pd.DataFrame, *, col: str = "channel", x: str = "period",
-                            col_wrap: int = 2, height: float = 2.8, aspect: float = 1.8
-                            ) -> Figure:
-    """Figure-level :func:`plot_control_chart`: one panel per level of ``col`` of a stacked
-    :func:`kpi_chart` frame. An empty frame gives a figure stating its ``attrs["note"]``."""
-    if _is_empty(data):
-        return _note_figure(data)
-    if col not in data.columns:
-        raise CRMError(f"data: expected a kpi_chart() frame with a {col!r} column")
-    levels = sorted(data[col].dropna().unique())
-    ncol = min(col_wrap, len(levels))
-    nrow = int(np.ceil(len(levels) / ncol))
+def plot_control_chart_grid(charts: Mapping[str, ControlChart], *, col_wrap: int = 2,
+                            height: float = 2.8, aspect: float = 1.8) -> Figure:
+    """Figure-level :func:`plot_control_chart`: one panel per chart of
+    :func:`crmlib.service.kpi_chart`; the charts' notes (clipped or missing limits, a
+    baseline too short) under the panels. No chart gives a figure saying so."""
+    if not charts:
+        return _note_figure("no control chart: the KPI has no values to chart")
+    ncol = min(col_wrap, len(charts))
+    nrow = int(np.ceil(len(charts) / ncol))
     fig, axes = plt.subplots(nrow, ncol, figsize=(ncol * height * aspect, nrow * height),
                              layout="constrained", squeeze=False)
-    for ax, level in zip(axes.flat, levels, strict=False):
-        plot_control_chart(data, x=x, group=(col, level), ax=ax)
+    for ax, level in zip(axes.flat, sorted(charts), strict=False):
+        plot_control_chart(charts[level], ax=ax)
         ax.tick_params(axis="x", labelrotation=30, labelsize="small")
-    for ax in axes.flat[len(levels):]:
+    for ax in axes.flat[len(charts):]:
         ax.set_visible(False)
-    if data.attrs.get("note"):  # clipped or missing limits, a baseline too short: say so
-        fig.supxlabel(textwrap.fill(str(data.attrs["note"]), 120), fontsize="small")
+    notes = [f"{level}: {n}" for level in sorted(charts) for n in charts[level].notes]
+    if notes:
+        fig.supxlabel(textwrap.fill("; ".join(notes), 120), fontsize="small")
     return fig
 
 
@@ -168,9 +159,9 @@ def plot_channel_mix(data: pd.DataFrame | None = None, *, x: str = "period",
                      hue: str = "channel", y: str = "share", ax: Axes | None = None,
                      **plot_kws: Any) -> Axes:
     """Stacked area of channel shares over time (output of :func:`channel_mix`). An empty
-    frame gives an axes stating its ``attrs["note"]``."""
+    frame gives an axes saying there is nothing to show."""
     if _is_empty(data):
-        return _note_axes(data, ax)
+        return _note_axes(ax)
     if data is None or not {x, hue, y} <= set(data.columns):
         raise CRMError(f"data: expected columns {x!r}, {hue!r}, {y!r} (channel_mix output)")
     wide = data.pivot(index=x, columns=hue, values=y).fillna(0)
@@ -187,12 +178,12 @@ def plot_transitions(data: pd.DataFrame | None = None, *, top: int = 12,
                      value: str = "probability", ax: Axes | None = None,
                      **plot_kws: Any) -> Axes:
     """Heatmap of transition probabilities between the ``top`` most frequent touchpoints
-    (output of :func:`transitions`). An empty frame gives an axes stating its
-    ``attrs["note"]``."""
+    (output of :func:`transitions`). An empty frame gives an axes saying there is nothing to
+    show."""
     import seaborn as sns
 
     if _is_empty(data):
-        return _note_axes(data, ax)
+        return _note_axes(ax)
 
     if data is None or not {"from", "to", value} <= set(data.columns):
         raise CRMError("data: expected the transitions() frame (from, to, probability)")

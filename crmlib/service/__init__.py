@@ -1,52 +1,40 @@
 """Service quality: contact-centre KPIs against targets, control charts, channel effectiveness
-and customer journeys, from the interactions table."""
+and customer journeys, from the interactions table.
+
+The analyses take the service standards as plain arguments (``thresholds``, ``costs``,
+``targets``, ``repeat_contact_days``, ``short_abandon_seconds``, ``alpha``); a notebook
+unpacks them from the unit's params. Results that carry more than a table (a control chart,
+a channel comparison) are in :mod:`crmlib.service.results`; the tables and findings a reader
+sees are in :mod:`crmlib.report.service`.
+"""
 
 from crmlib.service._channels import (
     channel_mix,
     channel_shift,
     compare_channels,
     contact_outcomes,
-    cost_per_resolution,
-    holm,
     outcome_rates,
     shift_test,
     standardised_by_channel,
 )
 from crmlib.service._control import (
-    chart_signals,
     kpi_chart,
     nelson_rules,
     p_chart,
     western_electric_rules,
     xmr_chart,
 )
-from crmlib.service._empty import NO_INTERACTIONS
 from crmlib.service._journeys import journey_paths, path_outcomes, touchpoints, transitions
-from crmlib.service._kpis import KPI_INFO, PROPORTIONS, kpis, validate_interactions
-from crmlib.service._summary import (
-    HEADLINE,
-    baseline_end,
-    complaint_rate,
-    contact_base,
-    headline,
-)
+from crmlib.service._kpis import kpis, validate_interactions
+from crmlib.service._summary import complaint_rate, headline
 
 __all__ = [
-    "HEADLINE",
-    "KPI_INFO",
-    "NO_INTERACTIONS",
-    "PROPORTIONS",
-    "baseline_end",
     "channel_mix",
     "channel_shift",
-    "chart_signals",
     "compare_channels",
     "complaint_rate",
-    "contact_base",
     "contact_outcomes",
-    "cost_per_resolution",
     "headline",
-    "holm",
     "journey_paths",
     "kpi_chart",
     "kpis",

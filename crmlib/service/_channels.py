@@ -9,12 +9,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
+from statsmodels.stats.multitest import multipletests
 
-from crmlib.config._models import ServiceParams
+from crmlib import defaults, intervals
 from crmlib.errors import CRMError
-from crmlib.service import _stats
-from crmlib.service._empty import empty_table, note_of
-from crmlib.service._kpis import REQUIRED, kpis, validate_interactions
+from crmlib.results import NotedTable, TestResult
+from crmlib.service._empty import empty_table
+from crmlib.service._kpis import REQUIRED, _mean, _share, validate_interactions
+from crmlib.service.results import ChannelComparison
 from crmlib.utils.validation import check_alpha, check_frame, check_option
 
 __all__ = [
@@ -22,8 +24,6 @@ __all__ = [
     "channel_shift",
     "compare_channels",
     "contact_outcomes",
-    "cost_per_resolution",
-    "holm",
     "outcome_rates",
     "shift_test",
     "standardised_by_channel",
@@ -38,16 +38,46 @@ def _answered(frame: pd.DataFrame) -> np.ndarray:
     return ~frame["abandoned"].fillna(False).to_numpy(dtype=bool)
 
 
-def channel_mix(interactions: pd.DataFrame | None, *, freq: str = "M", alpha: float = 0.05
-                ) -> pd.DataFrame:
-    """Contacts and share of each channel per period (Wilson intervals).
+def channel_mix(interactions: pd.DataFrame | None, *, freq: str = "M",
+                alpha: float = defaults.ALPHA) -> pd.DataFrame:
+    """Contacts and share of each channel per period, with Wilson intervals.
+
+    Parameters
+    ----------
+    interactions
+        The interactions table (``occurred_at``, ``channel``); None gives an empty frame and a
+        warning.
+    freq
+        The period: ``"D"``, ``"W"``, ``"M"`` (default), ``"Q"`` or ``"Y"``.
+    alpha
+        One minus the confidence level of the intervals.
 
     Returns
     -------
     DataFrame
         ``period, channel, contacts, n`` (all contacts of the period), ``share, ci_low,
-        ci_high``; every channel appears in every period (zero-filled). Empty with
-        ``attrs["note"]`` when ``interactions`` is None.
+        ci_high``; every channel appears in every period (zero-filled).
+
+    References
+    ----------
+    Wilson, E. B. (1927). Probable inference, the law of succession, and statistical
+    inference. *JASA* 22, 209-212.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmlib import service
+    >>> contacts = pd.DataFrame({
+    ...     "occurred_at": pd.to_datetime(["2024-01-03", "2024-01-09", "2024-01-20",
+    ...                                    "2024-02-02"]),
+    ...     "channel": ["phone", "chat", "phone", "chat"]})
+    >>> mix = service.channel_mix(contacts)
+    >>> mix[["channel", "contacts", "share"]].round(3)
+      channel  contacts  share
+    0    chat         1  0.333
+    1   phone         2  0.667
+    2    chat         1  1.000
+    3   phone         0  0.000
     """
     alpha = check_alpha(alpha)
     check_option(freq, name="freq", options=_FREQS)
@@ -59,7 +89,7 @@ def channel_mix(interactions: pd.DataFrame | None, *, freq: str = "M", alpha: fl
               .groupby(["period", "channel"]).size().unstack("channel", fill_value=0))
     out = counts.stack().rename("contacts").reset_index()
     out["n"] = out.groupby("period")["contacts"].transform("sum")
-    share, _, low, high = _stats.wilson(out["contacts"], out["n"], alpha)
+    share, _, low, high = _share(out["contacts"], out["n"], alpha)
     out["share"], out["ci_low"], out["ci_high"] = share, low, high
     return out
 
@@ -68,109 +98,185 @@ _SHIFT_COLUMNS = ["channel", "contacts_before", "share_before", "contacts_after"
                   "change", "se", "ci_low", "ci_high", "p_value", "p_holm"]
 
 
-def holm(p: np.ndarray) -> np.ndarray:
-    """Holm's (1979) step-down adjusted p-values: ``p_(i) (m - i + 1)`` made monotone, at most 1.
-
-    Holm, S. (1979). A simple sequentially rejective multiple test procedure. *Scandinavian
-    Journal of Statistics*, 6(2), 65-70.
-    """
+def _holm(p: np.ndarray) -> np.ndarray:
+    """Holm (1979) step-down adjusted p-values of the finite entries (NaN stays NaN)."""
     p = np.asarray(p, dtype="float64")
     out = np.full(p.shape, np.nan)
     ok = np.isfinite(p)
-    m = int(ok.sum())
-    if m == 0:
-        return out
-    order = np.argsort(p[ok], kind="stable")
-    adj = np.minimum(1.0, np.maximum.accumulate(p[ok][order] * (m - np.arange(m))))
-    vals = np.empty(m)
-    vals[order] = adj
-    out[ok] = vals
+    if ok.any():
+        out[ok] = multipletests(p[ok], method="holm")[1]
     return out
 
 
-def channel_shift(interactions: pd.DataFrame | None, *, split: Any = None, alpha: float = 0.05
-                  ) -> pd.DataFrame:
-    """Change in channel shares between contacts before and from ``split``.
-
-    ``split`` is a date (e.g. the start of an initiative, :func:`baseline_end`); None splits
-    at the median contact time, comparing the earlier and the later half of the contacts.
-    The difference of two independent shares has the Wald SE
-    ``sqrt(p1 q1 / n1 + p2 q2 / n2)`` and a normal interval; ``p_value`` is its two-sided z
-    test and ``p_holm`` that p-value Holm-adjusted over the channels (one test per channel:
-    only ``p_holm`` may call a channel's change significant). ``attrs["test"]`` holds the
-    Pearson chi-square test that the channel mix is the same in both periods (None with a
-    single channel; ``attrs["note"]`` then says there is no mix to compare).
-
-    Returns
-    -------
-    DataFrame
-        ``channel, contacts_before, share_before, contacts_after, share_after, change, se,
-        ci_low, ci_high, p_value, p_holm``; empty with ``attrs["note"]`` when
-        ``interactions`` is None.
-    """
-    alpha = check_alpha(alpha)
-    if interactions is None:
-        out = empty_table(_SHIFT_COLUMNS)
-        out.attrs["test"] = None
-        return out
+def _before_after(interactions: pd.DataFrame, split: Any) -> tuple[pd.DataFrame, pd.Timestamp]:
+    """Contacts per channel before (column False) and from (True) ``split`` (default: the
+    median contact time)."""
     check_frame(interactions, name="interactions", required=["occurred_at", "channel"])
     split = pd.Timestamp(interactions["occurred_at"].median() if split is None else split)
     after = (interactions["occurred_at"] >= split).to_numpy()
     if after.all() or not after.any():
         raise CRMError(f"split: {split.date()} leaves no contacts on one side")
     tab = pd.crosstab(interactions["channel"].astype(str), after)
-    tab = tab.reindex(columns=[False, True], fill_value=0)
-    n1, n2 = tab[False].sum(), tab[True].sum()
-    p1, p2 = tab[False] / n1, tab[True] / n2
-    se = np.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
-    z = stats.norm.ppf(1 - alpha / 2)
-    out = pd.DataFrame({
-        "channel": tab.index, "contacts_before": tab[False].to_numpy(),
-        "share_before": p1.to_numpy(), "contacts_after": tab[True].to_numpy(),
-        "share_after": p2.to_numpy(), "change": (p2 - p1).to_numpy(), "se": se.to_numpy(),
-    })
-    out["ci_low"], out["ci_high"] = out["change"] - z * out["se"], out["change"] + z * out["se"]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        zc = np.where(out["se"] > 0, out["change"] / out["se"], 0.0)
-    out["p_value"] = 2 * stats.norm.sf(np.abs(zc))
-    out["p_holm"] = holm(out["p_value"].to_numpy())
-    if len(tab) < 2:
-        out.attrs.update({"split": split, "alpha": alpha, "test": None,
-                          "note": f"one channel ({tab.index[0]}): its share is 1 in both "
-                                  "periods, there is no mix to compare"})
-        return out
-    chi2, p, df, _ = stats.chi2_contingency(tab.to_numpy(), correction=False)
-    out.attrs.update({"split": split, "alpha": alpha,
-                      "test": {"test": "Pearson chi-square", "statistic": float(chi2),
-                               "df": int(df), "p_value": float(p)},
-                      "note": f"per-channel changes: p_holm is Holm-adjusted over {len(out)} "
-                              "channels"})
-    return out
+    return tab.reindex(columns=[False, True], fill_value=0), split
 
 
-def shift_test(shift: pd.DataFrame) -> pd.DataFrame:
-    """The chi-square test of :func:`channel_shift` as a one-row table.
+def channel_shift(interactions: pd.DataFrame | None, *, split: Any = None,
+                  alpha: float = defaults.ALPHA) -> pd.DataFrame:
+    """Change in each channel's share between contacts before and from ``split``.
+
+    Each change has the Wald SE ``sqrt(p1 q1 / n1 + p2 q2 / n2)``, a normal interval and a
+    two-sided z test; ``p_holm`` is that p-value Holm-adjusted over the channels (only it
+    may call a change significant). :func:`shift_test` tests the whole mix at once.
+
+    Parameters
+    ----------
+    interactions
+        The interactions table; None gives an empty frame and a warning.
+    split
+        A date (e.g. the start of an initiative); None: the median contact time.
+    alpha
+        One minus the confidence level of the intervals.
 
     Returns
     -------
     DataFrame
-        ``test, split, statistic, df, p_value, note``; with a single channel one row whose
-        ``note`` says why the test is not run; empty with the note of ``shift`` when it is.
+        ``channel, contacts_before, share_before, contacts_after, share_after, change, se,
+        ci_low, ci_high, p_value, p_holm``.
+
+    References
+    ----------
+    Holm, S. (1979). A simple sequentially rejective multiple test procedure. *Scand. J.
+    Statist.* 6(2), 65-70.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmlib import service
+    >>> contacts = pd.DataFrame({
+    ...     "occurred_at": pd.to_datetime(["2024-01-05"] * 60 + ["2024-03-05"] * 60),
+    ...     "channel": ["phone"] * 45 + ["web"] * 15 + ["phone"] * 25 + ["web"] * 35})
+    >>> shift = service.channel_shift(contacts, split="2024-02-01")
+    >>> shift[["channel", "change", "p_holm"]].round(4)
+      channel  change  p_holm
+    0   phone -0.3333  0.0001
+    1     web  0.3333  0.0001
     """
-    columns = ["test", "split", "statistic", "df", "p_value", "note"]
-    test = shift.attrs.get("test")
-    if not test and not shift.empty:  # one channel: say in the table why there is no test
-        return pd.DataFrame([{"test": "Pearson chi-square", "split": shift.attrs.get("split"),
-                              "statistic": np.nan, "df": 0, "p_value": np.nan,
-                              "note": f"not run: {shift.attrs.get('note')}"}], columns=columns)
-    if not test:
-        return empty_table(columns, note_of(shift))
-    return pd.DataFrame([{**test, "split": shift.attrs.get("split"), "note": None}],
-                        columns=columns)
+    alpha = check_alpha(alpha)
+    if interactions is None:
+        return empty_table(_SHIFT_COLUMNS)
+    tab, _ = _before_after(interactions, split)
+    n1, n2 = tab[False].sum(), tab[True].sum()
+    p1, p2 = tab[False] / n1, tab[True] / n2
+    out = pd.DataFrame({
+        "channel": tab.index, "contacts_before": tab[False].to_numpy(),
+        "share_before": p1.to_numpy(), "contacts_after": tab[True].to_numpy(),
+        "share_after": p2.to_numpy(), "change": (p2 - p1).to_numpy(),
+        "se": np.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2).to_numpy(),
+    })
+    out["ci_low"], out["ci_high"] = intervals.normal_interval(out["change"].to_numpy(),
+                                                              out["se"].to_numpy(), alpha)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        zc = np.where(out["se"] > 0, out["change"] / out["se"], 0.0)
+    out["p_value"] = 2 * stats.norm.sf(np.abs(zc))
+    out["p_holm"] = _holm(out["p_value"].to_numpy())
+    return out
+
+
+def shift_test(interactions: pd.DataFrame, *, split: Any = None) -> TestResult:
+    """Pearson chi-square test that the channel mix is the same before and from ``split``.
+
+    Parameters
+    ----------
+    interactions
+        The interactions table (``occurred_at``, ``channel``).
+    split
+        The date that splits the contacts; None: the median contact time.
+
+    Returns
+    -------
+    crmlib.results.TestResult
+        ``statistic, df, p_value``, ``n`` (contacts); ``extra`` holds the ``split`` and a
+        ``note``. With a single channel the test is not run (NaN statistic, 0 df) and the
+        note says why.
+
+    References
+    ----------
+    Pearson, K. (1900). On the criterion that a given system of deviations from the probable
+    ... *Philosophical Magazine* 5(50), 157-175. Agresti, A. (2013). *Categorical Data
+    Analysis*, 3rd ed., sec. 3.2.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmlib import service
+    >>> contacts = pd.DataFrame({
+    ...     "occurred_at": pd.to_datetime(["2024-01-05"] * 60 + ["2024-03-05"] * 60),
+    ...     "channel": ["phone"] * 45 + ["web"] * 15 + ["phone"] * 25 + ["web"] * 35})
+    >>> test = service.shift_test(contacts, split="2024-02-01")
+    >>> round(test.statistic, 3), test.df, round(test.p_value, 5)
+    (13.714, 1.0, 0.00021)
+    """
+    tab, split = _before_after(interactions, split)
+    n = int(tab.to_numpy().sum())
+    if len(tab) < 2:
+        note = (f"not run: one channel ({tab.index[0]}): its share is 1 in both periods, "
+                "there is no mix to compare")
+        return TestResult(np.nan, 0.0, np.nan, "Pearson chi-square", n,
+                          extra={"split": split, "note": note})
+    chi2, p, df, _ = stats.chi2_contingency(tab.to_numpy(), correction=False)
+    return TestResult(float(chi2), float(df), float(p), "Pearson chi-square", n,
+                      extra={"split": split, "note": ""})
 
 
 _STD_COLUMNS = ["channel", "outcome", "crude", "crude_ci_low", "crude_ci_high", "standardised",
                 "se", "ci_low", "ci_high", "n"]
+
+
+def _outcome_cells(interactions: pd.DataFrame, outcome: str) -> pd.DataFrame:
+    """Answered contacts with a known ``outcome``: ``channel, kind, y``."""
+    check_frame(interactions, name="interactions", required=["channel", "kind", outcome])
+    f = interactions.loc[_answered(interactions), ["channel", "kind", outcome]]
+    f = f[f[outcome].notna()]
+    return pd.DataFrame({"channel": f["channel"].astype(str), "kind": f["kind"].astype(str),
+                         "y": f[outcome].astype("float64").to_numpy()})
+
+
+def _standard(f: pd.DataFrame, cell: pd.DataFrame, standard: str) -> pd.Series:
+    """The standard kind mix over the kinds present in every channel."""
+    counts = cell["count"].unstack("kind")
+    keep = counts.columns[counts.notna().all() & (counts.fillna(0) > 0).all()]
+    if standard == "pooled":
+        return f[f["kind"].isin(keep)]["kind"].value_counts(normalize=True).reindex(keep)
+    return pd.Series(1.0 / max(len(keep), 1), index=keep)
+
+
+def _direct(cell: pd.DataFrame, w: pd.Series, outcome: str) -> pd.DataFrame:
+    """``sum_k w_k r_ck`` and ``sum_k w_k^2 Var(r_ck)`` per channel."""
+    cell = cell.reset_index()
+    cell = cell[cell["kind"].isin(w.index)]
+    if outcome != "csat":  # shares: binomial variance of each cell
+        cell["var"] = cell["mean"] * (1 - cell["mean"])
+    cell["w"] = cell["kind"].map(w).astype("float64")
+    cell["wr"] = cell["w"] * cell["mean"]
+    cell["wv"] = cell["w"] ** 2 * cell["var"] / cell["count"]
+    if not len(w):
+        return pd.DataFrame({"wr": [], "wv": []}, dtype="float64")
+    return cell.groupby("channel")[["wr", "wv"]].sum()
+
+
+def _standard_notes(f: pd.DataFrame, cell: pd.DataFrame, w: pd.Series, outcome: str,
+                    standard: str) -> tuple[str, ...]:
+    """The standard mix and the kinds left out, in words."""
+    if len(f) and not len(w):  # nothing common to standardise to: crude rates only
+        return (f"no contact kind has a {outcome} in every channel: no common mix to "
+                "standardise to, crude rates only",)
+    mix = ", ".join(f"{k} {v:.3f}" for k, v in w.items())
+    notes = [f"standard ({standard}) kind mix: {mix}"] if len(w) else []
+    dropped = sorted(set(cell.index.get_level_values("kind")) - set(w.index))
+    if dropped:
+        notes.append(f"kinds not in every channel, left out of the standard: "
+                     f"{', '.join(dropped)}")
+    return tuple(notes)
 
 
 def standardised_by_channel(
@@ -178,128 +284,114 @@ def standardised_by_channel(
     *,
     outcome: str = "resolved",
     standard: str = "pooled",
-    alpha: float = 0.05,
-) -> pd.DataFrame:
+    alpha: float = defaults.ALPHA,
+) -> NotedTable:
     """Outcome by channel, crude and directly standardised to a common contact-kind mix.
 
-    Channels serve different mixes of contact kinds (complaints are harder to resolve than
-    inquiries), so crude rates confound channel and kind. Direct standardisation (e.g.
-    Rothman, Greenland & Lash 2008, *Modern Epidemiology*, 3rd ed., ch. 4) weights each
-    channel's kind-specific rate ``r_ck`` by a standard kind mix ``w_k`` (the pooled mix of
-    answered contacts over all channels): ``R_c = sum_k w_k r_ck`` with
-    ``Var(R_c) = sum_k w_k^2 Var(r_ck)`` (``p (1 - p) / n`` for shares, ``s^2 / n`` for means)
-    and a normal interval. Only kinds present in every channel enter the standard; the others
-    are listed in ``attrs["dropped_kinds"]``. When no kind is present in every channel (a
-    new unit with few contacts), the standardised columns are NaN and ``attrs["note"]`` says
-    that only the crude rates are given.
+    Each channel's kind-specific rates ``r_ck`` are weighted by a standard kind mix ``w_k``
+    (kinds present in every channel only): ``R_c = sum_k w_k r_ck``, ``Var(R_c) = sum_k
+    w_k^2 Var(r_ck)``, normal interval; crude rates have Wilson (shares) or t (CSAT)
+    intervals. The notes give the standard and the kinds left out, or say that no kind is
+    common to every channel (standardised columns NaN, crude rates only).
 
     Parameters
     ----------
+    interactions
+        The interactions table; None gives an empty table and a warning.
     outcome
-        ``"resolved"``, ``"first_contact_resolved"`` (shares) or ``"csat"`` (mean), among
-        answered contacts.
-    standard
-        ``"pooled"`` (the mix of all channels together) or ``"equal"`` (equal kind weights).
+        ``"resolved"``, ``"first_contact_resolved"`` or ``"csat"``, among answered contacts.
+    standard, alpha
+        ``"pooled"`` (all channels' mix) or ``"equal"`` kind weights; the interval level.
 
     Returns
     -------
-    DataFrame
-        ci_high, n``; empty with ``attrs["note"]`` when ``interactions`` is None.
+    crmlib.results.NotedTable
+        ``channel, outcome, crude, crude_ci_low, crude_ci_high, standardised, se, ci_low,
+        ci_high, n``, and notes.
+
+    References
+    ----------
+    Rothman, Greenland & Lash (2008). *Modern Epidemiology*, 3rd ed., ch. 4.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmlib import service
+    >>> contacts = pd.DataFrame({
+    ...     "channel": ["phone"] * 4 + ["chat"] * 4,
+    ...     "kind": ["complaint", "complaint", "inquiry", "inquiry"] * 2,
+    ...     "resolved": [1, 0, 1, 1, 0, 0, 1, 1]})
+    >>> table = service.standardised_by_channel(contacts).to_frame()
+    >>> table[["channel", "crude", "standardised"]].round(3)
+      channel  crude  standardised
+    0    chat   0.50          0.50
+    1   phone   0.75          0.75
     """
     alpha = check_alpha(alpha)
     check_option(outcome, name="outcome", options=("resolved", "first_contact_resolved", "csat"))
     check_option(standard, name="standard", options=("pooled", "equal"))
     if interactions is None:
-        return empty_table(_STD_COLUMNS)
-    check_frame(interactions, name="interactions", required=["channel", "kind", outcome])
-    f = interactions.loc[_answered(interactions), ["channel", "kind", outcome]]
-    f = f[f[outcome].notna()]
-    y = f[outcome].astype("float64")
-    f = pd.DataFrame({"channel": f["channel"].astype(str), "kind": f["kind"].astype(str),
-                      "y": y.to_numpy()})
+        return NotedTable(empty_table(_STD_COLUMNS), caption=f"{outcome} by channel")
+    return _standardised(_outcome_cells(interactions, outcome), outcome, standard, alpha)
+
+
+def _standardised(f: pd.DataFrame, outcome: str, standard: str, alpha: float) -> NotedTable:
+    """Crude and standardised rates per channel from the answered contacts ``f``."""
     cell = f.groupby(["channel", "kind"])["y"].agg(["mean", "var", "count"])
-    counts = cell["count"].unstack("kind")
-    keep = counts.columns[counts.notna().all() & (counts.fillna(0) > 0).all()]
-    dropped = sorted(set(counts.columns) - set(keep))
-    note = ""
-    if len(f) and len(keep) == 0:  # nothing common to standardise to: crude rates only
-        note = (f"no contact kind has a {outcome} in every channel: no common mix to "
-                "standardise to, crude rates only")
-    if standard == "pooled":
-        w = f[f["kind"].isin(keep)]["kind"].value_counts(normalize=True).reindex(keep)
-    else:
-        w = pd.Series(1.0 / max(len(keep), 1), index=keep)
-    cell = cell.reset_index()
-    cell = cell[cell["kind"].isin(keep)]
-    if outcome != "csat":  # shares: binomial variance of each cell
-        cell["var"] = cell["mean"] * (1 - cell["mean"])
-    cell["w"] = cell["kind"].map(w).astype("float64")
-    cell["wr"] = cell["w"] * cell["mean"]
-    cell["wv"] = cell["w"] ** 2 * cell["var"] / cell["count"]
-    std = cell.groupby("channel")[["wr", "wv"]].sum() if len(keep) else \
-        pd.DataFrame({"wr": [], "wv": []}, dtype="float64")
+    w = _standard(f, cell, standard)
+    std = _direct(cell, w, outcome)
     crude = f.groupby("channel")["y"].agg(["mean", "var", "count"])
-    z = stats.norm.ppf(1 - alpha / 2)
     if outcome == "csat":
-        c, _, clo, chi = _stats.t_mean(crude["mean"], crude["var"], crude["count"], alpha)
+        c, _, clo, chi = _mean(crude["mean"], crude["var"], crude["count"], alpha)
     else:
-        c, _, clo, chi = _stats.wilson(crude["mean"] * crude["count"], crude["count"], alpha)
+        c, _, clo, chi = _share(crude["mean"] * crude["count"], crude["count"], alpha)
     out = pd.DataFrame({
         "channel": crude.index, "outcome": outcome, "crude": c, "crude_ci_low": clo,
         "crude_ci_high": chi, "standardised": std["wr"].reindex(crude.index).to_numpy(),
         "se": np.sqrt(std["wv"].reindex(crude.index).to_numpy()),
         "n": crude["count"].to_numpy(),
     })
-    out["ci_low"] = out["standardised"] - z * out["se"]
-    out["ci_high"] = out["standardised"] + z * out["se"]
-    out = out[_STD_COLUMNS]
-    out.attrs.update({"standard": w.to_dict(), "dropped_kinds": dropped, "alpha": alpha,
-                      "note": note})
-    return out.reset_index(drop=True)
-
-
-def cost_per_resolution(interactions: pd.DataFrame | None, *, params: ServiceParams | None = None,
-                        alpha: float = 0.05) -> pd.DataFrame:
-    """Cost per contact, resolution rate and cost per resolved contact by channel.
-
-    Cost per resolved contact = total cost of the channel's contacts (the params cost rate
-    times contacts) / resolved contacts, with the delta-method interval of :func:`kpis`.
-
-    Returns
-    -------
-    DataFrame
-        ``channel, contacts, cost_per_contact, resolution_rate, cost_per_resolved_contact,
-        se, ci_low, ci_high``; empty with ``attrs["note"]`` when ``interactions`` is None.
-    """
-    if interactions is None:
-        return empty_table(["channel", "contacts", "cost_per_contact", "resolution_rate",
-                            "cost_per_resolved_contact", "se", "ci_low", "ci_high"])
-    k = kpis(interactions, by=("channel",), params=params, alpha=alpha)
-    k = k[k["channel"].notna()]
-    wide = k.pivot(index="channel", columns="kpi", values="value")
-    cpr = k[k["kpi"] == "cost_per_resolved_contact"].set_index("channel")
-    out = pd.DataFrame({
-        "contacts": wide["contacts"].astype("int64"),
-        "cost_per_contact": wide["cost_per_contact"],
-        "resolution_rate": wide.get("resolution_rate"),
-        "cost_per_resolved_contact": cpr["value"], "se": cpr["se"],
-        "ci_low": cpr["ci_low"], "ci_high": cpr["ci_high"],
-    })
-    return out.reset_index()
+    out["ci_low"], out["ci_high"] = intervals.normal_interval(
+        out["standardised"].to_numpy(), out["se"].to_numpy(), alpha)
+    return NotedTable(out[_STD_COLUMNS].reset_index(drop=True),
+                      caption=f"{outcome} by channel, crude and standardised to a common "
+                              "kind mix",
+                      notes=_standard_notes(f, cell, w, outcome, standard))
 
 
 def contact_outcomes(interactions: pd.DataFrame | None, customers: pd.DataFrame
                      ) -> pd.DataFrame:
     """Each contacting customer's last contact and whether it ended in a complaint or churn.
 
+    Parameters
+    ----------
+    interactions
+        The interactions table; None gives an empty frame and a warning.
+    customers
+        The customers table; ``churned_at`` (when present) marks churn.
+
     Returns
     -------
     DataFrame
         ``customer_id, contacts, complaints, last_contact_at, last_channel, last_kind,
-        churned_at, days_to_churn`` (from the last contact), ``ended_in_complaint`` (the last
-        contact is a complaint), ``churned`` and ``outcome`` (``"complaint and churn"``,
-        ``"churn"``, ``"complaint"`` or ``"other"``); one row per contacting customer.
-        Empty with ``attrs["note"]`` when ``interactions`` is None.
+        churned_at, days_to_churn`` (from the last contact), ``ended_in_complaint``,
+        ``churned`` and ``outcome``; one row per contacting customer.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmlib import service
+    >>> contacts = pd.DataFrame({
+    ...     "interaction_id": [1, 2, 3], "customer_id": ["a", "a", "b"], "channel": "phone",
+    ...     "occurred_at": pd.to_datetime(["2024-01-01", "2024-01-05", "2024-01-03"]),
+    ...     "kind": ["inquiry", "complaint", "inquiry"]})
+    >>> customers = pd.DataFrame({"customer_id": ["a", "b"],
+    ...                           "churned_at": pd.to_datetime(["2024-02-04", None])})
+    >>> ends = service.contact_outcomes(contacts, customers)
+    >>> ends[["customer_id", "contacts", "days_to_churn", "outcome"]]
+      customer_id  contacts  days_to_churn               outcome
+    0           a         2           30.0  complaint and churn
+    1           b         1            NaN                 other
     """
     if interactions is None:
         return empty_table(["customer_id", "contacts", "complaints", "last_contact_at",
@@ -326,26 +418,50 @@ def contact_outcomes(interactions: pd.DataFrame | None, customers: pd.DataFrame
     out["outcome"] = np.select(
         [out["ended_in_complaint"] & out["churned"], out["churned"], out["ended_in_complaint"]],
         ["complaint and churn", "churn", "complaint"], "other")
-    out.attrs["has_churn"] = "churned_at" in customers.columns
     return out.reset_index().sort_values("customer_id", kind="stable").reset_index(drop=True)
 
 
-def outcome_rates(outcomes: pd.DataFrame, *, by: str = "last_channel", alpha: float = 0.05
-                  ) -> pd.DataFrame:
+def outcome_rates(outcomes: pd.DataFrame, *, by: str = "last_channel",
+                  alpha: float = defaults.ALPHA) -> pd.DataFrame:
     """Share of customers whose contacts ended in a complaint, and churned, per ``by``.
 
-    ``outcomes`` is the output of :func:`contact_outcomes`; ``churned`` is also split by
-    whether the last contact was a complaint (churn after a complaint vs otherwise).
+    ``churned`` is also split by whether the last contact was a complaint (churn after a
+    complaint vs otherwise).
+
+    Parameters
+    ----------
+    outcomes
+        The output of :func:`contact_outcomes`.
+    by
+        The column to group by (default the channel of the last contact).
+    alpha
+        One minus the confidence level of the Wilson intervals.
 
     Returns
     -------
     DataFrame
-        ``<by>, measure, value, ci_low, ci_high, n`` (Wilson intervals); empty with the note
-        of ``outcomes`` when it is empty.
+        ``<by>, measure, value, ci_low, ci_high, n``; empty with a warning when ``outcomes``
+        is empty.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmlib import service
+    >>> outcomes = pd.DataFrame({"last_channel": ["phone"] * 4,
+    ...                          "ended_in_complaint": [True, False, False, True],
+    ...                          "churned": [True, False, True, False]})
+    >>> rates = service.outcome_rates(outcomes)
+    >>> rates[["measure", "value", "n"]]
+                       measure  value  n
+    0       ended_in_complaint    0.5  4
+    1                  churned    0.5  4
+    2  churned_after_complaint    0.5  2
+    3        churned_otherwise    0.5  2
     """
     alpha = check_alpha(alpha)
     if outcomes.empty:
-        return empty_table([by, "measure", "value", "ci_low", "ci_high", "n"], note_of(outcomes))
+        return empty_table([by, "measure", "value", "ci_low", "ci_high", "n"],
+                           "no contacting customers: no outcome rates")
     check_frame(outcomes, name="outcomes", required=[by, "ended_in_complaint", "churned"])
     rows = []
     for level, g in outcomes.groupby(by, sort=True):
@@ -355,7 +471,7 @@ def outcome_rates(outcomes: pd.DataFrame, *, by: str = "last_channel", alpha: fl
                               ("churned", ch.sum(), ch.size),
                               ("churned_after_complaint", (ch & comp).sum(), comp.sum()),
                               ("churned_otherwise", (ch & ~comp).sum(), (~comp).sum())):
-            p, _, lo, hi = _stats.wilson(np.array([k]), np.array([n]), alpha)
+            p, _, lo, hi = _share(np.array([k]), np.array([n]), alpha)
             rows.append({by: level, "measure": measure, "value": p[0], "ci_low": lo[0],
                          "ci_high": hi[0], "n": int(n)})
     return pd.DataFrame(rows)
@@ -365,34 +481,8 @@ _COMPARE_COLUMNS = ["channel_a", "channel_b", "difference", "se", "ci_low", "ci_
                     "p_value", "p_holm", "significant"]
 
 
-def compare_channels(table: pd.DataFrame, *, value: str = "standardised",
-                     higher_is_better: bool = True, alpha: float | None = None
-                     ) -> pd.DataFrame:
-    """Every pair of channels compared, Holm-adjusted, and which channel (if any) is best.
-
-    ``table`` is :func:`standardised_by_channel` (``value="standardised"``, higher is
-    better) or :func:`cost_per_resolution` (``value="cost_per_resolved_contact"``,
-    ``higher_is_better=False``): one row per channel with ``value`` and its ``se``. Channels
-    are independent samples, so a difference has SE ``sqrt(se_a^2 + se_b^2)``, a normal
-    interval and a two-sided z test; the ``k (k - 1) / 2`` p-values are Holm-adjusted
-    (Holm 1979). A channel is called best (or worst) only when its differences from every
-    other channel are significant after the adjustment; otherwise ``attrs["verdict"]`` says
-    that no channel is. A table of one channel has no comparisons: the verdict says so.
-
-    Returns
-    -------
-    DataFrame
-        ``channel_a, channel_b, difference`` (a minus b), ``se, ci_low, ci_high, z, p_value,
-        p_holm, significant``; ``attrs`` hold ``verdict``, ``best``, ``worst`` (None unless
-        significant), ``tests`` and ``alpha``.
-    """
-    alpha = check_alpha(alpha if alpha is not None else table.attrs.get("alpha", 0.05))
-    if table.empty:
-        out = empty_table(_COMPARE_COLUMNS, note_of(table))
-        out.attrs.update(verdict=note_of(table), best=None, worst=None, tests=0, alpha=alpha)
-        return out
-    check_frame(table, name="table", required=["channel", value, "se"])
-    t = table[table[value].notna()].reset_index(drop=True)
+def _pairs(t: pd.DataFrame, value: str, alpha: float) -> pd.DataFrame:
+    """Every pair of channels: difference, SE, normal interval, z test, Holm-adjusted p."""
     rows = []
     for i in range(len(t)):
         for j in range(i + 1, len(t)):
@@ -405,46 +495,113 @@ def compare_channels(table: pd.DataFrame, *, value: str = "standardised",
                          "p_value": float(2 * stats.norm.sf(abs(zv))) if se > 0 else np.nan})
     out = pd.DataFrame(rows, columns=["channel_a", "channel_b", "difference", "se", "z",
                                       "p_value"])
-    q = stats.norm.ppf(1 - alpha / 2)
-    out["ci_low"] = out["difference"] - q * out["se"]
-    out["ci_high"] = out["difference"] + q * out["se"]
-    out["p_holm"] = holm(out["p_value"].to_numpy())
+    low, high = intervals.normal_interval(out["difference"].to_numpy(dtype="float64"),
+                                          out["se"].to_numpy(dtype="float64"), alpha)
+    out["ci_low"], out["ci_high"] = low, high
+    out["p_holm"] = _holm(out["p_value"].to_numpy())
     out["significant"] = (out["p_holm"] < alpha).to_numpy(dtype=bool)
-    out = out[_COMPARE_COLUMNS]
+    return out[_COMPARE_COLUMNS]
+
+
+def _ahead(pairs: pd.DataFrame, channel: Any, *, behind: bool, sign: int) -> bool:
+    """``channel`` significantly better (``behind`` False) or worse than every other."""
+    for _, r in pairs.iterrows():
+        if channel not in (r["channel_a"], r["channel_b"]):
+            continue
+        d = r["difference"] if r["channel_a"] == channel else -r["difference"]
+        if not r["significant"] or (sign * d > 0) == behind:
+            return False
+    return True
+
+
+def _verdict(pairs: pd.DataFrame, best: Any, worst: Any, what: str) -> str:
+    """The finding of the pairwise comparison in words."""
+    m = len(pairs)
+    parts = []
+    if best is not None:
+        parts.append(f"{best} has the best {what}, significantly ahead of every other "
+                     f"channel after Holm adjustment over {m} pairwise tests")
+    if worst is not None:
+        parts.append(f"{worst} has the worst, significantly behind every other channel "
+                     "after Holm adjustment")
+    return ("; ".join(parts) if parts else
+            f"no channel is significantly best or worst on {what} after Holm "
+            f"adjustment over {m} pairwise tests "
+            f"({int(pairs['significant'].sum())} pair(s) differ)")
+
+
+def _as_frame(table: Any) -> pd.DataFrame:
+    return table.to_frame() if hasattr(table, "to_frame") else table
+
+
+def compare_channels(table: pd.DataFrame | NotedTable, *, value: str = "standardised",
+                     higher_is_better: bool = True, alpha: float = defaults.ALPHA
+                     ) -> ChannelComparison:
+    """Every pair of channels compared, Holm-adjusted, and which channel (if any) is best.
+
+    A difference of independent channels has SE ``sqrt(se_a^2 + se_b^2)``, a normal
+    interval and a z test; the ``k (k - 1) / 2`` p-values are Holm-adjusted. A channel is
+    best (worst) only when it differs significantly from every other one.
+
+    Parameters
+    ----------
+    table
+        One row per channel with ``channel``, ``value`` and ``se``: a
+        :func:`standardised_by_channel` table, or the :func:`kpis` rows of one KPI.
+    value, higher_is_better
+        The column compared; False for costs.
+    alpha
+        The level of the tests and intervals.
+
+    Returns
+    -------
+    crmlib.service.results.ChannelComparison
+        ``pairs`` (``difference`` a minus b, ``se, ci_low, ci_high, z, p_value, p_holm,
+        significant``), ``verdict``, ``best``, ``worst``.
+
+    References
+    ----------
+    Holm, S. (1979). *Scandinavian Journal of Statistics* 6(2), 65-70.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmlib import service
+    >>> table = pd.DataFrame({"channel": ["phone", "chat", "email"],
+    ...                       "standardised": [0.80, 0.70, 0.68], "se": [0.01, 0.02, 0.02]})
+    >>> result = service.compare_channels(table)
+    >>> result.best, result.worst, result.tests
+    ('phone', None, 3)
+    >>> result.pairs[["channel_a", "channel_b", "p_holm"]].round(4)
+      channel_a channel_b  p_holm
+    0     phone      chat  0.0000
+    1     phone     email  0.0000
+    2      chat     email  0.4795
+    """
+    alpha = check_alpha(alpha)
+    frame = _as_frame(table)
     what = value.replace("_", " ")
-    if "outcome" in t.columns and len(t):  # "standardised resolved", "standardised csat"
-        what = f"{what} {str(t['outcome'].iloc[0]).replace('_', ' ')}"
-    best = worst = None
-    if len(t) < 2:
+    if "outcome" in frame.columns and len(frame):  # "standardised resolved", "... csat"
+        what = f"{what} {str(frame['outcome'].iloc[0]).replace('_', ' ')}"
+    if frame.empty:
+        return ChannelComparison(pd.DataFrame(columns=_COMPARE_COLUMNS),
+                                 f"no channel with a {what}", None, None, alpha, what)
+    check_frame(frame, name="table", required=["channel", value, "se"])
+    t = frame[frame[value].notna()].reset_index(drop=True)
+    return _compared(t, _pairs(t, value, alpha), higher_is_better, alpha, what,
+                     getattr(table, "notes", ()))
+
+
+def _compared(t: pd.DataFrame, pairs: pd.DataFrame, higher_is_better: bool, alpha: float,
+              what: str, notes: tuple[str, ...]) -> ChannelComparison:
+    """The comparison with its best and worst channel (``notes``: of the compared table)."""
+    if len(t) < 2:  # a note such as "no common mix to standardise to" says why
         verdict = (f"comparisons across channels need two channels; this unit has one "
                    f"({t['channel'].iloc[0]})" if len(t)
-                   else table.attrs.get("note") or f"no channel with a {what}")
-    else:
-        sign = 1 if higher_is_better else -1
-
-        def ahead(ch: Any, behind: bool) -> bool:
-            """``ch`` significantly better (``behind`` False) or worse than every other."""
-            for _, r in out.iterrows():
-                if ch not in (r["channel_a"], r["channel_b"]):
-                    continue
-                d = r["difference"] if r["channel_a"] == ch else -r["difference"]
-                if not r["significant"] or (sign * d > 0) == behind:
-                    return False
-            return True
-
-        best = next((c for c in t["channel"] if ahead(c, False)), None)
-        worst = next((c for c in t["channel"] if ahead(c, True)), None)
-        m = len(out)
-        parts = []
-        if best is not None:
-            parts.append(f"{best} has the best {what}, significantly ahead of every other "
-                         f"channel after Holm adjustment over {m} pairwise tests")
-        if worst is not None:
-            parts.append(f"{worst} has the worst, significantly behind every other channel "
-                         "after Holm adjustment")
-        verdict = ("; ".join(parts) if parts else
-                   f"no channel is significantly best or worst on {what} after Holm "
-                   f"adjustment over {m} pairwise tests "
-                   f"({int(out['significant'].sum())} pair(s) differ)")
-    out.attrs.update(verdict=verdict, best=best, worst=worst, tests=len(out), alpha=alpha)
-    return out
+                   else notes[0] if notes else f"no channel with a {what}")
+        return ChannelComparison(pairs, verdict, None, None, alpha, what)
+    sign = 1 if higher_is_better else -1
+    best = next((c for c in t["channel"] if _ahead(pairs, c, behind=False, sign=sign)), None)
+    worst = next((c for c in t["channel"] if _ahead(pairs, c, behind=True, sign=sign)), None)
+    return ChannelComparison(pairs, _verdict(pairs, best, worst, what), best, worst, alpha,
+                             what)

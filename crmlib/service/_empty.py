@@ -1,12 +1,12 @@
-"""The empty, explained result every service function returns for a unit without interactions.
+"""The empty, explained result a service function returns for a unit without interactions.
 
 A unit whose source has no interactions table (CDNOW: orders only) still runs the service
-notebook: each table is then empty with ``attrs["note"]`` saying why, and each figure draws that
-note instead of a chart (as the survey helpers do without a survey table).
+notebook: each table is then empty and a warning says why (shown under the notebook cell).
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import pandas as pd
@@ -15,14 +15,6 @@ NO_INTERACTIONS = "no interactions table in this unit: no service KPIs"
 
 
 def empty_table(columns: Sequence[str], note: str = NO_INTERACTIONS) -> pd.DataFrame:
-    """A frame with ``columns`` and no rows, explained by ``attrs["note"]``."""
-    out = pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
-    out.attrs["note"] = note
-    return out
-
-
-def note_of(frame: pd.DataFrame | None, default: str = NO_INTERACTIONS) -> str:
-    """The note of an empty upstream frame (so it travels down the chain), else ``default``."""
-    if isinstance(frame, pd.DataFrame):
-        return str(frame.attrs.get("note") or default)
-    return default
+    """A frame with ``columns`` and no rows; warns with ``note`` (why it is empty)."""
+    warnings.warn(note, stacklevel=3)
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})

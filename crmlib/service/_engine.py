@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from crmlib.config._models import ServiceParams
-from crmlib.service import _stats
+from crmlib import intervals
+from crmlib.service._standards import Standards
 
 __all__ = ["aggregate"]
 
@@ -44,8 +44,8 @@ def q(name: str) -> str:
 
 
 def _case(column: str, values: Sequence[float]) -> str:
-    """SQL mapping the channel code (position in the params channels) to a per-channel number
-    (the params rates and thresholds)."""
+    """SQL mapping the channel code (position in the known channels) to a per-channel number
+    (the cost rates and service-level thresholds)."""
     whens = " ".join(f"WHEN {i} THEN {float(v)!r}" for i, v in enumerate(values))
     return f"(CASE {column} {whens} END)"
 
@@ -208,7 +208,7 @@ def _quantiles(con: duckdb.DuckDBPyConnection, nk: int, agg: pd.DataFrame,
     contacts, with order-statistic intervals.
 
     Exact order statistics: each group's values are collected in order (``list(x ORDER BY
-    x)``, one pass for the given variables) and the ranks of :func:`_stats.order_statistic_ranks`
+    x)``, one pass for the given variables) and the ranks of :func:`crmlib.intervals.quantile_ranks`
     picked out of the lists, all inside DuckDB.
     """
     cols = {"asa": "wait", "aht": "handle"}
@@ -219,7 +219,7 @@ def _quantiles(con: duckdb.DuckDBPyConnection, nk: int, agg: pd.DataFrame,
         col = cols[var]
         n = agg[f"{var}_n"].to_numpy(dtype="int64")
         ranks = [r.astype("int64") for _, qq in parts
-                 for r in _stats.order_statistic_ranks(n, qq, alpha)]  # point, low, high each
+                 for r in intervals.quantile_ranks(n, qq, alpha)]  # point, low, high each
         flat = np.column_stack(ranks).ravel()
         offsets = np.arange(0, flat.size + 1, len(ranks), dtype="int32")
         tables[f"rs_{var}"] = pa.ListArray.from_arrays(offsets, flat)
@@ -249,43 +249,29 @@ SELECT rk.gid, {', '.join(picks)} FROM s JOIN rk ON {_join_on(nk, 's', 'rk')}"""
     return out
 
 
-def aggregate(
-    con: duckdb.DuckDBPyConnection,
-    interactions: pd.DataFrame,
-    customers: pd.DataFrame | None,
-    *,
-    by: Sequence[str],
-    cust_keys: Sequence[str],
-    keys: list[str],
-    freq: str,
-    params: ServiceParams,
-    end: pd.Timestamp,
-    alpha: float,
-    on_unknown: Callable[[], None] | None = None,
-) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Per-group counts and moments (one row per group, keys labelled as in :func:`kpis`,
-    sorted by the keys) and the median / p90 estimates of ASA and AHT. ``on_unknown`` is
-    called (and must raise) when a contact's customer is not in ``customers``."""
-    cols = set(interactions.columns)
-    channels = list(params.channels)
-    table, labels = _narrow(interactions, customers, by, cust_keys, channels, on_unknown)
-    con.register("n", table)
-    key_sql = _key_sql(by, freq)
-    nk = len(key_sql)
-    ks = ", ".join(f"k{i}" for i in range(nk))
-    chans = list(params.channels.values())
+def _tables(con: duckdb.DuckDBPyConnection, cols: set[str], key_sql: list[str],
+            std: Standards, end: pd.Timestamp) -> None:
+    """The temporary view ``src`` (one row per contact, flags and numbers) and the tables
+    ``groups`` (counts and moments), ``follow`` (repeat contacts, containment) and
+    ``per_cust`` (contacts per customer), one row per group each."""
+    channels = std.channels
+    ks = ", ".join(f"k{i}" for i in range(len(key_sql)))
     con.sql("CREATE TEMP VIEW src AS " + _src_sql(
-        cols, float(params.short_abandon_seconds),
-        [float(c.service_level_seconds) for c in chans],
+        cols, std.short_abandon_seconds, [std.thresholds[c] for c in channels],
         channels.index("web") if "web" in channels else None, key_sql))
-    con.sql("CREATE TEMP TABLE groups AS "
-            + _agg_sql(ks, [float(c.cost_per_contact) for c in chans]))
+    con.sql("CREATE TEMP TABLE groups AS " + _agg_sql(ks, [std.costs[c] for c in channels]))
     con.sql("CREATE TEMP TABLE follow AS "
-            + _followup_sql(key_sql, params.repeat_contact_days, end))
+            + _followup_sql(key_sql, std.repeat_contact_days, end))
     con.sql(f"""CREATE TEMP TABLE per_cust AS
 SELECT {ks}, sum(c) AS s, sum(c * c) AS ss, count(*) AS contacting
 FROM (SELECT {ks}, cid, count(*) AS c FROM src GROUP BY ALL) GROUP BY ALL""")
-    # labels of the keys that are columns, cast once per distinct value ('(missing)': NULL)
+
+
+def _labelled(con: duckdb.DuckDBPyConnection, by: Sequence[str], keys: list[str], nk: int,
+              labels: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The per-group rows joined together, the keys that are columns cast to their labels
+    once per distinct value (``'(missing)'`` for NULL), sorted by the keys."""
+    ks = ", ".join(f"k{i}" for i in range(nk))
     sel, joins = [], []
     for i, key in enumerate(by):
         if key == "period":
@@ -304,10 +290,35 @@ SELECT {', '.join(sel)}, g.* EXCLUDE ({ks}),
 FROM groups g {' '.join(joins)}
 LEFT JOIN follow f ON {_join_on(nk, 'g', 'f')}
 LEFT JOIN per_cust p ON {_join_on(nk, 'g', 'p')}""").df()
-    agg = agg.sort_values(keys, kind="stable").reset_index(drop=True)
+    return agg.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def aggregate(
+    con: duckdb.DuckDBPyConnection,
+    interactions: pd.DataFrame,
+    customers: pd.DataFrame | None,
+    *,
+    by: Sequence[str],
+    cust_keys: Sequence[str],
+    keys: list[str],
+    freq: str,
+    std: Standards,
+    end: pd.Timestamp,
+    alpha: float,
+    on_unknown: Callable[[], None] | None = None,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Per-group counts and moments (one row per group, keys labelled as in :func:`kpis`,
+    sorted by the keys) and the median / p90 estimates of ASA and AHT. ``on_unknown`` is
+    called (and must raise) when a contact's customer is not in ``customers``."""
+    cols = set(interactions.columns)
+    table, labels = _narrow(interactions, customers, by, cust_keys, std.channels, on_unknown)
+    con.register("n", table)
+    key_sql = _key_sql(by, freq)
+    _tables(con, cols, key_sql, std, end)
+    agg = _labelled(con, by, keys, len(key_sql), labels)
     variables = [v for v, c in (("asa", "wait_seconds"), ("aht", "handle_seconds"))
                  if c in cols]
     quant = {}
     for var in variables:  # one variable at a time: only one set of sorted lists in memory
-        quant.update(_quantiles(con, nk, agg, [var], alpha))
+        quant.update(_quantiles(con, len(key_sql), agg, [var], alpha))
     return agg.drop(columns="gid"), quant

@@ -13,26 +13,50 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from crmlib.service import _stats
-from crmlib.service._empty import empty_table, note_of
+from crmlib import defaults
+from crmlib.service._empty import empty_table
+from crmlib.service._kpis import _share
 from crmlib.utils.validation import check_alpha, check_frame, check_scalar
 
 __all__ = ["journey_paths", "path_outcomes", "touchpoints", "transitions"]
 
 START, END, ORDER = "(start)", "(end)", "order"
+_NO_EVENTS = "no touchpoints: no journeys"
 
 
 def touchpoints(interactions: pd.DataFrame | None, orders: pd.DataFrame | None = None
                 ) -> pd.DataFrame:
-    """Each customer's touchpoints in time order.
+    """Each customer's touchpoints in time order: the events of the journeys.
+
+    Parameters
+    ----------
+    interactions
+        The interactions table; None gives an empty frame and a warning (journeys are built
+        around contacts).
+    orders
+        The orders table; each purchase line (amount > 0) is an ``"order"`` touchpoint.
 
     Returns
     -------
     DataFrame
-        ``customer_id, at, touchpoint`` (``"phone:complaint"``, ..., ``"order"`` for a
-        purchase line with amount > 0), ``step`` (1-based), ``steps`` (the customer's total)
-        and ``gap_days`` (days since the previous touchpoint; NaN at step 1). Empty with
-        ``attrs["note"]`` when ``interactions`` is None (journeys are built around contacts).
+        ``customer_id, at, touchpoint`` (``"phone:complaint"``, ..., ``"order"``), ``step``
+        (1-based), ``steps`` (the customer's total) and ``gap_days`` (days since the previous
+        touchpoint; NaN at step 1).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmlib import service
+    >>> contacts = pd.DataFrame({
+    ...     "customer_id": ["a", "a", "b"], "channel": ["web", "phone", "chat"],
+    ...     "kind": ["inquiry", "complaint", "inquiry"],
+    ...     "occurred_at": pd.to_datetime(["2024-01-01", "2024-01-03", "2024-01-02"])})
+    >>> events = service.touchpoints(contacts)
+    >>> events[["customer_id", "touchpoint", "step", "gap_days"]]
+      customer_id       touchpoint  step  gap_days
+    0           a      web:inquiry     1       NaN
+    1           a  phone:complaint     2       2.0
+    2           b     chat:inquiry     1       NaN
     """
     if interactions is None:
         return empty_table(["customer_id", "at", "touchpoint", "step", "steps", "gap_days"])
@@ -72,42 +96,103 @@ def _paths(ev: pd.DataFrame, steps: int) -> pd.Series:
 
 
 def journey_paths(events: pd.DataFrame, *, steps: int = 3, top: int = 15,
-                  alpha: float = 0.05) -> pd.DataFrame:
+                  alpha: float = defaults.ALPHA) -> pd.DataFrame:
     """The most frequent paths over customers' first ``steps`` touchpoints.
 
-    Customers with fewer touchpoints have shorter paths. Returns ``path, customers, share,
-    ci_low, ci_high`` (Wilson, over all customers with a touchpoint) for the ``top`` paths;
-    empty with the note of ``events`` when it is empty.
+    Customers with fewer touchpoints have shorter paths.
+
+    Parameters
+    ----------
+    events
+        The output of :func:`touchpoints`.
+    steps
+        The number of first touchpoints that make a path.
+    top
+        How many of the most frequent paths to return.
+    alpha
+        One minus the confidence level of the Wilson intervals.
+
+    Returns
+    -------
+    DataFrame
+        ``path, customers, share, ci_low, ci_high`` (share of all customers with a
+        touchpoint) for the ``top`` paths; empty with a warning when ``events`` is.
+
+    References
+    ----------
+    Wilson, E. B. (1927). Probable inference, the law of succession, and statistical
+    inference. *JASA* 22, 209-212.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmlib import service
+    >>> contacts = pd.DataFrame({
+    ...     "customer_id": ["a", "a", "b", "b", "c"],
+    ...     "channel": ["web", "phone", "web", "phone", "chat"], "kind": "inquiry",
+    ...     "occurred_at": pd.to_datetime(["2024-01-01", "2024-01-03", "2024-01-02",
+    ...                                    "2024-01-04", "2024-01-02"])})
+    >>> paths = service.journey_paths(service.touchpoints(contacts), steps=2)
+    >>> paths[["path", "customers", "share"]].round(3)
+                                path  customers  share
+    0  web:inquiry > phone:inquiry          2  0.667
+    1                   chat:inquiry          1  0.333
     """
     alpha = check_alpha(alpha)
     check_scalar(steps, name="steps", kind=int, min_value=1)
     check_scalar(top, name="top", kind=int, min_value=1)
     if events.empty:
-        return empty_table(["path", "customers", "share", "ci_low", "ci_high"], note_of(events))
+        return empty_table(["path", "customers", "share", "ci_low", "ci_high"], _NO_EVENTS)
     path = _paths(events, steps)
     counts = path.value_counts().head(top)
     out = counts.rename("customers").rename_axis("path").reset_index()
-    p, _, lo, hi = _stats.wilson(out["customers"], np.full(len(out), len(path)), alpha)
+    p, _, lo, hi = _share(out["customers"], np.full(len(out), len(path)), alpha)
     out["share"], out["ci_low"], out["ci_high"] = p, lo, hi
-    out.attrs["customers"] = len(path)
     return out
 
 
 def transitions(events: pd.DataFrame, *, include_start_end: bool = True) -> pd.DataFrame:
     """Transition counts and probabilities between consecutive touchpoints.
 
+    The maximum-likelihood transition probabilities ``n_ij / n_i`` of a first-order Markov
+    chain over touchpoints, optionally with ``(start)`` and ``(end)`` states.
+
+    Parameters
+    ----------
+    events
+        The output of :func:`touchpoints`.
+    include_start_end
+        Add the ``(start)`` and ``(end)`` states.
+
     Returns
     -------
     DataFrame
-        ``from, to, count, probability`` (``count / count of from``), and the time between the
-        two touchpoints: ``median_days``, ``p90_days``; ``(start)`` / ``(end)`` rows mark each
-        customer's first and last touchpoint when ``include_start_end``. Empty with the note
-        of ``events`` when it is empty.
+        ``from, to, count, probability, median_days, p90_days`` (time between the two).
+
+    References
+    ----------
+    Anderson, T. W. & Goodman, L. A. (1957). Statistical inference about Markov chains.
+    *Annals of Mathematical Statistics* 28(1), 89-110.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmlib import service
+    >>> contacts = pd.DataFrame({
+    ...     "customer_id": ["a", "a", "b", "b"], "channel": ["web", "phone", "web", "web"],
+    ...     "kind": "inquiry",
+    ...     "occurred_at": pd.to_datetime(["2024-01-01", "2024-01-03", "2024-01-02",
+    ...                                    "2024-01-04"])})
+    >>> moves = service.transitions(service.touchpoints(contacts), include_start_end=False)
+    >>> moves[["from", "to", "count", "probability"]]
+              from             to  count  probability
+    0  web:inquiry  phone:inquiry      1          0.5
+    1  web:inquiry    web:inquiry      1          0.5
     """
     check_frame(events, name="events", required=["customer_id", "touchpoint", "step", "steps"])
     if events.empty:
         return empty_table(["from", "to", "count", "probability", "median_days", "p90_days"],
-                           note_of(events))
+                           _NO_EVENTS)
     nxt = events.groupby("customer_id", sort=False)["touchpoint"].shift(-1)
     gap = events.groupby("customer_id", sort=False)["gap_days"].shift(-1)
     pairs = pd.DataFrame({"from": events["touchpoint"], "to": nxt, "days": gap})
@@ -128,27 +213,56 @@ def transitions(events: pd.DataFrame, *, include_start_end: bool = True) -> pd.D
 
 
 def path_outcomes(events: pd.DataFrame, *, customers: pd.DataFrame | None = None,
-                  steps: int = 3, top: int = 15, alpha: float = 0.05) -> pd.DataFrame:
+                  steps: int = 3, top: int = 15, alpha: float = defaults.ALPHA) -> pd.DataFrame:
     """Which paths (first ``steps`` touchpoints) end in a purchase, a complaint or churn.
 
-    A journey *ends in* a purchase when the customer's last touchpoint is an order, in a
-    complaint when it is a complaint contact; churn is ``customers.churned_at`` set (when the
-    column exists). Shares over the customers on each path, Wilson intervals.
+    A journey ends in a purchase (complaint) when its last touchpoint is an order (a
+    complaint contact); churn is ``customers.churned_at`` set. Wilson intervals.
+
+    Parameters
+    ----------
+    events
+        The output of :func:`touchpoints`.
+    customers
+        The customers table; with ``churned_at`` it adds the ``churn`` outcome.
+    steps, top, alpha
+        As in :func:`journey_paths`.
 
     Returns
     -------
     DataFrame
-        ``path, customers, outcome, share, ci_low, ci_high`` for the ``top`` paths and the
-        outcomes ``purchase``, ``complaint`` (and ``churn``); empty with the note of
-        ``events`` when it is empty.
+        ``path, customers, outcome, share, ci_low, ci_high``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmlib import service
+    >>> contacts = pd.DataFrame({
+    ...     "customer_id": ["a", "b"], "channel": "phone", "kind": ["complaint", "inquiry"],
+    ...     "occurred_at": pd.to_datetime(["2024-01-01", "2024-01-02"])})
+    >>> orders = pd.DataFrame({"customer_id": ["b"], "amount": [20.0],
+    ...                        "ordered_at": pd.to_datetime(["2024-01-05"])})
+    >>> ends = service.path_outcomes(service.touchpoints(contacts, orders), steps=1)
+    >>> ends[["path", "outcome", "share"]]
+                  path    outcome  share
+    0  phone:complaint  complaint    1.0
+    1  phone:complaint   purchase    0.0
+    2    phone:inquiry  complaint    0.0
+    3    phone:inquiry   purchase    1.0
     """
     alpha = check_alpha(alpha)
     if events.empty:
         return empty_table(["path", "customers", "outcome", "share", "ci_low", "ci_high"],
-                           note_of(events))
-    path = _paths(events, steps)
+                           _NO_EVENTS)
+    frame, outcomes = _endings(events, customers, steps)
+    return _outcome_shares(frame, outcomes, top, alpha)
+
+
+def _endings(events: pd.DataFrame, customers: pd.DataFrame | None, steps: int
+             ) -> tuple[pd.DataFrame, list[str]]:
+    """Each customer's path and whether the journey ended in each outcome."""
     last = events[events["step"] == events["steps"]].set_index("customer_id")["touchpoint"]
-    frame = pd.DataFrame({"path": path})
+    frame = pd.DataFrame({"path": _paths(events, steps)})
     frame["purchase"] = (last.reindex(frame.index) == ORDER).to_numpy(dtype=bool)
     frame["complaint"] = last.reindex(frame.index).str.endswith(":complaint").fillna(False) \
         .to_numpy(dtype=bool)
@@ -157,13 +271,19 @@ def path_outcomes(events: pd.DataFrame, *, customers: pd.DataFrame | None = None
         churned = customers.set_index(customers["customer_id"].astype("string"))["churned_at"]
         frame["churn"] = churned.reindex(frame.index).notna().to_numpy(dtype=bool)
         outcomes.append("churn")
+    return frame, outcomes
+
+
+def _outcome_shares(frame: pd.DataFrame, outcomes: list[str], top: int, alpha: float
+                    ) -> pd.DataFrame:
+    """The share of each outcome on each of the ``top`` paths, with Wilson intervals."""
     keep = frame["path"].value_counts().head(top).index
     sub = frame[frame["path"].isin(keep)]
     agg = sub.groupby("path")[outcomes].agg(["sum", "count"])
     rows = []
     for o in outcomes:
         k, n = agg[(o, "sum")].to_numpy(), agg[(o, "count")].to_numpy()
-        p, _, lo, hi = _stats.wilson(k, n, alpha)
+        p, _, lo, hi = _share(k, n, alpha)
         rows.append(pd.DataFrame({"path": agg.index, "customers": n, "outcome": o,
                                   "share": p, "ci_low": lo, "ci_high": hi}))
     out = pd.concat(rows, ignore_index=True)

@@ -2,7 +2,7 @@
 
 The aggregation runs as DuckDB SQL over the pandas frames (no copy), so that tens of millions
 of interactions fit in seconds; every interval is then computed from the aggregated counts and
-moments (:mod:`crmlib.service._stats`).
+moments (:mod:`crmlib.intervals`).
 
 Definitions (COPC-style; COPC Inc., *COPC CX Standard*, release 6, and Cleveland 2012,
 *Call Center Management on Fast Forward*, ch. 3):
@@ -39,7 +39,7 @@ Definitions (COPC-style; COPC Inc., *COPC CX Standard*, release 6, and Cleveland
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import duckdb
@@ -47,13 +47,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from crmlib.config._models import ServiceParams
+from crmlib import defaults, intervals
 from crmlib.errors import CRMError
-from crmlib.service import _engine, _stats
+from crmlib.service import _engine
 from crmlib.service._empty import empty_table
+from crmlib.service._standards import Standards, standards
 from crmlib.utils.validation import check_alpha, check_frame, check_option
 
-__all__ = ["KPI_INFO", "PROPORTIONS", "kpis", "validate_interactions"]
+__all__ = ["kpis", "validate_interactions"]
 
 REQUIRED = ("interaction_id", "customer_id", "occurred_at", "channel", "kind")
 OPTIONAL = _engine.OPTIONAL
@@ -61,7 +62,7 @@ _FREQ_SQL = _engine.FREQ_SQL
 _MISSING = _engine.MISSING
 _THREADS = 2  # DuckDB threads: the suite runs two kernels side by side on two cores
 
-# kpi -> (direction, target key in params.targets or None, needed optional columns)
+# kpi -> (direction, key in targets or None, needed optional columns)
 KPI_INFO: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
     "contacts": ("none", None, ()),
     "contacts_per_customer": ("none", None, ()),
@@ -85,7 +86,7 @@ KPI_INFO: dict[str, tuple[str, str | None, tuple[str, ...]]] = {
     "cost_per_contact": ("lower", None, ()),
     "cost_per_resolved_contact": ("lower", None, ("resolved",)),
 }
-"""Each KPI's better direction, its target key in ``params.targets`` and optional columns."""
+"""Each KPI's better direction, its key in ``targets`` and the optional columns it needs."""
 
 COLUMNS = ("kpi", "value", "se", "ci_low", "ci_high", "n", "target", "status", "note")
 """The columns of :func:`kpis` after the group keys."""
@@ -126,20 +127,56 @@ def validate_interactions(
 ) -> pd.DataFrame:
     """Check the interactions table before any KPI is computed.
 
-    Raises :class:`CRMError` naming the column, the offending rows (``interaction_id``) and
-    values for: missing required columns, a channel not in ``channels`` (the channels of the
-    service params), negative ``handle_seconds`` / ``wait_seconds``, ``csat`` outside 1..5,
-    and (when ``customers`` is given) a ``customer_id`` not in customers.
+    Raises :class:`CRMError` naming the column, rows (``interaction_id``) and values for:
+    missing required columns, a channel not in ``channels``, negative ``handle_seconds`` /
+    ``wait_seconds``, ``csat`` outside 1..5, a ``customer_id`` not in ``customers``.
+
+    Parameters
+    ----------
+    interactions
+        The interactions table of the data contract.
+    channels
+        The known channels (the keys of the ``thresholds`` of :func:`kpis`); None: any.
+    customers
+        The customers table; every contact's customer must be in it.
+
+    Returns
+    -------
+    DataFrame
+        ``interactions`` itself, when it passes.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmlib import service
+    >>> contacts = pd.DataFrame({"interaction_id": ["I1", "I2"], "customer_id": ["a", "b"],
+    ...                          "occurred_at": pd.to_datetime(["2024-01-01", "2024-01-02"]),
+    ...                          "channel": ["phone", "fax"], "kind": "inquiry"})
+    >>> service.validate_interactions(contacts, channels=["phone", "chat"])
+    Traceback (most recent call last):
+    ...
+    crmlib.errors.CRMError: interactions.channel: value(s) 'fax' not in the channels of ...
     """
     check_frame(interactions, name="interactions", required=REQUIRED)
     if channels is not None:
-        bad = ~_isin(interactions["channel"], list(channels))
-        if bad.any():
-            vals = sorted(set(interactions.loc[bad, "channel"].astype("string").fillna("<NA>")))
-            raise CRMError(
-                f"interactions.channel: value(s) {', '.join(map(repr, vals[:5]))} not in the "
-                f"service params channels ({', '.join(channels)}); rows {_rows(interactions, bad)}"
-            )
+        _check_channels(interactions, channels)
+    _check_ranges(interactions)
+    if customers is not None:
+        _check_customers(interactions, customers)
+    return interactions
+
+
+def _check_channels(interactions: pd.DataFrame, channels: Sequence[str]) -> None:
+    bad = ~_isin(interactions["channel"], list(channels))
+    if bad.any():
+        vals = sorted(set(interactions.loc[bad, "channel"].astype("string").fillna("<NA>")))
+        raise CRMError(
+            f"interactions.channel: value(s) {', '.join(map(repr, vals[:5]))} not in the "
+            f"channels of thresholds ({', '.join(channels)}); rows {_rows(interactions, bad)}"
+        )
+
+
+def _check_ranges(interactions: pd.DataFrame) -> None:
     for col, low, high in (("handle_seconds", 0, None), ("wait_seconds", 0, None),
                            ("csat", 1, 5)):
         if col not in interactions.columns:
@@ -152,16 +189,17 @@ def validate_interactions(
             what = (f"negative values ({vals})" if high is None
                     else f"values outside {low}..{high} ({vals})")
             raise CRMError(f"interactions.{col}: {what}; rows {_rows(interactions, bad)}")
-    if customers is not None:
-        check_frame(customers, name="customers", required=["customer_id"])
-        bad = ~_isin(interactions["customer_id"], customers["customer_id"])
-        if bad.any():
-            vals = interactions.loc[bad, "customer_id"].head(5).tolist()
-            raise CRMError(
-                f"interactions.customer_id: unknown customer(s) {', '.join(map(repr, vals))} "
-                f"(not in customers); rows {_rows(interactions, bad)}"
-            )
-    return interactions
+
+
+def _check_customers(interactions: pd.DataFrame, customers: pd.DataFrame) -> None:
+    check_frame(customers, name="customers", required=["customer_id"])
+    bad = ~_isin(interactions["customer_id"], customers["customer_id"])
+    if bad.any():
+        vals = interactions.loc[bad, "customer_id"].head(5).tolist()
+        raise CRMError(
+            f"interactions.customer_id: unknown customer(s) {', '.join(map(repr, vals))} "
+            f"(not in customers); rows {_rows(interactions, bad)}"
+        )
 
 
 def _to_arrow(frame: pd.DataFrame, cols: Sequence[str]) -> pa.Table:
@@ -190,18 +228,19 @@ def _annual(by: Sequence[str], freq: str) -> bool:
     return "period" in by and freq == "Y"
 
 
-def _targets(params: ServiceParams, by: Sequence[str], groups: pd.DataFrame, freq: str
+def _targets(std: Standards, by: Sequence[str], groups: pd.DataFrame, freq: str
              ) -> dict[str, np.ndarray | float | None]:
-    t = params.targets
-    out: dict[str, Any] = {
-        "fcr": t.fcr, "abandonment": t.abandonment, "aht_seconds": t.aht_seconds,
-        "asa_seconds": t.asa_seconds, "repeat_contact_rate": t.repeat_contact_rate,
-        # complaints per customer per year: comparable only with yearly groups
-        "complaint_rate": t.complaint_rate * 1000.0 if _annual(by, freq) else None,
-        "csat": t.csat,
-    }
-    sl = {k: v.service_level_target for k, v in params.channels.items()}
-    if "channel" in by:
+    """The target of each target key for the groups (None: no target)."""
+    t = std.targets
+    out: dict[str, Any] = {k: t.get(k) for k in ("fcr", "abandonment", "aht_seconds",
+                                                 "asa_seconds", "repeat_contact_rate", "csat")}
+    # complaints per customer per year: comparable only with yearly groups
+    rate = t.get("complaint_rate")
+    out["complaint_rate"] = rate * 1000.0 if rate is not None and _annual(by, freq) else None
+    sl = t.get("service_level")
+    if not isinstance(sl, Mapping):
+        out["service_level"] = sl
+    elif "channel" in by:
         out["service_level"] = groups["channel"].map(sl).to_numpy(dtype="float64")
     elif len(set(sl.values())) == 1:
         out["service_level"] = next(iter(sl.values()))
@@ -226,214 +265,277 @@ def _status(value: np.ndarray, low: np.ndarray, high: np.ndarray, target: np.nda
 
 
 def kpis(
-    interactions: pd.DataFrame | None,
-    *,
-    by: Sequence[str] = ("channel",),
-    params: ServiceParams | None = None,
-    customers: pd.DataFrame | None = None,
-    orders: pd.DataFrame | None = None,
-    period: str | None = None,
-    as_of: Any = None,
-    alpha: float = 0.05,
+    interactions: pd.DataFrame | None, *, by: Sequence[str] = ("channel",),
+    thresholds: Mapping[str, float] | None = None, costs: Mapping[str, float] | None = None,
+    targets: Mapping[str, Any] | None = None,
+    repeat_contact_days: int = defaults.REPEAT_CONTACT_DAYS,
+    short_abandon_seconds: float = defaults.SHORT_ABANDON_SECONDS,
+    customers: pd.DataFrame | None = None, orders: pd.DataFrame | None = None,
+    period: str | None = None, as_of: Any = None, alpha: float = defaults.ALPHA,
 ) -> pd.DataFrame:
     """Service KPIs per group, each with interval, n, target and on/off-target status.
+
+    Definitions and intervals: the docstring of :mod:`crmlib.service._kpis`.
 
     Parameters
     ----------
     interactions
-        The interactions table of the data contract; None (a unit without one) gives an empty
-        frame with the columns below and ``attrs["note"]`` saying why.
+        The interactions table; None gives an empty frame and a warning.
     by
-        Group keys: columns of interactions (``"channel"``, ``"kind"``, ...), ``"period"``
-        (calendar period of ``occurred_at``, see ``period``) or customer attributes
-        (``"segment"``, ``"region"``: joined from ``customers``). ``()`` gives one overall row
-        per KPI.
-    params
-        The ``service`` section of the unit params (:class:`ServiceParams`): channel thresholds
-        and costs, repeat window, short-abandon limit, targets. None uses the defaults.
-    customers
-        Customers table: the denominator of per-customer rates, customer attributes in ``by``,
-        and the check that every interaction has a known customer.
-    orders
-        Orders table; adds ``contacts_per_order`` (purchase lines, amount > 0).
-    period
-        Frequency of the ``"period"`` key: ``"D"``, ``"W"``, ``"M"`` (default), ``"Q"``, ``"Y"``.
-    as_of
-        End of observation, for the censoring of repeat contacts and containment; default the
-        latest ``occurred_at``.
-    alpha
-        One minus the confidence level of the intervals.
+        Group keys: columns, ``"period"``, customer attributes; ``()``: one overall row.
+    thresholds, costs
+        Service-level seconds and cost of a contact per channel (the keys are the known
+        channels); None: :data:`crmlib.defaults.SERVICE_CHANNELS`.
+    targets
+        Target per key (``fcr``, ``service_level`` (one share or one per channel), ...); a
+        key left out has no target; None: :data:`crmlib.defaults.SERVICE_TARGETS`.
+    repeat_contact_days, short_abandon_seconds, customers, orders
+        Repeat-contact window, short-abandon limit; denominators of per-customer rates and
+        of ``contacts_per_order``.
+    period, as_of, alpha
+        Frequency of ``"period"`` (default ``"M"``), end of observation, interval level.
 
     Returns
     -------
     DataFrame
-        Columns: the group keys, ``kpi, value, se, ci_low, ci_high, n, target, status, note``;
-        one row per group and KPI (definitions in the module docstring). ``status`` is
-        ``"off target"`` when the whole interval lies on the wrong side of the target,
-        ``"on target"`` otherwise (note ``"target inside the CI"`` when it is not clear), and
-        ``"no target"`` without a target. A KPI whose optional column is missing is omitted and
-        replaced by one note row (group keys empty). ``attrs`` holds alpha, as_of and the
-        definitions.
+        Group keys, ``kpi, value, se, ci_low, ci_high, n, target, status, note``.
+
+    References
+    ----------
+    COPC Inc., *COPC CX Standard*, release 6; Cleveland (2012), ch. 3.
+
+    Examples
+    --------
+    >>> from crmlib import service
+    >>> contacts = pd.DataFrame({
+    ...     "interaction_id": range(6), "customer_id": list("aabccd"), "kind": "inquiry",
+    ...     "occurred_at": pd.date_range("2024-01-01", periods=6, freq="D"),
+    ...     "channel": ["phone", "chat"] * 3, "first_contact_resolved": [1, 1, 0, 1, 1, 0]})
+    >>> fcr = service.kpis(contacts, targets={"fcr": 0.75}).query("kpi == 'fcr'")
+    >>> print(fcr[["channel", "value", "ci_low", "status"]].round(3).to_string(index=False))
+    channel  value  ci_low    status
+       chat  0.667   0.208 on target
+      phone  0.667   0.208 on target
     """
-    alpha = check_alpha(alpha)
-    params = params if params is not None else ServiceParams()
+    std = standards(thresholds, costs, targets, repeat_contact_days, short_abandon_seconds)
     freq = check_option(period or "M", name="period", options=tuple(_FREQ_SQL))
     by = [by] if isinstance(by, str) else list(by)
     if interactions is None:
         return empty_table([*by, *COLUMNS])
+    return _kpi_table(interactions, by=by, std=std, customers=customers, orders=orders,
+                      freq=freq, as_of=as_of, alpha=check_alpha(alpha))
+
+
+def _kpi_table(interactions: pd.DataFrame, *, by: list[str], std: Standards,
+               customers: pd.DataFrame | None, orders: pd.DataFrame | None, freq: str,
+               as_of: Any, alpha: float) -> pd.DataFrame:
+    """The KPI rows of checked arguments (see :func:`kpis`)."""
     # the customers are checked in the engine, where each id is looked up once
-    validate_interactions(interactions, channels=list(params.channels))
+    validate_interactions(interactions, channels=std.channels)
     if customers is not None:
         check_frame(customers, name="customers", required=["customer_id"])
-    cols = set(interactions.columns)
     cust_keys = _group_exprs(by, interactions, customers)
-    keys = by or ["_all"]
     end = (pd.Timestamp(as_of) if as_of is not None
            else pd.Timestamp(interactions["occurred_at"].max()))
+    agg, quant, exposure = _aggregated(interactions, customers, orders, by=by,
+                                       cust_keys=cust_keys, freq=freq, std=std, end=end,
+                                       alpha=alpha)
+    frame = _assemble(agg, quant, exposure, set(interactions.columns), std, by, alpha, freq)
+    return frame.drop(columns="_all", errors="ignore")
+
+
+def _aggregated(interactions: pd.DataFrame, customers: pd.DataFrame | None,
+                orders: pd.DataFrame | None, *, by: list[str], cust_keys: list[str],
+                freq: str, std: Standards, end: pd.Timestamp, alpha: float
+                ) -> tuple[pd.DataFrame, dict, dict[str, Any]]:
+    """The engine's per-group counts and quantiles, and the exposures, on one connection."""
+    keys = by or ["_all"]
     con = duckdb.connect(config={"threads": _THREADS, "preserve_insertion_order": False})
     try:
         agg, quant = _engine.aggregate(con, interactions, customers, by=by, cust_keys=cust_keys,
-                                       keys=keys, freq=freq, params=params, end=end,
+                                       keys=keys, freq=freq, std=std, end=end,
                                        alpha=alpha, on_unknown=lambda: validate_interactions(
                                            interactions, customers=customers))
         if customers is not None and cust_keys:
             con.register("c", _to_arrow(customers, ["customer_id", *cust_keys]))
-        exposure = _exposures(con, keys, cust_keys, customers, orders, agg, by, freq)
+        exposure = _exposures(con, keys, cust_keys, customers, orders, agg, freq)
     finally:
         con.close()
-    frame = _assemble(agg, keys, quant, exposure, cols, params, by, alpha, freq)
-    frame = frame.drop(columns="_all", errors="ignore")
-    frame.attrs.update({"alpha": alpha, "as_of": end, "by": tuple(by), "period": freq,
-                        "definitions": __doc__})
-    return frame
+    return agg, quant, exposure
+
+
+def _customer_counts(con: duckdb.DuckDBPyConnection, cust_keys: list[str],
+                     customers: pd.DataFrame, agg: pd.DataFrame) -> np.ndarray:
+    """Customers in each group (the denominator of per-customer rates)."""
+    if not cust_keys:
+        return np.full(len(agg), float(len(customers)))
+    sel = ", ".join(f"coalesce(CAST({_q(k)} AS VARCHAR), '{_MISSING}') AS {_q(k)}"
+                    for k in cust_keys)
+    n_c = con.sql(f"SELECT {sel}, count(*) AS n FROM c GROUP BY ALL").df()
+    return agg[cust_keys].merge(n_c, on=cust_keys, how="left")["n"] \
+        .fillna(0).to_numpy(dtype="float64")
+
+
+def _order_counts(con: duckdb.DuckDBPyConnection, keys: list[str], cust_keys: list[str],
+                  orders: pd.DataFrame, agg: pd.DataFrame, freq: str) -> np.ndarray:
+    """Purchase orders (amount > 0) of each group's customers and period."""
+    check_frame(orders, name="orders", required=["customer_id", "ordered_at", "amount"])
+    con.register("o", orders)
+    okeys = [k for k in keys if k in cust_keys or k == "period"]
+    sel = [f"date_trunc('{_FREQ_SQL[freq]}', o.ordered_at) AS period" if k == "period" else
+           f"coalesce(CAST(c.{_q(k)} AS VARCHAR), '{_MISSING}') AS {_q(k)}" for k in okeys]
+    join = "LEFT JOIN c ON o.customer_id = c.customer_id" if cust_keys else ""
+    group = " GROUP BY ALL" if okeys else ""
+    n_o = con.sql(f"SELECT {', '.join([*sel, 'count(*) AS n'])} FROM o {join} "
+                  f"WHERE o.amount > 0{group}").df()
+    if okeys:
+        return agg[okeys].merge(n_o, on=okeys, how="left")["n"].fillna(0) \
+            .to_numpy(dtype="float64")
+    return np.full(len(agg), float(n_o["n"].iloc[0]))
 
 
 def _exposures(con: duckdb.DuckDBPyConnection, keys: list[str], cust_keys: list[str],
                customers: pd.DataFrame | None, orders: pd.DataFrame | None,
-               agg: pd.DataFrame, by: list[str], freq: str) -> dict[str, Any]:
+               agg: pd.DataFrame, freq: str) -> dict[str, Any]:
     """Customers per group (denominator of per-customer rates) and orders per group."""
     out: dict[str, Any] = {}
     if customers is not None:
-        if cust_keys:
-            sel = ", ".join(f"coalesce(CAST({_q(k)} AS VARCHAR), '{_MISSING}') AS {_q(k)}"
-                            for k in cust_keys)
-            n_c = con.sql(f"SELECT {sel}, count(*) AS n FROM c GROUP BY ALL").df()
-            out["customers"] = agg[cust_keys].merge(n_c, on=cust_keys, how="left")["n"] \
-                .fillna(0).to_numpy(dtype="float64")
-        else:
-            out["customers"] = np.full(len(agg), float(len(customers)))
+        out["customers"] = _customer_counts(con, cust_keys, customers, agg)
     if orders is not None:
-        check_frame(orders, name="orders", required=["customer_id", "ordered_at", "amount"])
-        con.register("o", orders)
-        okeys = [k for k in keys if k in cust_keys or k == "period"]
-        sel = []
-        for k in okeys:
-            sel.append(f"date_trunc('{_FREQ_SQL[freq]}', o.ordered_at) AS period"
-                       if k == "period" else
-                       f"coalesce(CAST(c.{_q(k)} AS VARCHAR), '{_MISSING}') AS {_q(k)}")
-        join = "LEFT JOIN c ON o.customer_id = c.customer_id" if cust_keys else ""
-        group = " GROUP BY ALL" if okeys else ""
-        n_o = con.sql(f"SELECT {', '.join([*sel, 'count(*) AS n'])} FROM o {join} "
-                      f"WHERE o.amount > 0{group}").df()
-        if okeys:
-            out["orders"] = agg[okeys].merge(n_o, on=okeys, how="left")["n"].fillna(0) \
-                .to_numpy(dtype="float64")
-        else:
-            out["orders"] = np.full(len(agg), float(n_o["n"].iloc[0]))
+        out["orders"] = _order_counts(con, keys, cust_keys, orders, agg, freq)
     return out
 
 
-def _assemble(agg: pd.DataFrame, keys: list[str], quant: dict, exposure: dict,
-              cols: set[str], params: ServiceParams, by: list[str], alpha: float,
-              freq: str = "M") -> pd.DataFrame:
-    g = agg[keys]
-    a = {c: agg[c].to_numpy(dtype="float64", na_value=np.nan) for c in agg.columns
-         if c not in keys}
-    parts: dict[str, tuple[tuple[np.ndarray, ...], np.ndarray, str]] = {}
+Estimate = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # value, se, low, high
+Part = tuple[Estimate, np.ndarray, str]  # the estimate, its n, its note
+
+
+def _share(k: np.ndarray, n: np.ndarray, alpha: float) -> Estimate:
+    """Share ``k / n`` with its Wald SE and Wilson interval (NaN where ``n == 0``)."""
+    k, n = np.asarray(k, dtype="float64"), np.asarray(n, dtype="float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where(n > 0, k / n, np.nan)
+        se = np.sqrt(p * (1 - p) / n)
+    low, high = intervals.wilson(k, n, alpha)
+    return p, se, np.asarray(low), np.asarray(high)
+
+
+def _mean(mean: np.ndarray, var: np.ndarray, n: np.ndarray, alpha: float) -> Estimate:
+    """A mean with its SE and Student-t interval on ``n - 1`` df (NaN where ``n < 2``)."""
+    mean = np.asarray(mean, dtype="float64")
+    se, low, high = intervals.t_mean(mean, var, n, alpha)
+    return mean, np.asarray(se), np.asarray(low), np.asarray(high)
+
+
+def _volume_parts(a: dict[str, np.ndarray], exposure: dict[str, Any], by: list[str],
+                  alpha: float, freq: str) -> tuple[dict[str, Part], dict[str, str]]:
+    """Contacts, contacts per customer, complaints per 1,000 customers, contacts per order."""
+    nan = np.full(len(a["contacts"]), np.nan)
+    parts: dict[str, Part] = {
+        "contacts": ((a["contacts"], nan, nan, nan), a["contacts"], "count of contacts")}
     notes: dict[str, str] = {}
-    empty = np.zeros(len(agg))
-    parts["contacts"] = ((a["contacts"], empty * np.nan, empty * np.nan, empty * np.nan),
-                         a["contacts"], "count of contacts")
-    if "customers" in exposure:
-        n_c = exposure["customers"]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            mean = a["s"] / n_c
-            var = (a["ss"] - n_c * mean**2) / (n_c - 1)
-        parts["contacts_per_customer"] = (_stats.t_mean(mean, var, n_c, alpha), n_c,
-                                          "per customer, zeros included")
+    known = "customers" in exposure
+    n_c = exposure["customers"] if known else a["contacting"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = a["s"] / n_c
+        var = (a["ss"] - n_c * mean**2) / (n_c - 1)
+    parts["contacts_per_customer"] = (
+        _mean(mean, var, n_c, alpha), n_c,
+        "per customer, zeros included" if known else "per contacting customer (no customers "
+        "table)")
+    if known:
         parts["complaints_per_1000"] = (
-            _stats.garwood(a["complaints"], n_c, alpha, 1000.0), n_c,
+            intervals.garwood(a["complaints"], n_c, alpha, 1000.0), n_c,
             "" if _annual(by, freq) else "over the whole period; the target is per customer "
             "per year (compare by period 'Y')")
     else:
-        n_c = a["contacting"]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            mean = a["s"] / n_c
-            var = (a["ss"] - n_c * mean**2) / (n_c - 1)
-        parts["contacts_per_customer"] = (_stats.t_mean(mean, var, n_c, alpha), n_c,
-                                          "per contacting customer (no customers table)")
         notes["complaints_per_1000"] = "needs the customers table (denominator); omitted"
     if "orders" in exposure:
-        parts["contacts_per_order"] = (_stats.garwood(a["contacts"], exposure["orders"], alpha),
-                                       exposure["orders"], "orders with amount > 0")
-    parts["fcr"] = (_stats.wilson(a["fcr_k"], a["fcr_n"], alpha), a["fcr_n"], "")
-    parts["resolution_rate"] = (_stats.wilson(a["res_k"], a["res_n"], alpha), a["res_n"], "")
-    parts["service_level"] = (_stats.wilson(a["sl_k"], a["sl_n"], alpha), a["sl_n"],
-                              "abandoned count as late; short abandons excluded")
-    parts["service_level_answered"] = (_stats.wilson(a["sl_k"], a["sla_n"], alpha), a["sla_n"],
-                                       "among answered contacts")
-    parts["abandonment_rate"] = (_stats.wilson(a["ab_k"], a["ab_n"], alpha), a["ab_n"],
-                                 "short abandons excluded" if "wait_seconds" in cols else "")
+        parts["contacts_per_order"] = (
+            intervals.garwood(a["contacts"], exposure["orders"], alpha), exposure["orders"],
+            "orders with amount > 0")
+    return parts, notes
+
+
+def _share_parts(a: dict[str, np.ndarray], cols: set[str], std: Standards, alpha: float
+                 ) -> dict[str, Part]:
+    """The KPIs that are shares of contacts, each with its Wilson interval."""
+    def part(k: str, n: str, note: str = "") -> Part:
+        return _share(a[k], a[n], alpha), a[n], note
+
+    return {
+        "fcr": part("fcr_k", "fcr_n"),
+        "resolution_rate": part("res_k", "res_n"),
+        "service_level": part("sl_k", "sl_n", "abandoned count as late; short abandons "
+                                              "excluded"),
+        "service_level_answered": part("sl_k", "sla_n", "among answered contacts"),
+        "abandonment_rate": part("ab_k", "ab_n", "short abandons excluded"
+                                 if "wait_seconds" in cols else ""),
+        "repeat_contact_rate": part("rep_k", "rep_n", f"within {std.repeat_contact_days} days"),
+        "containment_rate": part("con_k", "con_n", "web contacts without an assisted "
+                                                   "follow-up"),
+        "csat_top2": part("top2_k", "csat_n", "share rating 4 or 5"),
+    }
+
+
+def _mean_parts(a: dict[str, np.ndarray], quant: dict, by: list[str], alpha: float
+                ) -> dict[str, Part]:
+    """Waits and handle times (mean, median, p90), CSAT and the costs."""
+    parts: dict[str, Part] = {}
     for var in ("asa", "aht"):
-        parts[f"{var}_seconds"] = (
-            _stats.t_mean(a[f"{var}_mean"], a[f"{var}_var"], a[f"{var}_n"], alpha),
-            a[f"{var}_n"], "answered contacts")
+        parts[f"{var}_seconds"] = (_mean(a[f"{var}_mean"], a[f"{var}_var"], a[f"{var}_n"],
+                                         alpha), a[f"{var}_n"], "answered contacts")
         for label, est in quant.get(var, {}).items():
             parts[f"{var}_seconds_{label}"] = (est, a[f"{var}_n"], "order statistic")
-    parts["repeat_contact_rate"] = (_stats.wilson(a["rep_k"], a["rep_n"], alpha), a["rep_n"],
-                                    f"within {params.repeat_contact_days} days")
-    parts["containment_rate"] = (_stats.wilson(a["con_k"], a["con_n"], alpha), a["con_n"],
-                                 "web contacts without an assisted follow-up")
-    parts["csat"] = (_stats.t_mean(a["csat_mean"], a["csat_var"], a["csat_n"], alpha),
-                     a["csat_n"], "")
-    parts["csat_top2"] = (_stats.wilson(a["top2_k"], a["csat_n"], alpha), a["csat_n"],
-                          "share rating 4 or 5")
-    cost = _stats.t_mean(a["cost_mean"], a["cost_var"], a["contacts"], alpha)
-    parts["cost_per_contact"] = (cost, a["contacts"],
-                                 "fixed channel rates" if "channel" in by else "")
+    parts["csat"] = (_mean(a["csat_mean"], a["csat_var"], a["csat_n"], alpha), a["csat_n"], "")
+    parts["cost_per_contact"] = (_mean(a["cost_mean"], a["cost_var"], a["contacts"], alpha),
+                                 a["contacts"], "fixed channel rates" if "channel" in by else "")
     parts["cost_per_resolved_contact"] = (
-        _stats.ratio_delta(a["cost_mean"], a["resx_mean"], a["cost_var"], a["resx_var"],
-                           a["cost_res_cov"], a["contacts"], alpha),
+        intervals.ratio_delta(a["cost_mean"], a["resx_mean"], a["cost_var"], a["resx_var"],
+                              a["cost_res_cov"], a["contacts"], alpha),
         a["contacts"], "delta method")
+    return parts
+
+
+def _kpi_rows(kpi: str, part: Part, g: pd.DataFrame, target: Any) -> pd.DataFrame:
+    """The rows of one KPI: estimate, n, target and status per group."""
+    (value, se, low, high), n, note = part
+    direction = KPI_INFO[kpi][0]
+    target = np.broadcast_to(np.asarray(np.nan if target is None else target,
+                                        dtype="float64"), value.shape)
+    status, snote = _status(value, low, high, target, direction)
+    f = g.copy()
+    f["kpi"] = kpi
+    f["value"], f["se"], f["ci_low"], f["ci_high"] = value, se, low, high
+    f["n"] = np.nan_to_num(n).astype("int64")
+    f["target"] = target
+    f["status"] = status
+    f["note"] = [", ".join(x for x in (note, s) if x) for s in snote]
+    return f[f["n"] > 0] if kpi == "containment_rate" else f
+
+
+def _assemble(agg: pd.DataFrame, quant: dict, exposure: dict, cols: set[str], std: Standards,
+              by: list[str], alpha: float, freq: str = "M") -> pd.DataFrame:
+    """The KPI rows of every group, in the order of :data:`KPI_INFO`, and the note rows of
+    the KPIs left out."""
+    keys = by or ["_all"]
+    a = {c: agg[c].to_numpy(dtype="float64", na_value=np.nan) for c in agg.columns
+         if c not in keys}
+    parts, notes = _volume_parts(a, exposure, by, alpha, freq)
+    parts.update(_share_parts(a, cols, std, alpha))
+    parts.update(_mean_parts(a, quant, by, alpha))
     for kpi, (_, _, need) in KPI_INFO.items():
         missing = [c for c in need if c not in cols]
         if missing and kpi in parts:
             del parts[kpi]
             notes[kpi] = f"column interactions.{missing[0]} missing; KPI omitted"
-    targets = _targets(params, by, g, freq)
-    frames = []
-    for kpi, ((value, se, low, high), n, note) in parts.items():
-        direction, tkey, _ = KPI_INFO[kpi]
-        target = targets.get(tkey) if tkey else None
-        target = np.broadcast_to(np.asarray(np.nan if target is None else target,
-                                            dtype="float64"), value.shape)
-        status, snote = _status(value, low, high, target, direction)
-        f = g.copy()
-        f["kpi"] = kpi
-        f["value"], f["se"], f["ci_low"], f["ci_high"] = value, se, low, high
-        f["n"] = np.nan_to_num(n).astype("int64")
-        f["target"] = target
-        f["status"] = status
-        f["note"] = [", ".join(x for x in (note, s) if x) for s in snote]
-        if kpi == "containment_rate":
-            f = f[f["n"] > 0]
-        frames.append(f)
+    targets = _targets(std, by, agg[keys], freq)
+    frames = [_kpi_rows(kpi, part, agg[keys], targets.get(KPI_INFO[kpi][1] or ""))
+              for kpi, part in parts.items()]
     if notes:
         frames.append(pd.DataFrame({"kpi": list(notes), "status": "no target",
                                     "note": list(notes.values())}))
     out = pd.concat(frames, ignore_index=True)
-    order = {k: i for i, k in enumerate(KPI_INFO)}
-    out["_o"] = out["kpi"].map(order)
+    out["_o"] = out["kpi"].map({k: i for i, k in enumerate(KPI_INFO)})
     out = out.sort_values([*keys, "_o"], kind="stable", na_position="last")
-    return out.drop(columns="_o").reset_index(drop=True)[
-        [*keys, *COLUMNS]]
+    return out.drop(columns="_o").reset_index(drop=True)[[*keys, *COLUMNS]]

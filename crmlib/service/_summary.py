@@ -1,24 +1,23 @@
-"""The tables that open and close the service notebook: the contact base, the baseline date of
-the control charts, the complaint rate the scorecard targets, and the headline figures.
+"""The complaint rate the scorecard targets, and the headline figures of the service notebook.
 
-Each returns an empty frame (or rows of None) with a note when the unit has no interactions
-table, so the notebook runs unchanged for every unit.
+Without an interactions table every headline figure is ``not available`` with the reason, so
+the notebook runs unchanged for every unit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import warnings
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from crmlib.config._models import ServiceParams
+from crmlib import defaults, intervals
 from crmlib.errors import CRMError
-from crmlib.results import Metric
-from crmlib.service import _stats
-from crmlib.service._empty import NO_INTERACTIONS, empty_table
-from crmlib.service._kpis import KPI_INFO, kpis, validate_interactions
+from crmlib.results import Estimate, Metric
+from crmlib.service._empty import NO_INTERACTIONS
+from crmlib.service._kpis import kpis, validate_interactions
 from crmlib.utils.figures import (
     MIN_EVENTS,
     figure,
@@ -29,7 +28,7 @@ from crmlib.utils.figures import (
 )
 from crmlib.utils.validation import check_alpha, check_frame
 
-__all__ = ["HEADLINE", "baseline_end", "complaint_rate", "contact_base", "headline"]
+__all__ = ["complaint_rate", "headline"]
 
 HEADLINE: tuple[str, ...] = ("fcr", "service_level", "aht_seconds", "cost_per_contact",
                              "cost_per_resolved_contact", "complaint_rate")
@@ -39,55 +38,7 @@ _HEADLINE_NOTES = {
     "service_level": "all channels, each contact against its own channel's threshold",
     "cost_per_resolved_contact": "total cost / resolved contacts (delta-method interval)",
 }
-_YEAR_DAYS = 365.25
-
-
-def contact_base(interactions: pd.DataFrame | None,
-                 customers: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Contacts, their share and the contacting customers per channel, and in all.
-
-    Returns
-    -------
-    DataFrame
-        ``channel`` (``"all"`` for the total row), ``contacts, share, customers`` (distinct
-        contacting customers), ``customer_share`` (of the customers table, when given),
-        ``first_contact, last_contact``; empty with ``attrs["note"]`` without interactions.
-    """
-    columns = ["channel", "contacts", "share", "customers", "customer_share", "first_contact",
-               "last_contact"]
-    if interactions is None:
-        return empty_table(columns)
-    check_frame(interactions, name="interactions",
-                required=["customer_id", "occurred_at", "channel"])
-    f = pd.DataFrame({"channel": interactions["channel"].astype(str).to_numpy(),
-                      "customer_id": interactions["customer_id"].astype(str).to_numpy(),
-                      "at": interactions["occurred_at"].to_numpy()})
-    g = f.groupby("channel", sort=True)
-    per = pd.DataFrame({"contacts": g.size(), "customers": g["customer_id"].nunique(),
-                        "first_contact": g["at"].min(), "last_contact": g["at"].max()})
-    total = pd.DataFrame({"contacts": [len(f)], "customers": [f["customer_id"].nunique()],
-                          "first_contact": [f["at"].min()], "last_contact": [f["at"].max()]},
-                         index=pd.Index(["all"], name="channel"))
-    out = pd.concat([per, total]).rename_axis("channel").reset_index()
-    out["share"] = out["contacts"] / len(f) if len(f) else np.nan
-    out["customer_share"] = (out["customers"] / len(customers) if customers is not None
-                             and len(customers) else np.nan)
-    out.attrs["note"] = f"{len(f):,} contacts"
-    return out[columns]
-
-
-def baseline_end(initiatives: Iterable[Any], *, metrics: Sequence[str] | None = None
-                 ) -> pd.Timestamp | None:
-    """Start of the first initiative aimed at a service metric: the end of the baseline
-    (phase I) of the control charts, and the split of :func:`channel_shift`.
-
-    ``initiatives`` are the unit params' ``initiatives`` (objects with ``start`` and
-    ``metrics``); an initiative counts when one of its metrics is in ``metrics`` (default:
-    every service KPI and headline figure). None when there is no such initiative.
-    """
-    wanted = set(metrics) if metrics is not None else set(KPI_INFO) | set(HEADLINE)
-    starts = [pd.Timestamp(i.start) for i in initiatives if wanted & set(i.metrics)]
-    return min(starts) if starts else None
+_YEAR_DAYS = defaults.DAYS_PER_YEAR
 
 
 def _day_end(as_of: Any) -> pd.Timestamp:
@@ -96,57 +47,86 @@ def _day_end(as_of: Any) -> pd.Timestamp:
     return t.normalize() + pd.Timedelta(days=1) if t == t.normalize() else t
 
 
+def _window(at: pd.Series, as_of: Any, years: float) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """Start and (exclusive) end of the complaint-rate window: ``years`` up to the end of
+    the as-of day, starting no earlier than the first recorded contact."""
+    end = _day_end(as_of if as_of is not None else at.max())
+    return max(end - pd.DateOffset(months=round(12 * years)), at.min().normalize()), end
+
+
+def _customer_years(customers: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
+                    ) -> tuple[float, int]:
+    """Customer-years at risk in ``[start, end)`` and the customers with any time at risk."""
+    begin = pd.to_datetime(customers["acquired_at"]).clip(lower=start)
+    stop = (pd.to_datetime(customers["churned_at"]).fillna(end).clip(upper=end)
+            if "churned_at" in customers.columns else pd.Series(end, index=customers.index))
+    days = ((stop - begin).dt.total_seconds() / 86400.0).clip(lower=0.0)
+    return float(days.sum() / _YEAR_DAYS), int((days > 0).sum())
+
+
 def complaint_rate(interactions: pd.DataFrame | None, customers: pd.DataFrame, *,
-                   as_of: Any = None, years: float = 1.0, alpha: float = 0.05) -> pd.DataFrame:
+                   as_of: Any = None, years: float = 1.0, alpha: float = defaults.ALPHA
+                   ) -> Estimate:
     """Complaints per customer per year over the ``years`` up to ``as_of``.
 
-    The rate is complaint contacts (``kind == "complaint"``) in the window divided by the
-    customer-years at risk in it: each customer counts from ``max(acquired_at, window start)``
-    to ``min(churned_at, window end)`` (days / 365.25), so customers acquired or lost during
-    the window count for part of it. The window ends at the end of the as-of day (default the
-    latest contact) and starts ``years`` earlier, or at the first recorded contact when the
-    interactions cover less. This is the unit of ``service.targets.complaint_rate`` and of the
-    scorecard's ``complaint_rate`` (e.g. 0.02 = 2 complaints per 100 customers per year, 20 per
-    1,000). The interval is the exact Poisson (Garwood 1936) interval with the customer-years
-    as exposure; the SE is ``sqrt(k) / exposure``.
+    Complaint contacts in the window over the customer-years at risk in it (each customer
+    from ``max(acquired_at, start)`` to ``min(churned_at, end)``; the window starts ``years``
+    before the end of the as-of day, or at the first contact); exact Poisson interval.
+
+    Parameters
+    ----------
+    interactions, customers
+        The interactions (None: a NaN rate and a warning) and customers tables.
+    as_of, years, alpha
+        Last day of the window (default: the latest contact), its length, interval level.
 
     Returns
     -------
-    DataFrame
-        One row: ``name`` (``"complaint_rate"``), ``value, se, ci_low, ci_high``, ``n``
-        (customers at risk), ``complaints, customer_years, window_start, window_end, note``;
-        empty with ``attrs["note"]`` without interactions.
+    crmlib.results.Estimate
+        ``n`` customers at risk; ``extra``: ``complaints, customer_years, window_start,
+        window_end`` (exclusive), ``note``.
+
+    References
+    ----------
+    Garwood, F. (1936). Fiducial limits for the Poisson distribution. *Biometrika* 28.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmlib import service
+    >>> customers = pd.DataFrame({"customer_id": ["a", "b"],
+    ...                           "acquired_at": pd.to_datetime(["2020-01-01", "2020-01-01"])})
+    >>> contacts = pd.DataFrame({
+    ...     "interaction_id": [1, 2, 3], "customer_id": ["a", "a", "b"],
+    ...     "occurred_at": pd.to_datetime(["2023-01-01", "2023-06-01", "2023-12-31"]),
+    ...     "channel": "phone", "kind": ["complaint", "inquiry", "complaint"]})
+    >>> rate = service.complaint_rate(contacts, customers, as_of="2023-12-31")
+    >>> round(rate.value, 3), round(rate.ci_low, 3), round(rate.ci_high, 3), rate.n
+    (1.001, 0.121, 3.615, 2)
     """
     alpha = check_alpha(alpha)
-    columns = ["name", "value", "se", "ci_low", "ci_high", "n", "complaints", "customer_years",
-               "window_start", "window_end", "note"]
     if interactions is None:
-        return empty_table(columns)
+        warnings.warn(NO_INTERACTIONS, stacklevel=2)
+        return Estimate(np.nan, np.nan, np.nan, np.nan, 0, alpha, _GARWOOD, "complaint_rate",
+                        extra={"note": NO_INTERACTIONS})
     if not (isinstance(years, int | float) and 0 < years <= 100):
         raise CRMError(f"years: expected a number of years in (0, 100], got {years!r}")
     check_frame(customers, name="customers", required=["customer_id", "acquired_at"])
     validate_interactions(interactions, customers=customers)
     at = pd.to_datetime(interactions["occurred_at"])
-    end = _day_end(as_of if as_of is not None else at.max())
-    start = max(end - pd.DateOffset(months=round(12 * years)), at.min().normalize())
+    start, end = _window(at, as_of, years)
     inside = ((at >= start) & (at < end)).to_numpy(dtype=bool)
     k = int(((interactions["kind"] == "complaint").to_numpy(dtype=bool) & inside).sum())
-    begin = pd.to_datetime(customers["acquired_at"]).clip(lower=start)
-    stop = (pd.to_datetime(customers["churned_at"]).fillna(end).clip(upper=end)
-            if "churned_at" in customers.columns else pd.Series(end, index=customers.index))
-    days = ((stop - begin).dt.total_seconds() / 86400.0).clip(lower=0.0)
-    exposure = float(days.sum() / _YEAR_DAYS)
-    at_risk = int((days > 0).sum())
-    value, se, low, high = (float(x[0]) for x in
-                            _stats.garwood(np.array([k]), np.array([exposure]), alpha))
+    exposure, at_risk = _customer_years(customers, start, end)
+    value, se, low, high = intervals.garwood(k, exposure, alpha)
     note = (f"complaints per customer per year, {start.date()} to "
             f"{(end - pd.Timedelta(days=1)).date()} ({exposure:,.0f} customer-years)")
-    return pd.DataFrame([{
-        "name": "complaint_rate", "value": value, "se": se, "ci_low": low, "ci_high": high,
-        "n": at_risk, "complaints": k, "customer_years": exposure, "window_start": start,
-        "window_end": end, "note": note}], columns=columns)
+    return Estimate(value, se, low, high, at_risk, alpha, _GARWOOD, "complaint_rate",
+                    extra={"complaints": k, "customer_years": exposure,
+                           "window_start": start, "window_end": end, "note": note})
 
 
+_GARWOOD = "exact Poisson (Garwood 1936)"
 _PROPORTION_WORDS = {"fcr": ("contacts resolved at first contact", "answered contacts"),
                      "service_level": ("contacts answered in time", "contacts")}
 _METHODS = {"fcr": "share, Wilson interval", "service_level": "share, Wilson interval",
@@ -196,28 +176,34 @@ def _kpi_figure(name: str, r: pd.Series | None, *, period: str | None,
                   note=note, warnings=warn, definition=definition)
 
 
+def _complaint_definition(rate: Estimate) -> dict[str, Any]:
+    """Population, window and method of the complaint-rate figure."""
+    start, stop = rate.extra["window_start"], rate.extra["window_end"]
+    end = stop - pd.Timedelta(days=1)
+    full = start == stop - pd.DateOffset(months=12)
+    # a full year is 365 days whatever the leap days, so that units compare; a window cut
+    # short by the first recorded contact gives its own length
+    return {"population": "customers at risk",
+            "window_days": 365 if full else int((stop - start).days),
+            "method": "complaints per customer-year, exact Poisson interval",
+            "period": f"year to {end.date()}" if full else f"{start.date()} to {end.date()}"}
+
+
 def _complaint_figure(interactions: pd.DataFrame, customers: pd.DataFrame | None, *,
                       as_of: Any, alpha: float) -> Metric:
     """The ``complaint_rate`` figure: :func:`complaint_rate` with its few-events warnings."""
     name = "complaint_rate"
-    definition = {"population": "customers at risk", "window_days": 365,
-                  "method": "complaints per customer-year, exact Poisson interval"}
     if customers is None:
         return not_available(name, "needs the customers table (customer-years at risk)",
-                             definition=definition)
-    c = complaint_rate(interactions, customers, as_of=as_of, alpha=alpha).iloc[0]
-    start, end = c["window_start"], c["window_end"] - pd.Timedelta(days=1)
-    full = start == c["window_end"] - pd.DateOffset(months=12)
-    # a full year is 365 days whatever the leap days, so that units compare; a window cut
-    # short by the first recorded contact gives its own length
-    definition = {**definition, "window_days": 365 if full else int((c["window_end"] - start)
-                                                                    .days),
-                  "period": f"year to {end.date()}" if full
-                  else f"{start.date()} to {end.date()}"}
-    if not c["customer_years"] > 0:
+                             definition={"population": "customers at risk", "window_days": 365,
+                                         "method": "complaints per customer-year, exact "
+                                                   "Poisson interval"})
+    rate = complaint_rate(interactions, customers, as_of=as_of, alpha=alpha)
+    definition = _complaint_definition(rate)
+    if not rate.extra["customer_years"] > 0:
         return not_available(name, "no customer-years at risk in the window",
                              definition=definition, unit="per customer-year")
-    k, years = int(c["complaints"]), float(c["customer_years"])
+    k, years = int(rate.extra["complaints"]), float(rate.extra["customer_years"])
     warn = []
     if k == 0:
         warn.append(f"no complaint in {years:,.0f} customer-years: a rate of exactly 0, its "
@@ -225,49 +211,70 @@ def _complaint_figure(interactions: pd.DataFrame, customers: pd.DataFrame | None
     elif k < MIN_EVENTS:
         warn.append(f"{k} complaints in {years:,.0f} customer-years: too few events for a "
                     f"stable rate (fewer than {MIN_EVENTS})")
-    return figure(name, c["value"], se=c["se"], ci_low=c["ci_low"], ci_high=c["ci_high"],
-                  n=c["n"], unit="per customer-year", note=c["note"], warnings=warn,
+    return figure(name, rate.value, se=rate.se, ci_low=rate.ci_low, ci_high=rate.ci_high,
+                  n=rate.n, unit="per customer-year", note=rate.extra["note"], warnings=warn,
                   definition=definition)
 
 
+def _period(interactions: pd.DataFrame, as_of: Any) -> str | None:
+    """The period of the contact KPIs: contacts up to the as-of date (default the latest)."""
+    # the unit's as-of date (all contacts up to it), so that units analysed at the same date
+    # compare; the first contact differs between units and is no definition
+    at = pd.to_datetime(interactions["occurred_at"]) if "occurred_at" in interactions else None
+    end = pd.Timestamp(as_of) if as_of is not None else (
+        at.max() if at is not None and at.notna().any() else None)
+    return f"contacts up to {end.date()}" if end is not None else None
+
+
 def headline(interactions: pd.DataFrame | None, *, customers: pd.DataFrame | None = None,
-             params: ServiceParams | None = None, as_of: Any = None, alpha: float = 0.05,
+             thresholds: Mapping[str, float] | None = None,
+             costs: Mapping[str, float] | None = None,
+             short_abandon_seconds: float = defaults.SHORT_ABANDON_SECONDS,
+             as_of: Any = None, alpha: float = defaults.ALPHA,
              currency: str | None = None) -> list[Metric]:
     """The service figures a notebook records, each with its reliability.
 
-    ``fcr``, ``service_level``, ``aht_seconds``, ``cost_per_contact`` and
-    ``cost_per_resolved_contact`` are the :func:`kpis` over all channels and the whole period
-    (each contact judged against its own channel's service-level threshold);
-    ``complaint_rate`` is :func:`complaint_rate`, complaints per customer per year over the
-    year to ``as_of`` (needs ``customers``).
+    ``fcr, service_level, aht_seconds, cost_per_contact, cost_per_resolved_contact``: the
+    :func:`kpis` of all channels; ``complaint_rate``: :func:`complaint_rate`. A figure that
+    cannot be computed is ``not available`` with the reason; few events, shares of 0 or 1,
+    zero-width intervals, contacts of fewer than 30 customers give a ``warning``.
 
-    Each figure is computed on its own: one that cannot be computed (no interactions table,
-    a missing optional column, no resolved contact) is ``not available`` with the reason, and
-    the others are still returned. Warnings: a share from fewer than 10 events or non-events
-    or of exactly 0 or 1, a rate from fewer than 10 complaints or of none, a mean from one
-    contact or with an interval of zero width, contacts of fewer than 30 customers (the
-    contact-level intervals assume independent contacts and are then too narrow). Cost per
-    contact at one fixed channel rate has no sampling uncertainty: it is given without an
-    interval, with a note.
-    Every figure carries its definition (population, period or window, ``currency`` for
-    costs, method).
+    Parameters
+    ----------
+    interactions, customers
+        The interactions (None for a unit without them) and customers tables.
+    thresholds, costs, short_abandon_seconds
+        The service standards, as in :func:`kpis`.
+    as_of, alpha, currency
+        The as-of date, the interval level, the ISO code of the costs.
 
     Returns
     -------
-    list of crmlib.report.Metric
-        One per :data:`HEADLINE` name, in that order.
+    list of crmlib.results.Metric
+        The six figures in the order above.
+
+    References
+    ----------
+    COPC Inc., *COPC CX Standard*, release 6; Garwood (1936).
+
+    Examples
+    --------
+    >>> from crmlib import service
+    >>> contacts = pd.DataFrame({
+    ...     "interaction_id": range(4), "customer_id": list("abcd"), "channel": "phone",
+    ...     "occurred_at": pd.date_range("2024-01-02", periods=4, freq="D"),
+    ...     "kind": "inquiry", "handle_seconds": [300, 420, 360, 330]})
+    >>> aht = service.headline(contacts, as_of="2024-01-31")[2]
+    >>> aht.name, round(aht.value, 1), aht.status
+    ('aht_seconds', 352.5, 'warning')
     """
     alpha = check_alpha(alpha)
     if interactions is None:
         return [not_available(name, NO_INTERACTIONS) for name in HEADLINE]
-    # the period as the unit's as-of date (all contacts up to it), so that units analysed at
-    # the same date compare; the first contact differs between units and is no definition
-    at = pd.to_datetime(interactions["occurred_at"]) if "occurred_at" in interactions else None
-    end = pd.Timestamp(as_of) if as_of is not None else (
-        at.max() if at is not None and at.notna().any() else None)
-    period = f"contacts up to {end.date()}" if end is not None else None
-    overall = kpis(interactions, by=(), params=params, customers=customers, as_of=as_of,
-                   alpha=alpha).set_index("kpi")
+    period = _period(interactions, as_of)
+    overall = kpis(interactions, by=(), thresholds=thresholds, costs=costs, targets={},
+                   short_abandon_seconds=short_abandon_seconds, customers=customers,
+                   as_of=as_of, alpha=alpha).set_index("kpi")
     contacting = (int(interactions["customer_id"].nunique())
                   if "customer_id" in interactions else None)
     figures = []
