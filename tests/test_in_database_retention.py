@@ -32,6 +32,11 @@ def _same(got: pd.DataFrame, want: pd.DataFrame) -> None:
     pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=RTOL, atol=0)
 
 
+def _meta(result) -> dict:
+    """What a result says besides its frame (the churn definition, the cohort coverage)."""
+    return {k: v for k, v in vars(result).items() if not isinstance(v, pd.DataFrame)}
+
+
 def _analyse(crm: data.CRMData, unit: str) -> dict:
     """What notebook 03 computes from the orders and interactions."""
     params = config.load_params(unit)
@@ -43,24 +48,26 @@ def _analyse(crm: data.CRMData, unit: str) -> dict:
                for p in (params.retention.cohort_period, "W")}
     drivers = retention.driver_frame(churn, interactions=crm.interactions,
                                      survey_responses=crm.survey_responses, as_of=crm.as_of)
-    cox = retention.fit_drivers(drivers, alpha=params.alpha)
+    cox = retention.CoxModel(alpha=params.alpha).fit(
+        drivers.analysed(), duration="tenure_days", event="churned",
+        covariates=list(drivers.covariates))
     horizon = max(params.retention.horizons)
     at_risk = retention.revenue_at_risk_by(drivers, crm.orders, model=cox, as_of=crm.as_of,
-                                           days=horizon, by=retention.key_segment(drivers),
+                                           days=horizon, by=drivers.key_segment(),
                                            alpha=params.alpha)
     return {"churn": churn, "cohorts": cohorts, "drivers": drivers, "at_risk": at_risk}
 
 
 def _check_equal(got: dict, want: dict) -> None:
-    _same(got["churn"], want["churn"])
-    assert got["churn"].attrs == want["churn"].attrs
+    _same(got["churn"].frame, want["churn"].frame)
+    assert _meta(got["churn"]) == _meta(want["churn"])
     for period, table in want["cohorts"].items():
-        _same(got["cohorts"][period], table)
-        assert got["cohorts"][period].attrs == table.attrs
-    _same(got["drivers"], want["drivers"])
-    assert got["drivers"].attrs["covariates"] == want["drivers"].attrs["covariates"]
-    _same(got["drivers"].attrs["drivers"], want["drivers"].attrs["drivers"])
-    _same(got["at_risk"], want["at_risk"])
+        _same(got["cohorts"][period].frame, table.frame)
+        assert _meta(got["cohorts"][period]) == _meta(table)
+    _same(got["drivers"].frame, want["drivers"].frame)
+    assert got["drivers"].covariates == want["drivers"].covariates
+    _same(got["drivers"].notes, want["drivers"].notes)
+    _same(got["at_risk"].frame, want["at_risk"].frame)
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +83,7 @@ def eager() -> dict[str, tuple[data.CRMData, dict]]:
 def test_pandas_results_match_plain_group_bys(eager):
     crm, got = eager["retail"]
     orders, inter, end = crm.orders, crm.interactions, crm.as_of + pd.Timedelta(days=1)
-    churn = got["churn"].set_index("customer_id")
+    churn = got["churn"].frame.set_index("customer_id")
     bought = orders[(orders["amount"] > 0) & (orders["ordered_at"] < end)]
     last = bought.groupby("customer_id")["ordered_at"].max().dt.normalize()
     pd.testing.assert_series_equal(churn["last_purchase_at"].dropna(),
@@ -86,16 +93,17 @@ def test_pandas_results_match_plain_group_bys(eager):
     months = np.maximum(churn["age_days"] / 30.4375, 1.0)
     n = inter[inter["occurred_at"] < end].groupby("customer_id").size()
     want = n.reindex(churn.index).fillna(0) / months
-    np.testing.assert_allclose(got["drivers"]["contacts_per_month"], want.to_numpy(), rtol=RTOL)
+    np.testing.assert_allclose(got["drivers"].frame["contacts_per_month"], want.to_numpy(),
+                               rtol=RTOL)
     # revenue at risk: the revenue at stake is the last 365 days' net revenue of the
     # customers not churned
     recent = orders[orders["ordered_at"] >= end - pd.Timedelta(days=365)]
     active = churn.index[churn["status"] != "churned"]
     stake = recent.groupby("customer_id")["amount"].sum().reindex(active).fillna(0).sum()
-    assert got["at_risk"].loc["all", "revenue"] == pytest.approx(stake, rel=RTOL)
-    assert got["at_risk"].loc["all", "customers"] == len(active)
+    assert got["at_risk"].frame.loc["all", "revenue"] == pytest.approx(stake, rel=RTOL)
+    assert got["at_risk"].frame.loc["all", "customers"] == len(active)
     # monthly cohort table: customers active and revenue by months since acquisition
-    tab = got["cohorts"]["M"].set_index(["cohort", "period_index"])
+    tab = got["cohorts"]["M"].frame.set_index(["cohort", "period_index"])
     acq = crm.customers.set_index("customer_id")["acquired_at"].dt.to_period("M")
     o = orders[orders["ordered_at"] < end]
     k = (o["ordered_at"].dt.to_period("M") - o["customer_id"].map(acq)).map(lambda d: d.n)
@@ -152,8 +160,8 @@ def _cohort_cases(customers, eager_orders, orders, as_of, monkeypatch, *, split)
                 if split:
                     monkeypatch.setattr(_cohorts, "_join_in_sql", lambda _: False)
                 got = retention.cohort_table(frame, orders, period=period, as_of=as_of)
-                _same(got, want)
-                assert got.attrs == want.attrs, name
+                _same(got.frame, want.frame)
+                assert _meta(got) == _meta(want), name
     # the three ways of the database path ran: customers outside their first period named
     # (shifted), customers whose first period is their cohort named (subset), all rows
     assert any("NOT IN (SELECT cid FROM sel)" in q for q in sqls)
@@ -174,9 +182,9 @@ def test_database_path_of_cohort_table_equals_the_join(eager, monkeypatch):
     for unit in UNITS:
         crm, want = eager[unit]
         got = retention.cohort_table(crm.customers, crm.orders, period="M", as_of=crm.as_of,
-                                     min_cohort_size=want["cohorts"]["M"].attrs["min_cohort_size"])
-        _same(got, want["cohorts"]["M"])
-        assert got.attrs == want["cohorts"]["M"].attrs
+                                     min_cohort_size=want["cohorts"]["M"].min_cohort_size)
+        _same(got.frame, want["cohorts"]["M"].frame)
+        assert _meta(got) == _meta(want["cohorts"]["M"])
 
 
 # ------------------------------------------------------------------------------- PostgreSQL
@@ -211,7 +219,7 @@ def test_postgres_aggregates_in_the_database(eager, pg_engine, unit):
     # per cohort cell; never the orders or interactions themselves
     rows = [n for _, n in fetched]
     assert len(rows) >= 8 and min(rows) >= 1
-    cells = max(len(t) for t in want["cohorts"].values())
+    cells = max(len(t.frame) for t in want["cohorts"].values())
     assert max(rows) <= max(len(eager_crm.customers), cells)
 
 
@@ -253,17 +261,17 @@ def test_postgres_rows_fetched_do_not_grow_with_the_orders(eager, retail_x20):
     engine.dispose()
     assert n_orders == 20 * len(eager_crm.orders) == 324_960
     # the same customers, periods and cells: the same numbers of rows as without the copies
-    _same(got["churn"], want["churn"])
+    _same(got["churn"].frame, want["churn"].frame)
     for period, table in want["cohorts"].items():
         same = ["cohort", "period_index", "customers", "active", "small_cohort"]
-        _same(got["cohorts"][period][same], table[same])
+        _same(got["cohorts"][period].frame[same], table.frame[same])
         # sales and returns cancel in some cells: 0 there up to rounding
-        np.testing.assert_allclose(got["cohorts"][period]["revenue"], 20 * table["revenue"],
-                                   rtol=RTOL, atol=1e-9)
-        assert got["cohorts"][period].attrs["orders_dropped"] == 0
-    assert got["at_risk"].loc["all", "revenue"] == pytest.approx(
-        20 * want["at_risk"].loc["all", "revenue"], rel=RTOL)
-    assert max(fetched) <= max(len(eager_crm.customers), len(want["cohorts"]["W"]))
+        np.testing.assert_allclose(got["cohorts"][period].frame["revenue"],
+                                   20 * table.frame["revenue"], rtol=RTOL, atol=1e-9)
+        assert got["cohorts"][period].orders_dropped == 0
+    assert got["at_risk"].frame.loc["all", "revenue"] == pytest.approx(
+        20 * want["at_risk"].frame.loc["all", "revenue"], rel=RTOL)
+    assert max(fetched) <= max(len(eager_crm.customers), len(want["cohorts"]["W"].frame))
     assert sum(fetched) < 0.1 * n_orders
 
 

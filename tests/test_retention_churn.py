@@ -1,9 +1,11 @@
 """Churn definitions, the driver frame, the null Cox model and the notebook helpers, against
-hand-computed cases and R's null log-likelihood on the Rossi data."""
+hand-computed cases and R's null log-likelihood on the Rossi data; the covariates travel as
+an explicit list, so a merge or a concat of the driver frame keeps them."""
 
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -12,24 +14,32 @@ import pytest
 
 from crmlib import report
 from crmlib.errors import CRMError
+from crmlib.report.retention import driver_findings, logrank_table
 from crmlib.retention import (
     CoxModel,
+    KaplanMeier,
     churn_frame,
-    churn_summary,
-    driver_findings,
     driver_frame,
-    driver_notes,
-    fit_drivers,
-    fit_survival,
     headline,
-    key_segment,
-    logrank_by,
     retention_by,
     revenue_at_risk_by,
 )
+from crmlib.retention._churn import ChurnFrame
 
 ROSSI = pd.read_csv(Path(__file__).parent / "data" / "retention" / "rossi.csv")
 AS_OF = pd.Timestamp("2024-12-31")
+
+
+def _as_churn(frame: pd.DataFrame, contractual: bool = True) -> ChurnFrame:
+    return ChurnFrame(frame, contractual=contractual,
+                      inactivity_days=None if contractual else 365, as_of=AS_OF,
+                      definition="given")
+
+
+def _fit_drivers(drivers, covariates=None) -> CoxModel:
+    cov = list(drivers.covariates) if covariates is None else covariates
+    return CoxModel().fit(drivers.analysed(), duration="tenure_days", event="churned",
+                          covariates=cov)
 
 
 def _retail():
@@ -52,11 +62,12 @@ def _retail():
 
 def test_non_contractual_churn_by_hand():
     customers, orders = _retail()
-    out = churn_frame(customers, orders, as_of=AS_OF, contractual=False,
-                      inactivity_days=100).set_index("customer_id")
+    churn = churn_frame(customers, orders, as_of=AS_OF, contractual=False,
+                        inactivity_days=100)
+    out = churn.frame.set_index("customer_id")
     # cutoff = 2024-12-31 - 100 days = 2024-09-22; f (acquired after as_of) is left out
     assert list(out.index) == ["a", "b", "c", "d", "e"]
-    assert out.attrs["excluded_after_as_of"] == 1
+    assert churn.excluded_after_as_of == 1
     # a: last purchase 2024-03-01, 60 days after acquisition (leap February)
     assert out.loc["a", "churned"] == 1 and out.loc["a", "tenure_days"] == 60.0
     # b: bought on 2024-12-01, censored at the cutoff: 265 days (+ half a day)
@@ -68,7 +79,7 @@ def test_non_contractual_churn_by_hand():
     assert out.loc["d", "tenure_days"] == 0.5 and out.loc["e", "tenure_days"] == 0.5
     assert out.loc[["d", "e"], "churned"].tolist() == [1, 1]
     assert out.loc["a", "age_days"] == 366.0  # 2024 is a leap year, end of as_of included
-    summ = churn_summary(out.reset_index()).iloc[0]
+    summ = churn.summary().iloc[0]
     assert summ["kind"] == "non-contractual" and "100 days without a purchase" in \
         summ["definition"]
     assert (summ["churned"], summ["censored"], summ["too_recent"]) == (3, 1, 1)
@@ -83,7 +94,9 @@ def test_contractual_churn_and_bad_dates():
     })
     orders = pd.DataFrame({"customer_id": ["a"], "ordered_at": pd.to_datetime(["2024-01-01"]),
                            "amount": [5.0]})
-    out = churn_frame(customers, orders, as_of=AS_OF, contractual=True)
+    churn = churn_frame(customers, orders, as_of=AS_OF, contractual=True)
+    out = churn.frame
+    assert churn.rule == "churn = recorded contract end"
     assert out["tenure_days"].tolist() == [30.0, 214.0]
     assert out["churned"].tolist() == [1, 0]
     assert out["followup_days"].tolist() == [366.0, 214.0]
@@ -113,7 +126,7 @@ def _synthetic_churn(n=200, seed=0):
 
 
 def test_driver_frame_references_pooling_and_drops():
-    churn = _synthetic_churn()
+    churn = _as_churn(_synthetic_churn(), contractual=False)
     inter = pd.DataFrame({"customer_id": ["c0", "c0", "c1"], "kind": ["complaint", "support",
                                                                         "support"],
                           "occurred_at": pd.to_datetime(["2024-01-01", "2024-02-01",
@@ -121,9 +134,10 @@ def test_driver_frame_references_pooling_and_drops():
     survey = pd.DataFrame({"customer_id": ["c0", "c0", "c2"], "nps": [10, 3, 8],
                            "answered_at": pd.to_datetime(["2024-01-01", "2024-06-01",
                                                           "2024-03-01"])})
-    out = driver_frame(churn, interactions=inter, survey_responses=survey, as_of=AS_OF,
-                       min_count=10)
-    notes = driver_notes(out).set_index("covariate")
+    drivers = driver_frame(churn, interactions=inter, survey_responses=survey, as_of=AS_OF,
+                           min_count=10)
+    out = drivers.frame
+    notes = drivers.notes.set_index("covariate")
     # channel: most common level is the reference, 'kiosk' (5 < 10) pooled into 'other'
     assert out["channel"].cat.categories[0] == "web"
     assert notes.loc["channel", "reference"] == "web" and "kiosk" in notes.loc["channel", "note"]
@@ -139,25 +153,26 @@ def test_driver_frame_references_pooling_and_drops():
     assert out["nps_group"].astype(str).tolist()[:3] == ["detractor", "no response", "passive"]
     assert notes.loc["nps_group", "note"].startswith("dropped: one level")  # 2 answers only
     assert notes.loc["contacts_per_month", "note"].startswith("dropped: too little")
-    assert out.attrs["covariates"] == ["channel", "spend"]
-    assert key_segment(out) == "channel"
+    assert drivers.covariates == ("channel", "spend")
+    assert drivers.key_segment() == "channel"
 
 
 def test_events_per_parameter_budget():
     churn = _synthetic_churn()
     churn["churned"] = 0
     churn.loc[:24, "churned"] = 1  # 25 churners: two parameters at 10 per parameter
-    out = driver_frame(churn, as_of=AS_OF)
-    notes = driver_notes(out).set_index("covariate")
-    assert out.attrs["covariates"] == ["channel"]  # channel (2 parameters) comes first
+    drivers = driver_frame(_as_churn(churn), as_of=AS_OF)
+    notes = drivers.notes.set_index("covariate")
+    assert drivers.covariates == ("channel",)  # channel (2 parameters) comes first
     assert "too few churners (25)" in notes.loc["spend", "note"]
-    assert str(out["spend"].dtype) == "float64"  # the raw column stays
+    assert str(drivers.frame["spend"].dtype) == "float64"  # the raw column stays
 
 
 def test_null_model_matches_r_and_runs_everywhere():
     # R: coxph(Surv(week, arrest) ~ 1, rossi)$loglik == -675.38 (the null log-likelihood
     # printed by summary(coxph(Surv(week, arrest) ~ fin + age + ..., rossi)))
-    m = CoxModel().fit(ROSSI, duration="week", event="arrest", covariates=[])
+    with pytest.warns(UserWarning, match="no covariates to fit"):
+        m = CoxModel().fit(ROSSI, duration="week", event="arrest", covariates=[])
     assert m.log_likelihood_ == pytest.approx(-675.38, abs=0.005)
     assert m.params_.empty and m.summary().empty
     assert m.concordance_.value == 0.5
@@ -174,14 +189,16 @@ def test_fit_drivers_without_covariates_and_headline_has_no_nan():
     customers, orders = _retail()
     churn = churn_frame(customers, orders, as_of=AS_OF, contractual=False, inactivity_days=100)
     drivers = driver_frame(churn, as_of=AS_OF)
-    assert drivers.attrs["covariates"] == []  # 3 churners: no room for any parameter
-    cox = fit_drivers(drivers)
+    assert drivers.covariates == ()  # 3 churners: no room for any parameter
+    with pytest.warns(UserWarning, match="null model"):
+        cox = _fit_drivers(drivers)
     assert cox.params_.empty
     assert driver_findings(cox, drivers)["covariate"].tolist() == ["(none)"]
-    assert logrank_by(drivers, by=None)["note"].iloc[0].startswith("no segment")
-    km = fit_survival(drivers)
+    assert logrank_table(None, by=None)["note"].iloc[0].startswith("no segment")
+    sample = drivers.analysed()
+    km = KaplanMeier().fit(sample["tenure_days"], sample["churned"])
     rates = retention_by(drivers, days=365)
-    assert rates.loc["all", "n"] == 0  # nobody followed up 365 days
+    assert rates.frame.loc["all", "n"] == 0  # nobody followed up 365 days
     at_risk = revenue_at_risk_by(drivers, orders, model=cox, as_of=AS_OF, days=100)
     figs = headline(km, cox, rates, at_risk, horizon=365, currency="EUR")
     assert [f.name for f in figs] == ["retention_rate", "retention_rate_365d",
@@ -209,7 +226,8 @@ def test_fit_drivers_without_covariates_and_headline_has_no_nan():
     assert [m.name for m in report.recorded()] == [f.name for f in figs]
     report.clear()
     # revenue at risk: b (30 EUR in the last 100 days) and c (5 EUR) have not churned
-    assert at_risk.loc["all", "customers"] == 2 and at_risk.loc["all", "revenue"] == 35.0
+    assert at_risk.frame.loc["all", "customers"] == 2
+    assert at_risk.frame.loc["all", "revenue"] == 35.0
 
 
 def test_retention_by_eligibility_and_wilson():
@@ -219,7 +237,7 @@ def test_retention_by_eligibility_and_wilson():
         "churned": [0, 1, 1, 1, 1],
         "seg": ["a", "a", "b", "b", "b"],
     })
-    out = retention_by(frame, days=365, by="seg")
+    out = retention_by(_as_churn(frame), days=365, by="seg").frame
     # eligible: followup >= 365 -> rows 0, 1, 2, 4; retained: tenure >= 365 -> rows 0, 2
     assert out.loc["all", "n"] == 4 and out.loc["all", "retained"] == 2
     # 2 churners: too few for Wilson, so Clopper-Pearson; R binom.test(2, 4)$conf.int
@@ -237,14 +255,14 @@ def test_revenue_at_risk_by_segments_add_up_and_findings_read():
         churned=ROSSI["arrest"], followup_days=200.0, age_days=364.0,
         status=np.where(ROSSI["arrest"] == 1, "churned", "active"),
         fin=np.where(ROSSI["fin"] == 1, "yes", "no"))
-    frame.attrs.update(contractual=True)
-    drivers = driver_frame(frame[["customer_id", "tenure_days", "churned", "followup_days",
-                                  "age_days", "status", "fin", "prio"]], as_of=AS_OF)
-    cox = fit_drivers(drivers)
+    drivers = driver_frame(_as_churn(frame[["customer_id", "tenure_days", "churned",
+                                            "followup_days", "age_days", "status", "fin",
+                                            "prio"]]), as_of=AS_OF)
+    cox = _fit_drivers(drivers)
     assert set(cox.params_.index) == {"fin=yes", "prio"}
-    orders = pd.DataFrame({"customer_id": drivers["customer_id"], "amount": 10.0,
+    orders = pd.DataFrame({"customer_id": drivers.frame["customer_id"], "amount": 10.0,
                            "ordered_at": AS_OF})
-    rar = revenue_at_risk_by(drivers, orders, model=cox, as_of=AS_OF, days=70, by="fin")
+    rar = revenue_at_risk_by(drivers, orders, model=cox, as_of=AS_OF, days=70, by="fin").frame
     assert rar.loc["all", "estimate"] == pytest.approx(rar.loc[["no", "yes"], "estimate"].sum())
     assert rar.loc["all", "customers"] == (frame["arrest"] == 0).sum()
     # known to have stayed 200 days; 200 + 70 is before the last arrest (week 52 = 364 days)
@@ -253,3 +271,56 @@ def test_revenue_at_risk_by_segments_add_up_and_findings_read():
     text = driver_findings(cox, drivers).set_index("covariate").loc["fin=yes", "reading"]
     # fin is significant after Holm over the two coefficients and lowers churn: protective
     assert text.startswith("protective: fin = yes: churn hazard 0.") and "fin = no" in text
+
+
+def _rossi_drivers():
+    frame = ROSSI.assign(
+        customer_id=[f"r{i}" for i in range(len(ROSSI))], tenure_days=ROSSI["week"] * 7.0,
+        churned=ROSSI["arrest"], followup_days=364.0, age_days=364.0,
+        status=np.where(ROSSI["arrest"] == 1, "churned", "active"),
+        fin=np.where(ROSSI["fin"] == 1, "yes", "no"))
+    return driver_frame(_as_churn(frame[["customer_id", "tenure_days", "churned",
+                                         "followup_days", "age_days", "status", "fin",
+                                         "prio"]]), as_of=AS_OF)
+
+
+def test_covariates_survive_a_merge():
+    # issue 15: the covariates rode in attrs, a merge dropped them and the fit silently
+    # became the null model; now they are an explicit list that a merge cannot lose
+    drivers = _rossi_drivers()
+    extra = pd.DataFrame({"customer_id": drivers.frame["customer_id"], "score": 1.0})
+    merged = drivers.frame.merge(extra, on="customer_id")
+    direct = _fit_drivers(drivers)
+    after = CoxModel().fit(merged, duration="tenure_days", event="churned",
+                           covariates=list(drivers.covariates))
+    assert after.params_.index.tolist() == ["fin=yes", "prio"]
+    np.testing.assert_allclose(after.params_, direct.params_, rtol=1e-12)
+    assert after.concordance_.value > 0.5
+
+
+def test_a_fit_with_no_usable_covariate_warns():
+    drivers = _rossi_drivers()
+    with pytest.warns(UserWarning, match="no covariates to fit"):
+        null = CoxModel().fit(drivers.analysed(), duration="tenure_days", event="churned",
+                              covariates=[])
+    assert null.params_.empty and null.concordance_.value == 0.5
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # with covariates: no warning
+        _fit_drivers(drivers)
+
+
+def test_concat_of_two_slices_keeps_the_rows_and_the_fit():
+    # issue 15: pd.concat of two slices raised ("truth value of a DataFrame is ambiguous")
+    # because an attr was a DataFrame; the driver frame is a plain frame now
+    drivers = _rossi_drivers()
+    frame = drivers.frame
+    both = pd.concat([frame.iloc[:200], frame.iloc[200:]])
+    assert not both.attrs and len(both) == len(frame)
+    refit = CoxModel().fit(both, duration="tenure_days", event="churned",
+                           covariates=list(drivers.covariates))
+    np.testing.assert_allclose(refit.params_, _fit_drivers(drivers).params_, rtol=1e-12)
+
+
+def test_driver_frame_takes_the_churn_frame_only():
+    with pytest.raises(CRMError, match="expected the ChurnFrame"):
+        driver_frame(_synthetic_churn(), as_of=AS_OF)

@@ -29,7 +29,9 @@ def _small():
 
 def test_small_case_by_hand():
     customers, orders = _small()
-    tab = cohort_table(customers, orders, period="M", as_of="2024-03-31", min_cohort_size=2)
+    result = cohort_table(customers, orders, period="M", as_of="2024-03-31",
+                          min_cohort_size=2)
+    tab = result.frame
     jan = tab[tab["cohort"] == "2024-01-01"].set_index("period_index")
     feb = tab[tab["cohort"] == "2024-02-01"].set_index("period_index")
     assert list(jan.index) == [0, 1, 2] and list(feb.index) == [0, 1]
@@ -47,13 +49,14 @@ def test_small_case_by_hand():
     np.testing.assert_allclose(feb["revenue_retention"], [1, 4 / 14])
     assert not tab["small_cohort"].any()
     tab3 = cohort_table(customers, orders, as_of="2024-03-31", min_cohort_size=3)
-    assert tab3["small_cohort"].all()
-    assert tab.attrs["orders_dropped"] == 2  # unknown customer x and the April order
+    assert tab3.frame["small_cohort"].all()
+    assert result.orders_dropped == 2  # unknown customer x and the April order
+    assert "2 order(s) not counted" in result.notes[1]
 
 
 def test_quarterly_and_default_as_of():
     customers, orders = _small()
-    tab = cohort_table(customers, orders, period="Q")
+    tab = cohort_table(customers, orders, period="Q").frame
     assert tab["cohort"].nunique() == 1 and tab["period_index"].tolist() == [0, 1]
     assert tab["active"].tolist() == [4, 1]
 
@@ -81,7 +84,8 @@ def test_weekly_cohorts_start_on_monday():
         "ordered_at": pd.to_datetime(["2024-01-03", "2024-01-07", "2024-01-08", "2024-01-15"]),
         "amount": [1.0, 2.0, 3.0, 4.0],
     })
-    tab = cohort_table(customers, orders, period="W", as_of="2024-01-16", min_cohort_size=1)
+    tab = cohort_table(customers, orders, period="W", as_of="2024-01-16",
+                       min_cohort_size=1).frame
     a = tab[tab["cohort"] == "2024-01-01"]
     b = tab[tab["cohort"] == "2024-01-08"]
     assert a["period_index"].tolist() == [0, 1, 2] and b["period_index"].tolist() == [0, 1]

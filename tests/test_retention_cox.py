@@ -75,13 +75,14 @@ def test_efron_matches_coxph():
 
 
 def test_summary_columns_and_hazard_ratio_ci_match_coxph():
-    s = _fit().summary()
+    cox = _fit()
+    s = cox.summary()
     assert list(s.columns[:6]) == ["estimate", "se", "ci_low", "ci_high", "z", "p"]
     conf = REF["cox.efron.conf.int"].reshape(4, 7)  # exp(coef), exp(-coef), lower, upper
     np.testing.assert_allclose(s["hazard_ratio"], conf[0], rtol=RTOL)
     np.testing.assert_allclose(s["hr_ci_low"], conf[2], rtol=RTOL)
     np.testing.assert_allclose(s["hr_ci_high"], conf[3], rtol=RTOL)
-    assert s.attrs["converged"] and s.attrs["n"] == 432
+    assert cox.converged_ and cox.n_ == 432
 
 
 def test_breslow_matches_coxph():

@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crmlib import report, retention
-from crmlib.retention import CoxModel, top_drivers
-from crmlib.retention._headline import top_driver
+from crmlib import report
+from crmlib.report import retention as retention_report
+from crmlib.retention import CoxModel
+from crmlib.retention._headline import top_driver, top_drivers
 
 
 def _simulated(n: int, seed: int) -> pd.DataFrame:
@@ -128,7 +129,7 @@ def test_holm_adjustment_passes_over_a_raw_significant_largest_effect():
     driver = top_drivers(cox)[0]
     assert driver.description.startswith("churn driver: b = 1 vs b = 0")
     assert f"Holm p = {holm['b']:.2g}" in driver.description
-    findings = retention.driver_findings(cox, pd.DataFrame())
+    findings = retention_report.driver_findings(cox)
     got = findings.set_index("covariate")
     np.testing.assert_allclose(got.loc[summ.index, "p_holm"], [holm[c] for c in summ.index],
                                rtol=1e-10)
@@ -156,7 +157,7 @@ def test_no_driver_without_a_significant_global_test():
         assert m.value is None and m.status == "not available"
         assert m.reason == (f"no reliable churn driver: global test p = {lr.p_value:.2g} on 11 "
                             f"df, concordance {cox.concordance_.value:.2f}")
-    findings = retention.driver_findings(cox, pd.DataFrame())
+    findings = retention_report.driver_findings(cox)
     assert findings["reading"].str.contains("no reliable driver: the churn-driver model's "
                                             "global likelihood-ratio test is not significant").all()
 
@@ -170,7 +171,8 @@ def test_alpha_of_the_model_decides_significance():
 
 def test_no_cox_model_gives_none_with_a_reason_and_records():
     frame = _simulated(200, seed=2)
-    cox = CoxModel().fit(frame, duration="tenure_days", event="churned", covariates=[])
+    with pytest.warns(UserWarning, match="null model"):
+        cox = CoxModel().fit(frame, duration="tenure_days", event="churned", covariates=[])
     m = top_driver(cox)
     assert m.value is None and m.ci_low is None and m.n is None
     assert m.status == "not available" and m.reason.startswith("no Cox model")

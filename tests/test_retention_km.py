@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from crmlib.errors import CRMError
-from crmlib.retention import KaplanMeier, kaplan_meier_by, median_table
+from crmlib.report.retention import median_table
+from crmlib.retention import KaplanMeier, kaplan_meier_by
 
 HERE = Path(__file__).parent / "data" / "retention"
 RTOL = 1e-6  # at least 5 significant digits (R wrote 17)

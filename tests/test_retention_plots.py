@@ -9,6 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
+import pytest
 
 from crmlib.plotting._retention import (
     plot_cohort_heatmap,
@@ -56,13 +57,14 @@ def test_cohort_curves_rates_revenue_and_empty_forest():
     ax = plot_cohort_curves(cohort_table(customers, orders, min_cohort_size=1))
     assert len(ax.get_lines()) == 3  # two cohorts and the weighted mean
     rates = pd.DataFrame({"n": [10, 4], "estimate": [0.5, 0.0], "ci_low": [0.2, 1e-17],
-                          "ci_high": [0.8, 0.49]}, index=["all", "b"])
+                          "ci_high": [0.8, 0.49]}, index=["all", "b"])  # a frame does too
     ax = plot_retention_rates(rates)
     assert [t.get_text() for t in ax.get_yticklabels()] == ["all (n=10)", "b (n=4)"]
     rar = pd.DataFrame({"estimate": [5.0, 2.0], "ci_low": [1.0, 0.0], "ci_high": [9.0, 4.0]},
                        index=["all", "b"])
     assert "EUR" in plot_revenue_at_risk(rar, currency="EUR").get_xlabel()
-    cox = CoxModel().fit(ROSSI, duration="week", event="arrest", covariates=[])
+    with pytest.warns(UserWarning, match="null model"):
+        cox = CoxModel().fit(ROSSI, duration="week", event="arrest", covariates=[])
     ax = plot_forest(cox.summary())
     assert "no covariates" in ax.texts[0].get_text()
     plt.close("all")

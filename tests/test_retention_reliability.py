@@ -13,22 +13,28 @@ import pytest
 from scipy import stats
 
 from crmlib import report
+from crmlib.intervals import proportion
+from crmlib.report.retention import median_table
 from crmlib.retention import (
     CoxModel,
     KaplanMeier,
     churn_frame,
     driver_frame,
-    fit_drivers,
-    fit_survival,
     headline,
-    median_table,
-    median_tenure,
     retention_by,
     retention_rate,
     revenue_at_risk,
     revenue_at_risk_by,
 )
-from crmlib.retention._reliability import MIN_EVENTS, proportion_interval
+from crmlib.retention._churn import ChurnFrame
+from crmlib.retention._headline import median_tenure
+from crmlib.utils.figures import MIN_EVENTS
+
+
+def proportion_interval(k, n, alpha, method="auto"):
+    """The library's share interval (crmlib.intervals.proportion), one entry per k."""
+    low, high, used = proportion(np.atleast_1d(k), np.atleast_1d(n), alpha, method=method)
+    return np.atleast_1d(low), np.atleast_1d(high), np.atleast_1d(used)
 
 Z = 1.959963984540054
 
@@ -154,7 +160,7 @@ def test_everyone_leaving_on_one_day_reports_the_share_at_that_tenure():
 
 
 # ---- headline on extreme but valid data -------------------------------------------------
-def _frame(tenure, churned, followup, status=None, attrs=None) -> pd.DataFrame:
+def _frame(tenure, churned, followup, status=None) -> pd.DataFrame:
     n = len(tenure)
     out = pd.DataFrame({"customer_id": [f"c{i}" for i in range(n)],
                         "tenure_days": np.asarray(tenure, dtype=float),
@@ -163,8 +169,12 @@ def _frame(tenure, churned, followup, status=None, attrs=None) -> pd.DataFrame:
                         "age_days": np.asarray(followup, dtype=float)})
     out["status"] = status if status is not None else np.where(out["churned"] == 1,
                                                                "churned", "active")
-    out.attrs.update(attrs or {"contractual": True})
     return out
+
+
+def _churn(frame: pd.DataFrame) -> ChurnFrame:
+    return ChurnFrame(frame, contractual=True, inactivity_days=None,
+                      as_of=pd.Timestamp("2024-12-31"), definition="given")
 
 
 def _orders(frame: pd.DataFrame, as_of: str) -> pd.DataFrame:
@@ -174,11 +184,12 @@ def _orders(frame: pd.DataFrame, as_of: str) -> pd.DataFrame:
 
 def _all_figures(frame: pd.DataFrame, horizon: int = 365) -> dict[str, report.Metric]:
     km = KaplanMeier().fit(frame["tenure_days"], frame["churned"])
-    cox = CoxModel().fit(frame, duration="tenure_days", event="churned", covariates=[])
-    rates = retention_by(frame, days=horizon)
-    at_risk = revenue_at_risk_by(frame, _orders(frame, "2024-12-31"), model=cox,
+    with pytest.warns(UserWarning, match="null model"):
+        cox = CoxModel().fit(frame, duration="tenure_days", event="churned", covariates=[])
+    rates = retention_by(_churn(frame), days=horizon)
+    at_risk = revenue_at_risk_by(_churn(frame), _orders(frame, "2024-12-31"), model=cox,
                                  as_of="2024-12-31", days=horizon)
-    figs = headline(km, cox, rates, at_risk, horizon=horizon, currency="EUR", drivers=frame)
+    figs = headline(km, cox, rates, at_risk, horizon=horizon, currency="EUR", drivers=_churn(frame))
     for f in figs:
         assert f.status in report.STATUSES
         assert (f.status == "ok") == (f.reason is None), f
@@ -220,7 +231,7 @@ def test_equal_tenures_do_not_break_the_proportional_hazards_check():
     ph = cox.check_proportional_hazards()
     assert ph["p"].isna().all() and ph["note"].str.startswith("every churn happened").all()
     # churn on day 365 is not retained at 365 days (KM: S(365) = P(T > 365) = 0.4)
-    assert retention_by(frame, days=365).loc["all", "estimate"] == pytest.approx(0.4)
+    assert retention_by(_churn(frame), days=365).frame.loc["all", "estimate"] == pytest.approx(0.4)
 
 
 def test_common_window_not_available_when_the_data_cannot_see_365_days():
@@ -245,9 +256,9 @@ def test_revenue_at_risk_uses_the_baseline_when_the_global_test_fails():
     frame["x"] = rng.normal(size=n)
     cox = CoxModel().fit(frame, duration="tenure_days", event="churned", covariates=["x"])
     assert cox.lr_test_.p_value >= 0.05  # the premise
-    out = revenue_at_risk_by(frame, _orders(frame, "2024-12-31"), model=cox,
+    out = revenue_at_risk_by(_churn(frame), _orders(frame, "2024-12-31"), model=cox,
                              as_of="2024-12-31", days=30)
-    assert out.attrs["method"].startswith("baseline churn hazard without covariates (the "
+    assert out.method.startswith("baseline churn hazard without covariates (the "
                                           "churn-driver model's global likelihood-ratio test")
     order = np.argsort(t)
     ts, ds = t[order], d[order]
@@ -260,17 +271,17 @@ def test_revenue_at_risk_uses_the_baseline_when_the_global_test_fails():
 
     active = frame[frame["status"] != "churned"]
     p = [1 - math.exp(-(na(c + 30) - na(c))) for c in active["followup_days"]]
-    assert out.loc["all", "estimate"] == pytest.approx(10.0 * sum(p), rel=1e-9)
+    assert out.frame.loc["all", "estimate"] == pytest.approx(10.0 * sum(p), rel=1e-9)
     # with a significant model the covariates are used, as revenue_at_risk does
     frame["x"] = np.where(d == 1, 1.0, 0.0) + rng.normal(scale=0.5, size=n)
     cox = CoxModel().fit(frame, duration="tenure_days", event="churned", covariates=["x"])
-    out = revenue_at_risk_by(frame, _orders(frame, "2024-12-31"), model=cox,
+    out = revenue_at_risk_by(_churn(frame), _orders(frame, "2024-12-31"), model=cox,
                              as_of="2024-12-31", days=30)
-    assert out.attrs["method"] == "Cox model with the churn drivers"
+    assert out.method == "Cox model with the churn drivers"
     active = frame[frame["status"] != "churned"]
     direct = revenue_at_risk(active.assign(revenue=10.0, known=active["followup_days"]),
                              revenue="revenue", model=cox, tenure="known", horizon=30)
-    assert out.loc["all", "estimate"] == pytest.approx(direct.loc["all", "estimate"])
+    assert out.frame.loc["all", "estimate"] == pytest.approx(direct.loc["all", "estimate"])
 
 
 def test_a_unit_launched_yesterday_has_every_figure_not_available_with_the_reason():
@@ -283,10 +294,13 @@ def test_a_unit_launched_yesterday_has_every_figure_not_available_with_the_reaso
                            "ordered_at": customers["acquired_at"]})
     churn = churn_frame(customers, orders, as_of=as_of, contractual=False)
     drivers = driver_frame(churn, as_of=as_of)
-    km = fit_survival(drivers)
+    sample = drivers.analysed()
+    km = KaplanMeier(times=[30], tau=365).fit(sample["tenure_days"], sample["churned"])
     assert km.n_ == 0 and km.survival_.empty and np.isnan(km.median_.value)
-    assert np.isnan(km.summary(times=[30], tau=365).loc["median", "estimate"])
-    cox = fit_drivers(drivers)
+    assert np.isnan(km.summary().loc["median", "estimate"])
+    with pytest.warns(UserWarning, match="null model"):
+        cox = CoxModel().fit(sample, duration="tenure_days", event="churned",
+                             covariates=list(drivers.covariates))
     assert cox.params_.empty
     rates = retention_by(drivers, days=365)
     at_risk = revenue_at_risk_by(drivers, orders, model=cox, as_of=as_of, days=365)
@@ -301,11 +315,12 @@ def test_rmst_of_one_time_buyers_says_why_it_has_no_spread():
     # every analysed customer churned at 0.5 days: the restricted mean is exactly 0.5
     km = KaplanMeier().fit([0.5] * 40, [1] * 40)
     frame = _frame([0.5] * 40, [1] * 40, [400.0] * 40)
-    cox = CoxModel().fit(frame, duration="tenure_days", event="churned", covariates=[])
-    figs = {f.name: f for f in headline(km, cox, retention_by(frame, days=365),
-                                        revenue_at_risk_by(frame, _orders(frame, "2024-12-31"),
-                                                           model=cox, as_of="2024-12-31",
-                                                           days=365), horizon=365)}
+    with pytest.warns(UserWarning, match="null model"):
+        cox = CoxModel().fit(frame, duration="tenure_days", event="churned", covariates=[])
+    at_risk = revenue_at_risk_by(_churn(frame), _orders(frame, "2024-12-31"), model=cox,
+                                 as_of="2024-12-31", days=365)
+    figs = {f.name: f for f in headline(km, cox, retention_by(_churn(frame), days=365),
+                                        at_risk, horizon=365)}
     assert figs["rmst_days"].value == 0.5 and figs["rmst_days"].status == "warning"
     assert figs["rmst_days"].ci_low is None and figs["rmst_days"].ci_high is None
     assert figs["rmst_days"].reason.startswith("every churn within the first 365 days happened "

@@ -32,10 +32,10 @@ def test_person_period_expansion_by_hand():
 def test_logistic_hazard_baseline_is_life_table_hazard():
     # with period intercepts only, the fitted hazard in period k is d_k / n_k
     frame = pd.DataFrame({"tenure": [1, 1, 2, 2, 3, 3, 3, 3], "churned": [1, 0, 1, 1, 0, 1, 0, 0]})
-    summ, _ = logistic_hazard(frame)
+    summ, res = logistic_hazard(frame)
     hazard = 1 / (1 + np.exp(-summ["estimate"].to_numpy()))
     np.testing.assert_allclose(hazard, [1 / 8, 2 / 6, 1 / 4], rtol=1e-6)
-    assert summ.attrs["n"] == 8 + 6 + 4 and summ.attrs["events"] == 4
+    assert res.nobs == 8 + 6 + 4 and res.model.endog.sum() == 4 and res.converged
 
 
 def test_logistic_hazard_close_to_cox_on_rossi():

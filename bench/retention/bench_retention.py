@@ -216,7 +216,7 @@ def bench_cohorts(n: int, before: str | None = None) -> list[dict]:
             for _ in range(2)]
     same = None
     if before:
-        a, b = ref["tab"], out["tab"]
+        a, b = getattr(ref["tab"], "frame", ref["tab"]), out["tab"].frame
         same = bool(a[["cohort", "period_index", "customers", "active"]].equals(
             b[["cohort", "period_index", "customers", "active"]])
             and np.allclose(a["revenue"], b["revenue"])

@@ -18,6 +18,12 @@ def _axes(ax: Axes | None) -> Axes:
     return plt.subplots(figsize=(7, 4.5))[1] if ax is None else ax
 
 
+def _table(data: Any) -> pd.DataFrame:
+    """The frame of a retention result (``CohortTable``, ``RetentionRates``,
+    ``RevenueAtRisk``), or ``data`` itself when it is a frame already."""
+    return data.frame if hasattr(data, "frame") else data
+
+
 def plot_km_curves(data: dict[Hashable, Any] | None = None, *, ci: bool = True,
                    at_risk_times: Any = None, xlabel: str = "tenure", ax: Axes | None = None,
                    **plot_kws) -> Axes:
@@ -57,6 +63,7 @@ def plot_cohort_heatmap(data: pd.DataFrame | None = None, *, value: str = "activ
     """Heatmap of a ``cohort_table`` column: cohorts by row, periods since acquisition by
     column; small cohorts are labelled with an asterisk."""
     ax = _axes(ax)
+    data = _table(data)
     wide = data.pivot(index="cohort", columns="period_index", values=value)
     small = data.groupby("cohort")["small_cohort"].first()
     wide.index = [f"{pd.Timestamp(c):%Y-%m}{' *' if small[c] else ''}" for c in wide.index]
@@ -105,6 +112,7 @@ def plot_cohort_curves(data: pd.DataFrame | None = None, *, value: str = "active
     (later cohorts lighter), small cohorts left out, with the customer-weighted mean in black.
     """
     ax = _axes(ax)
+    data = _table(data)
     keep = data[~data["small_cohort"]] if "small_cohort" in data else data
     cohorts = sorted(keep["cohort"].unique())
     cmap = plt.get_cmap("viridis")
@@ -126,7 +134,8 @@ def plot_retention_rates(data: pd.DataFrame | None = None, *, ax: Axes | None = 
                          **plot_kws) -> Axes:
     """Retention rate per segment with its (Wilson) interval, from ``retention_by``."""
     ax = _axes(ax)
-    tab = data.dropna(subset=["estimate"])
+    alpha = getattr(data, "alpha", 0.05)
+    tab = _table(data).dropna(subset=["estimate"])
     y = np.arange(len(tab))[::-1]
     est = tab["estimate"].to_numpy(dtype=float)
     err = np.clip([est - tab["ci_low"].to_numpy(dtype=float),
@@ -134,8 +143,7 @@ def plot_retention_rates(data: pd.DataFrame | None = None, *, ax: Axes | None = 
     ax.errorbar(est, y, xerr=err, fmt="o", capsize=3, **plot_kws)
     ax.set_yticks(y, [f"{i} (n={n})" for i, n in zip(tab.index, tab["n"], strict=True)])
     ax.set_xlim(0, 1)
-    ax.set_xlabel("share retained (95% CI)" if data.attrs.get("alpha", 0.05) == 0.05
-                  else "share retained (CI)")
+    ax.set_xlabel(f"share retained ({round(100 * (1 - alpha))}% CI)")
     if not len(tab):
         ax.text(0.5, 0.5, "no customer followed up long enough", ha="center", va="center",
                 transform=ax.transAxes)
@@ -147,6 +155,7 @@ def plot_revenue_at_risk(data: pd.DataFrame | None = None, *, currency: str = ""
     """Expected revenue lost per segment with its interval (bars), from
     ``revenue_at_risk_by``."""
     ax = _axes(ax)
+    data = _table(data)
     y = np.arange(len(data))[::-1]
     est = data["estimate"].to_numpy(dtype=float)
     err = [est - data["ci_low"].to_numpy(dtype=float), data["ci_high"].to_numpy(dtype=float) - est]

@@ -22,6 +22,7 @@ of Interactive Marketing 23, 61-69 (contractual vs non-contractual settings). As
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,7 @@ import pandas as pd
 
 from crmlib.data import SourceTable
 from crmlib.data.sql import check_table
+from crmlib.defaults import INACTIVITY_DAYS
 from crmlib.errors import CRMError
 from crmlib.retention._cohorts import tenure_frame
 from crmlib.retention._sql import last_purchase, revenue_between
@@ -36,6 +38,73 @@ from crmlib.utils.validation import _preview, check_frame, check_scalar
 
 #: Columns of the customers table that are bookkeeping, never covariates.
 _NOT_ATTRIBUTES = ("business_unit", "churned_at", "acquired_at")
+
+
+@dataclass(frozen=True, eq=False)
+class ChurnFrame:
+    """Churn per customer (:attr:`frame`) with the churn definition that produced it.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        One row per customer: ``customer_id, acquired_at, last_purchase_at, age_days,
+        tenure_days, churned, followup_days, status`` and the other customer columns.
+    contractual : bool
+        Whether churn is a recorded contract end (else an inactivity window).
+    inactivity_days : int or None
+        The inactivity window of a non-contractual unit.
+    as_of : Timestamp
+        End of observation.
+    definition : str
+        The churn definition in one sentence.
+    excluded_after_as_of : int
+        Customers acquired after ``as_of``, left out.
+    """
+
+    frame: pd.DataFrame
+    contractual: bool
+    inactivity_days: int | None
+    as_of: pd.Timestamp
+    definition: str
+    excluded_after_as_of: int = 0
+
+    @property
+    def rule(self) -> str:
+        """The churn rule in a few words, for a figure's ``definition`` (two units' rates
+        compare only under the same rule)."""
+        if self.contractual:
+            return "churn = recorded contract end"
+        if self.inactivity_days:
+            return f"churn = {self.inactivity_days} days without a purchase"
+        return "churn = as given"
+
+    def analysed(self) -> pd.DataFrame:
+        """The rows with a known tenure: the sample of the survival estimates (it may be
+        empty when every customer is too recent to classify)."""
+        return analysed(self.frame)
+
+    def summary(self) -> pd.DataFrame:
+        """The churn definition in use and the counts behind it, as one row: ``kind,
+        definition, customers, analysed, churned, censored, too_recent,
+        max_followup_days``."""
+        counts = self.frame["status"].value_counts()
+        return pd.DataFrame([{
+            "kind": "contractual" if self.contractual else "non-contractual",
+            "definition": self.definition,
+            "customers": len(self.frame),
+            "analysed": int(self.frame["tenure_days"].notna().sum()),
+            "churned": int(counts.get("churned", 0)),
+            "censored": int(counts.get("active", 0)),
+            "too_recent": int(counts.get("too recent", 0)),
+            "max_followup_days": float(self.frame["followup_days"].max()),
+        }])
+
+    def to_frame(self) -> pd.DataFrame:
+        """A copy of :attr:`frame`."""
+        return self.frame.copy()
+
+    def _repr_html_(self) -> str:
+        return f"<p><b>{self.definition}</b></p>" + self.frame.head(10).to_html()
 
 
 def _day_diff(later: pd.Series, earlier: pd.Series) -> np.ndarray:
@@ -48,19 +117,50 @@ def _date_dtype(orders: pd.DataFrame | SourceTable, date_col: str) -> Any:
     return dtype if pd.api.types.is_datetime64_dtype(dtype) else "datetime64[ns]"
 
 
+def _contract_ends(cust: pd.DataFrame, age: np.ndarray, as_of: pd.Timestamp, cols: dict
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
+    """Tenure, churn, follow-up and status of a contractual unit, and the definition."""
+    tf = tenure_frame(cust, as_of=as_of, unit="D", customer_col=cols["customer"],
+                      acquired_col=cols["acquired"], churned_col=cols["churned"])
+    churned = tf["churned"].to_numpy(dtype=int)
+    status = np.where(churned == 1, "churned", "active")
+    definition = (f"contractual: churn is the recorded contract end ({cols['churned']}); "
+                  f"customers still under contract are censored at {as_of.date()}")
+    return tf["tenure"].to_numpy(dtype=float), churned, age, status, definition
+
+
+def _lapses(acq: pd.Series, last_bought: pd.Series, as_of: pd.Timestamp, window: int
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
+    """Tenure, churn, follow-up and status of a non-contractual unit (churn after
+    ``window`` days without a purchase), and the definition."""
+    ref = last_bought.where(last_bought >= acq, acq).fillna(acq)
+    lived = _day_diff(ref, acq)
+    cutoff = as_of - pd.Timedelta(days=window)
+    followup = _day_diff(pd.Series(cutoff, index=acq.index), acq) + 0.5
+    lapsed = (ref <= cutoff).to_numpy()
+    tenure = np.where(lapsed, np.where(lived > 0, lived, 0.5),
+                      np.where(followup > 0, followup, np.nan))
+    status = np.where(lapsed, "churned", np.where(followup > 0, "active", "too recent"))
+    definition = (f"non-contractual: a customer has churned after {window} days without a "
+                  f"purchase (last purchase on or before {cutoff.date()}); tenure runs from "
+                  "acquisition to the last purchase; other customers are censored at "
+                  f"{cutoff.date()}, and those acquired after it are too recent to classify")
+    return tenure, lapsed.astype(int), followup, status, definition
+
+
 def churn_frame(
     customers: pd.DataFrame,
     orders: pd.DataFrame | SourceTable,
     *,
     as_of: Any,
     contractual: bool,
-    inactivity_days: int = 365,
+    inactivity_days: int = INACTIVITY_DAYS,
     customer_col: str = "customer_id",
     acquired_col: str = "acquired_at",
     churned_col: str = "churned_at",
     date_col: str = "ordered_at",
     amount_col: str = "amount",
-) -> pd.DataFrame:
+) -> ChurnFrame:
     """Tenure in days and a churn indicator per customer, by the unit's churn definition.
 
     Parameters
@@ -77,23 +177,49 @@ def churn_frame(
         True: churn is ``churned_at``. False: churn is ``inactivity_days`` without a purchase.
     inactivity_days : int, default 365
         The inactivity window of non-contractual units (ignored for contractual ones).
+    customer_col, acquired_col, churned_col, date_col, amount_col : str
+        Column names of the two tables.
 
     Returns
     -------
-    DataFrame
-        One row per customer acquired on or before ``as_of``: ``customer_id, acquired_at,
-        last_purchase_at, age_days`` (days from acquisition to the end of ``as_of``),
-        ``tenure_days`` (``nan`` when not classifiable yet), ``churned`` (0/1),
+    ChurnFrame
+        ``.frame``: one row per customer acquired on or before ``as_of``: ``customer_id,
+        acquired_at, last_purchase_at, age_days`` (days from acquisition to the end of
+        ``as_of``), ``tenure_days`` (``nan`` when not classifiable yet), ``churned`` (0/1),
         ``followup_days`` (the longest tenure at which a churn could have been observed),
         ``status`` (``churned``, ``active`` or ``too recent``), then the other customer
-        columns (the candidate covariates). A churn on the day of acquisition gets half a day
-        of tenure. ``attrs``: ``definition`` (one sentence), ``contractual``,
-        ``inactivity_days``, ``as_of``, ``excluded_after_as_of``.
+        columns (the candidate covariates). A churn on the day of acquisition gets half a
+        day of tenure. With the definition (``.definition``, ``.rule``, ``.contractual``,
+        ``.inactivity_days``, ``.as_of``), ``.summary()`` (the counts) and ``.analysed()``
+        (the rows with a known tenure).
 
     Raises
     ------
     CRMError
         For a churn date before the acquisition date, naming the customers.
+
+    References
+    ----------
+    Fader, P. S. & Hardie, B. G. S. (2009). Probability models for customer-base analysis.
+    Journal of Interactive Marketing 23, 61-69.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> customers = pd.DataFrame({"customer_id": ["a", "b", "c"],
+    ...                           "acquired_at": pd.to_datetime(["2023-01-01"] * 3)})
+    >>> orders = pd.DataFrame({"customer_id": ["a", "a", "b", "c"], "amount": [10.0] * 4,
+    ...                        "ordered_at": pd.to_datetime(["2023-01-01", "2023-03-01",
+    ...                                                      "2023-01-01", "2024-05-01"])})
+    >>> churn = churn_frame(customers, orders, as_of="2024-06-30", contractual=False,
+    ...                     inactivity_days=180)
+    >>> churn.frame[["customer_id", "tenure_days", "churned", "status"]]
+      customer_id  tenure_days  churned   status
+    0           a         59.0        1  churned
+    1           b          0.5        1  churned
+    2           c        366.5        0   active
+    >>> churn.rule
+    'churn = 180 days without a purchase'
     """
     check_frame(customers, name="customers", required=[customer_col, acquired_col])
     check_table(orders, name="orders", required=[customer_col, date_col, amount_col])
@@ -101,60 +227,34 @@ def churn_frame(
     end = as_of + pd.Timedelta(days=1)
     acq_all = pd.to_datetime(customers[acquired_col]).dt.normalize()
     late = acq_all > as_of
-    cust = customers.loc[~late]
-    acq = acq_all[~late]
+    cust, acq = customers.loc[~late], acq_all[~late]
     last = last_purchase(orders, end=end, customer_col=customer_col, date_col=date_col,
                          amount_col=amount_col)
     last_bought = pd.Series(cust[customer_col].map(last).to_numpy(), index=cust.index)
     last_bought = pd.to_datetime(last_bought).astype(_date_dtype(orders, date_col))
     age = _day_diff(pd.Series(end, index=cust.index), acq)
-
     if contractual:
         check_frame(customers, name="customers", required=[churned_col])
-        tf = tenure_frame(cust, as_of=as_of, unit="D", customer_col=customer_col,
-                          acquired_col=acquired_col, churned_col=churned_col)
-        tenure = tf["tenure"].to_numpy(dtype=float)
-        churned = tf["churned"].to_numpy(dtype=int)
-        followup = age
-        status = np.where(churned == 1, "churned", "active")
-        definition = (f"contractual: churn is the recorded contract end ({churned_col}); "
-                      f"customers still under contract are censored at {as_of.date()}")
+        cols = {"customer": customer_col, "acquired": acquired_col, "churned": churned_col}
+        tenure, churned, followup, status, definition = _contract_ends(cust, age, as_of, cols)
     else:
         window = check_scalar(inactivity_days, name="inactivity_days", kind=int, min_value=1)
-        ref = last_bought.where(last_bought >= acq, acq).fillna(acq)
-        lived = _day_diff(ref, acq)
-        cutoff = as_of - pd.Timedelta(days=window)
-        followup = _day_diff(pd.Series(cutoff, index=cust.index), acq) + 0.5
-        lapsed = (ref <= cutoff).to_numpy()
-        churned = lapsed.astype(int)
-        tenure = np.where(lapsed, np.where(lived > 0, lived, 0.5),
-                          np.where(followup > 0, followup, np.nan))
-        status = np.where(lapsed, "churned", np.where(followup > 0, "active", "too recent"))
-        definition = (f"non-contractual: a customer has churned after {window} days without a "
-                      f"purchase (last purchase on or before {cutoff.date()}); tenure runs from "
-                      "acquisition to the last purchase; other customers are censored at "
-                      f"{cutoff.date()}, and those acquired after it are too recent to classify")
+        tenure, churned, followup, status, definition = _lapses(acq, last_bought, as_of, window)
     out = pd.DataFrame({
-        customer_col: cust[customer_col].to_numpy(),
-        "acquired_at": acq.to_numpy(),
-        "last_purchase_at": last_bought.to_numpy(),
-        "age_days": age,
-        "tenure_days": tenure,
-        "churned": churned,
-        "followup_days": followup,
-        "status": status,
+        customer_col: cust[customer_col].to_numpy(), "acquired_at": acq.to_numpy(),
+        "last_purchase_at": last_bought.to_numpy(), "age_days": age, "tenure_days": tenure,
+        "churned": churned, "followup_days": followup, "status": status,
     })
     for col in cust.columns:
         if col not in (customer_col, acquired_col, *_NOT_ATTRIBUTES) and col not in out:
             out[col] = cust[col].to_numpy()
-    out.attrs.update(definition=definition, contractual=bool(contractual),
-                     inactivity_days=None if contractual else int(inactivity_days),
-                     as_of=as_of, excluded_after_as_of=int(late.sum()))
-    return out
+    return ChurnFrame(out, contractual=bool(contractual),
+                      inactivity_days=None if contractual else int(inactivity_days),
+                      as_of=as_of, definition=definition, excluded_after_as_of=int(late.sum()))
 
 
 def analysed(churn: pd.DataFrame) -> pd.DataFrame:
-    """The rows of a :func:`churn_frame` with a known tenure (the survival analysis sample).
+    """The rows of a churn frame with a known tenure (the survival analysis sample).
 
     It may be empty (every customer acquired within the inactivity window): the survival
     tools then return empty curves and the null model, and the headline figures say that no
@@ -162,26 +262,6 @@ def analysed(churn: pd.DataFrame) -> pd.DataFrame:
     """
     check_frame(churn, name="churn", required=["tenure_days", "churned"])
     return churn[churn["tenure_days"].notna()]
-
-
-def churn_summary(churn: pd.DataFrame) -> pd.DataFrame:
-    """The churn definition in use and the counts behind it, as one row.
-
-    Columns ``kind, definition, customers, analysed, churned, censored, too_recent,
-    max_followup_days``.
-    """
-    check_frame(churn, name="churn", required=["status", "followup_days"])
-    counts = churn["status"].value_counts()
-    return pd.DataFrame([{
-        "kind": "contractual" if churn.attrs.get("contractual") else "non-contractual",
-        "definition": churn.attrs.get("definition", ""),
-        "customers": len(churn),
-        "analysed": int(churn["tenure_days"].notna().sum()),
-        "churned": int(counts.get("churned", 0)),
-        "censored": int(counts.get("active", 0)),
-        "too_recent": int(counts.get("too recent", 0)),
-        "max_followup_days": float(churn["followup_days"].max()),
-    }])
 
 
 def trailing_revenue(

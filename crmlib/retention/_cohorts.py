@@ -9,6 +9,7 @@ estimators take.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,9 @@ import pandas as pd
 
 from crmlib.data import SourceTable
 from crmlib.data.sql import check_table, ident, only_columns, query
+from crmlib.defaults import COHORT_PERIOD, DAYS_PER_MONTH, MIN_COHORT_SIZE
 from crmlib.errors import CRMError
+from crmlib.results import NotedTable
 from crmlib.retention._sql import (
     latest_order_date,
     period_number,
@@ -117,36 +120,45 @@ def _split_cells(pc: pd.DataFrame, orders: Any, names: dict[str, str], part: str
     n_orders = int(first["n"].sum())
     first = first[first["cid"].notna() & first["f"].notna()]
     cohort = pd.Series(pc["pc"].to_numpy(), index=pc["cid"].to_numpy())
+    branches, sel = _branches(first, cohort, params)
+    sql = (_PERIODS.format(sel=sel, cid=cid, pnum=pnum, ts=ts,
+                           amount=ident(names["amount"]))
+           + "\nUNION ALL\n".join(branches))
+    got = query(sql, {"orders": orders}, params)
+    return _merge_cells(got, cohort), n_orders
+
+
+def _branches(first: pd.DataFrame, cohort: pd.Series, params: dict[str, Any]
+              ) -> tuple[list[str], str]:
+    """The SQL branches (cells, per-customer rows) and the ``sel`` list of customers named
+    as parameters (added to ``params``)."""
     ids = first["cid"].to_numpy()
     own = pd.Series(ids).map(cohort).to_numpy(dtype=float)
     known = ~np.isnan(own)
     regular = known & (own == first["f"].to_numpy(dtype=float))
     other = known & ~regular
     if not (~regular).any():  # every customer's first period is their cohort
-        branches = [_CELL_BRANCH.format(where="")]
-        listed: list[tuple[Any, int]] = []
-    else:
-        exclude = [(c, 1) for c in ids[other]] + [(c, 2) for c in ids[~known]]
-        include = [(c, 0) for c in ids[regular]] + [(c, 1) for c in ids[other]]
-        listed = min(exclude, include, key=len)
-        if len(listed) > _MAX_LISTED:
-            branches, listed = [_ROW_BRANCH.format(where="")], []
-        else:
-            rows = "WHERE cid IN (SELECT cid FROM sel WHERE r = 1)"
-            cells = ("WHERE cid NOT IN (SELECT cid FROM sel)" if listed is exclude
-                     else "WHERE cid IN (SELECT cid FROM sel WHERE r = 0)")
-            branches = [_CELL_BRANCH.format(where=cells)]
-            if other.any():
-                branches.append(_ROW_BRANCH.format(where=rows))
-    sel = ""
-    if listed:
-        values = ", ".join(f"(CAST(:s{i} AS VARCHAR), {r})" for i, (_, r) in enumerate(listed))
-        sel = f"sel(cid, r) AS (VALUES {values}),\n"
-        params.update({f"s{i}": str(c) for i, (c, _) in enumerate(listed)})
-    sql = (_PERIODS.format(sel=sel, cid=cid, pnum=pnum, ts=ts,
-                           amount=ident(names["amount"]))
-           + "\nUNION ALL\n".join(branches))
-    got = query(sql, {"orders": orders}, params)
+        return [_CELL_BRANCH.format(where="")], ""
+    exclude = [(c, 1) for c in ids[other]] + [(c, 2) for c in ids[~known]]
+    include = [(c, 0) for c in ids[regular]] + [(c, 1) for c in ids[other]]
+    listed = min(exclude, include, key=len)
+    if len(listed) > _MAX_LISTED:
+        return [_ROW_BRANCH.format(where="")], ""
+    rows = "WHERE cid IN (SELECT cid FROM sel WHERE r = 1)"
+    cells = ("WHERE cid NOT IN (SELECT cid FROM sel)" if listed is exclude
+             else "WHERE cid IN (SELECT cid FROM sel WHERE r = 0)")
+    branches = [_CELL_BRANCH.format(where=cells)]
+    if other.any():
+        branches.append(_ROW_BRANCH.format(where=rows))
+    if not listed:
+        return branches, ""
+    values = ", ".join(f"(CAST(:s{i} AS VARCHAR), {r})" for i, (_, r) in enumerate(listed))
+    params.update({f"s{i}": str(c) for i, (c, _) in enumerate(listed)})
+    return branches, f"sel(cid, r) AS (VALUES {values}),\n"
+
+
+def _merge_cells(got: pd.DataFrame, cohort: pd.Series) -> pd.DataFrame:
+    """Cells and per-customer rows of the split path as one table of cohort cells."""
     each = got["cid"].notna().to_numpy()
     cells = got.loc[~each].rename(columns={"f": "pc"})
     cells["k"] = cells["p"] - cells["pc"]
@@ -162,21 +174,65 @@ def _split_cells(pc: pd.DataFrame, orders: Any, names: dict[str, str], part: str
     both = pd.concat([cells[_CELLS], rows[_CELLS]], ignore_index=True)
     both = both.astype({"pc": np.int64, "k": np.int64, "active": np.int64,
                         "n_orders": np.int64, "revenue": float, "gross_revenue": float})
-    return both.groupby(["pc", "k"], as_index=False, sort=False).sum(), n_orders
+    return both.groupby(["pc", "k"], as_index=False, sort=False).sum()
+
+
+@dataclass(frozen=True, eq=False)
+class CohortTable:
+    """The cohort table of :func:`cohort_table` (:attr:`frame`) with what it covers.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        One row per cohort and period index (see :func:`cohort_table`).
+    as_of : Timestamp
+        End of observation.
+    period : str
+        The calendar period of cohorts and activity (``"M"``, ``"Q"``, ...).
+    min_cohort_size : int
+        Cohorts with fewer customers are flagged ``small_cohort``.
+    orders_dropped : int
+        Orders not counted: unknown customer, before the acquisition period, or after
+        ``as_of``.
+    """
+
+    frame: pd.DataFrame
+    as_of: pd.Timestamp
+    period: str
+    min_cohort_size: int
+    orders_dropped: int
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What a reader must know: small cohorts and orders not counted, in words."""
+        out = [f"cohorts of fewer than {self.min_cohort_size} customers are flagged "
+               "small_cohort: their shares are too noisy to read"]
+        if self.orders_dropped:
+            out.append(f"{self.orders_dropped:,} order(s) not counted: unknown customer, "
+                       f"before the acquisition period, or after {self.as_of.date()}")
+        return tuple(out)
+
+    def to_frame(self) -> pd.DataFrame:
+        """A copy of :attr:`frame`."""
+        return self.frame.copy()
+
+    def _repr_html_(self) -> str:
+        caption = f"Acquisition cohorts by {PERIODS[self.period]}, as of {self.as_of.date()}"
+        return NotedTable(self.frame, caption=caption, notes=self.notes)._repr_html_()
 
 
 def cohort_table(
     customers: pd.DataFrame,
     orders: pd.DataFrame | SourceTable,
     *,
-    period: str = "M",
+    period: str = COHORT_PERIOD,
     as_of: Any = None,
-    min_cohort_size: int = 30,
+    min_cohort_size: int = MIN_COHORT_SIZE,
     customer_col: str = "customer_id",
     acquired_col: str = "acquired_at",
     date_col: str = "ordered_at",
     amount_col: str = "amount",
-) -> pd.DataFrame:
+) -> CohortTable:
     """Acquisition-cohort retention: activity and revenue by periods since acquisition.
 
     Parameters
@@ -199,23 +255,40 @@ def cohort_table(
         it are ignored and the grid stops at its period (which may be partial).
     min_cohort_size : int, default 30
         Cohorts with fewer customers are flagged ``small_cohort`` (shares too noisy to read).
+    customer_col, acquired_col, date_col, amount_col : str
+        Column names of the two tables.
 
     Returns
     -------
-    DataFrame
-        One row per cohort and period index: ``cohort, period_index, customers, active,
-        active_share, revenue, revenue_retention`` (net: revenue over the cohort's revenue in
-        its acquisition period, so expansion can lift it above 1), ``gross_revenue,
-        gross_revenue_retention`` (each customer's revenue capped at their own
-        acquisition-period revenue and floored at 0: no expansion), ``small_cohort``.
-        ``attrs`` holds ``as_of``, ``period`` and the number of orders dropped (unknown
+    CohortTable
+        ``.frame``: one row per cohort and period index: ``cohort, period_index, customers,
+        active, active_share, revenue, revenue_retention`` (net: revenue over the cohort's
+        revenue in its acquisition period, so expansion can lift it above 1),
+        ``gross_revenue, gross_revenue_retention`` (each customer's revenue capped at their
+        own acquisition-period revenue and floored at 0: no expansion), ``small_cohort``;
+        with ``.as_of``, ``.period``, ``.min_cohort_size`` and ``.orders_dropped`` (unknown
         customer, before the acquisition period, or after ``as_of``).
 
-    Notes
-    -----
-    The active share is the classic cohort retention matrix (Fader & Hardie 2007 call its
-    column averages the retention curve); net and gross revenue retention follow the
-    subscription-metrics convention (e.g. NRR and GRR in SaaS reporting).
+    References
+    ----------
+    Fader, P. S. & Hardie, B. G. S. (2007). How to project customer retention. Journal of
+    Interactive Marketing 21, 76-90 (the column averages of the cohort matrix as the
+    retention curve). Net and gross revenue retention follow the subscription-metrics
+    convention (NRR and GRR in SaaS reporting).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> customers = pd.DataFrame({"customer_id": ["a", "b"],
+    ...                           "acquired_at": pd.to_datetime(["2024-01-05", "2024-01-20"])})
+    >>> orders = pd.DataFrame({"customer_id": ["a", "a", "b"], "amount": [10.0, 5.0, 8.0],
+    ...                        "ordered_at": pd.to_datetime(["2024-01-05", "2024-02-03",
+    ...                                                      "2024-01-20"])})
+    >>> tab = cohort_table(customers, orders, as_of="2024-02-29", min_cohort_size=1)
+    >>> tab.frame[["period_index", "customers", "active", "active_share"]]
+       period_index  customers  active  active_share
+    0             0          2       2           1.0
+    1             1          2       1           0.5
     """
     part = PERIODS[check_option(period, name="period", options=tuple(PERIODS))]
     check_scalar(min_cohort_size, name="min_cohort_size", kind=int, min_value=0)
@@ -227,21 +300,30 @@ def cohort_table(
     if as_of is None:
         as_of = latest_order_date(orders, date_col=date_col) or pd.Timestamp.now()
     as_of = pd.Timestamp(as_of).normalize()
-    end = as_of + pd.Timedelta(days=1)
     pc = pd.DataFrame({"cid": customers[customer_col].to_numpy(),
                        "pc": period_number(customers[acquired_col], part)})
     names = {"customer": customer_col, "date": date_col, "amount": amount_col}
     cells, n_all = (_joined_cells if _join_in_sql(orders) else _split_cells)(
-        pc, orders, names, part, end)
-    # the grid: every cohort from its acquisition period to the period of as_of
+        pc, orders, names, part, as_of + pd.Timedelta(days=1))
+    out = _grid(pc, part, as_of).merge(cells, on=["pc", "k"], how="left")
+    n_used = int(out["n_orders"].fillna(0).sum())
+    return CohortTable(_shares(out, part, min_cohort_size), as_of=as_of, period=period,
+                       min_cohort_size=min_cohort_size, orders_dropped=int(n_all - n_used))
+
+
+def _grid(pc: pd.DataFrame, part: str, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Every cohort from its acquisition period to the period of ``as_of``, with its size."""
     last = int(period_number([as_of], part)[0])
     sizes = pc.groupby("pc", sort=True).size()
     width = np.maximum(last - sizes.index.to_numpy() + 1, 0)
     grid = pd.DataFrame({"pc": np.repeat(sizes.index.to_numpy(), width),
                          "customers": np.repeat(sizes.to_numpy(), width)})
     grid["k"] = grid.groupby("pc").cumcount()
-    out = grid.merge(cells, on=["pc", "k"], how="left")
-    n_used = int(out["n_orders"].fillna(0).sum())
+    return grid
+
+
+def _shares(out: pd.DataFrame, part: str, min_cohort_size: int) -> pd.DataFrame:
+    """The cohort cells with their shares and revenue retention, in the published columns."""
     out["cohort"] = period_start(out["pc"], part)
     out["period_index"] = out["k"].astype(int)
     out["customers"] = out["customers"].astype(int)
@@ -255,12 +337,9 @@ def cohort_table(
         out["gross_revenue_retention"] = np.where(rev0 != 0, out["gross_revenue"] / rev0,
                                                   np.nan)
     out["small_cohort"] = out["customers"] < min_cohort_size
-    out = out[["cohort", "period_index", "customers", "active", "active_share", "revenue",
-               "revenue_retention", "gross_revenue", "gross_revenue_retention",
-               "small_cohort"]]
-    out.attrs.update(as_of=as_of, period=period, min_cohort_size=min_cohort_size,
-                     orders_dropped=int(n_all - n_used))
-    return out
+    return out[["cohort", "period_index", "customers", "active", "active_share", "revenue",
+                "revenue_retention", "gross_revenue", "gross_revenue_retention",
+                "small_cohort"]]
 
 
 def tenure_frame(
@@ -280,8 +359,15 @@ def tenure_frame(
 
     Parameters
     ----------
+    customers : DataFrame
+        The customers table with acquisition and churn dates.
+    as_of : date-like
+        End of observation (inclusive, whole day).
     unit : {"D", "W", "M"}, default "D"
-        Tenure in days, weeks (7 days) or months (30.4375 days).
+        Tenure in days, weeks (7 days) or months
+        (:data:`crmlib.defaults.DAYS_PER_MONTH`, 30.4375 days).
+    customer_col, acquired_col, churned_col : str
+        Column names.
 
     Returns
     -------
@@ -293,8 +379,21 @@ def tenure_frame(
     CRMError
         When a churn date is before the acquisition date (naming the customers), or an
         acquisition is after ``as_of``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> customers = pd.DataFrame({
+    ...     "customer_id": ["a", "b", "c"],
+    ...     "acquired_at": pd.to_datetime(["2024-01-01", "2024-03-01", "2024-06-01"]),
+    ...     "churned_at": pd.to_datetime(["2024-04-10", None, "2024-06-01"])})
+    >>> tenure_frame(customers, as_of="2024-12-31")[["customer_id", "tenure", "churned"]]
+      customer_id  tenure  churned
+    0           a   100.0        1
+    1           b   306.0        0
+    2           c     0.5        1
     """
-    days_per = {"D": 1.0, "W": 7.0, "M": 30.4375}[check_option(unit, name="unit",
+    days_per = {"D": 1.0, "W": 7.0, "M": DAYS_PER_MONTH}[check_option(unit, name="unit",
                                                              options=("D", "W", "M"))]
     check_frame(customers, name="customers", required=[customer_col, acquired_col, churned_col])
     as_of = pd.Timestamp(as_of).normalize()

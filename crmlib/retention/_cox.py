@@ -16,10 +16,12 @@ import numpy as np
 import pandas as pd
 from scipy import linalg, stats
 
+from crmlib.base import Estimator
 from crmlib.errors import ConvergenceWarning, CRMError
+from crmlib.intervals import normal_interval
 from crmlib.results import Estimate, TestResult
 from crmlib.retention._concordance import concordance
-from crmlib.retention._cox_engine import CoxData, newton_raphson
+from crmlib.retention._cox_engine import CoxData, CoxTerms, newton_raphson
 from crmlib.retention._kaplan_meier import KaplanMeier
 from crmlib.retention._validation import check_durations, check_entry, check_weights
 from crmlib.utils.validation import (
@@ -27,7 +29,6 @@ from crmlib.utils.validation import (
     check_alpha,
     check_binary,
     check_frame,
-    check_is_fitted,
     check_option,
     check_scalar,
 )
@@ -89,7 +90,68 @@ def _collinear(X: np.ndarray, names: list[str]) -> list[str]:
     return bad
 
 
-class CoxModel:
+def _covariate_columns(frame: pd.DataFrame, roles: list[str],
+                       covariates: list[str] | None) -> list[str]:
+    """The covariates named, or every numeric or boolean column not in a role."""
+    check_frame(frame, name="data", required=roles + list(covariates or []))
+    if covariates is not None:
+        return list(covariates)
+    found = [c for c in frame.columns if c not in roles
+             and (pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c]))]
+    if not found:
+        raise CRMError("covariates: no covariate columns to fit")
+    return found
+
+
+def _outcome(frame: pd.DataFrame, duration: str, event: str, entry: str | None,
+             weights: str | None, with_covariates: bool
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Checked exit times, events, entry times and weights."""
+    t = check_durations(frame[duration], name=f"data[{duration!r}]")
+    d = check_binary(frame[event], name=f"data[{event!r}]")
+    if d.sum() == 0 and with_covariates:
+        raise CRMError(
+            f"data[{event!r}]: no events (all {d.size} rows censored); a Cox model needs "
+            "at least one observed churn"
+        )
+    start = None if entry is None else check_entry(frame[entry], t, name=f"data[{entry!r}]")
+    w = None if weights is None else check_weights(frame[weights], t.size,
+                                                   name=f"data[{weights!r}]")
+    return t, d, start, w
+
+
+def _strata_codes(frame: pd.DataFrame, strata_cols: list[str]
+                  ) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The strata labels and each row's code (both ``None`` without strata)."""
+    if not strata_cols:
+        return None, None
+    keys = frame[strata_cols].astype(str).agg("|".join, axis=1)
+    return np.unique(keys.to_numpy(), return_inverse=True)
+
+
+def _infinite(names: list[str], beta: np.ndarray, step: np.ndarray, fit: CoxTerms,
+              null: CoxTerms, tol: float) -> list[str]:
+    """Coefficients that are infinite: Newton still moves them (R's rule), or the likelihood
+    has gone flat in them: their information is a vanishing fraction of that at zero (the
+    step test can miss this once the information underflows)."""
+    flat = np.diag(fit.info) <= 1e-10 * np.maximum(np.diag(null.info), np.finfo(float).tiny)
+    return [names[j] for j in range(len(names))
+            if (abs(step[j]) > tol and abs(step[j]) > np.sqrt(tol) * abs(beta[j])) or flat[j]]
+
+
+def _score_test(full: np.ndarray, kk: np.ndarray, u: np.ndarray, df: float,
+                note: str | None) -> tuple[float, float, float]:
+    """Score statistic ``u' I^-1 u`` on the rows/columns ``kk`` of the information."""
+    if note is not None:
+        return (float("nan"), df, float("nan"))
+    try:
+        stat = float(u @ np.linalg.solve(full[np.ix_(kk, kk)], u))
+    except np.linalg.LinAlgError:
+        return (float("nan"), df, float("nan"))
+    return (stat, df, float(stats.chi2.sf(stat, df)))
+
+
+class CoxModel(Estimator):
     """Cox proportional-hazards regression by Newton-Raphson on the partial likelihood.
 
     Parameters
@@ -98,7 +160,8 @@ class CoxModel:
         Handling of tied churn times; Efron (1977) is R's default and more accurate with
         heavy ties (whole days, months).
     alpha : float, default 0.05
-        One minus the confidence level of the intervals.
+        One minus the confidence level of the intervals (overridable per call in
+        :meth:`summary` and :meth:`conf_int`).
     robust : bool, default False
         Report the robust sandwich covariance (Lin & Wei 1989) as ``cov_params_``; also
         switched on by ``cluster=`` in :meth:`fit`.
@@ -115,6 +178,8 @@ class CoxModel:
         Their covariance matrix. ``naive_cov_params_`` is the model-based one.
     hazard_ratios_ : Series
         ``exp(params_)``.
+    covariates_ : list of str
+        The covariate columns fitted (before expansion into indicators).
     log_likelihood_, log_likelihood_null_ : float
         Log partial likelihood at the estimate and at zero.
     lr_test_, wald_test_, score_test_ : TestResult
@@ -124,7 +189,7 @@ class CoxModel:
     baseline_cumulative_hazard_ : DataFrame
         ``stratum, time, cumhaz`` at the event times, for covariates all zero (R's
         ``basehaz(fit, centered = FALSE)``).
-    converged_, n_iter_, n_, events_ : bool, int, int, float
+    converged_, n_iter_, n_, events_, robust_ : bool, int, int, float, bool
 
     References
     ----------
@@ -132,7 +197,26 @@ class CoxModel:
     (1977). The efficiency of Cox's likelihood function for censored data. JASA 72, 557-565.
     Lin, D. Y. & Wei, L. J. (1989). The robust inference for the Cox proportional hazards
     model. JASA 84, 1074-1078. Grambsch, P. M. & Therneau, T. M. (1994). Proportional hazards
-    tests and diagnostics based on weighted residuals. Biometrika 81, 515-526.
+    tests and diagnostics based on weighted residuals. Biometrika 81, 515-526. Harrell, F. E.
+    et al. (1982). Evaluating the yield of medical tests. JAMA 247, 2543-2546.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({
+    ...     "tenure": [2, 4, 4, 7, 9, 3, 5, 8, 8, 9, 1, 6, 6, 10, 12, 2, 3, 7, 11, 12],
+    ...     "churned": [1, 1, 0, 1, 0, 1, 1, 1, 0, 1, 1, 1, 0, 1, 0, 1, 1, 0, 1, 0],
+    ...     "promo": [0, 1] * 10,
+    ...     "plan": ["basic"] * 10 + ["premium"] * 10})
+    >>> cox = CoxModel().fit(frame, duration="tenure", event="churned",
+    ...                      covariates=["promo", "plan"])
+    >>> cox.summary()[["estimate", "se", "p"]].round(3)
+                  estimate     se      p
+    covariate
+    promo            0.419  0.574  0.465
+    plan=premium    -0.624  0.631  0.323
+    >>> round(cox.concordance_.value, 3), round(cox.lr_test_.p_value, 3)
+    (0.548, 0.461)
     """
 
     def __init__(
@@ -174,11 +258,11 @@ class CoxModel:
         covariates : list of str, optional
             Covariate columns; default every other numeric or boolean column. Text or
             categorical columns named here become indicators against their first level.
-            An explicit empty list fits the null model (R's ``coxph(Surv(t, d) ~ 1)``):
-            no coefficients, the log-likelihood at zero, tests with 0 degrees of freedom
-            and p-value ``nan``, concordance 0.5. The null model is also fitted when no row
-            has an event (an empty baseline hazard: nobody is predicted to churn); with
-            covariates that raises.
+            An explicit empty list fits the null model (R's ``coxph(Surv(t, d) ~ 1)``),
+            with a warning: no coefficients, the log-likelihood at zero, tests with 0
+            degrees of freedom and p-value ``nan``, concordance 0.5. The null model is also
+            fitted when no row has an event (an empty baseline hazard: nobody is predicted
+            to churn); with covariates that raises.
         strata : str or list of str, optional
             Columns defining strata with their own baseline hazard.
         entry : str, optional
@@ -189,50 +273,54 @@ class CoxModel:
             within clusters.
         weights : str, optional
             Positive case weights.
+
+        Returns
+        -------
+        CoxModel
+            ``self``, fitted.
         """
         ties = check_option(self.ties, name="ties", options=TIES)
         check_alpha(self.alpha)
-        max_iter = check_scalar(self.max_iter, name="max_iter", kind=int, min_value=1)
-        tol = check_scalar(self.tol, name="tol", min_value=0, include_min=False)
         strata_cols = [strata] if isinstance(strata, str) else list(strata or [])
         roles = [duration, event, *strata_cols] + [
             c for c in (entry, cluster, weights) if c is not None
         ]
-        check_frame(frame, name="data", required=roles + list(covariates or []))
-        if covariates is None:
-            covariates = [
-                c for c in frame.columns
-                if c not in roles
-                and (pd.api.types.is_numeric_dtype(frame[c])
-                     or pd.api.types.is_bool_dtype(frame[c]))
-            ]
-            if not covariates:
-                raise CRMError("covariates: no covariate columns to fit")
-        t = check_durations(frame[duration], name=f"data[{duration!r}]")
-        d = check_binary(frame[event], name=f"data[{event!r}]")
-        if d.sum() == 0 and covariates:
-            raise CRMError(
-                f"data[{event!r}]: no events (all {d.size} rows censored); a Cox model needs "
-                "at least one observed churn"
-            )
-        start = None if entry is None else check_entry(frame[entry], t, name=f"data[{entry!r}]")
-        w = None if weights is None else check_weights(frame[weights], t.size,
-                                                       name=f"data[{weights!r}]")
-        X, names, levels = _design(frame, list(covariates))
+        covariates = _covariate_columns(frame, roles, covariates)
+        t, d, start, w = _outcome(frame, duration, event, entry, weights, bool(covariates))
+        X, names, levels = _design(frame, covariates)
         bad = _collinear(X, names)
         if bad:
             raise CRMError(
                 f"covariates: {', '.join(map(repr, bad))} constant or collinear with the other "
                 "covariates; drop them"
             )
-        s_codes = None
-        strata_levels = None
-        if strata_cols:
-            keys = frame[strata_cols].astype(str).agg("|".join, axis=1)
-            strata_levels, s_codes = np.unique(keys.to_numpy(), return_inverse=True)
-
+        if not names:
+            warnings.warn("CoxModel: no covariates to fit (an empty list, or every column "
+                          "filtered out): the null model is fitted, with no coefficients and "
+                          "concordance 0.5", UserWarning, stacklevel=2)
+        self._strata_levels, s_codes = _strata_codes(frame, strata_cols)
         data = CoxData(t, d, X, w, s_codes, start, efron=ties == "efron")
-        p = X.shape[1]
+        beta, fit, null, V = self._solve(data, names)
+        self._data, self._beta, self._levels = data, beta, levels
+        self.covariates_ = list(covariates)
+        self._strata_cols = strata_cols
+        self._frame_info = (t, d, start, s_codes, X, w)
+        self._cluster = None if cluster is None else frame[cluster].to_numpy()
+        self.robust_ = bool(self.robust) or cluster is not None
+        cov = self._sandwich(data, beta, V, w) if self.robust_ else V
+        self._store(names, beta, cov, V, fit, null, t, d, w)
+        self.baseline_cumulative_hazard_ = self._baseline()
+        self.__dict__.pop("concordance_", None)
+        return self
+
+    def _solve(self, data: CoxData, names: list[str]
+               ) -> tuple[np.ndarray, CoxTerms, CoxTerms, np.ndarray]:
+        """Newton-Raphson from zero; warns when it did not converge or a coefficient runs
+        off to infinity. Returns the estimate, the terms there and at zero, and the inverse
+        information."""
+        max_iter = check_scalar(self.max_iter, name="max_iter", kind=int, min_value=1)
+        tol = check_scalar(self.tol, name="tol", min_value=0, include_min=False)
+        p = len(names)
         null = data.terms(np.zeros(p))
         beta, fit, n_iter, converged = newton_raphson(data, np.zeros(p), max_iter=max_iter,
                                                       eps=tol, start=null)
@@ -240,45 +328,37 @@ class CoxModel:
             V = np.linalg.inv(fit.info)
         except np.linalg.LinAlgError:
             V = linalg.pinvh(fit.info)
-        step = V @ fit.grad
-        # a coefficient is infinite when Newton still moves it (R's rule), or when the
-        # likelihood has gone flat in it: its information is a vanishing fraction of that at
-        # zero (the step test can miss this once the information underflows)
-        flat = np.diag(fit.info) <= 1e-10 * np.maximum(np.diag(null.info), np.finfo(float).tiny)
-        infinite = [names[j] for j in range(p)
-                    if (abs(step[j]) > tol and abs(step[j]) > np.sqrt(tol) * abs(beta[j]))
-                    or flat[j]]
+        infinite = _infinite(names, beta, V @ fit.grad, fit, null, tol)
         if not converged or infinite or not np.all(np.isfinite(beta)):
             converged = False
             which = f" (coefficient(s) {', '.join(infinite)} may be infinite: monotone " \
                 "likelihood, e.g. a covariate that separates churners)" if infinite else ""
             warnings.warn(
                 f"CoxModel did not converge in {n_iter} iterations{which}",
-                ConvergenceWarning, stacklevel=2,
+                ConvergenceWarning, stacklevel=3,
             )
+        self.converged_, self.n_iter_ = converged, n_iter
+        return beta, fit, null, V
 
-        naive = V
-        use_robust = bool(self.robust) or cluster is not None
-        if use_robust:
-            resid = data.score_residuals(beta)
-            if w is not None:
-                resid = resid * w[:, None]
-            D = resid @ V
-            if cluster is not None:
-                D = pd.DataFrame(D).groupby(frame[cluster].to_numpy(), sort=False).sum().to_numpy()
-            cov = D.T @ D
-        else:
-            cov = naive
+    def _clustered(self, resid: np.ndarray, w: np.ndarray | None) -> np.ndarray:
+        """Score residuals weighted and summed within clusters (when there are any)."""
+        if w is not None:
+            resid = resid * w[:, None]
+        if self._cluster is not None:
+            resid = pd.DataFrame(resid).groupby(self._cluster, sort=False).sum().to_numpy()
+        return resid
 
+    def _sandwich(self, data: CoxData, beta: np.ndarray, V: np.ndarray,
+                  w: np.ndarray | None) -> np.ndarray:
+        """The robust (Lin-Wei) covariance ``D' D`` with ``D`` the dfbeta residuals."""
+        D = self._clustered(data.score_residuals(beta), w) @ V
+        return D.T @ D
+
+    def _store(self, names: list[str], beta: np.ndarray, cov: np.ndarray, naive: np.ndarray,
+               fit: CoxTerms, null: CoxTerms, t: np.ndarray, d: np.ndarray,
+               w: np.ndarray | None) -> None:
+        """Set the fitted attributes: coefficients, covariances, likelihoods, global tests."""
         idx = pd.Index(names, name="covariate")
-        self._data = data
-        self._beta = beta
-        self._levels = levels
-        self._covariates = list(covariates)
-        self._strata_cols = strata_cols
-        self._strata_levels = strata_levels
-        self._frame_info = (t, d, start, s_codes, X, w)
-        self._cluster = None if cluster is None else frame[cluster].to_numpy()
         self.params_ = pd.Series(beta, index=idx, name="log_hr")
         self.cov_params_ = pd.DataFrame(cov, index=idx, columns=idx)
         self.naive_cov_params_ = pd.DataFrame(naive, index=idx, columns=idx)
@@ -288,36 +368,31 @@ class CoxModel:
         self.log_likelihood_null_ = null.loglik
         self.n_ = int(t.size)
         self.events_ = float(d.sum() if w is None else (w * d).sum())
-        self.converged_ = converged
-        self.n_iter_ = n_iter
-        self.robust_ = use_robust
+        self._global_tests(beta, cov, fit, null, w)
+
+    def _global_tests(self, beta: np.ndarray, cov: np.ndarray, fit: CoxTerms, null: CoxTerms,
+                      w: np.ndarray | None) -> None:
+        """Likelihood-ratio, Wald and score tests of all coefficients being zero."""
+        p = beta.size
         lr = 2 * (fit.loglik - null.loglik)
         try:
             wald = float(beta @ np.linalg.solve(cov, beta)) if p else 0.0
         except np.linalg.LinAlgError:  # an infinite coefficient (monotone likelihood)
             wald = float(beta @ linalg.pinvh(cov) @ beta)
-        if use_robust:
+        if self.robust_:
             # robust score test at beta = 0, as R's summary(coxph)$robscore
-            r0 = data.score_residuals(np.zeros(p))
-            if w is not None:
-                r0 = r0 * w[:, None]
-            if cluster is not None:
-                r0 = pd.DataFrame(r0).groupby(frame[cluster].to_numpy(), sort=False).sum()
-                r0 = r0.to_numpy()
+            r0 = self._clustered(self._data.score_residuals(np.zeros(p)), w)
             u = r0.sum(axis=0)
             score = float(u @ np.linalg.solve(r0.T @ r0, u)) if p else 0.0
         else:
             score = float(null.grad @ np.linalg.solve(null.info, null.grad)) if p else 0.0
+        robust = " (robust)" if self.robust_ else ""
         self.lr_test_ = TestResult(lr, float(p), float(stats.chi2.sf(lr, p)),
                                    "likelihood ratio", self.n_)
         self.wald_test_ = TestResult(wald, float(p), float(stats.chi2.sf(wald, p)),
-                                     "Wald" + (" (robust)" if use_robust else ""), self.n_)
+                                     "Wald" + robust, self.n_)
         self.score_test_ = TestResult(score, float(p), float(stats.chi2.sf(score, p)),
-                                      "score (log-rank)" + (" (robust)" if use_robust else ""),
-                                      self.n_)
-        self.baseline_cumulative_hazard_ = self._baseline()
-        self.__dict__.pop("concordance_", None)
-        return self
+                                      "score (log-rank)" + robust, self.n_)
 
     def _baseline(self) -> pd.DataFrame:
         data = self._data
@@ -335,39 +410,42 @@ class CoxModel:
     def concordance_(self) -> Estimate:
         """Harrell's C of the linear predictor, with R's infinitesimal-jackknife SE
         (clustered when the model was fitted with ``cluster=``)."""
-        check_is_fitted(self, ["params_"])
+        self._check_fitted(["params_"])
         t, d, start, s, X, w = self._frame_info
         c, se, counts = concordance(t, d, X @ self._beta, strata=s, start=start, weights=w,
                                     cluster=self._cluster)
-        z = stats.norm.ppf(1 - self.alpha / 2)
-        return Estimate(c, se, c - z * se, c + z * se, self.n_, float(self.alpha),
+        low, high = normal_interval(c, se, self._alpha())
+        return Estimate(c, se, float(low), float(high), self.n_, self._alpha(),
                         "Harrell (R concordance)", "concordance", extra=counts)
 
-    def summary(self) -> pd.DataFrame:
+    def summary(self, alpha: float | None = None) -> pd.DataFrame:
         """One row per covariate: ``estimate, se, ci_low, ci_high, z, p, hazard_ratio,
-        hr_ci_low, hr_ci_high``; model facts in ``attrs``."""
-        check_is_fitted(self, ["params_"])
-        z = stats.norm.ppf(1 - self.alpha / 2)
+        hr_ci_low, hr_ci_high`` (Wald intervals at level ``alpha``, default the
+        constructor's). Model facts are attributes: ``n_``, ``events_``, ``converged_``,
+        ``log_likelihood_``, ``lr_test_``, ...; the global tests are in :meth:`tests`."""
+        self._check_fitted(["params_"])
         b, se = self.params_, self.bse_
-        out = pd.DataFrame(
-            {"estimate": b, "se": se, "ci_low": b - z * se, "ci_high": b + z * se,
-             "z": b / se, "p": 2 * stats.norm.sf(np.abs(b / se))}
-        )
+        out = pd.DataFrame({"estimate": b, "se": se})
+        ci = self.conf_int(alpha)
+        out["ci_low"], out["ci_high"] = ci["ci_low"], ci["ci_high"]
+        out["z"] = b / se
+        out["p"] = 2 * stats.norm.sf(np.abs(b / se))
         out["hazard_ratio"] = np.exp(b)
         out["hr_ci_low"] = np.exp(out["ci_low"])
         out["hr_ci_high"] = np.exp(out["ci_high"])
-        out.attrs.update(
-            n=self.n_, events=self.events_, ties=self.ties, alpha=self.alpha,
-            robust=self.robust_, converged=self.converged_, n_iter=self.n_iter_,
-            log_likelihood=self.log_likelihood_,
-            log_likelihood_null=self.log_likelihood_null_,
-            lr_test=self.lr_test_, wald_test=self.wald_test_, score_test=self.score_test_,
-        )
         return out
+
+    def conf_int(self, alpha: float | None = None) -> pd.DataFrame:
+        """Wald intervals of the log hazard ratios: ``ci_low, ci_high`` per covariate
+        (exponentiate them for the hazard ratios)."""
+        self._check_fitted(["params_"])
+        low, high = normal_interval(self.params_.to_numpy(), self.bse_.to_numpy(),
+                                    self._alpha(alpha))
+        return pd.DataFrame({"ci_low": low, "ci_high": high}, index=self.params_.index)
 
     def tests(self) -> pd.DataFrame:
         """The likelihood-ratio, Wald and score tests as one tidy frame."""
-        check_is_fitted(self, ["params_"])
+        self._check_fitted(["params_"])
         return pd.concat(
             [r.to_frame() for r in (self.lr_test_, self.wald_test_, self.score_test_)],
             ignore_index=True,
@@ -399,61 +477,62 @@ class CoxModel:
         t, R's default) centred at its mean over the events, and the full information matrix
         (survival >= 3.0).
 
+        Parameters
+        ----------
+        transform : {"km", "identity", "rank", "log"}, default "km"
+            The time transform g.
+
         Returns
         -------
         DataFrame
             Index: covariates then ``GLOBAL``; columns ``chisq, df, p``. Where the test is
             undefined (every churn at one tenure, or a singular information matrix) the
             statistic and p-value are ``nan`` and a ``note`` column says why.
+
+        References
+        ----------
+        Grambsch, P. M. & Therneau, T. M. (1994). Proportional hazards tests and diagnostics
+        based on weighted residuals. Biometrika 81, 515-526.
         """
-        check_is_fitted(self, ["params_"])
+        self._check_fitted(["params_"])
         transform = check_option(transform, name="transform", options=ZPH_TRANSFORMS)
-        data = self._data
         _, g, _, ev = self._zph_parts(transform)
-        gc = g - g.mean() if g.size else g
-        gg = np.add.reduceat(gc, data.gstart) / data.m  # constant within a tie group
-        core = data._core(self._beta)
-        w_ev = data.w[ev]
-        contrib = w_ev[:, None] * data.X[ev] - data.meanwt[:, None] * core["xbar"]
-        u2 = (contrib * gc[:, None]).sum(axis=0)
-        i11 = data._info(core)
-        i12 = data._info(core, gg)
-        i22 = data._info(core, gg**2)
-        p = i11.shape[0]
-        full = np.block([[i11, i12], [i12.T, i22]])
+        u2, full = self._zph_score(g, ev)
+        p = self.params_.size
         note = None
         if g.size == 0 or np.ptp(g) == 0:
             note = ("every churn happened at the same tenure: there is no change over time to "
                     "test")
-
-        def score_test(kk: np.ndarray, u: np.ndarray, df: float) -> tuple[float, float, float]:
-            if note is not None:
-                return (float("nan"), df, float("nan"))
-            try:
-                stat = float(u @ np.linalg.solve(full[np.ix_(kk, kk)], u))
-            except np.linalg.LinAlgError:
-                return (float("nan"), df, float("nan"))
-            return (stat, df, float(stats.chi2.sf(stat, df)))
-
         rows = {}
         for j, name in enumerate(self.params_.index):
             kk = np.r_[np.arange(p), p + j]
-            rows[name] = score_test(kk, np.r_[np.zeros(p), u2[j]], 1.0)
-        rows["GLOBAL"] = score_test(np.arange(2 * p), np.r_[np.zeros(p), u2], float(p))
+            rows[name] = _score_test(full, kk, np.r_[np.zeros(p), u2[j]], 1.0, note)
+        rows["GLOBAL"] = _score_test(full, np.arange(2 * p), np.r_[np.zeros(p), u2], float(p),
+                                     note)
         if note is None and any(np.isnan(r[0]) for r in rows.values()):
             note = ("the test's information matrix is singular for the rows with no "
                     "statistic (too little variation in churn times)")
         out = pd.DataFrame.from_dict(rows, orient="index", columns=["chisq", "df", "p"])
-        out.attrs.update(transform=transform, note=note)
         if note is not None:
             out["note"] = np.where(np.isnan(out["chisq"].to_numpy()), note, "")
         return out
+
+    def _zph_score(self, g: np.ndarray, ev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The score for the ``x * g(t)`` terms and the full information matrix."""
+        data = self._data
+        gc = g - g.mean() if g.size else g
+        gg = np.add.reduceat(gc, data.gstart) / data.m  # constant within a tie group
+        core = data._core(self._beta)
+        contrib = data.w[ev][:, None] * data.X[ev] - data.meanwt[:, None] * core["xbar"]
+        u2 = (contrib * gc[:, None]).sum(axis=0)
+        i11, i12, i22 = data._info(core), data._info(core, gg), data._info(core, gg**2)
+        return u2, np.block([[i11, i12], [i12.T, i22]])
 
     def schoenfeld_residuals(self, *, transform: str = "km", scaled: bool = True) -> pd.DataFrame:
         """(Scaled) Schoenfeld residuals, one row per event: ``time, g_time`` and one column per
         covariate. Scaled residuals are ``beta + events * V r`` (Grambsch & Therneau 1994),
         whose smooth against ``g_time`` estimates the time-varying coefficient."""
-        check_is_fitted(self, ["params_"])
+        self._check_fitted(["params_"])
         transform = check_option(transform, name="transform", options=ZPH_TRANSFORMS)
         times, g, r, _ = self._zph_parts(transform)
         if scaled:
@@ -465,9 +544,9 @@ class CoxModel:
 
     # ---- prediction ------------------------------------------------------------------------
     def _profile_matrix(self, profiles: pd.DataFrame) -> np.ndarray:
-        check_frame(profiles, name="profiles", required=self._covariates)
+        check_frame(profiles, name="profiles", required=self.covariates_)
         cols = [np.zeros(len(profiles))]
-        for col in self._covariates:
+        for col in self.covariates_:
             if col in self._levels:
                 for c in self._levels[col][1:]:
                     cols.append((profiles[col] == c).to_numpy(dtype=float))
@@ -477,7 +556,7 @@ class CoxModel:
 
     def predict_log_hazard(self, profiles: pd.DataFrame) -> pd.Series:
         """Linear predictor ``x' beta`` (log relative hazard against all-zero covariates)."""
-        check_is_fitted(self, ["params_"])
+        self._check_fitted(["params_"])
         return pd.Series(self._profile_matrix(profiles) @ self._beta, index=profiles.index,
                          name="log_hazard")
 
@@ -488,7 +567,7 @@ class CoxModel:
         by ``times`` with one column per profile (the profiles' index), as R's
         ``summary(survfit(fit, newdata), times)``.
         """
-        check_is_fitted(self, ["params_"])
+        self._check_fitted(["params_"])
         lp = self._profile_matrix(profiles) @ self._beta
         times = np.atleast_1d(np.asarray(times, dtype=float))
         base = self.baseline_cumulative_hazard_

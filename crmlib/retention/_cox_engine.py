@@ -35,6 +35,37 @@ def _rcumsum(a: np.ndarray) -> np.ndarray:
     return out
 
 
+def _sort_keys(stop: np.ndarray, start: np.ndarray | None, s: np.ndarray, stratified: bool
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """One sort by (stratum, exit time): the order, integer keys ``stratum * M + time code``
+    of each row's exit and entry, and ``M``."""
+    n = stop.size
+    if start is not None:
+        grid = np.unique(np.concatenate([stop, start]))
+        M = grid.size + 1
+        stop_key = s * M + np.searchsorted(grid, stop) + 1
+        start_key = s * M + np.searchsorted(grid, start) + 1
+        return np.argsort(stop_key, kind="stable"), stop_key, start_key, M
+    order = np.lexsort((stop, s)) if stratified else np.argsort(stop, kind="stable")
+    st = stop[order]
+    code_sorted = np.empty(n, dtype=np.int64)
+    M = 1
+    if n:
+        if stratified:  # codes are ranks among all distinct times
+            grid = np.unique(stop)
+            code_sorted = np.searchsorted(grid, st) + 1
+            M = grid.size + 1
+        else:
+            uniq = np.empty(n, dtype=bool)
+            uniq[0] = True
+            np.not_equal(st[1:], st[:-1], out=uniq[1:])
+            code_sorted = np.cumsum(uniq)
+            M = int(uniq.sum()) + 1
+    stop_key = np.empty(n, dtype=np.int64)
+    stop_key[order] = s[order] * M + code_sorted
+    return order, stop_key, s * M, M
+
+
 @dataclass
 class CoxTerms:
     """Partial-likelihood quantities at one coefficient vector."""
@@ -76,32 +107,7 @@ class CoxData:
     ) -> None:
         n = stop.size
         s = np.zeros(n, dtype=np.int64) if strata is None else strata.astype(np.int64)
-        if start is None:
-            # one sort: by stratum, then exit time; time codes from the sorted times
-            order = (np.argsort(stop, kind="stable") if strata is None
-                     else np.lexsort((stop, s)))
-            st = stop[order]
-            code_sorted = np.empty(n, dtype=np.int64)
-            if n:
-                uniq = np.empty(n, dtype=bool)
-                uniq[0] = True
-                np.not_equal(st[1:], st[:-1], out=uniq[1:])
-                if strata is not None:  # codes are ranks among all distinct times
-                    grid = np.unique(stop)
-                    code_sorted = np.searchsorted(grid, st) + 1
-                else:
-                    grid_size = int(uniq.sum())
-                    code_sorted = np.cumsum(uniq)
-            M = (grid.size if strata is not None else (grid_size if n else 0)) + 1
-            stop_key = np.empty(n, dtype=np.int64)
-            stop_key[order] = s[order] * M + code_sorted
-            start_key = s * M
-        else:
-            grid = np.unique(np.concatenate([stop, start]))
-            M = grid.size + 1
-            stop_key = s * M + np.searchsorted(grid, stop) + 1
-            start_key = s * M + np.searchsorted(grid, start) + 1
-            order = np.argsort(stop_key, kind="stable")
+        order, stop_key, start_key, M = _sort_keys(stop, start, s, strata is not None)
         self.order = order
         self.n, self.p = n, X.shape[1]
         self.x_mean = X.mean(axis=0) if n else np.zeros(X.shape[1])
@@ -113,7 +119,11 @@ class CoxData:
         self.stop_key = stop_key[order]
         self.start_key = start_key[order]
         self.has_entry = start is not None
+        self._tie_groups(M, efron)
+        self._risk_index(M)
 
+    def _tie_groups(self, M: int, efron: bool) -> None:
+        """Events in (stratum, time) order, grouped into runs of tied event times."""
         ev = np.flatnonzero(self.event)
         self.ev = ev
         ek = self.stop_key[ev]  # sorted: tie groups are runs
@@ -127,29 +137,32 @@ class CoxData:
         self.gstrata = self.strata[ev][gstart]
         k = np.arange(ev.size) - gstart[self.gid]
         self.frac = k / self.m[self.gid] if efron else np.zeros(ev.size)
-        g_stratum_end = (gkey // M + 1) * M
+        self.frac2 = self.frac**2
+        self.deadwt = np.add.reduceat(self.w[ev], gstart) if ev.size else np.zeros(0)
+        self.meanwt = (self.deadwt / self.m)[self.gid] if ev.size else np.zeros(0)
+        self.Xe = self.X[ev]
+        self.w_ev = self.w[ev]
+        self.xw_sum = (self.w_ev[:, None] * self.Xe).sum(axis=0)
+        self.mw_g = self.deadwt / self.m if ev.size else np.zeros(0)
+        self._g_stratum_end = (gkey // M + 1) * M
+
+    def _risk_index(self, M: int) -> None:
+        """Positions delimiting each event time's risk set in the sorted rows."""
+        gkey, g_end = self.gkey, self._g_stratum_end
         self.p_lo = np.searchsorted(self.stop_key, gkey, side="left")
-        self.p_hi = np.searchsorted(self.stop_key, g_stratum_end, side="left")
+        self.p_hi = np.searchsorted(self.stop_key, g_end, side="left")
         if self.has_entry:
             self.start_order = np.argsort(self.start_key, kind="stable")
             sk = self.start_key[self.start_order]
             # rows entering at or after t (start >= t) are not at risk at t
             self.q_lo = np.searchsorted(sk, gkey, side="left")
-            self.q_hi = np.searchsorted(sk, g_stratum_end, side="left")
+            self.q_hi = np.searchsorted(sk, g_end, side="left")
         self.j_hi = np.searchsorted(gkey, self.stop_key, side="right")
         self.j_lo = np.searchsorted(gkey, self.start_key, side="right")
-        self.deadwt = np.add.reduceat(self.w[ev], gstart) if ev.size else np.zeros(0)
-        self.meanwt = (self.deadwt / self.m)[self.gid] if ev.size else np.zeros(0)
-        # constant parts of the fast evaluation
-        self.Xe = self.X[ev]
-        self.w_ev = self.w[ev]
-        self.xw_sum = (self.w_ev[:, None] * self.Xe).sum(axis=0)
-        self.mw_g = self.deadwt / self.m if ev.size else np.zeros(0)
-        self.frac2 = self.frac**2
-        if not self.has_entry and ev.size:
+        if not self.has_entry and self.ev.size:
             # risk sums: block sums between consecutive cut points, then suffix sums
             cuts = np.sort(np.concatenate([self.p_lo, self.p_hi]), kind="stable")
-            cuts = cuts[np.r_[True, cuts[1:] != cuts[:-1]] & (cuts < n)]
+            cuts = cuts[np.r_[True, cuts[1:] != cuts[:-1]] & (cuts < self.n)]
             self._cuts = cuts
             self._lo_seg = np.searchsorted(cuts, self.p_lo, side="left")
             self._hi_seg = np.searchsorted(cuts, self.p_hi, side="left")

@@ -19,6 +19,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
+from crmlib.intervals import normal_interval
 from crmlib.retention._validation import check_durations, check_events
 from crmlib.utils.validation import check_alpha, check_frame, check_option
 
@@ -31,10 +32,42 @@ def person_period(
     covariates: list[str] | None = None,
     period_length: float = 1.0,
 ) -> pd.DataFrame:
-    """One row per customer and period at risk: ``row`` (index of the input row), ``period``
-    (1-based), ``churned`` (1 only in the period of churn) and the covariates.
+    """One row per customer and period at risk (the person-period data of discrete-time
+    survival analysis).
 
-    A tenure of ``d`` covers periods ``1 .. ceil(d / period_length)``.
+    Parameters
+    ----------
+    frame : DataFrame
+        One row per customer.
+    duration, event : str
+        Columns with the tenure (> 0) and the 0/1 churn indicator.
+    covariates : list of str, optional
+        Columns copied to every period of the customer.
+    period_length : float, default 1.0
+        Length of a period in the unit of ``duration``: a tenure of ``d`` covers periods
+        ``1 .. ceil(d / period_length)``.
+
+    Returns
+    -------
+    DataFrame
+        ``row`` (index of the input row), ``period`` (1-based), ``churned`` (1 only in the
+        period of churn) and the covariates.
+
+    References
+    ----------
+    Singer, J. D. & Willett, J. B. (1993). It's about time. Journal of Educational Statistics
+    18, 155-195.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"tenure": [2.5, 1.0], "churned": [1, 0]})
+    >>> person_period(frame)
+       row  period  churned
+    0    0       1        0
+    1    0       2        0
+    2    0       3        1
+    3    1       1        0
     """
     check_frame(frame, name="data", required=[duration, event, *(covariates or [])])
     t = check_durations(frame[duration], name=f"data[{duration!r}]")
@@ -65,17 +98,42 @@ def logistic_hazard(
 
     Parameters
     ----------
+    frame : DataFrame
+        One row per customer.
+    duration, event : str
+        Columns with the tenure (> 0) and the 0/1 churn indicator.
+    covariates : list of str, optional
+        Numeric covariate columns.
+    period_length : float, default 1.0
+        Length of a period in the unit of ``duration`` (see :func:`person_period`).
     baseline : {"categorical", "log"}
         ``"categorical"``: one intercept per period (fully flexible baseline hazard);
         ``"log"``: ``a + b log(period)`` (smooth; for sparse late periods).
+    alpha : float, default 0.05
+        One minus the confidence level of the Wald intervals.
 
     Returns
     -------
     summary : DataFrame
-        One row per parameter: ``estimate, se, ci_low, ci_high, z, p, odds_ratio``; ``attrs``
-        hold n (person-periods), customers, events, log_likelihood, converged, alpha.
+        One row per parameter: ``estimate, se, ci_low, ci_high, z, p, odds_ratio``.
     results : statsmodels GLMResults
-        The fitted GLM, for predictions and further tests.
+        The fitted GLM, for predictions and further tests; the model facts are its
+        attributes (``nobs``: person-periods, ``llf``, ``converged``).
+
+    References
+    ----------
+    Allison, P. D. (1982). Discrete-time methods for the analysis of event histories.
+    Sociological Methodology 13, 61-98.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"tenure": [1, 1, 2, 2, 3, 3, 3, 3],
+    ...                       "churned": [1, 0, 1, 1, 0, 1, 0, 0]})
+    >>> summary, results = logistic_hazard(frame)
+    >>> (1 / (1 + np.exp(-summary["estimate"]))).round(3).tolist()  # d_k / n_k
+    [0.125, 0.333, 0.25]
     """
     alpha = check_alpha(alpha)
     baseline = check_option(baseline, name="baseline", options=("categorical", "log"))
@@ -87,14 +145,10 @@ def logistic_hazard(
         base = pd.DataFrame({"const": 1.0, "log_period": np.log(pp["period"])})
     X = pd.concat([base, pp[covariates or []].astype(float)], axis=1)
     res = sm.GLM(pp["churned"].astype(float), X, family=sm.families.Binomial()).fit()
-    z = stats.norm.ppf(1 - alpha / 2)
     out = pd.DataFrame({"estimate": res.params, "se": res.bse})
-    out["ci_low"] = out["estimate"] - z * out["se"]
-    out["ci_high"] = out["estimate"] + z * out["se"]
+    out["ci_low"], out["ci_high"] = normal_interval(out["estimate"].to_numpy(),
+                                                    out["se"].to_numpy(), alpha)
     out["z"] = out["estimate"] / out["se"]
     out["p"] = 2 * stats.norm.sf(np.abs(out["z"]))
     out["odds_ratio"] = np.exp(out["estimate"])
-    out.attrs.update(n=len(pp), customers=len(frame), events=int(pp["churned"].sum()),
-                     log_likelihood=float(res.llf), converged=bool(res.converged), alpha=alpha,
-                     baseline=baseline)
     return out, res

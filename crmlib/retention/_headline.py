@@ -24,24 +24,28 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
-import pandas as pd
 
+from crmlib.defaults import COMMON_WINDOW_DAYS
 from crmlib.errors import CRMError
+from crmlib.intervals import proportion
 from crmlib.results import Metric
+from crmlib.retention._by_segment import (
+    RetentionRates,
+    RevenueAtRisk,
+    retention_by,
+)
+from crmlib.retention._churn import ChurnFrame
 from crmlib.retention._cox import CoxModel
-from crmlib.retention._drivers import holm_table, retention_by
+from crmlib.retention._drivers import DriverFrame
+from crmlib.retention._holm import HolmTable, holm_table
 from crmlib.retention._kaplan_meier import KaplanMeier
 from crmlib.retention._reliability import (
     MIN_EVENTS,
     check_median,
-    proportion_interval,
     share_status,
 )
 from crmlib.utils.figures import finite_or_none as _num
 from crmlib.utils.figures import not_available
-
-#: The retention window every unit reports, so that units can be compared (days).
-COMMON_WINDOW_DAYS = 365
 
 
 def _missing(name: str, reason: str, *, unit: str | None = None, description: str | None = None,
@@ -59,14 +63,14 @@ def _guarded(name: str, build: Callable[[], list[Metric]]) -> list[Metric]:
         return [_missing(name, f"could not be computed: {exc}")]
 
 
-def _rate_metric(name: str, rates: pd.DataFrame) -> Metric:
-    days = rates.attrs.get("days")
+def _rate_metric(name: str, rates: RetentionRates) -> Metric:
+    days = rates.days
     definition = {"population": f"customers whose status {days} days after acquisition is "
                                 "known",
                   "window_days": days,
                   "method": f"share not churned within {days} days; "
-                            f"{rates.attrs.get('churn_rule', 'churn as given')}"}
-    r = rates.loc["all"]
+                            f"{rates.churn_rule}"}
+    r = rates.frame.loc["all"]
     n = int(r["n"])
     interval = "Wilson" if r.get("method") == "wilson" else "Clopper-Pearson exact"
     description = f"share of customers retained {days} days after acquisition ({interval} CI)"
@@ -100,7 +104,7 @@ def median_tenure(km: KaplanMeier, *, definition: dict | None = None) -> list[Me
                       note=None if ci[0] is not None else check.reason)]
     if check.degenerate:
         k, m = round(check.first_events), round(check.first_at_risk)
-        low, high, method = proportion_interval(k, m, km.alpha)
+        low, high, method = proportion(k, m, km.alpha)
         first_day = check.first_time <= 1
         name = "never_returned_share" if first_day else "shortest_tenure_churn_share"
         what = ("never came back after their first day" if first_day
@@ -110,8 +114,8 @@ def median_tenure(km: KaplanMeier, *, definition: dict | None = None) -> list[Me
             reason = (f"{k:,} of {m:,} customers {what}: "
                       + ("a share of 1 is a bound" if k == m else "too few either way for a "
                          "stable share" if min(k, m - k) else "a share of 0 is a bound"))
-        interval = "Wilson" if method[0] == "wilson" else "Clopper-Pearson exact"
-        out.append(Metric(name=name, value=k / m, ci_low=float(low[0]), ci_high=float(high[0]),
+        interval = "Wilson" if method == "wilson" else "Clopper-Pearson exact"
+        out.append(Metric(name=name, value=k / m, ci_low=float(low), ci_high=float(high),
                           se=float(np.sqrt(k / m * (1 - k / m) / m)), n=m, unit="share",
                           description=f"share of customers who {what} ({interval} CI); "
                                       "reported instead of the median tenure",
@@ -181,6 +185,13 @@ def _driver_label(model: CoxModel, term: str) -> str:
     return f"{col}, per unit increase"
 
 
+_DRIVER_NAMES = {
+    "driver": ("top_churn_driver_hr", "churn hazard ratio of the strongest churn driver (Cox)"),
+    "protective": ("top_protective_factor_hr", "churn hazard ratio of the strongest "
+                   "protective factor (Cox; below 1: customers with it churn less)"),
+}
+
+
 def top_drivers(model: CoxModel) -> list[Metric]:
     """The headlines ``top_churn_driver_hr`` and ``top_protective_factor_hr``.
 
@@ -200,10 +211,6 @@ def top_drivers(model: CoxModel) -> list[Metric]:
     Cox, D. R. (1972). Regression models and life-tables. J. R. Stat. Soc. B 34, 187-220.
     Holm, S. (1979). Scandinavian Journal of Statistics 6, 65-70.
     """
-    names = {"driver": ("top_churn_driver_hr", "churn hazard ratio of the strongest churn "
-                        "driver (Cox)"),
-             "protective": ("top_protective_factor_hr", "churn hazard ratio of the strongest "
-                            "protective factor (Cox; below 1: customers with it churn less)")}
     definition = {"population": "customers with a known tenure", "method":
                   f"Cox model, {model.ties} ties; Holm-adjusted Wald tests; global "
                   "likelihood-ratio test first"}
@@ -211,43 +218,43 @@ def top_drivers(model: CoxModel) -> list[Metric]:
         why = ("no Cox model: no covariates with enough variation or churners (see the driver "
                "table)")
         return [_missing(n, why, description=d, definition=definition)
-                for n, d in names.values()]
+                for n, d in _DRIVER_NAMES.values()]
     summ = holm_table(model)
-    why = summ.attrs["usable"]
-    if why is not None:
+    if summ.usable is not None:
         c = _num(model.concordance_.value)
-        why = (f"no reliable churn driver: global test p = {summ.attrs['global_p']:.2g} on "
-               f"{summ.attrs['global_df']:g} df" + (f", concordance {c:.2f}" if c else "")
-               if model.converged_ else f"no reliable churn driver: {why}")
+        why = (f"no reliable churn driver: global test p = {summ.global_p:.2g} on "
+               f"{summ.global_df:g} df" + (f", concordance {c:.2f}" if c else "")
+               if model.converged_ else f"no reliable churn driver: {summ.usable}")
         return [_missing(n, why, description=d, definition=definition, n=int(model.n_))
-                for n, d in names.values()]
+                for n, d in _DRIVER_NAMES.values()]
+    return [_strongest(model, summ, kind, definition) for kind in _DRIVER_NAMES]
+
+
+def _strongest(model: CoxModel, summ: HolmTable, kind: str, definition: dict) -> Metric:
+    """The strongest qualifying driver (``kind`` ``driver``) or protective factor."""
+    name, desc = _DRIVER_NAMES[kind]
+    tab, m = summ.frame, summ.tested
+    side = tab[tab["significant"] & ((tab["estimate"] > 0) if kind == "driver"
+                                     else (tab["estimate"] < 0))]
+    if side.empty:
+        other = "protective" if kind == "driver" else "raising churn"
+        reason = (f"no covariate {'raises' if kind == 'driver' else 'lowers'} churn "
+                  f"significantly after the Holm adjustment over {m} coefficient(s)"
+                  + (f" (the significant ones are {other})" if tab["significant"].any()
+                     else ""))
+        return _missing(name, reason, description=desc, definition=definition,
+                        n=int(model.n_))
+    term = str(side["estimate"].abs().idxmax())
+    r = side.loc[term]
+    prefix = "churn driver" if kind == "driver" else "protective factor"
     level = round(100 * (1 - model.alpha))
-    m = summ.attrs["tested"]
-    out = []
-    for kind, (name, desc) in names.items():
-        side = summ[summ["significant"] & ((summ["estimate"] > 0) if kind == "driver"
-                                           else (summ["estimate"] < 0))]
-        if side.empty:
-            other = "protective" if kind == "driver" else "raising churn"
-            reason = (f"no covariate {'raises' if kind == 'driver' else 'lowers'} churn "
-                      f"significantly after the Holm adjustment over {m} coefficient(s)"
-                      + (f" (the significant ones are {other})" if summ["significant"].any()
-                         else ""))
-            out.append(_missing(name, reason, description=desc, definition=definition,
-                                n=int(model.n_)))
-            continue
-        term = str(side["estimate"].abs().idxmax())
-        r = side.loc[term]
-        label = _driver_label(model, term)
-        prefix = "churn driver" if kind == "driver" else "protective factor"
-        out.append(Metric(
-            name=name, value=float(r["hazard_ratio"]), ci_low=float(r["hr_ci_low"]),
-            ci_high=float(r["hr_ci_high"]), n=int(model.n_),
-            description=(f"{prefix}: {label}, churn hazard ratio (Cox, {model.ties} ties, "
-                         f"{level}% CI; p = {r['p']:.2g}, Holm p = {r['p_holm']:.2g} over {m} "
-                         "coefficients)"),
-            definition=definition))
-    return out
+    return Metric(
+        name=name, value=float(r["hazard_ratio"]), ci_low=float(r["hr_ci_low"]),
+        ci_high=float(r["hr_ci_high"]), n=int(model.n_),
+        description=(f"{prefix}: {_driver_label(model, term)}, churn hazard ratio (Cox, "
+                     f"{model.ties} ties, {level}% CI; p = {r['p']:.2g}, Holm p = "
+                     f"{r['p_holm']:.2g} over {m} coefficients)"),
+        definition=definition)
 
 
 def top_driver(model: CoxModel) -> Metric:
@@ -255,37 +262,34 @@ def top_driver(model: CoxModel) -> Metric:
     return top_drivers(model)[0]
 
 
-def _revenue(at_risk: pd.DataFrame, currency: str | None, horizon: int) -> list[Metric]:
-    name = "revenue_at_risk"
-    days = at_risk.attrs.get("days", horizon)
+def _revenue(at_risk: RevenueAtRisk, currency: str | None) -> list[Metric]:
+    name, days = "revenue_at_risk", at_risk.days
     desc = f"expected revenue lost to churn in the next {days} days"
     definition = {"population": "customers not yet churned", "window_days": days,
-                  "currency": currency,
-                  "method": at_risk.attrs.get("method", "Cox model with the churn drivers")}
-    a = at_risk.loc["all"]
+                  "currency": currency, "method": at_risk.method}
+    a = at_risk.frame.loc["all"]
     n = int(a["customers"])
+    beyond = int(a.get("beyond_followup", 0))
     status, reason = "ok", None
     if n == 0:
         status, reason = "warning", "every customer has already churned: no revenue left at risk"
-    elif at_risk.attrs.get("analysed", 1) == 0:
+    elif at_risk.analysed == 0:
         return [_missing(name, "no customer can be classified as churned or retained yet (all "
                          "too recent): no churn probability to apply", unit=currency,
                          description=desc, definition=definition, n=n)]
-    elif at_risk.attrs.get("churn_events", 1) == 0:
+    elif at_risk.churn_events == 0:
         status, reason = "warning", ("no churn has been observed yet, so the model predicts "
                                      "none: 0 is a lower bound, not a measurement")
-    elif int(a.get("beyond_followup", 0)) == n and not float(a["estimate"]) > 0:
-        last = at_risk.attrs.get("last_churn_day", 0.0)
-        return [_missing(name, f"the model cannot see past {last:g} days of tenure, "
-                         f"where every one of the {n:,} customers already is: "
+    elif beyond == n and not float(a["estimate"]) > 0:
+        return [_missing(name, f"the model cannot see past {at_risk.last_churn_day:g} days "
+                         f"of tenure, where every one of the {n:,} customers already is: "
                          "no churn probability to apply", unit=currency, description=desc,
                          definition=definition, n=n)]
-    elif int(a.get("beyond_followup", 0)) > 0:
+    elif beyond > 0:
         status = "warning"
-        reason = (f"a lower bound: for {int(a['beyond_followup']):,} of {n:,} customers the next "
+        reason = (f"a lower bound: for {beyond:,} of {n:,} customers the next "
                   f"{days} days reach past the longest tenure at which a churn was observed "
-                  f"({at_risk.attrs.get('last_churn_day', float('nan')):g} days), where the "
-                  "model cannot see")
+                  f"({at_risk.last_churn_day:g} days), where the model cannot see")
     note = f"next {days} days; {definition['method']}"
     return [Metric(name=name, value=float(a["estimate"]), se=_num(a["se"]),
                    ci_low=_num(a["ci_low"]), ci_high=_num(a["ci_high"]), n=n, unit=currency,
@@ -296,64 +300,108 @@ def _revenue(at_risk: pd.DataFrame, currency: str | None, horizon: int) -> list[
 def headline(
     km: KaplanMeier,
     model: CoxModel,
-    rates: pd.DataFrame,
-    at_risk: pd.DataFrame,
+    rates: RetentionRates,
+    at_risk: RevenueAtRisk,
     *,
     horizon: int,
     currency: str | None = None,
-    drivers: pd.DataFrame | None = None,
+    drivers: DriverFrame | ChurnFrame | None = None,
 ) -> list[Metric]:
-    """The figures the notebook records (see the module docstring), each with ``status``,
-    ``reason`` and ``definition``. A figure whose interval would have zero width (e.g. a
-    restricted mean when every churn is at one tenure, 0 revenue at risk when nobody churned)
-    is reported without an interval and with a warning.
+    """The headline figures of the retention notebook, each with ``status``, ``reason`` and
+    ``definition`` (see the module docstring for the list and the rules).
+
+    A figure that cannot be computed for valid data is ``not available`` with the reason,
+    and the others are still returned. A figure whose interval would have zero width (e.g.
+    a restricted mean when every churn is at one tenure, 0 revenue at risk when nobody
+    churned) is reported without an interval and with a warning.
 
     Parameters
     ----------
-    km, model, rates, at_risk
-        The overall Kaplan-Meier fit, the churn-driver Cox model, :func:`retention_by` at
-        the horizon and :func:`revenue_at_risk_by`.
+    km : KaplanMeier
+        The overall Kaplan-Meier fit (tenure in days).
+    model : CoxModel
+        The churn-driver Cox model.
+    rates : RetentionRates
+        :func:`retention_by` at the horizon.
+    at_risk : RevenueAtRisk
+        :func:`revenue_at_risk_by`.
     horizon : int
         The unit's longest horizon (days): the window of ``retention_rate`` and ``rmst_days``.
     currency : str, optional
         ISO code of the money figures.
-    drivers : DataFrame, optional
-        The driver (or churn) frame, for ``retention_rate_365d`` at the common window of
-        :data:`COMMON_WINDOW_DAYS` days; without it that figure is taken from ``rates`` when
-        the horizon is 365 days, else it is ``not available``.
+    drivers : DriverFrame or ChurnFrame, optional
+        For ``retention_rate_365d`` at the common window of
+        :data:`crmlib.defaults.COMMON_WINDOW_DAYS` days; without it that figure is taken
+        from ``rates`` when the horizon is 365 days, else it is ``not available``.
 
     Returns
     -------
     list of Metric
-        One :class:`crmlib.report.Metric` per figure, missing values ``None`` with the
-        reason; record them with ``report.record_all``.
+        One :class:`crmlib.results.Metric` per figure; record them with
+        ``report.record_all``.
+
+    References
+    ----------
+    Kaplan, E. L. & Meier, P. (1958). JASA 53, 457-481. Cox, D. R. (1972). JRSS B 34,
+    187-220. Holm, S. (1979). Scandinavian Journal of Statistics 6, 65-70.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import pandas as pd
+    >>> from crmlib.retention import revenue_at_risk_by
+    >>> from crmlib.retention._churn import ChurnFrame
+    >>> frame = pd.DataFrame({
+    ...     "customer_id": range(20), "followup_days": 400.0,
+    ...     "tenure_days": [30.0, 60, 400, 90, 400, 200, 400, 45, 400, 400] * 2,
+    ...     "churned": [1, 1, 0, 1, 0, 1, 0, 1, 0, 0] * 2})
+    >>> frame["status"] = frame["churned"].map({1: "churned", 0: "active"})
+    >>> churn = ChurnFrame(frame, contractual=True, inactivity_days=None,
+    ...                    as_of=pd.Timestamp("2024-12-31"), definition="contract end")
+    >>> sample = churn.analysed()
+    >>> km = KaplanMeier().fit(sample["tenure_days"], sample["churned"])
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     cox = CoxModel().fit(sample, duration="tenure_days", event="churned",
+    ...                          covariates=[])
+    >>> orders = pd.DataFrame({"customer_id": [2, 4], "amount": [50.0, 70.0],
+    ...                        "ordered_at": pd.Timestamp("2024-12-01")})
+    >>> rates = retention_by(churn, days=365)
+    >>> at_risk = revenue_at_risk_by(churn, orders, model=cox, as_of="2024-12-31", days=365)
+    >>> figures = headline(km, cox, rates, at_risk, horizon=365)
+    >>> for m in figures[:4]:
+    ...     print(m.name, m.status, m.value is not None)
+    retention_rate ok True
+    retention_rate_365d ok True
+    median_tenure_days warning True
+    rmst_days ok True
     """
-    rule = rates.attrs.get("churn_rule", "churn as given")
     surv_def = {"population": "customers with a known tenure",
-                "method": f"Kaplan-Meier; {rule}"}
-    alpha = float(rates.attrs.get("alpha", km.alpha))
-
-    def common() -> list[Metric]:
-        if rates.attrs.get("days") == COMMON_WINDOW_DAYS:
-            r = rates
-        elif drivers is not None:
-            r = retention_by(drivers, days=COMMON_WINDOW_DAYS, alpha=alpha)
-        else:
-            return [_missing("retention_rate_365d", "not computed: the driver frame was not "
-                             "given", unit="share")]
-        return [_rate_metric("retention_rate_365d", r)]
-
+                "method": f"Kaplan-Meier; {rates.churn_rule}"}
     out: list[Metric] = []
     out += _guarded("retention_rate", lambda: [_rate_metric("retention_rate", rates)])
-    out += _guarded("retention_rate_365d", common)
+    out += _guarded("retention_rate_365d", lambda: _common_rate(rates, drivers))
     out += _guarded("median_tenure_days", lambda: median_tenure(km, definition=surv_def))
     out += _guarded("rmst_days", lambda: _rmst(km, horizon, {**surv_def,
                                                               "window_days": horizon}))
     out += _guarded("cox_concordance", lambda: _concordance(model, {
         "population": "customers with a known tenure", "method": f"Cox, {model.ties} ties"}))
     out += _guarded("top_churn_driver_hr", lambda: top_drivers(model))
-    out += _guarded("revenue_at_risk", lambda: _revenue(at_risk, currency, horizon))
+    out += _guarded("revenue_at_risk", lambda: _revenue(at_risk, currency))
     return [_without_zero_width(m) for m in out]
+
+
+def _common_rate(rates: RetentionRates, drivers: DriverFrame | ChurnFrame | None
+                 ) -> list[Metric]:
+    """``retention_rate_365d``: the rate at the common window of every unit."""
+    if rates.days == COMMON_WINDOW_DAYS:
+        common = rates
+    elif drivers is not None:
+        common = retention_by(drivers, days=COMMON_WINDOW_DAYS, alpha=rates.alpha)
+    else:
+        return [_missing("retention_rate_365d", "not computed: the driver frame was not "
+                         "given", unit="share")]
+    return [_rate_metric("retention_rate_365d", common)]
 
 
 def _without_zero_width(m: Metric) -> Metric:

@@ -92,7 +92,15 @@ def logrank_test(
     Mantel, N. (1966). Evaluation of survival data and two new rank order statistics arising
     in its consideration. Cancer Chemotherapy Reports 50, 163-170. Harrington, D. P. &
     Fleming, T. R. (1982). A class of rank test procedures for censored survival data.
-    Biometrika 69, 553-566.
+    Biometrika 69, 553-566. Peto, R. & Peto, J. (1972). Asymptotically efficient rank
+    invariant test procedures. JRSS A 135, 185-207.
+
+    Examples
+    --------
+    >>> res = logrank_test([2, 4, 4, 7, 9, 3, 5, 8, 8, 9], [1, 1, 0, 1, 0, 1, 1, 1, 0, 1],
+    ...                    ["a"] * 5 + ["b"] * 5)
+    >>> res.test, round(res.statistic, 3), round(res.p_value, 3)
+    ('log-rank', 0.003, 0.955)
     """
     t = check_durations(durations)
     d = check_events(events, t.size)
@@ -100,29 +108,55 @@ def logrank_test(
     w = np.ones(t.size) if w is None else w
     rho = float(check_scalar(rho, name="rho", min_value=0))
     gamma = float(check_scalar(gamma, name="gamma", min_value=0))
+    labels, g = _group_codes(groups, t.size)
+    if d.sum() == 0:
+        raise CRMError("events: no events (all rows censored); the log-rank test is undefined")
+    s = _strata_codes(strata, t.size)
+    obs, exp, diff, var = _summed_terms(t, d, g, w, s, labels.size, rho, gamma)
+    stat = float(diff[:-1] @ linalg.pinv(var[:-1, :-1]) @ diff[:-1])
+    dof = labels.size - 1
+    name = "log-rank" if rho == 0 and gamma == 0 else f"Fleming-Harrington({rho:g}, {gamma:g})"
+    if strata is not None:
+        name += ", stratified"
+    return TestResult(
+        statistic=stat, df=float(dof), p_value=float(stats.chi2.sf(stat, dof)), test=name,
+        n=int(t.size),
+        extra={
+            "observed": dict(zip(labels.tolist(), obs.tolist(), strict=True)),
+            "expected": dict(zip(labels.tolist(), exp.tolist(), strict=True)),
+        },
+    )
+
+
+def _group_codes(groups: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct group labels and each row's code; two or more groups, none missing."""
     g_raw = pd.Series(np.asarray(groups))
-    if len(g_raw) != t.size:
-        raise CRMError(f"groups: expected {t.size} labels to match the durations, got {len(g_raw)}")
+    if len(g_raw) != n:
+        raise CRMError(f"groups: expected {n} labels to match the durations, got {len(g_raw)}")
     if g_raw.isna().any():
         rows = np.flatnonzero(g_raw.isna().to_numpy())
         raise CRMError(f"groups: missing group label at row(s) {_preview(rows.tolist())}")
     labels, g = np.unique(g_raw.to_numpy(), return_inverse=True)
-    k = labels.size
-    if k < 2:
+    if labels.size < 2:
         raise CRMError(f"groups: need two or more groups to compare, got {labels.tolist()}")
-    if d.sum() == 0:
-        raise CRMError("events: no events (all rows censored); the log-rank test is undefined")
+    return labels, g
+
+
+def _strata_codes(strata: Any, n: int) -> np.ndarray:
+    """Integer stratum codes (all 0 without strata)."""
     if strata is None:
-        s = np.zeros(t.size, dtype=int)
-    else:
-        s_raw = pd.Series(np.asarray(strata))
-        if len(s_raw) != t.size or s_raw.isna().any():
-            raise CRMError("strata: expected one non-missing label per row")
-        _, s = np.unique(s_raw.to_numpy(), return_inverse=True)
-    obs = np.zeros(k)
-    exp = np.zeros(k)
-    diff = np.zeros(k)
-    var = np.zeros((k, k))
+        return np.zeros(n, dtype=int)
+    s_raw = pd.Series(np.asarray(strata))
+    if len(s_raw) != n or s_raw.isna().any():
+        raise CRMError("strata: expected one non-missing label per row")
+    return np.unique(s_raw.to_numpy(), return_inverse=True)[1]
+
+
+def _summed_terms(t: np.ndarray, d: np.ndarray, g: np.ndarray, w: np.ndarray, s: np.ndarray,
+                  k: int, rho: float, gamma: float
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Observed, expected, O - E and its covariance summed over the strata."""
+    obs, exp, diff, var = np.zeros(k), np.zeros(k), np.zeros(k), np.zeros((k, k))
     for level in np.unique(s):
         m = s == level
         o_, e_, df_, v_ = _stratum_terms(t[m], d[m], g[m], w[m], k, rho, gamma)
@@ -130,20 +164,4 @@ def logrank_test(
         exp += e_
         diff += df_
         var += v_
-    stat = float(diff[:-1] @ linalg.pinv(var[:-1, :-1]) @ diff[:-1])
-    dof = k - 1
-    plain = rho == 0 and gamma == 0
-    name = "log-rank" if plain else f"Fleming-Harrington({rho:g}, {gamma:g})"
-    if strata is not None:
-        name += ", stratified"
-    return TestResult(
-        statistic=stat,
-        df=float(dof),
-        p_value=float(stats.chi2.sf(stat, dof)),
-        test=name,
-        n=int(t.size),
-        extra={
-            "observed": dict(zip(labels.tolist(), obs.tolist(), strict=True)),
-            "expected": dict(zip(labels.tolist(), exp.tolist(), strict=True)),
-        },
-    )
+    return obs, exp, diff, var

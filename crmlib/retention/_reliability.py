@@ -34,54 +34,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from crmlib.utils.figures import MIN_EVENTS
 
 # MIN_EVENTS: fewest events of either kind (churners, retained) for a rate to be reported as
 # ``ok`` with the Wilson interval; below it the Clopper-Pearson interval and a warning. One
 # threshold for every share of the library (crmlib.utils.figures).
-
-
-def wilson_interval(k: np.ndarray, n: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval for ``k`` successes out of ``n`` (Wilson 1927)."""
-    k, n = np.asarray(k, dtype=float), np.asarray(n, dtype=float)
-    z = stats.norm.ppf(1 - alpha / 2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = k / n
-        centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
-        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
-    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
-
-
-def clopper_pearson_interval(k: np.ndarray, n: np.ndarray,
-                             alpha: float) -> tuple[np.ndarray, np.ndarray]:
-    """Clopper-Pearson interval from the beta quantiles (0 and 1 at the ends)."""
-    k, n = np.asarray(k, dtype=float), np.asarray(n, dtype=float)
-    with np.errstate(invalid="ignore"):
-        low = np.where(k > 0, stats.beta.ppf(alpha / 2, k, n - k + 1), 0.0)
-        high = np.where(k < n, stats.beta.ppf(1 - alpha / 2, k + 1, n - k), 1.0)
-    return low, high
-
-
-def proportion_interval(k: np.ndarray, n: np.ndarray, alpha: float, *,
-                        method: str = "auto") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Interval for a share: ``"wilson"``, ``"clopper-pearson"`` or ``"auto"`` (Wilson when
-    both ``k`` and ``n - k`` are at least :data:`MIN_EVENTS`, Clopper-Pearson otherwise).
-
-    Returns ``(low, high, method)``, ``method`` an array naming the interval of each row.
-    """
-    k, n = np.atleast_1d(np.asarray(k, dtype=float)), np.atleast_1d(np.asarray(n, dtype=float))
-    w_lo, w_hi = wilson_interval(k, n, alpha)
-    c_lo, c_hi = clopper_pearson_interval(k, n, alpha)
-    if method == "wilson":
-        exact = np.zeros(k.shape, dtype=bool)
-    elif method == "clopper-pearson":
-        exact = np.ones(k.shape, dtype=bool)
-    else:
-        exact = np.minimum(k, n - k) < MIN_EVENTS
-    return (np.where(exact, c_lo, w_lo), np.where(exact, c_hi, w_hi),
-            np.where(exact, "clopper-pearson", "wilson"))
 
 
 def _count(k: int, word: str, plural: str | None = None) -> str:

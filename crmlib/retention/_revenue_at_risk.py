@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from crmlib.errors import CRMError
-from crmlib.retention._reliability import proportion_interval, share_status
+from crmlib.intervals import normal_interval, proportion
+from crmlib.retention._reliability import share_status
 from crmlib.utils.validation import (
     check_alpha,
     check_frame,
@@ -28,7 +28,6 @@ from crmlib.utils.validation import (
 
 def _by_segment(frame: pd.DataFrame, p: np.ndarray, revenue: np.ndarray, segment: str | None,
                 alpha: float) -> pd.DataFrame:
-    z = stats.norm.ppf(1 - alpha / 2)
     seg = np.full(len(frame), "all", dtype=object) if segment is None else frame[segment]
     tab = pd.DataFrame({"segment": np.asarray(seg), "p": p, "rev": revenue})
     tab["lost"] = tab["p"] * tab["rev"]
@@ -41,11 +40,31 @@ def _by_segment(frame: pd.DataFrame, p: np.ndarray, revenue: np.ndarray, segment
         "estimate": g["lost"].sum(),
         "se": np.sqrt(g["var"].sum()),
     })
-    out["ci_low"] = (out["estimate"] - z * out["se"]).clip(lower=0)
-    out["ci_high"] = out["estimate"] + z * out["se"]
+    low, high = normal_interval(out["estimate"].to_numpy(), out["se"].to_numpy(), alpha)
+    out["ci_low"] = np.clip(low, 0, None)
+    out["ci_high"] = high
     out["share_at_risk"] = out["estimate"] / out["revenue"]
-    out.attrs.update(alpha=alpha, n=len(frame))
     return out
+
+
+def _cox_churn_probability(frame: pd.DataFrame, model: Any, tenure: str | None,
+                           horizon: float | None) -> np.ndarray:
+    """``1 - S(t + h | x) / S(t | x)`` for each row, from a fitted Cox model."""
+    check_is_fitted(model, ["params_"])
+    if tenure is None or horizon is None:
+        raise CRMError("revenue_at_risk: a Cox model needs tenure= and horizon=")
+    t = check_numeric(frame[tenure], name=f"data[{tenure!r}]", min_value=0)
+    h = float(check_numeric(horizon, name="horizon", min_value=0))
+    lp = model.predict_log_hazard(frame).to_numpy()
+    base = model.baseline_cumulative_hazard_
+    if base["stratum"].nunique() > 1:
+        raise CRMError("revenue_at_risk: stratified Cox models are not supported yet")
+    bt, bh = base["time"].to_numpy(), np.concatenate([[0.0], base["cumhaz"].to_numpy()])
+
+    def cumhaz(s: np.ndarray) -> np.ndarray:
+        return bh[np.searchsorted(bt, s, side="right")]
+
+    return 1 - np.exp(-(cumhaz(t + h) - cumhaz(t)) * np.exp(lp))
 
 
 def revenue_at_risk(
@@ -61,24 +80,54 @@ def revenue_at_risk(
 ) -> pd.DataFrame:
     """Expected revenue lost to churn over the next period, per segment, with a CI.
 
-    Two sources of churn probabilities:
-
-    * contractual units: a fitted :class:`~crmlib.retention.CoxModel` and each active
-      customer's current ``tenure``: ``p_i = 1 - S(t_i + horizon | x_i) / S(t_i | x_i)``,
-      the probability of churning within ``horizon`` given survival to now;
-    * non-contractual units: ``p_i = 1 - prob_alive_i`` from a column the caller computed
-      (e.g. BG/NBD probability alive), the revenue of customers who have already lapsed.
-
-    ``revenue`` is each customer's revenue over the next period if retained. The estimate is
-    ``sum_i p_i r_i``; its SE is that of the realised loss when churn events are independent
-    Bernoulli(p_i) (Poisson-binomial variance ``sum_i p_i (1 - p_i) r_i^2``), with a normal
-    interval floored at 0. It does not include the estimation error of ``p_i`` itself.
+    Parameters
+    ----------
+    frame : DataFrame
+        One row per active customer.
+    revenue : str
+        Column with each customer's revenue over the next period if retained.
+    model : CoxModel, optional
+        Contractual units: a fitted :class:`~crmlib.retention.CoxModel`; each customer's
+        churn probability is ``p_i = 1 - S(t_i + horizon | x_i) / S(t_i | x_i)``, the
+        probability of churning within ``horizon`` given survival to the current ``tenure``.
+    tenure : str, optional
+        Column with each customer's current tenure (with ``model``).
+    horizon : float, optional
+        Length of the next period, in the model's time unit (with ``model``).
+    prob_alive : str, optional
+        Non-contractual units: a column with each customer's probability of being alive
+        (e.g. from BG/NBD); ``p_i = 1 - prob_alive_i``.
+    segment : str, optional
+        Column to break the estimate down by (``None``: one row, ``all``).
+    alpha : float, default 0.05
+        One minus the confidence level.
 
     Returns
     -------
     DataFrame
         Indexed by segment: ``customers, revenue, expected_churners, estimate, se, ci_low,
-        ci_high, share_at_risk``.
+        ci_high, share_at_risk``. The estimate is ``sum_i p_i r_i``; its SE is that of the
+        realised loss when churn events are independent Bernoulli(p_i) (Poisson-binomial
+        variance ``sum_i p_i (1 - p_i) r_i^2``), with a normal interval floored at 0. It
+        does not include the estimation error of ``p_i`` itself.
+
+    References
+    ----------
+    Gupta, S., Lehmann, D. R. & Stuart, J. A. (2004). Valuing customers. Journal of Marketing
+    Research 41, 7-18.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> active = pd.DataFrame({"revenue": [100.0, 50.0, 80.0, 20.0],
+    ...                        "p_alive": [0.9, 0.5, 0.2, 1.0],
+    ...                        "plan": ["a", "a", "b", "b"]})
+    >>> revenue_at_risk(active, revenue="revenue", prob_alive="p_alive",
+    ...                 segment="plan")[["customers", "estimate"]].round(1)
+             customers  estimate
+    segment
+    a                2      35.0
+    b                2      64.0
     """
     alpha = check_alpha(alpha)
     check_frame(frame, name="data", required=[revenue] + ([segment] if segment else []))
@@ -87,22 +136,10 @@ def revenue_at_risk(
         raise CRMError("revenue_at_risk: give either model= (with tenure=, horizon=) or "
                        "prob_alive=")
     if prob_alive is not None:
-        pa = check_numeric(frame[prob_alive], name=f"data[{prob_alive!r}]", min_value=0,
-                           max_value=1)
-        p = 1 - pa
+        p = 1 - check_numeric(frame[prob_alive], name=f"data[{prob_alive!r}]", min_value=0,
+                              max_value=1)
     else:
-        check_is_fitted(model, ["params_"])
-        if tenure is None or horizon is None:
-            raise CRMError("revenue_at_risk: a Cox model needs tenure= and horizon=")
-        t = check_numeric(frame[tenure], name=f"data[{tenure!r}]", min_value=0)
-        h = float(check_numeric(horizon, name="horizon", min_value=0))
-        lp = model.predict_log_hazard(frame).to_numpy()
-        base = model.baseline_cumulative_hazard_
-        if base["stratum"].nunique() > 1:
-            raise CRMError("revenue_at_risk: stratified Cox models are not supported yet")
-        bt, bh = base["time"].to_numpy(), np.concatenate([[0.0], base["cumhaz"].to_numpy()])
-        H = lambda s: bh[np.searchsorted(bt, s, side="right")]  # noqa: E731
-        p = 1 - np.exp(-(H(t + h) - H(t)) * np.exp(lp))
+        p = _cox_churn_probability(frame, model, tenure, horizon)
     return _by_segment(frame, p, rev, segment, alpha)
 
 
@@ -118,11 +155,20 @@ def retention_rate(
 
     Parameters
     ----------
+    frame : DataFrame
+        One row per customer.
+    retained : str
+        Column with 1 for a retained customer, 0 for a churner.
+    segment : str, optional
+        Column to break the share down by (``None``: one row, ``all``).
+    alpha : float, default 0.05
+        One minus the confidence level.
     method : {"auto", "wilson", "clopper-pearson"}, default "auto"
-        The interval: Wilson score (Wilson 1927), Clopper-Pearson exact (1934), or ``auto``:
-        Wilson unless fewer than :data:`~crmlib.retention._reliability.MIN_EVENTS` customers
-        churned or were retained, then Clopper-Pearson, whose coverage does not fall below
-        the nominal level where Wilson's does (Brown, Cai & DasGupta 2001).
+        The interval (:func:`crmlib.intervals.proportion`): Wilson score (Wilson 1927),
+        Clopper-Pearson exact (1934), or ``auto``: Wilson unless fewer than
+        :data:`~crmlib.intervals.MIN_EVENTS` customers churned or were retained, then
+        Clopper-Pearson, whose coverage does not fall below the nominal level where
+        Wilson's does (Brown, Cai & DasGupta 2001).
 
     Returns
     -------
@@ -130,6 +176,21 @@ def retention_rate(
         Indexed by segment: ``n, retained, estimate, se, ci_low, ci_high, method, status,
         reason`` (``status`` ``warning`` with the counts in words for a share of 0 or 1 or
         one from fewer than 10 churners or retained customers).
+
+    References
+    ----------
+    Wilson, E. B. (1927). Probable inference, the law of succession, and statistical
+    inference. JASA 22, 209-212. Clopper, C. J. & Pearson, E. S. (1934). Biometrika 26,
+    404-413.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"kept": [1] * 15 + [0] * 5})
+    >>> retention_rate(frame, retained="kept")[["n", "estimate", "method", "status"]]
+              n  estimate           method   status
+    segment
+    all      20      0.75  clopper-pearson  warning
     """
     alpha = check_alpha(alpha)
     method = check_option(method, name="method", options=("auto", "wilson", "clopper-pearson"))
@@ -140,11 +201,9 @@ def retention_rate(
     g = pd.DataFrame({"segment": np.asarray(seg), "r": r}).groupby("segment", sort=True)["r"]
     n, k = g.size().astype(float), g.sum()
     p = k / n
-    low, high, used = proportion_interval(k.to_numpy(), n.to_numpy(), alpha, method=method)
+    low, high, used = proportion(k.to_numpy(), n.to_numpy(), alpha, method=method)
     checks = [share_status(round(a), round(b)) for a, b in zip(k, n, strict=True)]
-    out = pd.DataFrame({"n": n.astype(int), "retained": k, "estimate": p,
-                        "se": np.sqrt(p * (1 - p) / n), "ci_low": low, "ci_high": high,
-                        "method": used, "status": [c[0] for c in checks],
-                        "reason": [c[1] for c in checks]}, index=n.index)
-    out.attrs.update(alpha=alpha, method=method)
-    return out
+    return pd.DataFrame({"n": n.astype(int), "retained": k, "estimate": p,
+                         "se": np.sqrt(p * (1 - p) / n), "ci_low": low, "ci_high": high,
+                         "method": used, "status": [c[0] for c in checks],
+                         "reason": [c[1] for c in checks]}, index=n.index)
