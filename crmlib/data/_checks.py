@@ -402,26 +402,12 @@ def check_rows_in_database(
     remain are missing values, allowed values, ranges, dates and the acquisition order.
     """
     spec = TABLES[table]
-    key = spec.key
     cols = src.tables[table]
     rel = f"({src.unit_rows(table, cols, unit)}) t"
     errors: list[DataError] = []
-
-    def add(column: str, problem: str, cond: str, show: dict[str, str],
-            frm: str = rel) -> None:
-        shown = "".join(f", {expr}" for expr in show.values())
-        rows = src.query(
-            f"SELECT {src.key('t', key)}{shown}, COUNT(*) OVER () FROM {frm} "
-            f"WHERE {cond} ORDER BY 1 LIMIT {MAX_EXAMPLES}"
-        )
-        if rows:
-            examples = [(str(r[0]), dict(zip(show, r[1:-1], strict=True))) for r in rows]
-            errors.append(violation(table, column, rows[0][-1], problem, key=key,
-                                    examples=examples))
-
     for name in cols:
         col = spec.column(name)
-        if col is None or name == key or (name == "customer_id" and table != "customers"):
+        if col is None or name == spec.key or (name == "customer_id" and table != "customers"):
             continue
         sa_type = src.types[table][name]
         if not _is_typed(sa_type, col.kind):
@@ -430,42 +416,84 @@ def check_rows_in_database(
                 f"database needs a {col.kind} column (change its type, or leave {table} out "
                 "of data.in_database)", table=table, column=name))
             continue
-        c = f"t.{src.ident(name)}"
-        text = col.kind in ("key", "str")
-        blank = f"({c} IS NULL OR TRIM({c}) = '')" if text else f"{c} IS NULL"
-        if col.required:
-            add(name, "missing value(s)", blank, {})
-        if col.kind == "date":
-            add(name, f"date(s) before {EARLIEST}", f"{c} < DATE '{EARLIEST}'", {name: c})
-            if limit is not None:
-                stamp, words = limit
-                cond = (f"CAST({c} AS DATE) > DATE '{stamp:%Y-%m-%d}'"
-                        if stamp == stamp.normalize()
-                        else f"{c} > TIMESTAMP '{stamp:%Y-%m-%d %H:%M:%S}'")
-                add(name, f"date(s) {words}", cond, {name: c})
-        elif col.kind in ("float", "int"):
-            x = f"CAST({c} AS DOUBLE PRECISION)"
-            special = ", ".join(f"CAST('{v}' AS DOUBLE PRECISION)"
-                                for v in ("NaN", "Infinity", "-Infinity"))
-            add(name, "value(s) infinite, NaN or too large (|value| >= 1e15)",
-                f"{c} IS NOT NULL AND ({x} IN ({special}) OR abs({x}) >= {MAX_NUMBER:.0f})",
-                {name: c})
-        if col.allowed is not None:
-            allowed = ", ".join(ql(a) for a in col.allowed)
-            add(name, f"value(s) not one of {', '.join(col.allowed)}",
-                f"NOT {blank} AND {c} NOT IN ({allowed})", {name: c})
-        if col.low is not None or col.high is not None:
-            add(name, f"value(s) {col.range_text()}", _out_of_range(col, c), {name: c})
-    event = spec.event_date
-    if spec.before_acquired_is_error and event is not None and event in cols:
-        # a plain join on the customer key (unique: checked over the whole source first), so
-        # the planner hashes it; a join of two unit subqueries was planned as a nested loop
-        cid, bu = src.ident("customer_id"), src.ident("business_unit")
-        joined = (f"{src.src(table)} t JOIN {src.src('customers')} c "
-                  f"ON t.{cid} = c.{cid}")
-        unit_cond = "" if unit is None else f"c.{bu} = {ql(unit)} AND "
-        ev, acq = f"t.{src.ident(event)}", f"c.{src.ident('acquired_at')}"
-        add(event, "date(s) before the customer's acquired_at",
-            f"{unit_cond}CAST({ev} AS DATE) < CAST({acq} AS DATE)",
-            {event: ev, "acquired_at": acq}, frm=joined)
+        for rule in _column_rules(src, col, limit):
+            errors.extend(_run_rule(src, table, rel, rule))
+    rule = _acquired_rule(src, table, cols, unit)
+    if rule is not None:
+        errors.extend(_run_rule(src, table, rel, rule))
     return errors
+
+
+#: One row rule run in the database: the column, the problem in words, the SQL condition a
+#: breaking row meets, the expressions shown for the examples, and the relation (None: the
+#: unit's rows of the table).
+_Rule = tuple[str, str, str, dict[str, str], "str | None"]
+
+
+def _run_rule(src: Any, table: str, rel: str, rule: _Rule) -> list[DataError]:
+    """The violation of one rule (its count and up to five example rows), if any row breaks
+    it."""
+    column, problem, cond, show, frm = rule
+    key = TABLES[table].key
+    shown = "".join(f", {expr}" for expr in show.values())
+    rows = src.query(
+        f"SELECT {src.key('t', key)}{shown}, COUNT(*) OVER () FROM {frm or rel} "
+        f"WHERE {cond} ORDER BY 1 LIMIT {MAX_EXAMPLES}"
+    )
+    if not rows:
+        return []
+    examples = [(str(r[0]), dict(zip(show, r[1:-1], strict=True))) for r in rows]
+    return [violation(table, column, rows[0][-1], problem, key=key, examples=examples)]
+
+
+def _column_rules(src: Any, col: Column, limit: tuple[pd.Timestamp, str] | None
+                  ) -> list[_Rule]:
+    """The rules of one typed column: missing values, dates, finite numbers, allowed values
+    and range, in that order."""
+    name = col.name
+    c = f"t.{src.ident(name)}"
+    blank = f"({c} IS NULL OR TRIM({c}) = '')" if col.kind in ("key", "str") else f"{c} IS NULL"
+    rules: list[_Rule] = []
+    if col.required:
+        rules.append((name, "missing value(s)", blank, {}, None))
+    if col.kind == "date":
+        rules.append((name, f"date(s) before {EARLIEST}", f"{c} < DATE '{EARLIEST}'",
+                      {name: c}, None))
+        if limit is not None:
+            stamp, words = limit
+            cond = (f"CAST({c} AS DATE) > DATE '{stamp:%Y-%m-%d}'"
+                    if stamp == stamp.normalize()
+                    else f"{c} > TIMESTAMP '{stamp:%Y-%m-%d %H:%M:%S}'")
+            rules.append((name, f"date(s) {words}", cond, {name: c}, None))
+    elif col.kind in ("float", "int"):
+        x = f"CAST({c} AS DOUBLE PRECISION)"
+        special = ", ".join(f"CAST('{v}' AS DOUBLE PRECISION)"
+                            for v in ("NaN", "Infinity", "-Infinity"))
+        rules.append((name, "value(s) infinite, NaN or too large (|value| >= 1e15)",
+                      f"{c} IS NOT NULL AND ({x} IN ({special}) OR abs({x}) >= {MAX_NUMBER:.0f})",
+                      {name: c}, None))
+    if col.allowed is not None:
+        allowed = ", ".join(ql(a) for a in col.allowed)
+        rules.append((name, f"value(s) not one of {', '.join(col.allowed)}",
+                      f"NOT {blank} AND {c} NOT IN ({allowed})", {name: c}, None))
+    if col.low is not None or col.high is not None:
+        rules.append((name, f"value(s) {col.range_text()}", _out_of_range(col, c), {name: c},
+                      None))
+    return rules
+
+
+def _acquired_rule(src: Any, table: str, cols: Any, unit: str | None) -> _Rule | None:
+    """Events dated before the customer's acquisition, where the contract forbids them."""
+    spec = TABLES[table]
+    event = spec.event_date
+    if not (spec.before_acquired_is_error and event is not None and event in cols):
+        return None
+    # a plain join on the customer key (unique: checked over the whole source first), so
+    # the planner hashes it; a join of two unit subqueries was planned as a nested loop
+    cid, bu = src.ident("customer_id"), src.ident("business_unit")
+    joined = f"{src.src(table)} t JOIN {src.src('customers')} c ON t.{cid} = c.{cid}"
+    unit_cond = "" if unit is None else f"c.{bu} = {ql(unit)} AND "
+    ev, acq = f"t.{src.ident(event)}", f"c.{src.ident('acquired_at')}"
+    return (event, "date(s) before the customer's acquired_at",
+            f"{unit_cond}CAST({ev} AS DATE) < CAST({acq} AS DATE)",
+            {event: ev, "acquired_at": acq}, joined)

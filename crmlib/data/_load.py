@@ -472,39 +472,12 @@ def load(
     try:
         errors, staged = _check(src, unit, as_of_ts, wanted, lazy)
         if errors:
-            first = errors[0]
-            raise DataError(
-                str(first),
-                table=first.table,
-                column=first.column,
-                rows=first.rows,
-                values=first.values,
-                count=first.count,
-                violations=errors,
-            )
-        session: Session | None = None
-        if any(t in lazy for t in staged):
-            session = (
-                SQLSession(src.engine, src.label, own=src.owns_engine)
-                if isinstance(src, SQLSource)
-                else DuckDBSession(src.duck, src.label)
-            )
+            raise _all_violations(errors)
+        session = _session(src) if any(t in lazy for t in staged) else None
         frames: dict[str, Any] = {
             t: _leave(src, t, unit, session) if t in lazy else _read(src, t) for t in staged
         }
-        left = [f for f in frames.values() if isinstance(f, SourceTable)]
-        eager = [f for f in frames.values() if not isinstance(f, SourceTable)]
-        out = CRMData(
-            customers=frames["customers"],
-            orders=frames["orders"],
-            interactions=frames.get("interactions"),
-            survey_responses=frames.get("survey_responses"),
-            unit=unit,
-            source=src.label,
-            as_of=as_of_ts if as_of_ts is not None else _latest(eager, _latest_lazy(left)),
-            available=tuple(t for t in ALL_TABLES if t in src.present or t in src.tables),
-            session=session,
-        )
+        out = _crm_data(src, frames, unit, as_of_ts, session)
         keep = session is not None
         return out
     finally:
@@ -512,3 +485,35 @@ def load(
             src.duck.close()  # the engine stays open for the session
         elif not keep:
             src.close()
+
+
+def _all_violations(errors: Sequence[DataError]) -> DataError:
+    """One DataError with the first violation's message and fields and every violation."""
+    first = errors[0]
+    return DataError(str(first), table=first.table, column=first.column, rows=first.rows,
+                     values=first.values, count=first.count, violations=errors)
+
+
+def _session(src: Source) -> Session:
+    """The connection through which tables left in the source are queried later."""
+    if isinstance(src, SQLSource):
+        return SQLSession(src.engine, src.label, own=src.owns_engine)
+    return DuckDBSession(src.duck, src.label)
+
+
+def _crm_data(src: Source, frames: dict[str, Any], unit: str | None,
+              as_of: pd.Timestamp | None, session: Session | None) -> CRMData:
+    """The loaded tables as :class:`CRMData`; ``as_of`` defaults to the latest date found."""
+    left = [f for f in frames.values() if isinstance(f, SourceTable)]
+    eager = [f for f in frames.values() if not isinstance(f, SourceTable)]
+    return CRMData(
+        customers=frames["customers"],
+        orders=frames["orders"],
+        interactions=frames.get("interactions"),
+        survey_responses=frames.get("survey_responses"),
+        unit=unit,
+        source=src.label,
+        as_of=as_of if as_of is not None else _latest(eager, _latest_lazy(left)),
+        available=tuple(t for t in ALL_TABLES if t in src.present or t in src.tables),
+        session=session,
+    )
