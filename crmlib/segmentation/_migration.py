@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmlib import defaults
 from crmlib.errors import CRMError
 from crmlib.segmentation._rfm import NO_PURCHASE, _segment_names, check_rfm_options, rfm_table
 from crmlib.segmentation._sql import Table, check_table, order_days
@@ -96,6 +97,24 @@ def migration_dates(
     ``dates`` (e.g. ``params.segmentation.migration_dates``) are used when given, with
     ``as_of`` appended when they end before it; otherwise ``periods`` steps of ``months``
     months back from ``as_of``: ``[as_of - periods * months, ..., as_of]``.
+
+    Parameters
+    ----------
+    as_of
+        The date of the analysis.
+    dates
+        Explicit dates, or empty.
+    periods, months
+        Without ``dates``: the number of steps back and their length in months.
+
+    Returns
+    -------
+    list of Timestamp
+
+    Examples
+    --------
+    >>> [str(d.date()) for d in migration_dates("2024-12-31")]
+    ['2023-12-31', '2024-06-30', '2024-12-31']
     """
     as_of = pd.Timestamp(as_of).normalize()
     if len(dates):
@@ -109,65 +128,29 @@ def migration_dates(
     return [as_of - pd.DateOffset(months=months * i) for i in range(periods, -1, -1)]
 
 
-def segment_history(
-    orders: Table,
-    *,
-    as_of_dates: Sequence[Any],
-    customers: pd.DataFrame | None = None,
-    segmenter: Segmenter | None = None,
-    bins: int = 5,
-    grid: Mapping[str, Any] | None = None,
-    window_days: int | None = None,
-) -> pd.DataFrame:
-    """Each customer's segment at each as-of date (long form).
+def _rfm_segmenter(orders: Table, dates: list[pd.Timestamp], bins: int,
+                   grid: Mapping[str, Any] | None, window_days: int | None) -> Segmenter:
+    """The default segmenter: :func:`rfm` at each date, every date's per-customer aggregates
+    from one SQL statement (the dates as a ``UNION ALL`` list joined to the customer-days)."""
+    bins, table = check_rfm_options(bins, grid, "mean", "days")
+    if window_days is not None:
+        window_days = check_scalar(window_days, name="window_days", kind=int, min_value=1)
+    per_date = dict(iter(order_days(orders, dates, window_days).groupby("k")))
 
-    The segmenter is applied to the data as known at each date. The default is :func:`rfm`
-    with ``bins``, ``grid`` and ``window_days`` (quantiles re-computed at each date, so the
-    scores are relative to the customer base of that date). A customer missing from a date's
-    result is ``"Not yet a customer"`` (:data:`NOT_YET`) before their first appearance and
-    ``"No purchase"`` after it.
+    def segmenter(o: Table, d: pd.Timestamp, c: pd.DataFrame | None) -> pd.DataFrame:
+        agg = per_date.get(dates.index(d))
+        if agg is None or not (agg["purchase_days"] > 0).any():
+            # nobody bought in the window: known customers lapse
+            ids = [] if c is None else c.loc[_known(c, d), "customer_id"]
+            return pd.DataFrame({"customer_id": ids, "segment": NO_PURCHASE})
+        return rfm_table(agg, as_of=d, customers=c, bins=bins, table=table, grid=grid,
+                         window_days=window_days)
+    return segmenter
 
-    With the default segmenter the per-customer aggregates of every date come from one SQL
-    statement (:func:`crmlib.data.sql.query`, the dates as a ``UNION ALL`` list joined to the
-    customer-days), run where the orders are: a frame in an in-memory DuckDB, a
-    :class:`crmlib.data.SourceTable` in its source. At most one row per customer and date
-    comes back; scores and segments are then computed per date as :func:`rfm` does.
 
-    Parameters
-    ----------
-    orders
-        Order lines (``customer_id``, ``ordered_at``, ``amount``): a DataFrame or a
-        :class:`crmlib.data.SourceTable`.
-    segmenter
-        ``f(orders, as_of, customers) -> DataFrame`` with ``customer_id`` and ``segment``;
-        it receives the full tables (``orders`` as given, so possibly a ``SourceTable``) and
-        must itself ignore what happens after ``as_of``.
-
-    Returns
-    -------
-    DataFrame
-        ``customer_id, as_of, segment`` (ordered categorical of all states).
-    """
-    check_table(orders, name="orders", required=["customer_id", "ordered_at", "amount"])
-    dates = _dates(as_of_dates)
-    if segmenter is None:
-        bins, table = check_rfm_options(bins, grid, "mean", "days")
-        if window_days is not None:
-            window_days = check_scalar(window_days, name="window_days", kind=int, min_value=1)
-        # every date's per-customer aggregates in one query; scores per date in pandas
-        per_date = dict(iter(order_days(orders, dates, window_days).groupby("k")))
-
-        def segmenter(o: Table, d: pd.Timestamp, c: pd.DataFrame | None) -> pd.DataFrame:
-            agg = per_date.get(dates.index(d))
-            if agg is None or not (agg["purchase_days"] > 0).any():
-                # nobody bought in the window: known customers lapse
-                ids = [] if c is None else c.loc[_known(c, d), "customer_id"]
-                return pd.DataFrame({"customer_id": ids, "segment": NO_PURCHASE})
-            return rfm_table(agg, as_of=d, customers=c, bins=bins, table=table, grid=grid,
-                             window_days=window_days)
-        states = _segment_names(grid)
-    else:
-        states = []
+def _segments_at(orders: Table, dates: list[pd.Timestamp], customers: pd.DataFrame | None,
+                 segmenter: Segmenter, states: list[str]) -> list[pd.Series]:
+    """Each date's segments (customer id -> segment); ``states`` collects the segment names."""
     results = []
     for d in dates:
         res = segmenter(orders, d, customers)
@@ -179,11 +162,14 @@ def segment_history(
         states += [s for s in pd.unique(col.astype(object)) if s not in states]
         results.append(pd.Series(col.astype(object).to_numpy(),
                                  index=res["customer_id"].astype("string").to_numpy()))
-    if NO_PURCHASE not in states:
-        states.append(NO_PURCHASE)
-    states.append(NOT_YET)
-    wide = pd.concat(results, axis=1, keys=range(len(dates)))
-    wide = wide.sort_index()
+    return results
+
+
+def _long_history(results: list[pd.Series], dates: list[pd.Timestamp], states: list[str]
+                  ) -> pd.DataFrame:
+    """The long history; absent customers are "Not yet a customer" before their first
+    appearance and "No purchase" after it."""
+    wide = pd.concat(results, axis=1, keys=range(len(dates))).sort_index()
     seen = wide.notna().cummax(axis=1)
     wide = wide.where(wide.notna(), np.where(seen, NO_PURCHASE, NOT_YET))
     wide.columns = dates
@@ -194,13 +180,103 @@ def segment_history(
     return long
 
 
+def segment_history(
+    orders: Table,
+    *,
+    as_of_dates: Sequence[Any],
+    customers: pd.DataFrame | None = None,
+    segmenter: Segmenter | None = None,
+    bins: int = defaults.RFM_BINS,
+    grid: Mapping[str, Any] | None = None,
+    window_days: int | None = None,
+) -> pd.DataFrame:
+    """Each customer's segment at each as-of date (long form).
+
+    The segmenter is applied to the data as known at each date; the default is :func:`rfm`
+    with ``bins``, ``grid`` and ``window_days`` (quantiles re-computed at each date), every
+    date's aggregates from one SQL statement run where the orders are. A customer missing
+    from a date's result is ``"Not yet a customer"`` (:data:`NOT_YET`) before their first
+    appearance and ``"No purchase"`` after it.
+
+    Parameters
+    ----------
+    orders
+        Order lines (``customer_id``, ``ordered_at``, ``amount``): a frame or a SourceTable.
+    as_of_dates
+        Two or more increasing dates.
+    customers
+        Optional customers (``customer_id``, ``acquired_at``).
+    segmenter
+        ``f(orders, as_of, customers) -> DataFrame`` with ``customer_id`` and ``segment``,
+        ignoring what happens after ``as_of``; default RFM.
+    bins, grid, window_days
+        Those of :func:`rfm`.
+
+    Returns
+    -------
+    DataFrame
+        ``customer_id, as_of, segment`` (ordered categorical of all states).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> orders = pd.DataFrame({"customer_id": ["a", "b", "b"], "amount": 10.0,
+    ...     "ordered_at": pd.to_datetime(["2024-01-05", "2024-01-10", "2024-02-20"])})
+    >>> grid = {"Active": ((2, 2), (1, 2)), "Lapsed": ((1, 1), (1, 2))}
+    >>> h = segment_history(orders, as_of_dates=["2024-01-31", "2024-02-29"], bins=2, grid=grid)
+    >>> h["segment"].astype(str).tolist()
+    ['Lapsed', 'Lapsed', 'Active', 'Active']
+    """
+    check_table(orders, name="orders", required=["customer_id", "ordered_at", "amount"])
+    dates = _dates(as_of_dates)
+    states: list[str] = []
+    if segmenter is None:
+        segmenter = _rfm_segmenter(orders, dates, bins, grid, window_days)
+        states = _segment_names(grid)
+    results = _segments_at(orders, dates, customers, segmenter, states)
+    if NO_PURCHASE not in states:
+        states.append(NO_PURCHASE)
+    states.append(NOT_YET)
+    return _long_history(results, dates, states)
+
+
+def _empty_migration(as_of_dates: Sequence[Any], grid: Mapping[str, Any] | None) -> Migration:
+    """One as-of date: nothing to migrate between, and a note saying so."""
+    states = [*_segment_names(grid), NOT_YET]
+    out = pd.DataFrame({
+        "from_date": pd.Series(dtype="datetime64[ns]"),
+        "to_date": pd.Series(dtype="datetime64[ns]"),
+        "from_segment": pd.Categorical([], categories=states, ordered=True),
+        "to_segment": pd.Categorical([], categories=states[:-1], ordered=True),
+        "customers": pd.Series(dtype="int64"), "row_share": pd.Series(dtype="float64")})
+    shown = ", ".join(str(pd.Timestamp(d).date()) for d in as_of_dates) or "none"
+    return Migration(out, None, f"one as-of date ({shown}): a migration needs two dates, so "
+                     "there is none to show")
+
+
+def _pair_counts(wide: pd.DataFrame, a: Any, b: Any, states: list[str], to_states: list[str]
+                 ) -> pd.DataFrame:
+    """Customers per (from, to) state between two dates, zero cells included, and row shares."""
+    pair = pd.DataFrame({"from_segment": wide[a].astype(object),
+                         "to_segment": wide[b].astype(object)})
+    pair = pair[pair["to_segment"] != NOT_YET]
+    counts = pair.groupby(["from_segment", "to_segment"]).size()
+    full = pd.MultiIndex.from_product([states, to_states], names=["from_segment", "to_segment"])
+    counts = counts.reindex(full, fill_value=0).rename("customers").reset_index()
+    totals = counts.groupby("from_segment")["customers"].transform("sum")
+    counts["row_share"] = counts["customers"] / totals.where(totals > 0)
+    counts.insert(0, "to_date", b)
+    counts.insert(0, "from_date", a)
+    return counts
+
+
 def migration(
     orders: Table,
     *,
     as_of_dates: Sequence[Any],
     customers: pd.DataFrame | None = None,
     segmenter: Segmenter | None = None,
-    bins: int = 5,
+    bins: int = defaults.RFM_BINS,
     grid: Mapping[str, Any] | None = None,
     window_days: int | None = None,
 ) -> Migration:
@@ -212,52 +288,39 @@ def migration(
     Returns
     -------
     Migration
-        ``table``: long form, one row per (date pair, from state, to state), zero cells:
-        ``from_date, to_date, from_segment, to_segment, customers, row_share``.
-        ``row_share`` is the share of the from-state's customers that moved to the
-        to-state (missing for an empty row). From-states include ``"Not yet a customer"``
-        (customers new by the to-date); to-states never do, and customers who are not yet
-        customers at the to-date are left out. ``history`` is the long :func:`segment_history`
-        table. With a single as-of date the table is empty and ``note`` says that a migration
-        needs two dates.
+        ``table``: one row per (date pair, from state, to state), zero cells included:
+        ``from_date, to_date, from_segment, to_segment, customers, row_share`` (the share of
+        the from-state's customers that moved to the to-state). From-states include
+        ``"Not yet a customer"``; to-states never do. ``history``: :func:`segment_history`.
+        With a single as-of date the table is empty and ``note`` says why.
 
     References
     ----------
     Pfeifer, P. E., & Carraway, R. L. (2000). Modeling customer relationships as Markov
     chains. *Journal of Interactive Marketing*, 14(2), 43-55.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> orders = pd.DataFrame({"customer_id": ["a", "b", "b"], "amount": 10.0,
+    ...     "ordered_at": pd.to_datetime(["2024-01-05", "2024-01-10", "2024-02-20"])})
+    >>> grid = {"Active": ((2, 2), (1, 2)), "Lapsed": ((1, 1), (1, 2))}
+    >>> moves = migration(orders, as_of_dates=["2024-01-31", "2024-02-29"], bins=2, grid=grid)
+    >>> transition_matrix(moves).loc[["Active", "Lapsed"]]  # doctest: +NORMALIZE_WHITESPACE
+    to_segment    Active  Lapsed  No purchase
+    from_segment
+    Active             1       0            0
+    Lapsed             0       1            0
     """
     if len(as_of_dates) < 2:  # one date: nothing to migrate between, say so
-        states = [*_segment_names(grid), NOT_YET]
-        out = pd.DataFrame({
-            "from_date": pd.Series(dtype="datetime64[ns]"),
-            "to_date": pd.Series(dtype="datetime64[ns]"),
-            "from_segment": pd.Categorical([], categories=states, ordered=True),
-            "to_segment": pd.Categorical([], categories=states[:-1], ordered=True),
-            "customers": pd.Series(dtype="int64"), "row_share": pd.Series(dtype="float64")})
-        shown = ", ".join(str(pd.Timestamp(d).date()) for d in as_of_dates) or "none"
-        return Migration(out, None, f"one as-of date ({shown}): a migration needs two dates, "
-                         "so there is none to show")
+        return _empty_migration(as_of_dates, grid)
     hist = segment_history(orders, as_of_dates=as_of_dates, customers=customers,
                            segmenter=segmenter, bins=bins, grid=grid, window_days=window_days)
     states = list(hist["segment"].cat.categories)
     to_states = [s for s in states if s != NOT_YET]
     wide = hist.pivot(index="customer_id", columns="as_of", values="segment")
-    dates = list(wide.columns)
-    frames = []
-    for a, b in itertools.pairwise(dates):
-        pair = pd.DataFrame({"from_segment": wide[a].astype(object),
-                             "to_segment": wide[b].astype(object)})
-        pair = pair[pair["to_segment"] != NOT_YET]
-        counts = pair.groupby(["from_segment", "to_segment"]).size()
-        full = pd.MultiIndex.from_product([states, to_states],
-                                          names=["from_segment", "to_segment"])
-        counts = counts.reindex(full, fill_value=0).rename("customers").reset_index()
-        totals = counts.groupby("from_segment")["customers"].transform("sum")
-        counts["row_share"] = counts["customers"] / totals.where(totals > 0)
-        counts.insert(0, "to_date", b)
-        counts.insert(0, "from_date", a)
-        frames.append(counts)
-    out = pd.concat(frames, ignore_index=True)
+    out = pd.concat([_pair_counts(wide, a, b, states, to_states)
+                     for a, b in itertools.pairwise(wide.columns)], ignore_index=True)
     out["customers"] = out["customers"].astype("int64")
     out["from_segment"] = pd.Categorical(out["from_segment"], categories=states, ordered=True)
     out["to_segment"] = pd.Categorical(out["to_segment"], categories=to_states, ordered=True)
@@ -284,6 +347,31 @@ def transition_matrix(
 
     ``values`` is ``"customers"`` (counts) or ``"row_share"``. Empty from-rows (other than
     none at all) are kept so that matrices of different pairs line up.
+
+    Parameters
+    ----------
+    migration
+        :func:`migration` output.
+    from_date
+        The first date of the pair; default the last pair.
+    values
+        ``"customers"`` or ``"row_share"``.
+
+    Returns
+    -------
+    DataFrame
+        From-states (rows) by to-states (columns).
+
+    Examples
+    --------
+    See :func:`migration`.
+
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"from_date": pd.Timestamp("2024-01-31"),
+    ...     "to_date": pd.Timestamp("2024-02-29"), "from_segment": ["A", "A", "B", "B"],
+    ...     "to_segment": ["A", "B", "A", "B"], "customers": [3, 1, 0, 2]})
+    >>> transition_matrix(table).to_numpy().tolist()
+    [[3, 1], [0, 2]]
     """
     if values not in ("customers", "row_share"):
         raise CRMError(f"values: {values!r} is not one of 'customers', 'row_share'")
@@ -291,6 +379,24 @@ def transition_matrix(
     return sub.pivot_table(index="from_segment", columns="to_segment", values=values,
                            observed=False, aggfunc="sum", dropna=False,
                            fill_value=0 if values == "customers" else np.nan)
+
+
+def _flow_row(sub: pd.DataFrame, seg: str) -> dict[str, Any]:
+    """Members, inflow and outflow of one segment in one date pair."""
+    into = sub[(sub["to_segment"] == seg) & (sub["from_segment"] != seg)]
+    out_of = sub[(sub["from_segment"] == seg) & (sub["to_segment"] != seg)]
+    stayed = int(sub.loc[(sub["from_segment"] == seg) & (sub["to_segment"] == seg),
+                         "customers"].sum())
+    inflow, outflow = int(into["customers"].sum()), int(out_of["customers"].sum())
+    start, end = stayed + outflow, stayed + inflow
+    return {
+        "segment": seg, "start": start, "stayed": stayed, "inflow": inflow,
+        "inflow_new": int(into.loc[into["from_segment"] == NOT_YET, "customers"].sum()),
+        "outflow": outflow, "end": end, "net_change": end - start,
+        "top_source": into.loc[into["customers"].idxmax(), "from_segment"] if inflow else None,
+        "top_destination": out_of.loc[out_of["customers"].idxmax(), "to_segment"]
+        if outflow else None,
+    }
 
 
 def flows(migration: Migration | pd.DataFrame, segment: str | Sequence[str] | None = None
@@ -311,20 +417,29 @@ def flows(migration: Migration | pd.DataFrame, segment: str | Sequence[str] | No
         net_change, top_source, top_destination``: ``start``/``end`` are the members at the
         two dates, ``inflow`` those who joined (``inflow_new`` of them not yet customers at
         the start), ``outflow`` those who left, ``net_change = end - start = inflow -
-        outflow``; ``top_source``/``top_destination`` name the largest flow in and out.
+        outflow``; ``top_source``/``top_destination`` name the largest flow in and out. An
+        empty migration (one as-of date) gives an empty table and a warning saying why.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"from_date": pd.Timestamp("2024-01-31"),
+    ...     "to_date": pd.Timestamp("2024-02-29"), "from_segment": ["A", "A", "B", "B"],
+    ...     "to_segment": ["A", "B", "A", "B"], "customers": [3, 1, 0, 2]})
+    >>> flows(table, "B")[["start", "inflow", "outflow", "end", "top_source"]]
+       start  inflow  outflow  end top_source
+    0      2       1        0    3          A
     """
     note = migration.note if isinstance(migration, Migration) else ""
     migration = _as_table(migration)
     all_states = list(migration["to_segment"].cat.categories) \
         if isinstance(migration["to_segment"].dtype, pd.CategoricalDtype) \
         else list(pd.unique(migration["to_segment"]))
-    if segment is None:
-        wanted = all_states
-    else:
-        wanted = [segment] if isinstance(segment, str) else list(segment)
-        unknown = [s for s in wanted if s not in all_states]
-        if unknown:
-            raise CRMError(f"segment: {unknown} not in the migration states {all_states}")
+    wanted = all_states if segment is None else \
+        [segment] if isinstance(segment, str) else list(segment)
+    unknown = [s for s in wanted if s not in all_states]
+    if unknown:
+        raise CRMError(f"segment: {unknown} not in the migration states {all_states}")
     columns = ["from_date", "to_date", "segment", "start", "stayed", "inflow", "inflow_new",
                "outflow", "end", "net_change", "top_source", "top_destination"]
     if migration.empty:
@@ -333,23 +448,6 @@ def flows(migration: Migration | pd.DataFrame, segment: str | Sequence[str] | No
         return pd.DataFrame(columns=columns)
     m = migration.assign(from_segment=migration["from_segment"].astype(object),
                          to_segment=migration["to_segment"].astype(object))
-    rows = []
-    for (a, b), sub in m.groupby(["from_date", "to_date"], sort=True):
-        for seg in wanted:
-            into = sub[(sub["to_segment"] == seg) & (sub["from_segment"] != seg)]
-            out_of = sub[(sub["from_segment"] == seg) & (sub["to_segment"] != seg)]
-            stayed = int(sub.loc[(sub["from_segment"] == seg) & (sub["to_segment"] == seg),
-                                 "customers"].sum())
-            inflow, outflow = int(into["customers"].sum()), int(out_of["customers"].sum())
-            start, end = stayed + outflow, stayed + inflow
-            rows.append({
-                "from_date": a, "to_date": b, "segment": seg, "start": start,
-                "stayed": stayed, "inflow": inflow,
-                "inflow_new": int(into.loc[into["from_segment"] == NOT_YET, "customers"].sum()),
-                "outflow": outflow, "end": end, "net_change": end - start,
-                "top_source": into.loc[into["customers"].idxmax(), "from_segment"]
-                if inflow else None,
-                "top_destination": out_of.loc[out_of["customers"].idxmax(), "to_segment"]
-                if outflow else None,
-            })
-    return pd.DataFrame(rows)
+    rows = [{"from_date": a, "to_date": b, **_flow_row(sub, seg)}
+            for (a, b), sub in m.groupby(["from_date", "to_date"], sort=True) for seg in wanted]
+    return pd.DataFrame(rows, columns=columns)

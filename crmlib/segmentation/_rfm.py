@@ -6,6 +6,24 @@ orders left there (DuckDB over the files, or the database itself), so ten millio
 are summarised without coming to pandas; the scores and the segment lookup are vectorised
 numpy on the (much smaller) customer table.
 
+Definitions of :func:`rfm` (orders on or before ``as_of``, and after ``as_of - window_days``
+when given):
+
+- a *purchase* is an order line with a positive amount; returns (negative lines) are netted
+  into the monetary values but are not purchases;
+- ``frequency``: the number of distinct days with a purchase (several orders on one day count
+  once, as in the BTYD literature), or with ``frequency="orders"`` the number of purchase
+  lines; ``orders`` counts the order lines with a positive amount;
+- ``recency_days``: days from the last purchase day to ``as_of``;
+- ``monetary_total``: net amount (purchases minus returns) in the window; ``monetary``:
+  ``monetary_total / frequency``, the mean net spend per purchase day (per purchase line with
+  ``frequency="orders"``); the average-spend measure follows Fader, Hardie & Lee (2005), who
+  use it because total spend is confounded with frequency;
+- ``r``, ``f``, ``m``: scores ``1..bins`` by quantile of rank among customers with a purchase
+  (:func:`rfm_scores`); ``r`` is high for a recent purchase, ``m`` is scored on ``monetary``
+  (or ``monetary_total`` when ``monetary_score="total"``);
+- ``segment``: the name of the ``(r, f)`` cell in ``grid``.
+
 Tie rule. Tied customers always share one score; where the tie sits decides it, and the
 rule is chosen so that no label rests on a tie alone:
 
@@ -21,6 +39,12 @@ rule is chosen so that no label rests on a tie alone:
 
 :func:`tied_scores` lists the scores on which every buying customer ties (such a score
 separates nobody; :func:`crmlib.segmentation.headline` warns of it).
+
+References
+----------
+Hughes, A. M. (1994). *Strategic Database Marketing*. Probus.
+Fader, P. S., Hardie, B. G. S., & Lee, K. L. (2005). RFM and CLV: Using iso-value curves for
+customer base analysis. *Journal of Marketing Research*, 42(4), 415-430.
 """
 
 from __future__ import annotations
@@ -187,7 +211,7 @@ def rfm(
     *,
     as_of: Any,
     customers: pd.DataFrame | None = None,
-    bins: int = 5,
+    bins: int = defaults.RFM_BINS,
     grid: Mapping[str, Any] | None = None,
     window_days: int | None = None,
     monetary_score: str = "mean",
@@ -195,74 +219,51 @@ def rfm(
 ) -> pd.DataFrame:
     """Recency, frequency and monetary value per customer, their scores and named segment.
 
-    RFM analysis in the tradition of Hughes (1994); the average-spend monetary measure
-    follows Fader, Hardie & Lee (2005), who use it because total spend is confounded with
-    frequency.
-
-    Definitions (orders on or before ``as_of``, and after ``as_of - window_days`` when given):
-
-    - a *purchase* is an order line with a positive amount; returns (negative lines) are
-      netted into the monetary values but are not purchases;
-    - ``frequency``: the number of distinct days with a purchase (several orders on one day
-      count once, as in the BTYD literature), or with ``frequency="orders"`` the number of
-      purchase lines; ``orders`` counts the order lines with a positive amount (one per
-      order when ``order_id`` is the key, as in the data contract);
-    - ``recency_days``: days from the last purchase day to ``as_of``;
-    - ``monetary_total``: net amount (purchases minus returns) in the window;
-      ``monetary``: ``monetary_total / frequency``, the mean net spend per purchase day
-      (per purchase line with ``frequency="orders"``);
-    - ``r``, ``f``, ``m``: scores ``1..bins`` by quantile of rank among customers with a
-      purchase (:func:`rfm_scores`); ``r`` is high for a recent purchase, ``m`` is scored on
-      ``monetary`` (or ``monetary_total`` when ``monetary_score="total"``);
-    - ``segment``: the name of the ``(r, f)`` cell in ``grid``.
-
-    Tied customers share one score; see the module docstring for where a tie sits.
-
-    The per-customer aggregation is one SQL statement run by :func:`crmlib.data.sql.query`: in
-    an in-memory DuckDB for a frame, where the rows are for a table left in its source
-    (DuckDB over files, or the database); only one row per customer comes back.
+    RFM analysis in the tradition of Hughes (1994); the definitions and the tie rules are in
+    the module docstring. The per-customer aggregation is one SQL statement run where the
+    rows are (a frame in an in-memory DuckDB, a table left in its source there).
 
     Parameters
     ----------
     orders
-        Order lines with ``customer_id``, ``ordered_at`` and ``amount``: a DataFrame or a
-        :class:`crmlib.data.SourceTable`.
+        Order lines (``customer_id``, ``ordered_at``, ``amount``): a frame or a SourceTable.
     as_of
-        The date of the analysis (anything ``pandas.Timestamp`` accepts).
+        The date of the analysis.
     customers
-        Optional customer table (``customer_id``, optionally ``acquired_at``). Its customers
-        acquired on or before ``as_of`` without a purchase in the window get a row with
-        segment ``"No purchase"``, ``frequency`` 0 and missing recency and scores.
-    bins
-        Number of score levels (5 gives quintiles).
-    grid
-        ``name -> (r range, f range)``, inclusive score ranges covering each of the
-        ``bins x bins`` cells exactly once (validated); default :data:`crmlib.defaults.RFM_GRID`.
+        Optional customers (``customer_id``, ``acquired_at``): those acquired by ``as_of``
+        without a purchase get a row with segment ``"No purchase"``.
+    bins, grid
+        Score levels and the named ``(r, f)`` grid (default :data:`crmlib.defaults.RFM_GRID`).
     window_days
         Only orders in the last ``window_days`` days up to ``as_of`` count.
-    monetary_score
-        ``"mean"`` or ``"total"``: which monetary value the ``m`` score ranks.
-    frequency
-        ``"days"`` (distinct purchase days) or ``"orders"`` (purchase lines).
+    monetary_score, frequency
+        ``"mean"``/``"total"`` monetary value scored; ``"days"``/``"orders"`` counted.
 
     Returns
     -------
     DataFrame
-        One row per customer, sorted by ``customer_id``: ``customer_id, recency_days,
-        frequency, orders, monetary, monetary_total, first_purchase, last_purchase, r, f, m,
-        segment``; scores are nullable integers.
-
-    Raises
-    ------
-    CRMError
-        On missing columns, an invalid grid or bins, or when no order line up to ``as_of``
-        has a positive amount.
+        One row per customer: ``customer_id, recency_days, frequency, orders, monetary,
+        monetary_total, first_purchase, last_purchase, r, f, m, segment``.
 
     References
     ----------
     Hughes, A. M. (1994). *Strategic Database Marketing*. Probus.
     Fader, P. S., Hardie, B. G. S., & Lee, K. L. (2005). RFM and CLV: Using iso-value curves
     for customer base analysis. *Journal of Marketing Research*, 42(4), 415-430.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> orders = pd.DataFrame({"customer_id": list("aabcde"), "amount": 20.0,
+    ...     "ordered_at": pd.to_datetime(["2024-01-02", "2024-03-30", "2024-03-29",
+    ...                                   "2024-02-01", "2023-11-15", "2023-06-01"])})
+    >>> rfm(orders, as_of="2024-03-31")[["customer_id", "recency_days", "r", "f", "segment"]]
+      customer_id  recency_days  r  f          segment
+    0           a             1  5  5        Champions
+    1           b             2  4  1        Promising
+    2           c            59  3  1   About to Sleep
+    3           d           137  2  1      Hibernating
+    4           e           304  1  1      Hibernating
     """
     check_table(orders, name="orders", required=["customer_id", "ordered_at", "amount"])
     bins, table = check_rfm_options(bins, grid, monetary_score, frequency)
