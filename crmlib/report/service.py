@@ -181,6 +181,10 @@ def cost_per_resolution(kpi_table: pd.DataFrame) -> pd.DataFrame:
       channel  contacts  resolution_rate
     0     web        10              0.5
     """
+    columns = ["channel", "contacts", "cost_per_contact", "resolution_rate",
+               "cost_per_resolved_contact", "se", "ci_low", "ci_high"]
+    if kpi_table.empty:  # a unit without interactions
+        return pd.DataFrame(columns=columns)
     check_frame(kpi_table, name="kpi_table", required=["channel", "kpi", "value", "se"])
     k = kpi_table[kpi_table["channel"].notna()]
     if k.empty:
@@ -194,7 +198,7 @@ def cost_per_resolution(kpi_table: pd.DataFrame) -> pd.DataFrame:
         "cost_per_resolved_contact": cpr["value"], "se": cpr["se"],
         "ci_low": cpr["ci_low"], "ci_high": cpr["ci_high"],
     })
-    return out.reset_index()
+    return out.reset_index()[columns]
 
 
 def verdicts(comparisons: Mapping[str, ChannelComparison]) -> pd.DataFrame:

@@ -14,7 +14,7 @@ from statsmodels.stats.multitest import multipletests
 from crmlib import defaults, intervals
 from crmlib.errors import CRMError
 from crmlib.results import NotedTable, TestResult
-from crmlib.service._empty import empty_table
+from crmlib.service._empty import NO_INTERACTIONS, empty_table
 from crmlib.service._kpis import REQUIRED, _mean, _share, validate_interactions
 from crmlib.service.results import ChannelComparison
 from crmlib.utils.validation import check_alpha, check_frame, check_option
@@ -182,13 +182,13 @@ def channel_shift(interactions: pd.DataFrame | None, *, split: Any = None,
     return out
 
 
-def shift_test(interactions: pd.DataFrame, *, split: Any = None) -> TestResult:
+def shift_test(interactions: pd.DataFrame | None, *, split: Any = None) -> TestResult:
     """Pearson chi-square test that the channel mix is the same before and from ``split``.
 
     Parameters
     ----------
     interactions
-        The interactions table (``occurred_at``, ``channel``).
+        The interactions table; None gives a test not run, with a warning.
     split
         The date that splits the contacts; None: the median contact time.
 
@@ -216,6 +216,10 @@ def shift_test(interactions: pd.DataFrame, *, split: Any = None) -> TestResult:
     >>> round(test.statistic, 3), test.df, round(test.p_value, 5)
     (13.714, 1.0, 0.00021)
     """
+    if interactions is None:
+        empty_table([])  # warns why
+        return TestResult(np.nan, 0.0, np.nan, "Pearson chi-square", 0,
+                          extra={"split": split, "note": f"not run: {NO_INTERACTIONS}"})
     tab, split = _before_after(interactions, split)
     n = int(tab.to_numpy().sum())
     if len(tab) < 2:
