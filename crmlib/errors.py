@@ -59,17 +59,13 @@ class DataError(CRMError):
 
     Examples
     --------
-    >>> import tempfile
-    >>> import pandas as pd
+    >>> import pathlib, tempfile
     >>> from crmlib import data
-    >>> folder = tempfile.mkdtemp()
-    >>> pd.DataFrame({"customer_id": ["c1", "c2"], "business_unit": "shop",
-    ...               "acquired_at": ["2024-01-05", "2024-02-10"]}
-    ...              ).to_csv(f"{folder}/customers.csv", index=False)
-    >>> pd.DataFrame({"order_id": ["o1", "o2", "o3"], "customer_id": ["c1", "c1", "c2"],
-    ...               "ordered_at": ["2024-01-05", "2024-03-01", "2024-02-01"],
-    ...               "amount": [20.0, 35.5, 12.0]}
-    ...              ).to_csv(f"{folder}/orders.csv", index=False)
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "customers.csv").write_text("customer_id,business_unit,acquired_at\\n"
+    ...     "c1,shop,2024-01-05\\nc2,shop,2024-02-10\\n")
+    >>> _ = (folder / "orders.csv").write_text("order_id,customer_id,ordered_at,amount\\n"
+    ...     "o1,c1,2024-01-05,20.0\\no2,c1,2024-03-01,35.5\\no3,c2,2024-02-01,12.0\\n")
     >>> try:
     ...     data.load(folder, "shop")
     ... except data.DataError as err:

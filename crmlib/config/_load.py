@@ -433,8 +433,7 @@ def load_params(
         Folder holding ``defaults.yaml`` and ``units/``; default ``project_root()/params``.
         Relative data paths are resolved against its parent, the project root.
     params_file
-        Read this file instead of ``<params_dir>/units/<unit>.yaml`` (still over the
-        defaults).
+        Read this file instead of ``<params_dir>/units/<unit>.yaml`` (over the defaults).
 
     Returns
     -------

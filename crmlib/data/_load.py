@@ -49,17 +49,13 @@ class CRMData:
 
     Examples
     --------
-    >>> import tempfile
-    >>> import pandas as pd
+    >>> import pathlib, tempfile
     >>> from crmlib import data
-    >>> folder = tempfile.mkdtemp()
-    >>> pd.DataFrame({"customer_id": ["c1", "c2"], "business_unit": "shop",
-    ...               "acquired_at": ["2024-01-05", "2024-02-10"]}
-    ...              ).to_csv(f"{folder}/customers.csv", index=False)
-    >>> pd.DataFrame({"order_id": ["o1", "o2", "o3"], "customer_id": ["c1", "c1", "c2"],
-    ...               "ordered_at": ["2024-01-05", "2024-03-01", "2024-02-11"],
-    ...               "amount": [20.0, 35.5, 12.0]}
-    ...              ).to_csv(f"{folder}/orders.csv", index=False)
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "customers.csv").write_text("customer_id,business_unit,acquired_at\\n"
+    ...     "c1,shop,2024-01-05\\nc2,shop,2024-02-10\\n")
+    >>> _ = (folder / "orders.csv").write_text("order_id,customer_id,ordered_at,amount\\n"
+    ...     "o1,c1,2024-01-05,20.0\\no2,c1,2024-03-01,35.5\\no3,c2,2024-02-11,12.0\\n")
     >>> crm = data.load(folder, "shop")
     >>> crm.tables, crm.unit, str(crm.as_of.date())
     (('customers', 'orders'), 'shop', '2024-03-01')
@@ -350,17 +346,13 @@ def validate(
     --------
     Order ``o3`` is dated before its customer was acquired:
 
-    >>> import tempfile
-    >>> import pandas as pd
+    >>> import pathlib, tempfile
     >>> from crmlib import data
-    >>> folder = tempfile.mkdtemp()
-    >>> pd.DataFrame({"customer_id": ["c1", "c2"], "business_unit": "shop",
-    ...               "acquired_at": ["2024-01-05", "2024-02-10"]}
-    ...              ).to_csv(f"{folder}/customers.csv", index=False)
-    >>> pd.DataFrame({"order_id": ["o1", "o2", "o3"], "customer_id": ["c1", "c1", "c2"],
-    ...               "ordered_at": ["2024-01-05", "2024-03-01", "2024-02-01"],
-    ...               "amount": [20.0, 35.5, 12.0]}
-    ...              ).to_csv(f"{folder}/orders.csv", index=False)
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "customers.csv").write_text("customer_id,business_unit,acquired_at\\n"
+    ...     "c1,shop,2024-01-05\\nc2,shop,2024-02-10\\n")
+    >>> _ = (folder / "orders.csv").write_text("order_id,customer_id,ordered_at,amount\\n"
+    ...     "o1,c1,2024-01-05,20.0\\no2,c1,2024-03-01,35.5\\no3,c2,2024-02-01,12.0\\n")
     >>> for problem in data.validate(folder, "shop"):
     ...     print(problem.table, problem.column, problem.rows)
     ...     print(str(problem).split(", e.g.")[0])
@@ -404,9 +396,8 @@ def load(
 ) -> CRMData:
     """Validate ``source`` and read one business unit's tables as typed DataFrames.
 
-    Filtering happens in the engine: DuckDB for files (CSV read with every contract column as
-    VARCHAR, then cast, so keys keep leading zeros), the database itself for a SQLAlchemy URL.
-    Only the unit's rows reach pandas.
+    Filtering happens in the engine (DuckDB for files, the database for a URL): only the
+    unit's rows reach pandas. CSV columns are read as text, then cast (keys keep leading 0s).
 
     Parameters
     ----------
@@ -417,17 +408,14 @@ def load(
     unit
         The value of ``customers.business_unit`` to load; other tables follow through
         ``customer_id``. None loads every unit.
-    as_of
-        The analysis date; default the latest date in the unit's data.
-    tables
-        Optional tables to read besides customers and orders (default: all present).
+    as_of, tables
+        The analysis date (default: the latest date in the unit's data); optional tables to
+        read besides customers and orders (default: all present).
     in_database
-        Tables among ``orders`` and ``interactions`` to leave in the source after checking
-        them: they come back as :class:`~crmlib.data.SourceTable` and the analyses aggregate
-        them in DuckDB (files) or in the database (URL), so only aggregates reach pandas.
-        Every rule is checked as for a loaded table; in a database the rules run there, and
-        date and number columns must be stored typed. Close the result (or use it in a
-        ``with`` block) to release the connection.
+        Tables among ``orders`` and ``interactions`` to leave in the source, checked there
+        (in a database, dates and numbers must be stored typed): they come back as
+        :class:`~crmlib.data.SourceTable`, aggregated where they are by the analyses. Close
+        the result (or use it in a ``with`` block) to release the connection.
 
     Returns
     -------
@@ -440,34 +428,30 @@ def load(
 
     Examples
     --------
-    >>> import tempfile
-    >>> import pandas as pd
+    >>> import pathlib, tempfile
     >>> from crmlib import data
-    >>> folder = tempfile.mkdtemp()
-    >>> pd.DataFrame({"customer_id": ["c1", "c2"], "business_unit": "shop",
-    ...               "acquired_at": ["2024-01-05", "2024-02-10"]}
-    ...              ).to_csv(f"{folder}/customers.csv", index=False)
-    >>> pd.DataFrame({"order_id": ["o1", "o2", "o3"], "customer_id": ["c1", "c1", "c2"],
-    ...               "ordered_at": ["2024-01-05", "2024-03-01", "2024-02-11"],
-    ...               "amount": [20.0, 35.5, 12.0]}
-    ...              ).to_csv(f"{folder}/orders.csv", index=False)
-    >>> crm = data.load(folder, "shop")
-    >>> crm.orders[["order_id", "ordered_at", "amount"]]
-      order_id ordered_at  amount
-    0       o1 2024-01-05    20.0
-    1       o2 2024-03-01    35.5
-    2       o3 2024-02-11    12.0
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "customers.csv").write_text("customer_id,business_unit,acquired_at\\n"
+    ...     "c1,shop,2024-01-05\\nc2,shop,2024-02-10\\n")
+    >>> _ = (folder / "orders.csv").write_text("order_id,customer_id,ordered_at,amount\\n"
+    ...     "o1,c1,2024-01-05,20.0\\no2,c1,2024-03-01,35.5\\no3,c2,2024-02-11,12.0\\n")
+    >>> data.load(folder, "shop").orders["ordered_at"].dt.month.tolist()
+    [1, 3, 2]
 
-    Leave the orders where they are (DuckDB over the file) and aggregate them there:
+    Leave the orders where they are (DuckDB over the file), aggregated there by the analyses:
 
     >>> with data.load(folder, "shop", in_database=("orders",)) as lazy:
     ...     print(lazy.in_database, len(lazy.orders))
     ('orders',) 3
     """
-    as_of_ts = _as_of(as_of)
-    wanted = _wanted(tables)
-    lazy = _lazy(in_database)
-    src = open_source(source, wanted)
+    as_of_ts, wanted, lazy = _as_of(as_of), _wanted(tables), _lazy(in_database)
+    return _load_from(open_source(source, wanted), unit, as_of_ts, wanted, lazy)
+
+
+def _load_from(src: Source, unit: str | None, as_of_ts: pd.Timestamp | None,
+               wanted: tuple[str, ...], lazy: tuple[str, ...]) -> CRMData:
+    """:func:`load` of an opened source: check, then read or leave each table; the source
+    stays open only when tables are left in it."""
     keep = False
     try:
         errors, staged = _check(src, unit, as_of_ts, wanted, lazy)

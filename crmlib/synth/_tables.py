@@ -99,6 +99,27 @@ def _dates(start_day: np.int64, t_days: np.ndarray) -> pa.Array:
     return pa.array(vals, type=pa.int32(), mask=mask).cast(pa.date32())
 
 
+class _Events:
+    """Id, customer and time columns of the event tables of one chunk; the running row
+    counters (rows written so far, per table) are advanced in place."""
+
+    def __init__(self, prefix: str, cust_ids: pa.Array, counters: dict[str, int], width: int,
+                 start_s: np.int64) -> None:
+        self.prefix, self.cust_ids, self.counters = prefix, cust_ids, counters
+        self.width, self.start_s = width, start_s
+
+    def columns(self, name: str, rows: dict[str, np.ndarray], time_col: str
+                ) -> dict[str, pa.Array]:
+        m = rows["idx"].size
+        ids = make_ids(self.prefix + EVENT_LETTER[name], self.counters[name], m, self.width + 2)
+        self.counters[name] += m
+        return {
+            SCHEMAS[name].names[0]: ids,
+            "customer_id": self.cust_ids.take(rows["idx"]),
+            time_col: _stamp(self.start_s, rows["t"]),
+        }
+
+
 def chunk_tables(
     unit: str,
     chunk: Chunk,
@@ -108,51 +129,51 @@ def chunk_tables(
     start: np.datetime64,
 ) -> dict[str, pa.Table]:
     """Arrow tables for one chunk; ``counters`` (rows written so far) is advanced in place."""
-    prefix = P.PREFIX[unit]
-    c = chunk.customers
-    n = c["t0"].size
     start_day = np.int64(start.astype("datetime64[D]").astype(np.int64))
     start_s = np.int64(start.astype("datetime64[s]").astype(np.int64))
-    cust_ids = make_ids(prefix, offset, n, width)
-    out = {
-        "customers": pa.table(
-            {
-                "customer_id": cust_ids,
-                "business_unit": pa.array(np.full(n, unit)),
-                "acquired_at": _dates(start_day, c["t0"]),
-                "channel": _labels(P.CHANNEL_LEVELS, c["channel"]),
-                "region": _labels(P.REGION_LEVELS, c["region"]),
-                "plan": _labels(P.PLAN_LEVELS, c["plan"]),
-                "promo": pa.array(c["promo"]),
-                "churned_at": _dates(start_day, c["churned_day"]),
-            },
-            schema=SCHEMAS["customers"],
-        )
+    cust_ids = make_ids(P.PREFIX[unit], offset, chunk.customers["t0"].size, width)
+    events = _Events(P.PREFIX[unit], cust_ids, counters, width, start_s)
+    return {
+        "customers": _customers_table(unit, chunk.customers, cust_ids, start_day),
+        "orders": _orders_table(chunk.orders, events),
+        "interactions": _interactions_table(chunk.interactions, events),
+        "survey_responses": _survey_table(chunk.survey, events),
     }
 
-    def events(name: str, rows: dict[str, np.ndarray], time_col: str) -> dict[str, pa.Array]:
-        m = rows["idx"].size
-        ids = make_ids(prefix + EVENT_LETTER[name], counters[name], m, width + 2)
-        counters[name] += m
-        return {
-            SCHEMAS[name].names[0]: ids,
-            "customer_id": cust_ids.take(rows["idx"]),
-            time_col: _stamp(start_s, rows["t"]),
-        }
 
-    o = chunk.orders
-    out["orders"] = pa.table(
+def _customers_table(unit: str, c: dict[str, np.ndarray], cust_ids: pa.Array,
+                     start_day: np.int64) -> pa.Table:
+    n = c["t0"].size
+    return pa.table(
         {
-            **events("orders", o, "ordered_at"),
+            "customer_id": cust_ids,
+            "business_unit": pa.array(np.full(n, unit)),
+            "acquired_at": _dates(start_day, c["t0"]),
+            "channel": _labels(P.CHANNEL_LEVELS, c["channel"]),
+            "region": _labels(P.REGION_LEVELS, c["region"]),
+            "plan": _labels(P.PLAN_LEVELS, c["plan"]),
+            "promo": pa.array(c["promo"]),
+            "churned_at": _dates(start_day, c["churned_day"]),
+        },
+        schema=SCHEMAS["customers"],
+    )
+
+
+def _orders_table(o: dict[str, np.ndarray], events: _Events) -> pa.Table:
+    return pa.table(
+        {
+            **events.columns("orders", o, "ordered_at"),
             "amount": pa.array(o["amount"]),
             "category": _labels(ORDER_CATEGORIES, o["category"]),
         },
         schema=SCHEMAS["orders"],
     )
-    i = chunk.interactions
-    out["interactions"] = pa.table(
+
+
+def _interactions_table(i: dict[str, np.ndarray], events: _Events) -> pa.Table:
+    return pa.table(
         {
-            **events("interactions", i, "occurred_at"),
+            **events.columns("interactions", i, "occurred_at"),
             "channel": _labels(P.INTERACTION_CHANNELS, i["channel"]),
             "kind": _labels(P.KINDS, i["kind"]),
             "resolved": pa.array(i["resolved"]),
@@ -164,14 +185,15 @@ def chunk_tables(
         },
         schema=SCHEMAS["interactions"],
     )
-    s = chunk.survey
-    out["survey_responses"] = pa.table(
+
+
+def _survey_table(s: dict[str, np.ndarray], events: _Events) -> pa.Table:
+    return pa.table(
         {
-            **events("survey_responses", s, "answered_at"),
+            **events.columns("survey_responses", s, "answered_at"),
             "channel": _labels(P.CHANNEL_LEVELS, s["channel"]),
             "region": _labels(P.REGION_LEVELS, s["region"]),
             **{k: pa.array(s[k]) for k in ("nps", "csat", "ces", *P.ITEMS)},
         },
         schema=SCHEMAS["survey_responses"],
     )
-    return out

@@ -225,6 +225,29 @@ def build_truth(
     stats: dict[str, dict[str, float]],
 ) -> dict[str, Any]:
     """Assemble the truth dict (plain values, floats to 6 significant digits)."""
+    truth = {
+        "meta": _meta_truth(counts, seed, start, as_of, chunk_size, stats),
+        "population_margins": {
+            "channel": _shares(P.CHANNEL_LEVELS, P.CHANNEL_PROBS),
+            "region": _shares(P.REGION_LEVELS, P.REGION_PROBS),
+            "promo": P.PROMO_PROB,
+            "note": "design probabilities, independent draws, the same in every unit",
+        },
+        "realised_margins": {u: _realised_margins(st) for u, st in stats.items()},
+        "acquisition": "acquired_at uniform over [start, end of as_of); time of day uniform",
+        "retail": _retail_truth(counts, stats),
+        "subscription": _subscription_truth(counts, stats),
+        "services": _services_truth(counts, stats),
+        "interactions": _interactions_truth(),
+        "initiative": _initiative_truth(),
+        "survey": _survey_section(stats),
+    }
+    return clean(truth)
+
+
+def _meta_truth(counts: dict[str, int], seed: int, start: str, as_of: str, chunk_size: int,
+                stats: dict[str, dict[str, float]]) -> dict[str, Any]:
+    """The generator's settings, the row counts and the id prefixes."""
     end = np.datetime64(str(as_of), "D") + 1
     rows = {
         u: {
@@ -233,16 +256,219 @@ def build_truth(
         }
         for u, st in stats.items()
     }
+    return {
+        "generator": "crmlib.synth",
+        "seed": int(seed),
+        "start": str(start),
+        "as_of": str(as_of),
+        "observation_end": f"{end}T00:00:00 (exclusive)",
+        "chunk_size": int(chunk_size),
+        "customers": dict(counts),
+        "rows": rows,
+        "id_prefixes": {
+            u: {
+                "customers": p,
+                "orders": p + "O",
+                "interactions": p + "I",
+                "survey_responses": p + "S",
+            }
+            for u, p in P.PREFIX.items()
+        },
+        "time": "event times are timestamps (whole seconds); dates are calendar dates",
+        "month_days": P.MONTH_DAYS,
+    }
+
+
+def _retail_truth(counts: dict[str, int], stats: dict[str, dict[str, float]]) -> dict[str, Any]:
+    """The retail unit: BG/NBD purchases, Gamma-Gamma spend, returns."""
     gg, bg = P.GAMMA_GAMMA, P.BGNBD
-    st_r, st_s = stats.get("retail", {}), stats.get("subscription", {})
-    n_r, n_s = max(counts["retail"], 1), max(counts["subscription"], 1)
-    st_v, n_v = stats.get("services", {}), max(counts["services"], 1)
+    st_r, n_r = stats.get("retail", {}), max(counts["retail"], 1)
+    return {
+        "process": "BG/NBD (Fader, Hardie & Lee 2005), continuous time",
+        "time_unit": "week",
+        "bgnbd": dict(bg),
+        "gamma_gamma": {**gg, "mean_order_value": gg["p"] * gg["gamma"] / (gg["q"] - 1)},
+        "first_purchase": "at the acquisition instant (ordered_at on acquired_at)",
+        "returns": {
+            "prob_per_purchase": P.RETURN_PROB,
+            "delay_days": f"Exponential(mean {P.RETURN_DELAY_MEAN_DAYS})",
+            "amount": "minus the purchase amount (full return)",
+            "dropped_if_after": "observation_end",
+        },
+        "applies_to": (
+            "orders with category == 'purchase' (returns have category "
+            "'return' and negative amount); BG/NBD counts purchase lines; "
+            "Gamma-Gamma gives each purchase amount (rounded to cents, at "
+            "least 0.01), first purchase included; T runs from the first "
+            "purchase to observation_end"
+        ),
+        "realised": {
+            "customers": counts["retail"],
+            "repeat_purchases_mean": st_r.get("repeat_purchases", 0.0) / n_r,
+            "expected_repeat_purchases_mean": st_r.get("expected_repeat_purchases", 0.0) / n_r,
+        },
+    }
+
+
+def _subscription_truth(counts: dict[str, int], stats: dict[str, dict[str, float]]
+                        ) -> dict[str, Any]:
+    """The subscription unit: Weibull proportional-hazards churn and monthly invoices."""
+    st_s, n_s = stats.get("subscription", {}), max(counts["subscription"], 1)
+    return {
+        "churn_model": {
+            "type": "proportional hazards, h(t|x) = h0(t) exp(x'beta)",
+            "time_unit": f"month = {P.MONTH_DAYS} days, from the acquisition instant",
+            "baseline": {
+                "distribution": "Weibull",
+                **P.WEIBULL,
+                "cumulative_hazard": "H0(t) = (t / scale_months) ** shape",
+            },
+            "log_hr": P.LOG_HR,
+            "reference": {"plan": "basic", "channel": "web", "region": "north", "promo": False},
+            "covariates": "customers.plan, customers.channel, customers.region, "
+            "customers.promo (all fixed at acquisition)",
+            "churned_at": (
+                "date of the churn instant; null if after observation_end "
+                "(censored at the end of as_of)"
+            ),
+        },
+        "plan_share": _shares(P.PLAN_LEVELS, P.PLAN_PROBS),
+        "plan_price": P.PLAN_PRICE,
+        "orders": (
+            "category 'subscription': an invoice at acquisition and every month "
+            "after while active; only dates strictly before churned_at; promo "
+            f"customers pay {P.PROMO_DISCOUNT} x price for the first "
+            f"{P.PROMO_MONTHS} invoices"
+        ),
+        "realised": {
+            "customers": counts["subscription"],
+            "churned": int(st_s.get("churned", 0)),
+            "expected_churned": st_s.get("expected_churned", 0.0),
+            "churned_share": st_s.get("churned", 0.0) / n_s,
+            "expected_churned_share": st_s.get("expected_churned", 0.0) / n_s,
+        },
+    }
+
+
+def _services_truth(counts: dict[str, int], stats: dict[str, dict[str, float]]) -> dict[str, Any]:
+    """The services unit: Pareto/NBD purchases with Gamma-Gamma spend."""
     pn, sg = P.SERVICE_PARETO_NBD, P.SERVICE_GAMMA_GAMMA
+    st_v, n_v = stats.get("services", {}), max(counts["services"], 1)
+    return {
+        "process": "Pareto/NBD (Schmittlein, Morrison & Colombo 1987), continuous time",
+        "time_unit": "week",
+        "pareto_nbd": dict(pn),
+        "gamma_gamma": {**sg, "mean_order_value": sg["p"] * sg["gamma"] / (sg["q"] - 1)},
+        "orders": {
+            "category": "service",
+            "first": "at the acquisition instant",
+            "repeat": "Poisson(lambda) per week until an Exponential(mu) lifetime ends "
+            "(unobserved drop-out); lambda ~ Gamma(r, rate alpha), mu ~ Gamma(s, rate "
+            "beta)",
+            "mean_rate_per_week": pn["r"] / pn["alpha"],
+            "median_lifetime_weeks": pn["beta"] * (2 ** (1 / pn["s"]) - 1),
+            "amount": "Gamma(p, rate nu), nu ~ Gamma(q, rate gamma) per customer; "
+            "rounded to cents, at least 0.01",
+        },
+        "applies_to": (
+            "orders with category == 'service'; T runs from the first order to "
+            "observation_end; service contacts and survey answers are not affected by "
+            "drop-out (they run over the whole window, as before)"
+        ),
+        "realised": {
+            "customers": counts["services"],
+            "alive_at_end": int(st_v.get("alive_at_end", 0)),
+            "alive_at_end_share": st_v.get("alive_at_end", 0.0) / n_v,
+            "expected_alive_at_end_share": st_v.get("expected_alive_at_end", 0.0) / n_v,
+            "repeat_purchases_mean": st_v.get("repeat_purchases", 0.0) / n_v,
+            "expected_repeat_purchases_mean": st_v.get("expected_repeat_purchases", 0.0)
+            / n_v,
+        },
+    }
+
+
+def _interactions_truth() -> dict[str, Any]:
+    """Service contacts: rates, channel and kind mixes, CSAT, channel KPIs."""
+    return {
+        "contact_rate": {
+            "model": "rate ~ Gamma(shape, mean/shape) per month, Poisson "
+            "counts, uniform times while active",
+            **P.CONTACT_RATE,
+        },
+        "channel_mix": {
+            u: _shares(P.INTERACTION_CHANNELS, m) for u, m in P.CHANNEL_MIX.items()
+        },
+        "kind_mix": {u: _shares(P.KINDS, m) for u, m in P.KIND_MIX.items()},
+        "definitions": (
+            "first_contact_resolved and resolved probabilities are among answered "
+            "(abandoned == False) contacts; abandoned contacts have resolved = "
+            "first_contact_resolved = False, handle_seconds and csat null, and a "
+            "wait_seconds drawn like the others (independent of abandonment), so the "
+            "service level is the same among answered and all contacts. service_level "
+            "= P(wait_seconds <= threshold). csat is asked after a share of answered "
+            "contacts; csat_mean is among those asked."
+        ),
+        "csat": {
+            "asked_prob": P.CSAT_ASKED,
+            "probs_by_outcome": {k: list(v) for k, v in P.CSAT_PROBS.items()},
+        },
+        "channels": channel_truth(),
+        "channels_note": "the same in every unit, except the services initiative",
+    }
+
+
+def _survey_section(stats: dict[str, dict[str, float]]) -> dict[str, Any]:
+    """The survey: invitation, response, latent model, items, NPS/CSAT/CES and per-unit values."""
     nc, nr = len(P.CHANNEL_LEVELS), len(P.REGION_LEVELS)
     survey_units = {}
     for u in P.UNITS:
         cells = np.array([stats.get(u, {}).get(f"cell_{i}", 0.0) for i in range(nc * nr)])
         survey_units[u] = survey_truth(u, cells)
+    return {
+        "invitation": {
+            "prob": P.SURVEY_INVITE_PROB,
+            "time": "uniform while active, answered after Exponential(mean "
+            f"{P.SURVEY_ANSWER_DELAY_MEAN_DAYS} days); lost if after "
+            "the active window",
+        },
+        "response_logit": P.RESPONSE_LOGIT,
+        "latent": {"f": "Normal(unit + channel + region, 1)", **P.LATENT_MEAN},
+        "items": {
+            "names": list(P.ITEMS),
+            "loadings": list(P.ITEM_LOADINGS),
+            "thresholds": list(P.ITEM_THRESHOLDS),
+            "shifts": list(P.ITEM_SHIFTS),
+            "model": "q_j = 1 + #{k: shift_j + loading_j f + sqrt(1 - loading_j^2) e_j "
+            "> threshold_k}, e_j ~ N(0,1) independent",
+        },
+        "nps_model": {
+            **P.NPS_MODEL,
+            "model": "nps = clip(round(intercept + sum_j weight_j q_j + sigma e), 0, 10)",
+            "promoter": "nps >= 9",
+            "detractor": "nps <= 6",
+            "nps_scale": "100 x (promoter share - detractor share)",
+        },
+        "csat_model": {
+            **P.SURVEY_CSAT,
+            "model": "1 + #{loading f + sqrt(1-loading^2) e > threshold}",
+        },
+        "ces_model": {
+            **P.SURVEY_CES,
+            "model": "1 + #{loading f + sqrt(1-loading^2) e > threshold}",
+        },
+        "weight": "no weight column; rake to population_margins or realised_margins",
+        "units": survey_units,
+        "units_note": (
+            "population: under the design margins (exact, quadrature); customers: over "
+            "the realised customer cells of the unit; respondents_approx: what an "
+            "unweighted survey estimates (ignores answers lost at the window end); "
+            "ols_population: population least-squares fit of nps on the five items."
+        ),
+    }
+
+
+def _initiative_truth() -> dict[str, Any]:
+    """The services initiative: first-contact resolution before and after, and its CSAT."""
     init = dict(P.INITIATIVE)
     init["before"] = {c: P.SERVICE_CHANNELS[c]["fcr"] for c in init["channels"]}
     init["after"] = {c: P.SERVICE_CHANNELS[c]["fcr"] + init["effect"] for c in init["channels"]}
@@ -252,193 +478,4 @@ def build_truth(
         "Only first_contact_resolved changes; P(resolved) stays the same, so the "
         "share resolved later falls. Contacts with occurred_at >= start are treated."
     )
-    truth = {
-        "meta": {
-            "generator": "crmlib.synth",
-            "seed": int(seed),
-            "start": str(start),
-            "as_of": str(as_of),
-            "observation_end": f"{end}T00:00:00 (exclusive)",
-            "chunk_size": int(chunk_size),
-            "customers": dict(counts),
-            "rows": rows,
-            "id_prefixes": {
-                u: {
-                    "customers": p,
-                    "orders": p + "O",
-                    "interactions": p + "I",
-                    "survey_responses": p + "S",
-                }
-                for u, p in P.PREFIX.items()
-            },
-            "time": "event times are timestamps (whole seconds); dates are calendar dates",
-            "month_days": P.MONTH_DAYS,
-        },
-        "population_margins": {
-            "channel": _shares(P.CHANNEL_LEVELS, P.CHANNEL_PROBS),
-            "region": _shares(P.REGION_LEVELS, P.REGION_PROBS),
-            "promo": P.PROMO_PROB,
-            "note": "design probabilities, independent draws, the same in every unit",
-        },
-        "realised_margins": {u: _realised_margins(st) for u, st in stats.items()},
-        "acquisition": "acquired_at uniform over [start, end of as_of); time of day uniform",
-        "retail": {
-            "process": "BG/NBD (Fader, Hardie & Lee 2005), continuous time",
-            "time_unit": "week",
-            "bgnbd": dict(bg),
-            "gamma_gamma": {**gg, "mean_order_value": gg["p"] * gg["gamma"] / (gg["q"] - 1)},
-            "first_purchase": "at the acquisition instant (ordered_at on acquired_at)",
-            "returns": {
-                "prob_per_purchase": P.RETURN_PROB,
-                "delay_days": f"Exponential(mean {P.RETURN_DELAY_MEAN_DAYS})",
-                "amount": "minus the purchase amount (full return)",
-                "dropped_if_after": "observation_end",
-            },
-            "applies_to": (
-                "orders with category == 'purchase' (returns have category "
-                "'return' and negative amount); BG/NBD counts purchase lines; "
-                "Gamma-Gamma gives each purchase amount (rounded to cents, at "
-                "least 0.01), first purchase included; T runs from the first "
-                "purchase to observation_end"
-            ),
-            "realised": {
-                "customers": counts["retail"],
-                "repeat_purchases_mean": st_r.get("repeat_purchases", 0.0) / n_r,
-                "expected_repeat_purchases_mean": st_r.get("expected_repeat_purchases", 0.0) / n_r,
-            },
-        },
-        "subscription": {
-            "churn_model": {
-                "type": "proportional hazards, h(t|x) = h0(t) exp(x'beta)",
-                "time_unit": f"month = {P.MONTH_DAYS} days, from the acquisition instant",
-                "baseline": {
-                    "distribution": "Weibull",
-                    **P.WEIBULL,
-                    "cumulative_hazard": "H0(t) = (t / scale_months) ** shape",
-                },
-                "log_hr": P.LOG_HR,
-                "reference": {"plan": "basic", "channel": "web", "region": "north", "promo": False},
-                "covariates": "customers.plan, customers.channel, customers.region, "
-                "customers.promo (all fixed at acquisition)",
-                "churned_at": (
-                    "date of the churn instant; null if after observation_end "
-                    "(censored at the end of as_of)"
-                ),
-            },
-            "plan_share": _shares(P.PLAN_LEVELS, P.PLAN_PROBS),
-            "plan_price": P.PLAN_PRICE,
-            "orders": (
-                "category 'subscription': an invoice at acquisition and every month "
-                "after while active; only dates strictly before churned_at; promo "
-                f"customers pay {P.PROMO_DISCOUNT} x price for the first "
-                f"{P.PROMO_MONTHS} invoices"
-            ),
-            "realised": {
-                "customers": counts["subscription"],
-                "churned": int(st_s.get("churned", 0)),
-                "expected_churned": st_s.get("expected_churned", 0.0),
-                "churned_share": st_s.get("churned", 0.0) / n_s,
-                "expected_churned_share": st_s.get("expected_churned", 0.0) / n_s,
-            },
-        },
-        "services": {
-            "process": "Pareto/NBD (Schmittlein, Morrison & Colombo 1987), continuous time",
-            "time_unit": "week",
-            "pareto_nbd": dict(pn),
-            "gamma_gamma": {**sg, "mean_order_value": sg["p"] * sg["gamma"] / (sg["q"] - 1)},
-            "orders": {
-                "category": "service",
-                "first": "at the acquisition instant",
-                "repeat": "Poisson(lambda) per week until an Exponential(mu) lifetime ends "
-                "(unobserved drop-out); lambda ~ Gamma(r, rate alpha), mu ~ Gamma(s, rate "
-                "beta)",
-                "mean_rate_per_week": pn["r"] / pn["alpha"],
-                "median_lifetime_weeks": pn["beta"] * (2 ** (1 / pn["s"]) - 1),
-                "amount": "Gamma(p, rate nu), nu ~ Gamma(q, rate gamma) per customer; "
-                "rounded to cents, at least 0.01",
-            },
-            "applies_to": (
-                "orders with category == 'service'; T runs from the first order to "
-                "observation_end; service contacts and survey answers are not affected by "
-                "drop-out (they run over the whole window, as before)"
-            ),
-            "realised": {
-                "customers": counts["services"],
-                "alive_at_end": int(st_v.get("alive_at_end", 0)),
-                "alive_at_end_share": st_v.get("alive_at_end", 0.0) / n_v,
-                "expected_alive_at_end_share": st_v.get("expected_alive_at_end", 0.0) / n_v,
-                "repeat_purchases_mean": st_v.get("repeat_purchases", 0.0) / n_v,
-                "expected_repeat_purchases_mean": st_v.get("expected_repeat_purchases", 0.0)
-                / n_v,
-            },
-        },
-        "interactions": {
-            "contact_rate": {
-                "model": "rate ~ Gamma(shape, mean/shape) per month, Poisson "
-                "counts, uniform times while active",
-                **P.CONTACT_RATE,
-            },
-            "channel_mix": {
-                u: _shares(P.INTERACTION_CHANNELS, m) for u, m in P.CHANNEL_MIX.items()
-            },
-            "kind_mix": {u: _shares(P.KINDS, m) for u, m in P.KIND_MIX.items()},
-            "definitions": (
-                "first_contact_resolved and resolved probabilities are among answered "
-                "(abandoned == False) contacts; abandoned contacts have resolved = "
-                "first_contact_resolved = False, handle_seconds and csat null, and a "
-                "wait_seconds drawn like the others (independent of abandonment), so the "
-                "service level is the same among answered and all contacts. service_level "
-                "= P(wait_seconds <= threshold). csat is asked after a share of answered "
-                "contacts; csat_mean is among those asked."
-            ),
-            "csat": {
-                "asked_prob": P.CSAT_ASKED,
-                "probs_by_outcome": {k: list(v) for k, v in P.CSAT_PROBS.items()},
-            },
-            "channels": channel_truth(),
-            "channels_note": "the same in every unit, except the services initiative",
-        },
-        "initiative": init,
-        "survey": {
-            "invitation": {
-                "prob": P.SURVEY_INVITE_PROB,
-                "time": "uniform while active, answered after Exponential(mean "
-                f"{P.SURVEY_ANSWER_DELAY_MEAN_DAYS} days); lost if after "
-                "the active window",
-            },
-            "response_logit": P.RESPONSE_LOGIT,
-            "latent": {"f": "Normal(unit + channel + region, 1)", **P.LATENT_MEAN},
-            "items": {
-                "names": list(P.ITEMS),
-                "loadings": list(P.ITEM_LOADINGS),
-                "thresholds": list(P.ITEM_THRESHOLDS),
-                "shifts": list(P.ITEM_SHIFTS),
-                "model": "q_j = 1 + #{k: shift_j + loading_j f + sqrt(1 - loading_j^2) e_j "
-                "> threshold_k}, e_j ~ N(0,1) independent",
-            },
-            "nps_model": {
-                **P.NPS_MODEL,
-                "model": "nps = clip(round(intercept + sum_j weight_j q_j + sigma e), 0, 10)",
-                "promoter": "nps >= 9",
-                "detractor": "nps <= 6",
-                "nps_scale": "100 x (promoter share - detractor share)",
-            },
-            "csat_model": {
-                **P.SURVEY_CSAT,
-                "model": "1 + #{loading f + sqrt(1-loading^2) e > threshold}",
-            },
-            "ces_model": {
-                **P.SURVEY_CES,
-                "model": "1 + #{loading f + sqrt(1-loading^2) e > threshold}",
-            },
-            "weight": "no weight column; rake to population_margins or realised_margins",
-            "units": survey_units,
-            "units_note": (
-                "population: under the design margins (exact, quadrature); customers: over "
-                "the realised customer cells of the unit; respondents_approx: what an "
-                "unweighted survey estimates (ignores answers lost at the window end); "
-                "ols_population: population least-squares fit of nps on the five items."
-            ),
-        },
-    }
-    return clean(truth)
+    return init
