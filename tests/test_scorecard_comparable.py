@@ -16,6 +16,7 @@ from scipy import stats
 from crmlib import scorecard
 from crmlib.batch._index import render_index
 from crmlib.config import CurrencyRates, ScorecardMetric, ScorecardParams
+from crmlib.report import scorecard as scorecard_report
 from crmlib.scorecard._comparable import comparison_keys, convert, mismatches
 
 RETENTION = {"name": "retention_rate", "level": "customer_strategic", "source": "03_retention",
@@ -65,7 +66,7 @@ def test_a_figure_with_a_warning_is_not_judged_but_keeps_its_value():
     mixed = {"03_retention": entry(m("retention_rate", 0.85, ci_low=0.82, ci_high=0.88),
                                    m("other", None, reason="x"), status="ok with warnings")}
     assert scorecard.evaluate(mixed, params(RETENTION)).loc[0, "status"] == "on target"
-    counts = {f["name"]: f["value"] for f in scorecard.headline(
+    counts = {f.name: f.value for f in scorecard.headline(
         scorecard.evaluate(recorded, params(RETENTION)))}
     assert counts["metrics_not_judged"] == 1 and counts["metrics_on_target"] == 0
 
@@ -157,7 +158,7 @@ def test_retention_at_180_days_is_not_ranked_against_365_days():
     assert table.loc["cdnow", "comparison"] == (
         "not comparable with retail, subscription: window 180 vs 365 days")
     assert table.loc["retail", "comparison"] == "not comparable with cdnow: window 365 vs 180 days"
-    view = scorecard.differences_view(cmp.differences)
+    view = scorecard_report.differences_view(cmp.differences)
     assert list(view["verdict"]) == ["not comparable: window 180 vs 365 days"] * 2 + [
         "subscription better"]
     assert list(view["p (Holm)"])[:2] == ["", ""]
@@ -217,7 +218,7 @@ def test_figures_without_interval_are_checked_for_comparability_but_not_tested()
     assert d.loc[("retail", "services"), "difference"] == pytest.approx(4e4)
     assert math.isnan(d.loc[("retail", "services"), "p_holm"])
     assert (table["better_than"] == "").all()
-    view = scorecard.differences_view(cmp.differences).set_index("units")
+    view = scorecard_report.differences_view(cmp.differences).set_index("units")
     assert view.loc["retail - services", "verdict"] == "no interval recorded: not tested"
 
 

@@ -16,6 +16,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from crmlib.utils.metrics_json import read_metrics
+
+__all__ = ["INPUT_HIDDEN_NOTEBOOKS", "PARTIAL_SUFFIX", "atomic_write_text", "partial_path",
+           "read_metrics", "remove", "report_paths", "sweep_partials", "update_metrics"]
+
 PARTIAL_SUFFIX = ".partial"
 
 #: Notebooks that also get an HTML rendering without code cells (``<name>.noinput.html``).
@@ -78,16 +83,6 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_json_safe(v) for v in value]
     return value
-
-
-def read_metrics(unit_dir: Path) -> dict[str, Any]:
-    """The content of ``<unit_dir>/metrics.json``, or ``{}`` when absent or unreadable."""
-    path = unit_dir / "metrics.json"
-    try:
-        content = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return content if isinstance(content, dict) else {}
 
 
 def update_metrics(unit_dir: Path, notebook: str, entry: dict[str, Any], token: str) -> Path:

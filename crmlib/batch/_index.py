@@ -28,6 +28,7 @@ from crmlib.batch._status import (
     run_status,
     warnings_of,
 )
+from crmlib.defaults import SCORECARD_STATUS_SYMBOLS
 
 _TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -88,7 +89,7 @@ def scorecard_section(
     """The cross-unit scorecard of the index: ``units``, ``rows`` (metric, level, target,
     cells by unit) and ``error`` (why it could not be built).
 
-    A cell has ``status`` (of :data:`crmlib.scorecard.STATUSES`) with its ``symbol`` and
+    A cell has ``status`` (of :data:`crmlib.defaults.SCORECARD_STATUSES`) with its ``symbol`` and
     ``css`` class, ``text`` (value with interval and unit), ``converted`` (the value in the
     rate table's currency with the rate and its date, when a comparison used it), ``notes``
     (why it is not available or not judged, what is wrong with its target, with which units
@@ -107,13 +108,14 @@ def scorecard_section(
                 params[unit] = config.load_params(unit, params_dir=params_dir).scorecard
             except Exception:  # an old unit folder, or broken params: judge on the defaults
                 params[unit] = config.ScorecardParams()
-        table = scorecard.compare_units(unit_metrics, params).table
+        comparison = scorecard.compare_units(unit_metrics, params)
+        table = comparison.table
     except Exception as exc:
         section["error"] = f"{type(exc).__name__}: {exc}"
         return section
     if (table["status"] == "not available").all():
         return section
-    rates = table.attrs.get("currency_rates")
+    rates = comparison.currency_rates
     if rates is not None:
         section["rates"] = (f"{rates.to} per unit of "
                             + ", ".join(f"{c} {r:g}" for c, r in rates.rates.items())
@@ -137,7 +139,7 @@ def scorecard_section(
             status = str(r["status"])
             cells[r["business_unit"]] = {
                 "status": status,
-                "symbol": scorecard.STATUS_SYMBOLS.get(status, "?"),
+                "symbol": SCORECARD_STATUS_SYMBOLS.get(status, "?"),
                 "css": "sc-" + status.replace(" ", "-"),
                 "text": text,
                 "converted": r["converted"],

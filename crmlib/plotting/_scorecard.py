@@ -11,9 +11,9 @@ from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
 from matplotlib.patches import Patch
 
+from crmlib.defaults import SCORECARD_STATUS_SYMBOLS as _SYMBOLS
 from crmlib.errors import CRMError
 from crmlib.plotting._base import get_ax
-from crmlib.scorecard._evaluate import STATUS_SYMBOLS as _SYMBOLS
 
 __all__ = ["STATUS_COLORS", "plot_initiative_impact", "plot_scorecard_status",
            "plot_unit_metric"]
@@ -38,6 +38,51 @@ def _fmt(value: float) -> str:
     return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
 
 
+def _cell_text(r: pd.Series, frame: pd.DataFrame, status: str) -> str:
+    """A heatmap cell: the status symbol and the value, with its interval when there is one."""
+    t = _fmt(float(r["value"])) if pd.notna(r["value"]) else "NA"
+    t = f"{_SYMBOLS.get(r[status], '')} {t}".strip()  # no reading by colour alone
+    if "ci_low" in frame.columns and pd.notna(r.get("ci_low")) and pd.notna(r["value"]):
+        t += f"\n[{_fmt(float(r['ci_low']))}, {_fmt(float(r['ci_high']))}]"
+    return t
+
+
+def _status_grid(frame: pd.DataFrame, x: str, y: str, status: str, annotate: bool
+                 ) -> tuple[list[Any], list[Any], np.ndarray, list[list[str]]]:
+    """Rows, columns, the status code of each cell and its text."""
+    rows = list(dict.fromkeys(frame[y]))
+    cols = list(dict.fromkeys(frame[x]))
+    codes = {s: i for i, s in enumerate(STATUS_COLORS)}
+    grid = np.full((len(rows), len(cols)), codes["not available"], dtype=float)
+    text = [["" for _ in cols] for _ in rows]
+    for _, r in frame.iterrows():
+        i, j = rows.index(r[y]), cols.index(r[x])
+        grid[i, j] = codes.get(r[status], codes["not available"])
+        if annotate and "value" in frame.columns:
+            text[i][j] = _cell_text(r, frame, status)
+    return rows, cols, grid, text
+
+
+def _draw_grid(ax: Axes, rows: list[Any], cols: list[Any], grid: np.ndarray,
+               text: list[list[str]], **plot_kws: Any) -> None:
+    codes = {s: i for i, s in enumerate(STATUS_COLORS)}
+    cmap = ListedColormap(list(STATUS_COLORS.values()))
+    ax.pcolormesh(grid, cmap=cmap, vmin=-0.5, vmax=len(STATUS_COLORS) - 0.5,
+                  edgecolors="white", linewidth=2, **plot_kws)
+    for i in range(len(rows)):
+        for j in range(len(cols)):
+            dark = grid[i, j] in (codes["on target"], codes["off target"], codes["invalid target"])
+            ax.text(j + 0.5, i + 0.5, text[i][j], ha="center", va="center", fontsize=8,
+                    color="white" if dark else "black")
+    ax.set_xticks(np.arange(len(cols)) + 0.5, cols)
+    ax.set_yticks(np.arange(len(rows)) + 0.5, rows)
+    ax.invert_yaxis()
+    ax.xaxis.tick_top()
+    ax.tick_params(length=0)
+    for side in ax.spines.values():
+        side.set_visible(False)
+
+
 def plot_scorecard_status(
     data: pd.DataFrame | None = None,
     *,
@@ -57,47 +102,34 @@ def plot_scorecard_status(
     x, y, status
         Columns of the units, metrics and statuses.
     annotate
-        Write each cell's value (and interval when there is one).
+        Write each cell's status symbol and value (and interval when there is one).
     ax
         Axes to draw on; a new figure when None.
     **plot_kws
         Passed to ``Axes.pcolormesh``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmlib import plots
+    >>> card = pd.DataFrame({"metric": ["fcr", "nps"], "status": ["on target", "watch"],
+    ...                      "value": [0.8, 31.0]})
+    >>> ax = plots.plot_scorecard_status(card)
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['fcr', 'nps']
     """
     if data is None or status not in data.columns or y not in data.columns:
         raise CRMError(f"data: expected a scorecard table with {y!r} and {status!r} columns")
     frame = data.copy()
     if x not in frame.columns:
         frame[x] = ""
-    rows = list(dict.fromkeys(frame[y]))
-    cols = list(dict.fromkeys(frame[x]))
-    codes = {s: i for i, s in enumerate(STATUS_COLORS)}
-    grid = np.full((len(rows), len(cols)), codes["not available"], dtype=float)
-    text = [["" for _ in cols] for _ in rows]
-    for _, r in frame.iterrows():
-        i, j = rows.index(r[y]), cols.index(r[x])
-        grid[i, j] = codes.get(r[status], codes["not available"])
-        if annotate and "value" in frame.columns:
-            t = _fmt(float(r["value"])) if pd.notna(r["value"]) else "NA"
-            t = f"{_SYMBOLS.get(r[status], '')} {t}".strip()  # no reading by colour alone
-            if "ci_low" in frame.columns and pd.notna(r.get("ci_low")) and pd.notna(r["value"]):
-                t += f"\n[{_fmt(float(r['ci_low']))}, {_fmt(float(r['ci_high']))}]"
-            text[i][j] = t
+    rows, cols, grid, text = _status_grid(frame, x, y, status, annotate)
     ax = get_ax(ax, figsize=(2.2 + 1.8 * len(cols), 0.9 + 0.5 * len(rows)))
-    cmap = ListedColormap(list(STATUS_COLORS.values()))
-    ax.pcolormesh(grid, cmap=cmap, vmin=-0.5, vmax=len(STATUS_COLORS) - 0.5,
-                  edgecolors="white", linewidth=2, **plot_kws)
-    for i in range(len(rows)):
-        for j in range(len(cols)):
-            dark = grid[i, j] in (codes["on target"], codes["off target"], codes["invalid target"])
-            ax.text(j + 0.5, i + 0.5, text[i][j], ha="center", va="center", fontsize=8,
-                    color="white" if dark else "black")
-    ax.set_xticks(np.arange(len(cols)) + 0.5, cols)
-    ax.set_yticks(np.arange(len(rows)) + 0.5, rows)
-    ax.invert_yaxis()
-    ax.xaxis.tick_top()
-    ax.tick_params(length=0)
-    for side in ax.spines.values():
-        side.set_visible(False)
+    _draw_grid(ax, rows, cols, grid, text, **plot_kws)
     present = [s for s in STATUS_COLORS if s in set(frame[status])]
     ax.legend(handles=[Patch(color=STATUS_COLORS[s], label=f"{_SYMBOLS.get(s, '')} {s}")
                        for s in present],
@@ -116,7 +148,30 @@ def plot_unit_metric(
 ) -> Axes:
     """One metric across units: point and interval per unit, with its target (dashed).
 
-    ``data`` is ``compare_units(...).table``; units are coloured by status.
+    Parameters
+    ----------
+    data
+        ``compare_units(...).table``; units are coloured by status.
+    metric
+        The metric shown.
+    x, y
+        Columns of the values and of the units.
+    ax, **plot_kws
+        Axes to draw on (a new figure when None); passed to ``Axes.plot``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmlib import plots
+    >>> table = pd.DataFrame({"metric": "fcr", "business_unit": ["a", "b"],
+    ...     "value": [0.8, 0.7], "ci_low": [0.78, 0.68], "ci_high": [0.82, 0.72],
+    ...     "status": ["on target", "off target"], "target": 0.75})
+    >>> plots.plot_unit_metric(table, metric="fcr").get_xlabel()
+    'fcr'
     """
     if data is None or "metric" not in data.columns:
         raise CRMError("data: expected compare_units(...).table")
@@ -147,6 +202,27 @@ def plot_initiative_impact(
     Points: the treated unit's observed values; solid line: the fitted model; dashed line
     and band: the counterfactual without the initiative and its interval; vertical line: the
     start. For DiD the mean of the control units is drawn in grey.
+
+    Parameters
+    ----------
+    data
+        An :class:`crmlib.scorecard.ImpactResult` (or its ``frame``).
+    ax, **plot_kws
+        Axes to draw on (a new figure when None); passed to the observed points' ``plot``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from crmlib import plots, scorecard
+    >>> y = pd.Series(0.6 + 0.05 * (np.arange(24) >= 12) + 0.01 * np.sin(np.arange(24)),
+    ...               index=pd.period_range("2023-01", periods=24, freq="M"))
+    >>> res = scorecard.initiative_impact(y, start="2024-01-01")
+    >>> plots.plot_initiative_impact(res).get_title()
+    'ITS: effect 0.0552 [0.0436, 0.0668]'
     """
     frame = getattr(data, "frame", data)
     if not isinstance(frame, pd.DataFrame) or "counterfactual" not in frame.columns:

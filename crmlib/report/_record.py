@@ -139,57 +139,82 @@ def record(
         the earlier figure, so re-running a cell does not duplicate it).
     value
         A finite real number, ``None`` (then give ``note``), or a
-        :class:`crmlib.results.Estimate`, whose ``se``, ``ci_low``, ``ci_high`` and ``n``
-        are used unless given explicitly.
+        :class:`crmlib.results.Estimate`, whose ``se``, ``ci_low``, ``ci_high``, ``n`` (and
+        ``status``, ``reason``, ``definition`` when it has them) are used unless given.
     se, ci_low, ci_high, n
         The uncertainty and sample size of the figure.
-    unit
-        Unit of measurement (``"EUR"``, ``"%"``, ``"days"``).
-    description
-        What the figure is, in a few words.
-    note
-        Why the value is missing, or any caveat.
+    unit, description, note
+        Unit of measurement (``"EUR"``, ``"days"``); what the figure is; why the value is
+        missing, or any caveat.
     status, reason
         The figure's reliability (:data:`STATUSES`) and, unless ``ok``, why. A value of
-        ``None`` is always ``not available`` (``reason`` defaults to ``note``); a
-        ``warning`` without a reason is refused. Taken from ``value`` when it has them.
+        ``None`` is always ``not available``; a ``warning`` without a reason is refused.
     definition
         What exactly is measured (:data:`DEFINITION_KEYS`), for cross-unit comparisons.
 
     Returns
     -------
     Metric
-        The recorded metric. Inside IPython it is also displayed as a mimebundle with
-        ``text/plain`` and :data:`MIMETYPE` entries.
+        The recorded metric; inside IPython it is also displayed (``text/plain`` and
+        :data:`MIMETYPE`). A bad name, a non-finite value, a negative ``n`` or ``ci_low >
+        ci_high`` raise :class:`crmlib.errors.CRMError`.
 
-    Raises
-    ------
-    CRMError
-        For a bad name, a non-finite or non-numeric value, a negative ``n`` or an interval
-        with ``ci_low > ci_high``.
+    Examples
+    --------
+    >>> from crmlib import report
+    >>> report.clear()
+    >>> print(report.record("nps", 31.25, se=2.0, ci_low=27.33, ci_high=35.17, n=1200))
+    nps = 31.25 (SE 2; CI 27.33 to 35.17; n=1200)
+    >>> report.record("churners", None, note="no customer churned").status
+    'not available'
     """
     if not isinstance(name, str) or not _NAME.match(name):
         raise CRMError(
             f"metric name {name!r}: use letters, digits, '_', '.' or '-', starting with a "
             "letter, at most 80 characters"
         )
-    if hasattr(value, "ci_low") and hasattr(value, "value") and hasattr(value, "n"):
-        estimate = value
-        status = getattr(estimate, "status", None) if status is None else status
-        reason = getattr(estimate, "reason", None) if reason is None else reason
-        if definition is None:
-            definition = getattr(estimate, "definition", None)
-        value = estimate.value
-        se = getattr(estimate, "se", None) if se is None else se
-        ci_low = estimate.ci_low if ci_low is None else ci_low
-        ci_high = estimate.ci_high if ci_high is None else ci_high
-        n = estimate.n if n is None else n
-
-        def _nan_to_none(x: Any) -> Any:
-            return None if isinstance(x, float) and math.isnan(x) else x
-
-        se, ci_low, ci_high = _nan_to_none(se), _nan_to_none(ci_low), _nan_to_none(ci_high)
+    given = {"se": se, "ci_low": ci_low, "ci_high": ci_high, "n": n, "status": status,
+             "reason": reason, "definition": definition}
+    value, given = _unpack_estimate(value, given)
     number = _check_number(name, "value", value)
+    se_, low, high = _check_interval(name, given["se"], given["ci_low"], given["ci_high"])
+    note_ = _check_text(name, "note", note)
+    if number is None and not note_:
+        note_ = "not available"
+    status_, reason_ = _check_status(name, given["status"],
+                                     _check_text(name, "reason", given["reason"]), number, note_)
+    metric = Metric(
+        name=name, value=number, se=se_, ci_low=low, ci_high=high,
+        n=_check_n(name, given["n"]), unit=_check_text(name, "unit", unit),
+        description=_check_text(name, "description", description), note=note_,
+        status=status_, reason=reason_, definition=_check_definition(name, given["definition"]),
+    )
+    _REGISTRY.pop(name, None)
+    _REGISTRY[name] = metric
+    _display(metric)
+    return metric
+
+
+def _nan_to_none(x: Any) -> Any:
+    return None if isinstance(x, float) and math.isnan(x) else x
+
+
+def _unpack_estimate(value: Any, given: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """The number of ``value`` and the fields given, filled from ``value`` when it is an
+    estimate (an object with ``value``, ``ci_low`` and ``n``) for those not given."""
+    if not (hasattr(value, "ci_low") and hasattr(value, "value") and hasattr(value, "n")):
+        return value, given
+    out = dict(given)
+    for key in ("se", "ci_low", "ci_high", "n", "status", "reason", "definition"):
+        if out[key] is None:
+            out[key] = getattr(value, key, None)
+    for key in ("se", "ci_low", "ci_high"):
+        out[key] = _nan_to_none(out[key])
+    return value.value, out
+
+
+def _check_interval(name: str, se: Any, ci_low: Any, ci_high: Any
+                    ) -> tuple[float | None, float | None, float | None]:
     se_ = _check_number(name, "se", se)
     low = _check_number(name, "ci_low", ci_low)
     high = _check_number(name, "ci_high", ci_high)
@@ -199,33 +224,15 @@ def record(
         raise CRMError(f"metric {name!r}: give both ci_low and ci_high, or neither")
     if low is not None and high is not None and low > high:
         raise CRMError(f"metric {name!r}: ci_low {low!r} is above ci_high {high!r}")
-    if n is not None:
-        if isinstance(n, bool) or not isinstance(n, Integral) or n < 0:
-            raise CRMError(f"metric {name!r}: n must be a non-negative integer, got {n!r}")
-        n = int(n)
-    note_ = _check_text(name, "note", note)
-    if number is None and not note_:
-        note_ = "not available"
-    status_, reason_ = _check_status(name, status, _check_text(name, "reason", reason), number,
-                                     note_)
-    metric = Metric(
-        name=name,
-        value=number,
-        se=se_,
-        ci_low=low,
-        ci_high=high,
-        n=n,
-        unit=_check_text(name, "unit", unit),
-        description=_check_text(name, "description", description),
-        note=note_,
-        status=status_,
-        reason=reason_,
-        definition=_check_definition(name, definition),
-    )
-    _REGISTRY.pop(name, None)
-    _REGISTRY[name] = metric
-    _display(metric)
-    return metric
+    return se_, low, high
+
+
+def _check_n(name: str, n: Any) -> int | None:
+    if n is None:
+        return None
+    if isinstance(n, bool) or not isinstance(n, Integral) or n < 0:
+        raise CRMError(f"metric {name!r}: n must be a non-negative integer, got {n!r}")
+    return int(n)
 
 
 def _display(metric: Metric) -> None:
@@ -319,6 +326,24 @@ def notebook_status(metrics: list[Metric] | list[dict[str, Any]]) -> str:
 
     A figure that is ``not available`` with a reason is an honest answer, but the reader
     should know of it, so it counts as a warning too.
+
+    Parameters
+    ----------
+    metrics
+        The figures a notebook recorded (:class:`Metric` or their dicts).
+
+    Returns
+    -------
+    str
+        The notebook's status in the batch report.
+
+    Examples
+    --------
+    >>> from crmlib import report
+    >>> report.notebook_status([{"name": "x", "value": 1.0, "status": "ok"}])
+    'ok'
+    >>> report.notebook_status([{"name": "x", "value": None, "status": "not available"}])
+    'ok with warnings'
     """
     for m in metrics:
         status = m.status if isinstance(m, Metric) else dict(m).get("status", "ok")
@@ -328,17 +353,60 @@ def notebook_status(metrics: list[Metric] | list[dict[str, Any]]) -> str:
 
 
 def recorded() -> list[Metric]:
-    """Every metric recorded so far in this process, in the order recorded."""
+    """Every metric recorded so far in this process, in the order recorded.
+
+    Returns
+    -------
+    list of Metric
+
+    Examples
+    --------
+    >>> from crmlib import report
+    >>> report.clear()
+    >>> _ = report.record("aov", 54.0)
+    >>> [m.name for m in report.recorded()]
+    ['aov']
+    """
     return list(_REGISTRY.values())
 
 
 def clear() -> None:
-    """Forget every recorded metric."""
+    """Forget every recorded metric (a notebook's first recording cell need not call it:
+    each notebook runs in its own kernel).
+
+    Examples
+    --------
+    >>> from crmlib import report
+    >>> _ = report.record("aov", 54.0)
+    >>> report.clear()
+    >>> report.recorded()
+    []
+    """
     _REGISTRY.clear()
 
 
 def format_table(metrics: list[Metric] | list[dict[str, Any]], digits: int = 4) -> str:
-    """The fixed-format text table printed by :func:`show_recorded`."""
+    """The fixed-format text table printed by :func:`show_recorded`.
+
+    Parameters
+    ----------
+    metrics
+        :class:`Metric` records or their dicts.
+    digits
+        Significant figures of the numbers.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from crmlib import report
+    >>> from crmlib.results import Metric
+    >>> print(report.format_table([Metric("nps", 31.25, ci_low=27.3, ci_high=35.2, n=1200)]))
+    name  value  se  ci_low  ci_high     n  unit  status
+    nps   31.25  NA    27.3     35.2  1200        ok
+    """
     columns = ["name", "value", "se", "ci_low", "ci_high", "n", "unit", "status"]
     rows = []
     for m in metrics:
@@ -381,6 +449,21 @@ def show_recorded(digits: int = 4) -> None:
     Numbers are rounded to ``digits`` significant figures; a missing value is ``NA``.
     This is the one function of crmlib that prints: it is meant for the last cell of a
     notebook (marked ``# NBVAL_CHECK_OUTPUT``) so that nbval compares headline figures.
+
+    Parameters
+    ----------
+    digits
+        Significant figures, 1 to 15.
+
+    Examples
+    --------
+    >>> from crmlib import report
+    >>> report.clear()
+    >>> _ = report.record("churn_rate", 0.1234567, n=800, status="warning",
+    ...                   reason="few churners")
+    >>> report.show_recorded()
+    name         value  se  ci_low  ci_high    n  unit  status
+    churn_rate  0.1235  NA      NA       NA  800        warning: few churners
     """
     if isinstance(digits, bool) or not isinstance(digits, Integral) or not 1 <= digits <= 15:
         raise CRMError(f"digits must be an integer from 1 to 15, got {digits!r}")
@@ -400,6 +483,15 @@ def metrics_from_notebook(nb: Any) -> list[dict[str, Any]]:
     list of dict
         One dict per metric name, in the order first recorded; a name recorded again
         keeps its last value.
+
+    Examples
+    --------
+    >>> from crmlib import report
+    >>> output = {"output_type": "display_data",
+    ...           "data": {report.MIMETYPE: {"name": "nps", "value": 31.2}}}
+    >>> nb = {"cells": [{"cell_type": "code", "outputs": [output]}]}
+    >>> report.metrics_from_notebook(nb)
+    [{'name': 'nps', 'value': 31.2}]
     """
     found: dict[str, dict[str, Any]] = {}
     for cell in nb.get("cells", []):

@@ -1,6 +1,6 @@
 """When two business units' figures of one metric may be compared, and in which currency.
 
-Every recorded figure may carry a ``definition`` (:data:`crmlib.report.DEFINITION_KEYS`:
+Every recorded figure may carry a ``definition`` (:data:`crmlib.results.DEFINITION_KEYS`:
 population, window_days, horizon_months, currency, weighting, period, method). Two units'
 figures of a metric are compared only when their definitions agree on the keys that matter
 for that metric (:data:`COMPARISON_KEYS`) **and that both give**: a key one figure leaves out

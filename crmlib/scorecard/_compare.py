@@ -3,8 +3,12 @@
 Each pair of units is compared per metric with a normal-approximation (Wald) difference of
 two independent estimates, ``se = sqrt(se_a^2 + se_b^2)``, and the p-values of one metric's
 pairs are Holm-adjusted (Holm 1979), so that a difference within the noise is not read as a
-ranking. Only reliable figures (status ok) of comparable definitions are compared
-(:mod:`crmlib.scorecard._comparable`).
+ranking. Only reliable figures (status ok, with a value) of comparable definitions are
+compared (:mod:`crmlib.scorecard._comparable`). The standard error of a figure is its recorded
+``se``, else the half-width of its interval over ``z_{1-alpha/2}`` (exact for symmetric
+intervals, an approximation for e.g. Wilson intervals). The Holm family is the tested pairs
+of one metric; the difference intervals are unadjusted ``1 - alpha`` intervals, so a pair can
+have an interval excluding 0 yet not be "distinguishable" after Holm.
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
+from crmlib import intervals
 from crmlib.errors import CRMError
+from crmlib.results import format_number
 from crmlib.scorecard._comparable import Conversion, comparison_keys, convert, mismatches
 from crmlib.scorecard._evaluate import evaluate
 from crmlib.utils.validation import check_alpha
@@ -52,12 +58,33 @@ class UnitComparison:
     status : pandas.DataFrame
         Metric x business unit matrix of statuses (rows in scorecard order).
     alpha : float
+        The level of the difference intervals and of the Holm-adjusted tests.
+    currency_rates : CurrencyRates or None
+        The rate table that converted money figures, when there was one.
+
+    Examples
+    --------
+    >>> from crmlib import scorecard
+    >>> fcr = {"name": "fcr", "level": "operational", "source": "05_service_quality",
+    ...        "direction": "higher", "target": 0.75}
+    >>> units = {u: {"05_service_quality": {"status": "ok", "metrics": [
+    ...     {"name": "fcr", "value": v, "se": 0.01}]}} for u, v in (("a", 0.80), ("b", 0.70))}
+    >>> cmp = scorecard.compare_units(units, [fcr])
+    >>> cmp.status
+         a      b
+    metric
+    fcr  on target  off target
     """
 
     table: pd.DataFrame
     differences: pd.DataFrame
     status: pd.DataFrame
     alpha: float = 0.05
+    currency_rates: Any = None
+
+    def to_frame(self) -> pd.DataFrame:
+        """The table of every unit's scorecard rows (``table``)."""
+        return self.table.copy()
 
 
 def _se(row: pd.Series, z: float) -> float:
@@ -78,8 +105,6 @@ def _rates_of(params: Any) -> Any:
 
 
 def _fmt(x: float) -> str:
-    from crmlib.report import format_number
-
     return format_number(x, 3)
 
 
@@ -95,116 +120,153 @@ def compare_units(
     Parameters
     ----------
     unit_metrics
-        ``{business unit: metrics}``, each as :func:`evaluate` takes it (``metrics.json``
-        content or a tidy frame).
+        ``{unit: metrics}``, as :func:`evaluate` takes them.
     params
-        One scorecard definition for all units (``params.scorecard``, UnitParams or a list
-        of metrics), or ``{business unit: params}`` for per-unit targets; the metric list
-        of the first unit orders the output.
+        One scorecard definition (``params.scorecard``, or a list of metrics) or ``{unit:
+        params}``.
     alpha
         Level of the difference intervals and of the Holm-adjusted tests.
     currency_rates
-        The rate table (:class:`crmlib.config.CurrencyRates`) that converts money figures of
-        units in different currencies; default: ``scorecard.currency_rates`` of ``params``
-        (with per-unit params, of the first unit that has one). Without one, units in
-        different currencies are not compared on money figures.
+        The rate table converting money figures of units in different currencies (default
+        ``params.scorecard.currency_rates``; none: such figures are not compared).
 
     Returns
     -------
     UnitComparison
 
-    Notes
-    -----
-    Only figures that may carry a verdict are compared: a figure recorded with status
-    ``warning`` (or without a value) takes part in no comparison (its cell says "not judged"
-    with the reason). Two units' figures are compared only when their definitions agree on
-    the keys that matter for the metric (:mod:`crmlib.scorecard._comparable`); otherwise the
-    pair is in ``differences`` with ``comparable`` False and ``why`` ("currency EUR vs USD;
-    window 180 vs 365 days"), and each unit's row of ``table`` says with which units it is
-    not comparable and why (``comparison``). Money figures in different currencies are
-    compared in the rate table's currency (``currency`` of the pair), each converted value
-    labelled with the rate and its date (``converted`` of the table row, ``conversion`` of
-    the pair).
+    References
+    ----------
+    Holm, S. (1979). A simple sequentially rejective multiple test procedure. *Scand J Stat* 6.
 
-    The standard error of a metric is its recorded ``se``, else the half-width of its
-    interval over ``z_{1-alpha/2}`` (exact for symmetric intervals, an approximation for
-    e.g. Wilson intervals). The units' estimates are independent samples. The Holm family is
-    the comparable pairs of one metric; the difference intervals are unadjusted ``1 - alpha``
-    intervals, so a pair can have an interval excluding 0 yet not be "distinguishable" after
-    Holm.
+    Examples
+    --------
+    >>> from crmlib import scorecard
+    >>> fcr = {"name": "fcr", "level": "operational", "source": "05_service_quality",
+    ...        "direction": "higher", "target": 0.75, "tolerance": 0.05}
+    >>> units = {u: {"05_service_quality": {"status": "ok", "metrics": [{"name": "fcr",
+    ...     "value": v, "se": 0.01}]}} for u, v in (("a", 0.80), ("b", 0.77), ("c", 0.70))}
+    >>> d = scorecard.compare_units(units, [fcr]).differences
+    >>> d[["unit_a", "unit_b", "p_holm", "better"]].round(4)
+      unit_a unit_b  p_holm better
+    0      a      b  0.0339      a
+    1      a      c  0.0000      a
+    2      b      c  0.0000      b
     """
     alpha = check_alpha(alpha)
+    z = intervals.z_value(alpha)
+    table, order, currency_rates = _evaluate_units(unit_metrics, params, alpha, currency_rates)
+    table["se_used"] = [_se(r, z) for _, r in table.iterrows()]
+    comparison: dict[int, list[str]] = {}
+    converted: dict[int, str] = {}
+    rows = []
+    for metric in order:
+        pairs = _metric_pairs(table, metric, currency_rates, z, comparison, converted)
+        rows.extend(_holm(pairs, alpha, _direction(table, metric)))
+    differences = pd.DataFrame(rows, columns=_DIFF_COLUMNS)
+    table["better_than"] = _better_than(table, differences)
+    table["comparison"] = [_not_comparable_text(comparison.get(i, [])) for i in table.index]
+    table["converted"] = [converted.get(i, "") for i in table.index]
+    return UnitComparison(table, differences, _status_matrix(table, order), alpha,
+                          currency_rates)
+
+
+def _status_matrix(table: pd.DataFrame, order: list[str]) -> pd.DataFrame:
+    """Metric x business unit matrix of the statuses, rows in scorecard order."""
+    status = table.pivot(index="metric", columns="business_unit", values="status").reindex(order)
+    status = status.reindex(columns=list(dict.fromkeys(table["business_unit"])))
+    status.columns.name = None
+    return status
+
+
+def _evaluate_units(unit_metrics: Mapping[str, Any], params: Any, alpha: float, rates: Any
+                    ) -> tuple[pd.DataFrame, list[str], Any]:
+    """Every unit's :func:`evaluate` rows in one table (``business_unit`` first), the metric
+    order (the first unit's, then any other), and the rate table in use."""
     if not isinstance(unit_metrics, Mapping) or not unit_metrics:
         raise CRMError("unit_metrics: expected a non-empty dict {unit: metrics}")
-    z = stats.norm.ppf(1 - alpha / 2)
     frames = []
     for unit, metrics in unit_metrics.items():
         p = params.get(unit) if isinstance(params, Mapping) else params
         if p is None:
             raise CRMError(f"params: no params for unit {unit!r}")
-        if currency_rates is None:
-            currency_rates = _rates_of(p)
+        if rates is None:
+            rates = _rates_of(p)
         frames.append(evaluate(metrics, p, alpha=alpha).assign(business_unit=str(unit)))
     table = pd.concat(frames, ignore_index=True)
     table.insert(0, "business_unit", table.pop("business_unit"))
-    table["se_used"] = [_se(r, z) for _, r in table.iterrows()]
     order = list(dict.fromkeys(frames[0]["metric"]))
     order += [m for m in dict.fromkeys(table["metric"]) if m not in order]
+    return table, order, rates
 
-    rows = []
-    comparison: dict[int, list[str]] = {}
-    converted: dict[int, str] = {}
-    for metric in order:
-        # reliable figures: checked for comparability; tested when they have an interval
-        part = table.loc[(table["metric"] == metric) & table["value"].notna()
-                         & table["metric_status"].isin(["ok"])]
-        direction = part["direction"].iloc[0] if len(part) else "higher"
-        pairs = []
-        for (ia, a), (ib, b) in itertools.combinations(part.iterrows(), 2):
-            pair = _pair(metric, a, b, currency_rates, z)
-            why_b = pair.pop("_why_b")
-            if pair["comparable"]:
-                for i, r, conv in ((ia, a, pair.pop("_conv_a")), (ib, b, pair.pop("_conv_b"))):
-                    if conv is not None and conv.factor != 1.0:
-                        f = conv.factor
-                        text = f"{conv.to} {_fmt(r['value'] * f)}"
-                        if math.isfinite(r["ci_low"]) and math.isfinite(r["ci_high"]):
-                            text += f" ({_fmt(r['ci_low'] * f)} to {_fmt(r['ci_high'] * f)})"
-                        converted[i] = f"{text} {conv.label}"
-            else:
-                pair.pop("_conv_a"), pair.pop("_conv_b")
-                comparison.setdefault(ia, []).append(f"{b['business_unit']}: {pair['why']}")
-                comparison.setdefault(ib, []).append(f"{a['business_unit']}: {why_b}")
-            pairs.append(pair)
-        tested = [p for p in pairs if p["comparable"] and math.isfinite(p["p"])]
-        if tested:
-            adj = multipletests([p["p"] for p in tested], alpha=alpha, method="holm")[1]
-            for pair, p_holm in zip(tested, adj, strict=True):
-                pair["p_holm"] = float(p_holm)
-                pair["distinguishable"] = bool(p_holm < alpha)
-                higher = pair["unit_a"] if pair["difference"] > 0 else pair["unit_b"]
-                lower = pair["unit_b"] if higher == pair["unit_a"] else pair["unit_a"]
-                best = higher if direction == "higher" else lower
-                pair["better"] = best if pair["distinguishable"] else None
-        rows.extend(pairs)
-    differences = pd.DataFrame(rows, columns=_DIFF_COLUMNS)
 
-    better_than = []
+def _reliable(table: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """The rows of ``metric`` that may carry a verdict: a value, and status ok."""
+    return table.loc[(table["metric"] == metric) & table["value"].notna()
+                     & table["metric_status"].isin(["ok"])]
+
+
+def _direction(table: pd.DataFrame, metric: str) -> str:
+    part = _reliable(table, metric)
+    return part["direction"].iloc[0] if len(part) else "higher"
+
+
+def _converted_text(r: pd.Series, conv: Conversion) -> str:
+    """``"EUR 93 (84 to 102) at 0.93 EUR per USD (rate of ...)"``: a converted figure."""
+    f = conv.factor
+    text = f"{conv.to} {_fmt(r['value'] * f)}"
+    if math.isfinite(r["ci_low"]) and math.isfinite(r["ci_high"]):
+        text += f" ({_fmt(r['ci_low'] * f)} to {_fmt(r['ci_high'] * f)})"
+    return f"{text} {conv.label}"
+
+
+def _metric_pairs(table: pd.DataFrame, metric: str, rates: Any, z: float,
+                  comparison: dict[int, list[str]], converted: dict[int, str]
+                  ) -> list[dict[str, Any]]:
+    """Every pair of reliable figures of ``metric``: compared when comparable (noting the
+    converted values in ``converted``), else why not (noted in ``comparison``)."""
+    pairs = []
+    for (ia, a), (ib, b) in itertools.combinations(_reliable(table, metric).iterrows(), 2):
+        pair = _pair(metric, a, b, rates, z)
+        why_b = pair.pop("_why_b")
+        conv_a, conv_b = pair.pop("_conv_a"), pair.pop("_conv_b")
+        if pair["comparable"]:
+            for i, r, conv in ((ia, a, conv_a), (ib, b, conv_b)):
+                if conv is not None and conv.factor != 1.0:
+                    converted[i] = _converted_text(r, conv)
+        else:
+            comparison.setdefault(ia, []).append(f"{b['business_unit']}: {pair['why']}")
+            comparison.setdefault(ib, []).append(f"{a['business_unit']}: {why_b}")
+        pairs.append(pair)
+    return pairs
+
+
+def _holm(pairs: list[dict[str, Any]], alpha: float, direction: str) -> list[dict[str, Any]]:
+    """Holm-adjust the p-values of the tested pairs of one metric (Holm 1979) and name the
+    better unit of each distinguishable pair by the metric's direction."""
+    tested = [p for p in pairs if p["comparable"] and math.isfinite(p["p"])]
+    if not tested:
+        return pairs
+    adj = multipletests([p["p"] for p in tested], alpha=alpha, method="holm")[1]
+    for pair, p_holm in zip(tested, adj, strict=True):
+        pair["p_holm"] = float(p_holm)
+        pair["distinguishable"] = bool(p_holm < alpha)
+        higher = pair["unit_a"] if pair["difference"] > 0 else pair["unit_b"]
+        lower = pair["unit_b"] if higher == pair["unit_a"] else pair["unit_a"]
+        best = higher if direction == "higher" else lower
+        pair["better"] = best if pair["distinguishable"] else None
+    return pairs
+
+
+def _better_than(table: pd.DataFrame, differences: pd.DataFrame) -> list[str]:
+    """Per table row, the units it is distinguishably better than on its metric."""
+    out = []
     for _, r in table.iterrows():
         d = differences.loc[(differences["metric"] == r["metric"])
                             & (differences["better"] == r["business_unit"])]
-        others = [b if a == r["business_unit"] else a for a, b in zip(d["unit_a"], d["unit_b"],
-                                                                     strict=True)]
-        better_than.append(", ".join(others) if others else "")
-    table["better_than"] = better_than
-    table["comparison"] = [_not_comparable_text(comparison.get(i, [])) for i in table.index]
-    table["converted"] = [converted.get(i, "") for i in table.index]
-    status = table.pivot(index="metric", columns="business_unit", values="status").reindex(order)
-    status = status.reindex(columns=list(dict.fromkeys(table["business_unit"])))
-    status.columns.name = None
-    table.attrs.update(alpha=alpha, currency_rates=currency_rates)
-    differences.attrs.update(alpha=alpha, adjustment="holm (per metric, comparable pairs)")
-    return UnitComparison(table, differences, status, alpha)
+        others = [b if a == r["business_unit"] else a
+                  for a, b in zip(d["unit_a"], d["unit_b"], strict=True)]
+        out.append(", ".join(others) if others else "")
+    return out
 
 
 _DIFF_COLUMNS = ["metric", "unit_a", "unit_b", "difference", "se", "ci_low", "ci_high", "z",

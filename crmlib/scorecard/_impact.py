@@ -1,5 +1,9 @@
 """Initiative impact: interrupted time series and difference-in-differences on statsmodels.
 
+The effect of a CRM initiative on a metric's periodic series is the change that would not
+have happened anyway: the counterfactual is the unit's own pre-trend (ITS) or the other
+units over the same periods (DiD).
+
 Interrupted time series (ITS) is the segmented regression of Wagner et al. (2002),
 
     y_t = b0 + b1 t + b2 post_t + b3 (t - t0) post_t  (+ month-of-year dummies),
@@ -17,7 +21,21 @@ with standard errors robust to serial and cross-sectional correlation (Driscoll 
 1998, ``cov="hac"``) or clustered by unit (``cov="cluster"``; unreliable with few units).
 Its identifying assumption, parallel trends, is checked on the pre-period: the coefficient
 of ``treated x t`` in the same regression restricted to pre-period rows (Angrist & Pischke
-2009, sec. 5.2.1), tested with the same standard errors.
+2009, sec. 5.2.1), tested with the same standard errors. Serial correlation makes naive
+DiD standard errors far too small (Bertrand, Duflo & Mullainathan 2004), hence the
+Driscoll-Kraay or cluster-robust covariance.
+
+References
+----------
+Wagner, A. K., Soumerai, S. B., Zhang, F. & Ross-Degnan, D. (2002). Segmented regression
+analysis of interrupted time series studies. *J Clin Pharm Ther* 27, 299-309.
+Newey, W. K. & West, K. D. (1987). A simple, positive semi-definite, heteroskedasticity and
+autocorrelation consistent covariance matrix. *Econometrica* 55, 703-708.
+Driscoll, J. C. & Kraay, A. C. (1998). Consistent covariance matrix estimation with spatially
+dependent panel data. *Rev Econ Stat* 80, 549-560.
+Angrist, J. D. & Pischke, J.-S. (2009). *Mostly Harmless Econometrics*, ch. 5.
+Bertrand, M., Duflo, E. & Mullainathan, S. (2004). How much should we trust
+differences-in-differences estimates? *QJE* 119, 249-275.
 """
 
 from __future__ import annotations
@@ -29,8 +47,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from scipy import stats
 
+from crmlib import intervals
 from crmlib.errors import CRMError
 from crmlib.results import Estimate, TestResult
 from crmlib.utils.validation import check_alpha, check_option
@@ -57,8 +75,8 @@ class ImpactResult:
     effects : pandas.DataFrame
         One row per effect (``level_change``, ``slope_change``, ``effect_at_end``,
         ``mean_post_effect`` for ITS; ``did`` for DiD) with columns ``estimate, se, ci_low,
-        ci_high, t, p`` (Student t with the residual degrees of freedom); ``attrs`` hold n,
-        df, cov_type, hac_lags and alpha.
+        ci_high, t, p`` (Student t with the residual degrees of freedom ``df``; normal for
+        the Driscoll-Kraay covariance), at level ``alpha``.
     frame : pandas.DataFrame
         The treated series: ``period, date, observed, fitted, counterfactual, cf_low,
         cf_high, post`` (DiD adds ``control_mean``, the mean of the control units).
@@ -69,6 +87,23 @@ class ImpactResult:
         the estimate and its CI in ``extra``.
     pretrend_fit : statsmodels RegressionResults or None
         The regression behind ``parallel_trends``.
+    alpha, cov_type, hac_lags, note
+        The level of the intervals, the covariance used, its lags, and what was compared.
+    n, df
+        The number of observations and the residual degrees of freedom.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from crmlib import scorecard
+    >>> t = np.arange(24)
+    >>> y = pd.Series(0.6 + 0.002 * t + 0.05 * (t >= 16) + 0.01 * np.sin(t),
+    ...               index=pd.period_range("2022-01", periods=24, freq="M"))
+    >>> res = scorecard.initiative_impact(y, start="2023-05-01", method="its")
+    >>> res.summary().round(3).loc["level_change", ["estimate", "ci_low", "ci_high"]].tolist()
+    [0.045, 0.032, 0.057]
+    >>> res.summary(alpha=0.5).round(3).loc["level_change", ["ci_low", "ci_high"]].tolist()
+    [0.04, 0.049]
     """
 
     method: str
@@ -83,15 +118,66 @@ class ImpactResult:
     cov_type: str = ""
     hac_lags: int | None = None
     note: str = ""
+    n: int = 0
+    df: float = math.nan
 
-    def summary(self) -> pd.DataFrame:
-        """The effects table (same as ``effects``)."""
-        return self.effects
+    def summary(self, alpha: float | None = None) -> pd.DataFrame:
+        """The effects table: ``estimate, se, ci_low, ci_high, t, p`` per effect.
+
+        ``alpha`` (default: the level of the fit) sets the level of the intervals, from the
+        same estimates and standard errors (Student t on ``df``, or normal for the
+        Driscoll-Kraay covariance).
+        """
+        out = self.effects.copy()
+        if alpha is None or alpha == self.alpha:
+            return out
+        alpha = check_alpha(alpha)
+        out["ci_low"], out["ci_high"] = _interval(self.fit, out["estimate"].to_numpy(),
+                                                  out["se"].to_numpy(), alpha)
+        return out
+
+    def to_frame(self) -> pd.DataFrame:
+        """The observed series with the fitted values and the counterfactual (``frame``)."""
+        return self.frame.copy()
 
 
 def newey_west_lags(n: int) -> int:
-    """Newey & West's (1994) rule for the Bartlett-kernel bandwidth: floor(4 (n/100)^(2/9))."""
+    """Newey & West's (1994) rule for the Bartlett-kernel bandwidth, ``floor(4 (n/100)^(2/9))``.
+
+    Parameters
+    ----------
+    n
+        The number of periods of the series.
+
+    Returns
+    -------
+    int
+        The number of lags of the HAC covariance.
+
+    References
+    ----------
+    Newey, W. K. & West, K. D. (1994). Automatic lag selection in covariance matrix
+    estimation. *Review of Economic Studies* 61, 631-653.
+
+    Examples
+    --------
+    >>> from crmlib import scorecard
+    >>> scorecard.newey_west_lags(12), scorecard.newey_west_lags(40), scorecard.newey_west_lags(100)
+    (2, 3, 4)
+    """
     return math.floor(4 * (n / 100) ** (2 / 9))
+
+
+def _interval(fit: Any, estimate: Any, se: Any, alpha: float, df: float | None = None
+              ) -> tuple[Any, Any]:
+    """``1 - alpha`` intervals of estimates with the fit's distribution: Student t on the
+    degrees of freedom of its inference (``df``; default the clusters - 1 of a clustered
+    covariance, else the residual df), or normal when the covariance is asymptotic."""
+    if fit.use_t:
+        if df is None:
+            df = getattr(fit, "df_resid_inference", fit.df_resid)
+        return intervals.t_interval(estimate, se, df, alpha)
+    return intervals.normal_interval(estimate, se, alpha)
 
 
 # ------------------------------------------------------------------------------------ inputs
@@ -169,7 +255,7 @@ def _linear(fit: Any, weights: np.ndarray, name: str, alpha: float) -> dict[str,
     (Student t with the residual degrees of freedom)."""
     res = fit.t_test(np.asarray(weights, dtype=float)[None, :])
     est, se = float(np.squeeze(res.effect)), float(np.squeeze(res.sd))
-    low, high = np.squeeze(res.conf_int(alpha=alpha))
+    low, high = _interval(fit, est, se, alpha)
     return {"effect": name, "estimate": est, "se": se, "ci_low": float(low),
             "ci_high": float(high), "t": float(np.squeeze(res.tvalue)),
             "p": float(np.squeeze(res.pvalue))}
@@ -189,10 +275,8 @@ def _predict(fit: Any, design: pd.DataFrame, alpha: float) -> pd.DataFrame:
     mean = x @ np.asarray(fit.params)
     var = np.einsum("ij,jk,ik->i", x, np.asarray(fit.cov_params()), x)
     se = np.sqrt(np.clip(var, 0.0, None))
-    crit = (stats.t.ppf(1 - alpha / 2, fit.df_resid) if fit.use_t
-            else stats.norm.ppf(1 - alpha / 2))
-    return pd.DataFrame({"mean": mean, "mean_ci_lower": mean - crit * se,
-                         "mean_ci_upper": mean + crit * se})
+    low, high = _interval(fit, mean, se, alpha, df=fit.df_resid)
+    return pd.DataFrame({"mean": mean, "mean_ci_lower": low, "mean_ci_upper": high})
 
 
 # ----------------------------------------------------------------------------------------- ITS
@@ -255,10 +339,6 @@ def _its(panel: pd.DataFrame, start: pd.Period, seasonality: bool, alpha: float,
         _linear(fit, w_level + (mean_post - t0) * w_slope, "mean_post_effect", alpha),
     ]
     effects = pd.DataFrame(rows).set_index("effect")
-    effects.attrs.update(n=len(y), df=float(fit.df_resid), n_pre=n_pre, n_post=n_post,
-                         cov_type=fit.cov_type,
-                         hac_lags=lags if cov == "hac" else None, alpha=alpha,
-                         seasonality=seasonality, method="its")
     pred = _predict(fit, design.assign(post=0.0, t_post=0.0), alpha)
     frame = pd.DataFrame({
         "period": periods,
@@ -277,7 +357,8 @@ def _its(panel: pd.DataFrame, start: pd.Period, seasonality: bool, alpha: float,
                       float(lvl["ci_high"]), len(y), alpha, f"its-{cov}", "level_change")
     return ImpactResult("its", start, effect, effects, frame, fit, alpha=alpha,
                         cov_type=fit.cov_type, hac_lags=lags if cov == "hac" else None,
-                        note=f"{n_pre} periods before and {n_post} from {start}")
+                        note=f"{n_pre} periods before and {n_post} from {start}", n=len(y),
+                        df=float(fit.df_resid))
 
 
 # ----------------------------------------------------------------------------------------- DiD
@@ -300,8 +381,9 @@ def _groups(panel: pd.DataFrame, cov: str) -> np.ndarray:
     return np.array([(p - first).n for p in panel["period"]])
 
 
-def _did(panel: pd.DataFrame, treated: str, start: pd.Period, alpha: float,
-         lags: int | None, cov: str) -> ImpactResult:
+def _check_did_panel(panel: pd.DataFrame, treated: str, start: pd.Period) -> list[str]:
+    """The panel's units, after checking it has the treated unit, a control, and treated
+    periods before and after ``start`` and control periods after."""
     units = sorted(panel["unit"].unique())
     if treated not in units or len(units) < 2:
         raise CRMError(
@@ -317,56 +399,69 @@ def _did(panel: pd.DataFrame, treated: str, start: pd.Period, alpha: float,
             f"series: difference-in-differences needs treated periods before and after {start} "
             f"and control periods after; treated has {pre_t} before, {post_t} after"
         )
-    n_periods = len(periods.unique())
-    lags = newey_west_lags(n_periods) if lags is None else int(lags)
-    design = twfe_design(panel, treated, start)
-    y = panel["value"].to_numpy(dtype=float)
-    fit = _fit_ols(y, design, cov, lags, _groups(panel, cov))
-    effects = pd.DataFrame([_coef(fit, "did", alpha)]).set_index("effect")
-    effects.attrs.update(n=len(y), df=float(fit.df_resid), n_units=len(units), n_periods=n_periods,
-                         cov_type=fit.cov_type, hac_lags=lags if cov == "hac" else None,
-                         alpha=alpha, method="did", treated=treated, controls=[
-                             u for u in units if u != treated])
+    return units
 
-    # parallel trends: treated x t on the pre-period rows, same fixed effects and SEs
-    pre = panel.loc[periods < start].reset_index(drop=True)
-    trends = None
-    pre_fit = None
-    if pre["period"].nunique() >= 3 and pre["unit"].nunique() >= 2:
-        pdesign = twfe_design(pre, treated, start).drop(columns="did")
-        first = pd.PeriodIndex(pre["period"]).min()
-        t = np.array([(p - first).n for p in pre["period"]], dtype=float)
-        pdesign["treated_t"] = np.where(pre["unit"] == treated, t, 0.0)
-        pre_fit = _fit_ols(pre["value"].to_numpy(float), pdesign, cov,
-                           newey_west_lags(pre["period"].nunique()) if lags is None else lags,
-                           _groups(pre, cov))
-        r = _coef(pre_fit, "treated_t", alpha)
-        trends = TestResult(
-            statistic=float(r["t"]), df=float(pre_fit.df_resid) if pre_fit.use_t else np.nan,
-            p_value=float(r["p"]),
-            test="parallel pre-trends: treated x linear time in a pre-period TWFE regression (t)",
-            n=len(pre),
-            extra={"estimate": r["estimate"], "se": r["se"], "ci_low": r["ci_low"],
-                   "ci_high": r["ci_high"]},
-        )
 
-    # observed vs counterfactual for the treated unit
+def _parallel_trends(panel: pd.DataFrame, treated: str, start: pd.Period, alpha: float,
+                     lags: int, cov: str) -> tuple[TestResult | None, Any]:
+    """Parallel pre-trends: ``treated x t`` in the TWFE regression on the pre-period rows,
+    with the same fixed effects and standard errors (the same HAC lags as the full panel;
+    None without 3 periods and 2 units)."""
+    pre = panel.loc[pd.PeriodIndex(panel["period"]) < start].reset_index(drop=True)
+    if pre["period"].nunique() < 3 or pre["unit"].nunique() < 2:
+        return None, None
+    pdesign = twfe_design(pre, treated, start).drop(columns="did")
+    first = pd.PeriodIndex(pre["period"]).min()
+    t = np.array([(p - first).n for p in pre["period"]], dtype=float)
+    pdesign["treated_t"] = np.where(pre["unit"] == treated, t, 0.0)
+    pre_fit = _fit_ols(pre["value"].to_numpy(float), pdesign, cov, lags, _groups(pre, cov))
+    r = _coef(pre_fit, "treated_t", alpha)
+    trends = TestResult(
+        statistic=float(r["t"]), df=float(pre_fit.df_resid) if pre_fit.use_t else np.nan,
+        p_value=float(r["p"]),
+        test="parallel pre-trends: treated x linear time in a pre-period TWFE regression (t)",
+        n=len(pre),
+        extra={"estimate": r["estimate"], "se": r["se"], "ci_low": r["ci_low"],
+               "ci_high": r["ci_high"]},
+    )
+    return trends, pre_fit
+
+
+def _did_frame(panel: pd.DataFrame, treated: str, fit: Any, design: pd.DataFrame,
+               start: pd.Period, alpha: float) -> pd.DataFrame:
+    """The treated unit observed, fitted and without the initiative, with the controls' mean."""
+    is_t = (panel["unit"] == treated).to_numpy()
     rows = np.flatnonzero(is_t)
     pred = _predict(fit, design.iloc[rows].assign(did=0.0), alpha)
     treated_panel = panel.iloc[rows]
+    periods = pd.PeriodIndex(treated_panel["period"])
     control_mean = (panel.loc[~is_t].groupby("period")["value"].mean()
                     .reindex(treated_panel["period"]).to_numpy())
-    frame = pd.DataFrame({
-        "period": pd.PeriodIndex(treated_panel["period"]),
-        "date": pd.PeriodIndex(treated_panel["period"]).start_time,
+    return pd.DataFrame({
+        "period": periods,
+        "date": periods.start_time,
         "observed": treated_panel["value"].to_numpy(),
         "fitted": np.asarray(fit.fittedvalues)[rows],
         "counterfactual": pred["mean"].to_numpy(),
         "cf_low": pred["mean_ci_lower"].to_numpy(),
         "cf_high": pred["mean_ci_upper"].to_numpy(),
-        "post": pd.PeriodIndex(treated_panel["period"]) >= start,
+        "post": periods >= start,
         "control_mean": control_mean,
     })
+
+
+def _did(panel: pd.DataFrame, treated: str, start: pd.Period, alpha: float,
+         lags: int | None, cov: str) -> ImpactResult:
+    """Difference-in-differences of ``treated`` against the other units of ``panel``."""
+    units = _check_did_panel(panel, treated, start)
+    n_periods = len(pd.PeriodIndex(panel["period"]).unique())
+    used_lags = newey_west_lags(n_periods) if lags is None else int(lags)
+    design = twfe_design(panel, treated, start)
+    y = panel["value"].to_numpy(dtype=float)
+    fit = _fit_ols(y, design, cov, used_lags, _groups(panel, cov))
+    effects = pd.DataFrame([_coef(fit, "did", alpha)]).set_index("effect")
+    trends, pre_fit = _parallel_trends(panel, treated, start, alpha, used_lags, cov)
+    frame = _did_frame(panel, treated, fit, design, start, alpha)
     d = effects.loc["did"]
     effect = Estimate(float(d["estimate"]), float(d["se"]), float(d["ci_low"]),
                       float(d["ci_high"]), len(y), alpha, f"did-twfe-{cov}", "did")
@@ -374,7 +469,8 @@ def _did(panel: pd.DataFrame, treated: str, start: pd.Period, alpha: float,
             f"{n_periods} periods")
     return ImpactResult("did", start, effect, effects, frame, fit, trends, pre_fit,
                         alpha=alpha, cov_type=fit.cov_type,
-                        hac_lags=lags if cov == "hac" else None, note=note)
+                        hac_lags=used_lags if cov == "hac" else None, note=note, n=len(y),
+                        df=float(fit.df_resid))
 
 
 # ------------------------------------------------------------------------------------ public
@@ -394,34 +490,21 @@ def initiative_impact(
 
     Parameters
     ----------
-    series
-        The treated unit's series: a Series indexed by dates or pandas Periods, or a
-        DataFrame with ``period`` and ``value`` columns (e.g. from :func:`rate_series`).
+    series, treated
+        The treated unit's series (indexed by dates or Periods, or a frame ``period,
+        value``), or a panel with ``unit`` (:func:`metric_panel`): the rows of unit
+        ``treated`` are treated, the others the DiD controls.
     start
-        The initiative's start date; the period holding it is the first treated period.
-    method
-        ``"its"`` (segmented regression on ``series`` alone) or ``"did"`` (two-way fixed
-        effects against ``control``).
-    control
-        DiD only: the untreated units, a DataFrame with ``unit, period, value`` columns or a
-        dict ``{unit: series}``.
-    seasonality
-        ITS only: add month-of-year dummies (needs more than a year of data). In DiD the
-        period fixed effects absorb seasonality.
-    alpha
-        Intervals are ``1 - alpha``, from Student t with the residual degrees of freedom
-        (normal for the Driscoll-Kraay covariance of DiD, which is asymptotic in periods).
-    hac_lags
-        Bartlett-kernel lags of the HAC covariance; default Newey & West's (1994) rule
-        ``floor(4 (T/100)^(2/9))`` with T the number of periods.
-    cov
-        ``"hac"`` (Newey-West with the small-sample correction n/(n-k) for ITS;
-        Driscoll-Kraay across units for DiD), ``"cluster"``
-        (DiD: clustered by unit) or ``"hc1"`` (heteroskedasticity only).
-    treated
-        The name of the treated unit: when ``series`` is a stacked panel (a ``unit``
-        column, e.g. from :func:`metric_panel`), its rows are the treated series and, for
-        DiD, the other units are the controls.
+        The initiative's start date (its period is the first treated one).
+    method, control
+        ``"its"`` (segmented regression) or ``"did"`` (two-way fixed effects against
+        ``control``: a frame ``unit, period, value`` or ``{unit: series}``).
+    seasonality, alpha
+        ITS only: month-of-year dummies; the intervals' level (Student t on the residual df,
+        normal for Driscoll-Kraay).
+    hac_lags, cov
+        Bartlett-kernel lags (default :func:`newey_west_lags`); ``cov`` ``"hac"`` (Newey-West
+        with n/(n-k) for ITS; Driscoll-Kraay for DiD), ``"cluster"`` (by unit) or ``"hc1"``.
 
     Returns
     -------
@@ -429,17 +512,41 @@ def initiative_impact(
 
     References
     ----------
-    Wagner, Soumerai, Zhang & Ross-Degnan (2002), Segmented regression analysis of interrupted
-    time series studies, J Clin Pharm Ther 27:299-309. Newey & West (1987, 1994). Driscoll &
-    Kraay (1998). Angrist & Pischke (2009), Mostly Harmless Econometrics, ch. 5.
+    Wagner et al. (2002); Newey & West (1987); Angrist & Pischke (2009); Bertrand et al. (2004).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from crmlib import scorecard
+    >>> y = pd.Series(0.6 + 0.05 * (np.arange(24) >= 12) + 0.01 * np.sin(np.arange(24)),
+    ...               index=pd.period_range("2023-01", periods=24, freq="M"))
+    >>> effect = scorecard.initiative_impact(y, start="2024-01-01", method="its").effect
+    >>> round(effect.value, 3), round(effect.ci_low, 3), round(effect.ci_high, 3)
+    (0.055, 0.044, 0.067)
     """
-    method = check_option(method, name="method", options=METHODS)
-    cov = check_option(cov, name="cov", options=COVS)
-    alpha = check_alpha(alpha)
+    method, cov, alpha = _check_options(method, cov, alpha, hac_lags)
+    panel, control = _split_stacked(as_panel(series, unit=treated), control, treated, method)
+    if method == "its" and control is not None:
+        raise CRMError("control: only used with method='did'")
+    full = _did_panel(panel, control) if method == "did" else panel
+    start_p = _start_period(start, panel["period"].iloc[0].freq)
+    if method == "its":
+        return _its(panel, start_p, bool(seasonality), alpha, hac_lags, cov)
+    return _did(full, str(panel["unit"].iloc[0]), start_p, alpha, hac_lags, cov)
+
+
+def _check_options(method: str, cov: str, alpha: float, hac_lags: Any) -> tuple[str, str, float]:
+    checked = (check_option(method, name="method", options=METHODS),
+               check_option(cov, name="cov", options=COVS), check_alpha(alpha))
     if hac_lags is not None and (isinstance(hac_lags, bool) or not isinstance(hac_lags, int)
                                  or hac_lags < 0):
         raise CRMError(f"hac_lags: expected a non-negative integer or None, got {hac_lags!r}")
-    panel = as_panel(series, unit=treated)
+    return checked
+
+
+def _split_stacked(panel: pd.DataFrame, control: Any, treated: str, method: str
+                   ) -> tuple[pd.DataFrame, Any]:
+    """The treated unit's rows of a stacked panel, and the other units as the DiD control."""
     if panel["unit"].nunique() > 1:  # a stacked panel: the treated unit and its controls
         units = sorted(panel["unit"].unique())
         if treated not in units:
@@ -454,11 +561,11 @@ def initiative_impact(
         panel = panel.loc[is_t].reset_index(drop=True)
     if panel.empty:
         raise CRMError(f"series: no finite values for {treated!r}")
-    if method == "its":
-        if control is not None:
-            raise CRMError("control: only used with method='did'")
-        start_p = _start_period(start, panel["period"].iloc[0].freq)
-        return _its(panel, start_p, bool(seasonality), alpha, hac_lags, cov)
+    return panel, control
+
+
+def _did_panel(panel: pd.DataFrame, control: Any) -> pd.DataFrame:
+    """The treated series and the control units in one panel, sorted by period and unit."""
     if control is None:
         raise CRMError("control: difference-in-differences needs the control units' series")
     treated_name = str(panel["unit"].iloc[0])
@@ -471,10 +578,8 @@ def initiative_impact(
         raise CRMError("control: no control series given")
     if treated_name in set(ctrl["unit"]):
         raise CRMError(f"control: the treated unit {treated_name!r} is also among the controls")
-    full = pd.concat([panel, ctrl], ignore_index=True)
     freq = panel["period"].iloc[0].freq
     if any(p.freq != freq for p in ctrl["period"].iloc[:1]):
         raise CRMError("control: its periods have another frequency than series'")
-    full = full.sort_values(["period", "unit"]).reset_index(drop=True)
-    start_p = _start_period(start, freq)
-    return _did(full, treated_name, start_p, alpha, hac_lags, cov)
+    full = pd.concat([panel, ctrl], ignore_index=True)
+    return full.sort_values(["period", "unit"]).reset_index(drop=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from crmlib.batch._files import read_metrics
+from crmlib.utils.metrics_json import read_metrics
 
 __all__ = ["load_all_metrics", "load_metrics", "metrics_dir"]
 
@@ -26,14 +26,67 @@ def metrics_dir(output_dir: str | Path, unit: str) -> Path:
 
 
 def load_metrics(output_dir: str | Path, unit: str) -> dict[str, Any]:
-    """The unit's ``metrics.json`` content, ``{}`` when it does not exist (nothing ran yet;
-    :func:`evaluate` then marks every metric "not available", naming the notebook)."""
+    """A unit's recorded headline figures, as :func:`evaluate` takes them.
+
+    Parameters
+    ----------
+    output_dir
+        The unit's reports folder (the notebooks' ``output_dir`` parameter); ``""`` means
+        ``<project root>/reports/<unit>``, where ``crm run`` writes by default.
+    unit
+        The business unit.
+
+    Returns
+    -------
+    dict
+        The content of the unit's ``metrics.json`` (``{notebook: {status, error, metrics:
+        [...]}}``), ``{}`` when it does not exist (nothing ran yet: :func:`evaluate` then
+        marks every metric "not available", naming the notebook).
+
+    Examples
+    --------
+    >>> import json, tempfile
+    >>> from pathlib import Path
+    >>> from crmlib import scorecard
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> scorecard.load_metrics(folder, "retail")
+    {}
+    >>> entry = {"status": "ok", "metrics": [{"name": "fcr", "value": 0.8}]}
+    >>> _ = (folder / "metrics.json").write_text(json.dumps({"05_service_quality": entry}))
+    >>> scorecard.load_metrics(folder, "retail")["05_service_quality"]["metrics"]
+    [{'name': 'fcr', 'value': 0.8}]
+    """
     return read_metrics(metrics_dir(output_dir, unit))
 
 
 def load_all_metrics(output_dir: str | Path, unit: str) -> dict[str, dict[str, Any]]:
-    """``{unit: metrics.json content}`` for every unit folder beside this unit's (the parent
-    of :func:`metrics_dir`) holding a non-empty ``metrics.json``, sorted by unit."""
+    """Every business unit's recorded figures beside this unit's, for :func:`compare_units`.
+
+    Parameters
+    ----------
+    output_dir, unit
+        As :func:`load_metrics`; the units are the folders of the parent of the unit's
+        reports folder.
+
+    Returns
+    -------
+    dict
+        ``{unit: metrics.json content}`` for every unit folder holding a non-empty
+        ``metrics.json``, sorted by unit.
+
+    Examples
+    --------
+    >>> import json, tempfile
+    >>> from pathlib import Path
+    >>> from crmlib import scorecard
+    >>> reports = Path(tempfile.mkdtemp())
+    >>> for name in ("retail", "services", "empty"):
+    ...     (reports / name).mkdir()
+    >>> for name in ("retail", "services"):
+    ...     _ = (reports / name / "metrics.json").write_text(json.dumps({"04_survey": {}}))
+    >>> list(scorecard.load_all_metrics(reports / "retail", "retail"))
+    ['retail', 'services']
+    """
     parent = metrics_dir(output_dir, unit).parent
     out: dict[str, dict[str, Any]] = {}
     if parent.is_dir():

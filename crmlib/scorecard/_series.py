@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.proportion import proportion_confint
 
+from crmlib import intervals
 from crmlib.errors import CRMError
 from crmlib.utils.validation import check_alpha, check_frame
 
@@ -34,13 +35,10 @@ def rate_series(
     ----------
     events
         One row per event; ``value`` is a boolean column, ``date`` a date column.
-    value, date
-        Column names.
-    freq
-        Calendar period (``"M"``, ``"Q"``, ``"W"``).
+    value, date, freq
+        Column names, and the calendar period (``"M"``, ``"Q"``, ``"W"``).
     min_n
-        Periods with fewer events are dropped (their share is too noisy to model); the
-        number dropped is in ``attrs["dropped_periods"]``.
+        Periods with fewer events are dropped (their share is too noisy to model).
     alpha
         Intervals are ``1 - alpha`` Wilson score intervals (Wilson 1927).
 
@@ -49,6 +47,24 @@ def rate_series(
     pandas.DataFrame
         ``period`` (pandas Period), ``value``, ``successes``, ``n``, ``se``, ``ci_low``,
         ``ci_high``.
+
+    References
+    ----------
+    Wilson, E. B. (1927). Probable inference, the law of succession... *JASA* 22, 209-212.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmlib import scorecard
+    >>> events = pd.DataFrame({"ok": [True] * 30 + [False] * 10,
+    ...     "occurred_at": pd.to_datetime(["2024-01-10"] * 20 + ["2024-02-10"] * 20)})
+    >>> out = scorecard.rate_series(events, value="ok", min_n=10)
+    >>> out[["period", "value", "n"]]
+        period  value   n
+    0  2024-01    1.0  20
+    1  2024-02    0.5  20
+    >>> round(float(out.loc[1, "ci_low"]), 3), round(float(out.loc[1, "ci_high"]), 3)
+    (0.299, 0.701)
     """
     check_frame(events, name="events", required=[value, date])
     alpha = check_alpha(alpha)
@@ -61,13 +77,16 @@ def rate_series(
     grouped = pd.DataFrame({"period": periods, "y": flags.astype(bool).astype(int)}).groupby(
         "period", sort=True
     )["y"].agg(["sum", "size"])
-    keep = grouped["size"] >= min_n
-    grouped = grouped.loc[keep]
+    return _shares(grouped.loc[grouped["size"] >= min_n], alpha)
+
+
+def _shares(grouped: pd.DataFrame, alpha: float) -> pd.DataFrame:
+    """Per period (the index), the share ``sum / size`` with its SE and Wilson interval."""
     k = grouped["sum"].to_numpy()
     n = grouped["size"].to_numpy()
     p = k / n if len(n) else np.array([], dtype=float)
-    low, high = proportion_confint(k, n, alpha=alpha, method="wilson") if len(n) else ([], [])
-    out = pd.DataFrame({
+    low, high = intervals.wilson(k, n, alpha) if len(n) else ([], [])
+    return pd.DataFrame({
         "period": grouped.index,
         "value": p,
         "successes": k.astype(int),
@@ -76,8 +95,6 @@ def rate_series(
         "ci_low": np.asarray(low, dtype=float),
         "ci_high": np.asarray(high, dtype=float),
     }).reset_index(drop=True)
-    out.attrs.update(dropped_periods=int((~keep).sum()), min_n=min_n, alpha=alpha)
-    return out
 
 
 def fcr_series(
@@ -91,7 +108,32 @@ def fcr_series(
     """First-contact resolution per period among answered contacts (``abandoned`` false).
 
     ``channels`` restricts to those channels (default the live channels phone and chat;
-    None: every channel). Columns as :func:`rate_series`.
+    None: every channel).
+
+    Parameters
+    ----------
+    interactions
+        The interactions table (``occurred_at, channel, first_contact_resolved`` and
+        optionally ``abandoned``).
+    channels, freq, min_n, alpha
+        As above and :func:`rate_series`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns as :func:`rate_series`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmlib import scorecard
+    >>> contacts = pd.DataFrame({"channel": ["phone"] * 4 + ["email"] * 2,
+    ...     "occurred_at": pd.to_datetime(["2024-03-01"] * 6),
+    ...     "abandoned": [False, False, False, True, False, False],
+    ...     "first_contact_resolved": [True, True, False, False, False, False]})
+    >>> out = scorecard.fcr_series(contacts, min_n=1)
+    >>> str(out.loc[0, "period"]), round(float(out.loc[0, "value"]), 3), int(out.loc[0, "n"])
+    ('2024-03', 0.667, 3)
     """
     check_frame(interactions, name="interactions",
                 required=["occurred_at", "channel", "first_contact_resolved"])
@@ -100,9 +142,8 @@ def fcr_series(
         frame = frame.loc[~frame["abandoned"].fillna(False).astype(bool)]
     if channels is not None:
         frame = frame.loc[frame["channel"].isin(list(channels))]
-    out = rate_series(frame, value="first_contact_resolved", freq=freq, min_n=min_n, alpha=alpha)
-    out.attrs["channels"] = list(channels) if channels is not None else None
-    return out
+    return rate_series(frame, value="first_contact_resolved", freq=freq, min_n=min_n,
+                       alpha=alpha)
 
 
 #: Metrics for which :func:`metric_panel` can build a periodic series from interactions.
@@ -122,16 +163,34 @@ def metric_panel(
     Parameters
     ----------
     interactions
-        ``{unit: interactions table}``; units whose table is None or empty are skipped
-        (listed in ``attrs["skipped"]``).
-    metric
-        A name in :data:`SERIES_METRICS` (``"fcr"``).
+        ``{unit: interactions table}``; units whose table is None or empty, or without a
+        period of ``min_n`` contacts, are left out with a warning.
+    metric, freq, min_n, alpha
+        A name in :data:`SERIES_METRICS` (``"fcr"``); the others as :func:`rate_series`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``unit, period, value, successes, n, se, ci_low, ci_high``: the panel that
+        :func:`initiative_impact` takes (with ``treated=<unit>``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmlib import scorecard
+    >>> def contacts(resolved):
+    ...     return pd.DataFrame({"channel": "phone", "first_contact_resolved": resolved,
+    ...                          "occurred_at": pd.Timestamp("2024-03-05")})
+    >>> panel = scorecard.metric_panel({"a": contacts([True, False]),
+    ...                                 "b": contacts([True, True])}, "fcr", min_n=1)
+    >>> panel[["unit", "period", "value", "n"]]
+      unit   period  value  n
+    0    a  2024-03    0.5  2
+    1    b  2024-03    1.0  2
     """
     if metric not in SERIES_METRICS:
-        raise CRMError(
-            f"metric {metric!r}: no periodic series is defined for it; available: "
-            f"{', '.join(SERIES_METRICS)}"
-        )
+        raise CRMError(f"metric {metric!r}: no periodic series is defined for it; available: "
+                       f"{', '.join(SERIES_METRICS)}")
     parts, skipped = [], []
     for unit, table in interactions.items():
         if table is None or len(table) == 0:
@@ -145,5 +204,7 @@ def metric_panel(
     columns = ["unit", "period", "value", "successes", "n", "se", "ci_low", "ci_high"]
     panel = pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(
         columns=columns)
-    panel.attrs.update(metric=metric, skipped=skipped, min_n=min_n)
+    if skipped:  # a warning, not a silent gap: the reader sees which units are missing
+        warnings.warn(f"metric_panel: no {metric} series for {', '.join(map(str, skipped))} "
+                      f"(no interactions, or no period of {min_n}+ contacts)", stacklevel=2)
     return panel

@@ -10,6 +10,7 @@ since a KPI's neighbouring months are correlated.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -74,72 +75,124 @@ def metric_series(
         The unit's :class:`crmlib.data.CRMData` (``orders``, ``interactions``,
         ``survey_responses``, ``as_of``).
     params
-        The unit params (its ``service`` section sets the service-level thresholds), or None
-        for the defaults.
+        The unit params (its ``service`` section: the service-level thresholds), or None.
     metrics
-        Metric names; default every name in :data:`TREND_METRICS`. A name without a periodic
-        definition, or whose table the unit lacks, is left out and listed with the reason in
-        ``attrs["skipped"]``.
+        Metric names; default every metric with a periodic definition (:data:`TREND_METRICS`).
+        A name without one, or whose table the unit lacks, is left out with a warning.
     freq
-        Calendar period, ``"M"`` (default) or ``"Q"``.
-    min_n
-        Periods of a rate or mean metric with fewer observations are dropped (too noisy);
-        revenue, a total, keeps every period. For nps and csat, quarters are used when the
-        median monthly number of answers is below ``min_n``.
-    alpha
-        Passed to the crmlib estimators (the series itself holds point values).
+        ``"M"`` (default) or ``"Q"``.
+    min_n, alpha
+        Periods of a rate or mean metric with fewer observations are dropped (revenue, a
+        total, keeps every period); nps and csat are quarterly when the median monthly
+        number of answers is below ``min_n``. ``alpha`` goes to the estimators.
 
     Returns
     -------
     pandas.DataFrame
-        ``metric, period (start of the period), freq, value, n``, complete periods only (a
-        period that ends after ``crm.as_of`` is left out), oldest first within a metric.
-        Definitions are in :data:`TREND_METRICS`; nps and csat are unweighted respondent
-        figures (the headline ones are raked), so their level may differ from the scorecard
-        value while their trend is comparable.
-    """
-    from crmlib import customer_base, service, survey
+        ``metric, period (its start), freq, value, n``, complete periods only (ending by
+        ``crm.as_of``), oldest first. nps and csat are unweighted (the headline ones are
+        raked): their level may differ from the scorecard value, their trend is comparable.
 
-    alpha = check_alpha(alpha)
-    freq = check_option(freq, name="freq", options=("M", "Q"))
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from types import SimpleNamespace
+    >>> from crmlib import scorecard
+    >>> orders = pd.DataFrame({"customer_id": ["a", "b", "a"], "amount": [100.0, 50.0, 70.0],
+    ...     "ordered_at": pd.to_datetime(["2024-01-05", "2024-01-20", "2024-02-03"])})
+    >>> crm = SimpleNamespace(orders=orders, interactions=None, survey_responses=None,
+    ...                       as_of=pd.Timestamp("2024-02-29"))
+    >>> scorecard.metric_series(crm, metrics=["revenue"])[["period", "value", "n"]]
+          period  value  n
+    0 2024-01-01  150.0  2
+    1 2024-02-01   70.0  1
+    """
+    alpha, freq = check_alpha(alpha), check_option(freq, name="freq", options=("M", "Q"))
     if isinstance(min_n, bool) or not isinstance(min_n, int) or min_n < 1:
         raise CRMError(f"min_n: expected a positive integer, got {min_n!r}")
     wanted = list(TREND_METRICS) if metrics is None else [str(m) for m in metrics]
     as_of = pd.Timestamp(crm.as_of)
-    parts: list[pd.DataFrame] = []
-    skipped: dict[str, str] = {}
-    for m in wanted:
-        if m not in TREND_METRICS:
-            skipped[m] = f"no periodic definition (available: {', '.join(TREND_METRICS)})"
+    skipped = {m: f"no periodic definition (available: {', '.join(TREND_METRICS)})"
+               for m in wanted if m not in TREND_METRICS}
+    parts = _revenue_parts(crm, wanted, freq, skipped)
+    parts += _service_parts(crm, params, wanted, freq, as_of, min_n, alpha, skipped)
+    parts += _survey_parts(crm, wanted, freq, min_n, alpha, skipped)
+    return _stacked(_complete_parts(parts, as_of, min_n, skipped), skipped)
+
+
+def _stacked(kept: list[pd.DataFrame], skipped: dict[str, str]) -> pd.DataFrame:
+    """The series in one frame, by metric and period; a warning names the metrics skipped."""
+    if skipped:
+        warnings.warn("metric_series: no series for " + "; ".join(
+            f"{m} ({why})" for m, why in skipped.items()), stacklevel=3)
+    out = (pd.concat(kept, ignore_index=True) if kept
+           else pd.DataFrame(columns=SERIES_COLUMNS))
+    return out.sort_values(["metric", "period"], kind="stable").reset_index(drop=True)
+
+
+def _revenue_parts(crm: Any, wanted: list[str], freq: str, skipped: dict[str, str]
+                   ) -> list[pd.DataFrame]:
+    """Net revenue per period (customer_base.active_customers), when asked for."""
+    from crmlib import customer_base
+
+    if "revenue" not in wanted:
+        return []
     orders = getattr(crm, "orders", None)
-    if "revenue" in wanted:
-        if orders is None or len(orders) == 0:
-            skipped["revenue"] = "no orders table"
-        else:
-            act = customer_base.active_customers(orders, freq=freq)
-            parts.append(_frame("revenue", act["period"], freq, act["revenue"], act["orders"]))
-    inter = getattr(crm, "interactions", None)
+    if orders is None or len(orders) == 0:
+        skipped["revenue"] = "no orders table"
+        return []
+    act = customer_base.active_customers(orders, freq=freq)
+    return [_frame("revenue", act["period"], freq, act["revenue"], act["orders"])]
+
+
+def _service_parts(crm: Any, params: Any, wanted: list[str], freq: str, as_of: pd.Timestamp,
+                   min_n: int, alpha: float, skipped: dict[str, str]) -> list[pd.DataFrame]:
+    """The service KPIs per period (service.kpis), each from periods of ``min_n``+ contacts."""
+    from crmlib import service
+
     svc = [m for m in _SERVICE_KPIS if m in wanted]
-    if svc:
-        if inter is None or len(inter) == 0:
-            skipped.update({m: "no interactions table" for m in svc})
-        else:
-            k = service.kpis(inter, by=("period",), params=getattr(params, "service", None),
-                             period=freq, as_of=as_of, alpha=alpha)
-            for m in svc:
-                rows = k.loc[(k["kpi"] == m) & k["value"].notna() & (k["n"] >= min_n)]
-                if rows.empty:
-                    skipped[m] = f"not computed from interactions ({min_n}+ contacts a period)"
-                    continue
-                parts.append(_frame(m, rows["period"], freq, rows["value"], rows["n"]))
+    inter = getattr(crm, "interactions", None)
+    if not svc:
+        return []
+    if inter is None or len(inter) == 0:
+        skipped.update({m: "no interactions table" for m in svc})
+        return []
+    k = service.kpis(inter, by=("period",), **_service_standards(params), period=freq,
+                     as_of=as_of, alpha=alpha)
+    parts = []
+    for m in svc:
+        rows = k.loc[(k["kpi"] == m) & k["value"].notna() & (k["n"] >= min_n)]
+        if rows.empty:
+            skipped[m] = f"not computed from interactions ({min_n}+ contacts a period)"
+            continue
+        parts.append(_frame(m, rows["period"], freq, rows["value"], rows["n"]))
+    return parts
+
+
+def _service_standards(params: Any) -> dict[str, Any]:
+    """The service-level thresholds and short-abandon limit of the params' ``service``
+    section, as :func:`crmlib.service.kpis` takes them (none: its defaults)."""
+    std = getattr(params, "service", None)
+    if std is None:
+        return {}
+    return {"thresholds": {c: ch.service_level_seconds for c, ch in std.channels.items()},
+            "short_abandon_seconds": std.short_abandon_seconds}
+
+
+def _survey_parts(crm: Any, wanted: list[str], freq: str, min_n: int, alpha: float,
+                  skipped: dict[str, str]) -> list[pd.DataFrame]:
+    """NPS (survey.nps_by) and top-two-box CSAT (survey.csat) per period, unweighted."""
+    from crmlib import survey
+
     answers = getattr(crm, "survey_responses", None)
-    for m, column in (("nps", "nps"), ("csat", "csat")):
+    parts = []
+    for m in ("nps", "csat"):
         if m not in wanted:
             continue
-        if answers is None or column not in answers.columns or answers[column].isna().all():
-            skipped[m] = f"no survey_responses.{column}"
+        if answers is None or m not in answers.columns or answers[m].isna().all():
+            skipped[m] = f"no survey_responses.{m}"
             continue
-        rated = answers.loc[answers[column].notna(), ["answered_at", column]]
+        rated = answers.loc[answers[m].notna(), ["answered_at", m]]
         dates = pd.to_datetime(rated["answered_at"])
         f = _survey_freq(dates, freq, min_n)
         rated = rated.assign(period=dates.dt.to_period(f).dt.start_time)
@@ -148,10 +201,16 @@ def metric_series(
             tab = tab.sort_values("period")
             parts.append(_frame("nps", tab["period"], f, tab["estimate"], tab["n"]))
         else:
-            est = [(p, survey.csat(g[column], alpha=alpha, min_n=min_n))
+            est = [(p, survey.csat(g[m], alpha=alpha, min_n=min_n))
                    for p, g in rated.groupby("period", sort=True)]
             parts.append(_frame("csat", [p for p, _ in est], f, [e.value for _, e in est],
                                 [e.n for _, e in est]))
+    return parts
+
+
+def _complete_parts(parts: list[pd.DataFrame], as_of: pd.Timestamp, min_n: int,
+                    skipped: dict[str, str]) -> list[pd.DataFrame]:
+    """Each series with its complete periods only, and enough observations (not revenue)."""
     kept = []
     for part in parts:
         name = str(part["metric"].iloc[0]) if len(part) else ""
@@ -163,12 +222,7 @@ def metric_series(
             skipped[name] = "no complete period with enough observations"
             continue
         kept.append(part)
-    out = (pd.concat(kept, ignore_index=True) if kept
-           else pd.DataFrame(columns=SERIES_COLUMNS))
-    out = out.sort_values(["metric", "period"], kind="stable").reset_index(drop=True)
-    out.attrs.update(skipped=skipped, as_of=as_of, min_n=min_n,
-                     definitions={m: TREND_METRICS[m] for m in wanted if m in TREND_METRICS})
-    return out
+    return kept
 
 
 def series_trend(
@@ -208,6 +262,15 @@ def series_trend(
     and autocorrelation consistent covariance matrix. *Econometrica* 55(3), 703-708.
     Newey & West (1994). Automatic lag selection in covariance matrix estimation. *Review of
     Economic Studies* 61(4), 631-653.
+
+    Examples
+    --------
+    >>> from crmlib import scorecard
+    >>> wiggle = [0.01, -0.004, 0.007, -0.012, 0.003, 0.009, -0.006, -0.001, 0.011, -0.008]
+    >>> fcr = [0.60 + 0.004 * t + w for t, w in enumerate(wiggle)]
+    >>> out = scorecard.series_trend(fcr, direction="higher")
+    >>> out["trend"], round(out["trend_slope"], 4), out["trend_periods"]
+    ('improving', 0.0035, 10)
     """
     alpha = check_alpha(alpha)
     check_option(direction, name="direction", options=("higher", "lower"))
