@@ -51,6 +51,16 @@ class ControlChart:
         Clipped or missing limits, a baseline too short.
     label : str
         What is charted (e.g. ``"fcr, phone"``), for captions.
+
+    Examples
+    --------
+    >>> from crmlib import service
+    >>> chart = service.p_chart([10, 10, 10, 10, 10, 19], [20] * 6, label="fcr")
+    >>> chart
+    ControlChart(kind='p', label='fcr', points=6, centre=0.575, out_of_control=1)
+    >>> chart.signals().frame[["index", "value", "rules"]]
+       index  value rules
+    0      5   0.95   we1
     """
 
     points: pd.DataFrame
@@ -125,6 +135,16 @@ class ChannelComparison:
         The level of the tests and intervals.
     outcome : str
         What is compared (e.g. ``"standardised resolved"``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmlib import service
+    >>> table = pd.DataFrame({"channel": ["phone", "chat"], "value": [0.8, 0.79],
+    ...                       "se": [0.02, 0.02]})
+    >>> result = service.compare_channels(table, value="value")
+    >>> result.tests, result.best, round(float(result.pairs["p_holm"].iloc[0]), 3)
+    (1, None, 0.724)
     """
 
     pairs: pd.DataFrame
