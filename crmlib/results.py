@@ -267,7 +267,7 @@ def format_number(value: float | None, digits: int = 4) -> str:
 class NotedTable:
     """A table together with what a reader must know to read it: a caption and notes.
 
-    What used to ride in ``DataFrame.attrs`` (and was never shown, and was lost on a merge)
+    What used to ride in a frame's ``attrs`` (and was never shown, and was lost on a merge)
     is carried here and displayed: Jupyter shows the caption above the table and each note
     below it. Use it when a table result has something to say (why it is empty, which
     method, which level); return a plain DataFrame otherwise.

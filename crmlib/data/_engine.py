@@ -258,7 +258,23 @@ def _bernoulli(dialect: str, key: str, frac: float, salt: int) -> str:
 
 
 def ident(name: str) -> str:
-    """A quoted SQL identifier (the same quoting in DuckDB and PostgreSQL)."""
+    """A quoted SQL identifier (the same quoting in DuckDB and PostgreSQL).
+
+    Parameters
+    ----------
+    name : str
+        A table or column name, possibly with spaces or quotes.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from crmlib.data.sql import ident
+    >>> print(ident("order id"))
+    "order id"
+    """
     return '"' + str(name).replace('"', '""') + '"'
 
 
@@ -275,20 +291,74 @@ def money_sql(amount: str) -> str:
     every engine. ``FLOOR`` of an IEEE product is computed alike by every engine, where
     ``ROUND`` and casts of doubles to integers round halves differently in DuckDB and
     PostgreSQL.
+
+    Parameters
+    ----------
+    amount : str
+        A SQL expression of a money amount.
+
+    Returns
+    -------
+    str
+        A SQL expression of type BIGINT.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmlib.data import sql
+    >>> orders = pd.DataFrame({"amount": [0.1, 0.2, 0.3]})
+    >>> total = sql.query(f"SELECT SUM({sql.money_sql('amount')}) AS m FROM orders",
+    ...                   {"orders": orders})["m"].iloc[0]
+    >>> int(total), float(total / sql.MONEY_SCALE)
+    (600000, 0.6)
     """
     return f"CAST(FLOOR({amount} * {MONEY_SCALE} + 0.5) AS BIGINT)"
 
 
 def only_columns(table: Any, columns: Sequence[str]) -> Any:
     """Only ``columns`` of a frame (so DuckDB registers no more than a query reads); a
-    :class:`SourceTable` as it is."""
+    :class:`SourceTable` as it is.
+
+    Parameters
+    ----------
+    table : DataFrame or SourceTable
+    columns : sequence of str
+        The columns a query reads (duplicates are dropped).
+
+    Returns
+    -------
+    DataFrame or SourceTable
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmlib.data.sql import only_columns
+    >>> list(only_columns(pd.DataFrame({"a": [1], "b": [2], "c": [3]}), ["c", "a", "c"]).columns)
+    ['c', 'a']
+    """
     if isinstance(table, SourceTable):
         return table
     return table[list(dict.fromkeys(columns))]
 
 
 def is_lazy(table: Any) -> bool:
-    """True for a :class:`SourceTable` (rows left in the source)."""
+    """True for a :class:`SourceTable` (rows left in the source).
+
+    Parameters
+    ----------
+    table : object
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmlib.data.sql import is_lazy
+    >>> is_lazy(pd.DataFrame())
+    False
+    """
     return isinstance(table, SourceTable)
 
 
@@ -297,10 +367,33 @@ def check_table(table: Any, *, name: str, required: Sequence[str] = ()
     """Check that ``table`` is a DataFrame or a :class:`SourceTable` with the ``required``
     columns; the message for a missing column is :func:`~crmlib.utils.validation.check_frame`'s.
 
+    Parameters
+    ----------
+    table : DataFrame or SourceTable
+    name : str
+        The argument's name, for the message.
+    required : sequence of str
+        Columns that must be present.
+
+    Returns
+    -------
+    DataFrame or SourceTable
+        ``table``.
+
     Raises
     ------
     CRMError
         Naming the argument and the missing columns, or the type given.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmlib.data.sql import check_table
+    >>> try:
+    ...     check_table(pd.DataFrame({"amount": [1.0]}), name="orders", required=["customer_id"])
+    ... except ValueError as err:
+    ...     print(str(err).split(";")[0])
+    orders: missing column(s) 'customer_id'
     """
     from crmlib.utils.validation import check_frame
 
@@ -342,6 +435,16 @@ def query(sql: str, tables: Mapping[str, pd.DataFrame | SourceTable],
         Lazy tables from two different loads, or a pandas frame to be joined with tables
         left in a database (which is only read: load that table with ``in_database``, or
         the other into pandas).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmlib.data.sql import query
+    >>> orders = pd.DataFrame({"customer_id": ["a", "a", "b"], "amount": [10.0, 2.5, 4.0]})
+    >>> query("SELECT COUNT(*) AS n, SUM(amount) AS total FROM orders WHERE amount > :low",
+    ...       {"orders": orders}, {"low": 3})
+       n  total
+    0  2   14.0
     """
     session = _one_session(tables)
     ctes, frames = _table_expressions(tables, session)
