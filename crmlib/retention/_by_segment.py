@@ -1,6 +1,29 @@
 """Retention rates and revenue at risk of a unit's customers, overall and by segment, under
 the unit's churn rule: the figures the scorecard and the headline take.
 
+Retention rate at ``days`` (:func:`retention_by`): only customers whose status at ``days`` is
+known take part (follow-up of at least ``days``: for contractual units acquired ``days``
+before ``as_of``; for non-contractual units ``days + inactivity_days`` before it), so recent
+cohorts do not bias the rate. Retained means not churned, or churned after more than ``days``
+(a churn on day ``days`` is not retained at ``days``, as the Kaplan-Meier
+``S(days) = P(T > days)``). The interval is Wilson's, Clopper-Pearson's from fewer than 10
+churners or retained customers (:func:`retention_rate`).
+
+Revenue at risk over the next ``days`` (:func:`revenue_at_risk_by`): each active customer's
+revenue over the last ``days`` is what is at stake. The probability that the relationship
+ends within ``days`` of the time ``c`` up to which the customer is known to have stayed
+(``followup_days``: the current age for contractual units; for non-contractual units
+``as_of - inactivity_days``, so the probability covers customers who have already gone quiet)
+comes from the Cox model: ``1 - S(c + days | x) / S(c | x)`` (:func:`revenue_at_risk`). The
+covariates are used only when the churn-driver model converged and its global
+likelihood-ratio test is significant at its alpha; otherwise the probabilities come from the
+baseline hazard of the same customers without covariates (the null Cox model, the Breslow
+estimate), so no customer is singled out by drivers indistinguishable from noise. The baseline
+hazard is not extrapolated beyond the last observed churn: where ``c + days`` exceeds it
+(column ``beyond_followup``) the estimate is a lower bound. When every customer has churned
+the ``all`` row has no customers and 0 at risk; when no churn was ever observed the estimate
+is 0 (``churn_events`` is 0).
+
 References
 ----------
 Wilson, E. B. (1927). Probable inference, the law of succession, and statistical inference.
@@ -83,14 +106,7 @@ class RevenueAtRisk:
 def retention_by(drivers: DriverFrame | ChurnFrame, *, days: int, by: str | None = None,
                  alpha: float = 0.05) -> RetentionRates:
     """Share of customers retained ``days`` after acquisition, overall and per level of
-    ``by``, with the Wilson interval (Clopper-Pearson from fewer than 10 churners or
-    retained customers, with a warning: see :func:`retention_rate`).
-
-    Only customers whose status at ``days`` is known take part (follow-up of at least
-    ``days``: for contractual units acquired ``days`` before ``as_of``; for non-contractual
-    units ``days + inactivity_days`` before it), so recent cohorts do not bias the rate.
-    Retained means not churned, or churned after more than ``days`` (a churn on day ``days``
-    is not retained at ``days``, as the Kaplan-Meier ``S(days) = P(T > days)``).
+    ``by``, among those whose status at ``days`` is known (see the module docstring).
 
     Parameters
     ----------
@@ -106,24 +122,18 @@ def retention_by(drivers: DriverFrame | ChurnFrame, *, days: int, by: str | None
     Returns
     -------
     RetentionRates
-        ``.frame``: the rows of :func:`retention_rate` with ``all`` first; an ``all`` row
-        with n = 0, no estimate and status ``not available`` when nobody is eligible (the
-        data cannot observe ``days``). With ``.days``, ``.alpha``, ``.churn_rule``,
-        ``.eligible``.
+        ``.frame``: the rows of :func:`retention_rate`, ``all`` first (n = 0 and status
+        ``not available`` when nobody is eligible); ``.days``, ``.churn_rule``, ``.eligible``.
 
     Examples
     --------
     >>> import pandas as pd
     >>> from crmlib.retention._churn import ChurnFrame
     >>> frame = pd.DataFrame({"tenure_days": [20.0, 50, 80, 200, 300] * 4,
-    ...                       "churned": [1, 1, 0, 1, 0] * 4,
-    ...                       "followup_days": [400.0] * 20,
-    ...                       "status": ["churned", "churned", "active", "churned",
-    ...                                  "active"] * 4})
+    ...                       "churned": [1, 1, 0, 1, 0] * 4, "followup_days": 400.0})
     >>> churn = ChurnFrame(frame, contractual=True, inactivity_days=None,
     ...                    as_of=pd.Timestamp("2024-12-31"), definition="contract end")
-    >>> rates = retention_by(churn, days=90)
-    >>> rates.frame[["n", "estimate", "status"]]
+    >>> retention_by(churn, days=90).frame[["n", "estimate", "status"]]
               n  estimate   status
     segment
     all      20       0.6  warning
@@ -176,38 +186,16 @@ def _churn_model(drivers: DriverFrame | ChurnFrame, model: CoxModel) -> tuple[Co
     return null, f"baseline churn hazard without covariates ({why})"
 
 
-def revenue_at_risk_by(
-    drivers: DriverFrame | ChurnFrame,
-    orders: pd.DataFrame | SourceTable,
-    *,
-    model: CoxModel,
-    as_of: Any,
-    days: int,
-    by: str | None = None,
-    alpha: float = 0.05,
-) -> RevenueAtRisk:
+def revenue_at_risk_by(drivers: DriverFrame | ChurnFrame, orders: pd.DataFrame | SourceTable, *,
+                       model: CoxModel, as_of: Any, days: int, by: str | None = None,
+                       alpha: float = 0.05) -> RevenueAtRisk:
     """Expected revenue lost to churn over the next ``days`` among customers not yet churned,
-    overall (``all``) and per level of ``by``.
-
-    Each such customer's revenue over the last ``days`` is what is at stake. The probability
-    that the relationship ends within ``days`` of the time ``c`` up to which the customer is
-    known to have stayed (``followup_days``: the current age for contractual units; for
-    non-contractual units ``as_of - inactivity_days``, so the probability covers customers
-    who have already gone quiet) comes from the Cox model: ``1 - S(c + days | x) / S(c | x)``,
-    see :func:`revenue_at_risk`.
-
-    The covariates are used only when the churn-driver model converged and its global
-    likelihood-ratio test is significant at its alpha; otherwise the probabilities come from
-    the baseline hazard of the same customers without covariates (the null Cox model, i.e.
-    the Breslow estimate, one probability per tenure), so no customer is singled out by
-    drivers that are not distinguishable from noise. ``.method`` says which.
+    overall (``all``) and per level of ``by`` (see the module docstring for the method).
 
     Parameters
     ----------
-    drivers : DriverFrame or ChurnFrame
-        The customers (the covariates of ``model`` among the columns).
-    orders : DataFrame or SourceTable
-        The orders; the revenue per customer is summed where they are.
+    drivers, orders : DriverFrame or ChurnFrame, DataFrame or SourceTable
+        The customers (with the covariates of ``model``) and their orders.
     model : CoxModel
         The fitted churn-driver model.
     as_of : date-like
@@ -222,37 +210,28 @@ def revenue_at_risk_by(
     Returns
     -------
     RevenueAtRisk
-        ``.frame``: :func:`revenue_at_risk` per segment plus ``beyond_followup``: the
-        customers for whom ``c + days`` exceeds the last observed churn, where the baseline
-        hazard is not extrapolated, so the estimate is a lower bound. When every customer
-        has churned the ``all`` row has no customers and 0 at risk; when no churn was ever
-        observed the probabilities, hence the estimate, are 0 (``.churn_events`` is 0).
+        ``.frame``: :func:`revenue_at_risk` per segment plus ``beyond_followup``;
+        ``.method`` (Cox model with the drivers, or the baseline hazard and why).
 
     Examples
     --------
     >>> import pandas as pd
     >>> from crmlib.retention._churn import ChurnFrame
-    >>> frame = pd.DataFrame({
-    ...     "customer_id": list("abcdefghij"), "followup_days": [400.0] * 10,
-    ...     "tenure_days": [50.0, 120, 400, 90, 400, 200, 400, 30, 400, 400],
-    ...     "churned": [1, 1, 0, 1, 0, 1, 0, 1, 0, 0]})
+    >>> frame = pd.DataFrame({"customer_id": list("abcdef"), "followup_days": 400.0,
+    ...                       "tenure_days": [50.0, 120, 400, 90, 400, 400],
+    ...                       "churned": [1, 1, 0, 1, 0, 0]})
     >>> frame["status"] = frame["churned"].map({1: "churned", 0: "active"})
     >>> churn = ChurnFrame(frame, contractual=True, inactivity_days=None,
     ...                    as_of=pd.Timestamp("2024-12-31"), definition="contract end")
-    >>> orders = pd.DataFrame({"customer_id": list("cegij"), "amount": [100.0] * 5,
+    >>> cox = CoxModel().fit(churn.analysed(), duration="tenure_days", event="churned",
+    ...                      covariates=[])
+    >>> orders = pd.DataFrame({"customer_id": list("cef"), "amount": 100.0,
     ...                        "ordered_at": pd.Timestamp("2024-11-01")})
-    >>> import warnings
-    >>> with warnings.catch_warnings():  # the null model warns: no covariates
-    ...     warnings.simplefilter("ignore")
-    ...     cox = CoxModel().fit(churn.analysed(), duration="tenure_days", event="churned",
-    ...                          covariates=[])
     >>> risk = revenue_at_risk_by(churn, orders, model=cox, as_of="2024-12-31", days=90)
     >>> risk.frame[["customers", "revenue", "estimate"]].round(1)
              customers  revenue  estimate
     segment
-    all              5    500.0       0.0
-    >>> risk.method
-    'baseline churn hazard without covariates (no churn drivers in the model)'
+    all              3    300.0       0.0
     """
     days = check_scalar(days, name="days", kind=int, min_value=1)
     active = drivers.frame[drivers.frame["status"] != "churned"].copy()

@@ -148,109 +148,89 @@ def _lapses(acq: pd.Series, last_bought: pd.Series, as_of: pd.Timestamp, window:
     return tenure, lapsed.astype(int), followup, status, definition
 
 
-def churn_frame(
-    customers: pd.DataFrame,
-    orders: pd.DataFrame | SourceTable,
-    *,
-    as_of: Any,
-    contractual: bool,
-    inactivity_days: int = INACTIVITY_DAYS,
-    customer_col: str = "customer_id",
-    acquired_col: str = "acquired_at",
-    churned_col: str = "churned_at",
-    date_col: str = "ordered_at",
-    amount_col: str = "amount",
-) -> ChurnFrame:
-    """Tenure in days and a churn indicator per customer, by the unit's churn definition.
+def churn_frame(customers: pd.DataFrame, orders: pd.DataFrame | SourceTable, *, as_of: Any,
+                contractual: bool, inactivity_days: int = INACTIVITY_DAYS,
+                customer_col: str = "customer_id", acquired_col: str = "acquired_at",
+                churned_col: str = "churned_at", date_col: str = "ordered_at",
+                amount_col: str = "amount") -> ChurnFrame:
+    """Tenure in days and a churn indicator per customer, by the unit's churn rule (the two
+    definitions are in the module docstring).
 
     Parameters
     ----------
-    customers : DataFrame
-        The customers table; ``customers[churned_col]`` is needed when ``contractual``.
-    orders : DataFrame or SourceTable
-        Used for each customer's last purchase (``amount > 0``), aggregated in SQL where the
-        orders are (DuckDB for a frame or files, the database for a URL): one row per
-        customer reaches pandas.
+    customers, orders : DataFrame or SourceTable
+        The tables of the data contract. The last purchase per customer (``amount > 0``) is
+        computed in SQL where the orders are; ``churned_at`` is needed when ``contractual``.
     as_of : date-like
         End of observation (the whole day is observed).
     contractual : bool
-        True: churn is ``churned_at``. False: churn is ``inactivity_days`` without a purchase.
+        True: churn is ``churned_at``; False: ``inactivity_days`` without a purchase.
     inactivity_days : int, default 365
-        The inactivity window of non-contractual units (ignored for contractual ones).
+        The inactivity window of non-contractual units.
     customer_col, acquired_col, churned_col, date_col, amount_col : str
-        Column names of the two tables.
 
     Returns
     -------
     ChurnFrame
-        ``.frame``: one row per customer acquired on or before ``as_of``: ``customer_id,
-        acquired_at, last_purchase_at, age_days`` (days from acquisition to the end of
-        ``as_of``), ``tenure_days`` (``nan`` when not classifiable yet), ``churned`` (0/1),
-        ``followup_days`` (the longest tenure at which a churn could have been observed),
-        ``status`` (``churned``, ``active`` or ``too recent``), then the other customer
-        columns (the candidate covariates). A churn on the day of acquisition gets half a
-        day of tenure. With the definition (``.definition``, ``.rule``, ``.contractual``,
-        ``.inactivity_days``, ``.as_of``), ``.summary()`` (the counts) and ``.analysed()``
-        (the rows with a known tenure).
-
-    Raises
-    ------
-    CRMError
-        For a churn date before the acquisition date, naming the customers.
-
-    References
-    ----------
-    Fader, P. S. & Hardie, B. G. S. (2009). Probability models for customer-base analysis.
-    Journal of Interactive Marketing 23, 61-69.
+        ``.frame`` (one row per customer, see :class:`ChurnFrame`), ``.summary()``.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> customers = pd.DataFrame({"customer_id": ["a", "b", "c"],
-    ...                           "acquired_at": pd.to_datetime(["2023-01-01"] * 3)})
-    >>> orders = pd.DataFrame({"customer_id": ["a", "a", "b", "c"], "amount": [10.0] * 4,
-    ...                        "ordered_at": pd.to_datetime(["2023-01-01", "2023-03-01",
-    ...                                                      "2023-01-01", "2024-05-01"])})
+    >>> customers = pd.DataFrame({"customer_id": ["a", "b"], "acquired_at": "2023-01-01"})
+    >>> orders = pd.DataFrame({"customer_id": ["a", "a", "b"], "amount": 10.0,
+    ...                        "ordered_at": ["2023-01-01", "2023-03-01", "2024-05-01"]})
     >>> churn = churn_frame(customers, orders, as_of="2024-06-30", contractual=False,
     ...                     inactivity_days=180)
     >>> churn.frame[["customer_id", "tenure_days", "churned", "status"]]
       customer_id  tenure_days  churned   status
     0           a         59.0        1  churned
-    1           b          0.5        1  churned
-    2           c        366.5        0   active
-    >>> churn.rule
-    'churn = 180 days without a purchase'
+    1           b        366.5        0   active
     """
     check_frame(customers, name="customers", required=[customer_col, acquired_col])
     check_table(orders, name="orders", required=[customer_col, date_col, amount_col])
     as_of = pd.Timestamp(as_of).normalize()
-    end = as_of + pd.Timedelta(days=1)
     acq_all = pd.to_datetime(customers[acquired_col]).dt.normalize()
     late = acq_all > as_of
     cust, acq = customers.loc[~late], acq_all[~late]
-    last = last_purchase(orders, end=end, customer_col=customer_col, date_col=date_col,
-                         amount_col=amount_col)
-    last_bought = pd.Series(cust[customer_col].map(last).to_numpy(), index=cust.index)
-    last_bought = pd.to_datetime(last_bought).astype(_date_dtype(orders, date_col))
-    age = _day_diff(pd.Series(end, index=cust.index), acq)
+    last_bought = _last_bought(cust, orders, as_of, customer_col, date_col, amount_col)
+    age = _day_diff(pd.Series(as_of + pd.Timedelta(days=1), index=cust.index), acq)
     if contractual:
         check_frame(customers, name="customers", required=[churned_col])
         cols = {"customer": customer_col, "acquired": acquired_col, "churned": churned_col}
-        tenure, churned, followup, status, definition = _contract_ends(cust, age, as_of, cols)
+        parts = _contract_ends(cust, age, as_of, cols)
     else:
         window = check_scalar(inactivity_days, name="inactivity_days", kind=int, min_value=1)
-        tenure, churned, followup, status, definition = _lapses(acq, last_bought, as_of, window)
+        parts = _lapses(acq, last_bought, as_of, window)
+    out = _assemble(cust, customer_col, acq, last_bought, age, parts[:4],
+                    (customer_col, acquired_col))
+    return ChurnFrame(out, contractual=bool(contractual),
+                      inactivity_days=None if contractual else int(inactivity_days),
+                      as_of=as_of, definition=parts[4], excluded_after_as_of=int(late.sum()))
+
+
+def _last_bought(cust: pd.DataFrame, orders: pd.DataFrame | SourceTable, as_of: pd.Timestamp,
+                 customer_col: str, date_col: str, amount_col: str) -> pd.Series:
+    """Each customer's last purchase up to ``as_of`` (NaT without one), aligned to ``cust``."""
+    last = last_purchase(orders, end=as_of + pd.Timedelta(days=1), customer_col=customer_col,
+                         date_col=date_col, amount_col=amount_col)
+    last_bought = pd.Series(cust[customer_col].map(last).to_numpy(), index=cust.index)
+    return pd.to_datetime(last_bought).astype(_date_dtype(orders, date_col))
+
+
+def _assemble(cust: pd.DataFrame, customer_col: str, acq: pd.Series, last_bought: pd.Series,
+              age: np.ndarray, parts: tuple, skip: tuple[str, str]) -> pd.DataFrame:
+    """The churn frame's columns, then the other customer columns (candidate covariates)."""
+    tenure, churned, followup, status = parts
     out = pd.DataFrame({
         customer_col: cust[customer_col].to_numpy(), "acquired_at": acq.to_numpy(),
         "last_purchase_at": last_bought.to_numpy(), "age_days": age, "tenure_days": tenure,
         "churned": churned, "followup_days": followup, "status": status,
     })
     for col in cust.columns:
-        if col not in (customer_col, acquired_col, *_NOT_ATTRIBUTES) and col not in out:
+        if col not in (*skip, *_NOT_ATTRIBUTES) and col not in out:
             out[col] = cust[col].to_numpy()
-    return ChurnFrame(out, contractual=bool(contractual),
-                      inactivity_days=None if contractual else int(inactivity_days),
-                      as_of=as_of, definition=definition, excluded_after_as_of=int(late.sum()))
+    return out
 
 
 def analysed(churn: pd.DataFrame) -> pd.DataFrame:

@@ -5,6 +5,22 @@ a pandas frame or a :class:`crmlib.data.SourceTable` of millions of rows left in
 database: only cohort cells (and per-customer rows) reach pandas. ``tenure_frame`` turns
 ``acquired_at`` / ``churned_at`` into the durations and churn indicators the survival
 estimators take.
+
+The cohort table: in DuckDB (frames, files) the orders are joined with the cohorts in one
+query. In a database the orders are aggregated there: each customer's first period with orders
+(one row per customer), then the cohort cells of the customers whose first order falls in their
+acquisition period, and per-period rows of the others only. Orders after ``as_of`` are ignored
+and the grid stops at its period (which may be partial). ``revenue_retention`` is net (revenue
+over the cohort's revenue in its acquisition period, so expansion can lift it above 1);
+``gross_revenue_retention`` caps each customer at their own acquisition-period revenue and
+floors at 0 (no expansion).
+
+References
+----------
+Fader, P. S. & Hardie, B. G. S. (2007). How to project customer retention. Journal of
+Interactive Marketing 21, 76-90 (the column averages of the cohort matrix as the retention
+curve). Net and gross revenue retention follow the subscription-metrics convention (NRR and
+GRR in SaaS reporting).
 """
 
 from __future__ import annotations
@@ -221,18 +237,11 @@ class CohortTable:
         return NotedTable(self.frame, caption=caption, notes=self.notes)._repr_html_()
 
 
-def cohort_table(
-    customers: pd.DataFrame,
-    orders: pd.DataFrame | SourceTable,
-    *,
-    period: str = COHORT_PERIOD,
-    as_of: Any = None,
-    min_cohort_size: int = MIN_COHORT_SIZE,
-    customer_col: str = "customer_id",
-    acquired_col: str = "acquired_at",
-    date_col: str = "ordered_at",
-    amount_col: str = "amount",
-) -> CohortTable:
+def cohort_table(customers: pd.DataFrame, orders: pd.DataFrame | SourceTable, *,
+                 period: str = COHORT_PERIOD, as_of: Any = None,
+                 min_cohort_size: int = MIN_COHORT_SIZE, customer_col: str = "customer_id",
+                 acquired_col: str = "acquired_at", date_col: str = "ordered_at",
+                 amount_col: str = "amount") -> CohortTable:
     """Acquisition-cohort retention: activity and revenue by periods since acquisition.
 
     Parameters
@@ -240,41 +249,20 @@ def cohort_table(
     customers : DataFrame
         The customers table of the data contract (other columns are ignored).
     orders : DataFrame or SourceTable
-        The orders, in pandas or left in their source (``data.load(..., in_database=...)``).
-        In DuckDB (frames, files) the orders are joined with the cohorts in one query. In a
-        database the orders are aggregated there: each customer's first period with orders
-        (one row per customer), then the cohort cells of the customers whose first order
-        falls in their acquisition period, and per-period rows of the others only, so for a
-        unit whose acquisition is its first purchase just cohort cells and one row per
-        customer leave the database.
+        The orders, aggregated in SQL where they are (see the module docstring).
     period : {"D", "W", "M", "Q", "Y"}, default "M"
-        Calendar period of cohorts and of activity; ``period_index`` 0 is the acquisition
-        period (weeks start on Monday).
+        Calendar period of cohorts and of activity (weeks start on Monday).
     as_of : date-like, optional
-        End of observation (inclusive, whole day); default the last order date. Orders after
-        it are ignored and the grid stops at its period (which may be partial).
+        End of observation (inclusive); default the last order date.
     min_cohort_size : int, default 30
-        Cohorts with fewer customers are flagged ``small_cohort`` (shares too noisy to read).
+        Cohorts with fewer customers are flagged ``small_cohort``.
     customer_col, acquired_col, date_col, amount_col : str
-        Column names of the two tables.
 
     Returns
     -------
     CohortTable
-        ``.frame``: one row per cohort and period index: ``cohort, period_index, customers,
-        active, active_share, revenue, revenue_retention`` (net: revenue over the cohort's
-        revenue in its acquisition period, so expansion can lift it above 1),
-        ``gross_revenue, gross_revenue_retention`` (each customer's revenue capped at their
-        own acquisition-period revenue and floored at 0: no expansion), ``small_cohort``;
-        with ``.as_of``, ``.period``, ``.min_cohort_size`` and ``.orders_dropped`` (unknown
-        customer, before the acquisition period, or after ``as_of``).
-
-    References
-    ----------
-    Fader, P. S. & Hardie, B. G. S. (2007). How to project customer retention. Journal of
-    Interactive Marketing 21, 76-90 (the column averages of the cohort matrix as the
-    retention curve). Net and gross revenue retention follow the subscription-metrics
-    convention (NRR and GRR in SaaS reporting).
+        ``.frame``: one row per cohort and ``period_index`` (0: the acquisition period):
+        ``customers, active, active_share``, net and gross revenue retention, ``small_cohort``.
 
     Examples
     --------
@@ -342,51 +330,33 @@ def _shares(out: pd.DataFrame, part: str, min_cohort_size: int) -> pd.DataFrame:
                 "small_cohort"]]
 
 
-def tenure_frame(
-    customers: pd.DataFrame,
-    *,
-    as_of: Any,
-    unit: str = "D",
-    customer_col: str = "customer_id",
-    acquired_col: str = "acquired_at",
-    churned_col: str = "churned_at",
-) -> pd.DataFrame:
+def tenure_frame(customers: pd.DataFrame, *, as_of: Any, unit: str = "D",
+                 customer_col: str = "customer_id", acquired_col: str = "acquired_at",
+                 churned_col: str = "churned_at") -> pd.DataFrame:
     """Tenure and churn indicator per customer of a contractual unit.
 
-    Tenure runs from ``acquired_at`` to ``churned_at`` (churned = 1) or to the end of the
-    ``as_of`` day (churned = 0; also for a churn date after ``as_of``). Dates are whole days,
-    so a customer who churns on the day of acquisition gets half a day rather than zero.
+    Tenure runs from ``acquired_at`` to ``churned_at`` (churned = 1) or to the end of
+    ``as_of`` (churned = 0); a churn on the day of acquisition gets half a day. A churn
+    before acquisition, or an acquisition after ``as_of``, is an error naming the customers.
 
     Parameters
     ----------
-    customers : DataFrame
-        The customers table with acquisition and churn dates.
-    as_of : date-like
-        End of observation (inclusive, whole day).
+    customers, as_of : DataFrame, date-like
+        The customers table (acquisition and churn dates) and the end of observation.
     unit : {"D", "W", "M"}, default "D"
-        Tenure in days, weeks (7 days) or months
-        (:data:`crmlib.defaults.DAYS_PER_MONTH`, 30.4375 days).
+        Days, weeks or months (:data:`crmlib.defaults.DAYS_PER_MONTH` days).
     customer_col, acquired_col, churned_col : str
-        Column names.
 
     Returns
     -------
     DataFrame
-        The customers' columns plus ``tenure`` and ``churned`` (int 0/1), same index.
-
-    Raises
-    ------
-    CRMError
-        When a churn date is before the acquisition date (naming the customers), or an
-        acquisition is after ``as_of``.
+        The customers' columns plus ``tenure`` and ``churned`` (0/1).
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> customers = pd.DataFrame({
-    ...     "customer_id": ["a", "b", "c"],
-    ...     "acquired_at": pd.to_datetime(["2024-01-01", "2024-03-01", "2024-06-01"]),
-    ...     "churned_at": pd.to_datetime(["2024-04-10", None, "2024-06-01"])})
+    >>> customers = pd.DataFrame({"customer_id": ["a", "b", "c"],
+    ...                           "acquired_at": ["2024-01-01", "2024-03-01", "2024-06-01"],
+    ...                           "churned_at": ["2024-04-10", None, "2024-06-01"]})
     >>> tenure_frame(customers, as_of="2024-12-31")[["customer_id", "tenure", "churned"]]
       customer_id  tenure  churned
     0           a   100.0        1

@@ -120,6 +120,23 @@ def _outcome(frame: pd.DataFrame, duration: str, event: str, entry: str | None,
     return t, d, start, w
 
 
+def _checked_design(frame: pd.DataFrame, covariates: list[str]
+                    ) -> tuple[np.ndarray, list[str], dict]:
+    """The design matrix; collinear columns are an error, no column at all a warning."""
+    X, names, levels = _design(frame, covariates)
+    bad = _collinear(X, names)
+    if bad:
+        raise CRMError(
+            f"covariates: {', '.join(map(repr, bad))} constant or collinear with the other "
+            "covariates; drop them"
+        )
+    if not names:
+        warnings.warn("CoxModel: no covariates to fit (an empty list, or every column "
+                      "filtered out): the null model is fitted, with no coefficients and "
+                      "concordance 0.5", UserWarning, stacklevel=3)
+    return X, names, levels
+
+
 def _strata_codes(frame: pd.DataFrame, strata_cols: list[str]
                   ) -> tuple[np.ndarray | None, np.ndarray | None]:
     """The strata labels and each row's code (both ``None`` without strata)."""
@@ -235,18 +252,10 @@ class CoxModel(Estimator):
         self.tol = tol
 
     # ---- fitting ---------------------------------------------------------------------------
-    def fit(
-        self,
-        frame: pd.DataFrame,
-        *,
-        duration: str = "tenure",
-        event: str = "churned",
-        covariates: list[str] | None = None,
-        strata: str | list[str] | None = None,
-        entry: str | None = None,
-        cluster: str | None = None,
-        weights: str | None = None,
-    ) -> CoxModel:
+    def fit(self, frame: pd.DataFrame, *, duration: str = "tenure", event: str = "churned",
+            covariates: list[str] | None = None, strata: str | list[str] | None = None,
+            entry: str | None = None, cluster: str | None = None,
+            weights: str | None = None) -> CoxModel:
         """Fit the model to one row per customer (or per ``(entry, duration]`` interval).
 
         Parameters
@@ -256,21 +265,16 @@ class CoxModel(Estimator):
         duration, event : str
             Columns with the exit time (> 0) and the 0/1 churn indicator.
         covariates : list of str, optional
-            Covariate columns; default every other numeric or boolean column. Text or
-            categorical columns named here become indicators against their first level.
-            An explicit empty list fits the null model (R's ``coxph(Surv(t, d) ~ 1)``),
-            with a warning: no coefficients, the log-likelihood at zero, tests with 0
-            degrees of freedom and p-value ``nan``, concordance 0.5. The null model is also
-            fitted when no row has an event (an empty baseline hazard: nobody is predicted
-            to churn); with covariates that raises.
+            Covariate columns (default: every other numeric or boolean column); text or
+            categorical ones become indicators against their first level. An empty list
+            fits the null model (R's ``coxph(Surv(t, d) ~ 1)``) with a warning: no
+            coefficients, concordance 0.5. Without any event and with covariates: an error.
         strata : str or list of str, optional
             Columns defining strata with their own baseline hazard.
         entry : str, optional
-            Entry (start) times: left truncation, or the start of each interval in
-            counting-process data with time-varying covariates (several rows per customer).
+            Entry times: left truncation, or counting-process ``(start, stop]`` rows.
         cluster : str, optional
-            Cluster (e.g. customer id with several rows): robust standard errors summed
-            within clusters.
+            Cluster column (e.g. customer id): robust standard errors summed within it.
         weights : str, optional
             Positive case weights.
 
@@ -287,17 +291,7 @@ class CoxModel(Estimator):
         ]
         covariates = _covariate_columns(frame, roles, covariates)
         t, d, start, w = _outcome(frame, duration, event, entry, weights, bool(covariates))
-        X, names, levels = _design(frame, covariates)
-        bad = _collinear(X, names)
-        if bad:
-            raise CRMError(
-                f"covariates: {', '.join(map(repr, bad))} constant or collinear with the other "
-                "covariates; drop them"
-            )
-        if not names:
-            warnings.warn("CoxModel: no covariates to fit (an empty list, or every column "
-                          "filtered out): the null model is fitted, with no coefficients and "
-                          "concordance 0.5", UserWarning, stacklevel=2)
+        X, names, levels = _checked_design(frame, covariates)
         self._strata_levels, s_codes = _strata_codes(frame, strata_cols)
         data = CoxData(t, d, X, w, s_codes, start, efron=ties == "efron")
         beta, fit, null, V = self._solve(data, names)

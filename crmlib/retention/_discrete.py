@@ -84,16 +84,10 @@ def person_period(
     return out
 
 
-def logistic_hazard(
-    frame: pd.DataFrame,
-    *,
-    duration: str = "tenure",
-    event: str = "churned",
-    covariates: list[str] | None = None,
-    period_length: float = 1.0,
-    baseline: str = "categorical",
-    alpha: float = 0.05,
-) -> tuple[pd.DataFrame, object]:
+def logistic_hazard(frame: pd.DataFrame, *, duration: str = "tenure", event: str = "churned",
+                    covariates: list[str] | None = None, period_length: float = 1.0,
+                    baseline: str = "categorical", alpha: float = 0.05
+                    ) -> tuple[pd.DataFrame, object]:
     """Fit the discrete-time logistic hazard model by a binomial GLM (statsmodels).
 
     Parameters
@@ -107,8 +101,7 @@ def logistic_hazard(
     period_length : float, default 1.0
         Length of a period in the unit of ``duration`` (see :func:`person_period`).
     baseline : {"categorical", "log"}
-        ``"categorical"``: one intercept per period (fully flexible baseline hazard);
-        ``"log"``: ``a + b log(period)`` (smooth; for sparse late periods).
+        One intercept per period, or ``a + b log(period)`` (smooth; for sparse late periods).
     alpha : float, default 0.05
         One minus the confidence level of the Wald intervals.
 
@@ -117,13 +110,11 @@ def logistic_hazard(
     summary : DataFrame
         One row per parameter: ``estimate, se, ci_low, ci_high, z, p, odds_ratio``.
     results : statsmodels GLMResults
-        The fitted GLM, for predictions and further tests; the model facts are its
-        attributes (``nobs``: person-periods, ``llf``, ``converged``).
+        The fitted GLM (``nobs``: person-periods, ``llf``, ``converged``, predictions).
 
     References
     ----------
-    Allison, P. D. (1982). Discrete-time methods for the analysis of event histories.
-    Sociological Methodology 13, 61-98.
+    Allison, P. D. (1982). Sociological Methodology 13, 61-98.
 
     Examples
     --------

@@ -122,67 +122,44 @@ def _reference_first(s: pd.Series, min_count: int) -> tuple[pd.Series | None, di
             {"reference": ref, "levels": len(levels), "note": "; ".join(note)})
 
 
-def driver_frame(
-    churn: ChurnFrame,
-    *,
-    interactions: pd.DataFrame | SourceTable | None = None,
-    survey_responses: pd.DataFrame | None = None,
-    as_of: Any,
-    min_count: int = 10,
-    events_per_parameter: int = 10,
-) -> DriverFrame:
-    """The churn frame with the candidate churn drivers as model-ready covariates.
+def driver_frame(churn: ChurnFrame, *, interactions: pd.DataFrame | SourceTable | None = None,
+                 survey_responses: pd.DataFrame | None = None, as_of: Any, min_count: int = 10,
+                 events_per_parameter: int = 10) -> DriverFrame:
+    """The churn frame with the candidate churn drivers as model-ready covariates (which and
+    how: see the module docstring).
 
     Parameters
     ----------
     churn : ChurnFrame
         From :func:`churn_frame`.
-    interactions : DataFrame or SourceTable, optional
-        The interactions (``None`` when the unit has none), in pandas or left in their
-        source; the counts per customer are computed in SQL where they are.
-    survey_responses : DataFrame, optional
-        The survey answers (``None`` when the unit has none).
+    interactions, survey_responses : DataFrame or SourceTable, optional
+        For contacts and complaints per month and the latest NPS group (``None``: none).
     as_of : date-like
         End of observation; later interactions and answers are ignored.
     min_count : int, default 10
-        Fewest customers for a level (or for the values away from the most common one).
+        Fewest customers for a level (or away from a numeric covariate's most common value).
     events_per_parameter : int, default 10
-        Churners needed per model parameter (Peduzzi et al. 1995); covariates that do not
-        fit in the budget are dropped with a note, in the order plan, channel, promo,
-        region, segment, contacts, complaints, NPS, others (the first ones are kept).
+        Churners per model parameter (Peduzzi et al. 1995, J Clin Epidemiol 48, 1503-1510);
+        covariates beyond the budget are dropped with a note, plan, channel, promo, region,
+        segment, contacts, complaints, NPS kept first.
 
     Returns
     -------
     DriverFrame
-        ``.frame`` (the churn frame plus the covariates), ``.covariates`` (those kept, to
-        pass to :class:`CoxModel`), ``.notes`` (one row per candidate: ``covariate, kind,
-        reference, levels, used, note``).
-
-    References
-    ----------
-    Peduzzi, P., Concato, J., Feinstein, A. R. & Holford, T. R. (1995). Importance of events
-    per independent variable in proportional hazards regression analysis. Journal of
-    Clinical Epidemiology 48, 1503-1510.
+        ``.frame``, ``.covariates`` (to pass to :class:`CoxModel`), ``.notes``.
 
     Examples
     --------
     >>> import pandas as pd
     >>> from crmlib.retention._churn import ChurnFrame
-    >>> frame = pd.DataFrame({
-    ...     "customer_id": range(20), "age_days": 400.0,
-    ...     "tenure_days": [30.0 * (i % 7 + 1) for i in range(20)],
-    ...     "churned": [1] * 12 + [0] * 8, "followup_days": 400.0,
-    ...     "status": ["churned"] * 12 + ["active"] * 8,
-    ...     "plan": ["basic", "premium"] * 10})
+    >>> frame = pd.DataFrame({"customer_id": range(20), "age_days": 400.0,
+    ...                       "tenure_days": [30.0 * (i % 7 + 1) for i in range(20)],
+    ...                       "churned": [1, 0] * 10, "followup_days": 400.0,
+    ...                       "status": "active", "plan": ["basic", "premium"] * 10})
     >>> churn = ChurnFrame(frame, contractual=True, inactivity_days=None,
     ...                    as_of=pd.Timestamp("2024-12-31"), definition="contract end")
-    >>> drivers = driver_frame(churn, as_of="2024-12-31", min_count=5,
-    ...                        events_per_parameter=5)
-    >>> drivers.covariates
+    >>> driver_frame(churn, as_of="2024-12-31", min_count=5, events_per_parameter=5).covariates
     ('plan',)
-    >>> drivers.notes[["covariate", "reference", "levels", "used"]]
-      covariate reference  levels  used
-    0      plan     basic       2  True
     """
     min_count = check_scalar(min_count, name="min_count", kind=int, min_value=1)
     events_per_parameter = check_scalar(events_per_parameter, name="events_per_parameter",

@@ -297,84 +297,52 @@ def _revenue(at_risk: RevenueAtRisk, currency: str | None) -> list[Metric]:
                    definition=definition)]
 
 
-def headline(
-    km: KaplanMeier,
-    model: CoxModel,
-    rates: RetentionRates,
-    at_risk: RevenueAtRisk,
-    *,
-    horizon: int,
-    currency: str | None = None,
-    drivers: DriverFrame | ChurnFrame | None = None,
-) -> list[Metric]:
+def headline(km: KaplanMeier, model: CoxModel, rates: RetentionRates, at_risk: RevenueAtRisk,
+             *, horizon: int, currency: str | None = None,
+             drivers: DriverFrame | ChurnFrame | None = None) -> list[Metric]:
     """The headline figures of the retention notebook, each with ``status``, ``reason`` and
-    ``definition`` (see the module docstring for the list and the rules).
-
-    A figure that cannot be computed for valid data is ``not available`` with the reason,
-    and the others are still returned. A figure whose interval would have zero width (e.g.
-    a restricted mean when every churn is at one tenure, 0 revenue at risk when nobody
-    churned) is reported without an interval and with a warning.
+    ``definition`` (the list and the rules: see the module docstring).
 
     Parameters
     ----------
-    km : KaplanMeier
-        The overall Kaplan-Meier fit (tenure in days).
-    model : CoxModel
-        The churn-driver Cox model.
-    rates : RetentionRates
-        :func:`retention_by` at the horizon.
-    at_risk : RevenueAtRisk
-        :func:`revenue_at_risk_by`.
+    km, model : KaplanMeier, CoxModel
+        The overall Kaplan-Meier fit (tenure in days) and the churn-driver Cox model.
+    rates, at_risk : RetentionRates, RevenueAtRisk
+        :func:`retention_by` at the horizon and :func:`revenue_at_risk_by`.
     horizon : int
         The unit's longest horizon (days): the window of ``retention_rate`` and ``rmst_days``.
     currency : str, optional
         ISO code of the money figures.
     drivers : DriverFrame or ChurnFrame, optional
-        For ``retention_rate_365d`` at the common window of
-        :data:`crmlib.defaults.COMMON_WINDOW_DAYS` days; without it that figure is taken
-        from ``rates`` when the horizon is 365 days, else it is ``not available``.
+        For ``retention_rate_365d`` at :data:`crmlib.defaults.COMMON_WINDOW_DAYS`.
 
     Returns
     -------
     list of Metric
-        One :class:`crmlib.results.Metric` per figure; record them with
-        ``report.record_all``.
+        Record them with ``report.record_all``.
 
     References
     ----------
-    Kaplan, E. L. & Meier, P. (1958). JASA 53, 457-481. Cox, D. R. (1972). JRSS B 34,
-    187-220. Holm, S. (1979). Scandinavian Journal of Statistics 6, 65-70.
+    Kaplan & Meier (1958), JASA 53; Cox (1972), JRSS B 34; Holm (1979), Scand J Stat 6.
 
     Examples
     --------
-    >>> import warnings
     >>> import pandas as pd
     >>> from crmlib.retention import revenue_at_risk_by
     >>> from crmlib.retention._churn import ChurnFrame
-    >>> frame = pd.DataFrame({
-    ...     "customer_id": range(20), "followup_days": 400.0,
-    ...     "tenure_days": [30.0, 60, 400, 90, 400, 200, 400, 45, 400, 400] * 2,
-    ...     "churned": [1, 1, 0, 1, 0, 1, 0, 1, 0, 0] * 2})
+    >>> frame = pd.DataFrame({"customer_id": range(20), "followup_days": 400.0,
+    ...                       "tenure_days": [30.0, 60, 400, 90, 400] * 4,
+    ...                       "churned": [1, 1, 0, 1, 0] * 4, "promo": [0, 1] * 10})
     >>> frame["status"] = frame["churned"].map({1: "churned", 0: "active"})
     >>> churn = ChurnFrame(frame, contractual=True, inactivity_days=None,
     ...                    as_of=pd.Timestamp("2024-12-31"), definition="contract end")
-    >>> sample = churn.analysed()
-    >>> km = KaplanMeier().fit(sample["tenure_days"], sample["churned"])
-    >>> with warnings.catch_warnings():
-    ...     warnings.simplefilter("ignore")
-    ...     cox = CoxModel().fit(sample, duration="tenure_days", event="churned",
-    ...                          covariates=[])
-    >>> orders = pd.DataFrame({"customer_id": [2, 4], "amount": [50.0, 70.0],
-    ...                        "ordered_at": pd.Timestamp("2024-12-01")})
-    >>> rates = retention_by(churn, days=365)
+    >>> km = KaplanMeier().fit(frame["tenure_days"], frame["churned"])
+    >>> cox = CoxModel().fit(frame, duration="tenure_days", event="churned", covariates=["promo"])
+    >>> orders = pd.DataFrame({"customer_id": [2, 4], "amount": 50.0, "ordered_at": "2024-12-01"})
     >>> at_risk = revenue_at_risk_by(churn, orders, model=cox, as_of="2024-12-31", days=365)
-    >>> figures = headline(km, cox, rates, at_risk, horizon=365)
-    >>> for m in figures[:4]:
-    ...     print(m.name, m.status, m.value is not None)
-    retention_rate ok True
-    retention_rate_365d ok True
-    median_tenure_days warning True
-    rmst_days ok True
+    >>> figures = headline(km, cox, retention_by(churn, days=365), at_risk, horizon=365)
+    >>> figures[0].name, round(figures[0].value, 2), figures[0].status
+    ('retention_rate', 0.4, 'warning')
     """
     surv_def = {"population": "customers with a known tenure",
                 "method": f"Kaplan-Meier; {rates.churn_rule}"}

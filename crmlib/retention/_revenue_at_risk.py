@@ -67,18 +67,15 @@ def _cox_churn_probability(frame: pd.DataFrame, model: Any, tenure: str | None,
     return 1 - np.exp(-(cumhaz(t + h) - cumhaz(t)) * np.exp(lp))
 
 
-def revenue_at_risk(
-    frame: pd.DataFrame,
-    *,
-    revenue: str,
-    model: Any = None,
-    tenure: str | None = None,
-    horizon: float | None = None,
-    prob_alive: str | None = None,
-    segment: str | None = None,
-    alpha: float = 0.05,
-) -> pd.DataFrame:
+def revenue_at_risk(frame: pd.DataFrame, *, revenue: str, model: Any = None,
+                    tenure: str | None = None, horizon: float | None = None,
+                    prob_alive: str | None = None, segment: str | None = None,
+                    alpha: float = 0.05) -> pd.DataFrame:
     """Expected revenue lost to churn over the next period, per segment, with a CI.
+
+    The estimate is ``sum_i p_i r_i``; its SE that of the realised loss when churns are
+    independent Bernoulli(p_i) (``sum_i p_i (1 - p_i) r_i^2``), with a normal interval floored
+    at 0. It leaves out the estimation error of ``p_i``.
 
     Parameters
     ----------
@@ -86,17 +83,11 @@ def revenue_at_risk(
         One row per active customer.
     revenue : str
         Column with each customer's revenue over the next period if retained.
-    model : CoxModel, optional
-        Contractual units: a fitted :class:`~crmlib.retention.CoxModel`; each customer's
-        churn probability is ``p_i = 1 - S(t_i + horizon | x_i) / S(t_i | x_i)``, the
-        probability of churning within ``horizon`` given survival to the current ``tenure``.
-    tenure : str, optional
-        Column with each customer's current tenure (with ``model``).
-    horizon : float, optional
-        Length of the next period, in the model's time unit (with ``model``).
+    model, tenure, horizon
+        Contractual units: a fitted :class:`~crmlib.retention.CoxModel`, the column with
+        the current tenure and the period length: ``p_i = 1 - S(t_i + h | x_i) / S(t_i | x_i)``.
     prob_alive : str, optional
-        Non-contractual units: a column with each customer's probability of being alive
-        (e.g. from BG/NBD); ``p_i = 1 - prob_alive_i``.
+        Non-contractual units: a column with P(alive) (e.g. BG/NBD); ``p_i = 1 - P(alive)``.
     segment : str, optional
         Column to break the estimate down by (``None``: one row, ``all``).
     alpha : float, default 0.05
@@ -105,23 +96,14 @@ def revenue_at_risk(
     Returns
     -------
     DataFrame
-        Indexed by segment: ``customers, revenue, expected_churners, estimate, se, ci_low,
-        ci_high, share_at_risk``. The estimate is ``sum_i p_i r_i``; its SE is that of the
-        realised loss when churn events are independent Bernoulli(p_i) (Poisson-binomial
-        variance ``sum_i p_i (1 - p_i) r_i^2``), with a normal interval floored at 0. It
-        does not include the estimation error of ``p_i`` itself.
-
-    References
-    ----------
-    Gupta, S., Lehmann, D. R. & Stuart, J. A. (2004). Valuing customers. Journal of Marketing
-    Research 41, 7-18.
+        By segment: ``customers, revenue, expected_churners, estimate, se, ci_low, ci_high,
+        share_at_risk``.
 
     Examples
     --------
     >>> import pandas as pd
     >>> active = pd.DataFrame({"revenue": [100.0, 50.0, 80.0, 20.0],
-    ...                        "p_alive": [0.9, 0.5, 0.2, 1.0],
-    ...                        "plan": ["a", "a", "b", "b"]})
+    ...                        "p_alive": [0.9, 0.5, 0.2, 1.0], "plan": ["a", "a", "b", "b"]})
     >>> revenue_at_risk(active, revenue="revenue", prob_alive="p_alive",
     ...                 segment="plan")[["customers", "estimate"]].round(1)
              customers  estimate
@@ -143,14 +125,8 @@ def revenue_at_risk(
     return _by_segment(frame, p, rev, segment, alpha)
 
 
-def retention_rate(
-    frame: pd.DataFrame,
-    *,
-    retained: str,
-    segment: str | None = None,
-    alpha: float = 0.05,
-    method: str = "auto",
-) -> pd.DataFrame:
+def retention_rate(frame: pd.DataFrame, *, retained: str, segment: str | None = None,
+                   alpha: float = 0.05, method: str = "auto") -> pd.DataFrame:
     """Share of customers retained per segment with a score or exact interval.
 
     Parameters
@@ -164,24 +140,14 @@ def retention_rate(
     alpha : float, default 0.05
         One minus the confidence level.
     method : {"auto", "wilson", "clopper-pearson"}, default "auto"
-        The interval (:func:`crmlib.intervals.proportion`): Wilson score (Wilson 1927),
-        Clopper-Pearson exact (1934), or ``auto``: Wilson unless fewer than
-        :data:`~crmlib.intervals.MIN_EVENTS` customers churned or were retained, then
-        Clopper-Pearson, whose coverage does not fall below the nominal level where
-        Wilson's does (Brown, Cai & DasGupta 2001).
+        The interval (:func:`crmlib.intervals.proportion`); ``auto``: Wilson (1927) unless
+        fewer than 10 customers churned or stayed, then Clopper-Pearson (1934).
 
     Returns
     -------
     DataFrame
-        Indexed by segment: ``n, retained, estimate, se, ci_low, ci_high, method, status,
-        reason`` (``status`` ``warning`` with the counts in words for a share of 0 or 1 or
-        one from fewer than 10 churners or retained customers).
-
-    References
-    ----------
-    Wilson, E. B. (1927). Probable inference, the law of succession, and statistical
-    inference. JASA 22, 209-212. Clopper, C. J. & Pearson, E. S. (1934). Biometrika 26,
-    404-413.
+        By segment: ``n, retained, estimate, se, ci_low, ci_high, method, status, reason``
+        (a ``warning`` in words for a share of 0 or 1 or from fewer than 10 events).
 
     Examples
     --------
