@@ -55,8 +55,33 @@ def global_test_failed(model: CoxModel) -> str | None:
 def holm_table(model: CoxModel) -> HolmTable:
     """The Cox coefficients with finite estimates and their Holm-adjusted p-values.
 
-    ``p_holm`` adjusts over every coefficient tested; ``significant`` is ``p_holm`` below
-    the model's alpha.
+    Parameters
+    ----------
+    model : CoxModel
+        A fitted model.
+
+    Returns
+    -------
+    HolmTable
+        ``.frame``: ``model.summary()`` plus ``p_holm`` (Holm 1979, over every coefficient
+        tested) and ``significant`` (``p_holm`` below the model's alpha); ``.usable``:
+        ``None``, or why no coefficient may be read as a driver.
+
+    References
+    ----------
+    Holm, S. (1979). Scandinavian Journal of Statistics 6, 65-70.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"tenure": [2, 4, 4, 7, 9, 3, 5, 8, 8, 9],
+    ...                       "churned": [1, 1, 0, 1, 0, 1, 1, 1, 0, 1],
+    ...                       "promo": [0, 1] * 5, "web": [1, 1, 0, 0, 1, 0, 1, 0, 0, 1]})
+    >>> cox = CoxModel().fit(frame, duration="tenure", event="churned",
+    ...                      covariates=["promo", "web"])
+    >>> table = holm_table(cox)
+    >>> bool((table.frame["p_holm"] >= table.frame["p"]).all()), table.tested
+    (True, 2)
     """
     summ = model.summary() if model.params_.size else pd.DataFrame(
         columns=["estimate", "se", "p", "hazard_ratio", "hr_ci_low", "hr_ci_high"])
