@@ -57,29 +57,35 @@ def compare_nps(
     method: str = "adjusted-wald",
     alpha: float = 0.05,
 ) -> TestResult:
-    """Compare the NPS of two independent groups.
+    """Compare the NPS of two independent groups: ``z = (NPS_a - NPS_b) / sqrt(V_a + V_b)``
+    on the Wald trinomial variances ``V = (p + d - (p - d)^2) / n`` (Kish effective ``n``
+    when weighted). The interval of the difference uses ``method`` (``"adjusted-wald"`` adds
+    Rocks' 3 pseudo-responses to each group). Without variation in either group there is
+    no test: ``statistic`` and ``p_value`` are nan, ``test`` says "no variation: no test".
 
-    The test statistic is ``z = (NPS_a - NPS_b) / sqrt(V_a + V_b)`` with the Wald trinomial
-    variances ``V = (p + d - (p - d)^2) / n`` (``n`` the Kish effective size when weighted),
-    referred to the standard normal. The confidence interval for the difference uses
-    ``method``: ``"adjusted-wald"`` (default) adds the 3 pseudo-responses of Rocks (2016)
-    to each group before computing the variances and the centre; ``"wald"`` does not.
-
-    When every answer of both groups falls in one NPS group the Wald variance is zero and
-    there is no test: ``statistic`` and ``p_value`` are nan and ``test`` says "no
-    variation: no test" (the adjusted-Wald interval of the difference still has width).
+    Parameters
+    ----------
+    a, b : array-like of int in 0..10
+        The two groups' answers (missing dropped); ``weights_a``, ``weights_b`` optional.
+    method : {"adjusted-wald", "wald"}
+        The interval of the difference; ``alpha`` its level.
 
     Returns
     -------
     TestResult
-        ``statistic`` (z), ``p_value`` (two-sided), ``test``; ``extra`` holds
-        ``estimate`` (difference a - b on the -100..100 scale), ``se``, ``ci_low``,
+        z, two-sided p; ``extra``: ``estimate`` (a - b, -100..100), ``se``, ``ci_low``,
         ``ci_high``, ``nps_a``, ``nps_b``, ``n_a``, ``n_b``.
 
     References
     ----------
     Rocks, B. (2016). Interval estimation for the "net promoter score". *The American
     Statistician* 70(4), 365-372.
+
+    Examples
+    --------
+    >>> res = compare_nps([10, 9, 9, 8, 3] * 10, [10, 7, 6, 5, 3] * 10)
+    >>> round(res.extra["estimate"], 1), round(res.p_value, 4)
+    (80.0, 0.0)
     """
     check_option(method, name="method", options=NPS_METHODS[:2])
     alpha = check_alpha(alpha)
@@ -89,10 +95,8 @@ def compare_nps(
     se = _nps_difference_se((pa, da, na), (pb, db, nb), method="wald")
     z = diff / se if se > 0 else math.nan
     p_value = float(2 * stats.norm.sf(abs(z))) if se > 0 else math.nan
-    centre = float(nps_interval(np.array(pa), np.array(da), np.array(na), method=method)[0]
-                   - nps_interval(np.array(pb), np.array(db), np.array(nb), method=method)[0])
-    half = intervals.z_value(alpha) * _nps_difference_se((pa, da, na), (pb, db, nb),
-                                                         method=method)
+    centre, half = _difference_interval((pa, da, na), (pb, db, nb), method=method,
+                                        alpha=alpha)
     return TestResult(
         statistic=float(z), df=math.nan, p_value=p_value,
         test=("two-sample z-test on NPS (trinomial variance)" if se > 0
@@ -103,6 +107,14 @@ def compare_nps(
                "ci_method": method, "nps_a": 100 * (pa - da), "nps_b": 100 * (pb - db),
                "n_a": ra, "n_b": rb},
     )
+
+
+def _difference_interval(a: tuple[float, float, float], b: tuple[float, float, float], *,
+                         method: str, alpha: float) -> tuple[float, float]:
+    """Centre and half-width of the interval of ``NPS_a - NPS_b`` (-1..1) by ``method``."""
+    centre = float(nps_interval(*(np.array(x) for x in a), method=method)[0]
+                   - nps_interval(*(np.array(x) for x in b), method=method)[0])
+    return centre, intervals.z_value(alpha) * _nps_difference_se(a, b, method=method)
 
 
 def _nps_difference_se(a: tuple[float, float, float], b: tuple[float, float, float], *,
@@ -146,20 +158,15 @@ def compare_groups(
     Parameters
     ----------
     frame : DataFrame
-        One row per response.
-    score, group : str
-        The score column and the grouping column.
+        One row per response; ``score`` and ``group`` name its columns.
     metric : {"nps", "csat_top2", "csat_mean", "ces_mean", "ces_easy", "mean"}
-        What is compared. NPS: z-test on the trinomial variance (Rocks 2016). Shares
-        (top-two-box, "easy"): two-proportion z-test with the unpooled variance. Means:
-        Welch's t-test (Welch 1947), with Welch-Satterthwaite df.
+        What is compared: NPS by a z-test on the trinomial variance (Rocks 2016), shares
+        by a two-proportion z-test (unpooled), means by Welch's (1947) t-test.
     weights : str, optional
-        Weight column; variances then use each group's Kish effective size.
+        Weight column (Kish effective sizes).
     correction : str
-        Multiple-testing correction of the pairwise p-values, a
-        ``statsmodels.stats.multitest.multipletests`` method: ``"holm"`` (default),
-        ``"fdr_bh"``, ``"bonferroni"``, ``"sidak"``, ``"hommel"``, ``"fdr_by"`` or
-        ``"none"``.
+        A ``statsmodels`` ``multipletests`` method (``"holm"``, Holm 1979; ``"fdr_bh"``,
+        ``"bonferroni"``, ...) or ``"none"``.
     alpha : float
         Level of the intervals and of the ``significant`` flag (on adjusted p-values).
 
@@ -168,31 +175,48 @@ def compare_groups(
     DataFrame
         One row per pair: ``group_a, group_b, estimate_a, estimate_b, n_a, n_b,
         difference, se, ci_low, ci_high, statistic, df, p_value, p_adjusted, significant,
-        test, note``. NPS is on the -100..100 scale.
-        A pair that cannot be tested (no variation within either group, so the statistic
-        has zero variance, or a group of one answer) has ``test`` saying so ("no
-        variation: no test"), missing statistic, p-values and interval, and
-        ``significant`` False; it is left out of the multiplicity correction.
+        test, note``. A pair that cannot be tested (no variation, a group of one answer)
+        says so in ``test`` and is left out of the correction.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"csat": [5, 4, 4, 5, 2, 3, 1, 2, 4, 5, 3, 4],
+    ...                       "channel": ["web"] * 4 + ["shop"] * 4 + ["app"] * 4})
+    >>> out = compare_groups(frame, score="csat", group="channel", metric="csat_mean")
+    >>> out[["group_a", "group_b", "difference", "p_adjusted"]].round(3)
+      group_a group_b  difference  p_adjusted
+    0     app    shop         2.0       0.027
+    1     app     web        -0.5       0.360
+    2    shop     web        -2.5       0.010
     """
     check_option(metric, name="metric", options=tuple(METRICS))
     check_option(correction, name="correction", options=CORRECTIONS)
     alpha = check_alpha(alpha)
-    frame = check_frame(frame, name="survey responses",
-                        required=[score, group, *([weights] if weights else [])])
     low, high, kind, threshold = METRICS[metric]
-    y, w = clean_scores(frame[score], None if weights is None else frame[weights], name=score,
-                        low=low, high=high, integer=kind != "mean")
-    g = frame.loc[frame[score].notna().to_numpy(), group].to_numpy()
-    if pd.isna(g).any():
-        raise CRMError(f"survey responses: group column {group!r} has missing values")
-    ww = np.ones(y.size) if w is None else w
-    levels = sorted(pd.unique(g).tolist(), key=str)
-    if len(levels) < 2:
-        raise CRMError(f"survey responses: group column {group!r} has fewer than two levels")
+    y, ww, g, levels = _grouped_scores(frame, score, group, weights, low=low, high=high,
+                                       integer=kind != "mean")
     summ = {lev: _group_summary(y[g == lev], ww[g == lev], kind, threshold) for lev in levels}
     rows = [_pair_row(a, b, summ[a], summ[b], kind=kind, alpha=alpha)
             for a, b in itertools.combinations(levels, 2)]
     return _adjust(pd.DataFrame(rows), correction=correction, alpha=alpha)
+
+
+def _grouped_scores(frame: pd.DataFrame, score: str, group: str, weights: str | None, *,
+                    low: float, high: float, integer: bool
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[Any]]:
+    """The answered scores, their weights (1 when unweighted), groups and sorted levels."""
+    frame = check_frame(frame, name="survey responses",
+                        required=[score, group, *([weights] if weights else [])])
+    y, w = clean_scores(frame[score], None if weights is None else frame[weights], name=score,
+                        low=low, high=high, integer=integer)
+    g = frame.loc[frame[score].notna().to_numpy(), group].to_numpy()
+    if pd.isna(g).any():
+        raise CRMError(f"survey responses: group column {group!r} has missing values")
+    levels = sorted(pd.unique(g).tolist(), key=str)
+    if len(levels) < 2:
+        raise CRMError(f"survey responses: group column {group!r} has fewer than two levels")
+    return y, np.ones(y.size) if w is None else w, g, levels
 
 
 def _pair_row(a: Any, b: Any, sa: tuple[float, float, float, int],
@@ -258,6 +282,36 @@ def crosstab_test(
     Cramér's V in ``extra``. With a :class:`SurveyDesign` (``frame`` may then be None):
     the Rao-Scott test, R ``svychisq``: ``statistic="F"`` for the second-order correction
     with an F reference (R's default), ``"Chisq"`` for the first-order correction.
+
+    Parameters
+    ----------
+    frame : DataFrame, optional
+        One row per response (not needed with ``design``).
+    row, col : str
+        The two categorical columns.
+    design : SurveyDesign, optional
+        The design for the Rao-Scott test.
+    statistic : {"F", "Chisq"}
+        The Rao-Scott correction (with a design).
+
+    Returns
+    -------
+    TestResult
+
+    References
+    ----------
+    Rao, J. N. K. & Scott, A. J. (1984). On chi-squared tests for multiway contingency
+    tables with cell proportions estimated from survey data. *Annals of Statistics*
+    12(1), 46-60.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"promoter": [1, 1, 0, 1, 1, 0, 0, 0, 1, 0] * 3,
+    ...                       "channel": ["web", "shop"] * 15})
+    >>> res = crosstab_test(frame, row="promoter", col="channel")
+    >>> res.test, round(res.statistic, 3), res.df
+    ('Pearson chi-square', 1.2, 1.0)
     """
     if design is not None:
         return design.chisq(row, col, statistic=statistic)

@@ -105,6 +105,9 @@ class SurveyDesign:
         ``"average"`` gives it the average variance of the other strata; ``"remove"``
         drops its contribution; ``"certainty"`` treats it as sampled with certainty (its
         SSUs become the PSUs).
+    alpha : float
+        One minus the level of every interval of the design; each estimate may override it
+        (``design.mean("csat", alpha=0.1)``).
 
     Notes
     -----
@@ -116,11 +119,30 @@ class SurveyDesign:
     as R's ``deff=TRUE``. Missing values in an analysis column are dropped for that
     estimate while the whole design is kept (R's ``na.rm=TRUE``).
 
+    ``SurveyDesign`` is a design, not an estimator: it is built once from the data (as R's
+    ``svydesign``) and answers many estimation calls; it has no ``fit``.
+
     References
     ----------
+    Lumley, T. (2004). Analysis of complex survey samples. *Journal of Statistical
+    Software* 9(8), 1-19.
     Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*. Wiley.
     Binder, D. A. (1983). On the variances of asymptotically normal estimators from complex
     surveys. *International Statistical Review* 51(3), 279-292.
+    Kish, L. (1965). *Survey Sampling*. Wiley.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"stratum": ["a"] * 4 + ["b"] * 4,
+    ...                       "w": [10.0] * 4 + [30.0] * 4,
+    ...                       "nps": [10, 9, 6, 8, 3, 10, 7, 9]})
+    >>> design = SurveyDesign(frame, strata="stratum", weights="w", alpha=0.05)
+    >>> design.nps("nps")[["estimate", "se", "n"]].round(2)
+       estimate     se  n
+    0      25.0  37.85  8
+    >>> round(design.effective_sample_size(), 2)
+    6.4
     """
 
     def __init__(
@@ -368,7 +390,7 @@ class SurveyDesign:
         >>> frame = pd.DataFrame({"a": list("xxyyxxyyxy"), "b": list("uvuvuuvvvu")})
         >>> res = SurveyDesign(frame).chisq("a", "b")
         >>> res.test, round(res.p_value, 3)
-        ('Rao-Scott F (second-order)', 0.576)
+        ('Rao-Scott F (second-order)', 0.563)
         """
         check_option(statistic, name="statistic", options=("F", "Chisq"))
         self._check_vars([row, col])

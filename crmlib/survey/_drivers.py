@@ -147,7 +147,7 @@ class KeyDriverModel(Estimator):
     1      b        0.18     2
     2      c        0.00     3
     >>> round(model.r2_, 2)
-    0.84
+    0.82
     """
 
     def __init__(self, *, method: str = "lmg", bootstrap: int = 0, weights: str | None = None,

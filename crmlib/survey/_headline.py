@@ -1,5 +1,22 @@
 """The survey figures a notebook records (:func:`headline`), each a
-:class:`crmlib.results.Metric` with its interval, n, status and reason."""
+:class:`crmlib.results.Metric` with its interval, n, status and reason.
+
+Reliability rules, each figure on its own:
+
+* fewer than ``min_n`` answers: ``not available`` ("3 nps answers, fewer than the minimum of
+  30"); the raked figures also warn when the Kish (1965) effective size is below ``min_n``,
+  and are ``not available`` when the responses could not be weighted;
+* every answer in one NPS group (NPS 100: "every answer is a promoter"), a share of exactly 0
+  or 1: ``warning`` (the interval is then a score interval that keeps its width); a mean of
+  identical answers: ``warning`` without an interval;
+* ``top_driver_importance`` only when one driver's bootstrap rank interval alone includes 1
+  (a tie for first is ``not available`` with the finding in words);
+* a figure whose computation fails on the data (a ``CRMError``) is ``not available`` with
+  the message; the others are still returned.
+
+Each figure's ``definition`` gives ``weighting``, ``population`` and ``period`` (the years of
+the answers), so the scorecard compares like with like.
+"""
 
 from __future__ import annotations
 
@@ -245,52 +262,25 @@ def headline(
     random_state: Any = None,
     drivers: KeyDriverModel | None = None,
 ) -> list[Metric]:
-    """The survey figures a notebook records, each with its interval, n and reliability.
-
-    ``nps`` is the NPS raked to the population margins (design-based,
-    :func:`raked_estimate`), ``nps_unweighted`` the respondents' own NPS with
-    ``nps_method`` (:func:`nps`); ``csat`` is the raked top-two-box share, ``csat_mean``
-    the raked mean and ``ces`` the raked mean effort score; ``survey_response_rate`` the
-    share of customers who answered (Wilson); ``cronbach_alpha`` the reliability of the
-    ``q_*`` items (Feldt). With a fitted ``drivers`` model, ``top_driver_importance`` is the
-    top driver's share of R-squared, only when one driver's bootstrap rank interval alone
-    includes 1 (a tie for first is ``not available`` with the finding in words).
-
-    Reliability rules, each figure on its own:
-
-    * fewer than ``min_n`` answers: ``not available`` ("3 nps answers, fewer than the
-      minimum of 30"); the raked figures also warn when the Kish (1965) effective size is
-      below ``min_n``, and are ``not available`` when the responses could not be weighted;
-    * every answer in one NPS group (NPS 100: "every answer is a promoter"), a share of
-      exactly 0 or 1: ``warning`` (the interval is then a score interval that keeps its
-      width); a mean of identical answers: ``warning`` without an interval;
-    * a figure whose computation fails on the data (a ``CRMError``) is ``not available``
-      with the message; the others are still returned.
-
-    ``definition`` gives ``weighting``, ``population`` and ``period`` (the years of the
-    answers), so the scorecard compares like with like.
+    """The survey figures a notebook records (reliability rules in the module docstring):
+    ``nps`` raked to the population margins (:func:`raked_estimate`), ``nps_unweighted``
+    the respondents' own (:func:`nps`), the raked ``csat`` (top-two-box), ``csat_mean`` and
+    ``ces``, ``survey_response_rate`` (Wilson), ``cronbach_alpha`` (Feldt) and, with a
+    fitted ``drivers`` model, ``top_driver_importance``.
 
     Parameters
     ----------
     weighted : WeightedResponses
-        From :func:`weight_responses`: the responses (``frame``) and the raked design.
-    customers : DataFrame
-        The customer base (``customer_id``), for the response rate.
-    nps_method, n_boot, random_state
-        The interval of the unweighted NPS, as in :func:`nps`.
-    alpha : float
-        One minus the level of every interval.
-    min_n : int
-        Fewer answers than this make a figure ``not available``.
+        From :func:`weight_responses`; ``customers`` the base, for the response rate.
+    nps_method, n_boot, random_state, alpha, min_n
+        The unweighted NPS interval (:func:`nps`), every level, the minimum of answers.
     drivers : KeyDriverModel, optional
         A fitted key-driver model of the NPS answer.
 
     Returns
     -------
     list of Metric
-        ``nps, nps_unweighted, csat, csat_mean, ces, survey_response_rate,
-        cronbach_alpha`` and, with ``drivers``, ``top_driver_importance``;
-        :func:`crmlib.report.record_all` records them.
+        In the order above; :func:`crmlib.report.record_all` records them.
 
     References
     ----------

@@ -51,11 +51,38 @@ def response_rates(
     A customer counts once however many responses they gave (AAPOR RR1-style rate over the
     customers invited; here every customer in ``customers`` is treated as invited).
 
+    Parameters
+    ----------
+    customers : DataFrame
+        The customer base (``customer_id`` and the ``by`` columns).
+    responses : DataFrame
+        Survey responses (``customer_id``).
+    by : str or list of str, optional
+        Customer columns to break the rate down by.
+    alpha : float
+        One minus the level of the Wilson intervals.
+
     Returns
     -------
     DataFrame
         The ``by`` columns, ``customers, respondents, estimate`` (the response rate),
         ``ci_low, ci_high``.
+
+    References
+    ----------
+    Wilson, E. B. (1927). Probable inference, the law of succession, and statistical
+    inference. *JASA* 22(158), 209-212.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> customers = pd.DataFrame({"customer_id": list("abcdefgh"),
+    ...                           "channel": ["web"] * 5 + ["shop"] * 3})
+    >>> answers = pd.DataFrame({"customer_id": ["a", "b", "b", "f"]})
+    >>> response_rates(customers, answers, by="channel")[["channel", "respondents", "estimate"]]
+      channel  respondents  estimate
+    0    shop            1  0.333333
+    1     web            2  0.400000
     """
     cols = _by(by)
     base = _respondents(customers, responses, cols)
@@ -78,20 +105,14 @@ def nonresponse_weights(
     cells: str | Sequence[str],
     min_respondents: int = 5,
 ) -> pd.Series:
-    """Weighting-class non-response adjustment: each response weighs ``N_c / r_c``.
-
-    ``N_c`` is the number of customers in the response's cell and ``r_c`` the number of
-    distinct responding customers in it, so the weights of the respondents in a cell add up
-    to the customers of that cell (a respondent answering twice shares the weight between
-    the answers). This is the weighting-class estimator of Little (1986) and Kalton &
-    Flores-Cervantes (2003, sec. 2.2), under missing at random within cells.
+    """Weighting-class non-response adjustment (Little 1986; Kalton & Flores-Cervantes 2003,
+    sec. 2.2): each response weighs ``N_c / r_c``, the customers of its cell over the
+    distinct responding customers in it (a respondent answering twice shares the weight).
 
     Parameters
     ----------
-    customers : DataFrame
-        The customer base (``customer_id`` and the ``cells`` columns).
-    responses : DataFrame
-        Survey responses (``customer_id``); the cells are looked up in ``customers``.
+    customers, responses : DataFrame
+        The customer base (``customer_id``, the cells) and the responses (``customer_id``).
     cells : str or list of str
         Weighting-class columns of ``customers`` (e.g. channel and region).
     min_respondents : int
@@ -106,6 +127,15 @@ def nonresponse_weights(
     ----------
     Kalton, G. & Flores-Cervantes, I. (2003). Weighting methods. *Journal of Official
     Statistics* 19(2), 81-97.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> customers = pd.DataFrame({"customer_id": list("abcdefgh"),
+    ...                           "channel": ["web"] * 5 + ["shop"] * 3})
+    >>> answers = pd.DataFrame({"customer_id": ["a", "b", "b", "f"]})
+    >>> nonresponse_weights(customers, answers, cells="channel", min_respondents=1).tolist()
+    [2.5, 1.25, 1.25, 3.0]
     """
     cols = _by(cells)
     if not cols:

@@ -1,5 +1,23 @@
 """Multi-item scales: Cronbach's alpha with its interval, item analysis, Likert summaries,
-exploratory factor analysis of the item set."""
+exploratory factor analysis of the item set.
+
+Factor analysis (:func:`item_factors`) is fitted with
+:class:`statsmodels.multivariate.factor.Factor` on the correlation matrix of the complete rows
+(listwise deletion), by maximum likelihood (``method="ml"``, Lawley & Maxwell 1971, as R
+``factanal``) or iterated principal axes (``"pa"``). Rotations: ``"varimax"`` (Kaiser 1958)
+with Kaiser normalisation, as R's default ``varimax(normalize = TRUE)`` but iterated to
+convergence (R stops at ``eps = 1e-5``, which leaves its loadings up to ~3e-3 away from the
+varimax optimum); ``"promax"`` (Hendrickson & White 1964, ``m = 4``) as R ``promax``; or None.
+Each factor's sign is set so its loadings sum to a positive number, and factors are ordered by
+decreasing sum of squared loadings. The number of factors is, unless given, chosen by Horn's
+(1965) parallel analysis (:func:`parallel_analysis`), at least 1 and at most the largest
+number with non-negative degrees of freedom for ML.
+
+References: Kaiser, H. F. (1958). The varimax criterion for analytic rotation in factor
+analysis. *Psychometrika* 23(3), 187-200. Hendrickson, A. E. & White, P. O. (1964). Promax: a
+quick method for rotation to oblique simple structure. *British Journal of Statistical
+Psychology* 17(1), 65-70.
+"""
 
 from __future__ import annotations
 
@@ -63,6 +81,13 @@ def cronbach_alpha(items: pd.DataFrame, *, alpha: float = 0.05) -> Estimate:
     df. ``se`` is the asymptotic standard error of Duhachek & Iacobucci (2004), psych's
     ``ase``.
 
+    Parameters
+    ----------
+    items : DataFrame
+        One numeric column per item.
+    alpha : float
+        One minus the level of Feldt's interval.
+
     Returns
     -------
     Estimate
@@ -76,6 +101,15 @@ def cronbach_alpha(items: pd.DataFrame, *, alpha: float = 0.05) -> Estimate:
     reliability coefficient twenty. *Psychometrika* 30(3), 357-370.
     Duhachek, A. & Iacobucci, D. (2004). Alpha's standard error (ASE). *Journal of Applied
     Psychology* 89(5), 792-808.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> items = pd.DataFrame({"q_a": [4, 5, 3, 2, 4, 5, 1, 3], "q_b": [4, 4, 3, 2, 5, 5, 2, 3],
+    ...                       "q_c": [3, 5, 4, 1, 4, 4, 2, 2]})
+    >>> est = cronbach_alpha(items)
+    >>> round(est.value, 3), round(est.ci_low, 3), round(est.ci_high, 3)
+    (0.926, 0.749, 0.984)
     """
     alpha_level = check_alpha(alpha)
     data = _items(items)
@@ -100,6 +134,11 @@ def cronbach_alpha(items: pd.DataFrame, *, alpha: float = 0.05) -> Estimate:
 def item_analysis(items: pd.DataFrame) -> pd.DataFrame:
     """Item statistics of a scale, as R ``psych::alpha``'s item tables.
 
+    Parameters
+    ----------
+    items : DataFrame
+        One numeric column per item (at least three).
+
     Returns
     -------
     DataFrame
@@ -107,6 +146,22 @@ def item_analysis(items: pd.DataFrame) -> pd.DataFrame:
         item), ``r_drop`` (corrected item-total correlation: with the sum of the other
         items), ``alpha_if_deleted`` (raw alpha of the remaining items), on the complete
         rows.
+
+    References
+    ----------
+    Cronbach, L. J. (1951). Coefficient alpha and the internal structure of tests.
+    *Psychometrika* 16(3), 297-334.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> items = pd.DataFrame({"q_a": [4, 5, 3, 2, 4, 5, 1, 3], "q_b": [4, 4, 3, 2, 5, 5, 2, 3],
+    ...                       "q_c": [3, 5, 4, 1, 4, 4, 2, 2]})
+    >>> item_analysis(items)[["item", "r_drop", "alpha_if_deleted"]].round(3)
+      item  r_drop  alpha_if_deleted
+    0  q_a   0.898             0.853
+    1  q_b   0.867             0.885
+    2  q_c   0.796             0.936
     """
     data = _items(items, min_items=3)
     X = data.to_numpy(dtype=float)
@@ -263,6 +318,19 @@ def parallel_analysis(
     ``n_iter`` samples of ``n`` independent standard normal variables; components are
     retained while the observed eigenvalue exceeds the random one.
 
+    Parameters
+    ----------
+    R : ndarray
+        The items' correlation matrix.
+    n : int
+        The number of complete rows behind ``R``.
+    n_iter : int
+        Random data sets simulated.
+    quantile : float
+        The quantile of the random eigenvalues to exceed.
+    random_state : None, int or Generator
+        Seed of the simulation.
+
     Returns
     -------
     DataFrame
@@ -276,6 +344,16 @@ def parallel_analysis(
     Glorfeld, L. W. (1995). An improvement on Horn's parallel analysis methodology for
     selecting the correct number of factors to retain. *Educational and Psychological
     Measurement* 55(3), 377-393.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> f = rng.normal(size=500)
+    >>> X = np.column_stack([f + rng.normal(size=500) for _ in range(4)])
+    >>> out = parallel_analysis(np.corrcoef(X, rowvar=False), 500, random_state=0)
+    >>> int(out["retained"].sum())
+    1
     """
     rng = check_random_state(random_state)
     p = R.shape[0]
@@ -320,35 +398,18 @@ def item_factors(
     n_iter: int = 100,
     random_state: Any = None,
 ) -> ItemFactors:
-    """Exploratory factor analysis of an item set: loadings, communalities, variance.
-
-    Fitted with :class:`statsmodels.multivariate.factor.Factor` on the correlation matrix of
-    the complete rows (listwise deletion), by maximum likelihood (``method="ml"``, Lawley &
-    Maxwell 1971, as R ``factanal``) or iterated principal axes (``"pa"``). Rotations:
-    ``"varimax"`` (Kaiser 1958) with Kaiser normalisation, as R's default
-    ``varimax(normalize = TRUE)`` but iterated to convergence (R stops at ``eps = 1e-5``,
-    which leaves its loadings up to ~3e-3 away from the varimax optimum); ``"promax"``
-    (Hendrickson & White 1964, ``m = 4``) as R ``promax``; or None. Each factor's sign is
-    set so its loadings sum to a positive number, and factors are ordered by decreasing sum
-    of squared loadings.
+    """Exploratory factor analysis of an item set (ML or principal axes, varimax or promax;
+    details in the module docstring): loadings, communalities, variance.
 
     Parameters
     ----------
     items : DataFrame or None
-        One numeric column per item. None, or a frame with no rows or no columns, gives an
-        empty result whose ``note`` says why.
+        One numeric column per item; None or an empty frame gives an empty result whose
+        ``note`` says why.
     n_factors : int, optional
-        Number of factors. None chooses it by Horn's (1965) parallel analysis
-        (:func:`parallel_analysis`: eigenvalues of the item correlations above the 95th
-        percentile of those of ``n_iter`` random normal data sets, seeded by
-        ``random_state``), at least 1 and at most the largest number with non-negative
-        degrees of freedom for ML.
+        None: by parallel analysis over ``n_iter`` random sets seeded by ``random_state``.
     rotation : {"varimax", "promax", None}
     method : {"ml", "pa"}
-    n_iter : int
-        Simulated data sets for parallel analysis.
-    random_state : None, int or Generator
-        Seeds parallel analysis (the ML fit itself is deterministic).
 
     Returns
     -------
@@ -358,43 +419,64 @@ def item_factors(
     ----------
     Lawley, D. N. & Maxwell, A. E. (1971). *Factor Analysis as a Statistical Method*, 2nd ed.
     Butterworths.
-    Kaiser, H. F. (1958). The varimax criterion for analytic rotation in factor analysis.
-    *Psychometrika* 23(3), 187-200.
-    Hendrickson, A. E. & White, P. O. (1964). Promax: a quick method for rotation to oblique
-    simple structure. *British Journal of Statistical Psychology* 17(1), 65-70.
     Horn, J. L. (1965). A rationale and test for the number of factors in factor analysis.
     *Psychometrika* 30(2), 179-185.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> f = rng.normal(size=(400, 2))
+    >>> X = np.column_stack([f[:, 0] + 0.5 * rng.normal(size=400) for _ in range(3)]
+    ...                     + [f[:, 1] + 0.5 * rng.normal(size=400) for _ in range(3)])
+    >>> res = item_factors(pd.DataFrame(X, columns=list("abcdef")), random_state=0)
+    >>> res.n_factors, res.loadings.round(1).abs().max(axis=1).tolist()
+    (2, [0.9, 0.9, 0.9, 0.9, 0.9, 0.9])
     """
+    _check_factor_args(n_factors, rotation, method, n_iter)
+    if items is None or items.shape[0] == 0 or items.shape[1] == 0:
+        note = NO_FACTOR_ITEMS if items is None or items.shape[1] == 0 else "items: no rows"
+        return _empty_factors(note, method, rotation)
+    data = _items(items, min_items=3)
+    R = np.corrcoef(data.to_numpy(dtype=float), rowvar=False)
+    k, selection, how = _number_of_factors(R, len(data), n_factors, method=method,
+                                           n_iter=n_iter, random_state=random_state)
+    L, uniq, converged = _fit_factors(R, len(data), k, method)
+    L, phi = _rotated(L, k, rotation)
+    rotated = rotation if k > 1 and rotation else "none" + (" (one factor)" if rotation else "")
+    note = f"{how}; {method.upper()} on n={len(data)} complete rows; rotation {rotated}"
+    return _solution(L, uniq, phi, list(data.columns), selection, n=len(data), method=method,
+                     rotation=rotation, converged=converged, note=note,
+                     rows_dropped=len(items) - len(data))
+
+
+def _check_factor_args(n_factors: int | None, rotation: str | None, method: str,
+                       n_iter: int) -> None:
     check_option(rotation, name="rotation", options=FACTOR_ROTATIONS)
     check_option(method, name="method", options=("ml", "pa"))
     check_scalar(n_iter, name="n_iter", kind=Integral, min_value=1)
     if n_factors is not None:
         check_scalar(n_factors, name="n_factors", kind=Integral, min_value=1)
-    if items is None or items.shape[0] == 0 or items.shape[1] == 0:
-        note = NO_FACTOR_ITEMS if items is None or items.shape[1] == 0 else "items: no rows"
-        return _empty_factors(note, method, rotation)
-    data = _items(items, min_items=3)
-    n, p = data.shape
-    R = np.corrcoef(data.to_numpy(dtype=float), rowvar=False)
-    k, selection, how = _number_of_factors(R, n, n_factors, method=method, n_iter=n_iter,
-                                           random_state=random_state)
-    L, uniq, converged = _fit_factors(R, n, k, method)
-    L, phi = _rotated(L, k, rotation)
+
+
+def _solution(L: np.ndarray, uniq: np.ndarray, phi: np.ndarray | None, cols: list[str],
+              selection: pd.DataFrame, *, n: int, method: str, rotation: str | None,
+              converged: bool, note: str, rows_dropped: int) -> ItemFactors:
+    """The :class:`ItemFactors` of rotated loadings ``L`` and uniquenesses ``uniq``."""
+    p, k = L.shape
     names = [f"factor_{j + 1}" for j in range(k)]
-    cols = list(data.columns)
     ss = (L**2).sum(axis=0)
     variance = pd.DataFrame({"factor": names, "ss_loadings": ss, "proportion": ss / p,
                              "cumulative": np.cumsum(ss / p)})
-    factor_corr = None if phi is None else pd.DataFrame(phi, index=names, columns=names)
-    rotated = rotation if k > 1 and rotation else "none" + (" (one factor)" if rotation else "")
     return ItemFactors(
         loadings=pd.DataFrame(L, index=cols, columns=names),
         communalities=pd.Series(1 - uniq, index=cols, name="communality"),
         uniquenesses=pd.Series(uniq, index=cols, name="uniqueness"),
-        variance=variance, factor_corr=factor_corr, selection=selection, n_factors=k, n=n,
-        method=method, rotation=rotation, converged=converged,
-        note=f"{how}; {method.upper()} on n={n} complete rows; rotation {rotated}",
-        extra={"rows_dropped": len(items) - n, "dof": _ml_dof(p, k)},
+        variance=variance,
+        factor_corr=None if phi is None else pd.DataFrame(phi, index=names, columns=names),
+        selection=selection, n_factors=k, n=n, method=method, rotation=rotation,
+        converged=converged, note=note, extra={"rows_dropped": rows_dropped,
+                                               "dof": _ml_dof(p, k)},
     )
 
 

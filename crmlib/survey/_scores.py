@@ -7,6 +7,15 @@ Weights. A weighted score is the weighted share (or mean); its standard error us
 effective sample size ``n_eff = (sum w)^2 / sum w^2`` in place of ``n`` (Kish 1965, *Survey
 Sampling*, sec. 11.7). This is the usual approximation for weights that are unrelated to the
 score; for a proper complex design use :class:`crmlib.survey.SurveyDesign`.
+
+NPS intervals (Rocks 2016). ``"wald"``: a normal interval on the trinomial variance
+``(p + d - (p - d)^2) / n``. ``"adjusted-wald"`` (best coverage in Rocks 2016): the same
+after adding 3 pseudo-responses split 0.75 / 1.5 / 0.75 over detractors / passives /
+promoters; the interval is centred on the adjusted score while the value stays the observed
+NPS. ``"bootstrap"``: a percentile interval over resamples. When every answer falls in one
+group (NPS 100, -100, or all passives) the Wald and bootstrap intervals have zero width; the
+adjusted-Wald interval is then used whatever the method asked (the result's ``method`` says
+so) and ``extra["degenerate"]`` names the case, e.g. ``"every answer is a promoter"``.
 """
 
 from __future__ import annotations
@@ -135,75 +144,78 @@ def nps(
     random_state: Any = None,
     min_n: int = 30,
 ) -> Estimate:
-    """Net Promoter Score with its confidence interval, on the -100..100 scale.
-
-    Respondents scoring 9-10 are promoters, 7-8 passives and 0-6 detractors; the NPS is the
-    share of promoters minus the share of detractors, times 100.
+    """Net Promoter Score (Reichheld 2003) with its interval, on the -100..100 scale: the
+    share of promoters (9-10) minus the share of detractors (0-6), times 100.
 
     Parameters
     ----------
     scores : array-like or Series of int in 0..10
         Likelihood-to-recommend answers; missing values are dropped.
     weights : array-like, optional
-        Positive survey weights aligned with ``scores``. The standard error then uses the
-        Kish effective sample size.
+        Positive weights; the standard error then uses the Kish effective sample size.
     method : {"adjusted-wald", "wald", "bootstrap"}
-        ``"wald"``: normal interval on the trinomial variance ``(p + d - (p-d)^2) / n``.
-        ``"adjusted-wald"`` (default, best coverage in Rocks 2016): the same after adding
-        3 pseudo-responses split 0.75 / 1.5 / 0.75 over detractors / passives / promoters;
-        the interval is centred on the adjusted score, ``value`` stays the observed NPS.
-        ``"bootstrap"``: percentile interval over ``n_boot`` resamples.
-        When every answer falls in one group (NPS 100, -100, or all passives) the Wald
-        and bootstrap intervals have zero width; the adjusted-Wald interval is then used
-        whatever ``method`` says (``method`` of the result says so) and
-        ``extra["degenerate"]`` names the case, e.g. ``"every answer is a promoter"``.
-    alpha : float
-        One minus the confidence level.
-    n_boot : int
-        Bootstrap resamples (``method="bootstrap"`` only).
-    random_state : None, int or numpy Generator
-        Seed of the bootstrap.
+        The interval (module docstring), at level ``alpha``; ``n_boot`` and
+        ``random_state`` are the bootstrap's resamples and seed.
     min_n : int
         Below this (effective) sample size the estimate is flagged ``extra["small_n"]``.
 
     Returns
     -------
     Estimate
-        ``value``, ``se`` and CI on the -100..100 scale; ``extra`` holds the promoter,
-        passive and detractor shares, ``n_eff`` and ``small_n``.
+        On the -100..100 scale; ``extra``: the promoter, passive and detractor shares,
+        ``n_eff``, ``small_n``, ``degenerate``.
 
     References
     ----------
+    Reichheld, F. F. (2003). The one number you need to grow. *Harvard Business Review*
+    81(12), 46-54.
     Rocks, B. (2016). Interval estimation for the "net promoter score". *The American
     Statistician* 70(4), 365-372.
+
+    Examples
+    --------
+    >>> est = nps([10, 9, 9, 8, 7, 6, 3, 10, 9, 5])
+    >>> round(est.value, 1), round(est.ci_low, 1), round(est.ci_high, 1)
+    (20.0, -30.3, 61.1)
     """
     check_option(method, name="method", options=NPS_METHODS)
     alpha = check_alpha(alpha)
     check_scalar(min_n, name="min_n", kind=int, min_value=0)
     y, w = clean_scores(scores, weights, name=_name_of(scores, "nps"), low=0, high=10)
-    cat = np.where(y >= 9, 1.0, np.where(y >= 7, 0.0, -1.0))
-    ww = np.ones(y.size) if w is None else w
-    p = float(ww[cat == 1].sum() / ww.sum())
-    d = float(ww[cat == -1].sum() / ww.sum())
+    cat, p, d = _trinomial(y, w)
     n_eff = kish_n(w, y.size)
     degenerate = nps_degenerate(p, d)
-    if degenerate is not None:
-        method = "adjusted-wald"
-    if method == "bootstrap":
-        centre = p - d
-        se, lo, hi = _nps_bootstrap(cat, w, p, d, alpha=alpha, n_boot=n_boot,
-                                    random_state=random_state)
-    else:
-        c, s, h = nps_interval(np.array(p), np.array(d), np.array(n_eff), method=method,
-                               alpha=alpha)
-        centre, se = float(c), float(s)
-        lo, hi = max(centre - float(h), -1.0), min(centre + float(h), 1.0)
+    method = "adjusted-wald" if degenerate is not None else method
+    centre, se, lo, hi = _nps_bounds(cat, w, p, d, n_eff, method=method, alpha=alpha,
+                                     n_boot=n_boot, random_state=random_state)
     return Estimate(
         value=100 * (p - d), se=100 * se, ci_low=100 * float(lo), ci_high=100 * float(hi),
         n=y.size, alpha=alpha, method=method, name="nps",
         extra={"promoters": p, "passives": 1 - p - d, "detractors": d, "centre": 100 * centre,
                "n_eff": n_eff, "small_n": bool(n_eff < min_n), "degenerate": degenerate},
     )
+
+
+def _trinomial(y: np.ndarray, w: np.ndarray | None) -> tuple[np.ndarray, float, float]:
+    """The trinomial score of each answer (+1 promoter, 0 passive, -1 detractor) and the
+    (weighted) promoter and detractor shares."""
+    cat = np.where(y >= 9, 1.0, np.where(y >= 7, 0.0, -1.0))
+    ww = np.ones(y.size) if w is None else w
+    return cat, float(ww[cat == 1].sum() / ww.sum()), float(ww[cat == -1].sum() / ww.sum())
+
+
+def _nps_bounds(cat: np.ndarray, w: np.ndarray | None, p: float, d: float, n_eff: float, *,
+                method: str, alpha: float, n_boot: int, random_state: Any
+                ) -> tuple[float, float, float, float]:
+    """Centre, SE and bounds of the NPS (-1..1) by ``method``; the Wald bounds are cut at
+    the scale's ends."""
+    if method == "bootstrap":
+        return (p - d, *_nps_bootstrap(cat, w, p, d, alpha=alpha, n_boot=n_boot,
+                                       random_state=random_state))
+    c, s, h = nps_interval(np.array(p), np.array(d), np.array(n_eff), method=method,
+                           alpha=alpha)
+    centre = float(c)
+    return centre, float(s), max(centre - float(h), -1.0), min(centre + float(h), 1.0)
 
 
 def _nps_bootstrap(cat: np.ndarray, w: np.ndarray | None, p: float, d: float, *,
@@ -245,14 +257,23 @@ def nps_by(
     score, group, weights : str
         Column names: the 0..10 answer, the grouping column(s), optional weights.
     method : {"adjusted-wald", "wald"}
-        As in :func:`nps` (the bootstrap is not offered here); a group whose answers all
-        fall in one NPS group gets the adjusted-Wald interval, as in :func:`nps`.
+        As in :func:`nps` (no bootstrap); a one-group group gets the adjusted-Wald interval.
 
     Returns
     -------
     DataFrame
         One row per group: group column(s), ``estimate, se, ci_low, ci_high, n, n_eff,
         promoters, passives, detractors, small_n``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"nps": [10, 9, 6, 8, 3, 10, 7, 9],
+    ...                       "channel": ["web"] * 4 + ["shop"] * 4})
+    >>> nps_by(frame, score="nps", group="channel")[["channel", "estimate", "n"]]
+      channel  estimate  n
+    0    shop      25.0  4
+    1     web      25.0  4
     """
     check_option(method, name="method", options=NPS_METHODS[:2])
     alpha = check_alpha(alpha)
@@ -270,18 +291,26 @@ def nps_by(
     p = sums["pro"].to_numpy() / total
     d = sums["det"].to_numpy() / total
     n_eff = total**2 / sums["w2"].to_numpy()
-    centre, se, half = nps_interval(p, d, n_eff, method=method, alpha=alpha)
-    single = np.maximum.reduce([p, d, 1 - p - d]) >= 1 - 1e-12
-    if method == "wald" and single.any():
-        c2, s2, h2 = nps_interval(p, d, n_eff, method="adjusted-wald", alpha=alpha)
-        centre, se, half = (np.where(single, c2, centre), np.where(single, s2, se),
-                            np.where(single, h2, half))
+    centre, se, half = _group_intervals(p, d, n_eff, method=method, alpha=alpha)
     out = sums.index.to_frame(index=False)
     return out.assign(
         estimate=100 * (p - d), se=100 * se, ci_low=100 * np.maximum(centre - half, -1.0),
         ci_high=100 * np.minimum(centre + half, 1.0), n=sums["one"].to_numpy(), n_eff=n_eff,
         promoters=p, passives=1 - p - d, detractors=d, small_n=n_eff < min_n,
     )
+
+
+def _group_intervals(p: np.ndarray, d: np.ndarray, n_eff: np.ndarray, *, method: str,
+                     alpha: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`nps_interval` per group, adjusted-Wald for groups whose answers all fall in one
+    NPS group (where the Wald interval has zero width)."""
+    centre, se, half = nps_interval(p, d, n_eff, method=method, alpha=alpha)
+    single = np.maximum.reduce([p, d, 1 - p - d]) >= 1 - 1e-12
+    if method == "wald" and single.any():
+        c2, s2, h2 = nps_interval(p, d, n_eff, method="adjusted-wald", alpha=alpha)
+        centre, se, half = (np.where(single, c2, centre), np.where(single, s2, se),
+                            np.where(single, h2, half))
+    return centre, se, half
 
 
 def _group_sums(keys: pd.DataFrame, groups: list[str], y: np.ndarray, ww: np.ndarray
@@ -414,6 +443,12 @@ def csat(
     ----------
     Wilson, E. B. (1927). Probable inference, the law of succession, and statistical
     inference. *JASA* 22(158), 209-212.
+
+    Examples
+    --------
+    >>> est = csat([5, 4, 4, 3, 2, 5, 4, 1])
+    >>> round(est.value, 3), round(est.ci_low, 3), round(est.ci_high, 3)
+    (0.625, 0.306, 0.863)
     """
     check_option(metric, name="metric", options=("top2", "mean"))
     alpha = check_alpha(alpha)
@@ -445,6 +480,12 @@ def ces(
         agree); missing values are dropped.
     metric : {"mean", "easy"}
         ``"easy"`` is the share answering ``easy_from`` or higher (5-7 by default).
+
+    Examples
+    --------
+    >>> est = ces([6, 5, 7, 3, 4, 6, 2, 5])
+    >>> round(est.value, 3), round(est.se, 3)
+    (4.75, 0.59)
     """
     check_option(metric, name="metric", options=("mean", "easy"))
     alpha = check_alpha(alpha)

@@ -5,6 +5,24 @@ errors (:func:`raked_estimate`).
 Raking is iterative proportional fitting (Deming & Stephan 1940) through
 :class:`~crmlib.survey.SurveyDesign`, whose Taylor-linearised standard errors are computed on
 the calibration residuals (Lumley 2010, ch. 7).
+
+Weighting (:func:`weight_responses`): weights outside ``[trim[0], trim[1]] x mean`` are
+capped and the excess spread over the others so the total is kept
+(:meth:`SurveyDesign.trim_weights`; Kalton & Flores-Cervantes 2003, sec. 3). Margins on
+columns the responses lack are skipped; so is a margin with a level of the customer base that
+no respondent is in (raking cannot give it weight; ``skipped`` and ``note`` say so). Without
+any usable margin, or when raking fails, the responses are left unweighted (``design`` None)
+and ``note`` says why.
+
+Raked scores (:func:`raked_estimate`): the raked (calibrated) share or mean, its standard
+error by Taylor linearisation on the calibration residuals with a t interval on the design
+df. Three cases fall back to the Kish effective sample size of the raked weights (Kish 1965,
+sec. 11.7): more answers than customers (no design-based variance); a design-based standard
+error of zero (e.g. one respondent per raking cell); and a share of exactly 0 or 1 or an NPS
+whose answers all fall in one group, where the linearised variance is zero. A share then gets
+the Wilson interval and an NPS the adjusted-Wald interval (Rocks 2016), which do not collapse
+to a point. A mean of identical answers has no interval (nan). Intervals are cut at the
+score's range.
 """
 
 from __future__ import annotations
@@ -48,6 +66,14 @@ def population_margins(
     dict
         ``{column: Series of counts indexed by level}``; all margins sum to the number of
         customers.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> customers = pd.DataFrame({"customer_id": range(4),
+    ...                           "channel": ["web", "web", "web", "shop"]})
+    >>> population_margins(customers, columns=["channel"])["channel"].to_dict()
+    {'shop': 1.0, 'web': 3.0}
     """
     customers = check_frame(customers, name="customers")
     total = len(customers)
@@ -142,16 +168,39 @@ def weight_responses(
     *,
     trim: tuple[float, float] = (0.2, 5.0),
 ) -> WeightedResponses:
-    """Rake the respondents to ``margins``, then trim the weights to ``trim`` x their mean.
+    """Rake the respondents to ``margins`` (iterative proportional fitting, Deming & Stephan
+    1940), then trim the weights to ``trim`` x their mean (see the module docstring for
+    trimming and for margins that cannot be used).
 
-    Raking is iterative proportional fitting (Deming & Stephan 1940) through
-    :meth:`SurveyDesign.rake`; weights outside ``[trim[0], trim[1]] x mean`` are capped and
-    the excess spread over the others so the total is kept (:meth:`SurveyDesign.trim_weights`;
-    Kalton & Flores-Cervantes 2003, sec. 3). Margins on columns the responses lack are
-    skipped; so is a margin with a level of the customer base that no respondent is in
-    (raking cannot give it weight; ``skipped`` and ``note`` say so). Without any usable
-    margin, or when raking fails, the responses are left unweighted (``design`` None) and
-    ``note`` says why.
+    Parameters
+    ----------
+    frame : DataFrame
+        One row per response with the margin columns (e.g. channel, region).
+    margins : dict
+        ``{column: counts per level}``, e.g. from :func:`population_margins`.
+    trim : (float, float)
+        Weights are kept within these multiples of their mean.
+
+    Returns
+    -------
+    WeightedResponses
+        The responses with a ``weight`` column, the raked :class:`SurveyDesign` (``design``;
+        None when not weighted) and a ``note`` on what was done.
+
+    References
+    ----------
+    Deming, W. E. & Stephan, F. F. (1940). On a least squares adjustment of a sampled
+    frequency table when the expected marginal totals are known. *Ann. Math. Stat.*
+    11(4), 427-444.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> customers = pd.DataFrame({"customer_id": range(8), "channel": ["web"] * 4 + ["shop"] * 4})
+    >>> answers = customers.iloc[:6].assign(nps=[10, 9, 8, 7, 6, 0])
+    >>> weighted = weight_responses(answers, population_margins(customers))
+    >>> weighted.frame["weight"].round(2).tolist()
+    [1.0, 1.0, 1.0, 1.0, 2.0, 2.0]
     """
     if frame.empty:
         return WeightedResponses(frame.assign(weight=pd.Series(dtype=float)), None, {}, 0,
@@ -161,21 +210,25 @@ def weight_responses(
         why = "; ".join(skipped.values()) or "no margin column in the responses"
         return WeightedResponses(frame.assign(weight=1.0), None, {}, 0,
                                  f"not weighted: {why}", skipped)
-    data = frame.copy()
-    if "csat" in data.columns:
-        data["csat_top2"] = (data["csat"] >= 4).astype(float).where(data["csat"].notna())
+    data = _with_top2(frame)
     try:
         design = SurveyDesign(data).rake(used)
     except CRMError as exc:  # raking did not converge, or margins the sample cannot meet
         return WeightedResponses(frame.assign(weight=1.0), None, {}, 0,
                                  f"not weighted: raking failed ({exc})", skipped)
     design, changed, untrimmed = _trimmed(design, trim)
-    note = (f"raked to {', '.join(used)}; {changed} weight(s) trimmed to "
-            f"[{trim[0]:g}, {trim[1]:g}] x mean" + untrimmed)
-    if skipped:
-        note += "; " + "; ".join(skipped.values())
+    note = "; ".join([f"raked to {', '.join(used)}", f"{changed} weight(s) trimmed to "
+                      f"[{trim[0]:g}, {trim[1]:g}] x mean{untrimmed}", *skipped.values()])
     weighted = data.assign(weight=design.design_weights.to_numpy())
     return WeightedResponses(weighted, design, used, changed, note, skipped)
+
+
+def _with_top2(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of the responses with ``csat_top2``, the 0/1 top-two-box indicator of CSAT."""
+    data = frame.copy()
+    if "csat" in data.columns:
+        data["csat_top2"] = (data["csat"] >= 4).astype(float).where(data["csat"].notna())
+    return data
 
 
 def _usable_margins(frame: pd.DataFrame, margins: Mapping[str, Any]
@@ -237,23 +290,34 @@ def _kish_fallback(weighted: WeightedResponses, metric: str, *, alpha: float,
 
 def raked_estimate(weighted: WeightedResponses, metric: str, *, alpha: float = 0.05,
                    min_n: int = 30) -> dict[str, Any]:
-    """One score raked to the population margins, with its design-based interval.
+    """One score raked to the population margins, with its design-based interval (Taylor
+    linearisation on the calibration residuals; the Kish fallbacks of the module docstring).
 
-    The estimate is the raked (calibrated) share or mean; its standard error is Taylor
-    linearisation on the calibration residuals (Lumley 2010, ch. 7) with a t interval on
-    the design df. Three cases fall back to the Kish effective sample size of the raked
-    weights (Kish 1965, sec. 11.7): more answers than customers (no design-based
-    variance); a design-based standard error of zero (e.g. one respondent per raking
-    cell); and a share of exactly 0 or 1 or an NPS whose answers all fall in one group,
-    where the linearised variance is zero and the interval would collapse to a point. A
-    share then gets the Wilson interval and an NPS the adjusted-Wald interval (Rocks 2016),
-    which do not collapse. A mean of identical answers has no interval (nan). Intervals are
-    cut at the score's range (:data:`BOUNDS`).
+    Parameters
+    ----------
+    weighted : WeightedResponses
+        From :func:`weight_responses`.
+    metric : {"nps", "csat_top2", "csat_mean", "ces_mean"}
+        The score; ``alpha`` the level of its interval, ``min_n`` the Kish small-n flag.
 
     Returns
     -------
     dict
         ``metric, weighting ("raked"), label, estimate, se, ci_low, ci_high, n, method``.
+
+    References
+    ----------
+    Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*. Wiley, ch. 7.
+    Kish, L. (1965). *Survey Sampling*. Wiley, sec. 11.7.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> customers = pd.DataFrame({"customer_id": range(40), "channel": ["web", "shop"] * 20})
+    >>> answers = customers.iloc[:30].assign(nps=[10, 9, 8, 7, 6, 0] * 5)
+    >>> row = raked_estimate(weight_responses(answers, population_margins(customers)), "nps")
+    >>> round(row["estimate"], 1), row["method"]
+    (0.0, 'taylor (raked)')
     """
     if weighted.design is None:
         raise CRMError(f"raked {metric}: {weighted.note}")
@@ -263,34 +327,41 @@ def raked_estimate(weighted: WeightedResponses, metric: str, *, alpha: float = 0
     ok = frame[column].notna().to_numpy()
     w = frame.loc[ok, "weight"].to_numpy(dtype=float)
     y = frame.loc[ok, column].to_numpy(dtype=float)
-    degenerate = False
-    if metric == "nps":
-        degenerate = nps_degenerate(float(w[y >= 9].sum() / w.sum()),
-                                    float(w[y <= 6].sum() / w.sum())) is not None
-    elif metric == "csat_top2":
-        degenerate = bool((y == y[0]).all())
-    elif (y == y[0]).all():  # a mean of identical answers: no spread, no interval
-        return {"metric": metric, "weighting": "raked", "label": f"{LABELS[metric]}, {RAKED}",
-                "estimate": float(y[0]), "se": 0.0, "ci_low": np.nan, "ci_high": np.nan,
-                "n": int(y.size), "method": "no spread: every answer is the same"}
-    try:
-        if degenerate:
-            res = _kish_fallback(weighted, metric, alpha=alpha, min_n=min_n)
-            method = ("adjusted-wald on Kish n_eff (raked; every answer in one group)"
-                      if metric == "nps" else "wilson on Kish n_eff (raked; share 0 or 1)")
-        else:
-            table = (weighted.design.nps(column, alpha=alpha) if metric == "nps"
-                     else weighted.design.mean(column, alpha=alpha))
-            res = table.iloc[0].to_dict()
-            method = "taylor (raked)"
-            if not res["se"] > 0:  # e.g. one respondent per raking cell: no residual spread
-                res = _kish_fallback(weighted, metric, alpha=alpha, min_n=min_n)
-                method = "kish (raked; the design-based variance is zero)"
-    except CRMError:  # e.g. more responses than customers: no design-based variance
-        res = _kish_fallback(weighted, metric, alpha=alpha, min_n=min_n)
-        method = "kish (raked)"
+    row = {"metric": metric, "weighting": "raked", "label": f"{LABELS[metric]}, {RAKED}"}
+    if metric not in ("nps", "csat_top2") and (y == y[0]).all():  # no spread, no interval
+        return {**row, "estimate": float(y[0]), "se": 0.0, "ci_low": np.nan,
+                "ci_high": np.nan, "n": int(y.size),
+                "method": "no spread: every answer is the same"}
+    res, method = _raked_or_kish(weighted, metric, column, _degenerate(metric, y, w),
+                                 alpha=alpha, min_n=min_n)
     low, high = BOUNDS[metric]  # a t interval on a bounded score may cross the bound
-    return {"metric": metric, "weighting": "raked", "label": f"{LABELS[metric]}, {RAKED}",
-            "estimate": float(res["estimate"]), "se": float(res["se"]),
+    return {**row, "estimate": float(res["estimate"]), "se": float(res["se"]),
             "ci_low": max(float(res["ci_low"]), low), "ci_high": min(float(res["ci_high"]), high),
             "n": int(res["n"]), "method": method}
+
+
+def _degenerate(metric: str, y: np.ndarray, w: np.ndarray) -> bool:
+    """An NPS whose answers all fall in one group, or a top-two-box share of 0 or 1."""
+    if metric == "nps":
+        return nps_degenerate(float(w[y >= 9].sum() / w.sum()),
+                              float(w[y <= 6].sum() / w.sum())) is not None
+    return metric == "csat_top2" and bool((y == y[0]).all())
+
+
+def _raked_or_kish(weighted: WeightedResponses, metric: str, column: str, degenerate: bool,
+                   *, alpha: float, min_n: int) -> tuple[dict[str, Any], str]:
+    """The design-based estimate and its method, or the Kish fallback and why."""
+    if degenerate:
+        return (_kish_fallback(weighted, metric, alpha=alpha, min_n=min_n),
+                "adjusted-wald on Kish n_eff (raked; every answer in one group)"
+                if metric == "nps" else "wilson on Kish n_eff (raked; share 0 or 1)")
+    try:
+        table = (weighted.design.nps(column, alpha=alpha) if metric == "nps"
+                 else weighted.design.mean(column, alpha=alpha))
+    except CRMError:  # e.g. more responses than customers: no design-based variance
+        return _kish_fallback(weighted, metric, alpha=alpha, min_n=min_n), "kish (raked)"
+    res = table.iloc[0].to_dict()
+    if not res["se"] > 0:  # e.g. one respondent per raking cell: no residual spread
+        return (_kish_fallback(weighted, metric, alpha=alpha, min_n=min_n),
+                "kish (raked; the design-based variance is zero)")
+    return res, "taylor (raked)"
