@@ -138,3 +138,17 @@ MIN_COHORT_SIZE = 30
 #: The retention window every unit reports (``retention_rate_365d``), so units compare.
 COMMON_WINDOW_DAYS = 365
 __all__ += ["COHORT_PERIOD", "COMMON_WINDOW_DAYS", "INACTIVITY_DAYS", "MIN_COHORT_SIZE"]
+
+# -------------------------------------------------------------------------------------- survey
+#: Fewest answers behind a reported survey figure; smaller groups are flagged ``small_n``
+#: (params ``survey.min_n``).
+SURVEY_MIN_N = 30
+#: The NPS interval (Rocks 2016's adjusted Wald) and the bootstrap resamples when the
+#: bootstrap is asked for (params ``survey.nps_method``, ``survey.n_bootstrap``).
+NPS_METHOD = "adjusted-wald"
+NPS_BOOTSTRAP = 2000
+#: Correction of p-values when many groups are compared (params ``survey.multiple_testing``).
+MULTIPLE_TESTING = "holm"
+#: Raking weights are trimmed to these multiples of their mean (params ``survey.weight_trim``).
+WEIGHT_TRIM = (0.2, 5.0)
+__all__ += ["MULTIPLE_TESTING", "NPS_BOOTSTRAP", "NPS_METHOD", "SURVEY_MIN_N", "WEIGHT_TRIM"]
