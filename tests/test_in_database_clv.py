@@ -74,11 +74,12 @@ def test_summary_and_tracking_by_hand_from_files_left_in_duckdb(tmp_path):
         s = clv.summarise(buys, calibration_end="2024-01-14", observation_end="2024-01-27",
                           freq="D")
         exact = clv.summarise(buys, calibration_end="2024-01-14", freq="D", merge=None)
-        tr = clv.tracking({"half": _Half()}, buys, s)
-        tr_w = clv.tracking({"half": _Half()}, buys, clv.summarise(
-            buys, calibration_end="2024-01-14", observation_end="2024-01-27", freq="W"))
+        dates = {"calibration_end": "2024-01-14", "observation_end": "2024-01-27"}
+        tr = clv.tracking({"half": _Half()}, buys, s, freq="D", **dates)
+        tr_w = clv.tracking({"half": _Half()}, buys, clv.summarise(buys, freq="W", **dates),
+                            freq="W", **dates)
         with pytest.raises(CRMError, match="summary: 2 customers, but 3"):
-            clv.tracking({}, buys, s.iloc[:2])
+            clv.tracking({}, buys, s.iloc[:2], freq="D", **dates)
     assert list(s.index) == ["A", "B", "D"]
     assert s["frequency"].tolist() == [2, 0, 1]
     assert s["recency"].tolist() == [9.0, 0.0, 7.0]

@@ -33,6 +33,9 @@ class BetaGeoBetaBinomModel(_MLEModel):
 
     Parameters
     ----------
+    alpha : float
+        Level of the intervals of ``summary()`` and ``conf_int()`` (``1 - alpha``; default
+        0.05), overridable per call.
     initial_params : dict, optional
         Starting values ``{"alpha", "beta", "gamma", "delta"}`` (default all 1).
     max_iter : int
@@ -50,6 +53,16 @@ class BetaGeoBetaBinomModel(_MLEModel):
     ----------
     Fader, P. S., Hardie, B. G. S., & Shang, J. (2010). Customer-base analysis in a
     discrete-time noncontractual setting. *Marketing Science*, 29(6), 1086-1108.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmlib import clv
+    >>> don = pd.DataFrame({"frequency": [0, 1, 1, 2, 3, 6], "recency": [0, 1, 6, 4, 6, 6],
+    ...                     "periods": 6, "weights": [3000, 1000, 400, 500, 600, 1200]})
+    >>> bgbb = clv.BetaGeoBetaBinomModel().fit(don, weights_col="weights")
+    >>> bgbb.params_.round(2).tolist()
+    [0.35, 0.34, 0.2, 0.6]
     """
 
     _parameters = ("alpha", "beta", "gamma", "delta")

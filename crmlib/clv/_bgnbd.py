@@ -229,6 +229,9 @@ class BetaGeoModel(_BetaGeoFamily):
 
     Parameters
     ----------
+    alpha : float
+        Level of the intervals of ``summary()`` and ``conf_int()`` (``1 - alpha``; default
+        0.05), overridable per call.
     initial_params : dict, optional
         Starting values ``{"r", "alpha", "a", "b"}``; by default r = a = b = 1 and alpha the
         inverse of the pooled purchase rate.
@@ -251,6 +254,17 @@ class BetaGeoModel(_BetaGeoFamily):
     ----------
     Fader, P. S., Hardie, B. G. S., & Lee, K. L. (2005). "Counting your customers" the easy
     way: an alternative to the Pareto/NBD model. *Marketing Science*, 24(2), 275-284.
+
+    Examples
+    --------
+    >>> from crmlib import clv
+    >>> from crmlib.clv._simulate import simulate_bgnbd
+    >>> s = simulate_bgnbd(2000, r=0.25, alpha=4.0, a=0.8, b=2.5, T=39.0, random_state=1)
+    >>> bgnbd = clv.BetaGeoModel(alpha=0.05).fit(s)
+    >>> bgnbd.params_.round(2).tolist(), bgnbd.reliable_
+    ([0.21, 3.4, 0.99, 2.75], True)
+    >>> bgnbd.conf_int(alpha=0.1).round(2).loc["r"].tolist()
+    [0.2, 0.23]
     """
 
     _model_name = "BG/NBD"
@@ -269,6 +283,16 @@ class ModifiedBetaGeoModel(_BetaGeoFamily):
     Batislam, E. P., Denizel, M., & Filiztekin, A. (2007). Empirical validation and comparison
     of models for customer base analysis. *International Journal of Research in Marketing*,
     24(3), 201-209.
+
+    Examples
+    --------
+    >>> from crmlib import clv
+    >>> from crmlib.clv._simulate import simulate_bgnbd
+    >>> s = simulate_bgnbd(2000, r=0.25, alpha=4.0, a=0.8, b=2.5, T=39.0, modified=True,
+    ...                    random_state=1)
+    >>> mbgnbd = clv.ModifiedBetaGeoModel().fit(s)
+    >>> mbgnbd.params_.round(2).tolist()
+    [0.22, 3.38, 0.88, 2.26]
     """
 
     _model_name = "MBG/NBD"

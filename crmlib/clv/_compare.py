@@ -256,36 +256,21 @@ def compare_models(
     Parameters
     ----------
     models : dict
-        Params name -> fitted model with ``log_likelihood_``, ``AIC_``, ``BIC_``,
-        ``converged_`` (and ``reliable_``, ``reliability_reason_``) and
-        ``expected_purchases(t, summary)``, as from :func:`crmlib.clv.fit_models`. An entry
-        ``"nbd"`` is the no-drop-out NBD fitted to the same customers.
+        Params name -> fitted model (:func:`crmlib.clv.fit_models`); ``"nbd"`` is the
+        no-drop-out NBD fitted to the same customers.
     summary : DataFrame
-        The calibration summary with the holdout columns of :func:`crmlib.clv.summarise`.
+        The calibration summary with its holdout columns (:func:`crmlib.clv.summarise`).
     nbd : NBDModel, optional
-        The NBD, when not among ``models``. It is selected, with a warning, when the data
-        show no measurable drop-out: the likelihood-ratio test
-        (:func:`crmlib.clv.dropout_test`) does not reject it at level ``alpha``, or it
-        predicts the holdout at least as well (RMSE) as every usable drop-out model, or no
-        drop-out model is usable and the test does not reject it. When no drop-out model is
-        usable and the test rejects the NBD, no model is selected (``refused``).
-    alpha : float
-        Level of the drop-out test.
-    min_customers : int
-        Without models, the refusal names the reason (too few customers, no repeat
-        purchase, nobody churned; see :func:`refusal`).
+        The NBD, when not among ``models``: selected, with a warning, when the data show no
+        measurable drop-out (:func:`crmlib.clv.dropout_test` at ``alpha``, or the holdout).
+    alpha, min_customers
+        Level of the drop-out test; without models, the refusal's minimum (:func:`refusal`).
 
     Returns
     -------
     ModelComparison
-        The table (one row per model) with the selected model (the usable one with the
-        smallest per-customer holdout RMSE unless the NBD is chosen), the rule, the refusal
-        or warning, and the drop-out test.
-
-    Raises
-    ------
-    CRMError
-        Without models when the summary gives no reason for it.
+        One row per model; the usable one with the smallest per-customer holdout RMSE is
+        selected (unless the NBD is), with the rule, refusal or warning and drop-out test.
 
     References
     ----------
@@ -298,15 +283,12 @@ def compare_models(
     >>> from crmlib.clv._simulate import example_orders
     >>> s = clv.summarise(example_orders(), calibration_end="2024-06-30",
     ...                   observation_end="2024-12-31")
-    >>> fitted = clv.fit_models(s, ["bg_nbd"])
-    >>> comparison = clv.compare_models(fitted, s)
+    >>> comparison = clv.compare_models(clv.fit_models(s, ["bg_nbd"]), s)
     >>> comparison.selected, list(comparison.table.index)
     ('bg_nbd', ['bg_nbd', 'nbd'])
     """
     alpha = check_alpha(alpha)
-    everyone = dict(models)
-    if nbd is not None:
-        everyone["nbd"] = nbd
+    everyone = dict(models) if nbd is None else {**models, "nbd": nbd}
     drop_models = {k: m for k, m in everyone.items() if k != "nbd"}
     if not everyone:
         reason = refusal(summary, min_customers)

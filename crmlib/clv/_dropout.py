@@ -53,6 +53,23 @@ def dropout_test(models: dict[str, Any], nbd: Any) -> TestResult:
         ``statistic`` = 2 (max log L of the drop-out models - log L of the NBD), clipped at
         0; ``p_value`` from the 50:50 mixture of chi2_0 and chi2_1 (Self and Liang 1987);
         ``df`` 1; ``n`` customers.
+
+    References
+    ----------
+    Self, S. G., & Liang, K.-Y. (1987). Asymptotic properties of maximum likelihood
+    estimators and likelihood ratio tests under nonstandard conditions. *JASA*, 82(398),
+    605-610.
+
+    Examples
+    --------
+    >>> from crmlib import clv
+    >>> from crmlib.clv._simulate import example_orders
+    >>> s = clv.summarise(example_orders(), calibration_end="2024-06-30",
+    ...                   observation_end="2024-12-31")
+    >>> fitted = clv.fit_models(s, ["bg_nbd"])
+    >>> test = clv.dropout_test({"bg_nbd": fitted["bg_nbd"]}, fitted["nbd"])
+    >>> round(test.statistic, 1), test.p_value < 0.001
+    (618.3, True)
     """
     lls = [float(m.log_likelihood_) for name, m in models.items()
            if name in DROPOUT_MODELS and np.isfinite(getattr(m, "log_likelihood_", np.nan))]

@@ -68,6 +68,9 @@ class GammaGammaModel(_MLEModel):
 
     Parameters
     ----------
+    alpha : float
+        Level of the intervals of ``summary()`` and ``conf_int()`` (``1 - alpha``; default
+        0.05), overridable per call.
     initial_params : dict, optional
         Starting values ``{"p", "q", "gamma"}``; by default p = 1, q = 2 and gamma the mean
         of the monetary values.
@@ -88,8 +91,23 @@ class GammaGammaModel(_MLEModel):
 
     References
     ----------
+    Fader, P. S., Hardie, B. G. S., & Lee, K. L. (2005). RFM and CLV: using iso-value curves
+    for customer base analysis. *Journal of Marketing Research*, 42(4), 415-430.
+
     Fader, P. S., & Hardie, B. G. S. (2013). The Gamma-Gamma model of monetary value.
     http://brucehardie.com/notes/025/
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmlib import clv
+    >>> from crmlib.clv._simulate import simulate_gammagamma
+    >>> x = pd.Series([1, 2, 3, 5, 8] * 200)
+    >>> s = pd.DataFrame({"frequency": x, "monetary_value": simulate_gammagamma(
+    ...     x, p=6.0, q=4.0, gamma=15.0, random_state=1)})
+    >>> gg = clv.GammaGammaModel().fit(s)
+    >>> gg.params_.round(1).tolist(), round(float(gg.expected_spend()), 2)
+    ([4.7, 4.5, 22.1], 29.67)
     """
 
     _parameters = ("p", "q", "gamma")

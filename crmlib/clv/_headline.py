@@ -219,29 +219,25 @@ def headline(comparison: ModelComparison, value: LifetimeValue,
 
     Parameters
     ----------
-    comparison : ModelComparison
-        :func:`crmlib.clv.compare_models` on the calibration period.
-    value : LifetimeValue
-        :func:`crmlib.clv.lifetime_value` at the as-of date.
+    comparison, value : ModelComparison, LifetimeValue
+        :func:`crmlib.clv.compare_models` and :func:`crmlib.clv.lifetime_value`.
     interval : EquityInterval or None
-        :func:`crmlib.clv.predictive_equity`, the interval of ``customer_equity`` and
-        ``clv_mean`` (None: the figures have no interval).
+        :func:`crmlib.clv.predictive_equity`: the interval of ``customer_equity`` and
+        ``clv_mean`` (None: no interval).
     calibration_end, observation_end : date-like, optional
         The calibration and holdout periods, part of the definition.
     currency : str, optional
-        ISO code of the unit's money figures (``params.currency``), part of the definition.
+        ISO code of the money figures (``params.currency``), part of the definition.
     alpha : float
         Level of the independence check.
 
     Returns
     -------
     list of Metric
-        customer_equity and clv_mean (with the warnings of the valuation: no measurable
-        drop-out, spend model replaced, spend correlated with frequency, returns, and a
-        holdout error of the selected model above 10%), their parameter-only versions, the
-        holdout figures of the selected model, the frequency-spend correlation and the return
-        share. A group of figures that cannot be computed is "not available" with the
-        reason; the others are kept.
+        customer_equity and clv_mean (with the valuation's warnings and a holdout error
+        above 10%), their parameter-only versions, the selected model's holdout figures,
+        the frequency-spend correlation and the return share; a group that cannot be
+        computed is "not available" with the reason.
 
     References
     ----------
@@ -257,8 +253,7 @@ def headline(comparison: ModelComparison, value: LifetimeValue,
     >>> comparison = clv.compare_models(clv.fit_models(s, ["bg_nbd"]), s)
     >>> value = clv.lifetime_value(orders, as_of="2024-12-31", comparison=comparison,
     ...                            n_draws=20)
-    >>> figures = clv.headline(comparison, value, None)
-    >>> [(m.name, m.status) for m in figures[:2]]
+    >>> [(m.name, m.status) for m in clv.headline(comparison, value, None)[:2]]
     [('customer_equity', 'ok'), ('clv_mean', 'ok')]
     """
     try:
@@ -266,7 +261,6 @@ def headline(comparison: ModelComparison, value: LifetimeValue,
     except (KeyError, TypeError, ValueError) as exc:
         definition = {"currency": currency, "horizon_months": int(value.horizon_months),
                       "method": f"unknown ({exc})"}
-    out: list[Metric] = []
     parts = [
         ("customer_equity",
          lambda: _equity_rows(comparison, value, interval, definition, currency)),
@@ -274,6 +268,12 @@ def headline(comparison: ModelComparison, value: LifetimeValue,
         ("spend_frequency_corr", lambda: _spend_rows(value, definition, alpha)),
         ("return_share", lambda: _returns_rows(value, definition)),
     ]
+    return _each(parts, definition)
+
+
+def _each(parts: list[tuple[str, Any]], definition: dict[str, Any]) -> list[Metric]:
+    """Every group of figures, each on its own: one that fails is "not available"."""
+    out: list[Metric] = []
     for first, build in parts:
         try:
             out.extend(build())

@@ -490,24 +490,18 @@ class EquityInterval:
         return self.value / k, self.se / k, self.ci_low / k, self.ci_high / k
 
 
-def predictive_equity(
-    comparison: Any,
-    value: Any,
-    *,
-    n_draws: int = 200,
-    margin: float = 1.0,
-    random_state: Any = 0,
-) -> EquityInterval:
+def predictive_equity(comparison: Any, value: Any, *, n_draws: int = 200, margin: float = 1.0,
+                      random_state: Any = 0) -> EquityInterval:
     """Predictive interval of the customer equity including the holdout model error.
 
     Parameters
     ----------
     comparison : ModelComparison
-        :func:`crmlib.clv.compare_models`: the selected model fitted to the calibration
-        period gives the holdout error (module docstring, step 2).
+        :func:`crmlib.clv.compare_models`: its selected model, fitted to the calibration
+        period, gives the holdout error (module docstring, step 2).
     value : LifetimeValue
-        :func:`crmlib.clv.lifetime_value`: the refitted models and the base at the as-of
-        date; the interval has its ``equity.alpha``.
+        :func:`crmlib.clv.lifetime_value`: the refitted models and the base; the interval
+        has its ``equity.alpha``.
     n_draws : int
         Draws of the two simulations (parameters and process).
     margin : float
@@ -517,15 +511,10 @@ def predictive_equity(
     Returns
     -------
     EquityInterval
-        With NaN bounds and the ``reason`` (and a warning) when the interval cannot be
-        computed: the valuation was refused, the holdout has no value to compare with, or a
-        model has no simulation.
+        NaN bounds and the ``reason`` (with a warning) when it cannot be computed.
 
     References
     ----------
-    Fader, P. S., Hardie, B. G. S., & Lee, K. L. (2005). "Counting your customers" the easy
-    way: an alternative to the Pareto/NBD model. *Marketing Science*, 24(2), 275-284.
-
     Chatfield, C. (1993). Calculating interval forecasts. *Journal of Business & Economic
     Statistics*, 11(2), 121-135.
 

@@ -149,22 +149,11 @@ def _equity_of(value: float, n: int, alpha: float, method: str) -> Estimate:
 
 
 def lifetime_value(
-    orders: pd.DataFrame | SourceTable,
-    customers: pd.DataFrame | None = None,
-    *,
-    as_of: Any,
-    comparison: Any = None,
-    model: str | Sequence[str] = "bg_nbd",
-    freq: str = "W",
-    horizon_periods: int = 52,
-    discount_rate: float = DISCOUNT_RATE,
-    contractual: bool = False,
-    alpha: float = ALPHA,
-    random_state: Any = 0,
-    n_draws: int = 100,
-    start: dict[str, Any] | None = None,
-    min_customers: int = 0,
-    net_of_returns: bool = True,
+    orders: pd.DataFrame | SourceTable, customers: pd.DataFrame | None = None, *,
+    as_of: Any, comparison: Any = None, model: str | Sequence[str] = "bg_nbd",
+    freq: str = "W", horizon_periods: int = 52, discount_rate: float = DISCOUNT_RATE,
+    contractual: bool = False, alpha: float = ALPHA, random_state: Any = 0, n_draws: int = 100,
+    start: dict[str, Any] | None = None, min_customers: int = 0, net_of_returns: bool = True,
 ) -> LifetimeValue:
     """Refit the chosen transaction model and a spend model to all data and value the base.
 
@@ -176,32 +165,25 @@ def lifetime_value(
         The valuation date; every order up to it is used.
     comparison : ModelComparison, optional
         :func:`crmlib.clv.compare_models`: its ranking replaces ``model``, its models give
-        the starting values, its refusal is the valuation's and its warning is carried on.
+        starting values, its refusal is the valuation's and its warning is carried on.
     model : str or sequence of str
-        Params names of transaction models (or ``"nbd"``) in order of preference; the first
-        whose refit is usable and predicts finite purchases is used (a note says when one is
-        passed over). A contractual unit uses the sBG model.
-    freq, horizon_periods : str, int
-        Time unit and horizon (in whole months, :func:`crmlib.clv._value.horizon_months`).
-    discount_rate : float
-        Annual discount rate (:data:`crmlib.defaults.DISCOUNT_RATE`).
+        Params names of transaction models (or ``"nbd"``) in order of preference: the first
+        whose refit is usable is used (a note says when one is passed over).
+    freq, horizon_periods, discount_rate : str, int, float
+        Time unit, horizon (in whole months) and annual discount rate.
     contractual : bool
         Value the customers under contract at ``as_of`` with the sBG model.
-    alpha, random_state, n_draws
-        Interval level, seed and parametric-bootstrap draws of the equity interval.
-    start : dict, optional
-        Name -> fitted model giving starting values for the refits.
-    min_customers : int
-        Refuse the valuation below this many customers in the base.
-    net_of_returns : bool
-        Multiply the predicted spend by one minus the unit's return share.
+    alpha, random_state, n_draws, start, min_customers, net_of_returns
+        Interval level, seed and draws of the parameter-only equity interval, starting
+        values (name -> fitted model), the least customers to value, and whether to deduct
+        the unit's return share.
 
     Returns
     -------
     LifetimeValue
-        ``status`` "not available" (values NaN, ``reason`` why) with too few customers, no
-        usable model or no spend estimate. Spend per purchase is the Gamma-Gamma model's, or
-        the customers' own mean spend when its fit is unusable or q <= 1 (a warning).
+        "not available" (values NaN, ``reason``) with too few customers, no usable model or
+        no spend estimate. Spend is the Gamma-Gamma model's, or the customers' own mean
+        spend when its fit is unusable or q <= 1 (a warning).
 
     References
     ----------
@@ -216,27 +198,38 @@ def lifetime_value(
     >>> value.status, value.model_name, round(value.equity.value, -2)
     ('ok', 'bg_nbd', 47400.0)
     """
-    alpha = check_alpha(alpha)
     start, candidates, warns = _from_comparison(comparison, model, start)
-    summary, base, keys = _base(orders, customers, as_of=as_of, freq=freq,
-                                contractual=contractual, candidates=candidates)
-    v = _Valuation(base=base, months=horizon_months(horizon_periods, freq), freq=freq,
-                   discount_rate=discount_rate, alpha=alpha, warns=warns,
+    v = _Valuation(base=pd.DataFrame(), months=horizon_months(horizon_periods, freq), freq=freq,
+                   discount_rate=discount_rate, alpha=check_alpha(alpha), warns=warns,
                    model_name="sbg" if contractual else str(
                        model if comparison is None else candidates))
-    if contractual and base.empty and len(summary):
+    return _valuation(v, orders, customers, as_of=as_of, contractual=contractual,
+                      comparison=comparison, candidates=candidates, start=start,
+                      random_state=random_state, n_draws=n_draws,
+                      min_customers=min_customers, net_of_returns=net_of_returns)
+
+
+def _valuation(v: _Valuation, orders: Any, customers: pd.DataFrame | None, *, as_of: Any,
+               contractual: bool, comparison: Any, candidates: list[str],
+               start: dict[str, Any] | None, random_state: Any, n_draws: int,
+               min_customers: int, net_of_returns: bool) -> LifetimeValue:
+    """The steps of :func:`lifetime_value`: base, models, values, equity."""
+    summary, v.base, keys = _base(orders, customers, as_of=as_of, freq=v.freq,
+                                  contractual=contractual, candidates=candidates)
+    if contractual and v.base.empty and len(summary):
         return _nobody_under_contract(v, len(summary))
-    why = _too_few(comparison, base, min_customers)
+    why = _too_few(comparison, v.base, min_customers)
     if why is not None:
         return v.refuse(why)
     tm = _transaction_model(v, summary, contractual, candidates, start)
     if isinstance(tm, str):
         return v.refuse(tm)
     try:
-        sm, spend_warning = choose_spend_model(summary, alpha=alpha, random_state=random_state)
+        sm, spend_warning = choose_spend_model(summary, alpha=v.alpha,
+                                               random_state=random_state)
     except CRMError as exc:
         return v.refuse(f"spend per purchase cannot be estimated: {exc}", tm=tm)
-    v.warns.extend(w for w in (spend_warning, independence_warning(sm, alpha)) if w)
+    v.warns.extend(w for w in (spend_warning, independence_warning(sm, v.alpha)) if w)
     share = _return_share(v, orders, as_of) if net_of_returns else None
     net = 1.0 - share.value if share is not None and _positive(share.value) else 1.0
     bad = _value_customers(v, tm, sm, net)

@@ -50,6 +50,9 @@ class NBDModel(_TransactionModel):
 
     Parameters
     ----------
+    alpha : float
+        Level of the intervals of ``summary()`` and ``conf_int()`` (``1 - alpha``; default
+        0.05), overridable per call.
     initial_params : dict, optional
         Starting values ``{"r", "alpha"}``; by default r = 1 and alpha the inverse of the
         pooled purchase rate.
@@ -69,6 +72,20 @@ class NBDModel(_TransactionModel):
     The log-likelihood differs from the BG/NBD's by constants only when the BG/NBD's
     drop-out probability is 0, so the two are directly comparable (a likelihood-ratio
     test of drop-out, :func:`crmlib.clv.dropout_test`).
+
+    References
+    ----------
+    Ehrenberg, A. S. C. (1959). The pattern of consumer purchases. *Journal of the Royal
+    Statistical Society, Series C*, 8(1), 26-41.
+
+    Examples
+    --------
+    >>> from crmlib import clv
+    >>> from crmlib.clv._simulate import simulate_bgnbd
+    >>> s = simulate_bgnbd(2000, r=0.5, alpha=5.0, a=0.5, b=50.0, T=39.0, random_state=1)
+    >>> nbd = clv.NBDModel().fit(s)
+    >>> nbd.params_.round(2).tolist(), round(nbd.log_likelihood_, 1)
+    ([0.46, 4.89], -20813.4)
     """
 
     _parameters = ("r", "alpha")

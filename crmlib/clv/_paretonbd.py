@@ -224,6 +224,9 @@ class ParetoNBDModel(_TransactionModel):
 
     Parameters
     ----------
+    alpha : float
+        Level of the intervals of ``summary()`` and ``conf_int()`` (``1 - alpha``; default
+        0.05), overridable per call.
     initial_params : dict, optional
         Starting values ``{"r", "alpha", "s", "beta"}``; by default r = s = 1 and alpha = beta
         the inverse of the pooled purchase rate.
@@ -245,6 +248,16 @@ class ParetoNBDModel(_TransactionModel):
 
     Fader, P. S., & Hardie, B. G. S. (2005). A note on deriving the Pareto/NBD model and
     related expressions. http://brucehardie.com/notes/009/
+
+    Examples
+    --------
+    >>> from crmlib import clv
+    >>> from crmlib.clv._simulate import simulate_paretonbd
+    >>> s = simulate_paretonbd(2000, r=0.5, alpha=10.0, s=0.6, beta=12.0, T=39.0,
+    ...                        random_state=1)
+    >>> pnbd = clv.ParetoNBDModel().fit(s)
+    >>> pnbd.params_.round(2).tolist()
+    [0.46, 9.41, 0.42, 5.73]
     """
 
     _parameters = ("r", "alpha", "s", "beta")

@@ -78,13 +78,7 @@ def prediction_interval(
     DataFrame
         On ``summary``'s index: ``estimate`` (at the fitted parameters), ``se`` (standard
         deviation of the draws), ``ci_low``, ``ci_high``: a parametric bootstrap on the
-        estimates (parameter uncertainty only).
-
-    Notes
-    -----
-    A parametric bootstrap on the estimates (see the module docstring): the interval reflects
-    the sampling error of the fitted parameters only, not the randomness of the customer's
-    future purchases, so it shrinks to the point prediction as the fitted sample grows.
+        estimates (module docstring), for the fitted parameters' sampling error only.
     """
     check_is_fitted(model, ["params_"])
     check_option(quantity, name="quantity", options=list(_QUANTITIES))

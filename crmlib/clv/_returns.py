@@ -28,11 +28,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from crmlib.data import SourceTable
 from crmlib.data.sql import check_table as _check_table
 from crmlib.data.sql import ident, query
+from crmlib.intervals import z_value
 from crmlib.results import Estimate
 from crmlib.utils.validation import check_alpha, check_frame
 
@@ -101,7 +101,11 @@ def return_share(
             table = table.rename(columns={category_col: "category"})
     raw = query(_sql(has_cat, customer_col, datetime_col, monetary_col), {"orders": table},
                 {"as_of": pd.Timestamp(as_of).date()})
-    row = raw.iloc[0]
+    return _share(raw.iloc[0], alpha)
+
+
+def _share(row: pd.Series, alpha: float) -> Estimate:
+    """The ratio estimate and its linearisation interval from the sums of :func:`_sql`."""
     n = int(row["n"] or 0)
 
     def total(col: str) -> float:
@@ -118,7 +122,7 @@ def return_share(
     # linearisation variance of a ratio estimator, sum (R - s G)^2 expanded (nan for n = 1)
     ss = max(total("srr") - 2 * s * total("sgr") + s * s * total("sgg"), 0.0)
     se = float(np.sqrt(ss / max(n * (n - 1), 1)) / (gross / n)) if n > 1 else nan
-    z = stats.norm.ppf(1 - alpha / 2)
+    z = z_value(alpha)
     lo, hi = (max(0.0, s - z * se), min(1.0, s + z * se)) if np.isfinite(se) else (nan, nan)
     return Estimate(value=s, se=se, ci_low=lo, ci_high=hi, n=n, alpha=alpha,
                     method="ratio estimator, linearisation se", name="return share",

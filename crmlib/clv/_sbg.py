@@ -40,6 +40,9 @@ class ShiftedBetaGeoModel(_MLEModel):
 
     Parameters
     ----------
+    alpha : float
+        Level of the intervals of ``summary()`` and ``conf_int()`` (``1 - alpha``; default
+        0.05), overridable per call.
     initial_params : dict, optional
         Starting values ``{"alpha", "beta"}`` (default 1, 1).
     max_iter : int
@@ -58,6 +61,16 @@ class ShiftedBetaGeoModel(_MLEModel):
     ----------
     Fader, P. S., & Hardie, B. G. S. (2007). How to project customer retention. *Journal of
     Interactive Marketing*, 21(1), 76-90.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmlib import clv
+    >>> regular = pd.DataFrame({"period": range(8),
+    ...                         "survivors": [1000, 631, 468, 382, 326, 289, 262, 241]})
+    >>> sbg = clv.ShiftedBetaGeoModel().fit(regular)
+    >>> sbg.params_.round(3).tolist()
+    [0.704, 1.182]
     """
 
     _parameters = ("alpha", "beta")

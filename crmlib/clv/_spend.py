@@ -63,6 +63,21 @@ class EmpiricalSpendModel(Estimator):
         Repeat customers with positive spend.
     independence_check_ : Estimate
         Correlation of frequency and mean spend, as for the Gamma-Gamma model.
+
+    References
+    ----------
+    Efron, B., & Tibshirani, R. J. (1993). *An Introduction to the Bootstrap*. Chapman & Hall.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmlib import clv
+    >>> s = pd.DataFrame({"frequency": [0, 1, 2, 4], "monetary_value": [0.0, 20.0, 30.0, 40.0]})
+    >>> spend = clv.EmpiricalSpendModel(n_boot=200).fit(s)
+    >>> spend.expected_spend(s).tolist()
+    [30.0, 20.0, 30.0, 40.0]
+    >>> spend.summary()[["estimate", "ci_low", "ci_high"]].round(1).values.tolist()
+    [[30.0, 20.0, 40.0]]
     """
 
     _model_name = "empirical mean spend"

@@ -61,39 +61,28 @@ def _as_day(value: Any, name: str) -> pd.Timestamp:
 
 
 def summarise(
-    orders: pd.DataFrame | SourceTable,
-    customers: pd.DataFrame | None = None,
-    *,
-    calibration_end: Any,
-    observation_end: Any = None,
-    freq: str = "W",
-    contractual: bool = False,
-    merge: str | None = "D",
-    customer_col: str = "customer_id",
-    datetime_col: str = "ordered_at",
-    monetary_col: str = "amount",
-    exclude_returns: bool = True,
+    orders: pd.DataFrame | SourceTable, customers: pd.DataFrame | None = None, *,
+    calibration_end: Any, observation_end: Any = None, freq: str = "W",
+    contractual: bool = False, merge: str | None = "D", customer_col: str = "customer_id",
+    datetime_col: str = "ordered_at", monetary_col: str = "amount", exclude_returns: bool = True,
 ) -> pd.DataFrame:
     """Summarise orders into frequency, recency, T and monetary value per customer.
 
     Parameters
     ----------
     orders : DataFrame or SourceTable
-        One row per order line, in pandas or left in its source; aggregated by one SQL
-        statement (:func:`crmlib.data.sql.query`), so only one row per customer comes back.
+        Order lines, in pandas or left in their source (aggregated there by one SQL
+        statement; one row per customer comes back).
     customers : DataFrame, optional
         The customers table; needed with ``contractual`` (``acquired_at``, ``churned_at``).
     calibration_end, observation_end : date-like
         Last days of the calibration period and (optional) of the holdout, inclusive.
-        Customers whose first purchase is after ``calibration_end`` are left out.
     freq : {"D", "W", "M", "Y"}
         Time unit of ``recency``, ``T`` and ``duration_holdout`` (exact days / 7, / 30.4375).
     contractual : bool
-        Each payment after the first is a renewal; adds ``churned`` (``churned_at`` on or
-        before ``calibration_end``) and ``cohort`` (the acquisition month).
+        Payments after the first are renewals; adds ``churned`` and ``cohort``.
     merge : {"D", "W", "M"} or None
-        Lines of a customer in one calendar period are one transaction (the BTYD convention
-        is ``"D"``); ``None``: exact timestamps, T to the end of the day.
+        Lines of a customer in one calendar period are one transaction (BTYD: ``"D"``).
     customer_col, datetime_col, monetary_col : str
         Columns of ``orders``.
     exclude_returns : bool
@@ -102,10 +91,9 @@ def summarise(
     Returns
     -------
     DataFrame
-        Indexed by customer: ``frequency`` (x, repeat transactions), ``recency`` (t_x),
-        ``T``, ``monetary_value`` (mean of the repeat transactions, 0 when x = 0) and, with
-        ``observation_end``, ``frequency_holdout``, ``monetary_holdout`` and
-        ``duration_holdout``. Sums are exact (whole millionths).
+        Indexed by customer: ``frequency`` (x), ``recency`` (t_x), ``T``,
+        ``monetary_value`` (mean repeat value) and, with ``observation_end``,
+        ``frequency_holdout``, ``monetary_holdout``, ``duration_holdout``.
 
     References
     ----------

@@ -122,6 +122,20 @@ def calibration_split(
     ------
     CRMError
         When the calibration would not end before ``as_of``.
+
+    References
+    ----------
+    Fader, P. S., Hardie, B. G. S., & Lee, K. L. (2005). "Counting your customers" the easy
+    way: an alternative to the Pareto/NBD model. *Marketing Science*, 24(2), 275-284.
+
+    Examples
+    --------
+    >>> from crmlib import clv
+    >>> cal, obs = clv.calibration_split("2024-12-31", holdout_periods=26)
+    >>> str(cal.date()), str(obs.date())
+    ('2024-07-02', '2024-12-31')
+    >>> str(clv.calibration_split("2024-12-31", holdout_periods=6, freq="M")[0].date())
+    '2024-06-30'
     """
     check_option(freq, name="freq", options=["D", "W", "M"])
     obs = _day(as_of, "as_of")
@@ -145,13 +159,12 @@ def fit_models(
     contractual: bool = False, alpha: float = ALPHA, min_customers: int = 0,
     max_iter: int = 300,
 ) -> dict[str, Any]:
-    """Fit the unit's models, named as in the params (``params.clv.models``), to a summary.
+    """Fit the models named in a unit's params (``params.clv.models``) to a summary.
 
-    Non-contractual: the transaction models among ``models`` (``bg_nbd``, ``pareto_nbd``,
-    ``mbg_nbd``), and always the no-drop-out NBD (``nbd``) the comparison needs; customers
-    with the same (frequency, recency, T) are fitted as one weighted row, which gives the
-    same estimates. Contractual: the sBG model on all cohorts (``sbg``). Each model is an
-    ordinary estimator: refit one with another argument, e.g.
+    Non-contractual: the transaction models among ``models`` and always the no-drop-out NBD
+    (``nbd``) the comparison needs, fitted to the distinct (frequency, recency, T) rows
+    with their counts as weights (the same estimates). Contractual: the sBG model (``sbg``).
+    Each is an ordinary estimator: refit one with another argument, e.g.
     ``clv.BetaGeoModel(alpha=0.1, max_iter=5000).fit(summary)``.
 
     Parameters
@@ -159,23 +172,20 @@ def fit_models(
     summary : DataFrame
         The calibration summary (:func:`crmlib.clv.summarise`).
     models : sequence of str
-        Params names; names of other models (``gamma_gamma``) are skipped.
+        Params names; other models (``gamma_gamma``) are skipped.
     contractual : bool
-        ``params.contractual``: fit the sBG model to the renewals.
-    alpha : float
-        The models' interval level.
+        Fit the sBG model to the renewals.
+    alpha, max_iter
+        The models' interval level and iteration limit.
     min_customers : int
-        With fewer customers (or none who bought again, or nobody who churned) nothing is
-        fitted: an empty dict, with a warning saying why.
-    max_iter : int
-        Iteration limit of each optimiser.
+        Fewer customers (or no repeat purchase, or nobody churned): nothing is fitted, an
+        empty dict and a warning saying why.
 
     Returns
     -------
     dict
-        Params name -> fitted model. A model whose fit raises a
-        :class:`~crmlib.errors.CRMError` (degenerate data) is left out with a warning; one
-        that does not converge is kept with ``converged_ = False``.
+        Params name -> fitted model; a fit that raises (degenerate data) is left out with a
+        warning, one that does not converge is kept with ``converged_ = False``.
 
     References
     ----------
@@ -193,6 +203,13 @@ def fit_models(
     (['bg_nbd', 'nbd', 'pareto_nbd'], [0.54, 2.69, 2.77, 20.7])
     """
     check_alpha(alpha)
+    return _fit_models(summary, models, contractual=contractual, alpha=alpha,
+                       min_customers=min_customers, max_iter=max_iter)
+
+
+def _fit_models(summary: pd.DataFrame, models: Sequence[str], *, contractual: bool,
+                alpha: float, min_customers: int, max_iter: int) -> dict[str, Any]:
+    """The fits of :func:`fit_models`."""
     wanted = ["sbg"] if contractual else [m for m in models if m in TRANSACTION_MODELS]
     if contractual and "sbg" not in models:
         raise CRMError(f"clv.models: a contractual unit needs 'sbg', got {list(models)}")
@@ -201,7 +218,7 @@ def fit_models(
                        f"expected one of {list(TRANSACTION_MODELS)}")
     reason = refusal(summary, min_customers)
     if reason is not None:
-        warnings.warn(reason, UserWarning, stacklevel=2)
+        warnings.warn(reason, UserWarning, stacklevel=3)
         return {}
     if contractual:
         return {"sbg": CohortShiftedBetaGeoModel(alpha=alpha).fit(summary)}
@@ -212,7 +229,7 @@ def fit_models(
             out[name] = VALUATION_MODELS[name](alpha=alpha, max_iter=max_iter).fit(
                 rows, weights_col="weights")
         except CRMError as exc:
-            warnings.warn(f"{name}: not fitted: {exc}", UserWarning, stacklevel=2)
+            warnings.warn(f"{name}: not fitted: {exc}", UserWarning, stacklevel=3)
     return out
 
 
@@ -313,40 +330,29 @@ def tracking(
 ) -> pd.DataFrame:
     """Repeat purchases per period, actual and expected, over calibration and holdout.
 
-    For the customers of ``summary`` the repeat purchases are counted per period of ``freq``
-    (one SQL statement, where the orders are), and each model's expectation for the period
-    is ``sum_i E[X(s - t0_i)]`` differenced over it, with E[X(t)] the unconditional expected
-    repeat purchases t time units after the first purchase at t0_i (Fader, Hardie and Lee
-    2005, Figure 2). One period boundary falls at the end of calibration.
+    The repeat purchases of the customers of ``summary`` are counted per period of ``freq``
+    (one SQL statement, where the orders are); a model's expectation for a period is
+    ``sum_i E[X(s - t0_i)]`` differenced over it, t0_i the first purchase (Fader, Hardie
+    and Lee 2005, Figure 2). One period boundary falls at the end of calibration.
 
     Parameters
     ----------
     models : dict
-        Name -> fitted transaction model (``expected_purchases(t)`` without a summary).
+        Name -> fitted transaction model (e.g. :attr:`ModelComparison.shown`).
     orders : DataFrame or SourceTable
-        The orders the summary was computed from (returns are left out here too).
+        The orders the summary was computed from.
     summary : DataFrame
-        The calibration summary of all customers of ``orders`` who bought by the end of
-        calibration, computed with the same ``calibration_end``, ``freq`` and ``merge``.
-    calibration_end, observation_end : date-like
-        The periods of the summary.
-    freq, merge : str
-        The summary's time unit and merging rule.
+        Its calibration summary, computed with the same dates, ``freq`` and ``merge``.
+    calibration_end, observation_end, freq, merge
+        The summary's periods, time unit and merging rule.
     customer_col, datetime_col : str
         Columns of ``orders``.
 
     Returns
     -------
     DataFrame
-        Long form, one row per period and series: ``period`` (1, 2, ...), ``start``,
-        ``end`` (exclusive), ``holdout``, ``series`` ("actual" or the model's name),
-        ``purchases`` (repeat purchases in the period) and ``cumulative``.
-
-    Raises
-    ------
-    CRMError
-        When the customers of ``summary`` are not those of ``orders`` who bought by the end
-        of calibration.
+        Long form: ``period``, ``start``, ``end`` (exclusive), ``holdout``, ``series``
+        ("actual" or the model's name), ``purchases`` and ``cumulative``.
 
     References
     ----------
@@ -370,28 +376,41 @@ def tracking(
     unit = pd.Timedelta(days=FREQ_DAYS[freq])
     raw = _tracking_counts(purchase_orders(orders), cal, obs_b, freq, merge, customer_col,
                            datetime_col)
-    first = raw[raw["kind"] == "first"]
-    n_t0 = first["n"].to_numpy(dtype=np.int64)
-    if int(n_t0.sum()) != len(summary):
-        raise CRMError(
-            f"summary: {len(summary)} customers, but {int(n_t0.sum())} customers of orders "
-            f"bought by {cal.date()}; track the summary of these orders"
-        )
-    ut0 = to_us(first["t0"]).astype("datetime64[us]").astype("datetime64[ns]")
-    order = np.argsort(ut0, kind="stable")
-    ut0, n_t0 = ut0[order], n_t0[order]
+    ut0, n_t0 = _first_purchases(raw[raw["kind"] == "first"], len(summary), cal)
     base, counts = _periods(raw[raw["kind"] == "repeat"], ut0, cal + pd.Timedelta(days=1),
                             obs_b, unit)
     parts = [base.assign(series="actual", purchases=counts.astype(float),
                          cumulative=np.cumsum(counts).astype(float))]
+    parts += _expected(models, base, ut0, n_t0, unit)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _expected(models: dict[str, Any], base: pd.DataFrame, ut0: np.ndarray, n_t0: np.ndarray,
+              unit: pd.Timedelta) -> list[pd.DataFrame]:
+    """Each model's expected repeat purchases per period, ``sum_i E[X(s - t0_i)]``."""
     age = (base["end"].to_numpy("datetime64[ns]")[:, None] - ut0[None, :]) / np.timedelta64(unit)
     age = np.clip(age.astype(float), 0.0, None)
+    parts = []
     for name, m in models.items():
         ex = np.asarray(m.expected_purchases(age.ravel()), dtype=float).reshape(age.shape)
         cum = ex @ n_t0
         parts.append(base.assign(series=name, purchases=np.diff(cum, prepend=0.0),
                                  cumulative=cum))
-    return pd.concat(parts, ignore_index=True)
+    return parts
+
+
+def _first_purchases(first: pd.DataFrame, n_customers: int, cal: pd.Timestamp,
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct first-purchase times (sorted) and the customers at each."""
+    n_t0 = first["n"].to_numpy(dtype=np.int64)
+    if int(n_t0.sum()) != n_customers:
+        raise CRMError(
+            f"summary: {n_customers} customers, but {int(n_t0.sum())} customers of orders "
+            f"bought by {cal.date()}; track the summary of these orders"
+        )
+    ut0 = to_us(first["t0"]).astype("datetime64[us]").astype("datetime64[ns]")
+    order = np.argsort(ut0, kind="stable")
+    return ut0[order], n_t0[order]
 
 
 def _tracking_counts(orders: pd.DataFrame | SourceTable, cal: pd.Timestamp,
@@ -437,6 +456,9 @@ class CohortShiftedBetaGeoModel(ShiftedBetaGeoModel):
 
     Parameters
     ----------
+    alpha : float
+        Level of the intervals of ``summary()`` and ``conf_int()`` (``1 - alpha``; default
+        0.05), overridable per call.
     initial_params : dict, optional
         Starting values ``{"alpha", "beta"}`` (default 1, 1).
     max_iter : int
@@ -446,6 +468,16 @@ class CohortShiftedBetaGeoModel(ShiftedBetaGeoModel):
     ----------
     params_, bse_, cov_params_, log_likelihood_, converged_, n_
         As for :class:`~crmlib.clv.ShiftedBetaGeoModel` (n_ is the number of customers).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmlib import clv
+    >>> s = pd.DataFrame({"frequency": [0] * 40 + [1] * 25 + [2] * 15 + [3] * 120,
+    ...                   "churned": [True] * 80 + [False] * 120})
+    >>> sbg = clv.CohortShiftedBetaGeoModel().fit(s)
+    >>> sbg.params_.round(2).tolist(), round(float(sbg.survival(3)), 3)
+    ([0.56, 2.2], 0.6)
     """
 
     _model_name = "sBG"

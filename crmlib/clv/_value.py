@@ -54,33 +54,38 @@ def horizon_months(horizon_periods: int, freq: str = "W") -> int:
     return max(1, round(horizon_periods * FREQ_DAYS[freq] / FREQ_DAYS["M"]))
 
 
+def _check_value_args(transaction_model: Any, spend_model: Any, time: int,
+                      discount_rate: float, freq: str, margin: float) -> None:
+    """One-line errors for unfitted models and out-of-range arguments."""
+    check_is_fitted(transaction_model, ["params_"])
+    check_is_fitted(spend_model, ["params_"])
+    check_scalar(time, name="time", kind=int, min_value=1)
+    check_scalar(discount_rate, name="discount_rate", min_value=0)
+    check_scalar(margin, name="margin", min_value=0)
+    check_option(freq, name="freq", options=list(FREQ_DAYS))
+
+
 def customer_lifetime_value(
-    transaction_model: Any,
-    spend_model: Any,
-    summary: pd.DataFrame,
-    *,
-    time: int = 12,
-    discount_rate: float = DISCOUNT_RATE,
-    freq: str = "W",
-    margin: float = 1.0,
+    transaction_model: Any, spend_model: Any, summary: pd.DataFrame, *, time: int = 12,
+    discount_rate: float = DISCOUNT_RATE, freq: str = "W", margin: float = 1.0,
 ) -> pd.Series:
     """Expected discounted value of each customer over the next ``time`` months.
 
     Parameters
     ----------
-    transaction_model : fitted BetaGeoModel, ModifiedBetaGeoModel or ParetoNBDModel
-        Any fitted model with ``expected_purchases(t, summary)``.
-    spend_model : fitted GammaGammaModel
-        Any fitted model with ``expected_spend(summary)``.
+    transaction_model : fitted model
+        Any with ``expected_purchases(t, summary)`` (BG/NBD, MBG/NBD, Pareto/NBD, NBD, sBG).
+    spend_model : fitted model
+        Any with ``expected_spend(summary)`` (Gamma-Gamma, empirical mean spend).
     summary : DataFrame
         The customers to value, with the columns both models were fitted with.
     time : int
         Horizon in months.
     discount_rate : float
-        Annual discount rate d (default :data:`crmlib.defaults.DISCOUNT_RATE`, 10%);
-        months are discounted at (1 + d)^(1/12) - 1 from the end of each month.
+        Annual rate d (:data:`crmlib.defaults.DISCOUNT_RATE`); each month's expected
+        purchases are discounted at (1 + d)^(1/12) - 1 from the month's end.
     freq : {"D", "W", "M", "Y"}
-        The time unit of ``summary`` (and of the transaction model's parameters).
+        The time unit of ``summary``.
     margin : float
         Profit margin applied to spend (1 = revenue).
 
@@ -105,12 +110,7 @@ def customer_lifetime_value(
     >>> round(float(values.sum()), -2), round(float(values.max()), -1)
     (47400.0, 5220.0)
     """
-    check_is_fitted(transaction_model, ["params_"])
-    check_is_fitted(spend_model, ["params_"])
-    check_scalar(time, name="time", kind=int, min_value=1)
-    check_scalar(discount_rate, name="discount_rate", min_value=0)
-    check_scalar(margin, name="margin", min_value=0)
-    check_option(freq, name="freq", options=list(FREQ_DAYS))
+    _check_value_args(transaction_model, spend_model, time, discount_rate, freq, margin)
     month = DAYS_PER_MONTH / FREQ_DAYS[freq]
     spend = np.asarray(spend_model.expected_spend(summary), dtype=float)
     monthly = (1.0 + discount_rate) ** (1.0 / 12.0) - 1.0

@@ -40,6 +40,28 @@ def plot_frequency_fit(
 
     ``data`` is the frame of ``model.expected_frequency_histogram(summary)`` (columns
     frequency, actual, expected); or pass ``model`` and ``summary`` to compute it.
+
+    Parameters
+    ----------
+    data : DataFrame, optional
+        Columns frequency, actual, expected (``model.expected_frequency_histogram(summary)``).
+    model, summary, max_frequency
+        A fitted model and its summary, to compute ``data`` instead.
+    ax : Axes, optional
+        Where to draw (a new figure when None).
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmlib import plots
+    >>> data = pd.DataFrame({"frequency": ["0", "1", "2+"], "actual": [50, 30, 20],
+    ...                      "expected": [48, 33, 19]})
+    >>> len(plots.plot_frequency_fit(data).patches)
+    6
     """
     if data is None:
         data = model.expected_frequency_histogram(summary, max_frequency=max_frequency)
@@ -65,6 +87,28 @@ def plot_calibration_holdout(
     ``data`` holds one row per calibration frequency with columns frequency, actual,
     predicted; or pass ``model`` and a ``summary`` with the holdout columns of
     :func:`crmlib.clv.summarise` (conditional expectations over ``duration_holdout``).
+
+    Parameters
+    ----------
+    data : DataFrame, optional
+        Columns frequency, actual, predicted.
+    model, summary, frequency_col, holdout_col, duration_col, max_frequency
+        A fitted model and a summary with holdout columns, to compute ``data`` instead.
+    ax : Axes, optional
+        Where to draw (a new figure when None).
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmlib import plots
+    >>> data = pd.DataFrame({"frequency": [0, 1, 2], "actual": [0.1, 0.5, 1.2],
+    ...                      "predicted": [0.12, 0.45, 1.3]})
+    >>> len(plots.plot_calibration_holdout(data).lines)
+    2
     """
     if data is None:
         horizon = float(summary[duration_col].iloc[0])
@@ -89,6 +133,27 @@ def plot_probability_alive_matrix(
     """Heat map of P(alive) over frequency (rows) and recency (columns) for a customer of age T.
 
     ``data`` is a frequency x recency matrix of probabilities; or pass ``model`` and ``T``.
+
+    Parameters
+    ----------
+    data : DataFrame, optional
+        P(alive) by frequency (rows) and recency (columns).
+    model, T, max_frequency, n_recency
+        A fitted model and a customer age, to compute ``data`` instead.
+    ax : Axes, optional
+        Where to draw (a new figure when None).
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmlib import plots
+    >>> p = pd.DataFrame([[0.9, 0.9], [0.2, 0.95]], index=[0, 1], columns=[0.0, 10.0])
+    >>> plots.plot_probability_alive_matrix(p).get_ylabel()
+    'frequency (repeat purchases)'
     """
     if data is None:
         rec = np.linspace(0, T, n_recency)
@@ -118,6 +183,34 @@ def plot_tracking(
     ``series``, ``purchases``, ``cumulative``). ``cumulative=False`` draws the incremental
     (per period) purchases; ``freq`` (``"D"``, ``"W"``, ``"M"``, the tracking's time unit)
     names the period on the axis. A vertical line marks the end of calibration.
+
+    Parameters
+    ----------
+    data : DataFrame
+        :func:`crmlib.clv.tracking`.
+    cumulative : bool
+        Cumulative (True) or per-period purchases.
+    series_col, freq : str
+        The series column and the time unit (names the period on the axis).
+    ax : Axes, optional
+        Where to draw (a new figure when None).
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmlib import plots
+    >>> ends = pd.date_range("2024-01-08", periods=4, freq="7D")
+    >>> base = pd.DataFrame({"start": ends - pd.Timedelta(days=7), "end": ends,
+    ...                      "holdout": [False, False, True, True]})
+    >>> data = pd.concat([base.assign(series="actual", purchases=1.0, cumulative=[1, 2, 3, 4]),
+    ...                   base.assign(series="bg_nbd", purchases=0.9,
+    ...                               cumulative=[0.9, 1.8, 2.7, 3.6])])
+    >>> len(plots.plot_tracking(data, freq="W").lines)
+    3
     """
     ax = get_ax(ax)
     y = "cumulative" if cumulative else "purchases"
@@ -147,6 +240,30 @@ def plot_conditional_expectations(
     ``data`` is :func:`crmlib.clv.conditional_expectations` (long form: ``frequency``,
     ``series``, ``purchases``); ``max_frequency`` is the cap it was computed with (the last
     frequency then reads "or more").
+
+    Parameters
+    ----------
+    data : DataFrame
+        :func:`crmlib.clv.conditional_expectations`.
+    series_col : str
+        The series column.
+    max_frequency : int, optional
+        The cap the table was computed with.
+    ax : Axes, optional
+        Where to draw (a new figure when None).
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmlib import plots
+    >>> data = pd.DataFrame({"frequency": [0, 1, 0, 1], "series": ["actual"] * 2 + ["m"] * 2,
+    ...                      "purchases": [0.2, 0.8, 0.25, 0.7]})
+    >>> plots.plot_conditional_expectations(data, max_frequency=1).get_xlabel()
+    'repeat transactions in calibration (1 = 1 or more)'
     """
     ax = get_ax(ax)
     for name, part in data.groupby(series_col, sort=False):
@@ -172,6 +289,27 @@ def plot_clv_distribution(
     Only finite values are drawn, and the title-free axes say how many were left out; with no
     finite value (a valuation refused, values NaN) the axes say "no lifetime values" instead
     of a histogram.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per customer.
+    x, currency, bins
+        The value column, its currency (axis label) and the number of bins.
+    ax : Axes, optional
+        Where to draw (a new figure when None).
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmlib import plots
+    >>> ax = plots.plot_clv_distribution(pd.DataFrame({"clv": [1.0, 2.0, 3.0, 100.0]}), bins=4)
+    >>> sum(p.get_height() for p in ax.patches)
+    np.float64(4.0)
     """
     ax = get_ax(ax)
     v = np.asarray(data[x], dtype=float)
@@ -206,7 +344,30 @@ def plot_value_by_group(
     **plot_kws: Any,
 ) -> Axes:
     """Mean CLV per group with its interval, one block per attribute
-    (:func:`crmlib.report.clv.value_by_group`)."""
+    (:func:`crmlib.report.clv.value_by_group`).
+
+    Parameters
+    ----------
+    data : DataFrame
+        :func:`crmlib.report.clv.value_by_group`.
+    x, y, variable_col, currency
+        Mean, group and attribute columns, and the currency of the axis label.
+    ax : Axes, optional
+        Where to draw (a new figure when None).
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmlib import plots
+    >>> g = pd.DataFrame({"variable": ["channel"] * 2, "group": ["web", "store"],
+    ...                   "clv_mean": [10.0, 20.0], "ci_low": [8.0, 15.0], "ci_high": [12.0, 25.0]})
+    >>> [t.get_text() for t in plots.plot_value_by_group(g).get_yticklabels()]
+    ['channel: web', 'channel: store']
+    """
     ax = get_ax(ax)
     labels = (data[variable_col].astype(str) + ": " + data[y].astype(str)).to_numpy()
     pos = np.arange(len(data))[::-1]
@@ -221,7 +382,27 @@ def plot_survival_fit(
     data: pd.DataFrame | None = None, *, ax: Axes | None = None, **plot_kws: Any,
 ) -> Axes:
     """Share of a cohort still under contract by period: life table vs the sBG model
-    (:func:`crmlib.report.clv.survival_table`)."""
+    (:func:`crmlib.report.clv.survival_table`).
+
+    Parameters
+    ----------
+    data : DataFrame
+        :func:`crmlib.report.clv.survival_table` (period, actual, model).
+    ax : Axes, optional
+        Where to draw (a new figure when None).
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmlib import plots
+    >>> st = pd.DataFrame({"period": [0, 1, 2], "actual": [1, 0.8, 0.7], "model": [1, 0.82, 0.69]})
+    >>> len(plots.plot_survival_fit(st).lines)
+    2
+    """
     ax = get_ax(ax)
     ax.step(data["period"], data["actual"], where="post", color="black", lw=2,
             label="actual (life table)", **plot_kws)

@@ -171,8 +171,7 @@ def value_by_group(
     customers : DataFrame, optional
         Attributes such as acquisition channel, region, plan.
     by : sequence of str
-        Attributes to group by; names found neither in ``customers`` nor as ``segment`` are
-        skipped.
+        Attributes to group by (those the data lack are skipped).
     segments : DataFrame or Series, optional
         A frame with ``customer_col`` and ``segment`` (:func:`crmlib.segmentation.rfm`) or a
         Series of labels by customer.
