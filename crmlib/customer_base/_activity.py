@@ -135,6 +135,17 @@ class RevenueTrend:
         return self.table
 
 
+def _revenue_periods(orders: Table, freq: str, as_of: Any) -> tuple[pd.DataFrame,
+                                                                    pd.Timestamp]:
+    """Revenue per period, flagged ``complete`` when the period ends by ``as_of`` (default:
+    the latest order), and that date."""
+    periods = period_table(orders, freq)
+    table = periods[["period", "revenue"]]
+    as_of = pd.Timestamp(as_of) if as_of is not None else pd.Timestamp(periods["last_at"].max())
+    period_end = (table["period"].dt.to_period(freq).dt.end_time).dt.normalize()
+    return table.assign(complete=(period_end <= as_of.normalize()).to_numpy()), as_of
+
+
 def _no_trend(table: pd.DataFrame, t: int, min_periods: int, alpha: float) -> RevenueTrend:
     """The trend of a unit with fewer than ``min_periods`` complete periods: none fitted."""
     note = (f"{t} complete period(s) of revenue; a trend needs at least {min_periods}: "
@@ -167,39 +178,25 @@ def _growth(slope: Estimate, mean_revenue: float) -> tuple[Estimate, list[str]]:
 
 
 def revenue_trend(
-    orders: Table,
-    *,
-    freq: str = "M",
-    as_of: pd.Timestamp | str | None = None,
-    alpha: float = 0.05,
+    orders: Table, *, freq: str = "M", as_of: Any = None, alpha: float = 0.05,
     min_periods: int = 6,
 ) -> RevenueTrend:
     """Net revenue per period with its linear trend and a HAC-robust interval for the slope.
 
-    The trend is ordinary least squares of revenue on the period index; its standard error is
-    Newey and West's (1987) heteroskedasticity- and autocorrelation-consistent estimator with
-    ``floor(4 (T / 100) ** (2 / 9))`` lags, since monthly revenue is serially correlated. A last
-    period that ends after ``as_of`` (default: the latest order) is incomplete: it is shown but
-    not fitted. Revenue per period is aggregated in SQL where ``orders`` is (see
-    :func:`active_customers`).
-
-    With fewer than ``min_periods`` complete periods (a unit launched a few months ago) no
-    line is fitted: the table shows the revenue, ``fitted`` and its band are NaN, ``slope`` and
-    ``growth`` are NaN with ``n`` the complete periods, and ``note`` says why.
+    Ordinary least squares of revenue on the period index, with Newey and West's (1987)
+    standard error on ``floor(4 (T / 100) ** (2 / 9))`` lags, since monthly revenue is
+    serially correlated. A last period ending after ``as_of`` (default: the latest order) is
+    shown but not fitted. With fewer than ``min_periods`` complete periods no line is fitted:
+    ``fitted``, ``slope`` and ``growth`` are NaN and ``note`` says why.
 
     Parameters
     ----------
     orders
-        Order lines (``customer_id``, ``ordered_at``, ``amount``): a frame or a
-        :class:`crmlib.data.SourceTable`.
-    freq
-        Period: ``"D"``, ``"W"``, ``"M"``, ``"Q"`` or ``"Y"``.
-    as_of
-        The date of the analysis; periods ending after it are not fitted.
-    alpha
-        One minus the confidence level of the slope and the band.
-    min_periods
-        Complete periods needed to fit a trend.
+        Order lines (``customer_id``, ``ordered_at``, ``amount``): a frame or a SourceTable.
+    freq, as_of
+        Period (``"D"``, ``"W"``, ``"M"``, ``"Q"``, ``"Y"``); the date of the analysis.
+    alpha, min_periods
+        One minus the confidence level; complete periods needed to fit a trend.
 
     Returns
     -------
@@ -208,25 +205,19 @@ def revenue_trend(
 
     References
     ----------
-    Newey, W. K., & West, K. D. (1987). A simple, positive semi-definite, heteroskedasticity
-    and autocorrelation consistent covariance matrix. *Econometrica*, 55(3), 703-708.
+    Newey, W. K., & West, K. D. (1987). *Econometrica*, 55(3), 703-708.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> orders = pd.DataFrame({"customer_id": ["a"] * 8,
-    ...     "ordered_at": pd.date_range("2024-01-15", periods=8, freq="MS"),
-    ...     "amount": [100.0, 110, 125, 130, 150, 160, 170, 185]})
+    >>> orders = pd.DataFrame({"customer_id": ["a"] * 8, "amount": [100.0, 110, 125, 130,
+    ...     150, 160, 170, 185], "ordered_at": pd.date_range("2024-01-15", periods=8, freq="MS")})
     >>> trend = revenue_trend(orders, as_of="2024-08-31")
     >>> round(trend.slope.value, 2), round(trend.growth.value, 4), trend.slope.n
     (11.96, 0.0886, 7)
     """
     alpha = check_alpha(alpha)
-    periods = period_table(orders, freq)
-    table = periods[["period", "revenue"]]
-    as_of = pd.Timestamp(as_of) if as_of is not None else pd.Timestamp(periods["last_at"].max())
-    period_end = (table["period"].dt.to_period(freq).dt.end_time).dt.normalize()
-    table = table.assign(complete=(period_end <= as_of.normalize()).to_numpy())
+    table, as_of = _revenue_periods(orders, freq, as_of)
     fit_rows = table[table["complete"]]
     t = len(fit_rows)
     if t < min_periods:

@@ -14,12 +14,19 @@ from crmlib.utils.validation import check_alpha, check_frame
 __all__ = ["contacts_per_customer", "data_completeness"]
 
 
-def contacts_per_customer(
-    customers: pd.DataFrame,
-    tables: dict[str, Table | None],
-    *,
-    alpha: float = 0.05,
-) -> pd.DataFrame:
+def _table_row(name: str, counts: pd.Series, alpha: float) -> dict:
+    """Rows per customer of one table: mean (t interval) and share with any (Wilson)."""
+    mean = mean_estimate(counts.to_numpy(), alpha=alpha)
+    share = proportion_estimate(int((counts > 0).sum()), len(counts), alpha=alpha)
+    return {"table": name, "available": True, "customers": len(counts),
+            "rows": int(counts.sum()), "mean_per_customer": mean.value,
+            "mean_ci_low": mean.ci_low, "mean_ci_high": mean.ci_high,
+            "share_with_any": share.value, "share_ci_low": share.ci_low,
+            "share_ci_high": share.ci_high}
+
+
+def contacts_per_customer(customers: pd.DataFrame, tables: dict[str, Table | None], *,
+                          alpha: float = 0.05) -> pd.DataFrame:
     """Rows per customer in each event table (orders, interactions, survey responses).
 
     For each table: the mean number of rows per customer (t interval, over all customers, so
@@ -73,22 +80,7 @@ def contacts_per_customer(
                     {"t": rows(table, name=name, required=["customer_id"])})
         counts = (pd.Series(per["n"].astype("int64").to_numpy(), index=per["customer_id"])
                   .reindex(ids, fill_value=0))
-        mean = mean_estimate(counts.to_numpy(), alpha=alpha)
-        share = proportion_estimate(int((counts > 0).sum()), len(counts), alpha=alpha)
-        out.append(
-            {
-                "table": name,
-                "available": True,
-                "customers": len(ids),
-                "rows": int(counts.sum()),
-                "mean_per_customer": mean.value,
-                "mean_ci_low": mean.ci_low,
-                "mean_ci_high": mean.ci_high,
-                "share_with_any": share.value,
-                "share_ci_low": share.ci_low,
-                "share_ci_high": share.ci_high,
-            }
-        )
+        out.append(_table_row(name, counts, alpha))
     return pd.DataFrame(out)
 
 

@@ -1,4 +1,22 @@
-"""The headline figures of the customer-base notebook, each with its reliability."""
+"""The headline figures of the customer-base notebook, each with its reliability.
+
+``customers`` and ``active_customers`` (at least one purchase in the last ``window_days``
+before ``as_of``) and ``revenue`` (net of returns) over that window are counts and sums over
+the whole base (no sampling error: no interval). ``mean_order_value`` (purchase lines, returns
+excluded) has a Student-t interval, ``repeat_customer_share`` (customers with two or more
+purchase days, among all customers) a Wilson (1927) interval, and ``revenue_growth`` is the
+HAC-robust monthly trend of :func:`crmlib.customer_base.revenue_trend` relative to mean
+monthly revenue; ``data_completeness`` (with ``quality``) is
+:func:`crmlib.customer_base.data_completeness`.
+
+Each figure is computed on its own: one that cannot be computed (a trend from fewer than six
+complete months, no purchase line) is ``not available`` with the reason, and the others are
+still returned. Warnings (:mod:`crmlib.utils.figures`): a share from fewer than 10 events or
+non-events or of exactly 0 or 1, a mean from one purchase line (no interval) or of equal
+amounts (an interval of zero width), returns above 20% of gross sales (revenue is net of them,
+order value is not). Every figure carries its ``definition`` (population, ``window_days`` or
+``period``, ``currency`` for money, ``method``).
+"""
 
 from __future__ import annotations
 
@@ -131,52 +149,24 @@ def _completeness(quality: pd.DataFrame, alpha: float) -> Metric:
 
 
 def headline(
-    customers: pd.DataFrame,
-    orders: Table,
-    *,
-    as_of: Any,
-    alpha: float = 0.05,
-    window_days: int = 365,
-    currency: str | None = None,
-    quality: pd.DataFrame | None = None,
+    customers: pd.DataFrame, orders: Table, *, as_of: Any, alpha: float = 0.05,
+    window_days: int = 365, currency: str | None = None, quality: pd.DataFrame | None = None,
 ) -> list[Metric]:
     """The customer-base figures a notebook records, each with its reliability.
 
-    ``customers`` and ``active_customers`` (at least one purchase in the last
-    ``window_days`` before ``as_of``) and ``revenue`` (net of returns) over that window are
-    counts and sums over the whole base (no sampling error: no interval).
-    ``mean_order_value`` (purchase lines, returns excluded) has a t interval,
-    ``repeat_customer_share`` (customers with two or more purchase days, among all
-    customers) a Wilson interval, and ``revenue_growth`` is the HAC-robust monthly trend of
-    :func:`revenue_trend` relative to mean monthly revenue; ``data_completeness`` (when
-    ``quality`` is given) is :func:`data_completeness`. ``orders`` may be a frame or a table
-    left in its source; the figures come from one aggregate query there plus the monthly
-    revenue of the trend.
-
-    Each figure is computed on its own: one that cannot be computed (a trend from fewer than
-    six complete months, no purchase line) is ``not available`` with the reason, and the
-    others are still returned. Warnings (:mod:`crmlib.utils.figures`): a share from fewer
-    than 10 events or non-events or of exactly 0 or 1, a mean from one purchase line (no
-    interval) or of equal amounts (an interval of zero width), returns above 20% of gross
-    sales (revenue is net of them, order value is not). Every figure carries its
-    ``definition`` (population, ``window_days`` or ``period``, ``currency`` for money,
-    ``method``).
+    The figures, their intervals and the rules that give them a warning or make them not
+    available are listed in the module docstring. ``orders`` may be a frame or a table left
+    in its source; the figures come from one aggregate query there plus the monthly revenue
+    of the trend.
 
     Parameters
     ----------
-    customers
-        The customer table (one row per customer).
-    orders
-        Order lines (``customer_id``, ``ordered_at``, ``amount``): a frame or a
-        :class:`crmlib.data.SourceTable`.
-    as_of
-        The date of the analysis.
-    alpha
-        One minus the confidence level of every interval.
-    window_days
-        The window of ``active_customers`` and ``revenue``.
-    currency
-        ISO code of the money figures.
+    customers, orders
+        The customer table; the order lines (a frame or a SourceTable).
+    as_of, window_days
+        The date of the analysis; the window of ``active_customers`` and ``revenue``.
+    alpha, currency
+        One minus the confidence level; ISO code of the money figures.
     quality
         :func:`crmlib.data.quality_table` output, for ``data_completeness``.
 

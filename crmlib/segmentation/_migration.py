@@ -283,7 +283,10 @@ def migration(
     """Transitions between segments from each as-of date to the next (a Markov-chain view of
     customer migration, Pfeifer & Carraway 2000).
 
-    Parameters are those of :func:`segment_history`.
+    Parameters
+    ----------
+    orders, as_of_dates, customers, segmenter, bins, grid, window_days
+        Those of :func:`segment_history`.
 
     Returns
     -------

@@ -116,6 +116,13 @@ def segment_grid(grid: Mapping[str, Any] | None = None, *, bins: int = 5) -> np.
     CRMError
         Naming the segment and cell when a cell is claimed twice, a score is out of range, or
         a cell is left uncovered.
+
+    Examples
+    --------
+    >>> segment_grid({"Active": ((2, 2), (1, 2)), "Lapsed": ((1, 1), (1, 2))}, bins=2).tolist()
+    [['Lapsed', 'Lapsed'], ['Active', 'Active']]
+    >>> segment_grid()[4, 4]  # r = 5, f = 5 in the default grid
+    'Champions'
     """
     grid = defaults.RFM_GRID if grid is None else grid
     if not isinstance(grid, Mapping) or not grid:
@@ -207,15 +214,9 @@ def rfm_scores(values: Any, *, bins: int = 5, higher_is_better: bool = True,
 
 
 def rfm(
-    orders: Table,
-    *,
-    as_of: Any,
-    customers: pd.DataFrame | None = None,
-    bins: int = defaults.RFM_BINS,
-    grid: Mapping[str, Any] | None = None,
-    window_days: int | None = None,
-    monetary_score: str = "mean",
-    frequency: str = "days",
+    orders: Table, *, as_of: Any, customers: pd.DataFrame | None = None,
+    bins: int = defaults.RFM_BINS, grid: Mapping[str, Any] | None = None,
+    window_days: int | None = None, monetary_score: str = "mean", frequency: str = "days",
 ) -> pd.DataFrame:
     """Recency, frequency and monetary value per customer, their scores and named segment.
 
@@ -247,9 +248,7 @@ def rfm(
 
     References
     ----------
-    Hughes, A. M. (1994). *Strategic Database Marketing*. Probus.
-    Fader, P. S., Hardie, B. G. S., & Lee, K. L. (2005). RFM and CLV: Using iso-value curves
-    for customer base analysis. *Journal of Marketing Research*, 42(4), 415-430.
+    Hughes (1994); Fader, Hardie & Lee (2005): see the module docstring.
 
     Examples
     --------
@@ -267,6 +266,15 @@ def rfm(
     """
     check_table(orders, name="orders", required=["customer_id", "ordered_at", "amount"])
     bins, table = check_rfm_options(bins, grid, monetary_score, frequency)
+    as_of, window_days, agg = _aggregate(orders, as_of, window_days)
+    return rfm_table(agg, as_of=as_of, customers=customers, bins=bins, table=table, grid=grid,
+                     window_days=window_days, monetary_score=monetary_score,
+                     frequency=frequency)
+
+
+def _aggregate(orders: Table, as_of: Any, window_days: int | None
+               ) -> tuple[pd.Timestamp, int | None, pd.DataFrame]:
+    """The checked date and window, and the per-customer aggregates (some purchase needed)."""
     try:
         as_of = pd.Timestamp(as_of).normalize()
     except (TypeError, ValueError):
@@ -280,9 +288,7 @@ def rfm(
             + (f" in the last {window_days} days" if window_days else "")
             + f" ({len(agg)} customers with lines); cannot score RFM"
         )
-    return rfm_table(agg, as_of=as_of, customers=customers, bins=bins, table=table, grid=grid,
-                     window_days=window_days, monetary_score=monetary_score,
-                     frequency=frequency)
+    return as_of, window_days, agg
 
 
 def check_rfm_options(bins: Any, grid: Mapping[str, Any] | None, monetary_score: str,

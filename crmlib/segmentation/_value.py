@@ -1,5 +1,25 @@
 """The size and value of segments: customers, revenue, frequency, tenure, service contacts,
-NPS and (when given) expected lifetime value per segment, each with its interval and n."""
+NPS and (when given) expected lifetime value per segment, each with its interval and n; and
+the headline figures of the segmentation notebook.
+
+The table of :func:`segment_value` has one row per segment (in category order when
+categorical, else by revenue): ``segment, customers, customer_share`` (+ Wilson
+``_ci_low/_ci_high``), ``revenue, revenue_share, revenue_per_customer`` (+ ``_se`` and
+Student-t ``_ci_low/_ci_high``), ``purchase_days_per_customer, tenure_days``,
+``contacts_per_customer`` (+ t interval; with ``interactions``), ``nps, nps_se, nps_ci_low,
+nps_ci_high, nps_n`` (with surveys: the NPS of each segment from its members' answers in the
+window, adjusted-Wald interval of Rocks 2016, :func:`crmlib.utils.estimates.nps_estimate`),
+``clv_per_customer`` (+ t interval), ``clv_total``, ``clv_n`` (with ``clv``) and ``is_key``.
+
+References
+----------
+Reichheld, F. F. (2003). The one number you need to grow. *Harvard Business Review*, 81(12),
+46-54.
+Rocks, B. (2016). Interval estimation for the "net promoter score". *The American
+Statistician*, 70(4), 365-372.
+Wilson, E. B. (1927). Probable inference, the law of succession, and statistical inference.
+*JASA*, 22(158), 209-212.
+"""
 
 from __future__ import annotations
 
@@ -109,79 +129,38 @@ class SegmentValue:
 
 
 def segment_value(
-    segments: Any,
-    orders: Table,
-    *,
-    as_of: Any,
-    customers: pd.DataFrame | None = None,
-    interactions: Table | None = None,
-    survey_responses: pd.DataFrame | None = None,
-    key_segments: Sequence[str] = (),
-    clv: pd.Series | pd.DataFrame | None = None,
-    window_days: int | None = None,
-    segment_col: str = "segment",
-    alpha: float = 0.05,
+    segments: Any, orders: Table, *, as_of: Any, customers: pd.DataFrame | None = None,
+    interactions: Table | None = None, survey_responses: pd.DataFrame | None = None,
+    key_segments: Sequence[str] = (), clv: pd.Series | pd.DataFrame | None = None,
+    window_days: int | None = None, segment_col: str = "segment", alpha: float = 0.05,
 ) -> SegmentValue:
-    """Size and value of each segment.
+    """Size and value of each segment, each share and mean with its interval and n.
 
-    Every customer of ``segments`` counts, including those without orders in the window
-    (revenue 0). Revenue is net of returns, over the orders on or before ``as_of`` (and
-    after ``as_of - window_days`` when given; pass ``window_days=365`` for annual value).
-    Orders and contacts are summed per customer in SQL (:func:`crmlib.data.sql.query`), where
-    they are: a DataFrame in an in-memory DuckDB, a :class:`crmlib.data.SourceTable` in its
-    source; only one row per customer comes back.
+    Every customer of ``segments`` counts, those without orders in the window with revenue 0
+    (net of returns); the columns are in the module docstring.
 
     Parameters
     ----------
     segments
-        :func:`rfm` output (or a frame with ``customer_id`` and ``segment_col``), or a
-        Series ``customer_id -> segment`` such as ``ClusterSegmenter.labels_``.
-    orders
-        Order lines (``customer_id``, ``ordered_at``, ``amount``): a DataFrame or a
-        :class:`crmlib.data.SourceTable`.
-    as_of
-        The date of the analysis.
-    customers
-        Gives tenure from ``acquired_at``; without it tenure runs from the first order.
-    interactions
-        Service contacts (``customer_id``, ``occurred_at``), a DataFrame or a
-        :class:`crmlib.data.SourceTable`; contacts per customer in the window.
-    survey_responses
-        Responses with ``customer_id``, ``answered_at`` and ``nps`` (0-10); the NPS of each
-        segment from its members' answers in the window (Reichheld 2003; interval by
-        :func:`crmlib.utils.estimates.nps_estimate`, adjusted Wald, Rocks 2016).
-    key_segments
-        Names flagged in ``is_key`` (e.g. ``params.segmentation.key_segments``).
-    clv
-        Expected lifetime value per customer: a Series indexed by ``customer_id`` or a frame
-        with ``customer_id`` and ``clv``; adds ``clv_per_customer`` (with t interval) and
-        ``clv_total``.
-    window_days
-        Length of the window for revenue, purchase days, contacts and surveys.
-    alpha
-        One minus the confidence level of every interval.
+        :func:`rfm` output (``customer_id`` and ``segment_col``) or a Series
+        ``customer_id -> segment`` such as ``ClusterSegmenter.labels_``.
+    orders, interactions
+        Order lines and service contacts: frames or SourceTables.
+    as_of, window_days
+        The date of the analysis and the window (None: all history).
+    customers, survey_responses, clv
+        Optional: tenure from ``acquired_at``; NPS from ``nps`` answers; expected lifetime
+        value per customer (a Series by ``customer_id`` or a frame with ``clv``).
+    key_segments, segment_col, alpha
+        Segments flagged ``is_key``; the segment column; one minus the confidence level.
 
     Returns
     -------
     SegmentValue
-        ``table``: one row per segment (in category order when categorical, else by revenue):
-        ``segment, customers, customer_share`` (+ Wilson ``_ci_low/_ci_high``, Wilson 1927),
-        ``revenue, revenue_share, revenue_per_customer`` (+ ``_se``, Student-t
-        ``_ci_low/_ci_high``), ``purchase_days_per_customer, tenure_days``,
-        ``contacts_per_customer`` (+ t interval; when ``interactions`` given), ``nps, nps_se,
-        nps_ci_low, nps_ci_high, nps_n`` (when surveys given), ``clv_*``, ``is_key``; and the
-        totals (``customers``, ``revenue``), ``alpha``, ``as_of``, ``window_days``,
-        ``unassigned_revenue`` (orders of customers without a segment) and
-        ``missing_key_segments``.
 
     References
     ----------
-    Reichheld, F. F. (2003). The one number you need to grow. *Harvard Business Review*,
-    81(12), 46-54.
-    Rocks, B. (2016). Interval estimation for the "net promoter score". *The American
-    Statistician*, 70(4), 365-372.
-    Wilson, E. B. (1927). Probable inference, the law of succession, and statistical
-    inference. *JASA*, 22(158), 209-212.
+    Wilson (1927); Reichheld (2003); Rocks (2016): see the module docstring.
 
     Examples
     --------
@@ -190,11 +169,10 @@ def segment_value(
     >>> orders = pd.DataFrame({"customer_id": ["c1", "c2", "c3", "c3"],
     ...     "ordered_at": pd.to_datetime(["2024-01-10", "2024-02-01", "2024-03-01",
     ...                                   "2024-03-05"]), "amount": [10.0, 30.0, 50.0, 70.0]})
-    >>> value = segment_value(labels, orders, as_of="2024-03-31")
-    >>> value.table[["segment", "customers", "revenue", "revenue_share"]].round(3)
-      segment  customers  revenue  revenue_share
-    0       B          1    120.0          0.750
-    1       A          2     40.0          0.250
+    >>> segment_value(labels, orders, as_of="2024-03-31").table[["segment", "revenue"]]
+      segment  revenue
+    0       B    120.0
+    1       A     40.0
     """
     alpha = check_alpha(alpha)
     labels = _labels(segments, segment_col=segment_col)
@@ -204,25 +182,41 @@ def segment_value(
         raise CRMError("segments: no customers")
     agg = order_value(orders, as_of, start)  # one row per customer with orders, in SQL
     per = _per_customer(labels, agg, as_of, customers)
+    _add_contacts_and_clv(per, interactions, clv, as_of, start)
+    responses = _responses(survey_responses, labels, as_of, start)
+    value = _summarise(per, responses, key_segments, alpha)
+    unassigned = float(agg.loc[~agg.index.isin(labels.index), "revenue"].sum())
+    return SegmentValue(value.table, value.customers, value.revenue, alpha, as_of, window_days,
+                        unassigned, value.missing_key_segments)
+
+
+def _add_contacts_and_clv(per: pd.DataFrame, interactions: Table | None,
+                          clv: pd.Series | pd.DataFrame | None, as_of: pd.Timestamp,
+                          start: pd.Timestamp | None) -> None:
+    """Contacts in the window and expected lifetime value per customer, when given."""
     if interactions is not None:
         check_table(interactions, name="interactions", required=["customer_id", "occurred_at"])
-        per["contacts"] = contacts(interactions, as_of, start).reindex(labels.index,
+        per["contacts"] = contacts(interactions, as_of, start).reindex(per.index,
                                                                        fill_value=0.0)
-    responses = _responses(survey_responses, labels, as_of, start)
     if clv is not None:
-        per["clv"] = _clv_values(clv).reindex(labels.index)
+        per["clv"] = _clv_values(clv).reindex(per.index)
+
+
+def _summarise(per: pd.DataFrame, responses: pd.DataFrame | None, key_segments: Sequence[str],
+               alpha: float) -> SegmentValue:
+    """One row per segment (category order when categorical, else by revenue); totals."""
+    labels = per["segment"]
     total_revenue = float(per["revenue"].sum())
     if isinstance(labels.dtype, pd.CategoricalDtype):
         order = list(labels.cat.categories)
     else:
         order = per.groupby("segment")["revenue"].sum().sort_values(ascending=False).index
-    rows = [_segment_row(seg, per[per["segment"] == seg], len(labels), total_revenue,
+    rows = [_segment_row(seg, per[per["segment"] == seg], len(per), total_revenue,
                          responses, alpha) | {"is_key": seg in set(key_segments)}
             for seg in order]
-    unassigned = agg.loc[~agg.index.isin(labels.index), "revenue"]
-    return SegmentValue(pd.DataFrame(rows), len(labels), total_revenue, alpha, as_of,
-                        window_days, float(unassigned.sum()),
-                        [k for k in key_segments if k not in set(order)])
+    missing = [k for k in key_segments if k not in set(order)]
+    return SegmentValue(pd.DataFrame(rows), len(per), total_revenue, alpha, pd.NaT,
+                        missing_key_segments=missing)
 
 
 def _dates(as_of: Any, window_days: int | None) -> tuple[pd.Timestamp, pd.Timestamp | None]:
@@ -314,81 +308,54 @@ def _segment_row(seg: Any, grp: pd.DataFrame, n_all: int, total_revenue: float,
 
 
 def headline(
-    value: SegmentValue,
-    migration: Migration | None = None,
-    *,
-    watch: str = "At Risk",
-    rfm_table: pd.DataFrame | None = None,
-    bins: int = defaults.RFM_BINS,
-    currency: str | None = None,
-    alpha: float = defaults.ALPHA,
+    value: SegmentValue, migration: Migration | None = None, *, watch: str = "At Risk",
+    rfm_table: pd.DataFrame | None = None, bins: int = defaults.RFM_BINS,
+    currency: str | None = None, alpha: float = defaults.ALPHA,
 ) -> list[Metric]:
     """The segmentation notebook's headline figures, each with its reliability.
 
-    ``n_segments``: RFM segments with at least one customer (``"No purchase"`` excluded);
-    ``top_segment_revenue_share``: the largest net revenue share of one segment over the
-    window of ``value`` (its name in ``description``; n = its customers; a census figure, no
-    test: it names the largest segment, not a significantly larger one);
-    ``migration_into_at_risk``: customers who moved into ``watch`` between the last two dates
-    of ``migration`` (n = customers at the later date; the interval is that of the share
-    ``inflow / n``, Wilson 1927, times n).
-
-    Each figure is computed on its own; one that cannot be computed (no migration table,
-    ``watch`` not in the grid, no positive revenue) is ``not available`` with the reason,
-    and the others are still returned. Warnings: scores on which every buying customer
-    ties (recency or frequency then separates nobody), quintiles from fewer than 50 buying
-    customers, one segment holding all the revenue (or more, when others are net negative)
-    or a largest share resting on fewer than 10 customers, an inflow from fewer than 10
-    customers or of exactly 0, no customers at the earlier migration date.
+    ``n_segments``: RFM segments with customers (``"No purchase"`` excluded);
+    ``top_segment_revenue_share``: the largest net revenue share of one segment (a census
+    figure naming the largest segment, not a test); ``migration_into_at_risk``: customers who
+    moved into ``watch`` between the last two dates of ``migration`` (the interval is the
+    Wilson interval of ``inflow / n``, times n). A figure that cannot be computed is ``not
+    available`` with the reason; warnings flag scores on which every buyer ties, quintiles
+    from fewer than 50 buyers, one segment with all the revenue, a share or an inflow from
+    fewer than 10 customers, no customers at the earlier migration date.
 
     Parameters
     ----------
-    value
-        :func:`segment_value` of the RFM segments.
-    migration
-        :func:`crmlib.segmentation.migration` output, or None.
-    watch
-        The segment whose inflow is a headline (``"At Risk"`` in the default grid).
-    rfm_table
-        :func:`crmlib.segmentation.rfm` output, for the tie and size warnings.
-    bins
-        The score levels of the RFM grid, for the definition.
-    currency
-        ISO code of the revenue, for the definition.
-    alpha
-        One minus the confidence level of the inflow's interval.
+    value, migration, watch
+        :func:`segment_value` of the RFM segments; :func:`migration` or None; the segment
+        whose inflow is a headline.
+    rfm_table, bins
+        :func:`rfm` output and its score levels, for the warnings and the definition.
+    currency, alpha
+        ISO code of the revenue; one minus the confidence level.
 
     Returns
     -------
     list of crmlib.results.Metric
-
-    References
-    ----------
-    Wilson, E. B. (1927). Probable inference, the law of succession, and statistical
-    inference. *JASA*, 22(158), 209-212.
 
     Examples
     --------
     >>> import pandas as pd
     >>> table = pd.DataFrame({"segment": ["Champions", "Loyal"], "customers": [40, 60],
     ...                       "revenue_share": [0.7, 0.3]})
-    >>> value = SegmentValue(table, customers=100, revenue=1000.0, alpha=0.05,
-    ...                      as_of=pd.Timestamp("2024-06-30"), window_days=365)
-    >>> [(m.name, m.value, m.status) for m in headline(value)]  # doctest: +NORMALIZE_WHITESPACE
-    [('n_segments', 2.0, 'ok'), ('top_segment_revenue_share', 0.7, 'ok'),
-     ('migration_into_at_risk', None, 'not available')]
+    >>> value = SegmentValue(table, 100, 1000.0, 0.05, pd.Timestamp("2024-06-30"), 365)
+    >>> [(m.name, m.status) for m in headline(value)]  # doctest: +NORMALIZE_WHITESPACE
+    [('n_segments', 'ok'), ('top_segment_revenue_share', 'ok'),
+     ('migration_into_at_risk', 'not available')]
     """
     alpha = check_alpha(alpha)
     period = f"to {pd.Timestamp(value.as_of).date()}" if value.as_of is not None else None
-    population = "customers acquired by as_of"
-    method = f"RFM {bins}x{bins} score grid"
+    population, method = "customers acquired by as_of", f"RFM {bins}x{bins} score grid"
     table = value.table
     check_frame(table, name="value", required=["segment", "customers", "revenue_share"])
     used = table[(table["customers"] > 0) & (table["segment"].astype(str) != NO_PURCHASE)]
     figures = [figure("n_segments", float(len(used)), n=int(table["customers"].sum()),
                       description="segments with customers", warnings=_score_warnings(rfm_table),
-                      definition={"population": population, "period": period,
-                                  "method": method})]
+                      definition={"population": population, "period": period, "method": method})]
     money = {"population": population, "window_days": value.window_days, "currency": currency,
              "period": period, "method": f"{method}; net revenue"}
     figures.append(_top_share(used, value.revenue, money))
