@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmlib.defaults import ALPHA, MULTIPLE_TESTING, NPS_BOOTSTRAP, NPS_METHOD, SURVEY_MIN_N
 from crmlib.errors import CRMError
 from crmlib.results import NotedTable
 from crmlib.survey import (
@@ -192,10 +193,10 @@ def score_table(
     *,
     by: str | Sequence[str] | None = None,
     weights: str | None = None,
-    nps_method: str = "adjusted-wald",
-    alpha: float = 0.05,
-    min_n: int = 30,
-    n_boot: int = 2000,
+    nps_method: str = NPS_METHOD,
+    alpha: float = ALPHA,
+    min_n: int = SURVEY_MIN_N,
+    n_boot: int = NPS_BOOTSTRAP,
     random_state: Any = None,
 ) -> NotedTable:
     """NPS, CSAT (top-two-box share and mean) and CES with intervals, overall and by group.
@@ -243,8 +244,8 @@ def group_comparisons(
     by: str | Sequence[str],
     metrics: Sequence[str] = ("nps", "csat_top2", "ces_mean"),
     weights: str | None = None,
-    correction: str = "holm",
-    alpha: float = 0.05,
+    correction: str = MULTIPLE_TESTING,
+    alpha: float = ALPHA,
 ) -> NotedTable:
     """Every pairwise difference between the groups of each ``by`` column, for each metric
     (:func:`crmlib.survey.compare_groups`, one multiplicity family per column and metric).
@@ -290,7 +291,7 @@ def response_table(
     frame: pd.DataFrame,
     *,
     by: str | Sequence[str] = ("channel", "region"),
-    alpha: float = 0.05,
+    alpha: float = ALPHA,
 ) -> NotedTable:
     """Response rate (responding customers / customers) overall and by group, Wilson CIs
     (:func:`crmlib.survey.response_rates`).
@@ -319,10 +320,10 @@ def response_table(
 def weighting_effect(
     weighted: WeightedResponses,
     *,
-    nps_method: str = "adjusted-wald",
-    alpha: float = 0.05,
-    min_n: int = 30,
-    n_boot: int = 2000,
+    nps_method: str = NPS_METHOD,
+    alpha: float = ALPHA,
+    min_n: int = SURVEY_MIN_N,
+    n_boot: int = NPS_BOOTSTRAP,
     random_state: Any = None,
 ) -> NotedTable:
     """Each score unweighted (:func:`score_table`) and raked
@@ -368,7 +369,7 @@ def likert_table(frame: pd.DataFrame, *, weights: str | None = None) -> NotedTab
                                      + (", weighted" if weights else ""),))
 
 
-def reliability_table(frame: pd.DataFrame, *, alpha: float = 0.05) -> NotedTable:
+def reliability_table(frame: pd.DataFrame, *, alpha: float = ALPHA) -> NotedTable:
     """Cronbach's alpha of the varying ``q_*`` items with Feldt's interval
     (:func:`crmlib.survey.cronbach_alpha`), one row; empty with a note without items."""
     columns = ["name", "value", "se", "ci_low", "ci_high", "n", "alpha", "method"]

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from crmlib import intervals
+from crmlib.defaults import ALPHA
 from crmlib.results import Estimate, NotedTable
 from crmlib.survey._common import empty_reason
 from crmlib.survey._scores import mean_estimate, newcombe_interval, share_estimate
@@ -107,7 +108,7 @@ def behaviour_link(
     *,
     as_of: Any,
     horizon_days: int = 365,
-    alpha: float = 0.05,
+    alpha: float = ALPHA,
 ) -> NotedTable:
     """What promoters, passives and detractors did in the ``horizon_days`` after answering.
 

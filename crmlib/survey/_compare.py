@@ -19,6 +19,7 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from crmlib import intervals
+from crmlib.defaults import ALPHA, MULTIPLE_TESTING, NPS_METHOD
 from crmlib.errors import CRMError
 from crmlib.results import TestResult
 from crmlib.survey._design import SurveyDesign
@@ -54,8 +55,8 @@ def compare_nps(
     *,
     weights_a: Any = None,
     weights_b: Any = None,
-    method: str = "adjusted-wald",
-    alpha: float = 0.05,
+    method: str = NPS_METHOD,
+    alpha: float = ALPHA,
 ) -> TestResult:
     """Compare the NPS of two independent groups: ``z = (NPS_a - NPS_b) / sqrt(V_a + V_b)``
     on the Wald trinomial variances ``V = (p + d - (p - d)^2) / n`` (Kish effective ``n``
@@ -150,8 +151,8 @@ def compare_groups(
     group: str,
     metric: str = "nps",
     weights: str | None = None,
-    correction: str = "holm",
-    alpha: float = 0.05,
+    correction: str = MULTIPLE_TESTING,
+    alpha: float = ALPHA,
 ) -> pd.DataFrame:
     """All pairwise comparisons of a score between the levels of ``group``.
 

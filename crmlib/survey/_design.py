@@ -19,6 +19,7 @@ import polars as pl
 import svy
 from scipy import stats
 
+from crmlib.defaults import ALPHA
 from crmlib.errors import CRMError
 from crmlib.results import TestResult
 from crmlib.utils.validation import check_alpha, check_frame, check_option, check_scalar
@@ -154,7 +155,7 @@ class SurveyDesign:
         weights: str | None = None,
         fpc: str | Sequence[str] | None = None,
         lonely_psu: str = "fail",
-        alpha: float = 0.05,
+        alpha: float = ALPHA,
     ) -> None:
         self.strata = strata
         self.cluster = cluster

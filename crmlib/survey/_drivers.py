@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from crmlib.base import Estimator
+from crmlib.defaults import ALPHA
 from crmlib.errors import CRMError
 from crmlib.survey._common import empty_reason, usable_items
 from crmlib.utils.validation import (
@@ -151,7 +152,7 @@ class KeyDriverModel(Estimator):
     """
 
     def __init__(self, *, method: str = "lmg", bootstrap: int = 0, weights: str | None = None,
-                 alpha: float = 0.05, random_state: Any = None) -> None:
+                 alpha: float = ALPHA, random_state: Any = None) -> None:
         self.method = method
         self.bootstrap = bootstrap
         self.weights = weights
@@ -313,7 +314,7 @@ def key_drivers(
     method: str = "lmg",
     weights: str | None = None,
     bootstrap: int = 0,
-    alpha: float = 0.05,
+    alpha: float = ALPHA,
     random_state: Any = None,
 ) -> KeyDriverModel:
     """Relative importance of ``drivers`` for ``target``: a fitted :class:`KeyDriverModel`.

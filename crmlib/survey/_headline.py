@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmlib.defaults import ALPHA, NPS_BOOTSTRAP, NPS_METHOD, SURVEY_MIN_N
 from crmlib.errors import CRMError
 from crmlib.results import Metric
 from crmlib.survey._common import LABELS, METRICS, RAKED, UNWEIGHTED, empty_reason
@@ -255,10 +256,10 @@ def headline(
     weighted: WeightedResponses,
     customers: pd.DataFrame,
     *,
-    nps_method: str = "adjusted-wald",
-    alpha: float = 0.05,
-    min_n: int = 30,
-    n_boot: int = 2000,
+    nps_method: str = NPS_METHOD,
+    alpha: float = ALPHA,
+    min_n: int = SURVEY_MIN_N,
+    n_boot: int = NPS_BOOTSTRAP,
     random_state: Any = None,
     drivers: KeyDriverModel | None = None,
 ) -> list[Metric]:

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from crmlib import intervals
+from crmlib.defaults import ALPHA
 from crmlib.errors import CRMError
 from crmlib.utils.validation import check_frame
 
@@ -44,7 +45,7 @@ def response_rates(
     responses: pd.DataFrame,
     *,
     by: str | Sequence[str] | None = None,
-    alpha: float = 0.05,
+    alpha: float = ALPHA,
 ) -> pd.DataFrame:
     """Share of customers who answered, overall or by segment/channel, with Wilson CIs.
 

@@ -34,6 +34,7 @@ from scipy import stats
 from statsmodels.multivariate.factor import Factor
 from statsmodels.multivariate.factor_rotation import rotate_factors
 
+from crmlib.defaults import ALPHA
 from crmlib.errors import CRMError
 from crmlib.results import Estimate
 from crmlib.survey._common import empty_reason, usable_items
@@ -71,7 +72,7 @@ def _alpha_from_cov(C: np.ndarray) -> float:
     return float(k / (k - 1) * (1 - np.trace(C) / C.sum()))
 
 
-def cronbach_alpha(items: pd.DataFrame, *, alpha: float = 0.05) -> Estimate:
+def cronbach_alpha(items: pd.DataFrame, *, alpha: float = ALPHA) -> Estimate:
     """Cronbach's alpha of a set of items, with Feldt's exact interval.
 
     Rows with any missing item are dropped (listwise). The point estimate is the raw alpha
@@ -531,7 +532,7 @@ def _rotated(L: np.ndarray, k: int, rotation: str | None
     return L, phi
 
 
-def item_reliability(frame: pd.DataFrame, *, alpha: float = 0.05
+def item_reliability(frame: pd.DataFrame, *, alpha: float = ALPHA
                      ) -> tuple[Estimate | None, str]:
     """Cronbach's alpha of the varying ``q_*`` items of a response frame, and a note: the
     number of items and any left out for lack of variation, or (with None) why no alpha

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from crmlib import intervals
+from crmlib.defaults import ALPHA, NPS_BOOTSTRAP, NPS_METHOD, SURVEY_MIN_N
 from crmlib.errors import CRMError
 from crmlib.results import Estimate
 from crmlib.utils.validation import (
@@ -100,8 +101,8 @@ def nps_interval(
     detractors: np.ndarray,
     n: np.ndarray,
     *,
-    method: str = "adjusted-wald",
-    alpha: float = 0.05,
+    method: str = NPS_METHOD,
+    alpha: float = ALPHA,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Vectorised NPS interval from promoter and detractor shares and (effective) sizes.
 
@@ -138,11 +139,11 @@ def nps(
     scores: Any,
     weights: Any = None,
     *,
-    method: str = "adjusted-wald",
-    alpha: float = 0.05,
-    n_boot: int = 2000,
+    method: str = NPS_METHOD,
+    alpha: float = ALPHA,
+    n_boot: int = NPS_BOOTSTRAP,
     random_state: Any = None,
-    min_n: int = 30,
+    min_n: int = SURVEY_MIN_N,
 ) -> Estimate:
     """Net Promoter Score (Reichheld 2003) with its interval, on the -100..100 scale: the
     share of promoters (9-10) minus the share of detractors (0-6), times 100.
@@ -244,9 +245,9 @@ def nps_by(
     score: str,
     group: str | list[str],
     weights: str | None = None,
-    method: str = "adjusted-wald",
-    alpha: float = 0.05,
-    min_n: int = 30,
+    method: str = NPS_METHOD,
+    alpha: float = ALPHA,
+    min_n: int = SURVEY_MIN_N,
 ) -> pd.DataFrame:
     """NPS with its interval for every group, vectorised (no Python loop over groups).
 
@@ -424,8 +425,8 @@ def csat(
     *,
     metric: str = "top2",
     scale: tuple[int, int] = (1, 5),
-    alpha: float = 0.05,
-    min_n: int = 30,
+    alpha: float = ALPHA,
+    min_n: int = SURVEY_MIN_N,
 ) -> Estimate:
     """Customer satisfaction: top-two-box share (Wilson interval) or mean (t interval).
 
@@ -468,8 +469,8 @@ def ces(
     metric: str = "mean",
     scale: tuple[int, int] = (1, 7),
     easy_from: int = 5,
-    alpha: float = 0.05,
-    min_n: int = 30,
+    alpha: float = ALPHA,
+    min_n: int = SURVEY_MIN_N,
 ) -> Estimate:
     """Customer effort score: mean (t interval) or share of "easy" answers (Wilson interval).
 

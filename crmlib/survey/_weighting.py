@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmlib.defaults import ALPHA, SURVEY_MIN_N, WEIGHT_TRIM
 from crmlib.errors import CRMError
 from crmlib.results import NotedTable
 from crmlib.survey._common import BOUNDS, LABELS, METRICS, RAKED, empty_reason
@@ -166,7 +167,7 @@ def weight_responses(
     frame: pd.DataFrame,
     margins: Mapping[str, Any],
     *,
-    trim: tuple[float, float] = (0.2, 5.0),
+    trim: tuple[float, float] = WEIGHT_TRIM,
 ) -> WeightedResponses:
     """Rake the respondents to ``margins`` (iterative proportional fitting, Deming & Stephan
     1940), then trim the weights to ``trim`` x their mean (see the module docstring for
@@ -288,8 +289,8 @@ def _kish_fallback(weighted: WeightedResponses, metric: str, *, alpha: float,
             "ci_high": est.ci_high, "n": est.n}
 
 
-def raked_estimate(weighted: WeightedResponses, metric: str, *, alpha: float = 0.05,
-                   min_n: int = 30) -> dict[str, Any]:
+def raked_estimate(weighted: WeightedResponses, metric: str, *, alpha: float = ALPHA,
+                   min_n: int = SURVEY_MIN_N) -> dict[str, Any]:
     """One score raked to the population margins, with its design-based interval (Taylor
     linearisation on the calibration residuals; the Kish fallbacks of the module docstring).
 
