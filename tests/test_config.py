@@ -161,6 +161,11 @@ def test_every_shared_default_is_the_constant_of_crmlib_defaults():
     assert p.retention.inactivity_days == defaults.INACTIVITY_DAYS
     assert p.retention.cohort_period == defaults.COHORT_PERIOD
     assert p.retention.min_cohort_size == defaults.MIN_COHORT_SIZE
+    survey = p.survey
+    assert (survey.min_n, survey.nps_method, survey.n_bootstrap, survey.multiple_testing,
+            survey.weight_trim) == (defaults.SURVEY_MIN_N, defaults.NPS_METHOD,
+                                    defaults.NPS_BOOTSTRAP, defaults.MULTIPLE_TESTING,
+                                    defaults.WEIGHT_TRIM)
 
 
 # ------------------------------------------------------------------------- root and units

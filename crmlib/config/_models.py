@@ -402,22 +402,26 @@ class SurveyParams(_Model):
     ('adjusted-wald', 0.6)
     """
 
-    min_n: PosInt = Field(default=30, description="Fewest responses for a group to be reported")
+    min_n: PosInt = Field(
+        default=defaults.SURVEY_MIN_N, description="Fewest responses for a group to be reported"
+    )
     nps_method: Literal["adjusted-wald", "wald", "bootstrap"] = Field(
-        default="adjusted-wald", description="Confidence interval of the NPS"
+        default=defaults.NPS_METHOD, description="Confidence interval of the NPS"
     )
     n_bootstrap: PosInt = Field(
-        default=2000, description="Bootstrap resamples when nps_method is 'bootstrap'"
+        default=defaults.NPS_BOOTSTRAP,
+        description="Bootstrap resamples when nps_method is 'bootstrap'",
     )
     multiple_testing: Literal["holm", "fdr_bh", "bonferroni"] = Field(
-        default="holm", description="Correction of p-values when many groups are compared"
+        default=defaults.MULTIPLE_TESTING,
+        description="Correction of p-values when many groups are compared",
     )
     margins: dict[Name, dict[Name, Share]] = Field(
         default_factory=dict,
         description="Population shares per level of a column, for raking; each sums to 1",
     )
     weight_trim: tuple[NonNegFloat, NonNegFloat] = Field(
-        default=(0.2, 5.0),
+        default=defaults.WEIGHT_TRIM,
         description="Weights are trimmed to [low, high] times the mean weight",
     )
 
