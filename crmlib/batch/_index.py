@@ -83,76 +83,92 @@ def _fmt(x: Any) -> str:
     return format_number(value, 3) if value == value else ""
 
 
+def _unit_params(unit_metrics: dict[str, Any], params_dir: Path | str | None) -> dict[str, Any]:
+    """Each unit's scorecard params (the defaults for an old unit folder or broken params)."""
+    from crmlib import config
+
+    params: dict[str, Any] = {}
+    for unit in unit_metrics:
+        try:
+            params[unit] = config.load_params(unit, params_dir=params_dir).scorecard
+        except Exception:  # an old unit folder, or broken params: judge on the defaults
+            params[unit] = config.ScorecardParams()
+    return params
+
+
+def _rates_text(rates: Any) -> str | None:
+    if rates is None:
+        return None
+    return (f"{rates.to} per unit of " + ", ".join(f"{c} {r:g}" for c, r in rates.rates.items())
+            + f" (rates of {rates.as_of.isoformat()})")
+
+
+def _scorecard_cell(r: Any) -> dict[str, Any]:
+    """One unit's cell of a metric: status, symbol, value with interval and unit, notes."""
+    text = _fmt(r["value"])
+    if text and _fmt(r["ci_low"]):
+        text += f" ({_fmt(r['ci_low'])} to {_fmt(r['ci_high'])})"
+    currency = (r["definition"] or {}).get("currency")
+    unit_text = currency or (r["unit"] if isinstance(r["unit"], str) else "")
+    if text and unit_text:
+        text += f" {unit_text}"
+    notes = [r["note"]] if isinstance(r["note"], str) and r["note"] else []
+    if r["comparison"]:
+        notes.append(r["comparison"])
+    status = str(r["status"])
+    return {
+        "status": status,
+        "symbol": SCORECARD_STATUS_SYMBOLS.get(status, "?"),
+        "css": "sc-" + status.replace(" ", "-"),
+        "text": text,
+        "converted": r["converted"],
+        "note": "; ".join(notes),
+        "notes": notes,
+        "better_than": r["better_than"],
+    }
+
+
+def _scorecard_row(metric: str, part: Any) -> dict[str, Any]:
+    """The row of one metric: level, target, and a cell per unit."""
+    cells = {r["business_unit"]: _scorecard_cell(r) for _, r in part.iterrows()}
+    first = part.iloc[0]
+    target = _fmt(first["target"])
+    return {"metric": metric, "level": first["level"].replace("_", " "),
+            "target": f"{'>=' if first['direction'] == 'higher' else '<='} {target}"
+            if target else "", "cells": cells}
+
+
 def scorecard_section(
     unit_metrics: dict[str, dict[str, Any]], params_dir: Path | str | None = None
 ) -> dict[str, Any]:
     """The cross-unit scorecard of the index: ``units``, ``rows`` (metric, level, target,
     cells by unit) and ``error`` (why it could not be built).
 
-    A cell has ``status`` (of :data:`crmlib.defaults.SCORECARD_STATUSES`) with its ``symbol`` and
-    ``css`` class, ``text`` (value with interval and unit), ``converted`` (the value in the
-    rate table's currency with the rate and its date, when a comparison used it), ``notes``
-    (why it is not available or not judged, what is wrong with its target, with which units
-    it is not comparable and why) and ``better_than`` (only among comparable, reliable
-    figures, Holm-adjusted).
+    A cell has ``status`` (of :data:`crmlib.defaults.SCORECARD_STATUSES`) with its ``symbol``
+    and ``css`` class, ``text`` (value with interval and unit), ``converted`` (the value in
+    the rate table's currency with the rate and its date, when a comparison used it),
+    ``notes`` (why it is not available or not judged, what is wrong with its target, with
+    which units it is not comparable and why) and ``better_than`` (only among comparable,
+    reliable figures, Holm-adjusted).
     """
-    from crmlib import config, scorecard
+    from crmlib import scorecard
 
     section: dict[str, Any] = {"units": [], "rows": [], "error": None, "rates": None}
     if not unit_metrics:
         return section
     try:
-        params: dict[str, Any] = {}
-        for unit in unit_metrics:
-            try:
-                params[unit] = config.load_params(unit, params_dir=params_dir).scorecard
-            except Exception:  # an old unit folder, or broken params: judge on the defaults
-                params[unit] = config.ScorecardParams()
-        comparison = scorecard.compare_units(unit_metrics, params)
-        table = comparison.table
+        comparison = scorecard.compare_units(unit_metrics, _unit_params(unit_metrics,
+                                                                        params_dir))
     except Exception as exc:
         section["error"] = f"{type(exc).__name__}: {exc}"
         return section
+    table = comparison.table
     if (table["status"] == "not available").all():
         return section
-    rates = comparison.currency_rates
-    if rates is not None:
-        section["rates"] = (f"{rates.to} per unit of "
-                            + ", ".join(f"{c} {r:g}" for c, r in rates.rates.items())
-                            + f" (rates of {rates.as_of.isoformat()})")
-    units = list(unit_metrics)
-    rows = []
-    for metric in dict.fromkeys(table["metric"]):
-        part = table.loc[table["metric"] == metric]
-        cells = {}
-        for _, r in part.iterrows():
-            text = _fmt(r["value"])
-            if text and _fmt(r["ci_low"]):
-                text += f" ({_fmt(r['ci_low'])} to {_fmt(r['ci_high'])})"
-            currency = (r["definition"] or {}).get("currency")
-            unit_text = currency or (r["unit"] if isinstance(r["unit"], str) else "")
-            if text and unit_text:
-                text += f" {unit_text}"
-            notes = [r["note"]] if isinstance(r["note"], str) and r["note"] else []
-            if r["comparison"]:
-                notes.append(r["comparison"])
-            status = str(r["status"])
-            cells[r["business_unit"]] = {
-                "status": status,
-                "symbol": SCORECARD_STATUS_SYMBOLS.get(status, "?"),
-                "css": "sc-" + status.replace(" ", "-"),
-                "text": text,
-                "converted": r["converted"],
-                "note": "; ".join(notes),
-                "notes": notes,
-                "better_than": r["better_than"],
-            }
-        first = part.iloc[0]
-        target = _fmt(first["target"])
-        rows.append({"metric": metric, "level": first["level"].replace("_", " "),
-                     "target": f"{'>=' if first['direction'] == 'higher' else '<='} {target}"
-                     if target else "", "cells": cells})
-    section.update(units=units, rows=rows)
+    section["rates"] = _rates_text(comparison.currency_rates)
+    rows = [_scorecard_row(metric, table.loc[table["metric"] == metric])
+            for metric in dict.fromkeys(table["metric"])]
+    section.update(units=list(unit_metrics), rows=rows)
     return section
 
 

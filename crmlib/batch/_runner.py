@@ -1,4 +1,20 @@
-"""The unit x notebook grid, run in worker processes with failure isolation."""
+"""The unit x notebook grid, run in worker processes with failure isolation.
+
+A notebook of :data:`RUNS_LAST` (``06_scorecard``) starts only after every other notebook of
+its unit in this run has finished, ok or failed, with either executor; the other notebooks
+run in any order.
+
+A notebook whose worker process dies (killed, out of memory) is run again: once, alone in a
+new pool, with ``"processes"``; on another worker, up to the scheduler's
+``distributed.scheduler.allowed-failures`` times, with ``"dask"``. If it dies again it is one
+failed result, ``"<unit>/<notebook>: worker died while running it (...)"``, with the notebook
+as far as it got saved as ``<notebook>.FAILED.ipynb``. A lost connection to the dask
+scheduler fails the notebooks not finished yet.
+
+Each notebook runs under papermill with the parameters ``unit``, ``params_file`` (the
+absolute path of ``<params_dir>/units/<unit>.yaml``, or ``""`` when it does not exist) and
+``output_dir`` (``<reports_dir>/<unit>``).
+"""
 
 from __future__ import annotations
 
@@ -278,7 +294,13 @@ def _run_processes(
     order = {_key(t): i for i, t in enumerate(tasks)}
     retry = sorted(suspects, key=lambda t: order[_key(t)]) + sorted(
         waiting, key=lambda t: order[_key(t)])
-    for task in retry:  # one pool per task: a crash cannot take others down
+    _run_alone(retry, ctx, on_result)
+
+
+def _run_alone(retry: list[dict[str, Any]], ctx: Any,
+               on_result: Callable[[dict[str, Any]], None]) -> None:
+    """Run each task in a pool of its own: a crash cannot take others down."""
+    for task in retry:
         pool = cf.ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=init_worker)
         try:
             try:
@@ -306,6 +328,19 @@ def _terminate(pool: cf.ProcessPoolExecutor) -> None:
                 p.join(5)
 
 
+def _dask_client(jobs: int, scheduler: str | None) -> tuple[Any, Any]:
+    """A client of the scheduler at ``scheduler``, or of a new ``LocalCluster`` of ``jobs``
+    single-threaded worker processes (returned too, to be closed; else None)."""
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        return Client(scheduler), None
+    cluster = LocalCluster(
+        n_workers=jobs, processes=True, threads_per_worker=1, dashboard_address=None
+    )
+    return Client(cluster), cluster
+
+
 def _run_dask(
     tasks: list[dict[str, Any]],
     jobs: int,
@@ -324,16 +359,9 @@ def _run_dask(
     yet submitted then fail too, without being submitted to a client that may never
     reconnect.
     """
-    from dask.distributed import Client, LocalCluster, as_completed
+    from dask.distributed import as_completed
 
-    cluster = None
-    if scheduler is None:
-        cluster = LocalCluster(
-            n_workers=jobs, processes=True, threads_per_worker=1, dashboard_address=None
-        )
-        client = Client(cluster)
-    else:
-        client = Client(scheduler)
+    client, cluster = _dask_client(jobs, scheduler)
     futures: dict[Any, dict[str, Any]] = {}
     waiting = list(tasks)
     done: set[tuple[str, str]] = set()
@@ -374,6 +402,205 @@ def _run_dask(
             cluster.close()
 
 
+def _check_run_arguments(executor: str, jobs: Any, scheduler: str | None) -> None:
+    if executor not in EXECUTORS:
+        raise CRMError(f"executor {executor!r}: use one of {', '.join(EXECUTORS)}")
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
+        raise CRMError(f"jobs must be a positive integer, got {jobs!r}")
+    if scheduler is not None and executor != "dask":
+        raise CRMError("scheduler is only used with executor='dask'")
+
+
+def _folders(params_dir: str | Path | None, notebooks_dir: str | Path | None,
+             reports_dir: str | Path) -> tuple[Path, Path, Path]:
+    """The params folder, the notebooks folder and the reports folder (absolute)."""
+    from crmlib import config
+
+    root = None
+    if params_dir is None or notebooks_dir is None:
+        root = Path(config.project_root())
+    params_root = Path(params_dir) if params_dir is not None else root / "params"
+    nb_dir = (Path(notebooks_dir) if notebooks_dir is not None else root / "notebooks").resolve()
+    return params_root, nb_dir, Path(reports_dir).resolve()
+
+
+def _unit_list(units: Sequence[str] | None, params_dir: str | Path | None) -> list[str]:
+    """The units to run, checked and without duplicates (default: every unit's params)."""
+    from crmlib import config
+
+    unit_list = list(units) if units is not None else list(config.list_units(params_dir=params_dir))
+    for unit in unit_list:
+        config.check_unit_name(unit)
+    return list(dict.fromkeys(unit_list))
+
+
+def _explicit_notebooks(notebooks: Sequence[str] | None, available: list[str], nb_dir: Path
+                        ) -> list[str] | None:
+    """The notebooks asked for on every unit (None: each unit's params list)."""
+    if notebooks is None:
+        return None
+    explicit = list(dict.fromkeys(_notebook_stem(n) for n in notebooks))
+    unknown = [n for n in explicit if n not in available]
+    if unknown:
+        raise CRMError(
+            f"notebook(s) {', '.join(unknown)} not found in {nb_dir}; available: "
+            f"{', '.join(available) or 'none'}"
+        )
+    return explicit
+
+
+def _params_failure(unit: str, exc: BaseException) -> RunResult:
+    prefix = "" if isinstance(exc, CRMError) else f"{type(exc).__name__}: "
+    return RunResult(unit=unit, notebook=None, status="failed",
+                     error=f"{unit}: params: {prefix}{one_line(exc)}",
+                     ename=type(exc).__name__, evalue=one_line(exc))
+
+
+def _selected(unit: str, params: Any, explicit: list[str] | None, available: list[str],
+              nb_dir: Path, results: list[RunResult]) -> list[str]:
+    """The notebooks of one unit; a listed notebook that does not exist is a failed result."""
+    if explicit is not None:
+        return explicit
+    wanted = [_notebook_stem(str(n)) for n in (getattr(params, "notebooks", None) or [])]
+    for missing in (n for n in wanted if n not in available):
+        results.append(RunResult(unit=unit, notebook=missing, status="failed",
+                                 error=f"{unit}/{missing}: notebook not found in {nb_dir}",
+                                 ename="NotebookNotFound"))
+    return [n for n in available if n in wanted] if wanted else list(available)
+
+
+def _unit_tasks(unit: str, selected: list[str], where: dict[str, Any]) -> list[dict[str, Any]]:
+    """One task per notebook of ``unit``; a notebook of RUNS_LAST waits for the others."""
+    unit_file = where["params_root"] / "units" / f"{unit}.yaml"
+    others = [[unit, n] for n in selected if n not in RUNS_LAST]
+    return [{
+        "unit": unit,
+        "notebook": notebook,
+        "input_path": str(where["nb_dir"] / f"{notebook}.ipynb"),
+        "unit_dir": str(where["reports"] / unit),
+        "params_file": str(unit_file.resolve()) if unit_file.is_file() else "",
+        "cwd": str(where["nb_dir"]),
+        "token": where["token"],
+        "env": where["env"],
+        # a notebook of RUNS_LAST reads what the unit's other notebooks recorded
+        "after": others if notebook in RUNS_LAST else [],
+    } for notebook in selected]
+
+
+def _plan(unit_list: list[str], explicit: list[str] | None, available: list[str],
+          params_dir: str | Path | None, where: dict[str, Any]
+          ) -> tuple[list[dict[str, Any]], list[RunResult]]:
+    """The tasks of the run, and the failed results known before it starts (params that do
+    not load, listed notebooks that do not exist)."""
+    from crmlib import config
+
+    results: list[RunResult] = []
+    tasks: list[dict[str, Any]] = []
+    for unit in unit_list:
+        try:
+            params = config.load_params(unit, params_dir=params_dir)
+        except Exception as exc:  # ParamsError, or anything else a broken file causes
+            results.append(_params_failure(unit, exc))
+            continue
+        selected = _selected(unit, params, explicit, available, where["nb_dir"], results)
+        tasks.extend(_unit_tasks(unit, selected, where))
+    return tasks, results
+
+
+def _kernel_env(params_dir: str | Path | None, params_root: Path) -> dict[str, str]:
+    """Variables set for every kernel: the params root (the kernel's config.load_params finds
+    defaults.yaml through it) and one pseudonym key for the whole run."""
+    from crmlib import config
+
+    env = {} if params_dir is None else {config.ENV_ROOT: str(params_root.resolve().parent)}
+    env.update(privacy.run_key_env())
+    return env
+
+
+class _Collector:
+    """Records each result as it comes in: its entry of ``metrics.json``, the index, the
+    progress display and the caller's callback."""
+
+    def __init__(self, reports: Path, token: str, inputs: dict[tuple[str, str], Any],
+                 unit_errors: dict[str, str], params_dir: str | Path | None,
+                 display: Progress | None, callback: Callable[[RunResult], None] | None):
+        self.reports, self.token, self.inputs = reports, token, inputs
+        self.unit_errors, self.params_dir = unit_errors, params_dir
+        self.display, self.callback = display, callback
+        self.finished: dict[tuple[str, str | None], RunResult] = {}
+
+    def notify(self, result: RunResult) -> None:
+        if self.display is not None:
+            self.display.update(result)
+        if self.callback is not None:
+            self.callback(result)
+
+    def on_result(self, d: dict[str, Any]) -> None:
+        result = _result(d)
+        self.finished[(result.unit, result.notebook)] = result
+        entry = {
+            "status": result.status,
+            "error": result.error,
+            "duration_s": result.duration_s,
+            "cell": result.cell,
+            "ename": result.ename,
+            "finished_at": dt.datetime.now().isoformat(timespec="seconds"),
+            "files": {k: Path(v).name for k, v in result.paths.items()},
+            "metrics": result.metrics,
+            _resume.FINGERPRINT_KEY: self.inputs.get((result.unit, str(result.notebook))),
+        }
+        update_metrics(self.reports / result.unit, str(result.notebook), entry, self.token)
+        self.write_index()
+        self.notify(result)
+
+    def write_index(self) -> Path:
+        return write_index(self.reports, self.token, self.unit_errors, self.params_dir)
+
+    def keep(self, d: dict[str, Any]) -> None:
+        """A result kept from an earlier complete run (``resume``)."""
+        self.finished[(d["unit"], d["notebook"])] = _result(d)
+        self.notify(self.finished[(d["unit"], d["notebook"])])
+
+
+def _execute_tasks(tasks: list[dict[str, Any]], how: dict[str, Any], collect: _Collector,
+                   unit_list: list[str]) -> None:
+    """Run the tasks with the executor; on an interrupt, remove the run's temporary files."""
+    try:
+        with _sigterm_as_interrupt():
+            if tasks and how["executor"] == "processes":
+                _run_processes(tasks, how["jobs"], collect.on_result)
+            elif tasks:
+                _run_dask(tasks, how["jobs"], how["scheduler"], collect.on_result)
+    except BaseException:
+        for unit in unit_list:
+            sweep_partials(collect.reports / unit, collect.token)
+        sweep_partials(collect.reports, collect.token)
+        raise
+
+
+def _run_locked(tasks: list[dict[str, Any]], results: list[RunResult], how: dict[str, Any],
+                collect: _Collector, unit_list: list[str]) -> tuple[Path, list[str]]:
+    """Under the reports folder's lock: the results known beforehand, the kept results of
+    an earlier run (``resume``), then the tasks; returns the index and the lock's notes."""
+    with contextlib.ExitStack() as stack:
+        lock = stack.enter_context(_lock.RunLock(collect.reports))  # one run per folder
+        kept: list[dict[str, Any]] = []
+        if how["resume"]:
+            tasks, kept = _resume.split(tasks)
+        if collect.display is not None:
+            stack.enter_context(collect.display)
+        for r in results:
+            if r.notebook is not None:  # a listed notebook that does not exist
+                collect.on_result(dict(r.__dict__))
+            else:
+                collect.notify(r)
+        for d in kept:
+            collect.keep(d)
+        _execute_tasks(tasks, how, collect, unit_list)
+        index = collect.write_index()
+    return index, lock.notes
+
+
 def run(
     units: Sequence[str] | None = None,
     notebooks: Sequence[str] | None = None,
@@ -391,219 +618,65 @@ def run(
 
     Parameters
     ----------
-    units
-        Business units; default: every unit with a params file (``config.list_units``).
-    notebooks
-        Notebook names (``"00_customer_base"`` or ``"00_customer_base.ipynb"``) run for
-        every unit; default: for each unit, the notebooks of its params ``notebooks`` list
-        that are in ``notebooks_dir``.
-    jobs
-        How many notebooks run at once (worker processes).
-    executor
-        ``"processes"`` (a local process pool) or ``"dask"`` (dask.distributed: a
-        ``LocalCluster`` of ``jobs`` single-threaded worker processes, or the cluster at
-        ``scheduler``).
-    scheduler
-        Address of a running dask scheduler (``tcp://host:8786``); only with ``"dask"``.
-    reports_dir
-        Where ``<unit>/<notebook>.ipynb|.html``, ``<unit>/metrics.json`` and
-        ``index.html`` go.
-    params_dir
-        The params folder (holding ``defaults.yaml`` and ``units/``); default: the
-        project's ``params/``.
-    notebooks_dir
-        The folder of the notebooks, also their working directory; default: the
-        project's ``notebooks/``.
+    units, notebooks
+        Business units (default: every unit with a params file) and notebook names
+        (``"00_customer_base"`` or ``"...ipynb"``; default: each unit's params list).
+    jobs, executor, scheduler
+        How many notebooks run at once; ``"processes"`` (a local pool) or ``"dask"`` (a
+        ``LocalCluster`` of ``jobs`` workers, or the scheduler at ``tcp://host:8786``).
+    reports_dir, params_dir, notebooks_dir
+        Where the reports go; the params folder (``defaults.yaml``, ``units/``) and the
+        notebooks folder (also their working directory), default the project's.
     progress
-        True: show progress on stderr; False: silent; a callable: called with each
-        :class:`RunResult` as it finishes.
+        True: progress on stderr; False: silent; a callable: called with each result.
     resume
-        Redo only the (unit, notebook) pairs without a complete report from an earlier run
-        with the same inputs (see :mod:`crmlib.batch._resume`); the others are kept and
-        returned with ``reused=True``.
+        Redo only the pairs without a complete report from an earlier run with the same
+        inputs (:mod:`crmlib.batch._resume`); the others are returned with ``reused=True``.
 
     Returns
     -------
     RunSummary
+        A unit's params or a notebook failing is a failed result (module docstring).
 
     Raises
     ------
     CRMError
-        Before anything runs, for an invalid unit or notebook name, an unknown notebook,
-        an unknown executor or a bad ``jobs``. Failures of a unit's params or of a
-        notebook do not raise: they are failed results. Also when another run holds the
-        reports folder's lock ``.crm-run.lock`` (see :mod:`crmlib.batch._lock`).
+        Before anything runs: an invalid or unknown unit or notebook, executor or ``jobs``;
+        another run holding the reports folder's lock (:mod:`crmlib.batch._lock`).
     KeyboardInterrupt
-        On Ctrl-C or SIGTERM, after the workers are stopped and every temporary file of
-        the run is removed (complete reports from earlier runs are kept).
-
-    Notes
-    -----
-    A notebook of :data:`RUNS_LAST` (``06_scorecard``) starts only after every other
-    notebook of its unit in this run has finished, ok or failed, with either executor; the
-    other notebooks run in any order.
-
-    A notebook whose worker process dies (killed, out of memory) is run again: once, alone
-    in a new pool, with ``"processes"``; on another worker, up to the scheduler's
-    ``distributed.scheduler.allowed-failures`` times, with ``"dask"``. If it dies again it
-    is one failed result, ``"<unit>/<notebook>: worker died while running it (...)"``,
-    with the notebook as far as it got saved as ``<notebook>.FAILED.ipynb``. A lost
-    connection to the dask scheduler fails the notebooks not finished yet.
-
-    Each notebook runs under papermill with the parameters ``unit``, ``params_file``
-    (the absolute path of ``<params_dir>/units/<unit>.yaml``, or ``""`` when it does not
-    exist) and ``output_dir`` (``<reports_dir>/<unit>``).
+        On Ctrl-C or SIGTERM, once the workers are stopped and the run's temporary files
+        removed (complete reports from earlier runs are kept).
     """
-    from crmlib import config
-
-    if executor not in EXECUTORS:
-        raise CRMError(f"executor {executor!r}: use one of {', '.join(EXECUTORS)}")
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-        raise CRMError(f"jobs must be a positive integer, got {jobs!r}")
-    if scheduler is not None and executor != "dask":
-        raise CRMError("scheduler is only used with executor='dask'")
-    root = None
-    if params_dir is None or notebooks_dir is None:
-        root = Path(config.project_root())
-    params_root = Path(params_dir) if params_dir is not None else root / "params"
-    nb_dir = (Path(notebooks_dir) if notebooks_dir is not None else root / "notebooks").resolve()
-    reports = Path(reports_dir).resolve()
-
-    unit_list = list(units) if units is not None else list(config.list_units(params_dir=params_dir))
-    for unit in unit_list:
-        config.check_unit_name(unit)
-    unit_list = list(dict.fromkeys(unit_list))
+    _check_run_arguments(executor, jobs, scheduler)
+    params_root, nb_dir, reports = _folders(params_dir, notebooks_dir, reports_dir)
+    unit_list = _unit_list(units, params_dir)
     available = _available(nb_dir)
-    explicit = None
-    if notebooks is not None:
-        explicit = list(dict.fromkeys(_notebook_stem(n) for n in notebooks))
-        unknown = [n for n in explicit if n not in available]
-        if unknown:
-            raise CRMError(
-                f"notebook(s) {', '.join(unknown)} not found in {nb_dir}; available: "
-                f"{', '.join(available) or 'none'}"
-            )
-
+    explicit = _explicit_notebooks(notebooks, available, nb_dir)
     token = uuid.uuid4().hex[:12]
-    # the kernel's config.load_params(unit, params_file=...) finds defaults.yaml through this
-    env = {} if params_dir is None else {config.ENV_ROOT: str(params_root.resolve().parent)}
-    env.update(privacy.run_key_env())  # one pseudonym key for every kernel of the run
-    results: list[RunResult] = []
-    tasks: list[dict[str, Any]] = []
-    for unit in unit_list:
-        try:
-            params = config.load_params(unit, params_dir=params_dir)
-        except Exception as exc:  # ParamsError, or anything else a broken file causes
-            prefix = "" if isinstance(exc, CRMError) else f"{type(exc).__name__}: "
-            results.append(
-                RunResult(
-                    unit=unit,
-                    notebook=None,
-                    status="failed",
-                    error=f"{unit}: params: {prefix}{one_line(exc)}",
-                    ename=type(exc).__name__,
-                    evalue=one_line(exc),
-                )
-            )
-            continue
-        if explicit is not None:
-            selected = explicit
-        else:
-            wanted = [_notebook_stem(str(n)) for n in (getattr(params, "notebooks", None) or [])]
-            selected = [n for n in available if n in wanted] if wanted else list(available)
-            for missing in (n for n in wanted if n not in available):
-                results.append(
-                    RunResult(
-                        unit=unit,
-                        notebook=missing,
-                        status="failed",
-                        error=f"{unit}/{missing}: notebook not found in {nb_dir}",
-                        ename="NotebookNotFound",
-                    )
-                )
-        unit_file = params_root / "units" / f"{unit}.yaml"
-        others = [[unit, n] for n in selected if n not in RUNS_LAST]
-        for notebook in selected:
-            tasks.append(
-                {
-                    "unit": unit,
-                    "notebook": notebook,
-                    "input_path": str(nb_dir / f"{notebook}.ipynb"),
-                    "unit_dir": str(reports / unit),
-                    "params_file": str(unit_file.resolve()) if unit_file.is_file() else "",
-                    "cwd": str(nb_dir),
-                    "token": token,
-                    "env": env,
-                    # a notebook of RUNS_LAST reads what the unit's other notebooks recorded
-                    "after": others if notebook in RUNS_LAST else [],
-                }
-            )
+    where = {"params_root": params_root, "nb_dir": nb_dir, "reports": reports, "token": token,
+             "env": _kernel_env(params_dir, params_root)}
+    tasks, results = _plan(unit_list, explicit, available, params_dir, where)
+    return _run_planned(tasks, results, unit_list, where, {
+        "executor": executor, "jobs": jobs, "scheduler": scheduler, "resume": resume,
+        "progress": progress, "params_dir": params_dir})
 
+
+def _run_planned(tasks: list[dict[str, Any]], results: list[RunResult], unit_list: list[str],
+                 where: dict[str, Any], how: dict[str, Any]) -> RunSummary:
+    """Run the planned tasks and collect every result in grid order (unit, notebook)."""
+    params_root, reports, token = where["params_root"], where["reports"], where["token"]
+    progress, params_dir = how["progress"], how["params_dir"]
     unit_errors = {r.unit: r.error or "" for r in results if r.notebook is None}
     _resume.stamp(tasks, params_root)  # the inputs' fingerprint, kept in metrics.json
     inputs = {(t["unit"], t["notebook"]): t[_resume.FINGERPRINT_KEY] for t in tasks}
     reports.mkdir(parents=True, exist_ok=True)
-    callback = progress if callable(progress) else None
     display = Progress(len(tasks) + len(results)) if progress is True else None
-    finished: dict[tuple[str, str | None], RunResult] = {}
-
-    def notify(result: RunResult) -> None:
-        if display is not None:
-            display.update(result)
-        if callback is not None:
-            callback(result)
-
-    def on_result(d: dict[str, Any]) -> None:
-        result = _result(d)
-        finished[(result.unit, result.notebook)] = result
-        unit_dir = reports / result.unit
-        files = {k: Path(v).name for k, v in result.paths.items()}
-        entry = {
-            "status": result.status,
-            "error": result.error,
-            "duration_s": result.duration_s,
-            "cell": result.cell,
-            "ename": result.ename,
-            "finished_at": dt.datetime.now().isoformat(timespec="seconds"),
-            "files": files,
-            "metrics": result.metrics,
-            _resume.FINGERPRINT_KEY: inputs.get((result.unit, str(result.notebook))),
-        }
-        update_metrics(unit_dir, str(result.notebook), entry, token)
-        write_index(reports, token, unit_errors, params_dir)
-        notify(result)
-
-    with contextlib.ExitStack() as stack:
-        lock = stack.enter_context(_lock.RunLock(reports))  # one run per reports folder
-        kept: list[dict[str, Any]] = []
-        if resume:
-            tasks, kept = _resume.split(tasks)
-        if display is not None:
-            stack.enter_context(display)
-        for r in results:
-            if r.notebook is not None:  # a listed notebook that does not exist
-                on_result(dict(r.__dict__))
-            else:
-                notify(r)
-        for d in kept:
-            finished[(d["unit"], d["notebook"])] = _result(d)
-            notify(finished[(d["unit"], d["notebook"])])
-        try:
-            with _sigterm_as_interrupt():
-                if tasks and executor == "processes":
-                    _run_processes(tasks, jobs, on_result)
-                elif tasks:
-                    _run_dask(tasks, jobs, scheduler, on_result)
-        except BaseException:
-            for unit in unit_list:
-                sweep_partials(reports / unit, token)
-            sweep_partials(reports, token)
-            raise
-        index = write_index(reports, token, unit_errors, params_dir)
-
-    ordered = [r for r in results if r.notebook is None] + list(finished.values())
+    collect = _Collector(reports, token, inputs, unit_errors, params_dir, display,
+                         progress if callable(progress) else None)
+    index, notes = _run_locked(tasks, results, how, collect, unit_list)
+    ordered = [r for r in results if r.notebook is None] + list(collect.finished.values())
     ordered.sort(key=lambda r: (unit_list.index(r.unit), r.notebook or ""))
-    return RunSummary(results=ordered, reports_dir=reports, index_path=index, notes=lock.notes)
+    return RunSummary(results=ordered, reports_dir=reports, index_path=index, notes=notes)
 
 
 __all__ = ["RunResult", "RunSummary", "run"]

@@ -126,106 +126,109 @@ def _execute(task: dict[str, Any]) -> dict[str, Any]:
         or None), cell (execution count of the failing cell or None), ename, evalue,
         duration_s, paths (name -> str), metrics (list of dict)``.
     """
-    import nbformat
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
     from crmlib.report import metrics_from_notebook
 
-    unit, notebook, token = task["unit"], task["notebook"], task["token"]
     unit_dir = Path(task["unit_dir"])
     unit_dir.mkdir(parents=True, exist_ok=True)
-    paths = report_paths(unit_dir, notebook)
-    work = partial_path(paths["ipynb"], token)
+    paths = report_paths(unit_dir, task["notebook"])
+    work = partial_path(paths["ipynb"], task["token"])
     result: dict[str, Any] = {
-        "unit": unit,
-        "notebook": notebook,
-        "status": "failed",
-        "error": None,
-        "cell": None,
-        "ename": None,
-        "evalue": None,
-        "duration_s": None,
-        "paths": {},
+        "unit": task["unit"], "notebook": task["notebook"], "status": "failed", "error": None,
+        "cell": None, "ename": None, "evalue": None, "duration_s": None, "paths": {},
         "metrics": [],
     }
-    start = time.perf_counter()
-    nb = None
+    try:
+        with _kernel_environment(task):
+            nb = _run_notebook(task, work, result)
+            if nb is not None:
+                result["metrics"] = metrics_from_notebook(nb)
+            if result["status"] == "ok":
+                _write_reports(task, nb, work, paths, result)
+            if result["status"] == "failed":
+                remove([paths["ipynb"], paths["html"], paths["noinput_html"]])
+                if work.exists():
+                    _keep_failed(nb, work, paths, task["token"], result["paths"])
+            else:  # "ok with warnings" when a recorded figure is a warning or not available
+                result["status"] = run_status(result["status"], result["metrics"])
+    finally:
+        remove([work])
+    return result
+
+
+@contextlib.contextmanager
+def _kernel_environment(task: dict[str, Any]) -> Any:
+    """The task's variables in the environment (restored after), and stderr to /dev/null
+    unless ``quiet`` is False."""
     saved_env = {k: os.environ.get(k) for k in task.get("env", {})}
     os.environ.update(task.get("env", {}))
     stack = contextlib.ExitStack()
     if task.get("quiet", True):
         stack.enter_context(_quiet_stderr())
     try:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                nb = papermill.execute_notebook(
-                    str(task["input_path"]),
-                    str(work),
-                    parameters={
-                        "unit": unit,
-                        "params_file": task["params_file"],
-                        "output_dir": str(unit_dir),
-                    },
-                    kernel_name=KERNEL_NAME,
-                    cwd=str(task["cwd"]),
-                    progress_bar=False,
-                    log_output=False,
-                    request_save_on_cell_execute=True,
-                )
-            result["status"] = "ok"
-        except PapermillExecutionError as exc:
-            result["cell"] = exc.exec_count
-            result["ename"] = exc.ename
-            result["evalue"] = one_line(exc.evalue)
-            where = f"cell {exc.exec_count}: " if exc.exec_count is not None else ""
-            result["error"] = f"{unit}/{notebook}: {where}{exc.ename}: {one_line(exc.evalue)}"
-        except Exception as exc:  # kernel death, timeout, missing kernel, unreadable notebook
-            result["ename"] = type(exc).__name__
-            result["evalue"] = one_line(exc) or repr(exc)
-            result["error"] = f"{unit}/{notebook}: {result['ename']}: {result['evalue']}"
-        result["duration_s"] = round(time.perf_counter() - start, 3)
-        if nb is None and work.exists():
-            with contextlib.suppress(Exception):
-                nb = nbformat.read(str(work), as_version=4)
-        if nb is not None:
-            result["metrics"] = metrics_from_notebook(nb)
-
-        if result["status"] == "ok":
-            remove([paths["failed_ipynb"], paths["failed_html"]])
-            try:
-                _render_html(nb, paths["html"], token)
-                if notebook in INPUT_HIDDEN_NOTEBOOKS:
-                    _render_html(nb, paths["noinput_html"], token, exclude_input=True)
-            except Exception as exc:
-                result["status"] = "failed"
-                result["ename"] = type(exc).__name__
-                result["evalue"] = one_line(exc)
-                result["error"] = (
-                    f"{unit}/{notebook}: HTML export: {result['ename']}: {result['evalue']}"
-                )
-                remove([paths["html"], paths["noinput_html"], paths["ipynb"]])
-            else:
-                os.replace(work, paths["ipynb"])
-                result["paths"] = {"ipynb": str(paths["ipynb"]), "html": str(paths["html"])}
-                if notebook in INPUT_HIDDEN_NOTEBOOKS:
-                    result["paths"]["noinput_html"] = str(paths["noinput_html"])
-        if result["status"] == "failed":
-            remove([paths["ipynb"], paths["html"], paths["noinput_html"]])
-            if work.exists():
-                _keep_failed(nb, work, paths, token, result["paths"])
-        else:  # "ok with warnings" when a recorded figure is a warning or not available
-            result["status"] = run_status(result["status"], result["metrics"])
+        yield
     finally:
         stack.close()
-        remove([work])
         for key, value in saved_env.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-    return result
+
+
+def _run_notebook(task: dict[str, Any], work: Path, result: dict[str, Any]) -> Any:
+    """Execute the notebook into ``work``; set ``status`` ok or the error of ``result``, and
+    its duration. Returns the executed notebook (as far as it got), or None."""
+    import nbformat
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    unit, notebook = task["unit"], task["notebook"]
+    start = time.perf_counter()
+    nb = None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            nb = papermill.execute_notebook(
+                str(task["input_path"]), str(work),
+                parameters={"unit": unit, "params_file": task["params_file"],
+                            "output_dir": str(task["unit_dir"])},
+                kernel_name=KERNEL_NAME, cwd=str(task["cwd"]), progress_bar=False,
+                log_output=False, request_save_on_cell_execute=True,
+            )
+        result["status"] = "ok"
+    except PapermillExecutionError as exc:
+        result.update(cell=exc.exec_count, ename=exc.ename, evalue=one_line(exc.evalue))
+        where = f"cell {exc.exec_count}: " if exc.exec_count is not None else ""
+        result["error"] = f"{unit}/{notebook}: {where}{exc.ename}: {one_line(exc.evalue)}"
+    except Exception as exc:  # kernel death, timeout, missing kernel, unreadable notebook
+        result.update(ename=type(exc).__name__, evalue=one_line(exc) or repr(exc))
+        result["error"] = f"{unit}/{notebook}: {result['ename']}: {result['evalue']}"
+    result["duration_s"] = round(time.perf_counter() - start, 3)
+    if nb is None and work.exists():
+        with contextlib.suppress(Exception):
+            nb = nbformat.read(str(work), as_version=4)
+    return nb
+
+
+def _write_reports(task: dict[str, Any], nb: Any, work: Path, paths: dict[str, Path],
+                   result: dict[str, Any]) -> None:
+    """The HTML renderings and the executed notebook under their final names; an export
+    that fails makes the run failed."""
+    unit, notebook, token = task["unit"], task["notebook"], task["token"]
+    remove([paths["failed_ipynb"], paths["failed_html"]])
+    try:
+        _render_html(nb, paths["html"], token)
+        if notebook in INPUT_HIDDEN_NOTEBOOKS:
+            _render_html(nb, paths["noinput_html"], token, exclude_input=True)
+    except Exception as exc:
+        result.update(status="failed", ename=type(exc).__name__, evalue=one_line(exc))
+        result["error"] = f"{unit}/{notebook}: HTML export: {result['ename']}: {result['evalue']}"
+        remove([paths["html"], paths["noinput_html"], paths["ipynb"]])
+        return
+    os.replace(work, paths["ipynb"])
+    result["paths"] = {"ipynb": str(paths["ipynb"]), "html": str(paths["html"])}
+    if notebook in INPUT_HIDDEN_NOTEBOOKS:
+        result["paths"]["noinput_html"] = str(paths["noinput_html"])
 
 
 def salvage(task: dict[str, Any]) -> dict[str, Any]:

@@ -155,9 +155,8 @@ def record(
     Returns
     -------
     Metric
-        The recorded metric; inside IPython it is also displayed (``text/plain`` and
-        :data:`MIMETYPE`). A bad name, a non-finite value, a negative ``n`` or ``ci_low >
-        ci_high`` raise :class:`crmlib.errors.CRMError`.
+        The recorded metric, also displayed inside IPython (``text/plain``, :data:`MIMETYPE`);
+        a bad name, value, ``n`` or interval raises :class:`crmlib.errors.CRMError`.
 
     Examples
     --------
@@ -168,13 +167,23 @@ def record(
     >>> report.record("churners", None, note="no customer churned").status
     'not available'
     """
+    given = {"se": se, "ci_low": ci_low, "ci_high": ci_high, "n": n, "status": status,
+             "reason": reason, "definition": definition}
+    metric = _checked_metric(name, value, given, unit, description, note)
+    _REGISTRY.pop(name, None)
+    _REGISTRY[name] = metric
+    _display(metric)
+    return metric
+
+
+def _checked_metric(name: Any, value: Any, given: dict[str, Any], unit: Any, description: Any,
+                    note: Any) -> Metric:
+    """The :class:`Metric` of :func:`record`'s arguments, each checked (one-line errors)."""
     if not isinstance(name, str) or not _NAME.match(name):
         raise CRMError(
             f"metric name {name!r}: use letters, digits, '_', '.' or '-', starting with a "
             "letter, at most 80 characters"
         )
-    given = {"se": se, "ci_low": ci_low, "ci_high": ci_high, "n": n, "status": status,
-             "reason": reason, "definition": definition}
     value, given = _unpack_estimate(value, given)
     number = _check_number(name, "value", value)
     se_, low, high = _check_interval(name, given["se"], given["ci_low"], given["ci_high"])
@@ -183,16 +192,12 @@ def record(
         note_ = "not available"
     status_, reason_ = _check_status(name, given["status"],
                                      _check_text(name, "reason", given["reason"]), number, note_)
-    metric = Metric(
+    return Metric(
         name=name, value=number, se=se_, ci_low=low, ci_high=high,
         n=_check_n(name, given["n"]), unit=_check_text(name, "unit", unit),
         description=_check_text(name, "description", description), note=note_,
         status=status_, reason=reason_, definition=_check_definition(name, given["definition"]),
     )
-    _REGISTRY.pop(name, None)
-    _REGISTRY[name] = metric
-    _display(metric)
-    return metric
 
 
 def _nan_to_none(x: Any) -> Any:
