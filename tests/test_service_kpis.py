@@ -222,3 +222,22 @@ def test_short_abandons_matter(services):
         assert r["ci_low"] <= chans[ch]["abandoned"] <= r["ci_high"], ch
     adj = _get(service.kpis(inter, by=("channel",)), "abandonment_rate", channel="phone")
     assert not adj["ci_low"] <= 0.08 <= adj["ci_high"]
+
+
+def test_standards_are_plain_arguments_checked_with_named_errors():
+    inter, _ = _toy()
+    with pytest.raises(CRMError, match=r"costs: no cost for channel\(s\) chat of thresholds"):
+        service.kpis(inter, thresholds={"phone": 20.0, "chat": 30.0}, costs={"phone": 6.0})
+    with pytest.raises(CRMError, match=r"targets: unknown key\(s\) 'fcrr'"):
+        service.kpis(inter, targets={"fcrr": 0.7})
+    with pytest.raises(CRMError, match=r"thresholds\['phone'\]: expected a number >= 0"):
+        service.kpis(inter, thresholds={"phone": -1.0})
+    # a channel's threshold changes its service level: web at 0 s vs 3600 s
+    channels = ["phone", "chat", "email", "web"]
+    strict = service.kpis(inter, thresholds=dict.fromkeys(channels, 0.0))
+    loose = service.kpis(inter, thresholds=dict.fromkeys(channels, 3600.0))
+    sl = {name: t.query("kpi == 'service_level'").set_index("channel")["value"]
+          for name, t in (("strict", strict), ("loose", loose))}
+    assert (sl["strict"] <= sl["loose"]).all() and (sl["strict"] < sl["loose"]).any()
+    # no targets given: every KPI is 'no target'
+    assert set(service.kpis(inter, targets={})["status"]) == {"no target"}
