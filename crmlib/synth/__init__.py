@@ -52,7 +52,25 @@ DEFAULT_SEED = 20241231
 
 
 def split_customers(customers: int | dict[str, int] | None = None) -> dict[str, int]:
-    """Customers per unit: the default sample, a total split 6:4:3, or an explicit dict."""
+    """Customers per unit: the default sample, a total split 6:4:3, or an explicit dict.
+
+    Parameters
+    ----------
+    customers : int, dict or None
+        None for the default sample, a total, or unit -> count (missing units get 0).
+
+    Returns
+    -------
+    dict of str to int
+
+    Examples
+    --------
+    >>> from crmlib import synth
+    >>> synth.split_customers(130)
+    {'retail': 60, 'subscription': 40, 'services': 30}
+    >>> synth.split_customers({"retail": 50})
+    {'retail': 50, 'subscription': 0, 'services': 0}
+    """
     if customers is None:
         return dict(P.DEFAULT_CUSTOMERS)
     if isinstance(customers, dict):
@@ -145,6 +163,13 @@ def generate(
     tables, truth
         ``customers``, ``orders``, ``interactions``, ``survey_responses`` as DataFrames
         (dates as ``datetime64``) and the truth dict written to ``TRUTH.yaml``.
+
+    Examples
+    --------
+    >>> from crmlib import synth
+    >>> tables, truth = synth.generate({"retail": 40}, seed=1)
+    >>> len(tables["customers"]), truth["retail"]["bgnbd"]["r"]
+    (40, 0.75)
     """
     counts = split_customers(customers)
     stats: dict[str, dict[str, float]] = {}
