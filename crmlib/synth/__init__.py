@@ -199,8 +199,29 @@ def write_sample(
 
     Chunks of ``chunk_size`` customers are simulated and appended one at a time (a pyarrow
     CSV writer or ``ParquetWriter`` per table, one file per table), so memory stays bounded
-    for millions of customers. Same arguments, same bytes. Parameters as in
-    :func:`generate`; returns ``out_dir``.
+    for millions of customers. Same arguments, same bytes.
+
+    Parameters
+    ----------
+    out_dir : path-like
+        The folder to write (created if needed).
+    fmt : {"csv", "parquet"}
+        The file format.
+    customers, seed, as_of, start, chunk_size
+        As in :func:`generate`.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out_dir``, ready for :func:`crmlib.data.load`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from crmlib import synth
+    >>> folder = synth.write_sample(tempfile.mkdtemp(), customers={"retail": 20})
+    >>> sorted(f.name for f in folder.iterdir())
+    ['TRUTH.yaml', 'customers.csv', 'interactions.csv', 'orders.csv', 'survey_responses.csv']
     """
     if fmt not in ("csv", "parquet"):
         raise CRMError(f"fmt: expected 'csv' or 'parquet', got {fmt!r}")
