@@ -152,3 +152,24 @@ def test_many_variables_and_design_effect_columns() -> None:
     assert list(out.columns[:2]) == ["variable", "estimate"]
     assert {"se", "ci_low", "ci_high", "deff", "n"} <= set(out.columns)
     assert (out.ci_low < out.estimate).all() and (out.estimate < out.ci_high).all()
+
+
+def test_alpha_is_the_designs_and_overridable_per_call() -> None:
+    frame = pd.DataFrame({"y": [1.0, 2.0, 4.0, 3.0, 5.0, 2.0], "w": [2.0] * 6})
+    design = SurveyDesign(frame, weights="w", alpha=0.1)
+    narrow = design.mean("y").iloc[0]
+    wide = design.mean("y", alpha=0.01).iloc[0]
+    assert narrow.se == pytest.approx(wide.se)
+    assert wide.ci_high - wide.ci_low > narrow.ci_high - narrow.ci_low
+    assert "alpha=0.1" in repr(design)
+
+
+def test_a_design_effect_that_cannot_be_computed_is_nan_unless_required() -> None:
+    # equal weights of 1: the weights sum to the sample size, so there is no
+    # without-replacement reference for a design effect; the estimate and SE still exist
+    frame = pd.DataFrame({"y": [1.0, 2.0, 4.0, 3.0]})
+    row = SurveyDesign(frame).mean("y").iloc[0]
+    assert row.estimate == pytest.approx(2.5) and np.isnan(row.deff)
+    assert row.se == pytest.approx(np.std([1, 2, 4, 3], ddof=1) / 2)
+    with pytest.raises(CRMError, match="Design effect"):
+        SurveyDesign(frame).mean("y", require_deff=True)

@@ -73,6 +73,18 @@ def _checked_frame(frame: pd.DataFrame, design_cols: list[str], weights: str | N
     return frame
 
 
+def _with_deff(call: Any, *, strict: bool) -> Any:
+    """``call(deff="wor")``, or, when the design effect cannot be computed (no variance,
+    weights summing to no more than the sample size) and not ``strict``, ``call(None)``:
+    the estimate and its standard error without a design effect."""
+    try:
+        return call("wor")
+    except svy.SvyError as exc:
+        if strict or "Design effect" not in _svy_message(exc):
+            raise
+        return call(None)
+
+
 def _pop_size(fpcs: list[str]) -> Any:
     """svy's population size: one fpc column, or the PSU and SSU columns of two stages."""
     if len(fpcs) == 1:
@@ -234,7 +246,7 @@ class SurveyDesign:
         return (
             f"SurveyDesign(n={len(self._frame)}, strata={self.strata!r}, "
             f"cluster={self.cluster!r}, weights={self._wcol!r}, fpc={self.fpc!r}, "
-            f"lonely_psu={self.lonely_psu!r})"
+            f"lonely_psu={self.lonely_psu!r}, alpha={self.alpha!r})"
         )
 
     # ------------------------------------------------------------ estimation
@@ -264,35 +276,39 @@ class SurveyDesign:
         """The interval level of a call: ``alpha`` when given, else the design's."""
         return check_alpha(self.alpha if alpha is None else alpha)
 
-    def _run(self, fn: str, y: Any, *, by: Any, alpha: float, **kw: Any) -> Any:
-        est = getattr(self._sample.estimation, fn)
+    def _run(self, fn: str, y: Any, *, by: Any, alpha: float, require_deff: bool = False,
+             sample: Any = None, **kw: Any) -> Any:
+        est = getattr((self._sample if sample is None else sample).estimation, fn)
         try:
-            return est(y, by=by, alpha=alpha, drop_nulls=True, **kw)
+            return _with_deff(lambda deff: est(y, by=by, alpha=alpha, drop_nulls=True,
+                                               deff=deff, **kw), strict=require_deff)
         except svy.SvyError as exc:
             raise CRMError(f"SurveyDesign.{fn}: {_svy_message(exc)}") from None
 
     def mean(self, var: str | Sequence[str], *, by: str | Sequence[str] | None = None,
-             alpha: float | None = None) -> pd.DataFrame:
+             alpha: float | None = None, require_deff: bool = False) -> pd.DataFrame:
         """Design-based mean(s) of ``var``, overall or by domain (R ``svymean``/``svyby``).
 
         Returns a tidy frame: ``variable``, the ``by`` columns, ``estimate, se, ci_low,
-        ci_high, deff, df, n``.
+        ci_high, deff, df, n``. ``deff`` is NaN where the design effect cannot be computed
+        (no variance; weights summing to no more than the sample size), unless
+        ``require_deff`` makes that an error.
         """
         vars_, by_ = _as_list(var), _as_list(by)
         self._check_vars([*vars_, *by_])
         alpha = self._level(alpha)
         res = self._run("mean", vars_ if len(vars_) > 1 else vars_[0], by=by_ or None,
-                        alpha=alpha, deff="wor")
+                        alpha=alpha, require_deff=require_deff)
         return self._tidy(res, vars_, by_, None)
 
     def total(self, var: str | Sequence[str], *, by: str | Sequence[str] | None = None,
-              alpha: float | None = None) -> pd.DataFrame:
+              alpha: float | None = None, require_deff: bool = False) -> pd.DataFrame:
         """Design-based total(s) of ``var`` (R ``svytotal``); columns as :meth:`mean`."""
         vars_, by_ = _as_list(var), _as_list(by)
         self._check_vars([*vars_, *by_])
         alpha = self._level(alpha)
         res = self._run("total", vars_ if len(vars_) > 1 else vars_[0], by=by_ or None,
-                        alpha=alpha, deff="wor")
+                        alpha=alpha, require_deff=require_deff)
         return self._tidy(res, vars_, by_, None)
 
     def proportion(self, var: str, *, by: str | Sequence[str] | None = None,
@@ -307,8 +323,7 @@ class SurveyDesign:
         check_option(ci_method, name="ci_method",
                      options=("logit", "wilson", "beta", "korn-graubard"))
         alpha = self._level(alpha)
-        res = self._run("prop", var, by=by_ or None, alpha=alpha, deff="wor",
-                        ci_method=ci_method)
+        res = self._run("prop", var, by=by_ or None, alpha=alpha, ci_method=ci_method)
         return self._tidy(res, [var], by_, var)
 
     def ratio(self, num: str, den: str, *, by: str | Sequence[str] | None = None,
@@ -318,14 +333,14 @@ class SurveyDesign:
         self._check_vars([num, den, *by_])
         alpha = self._level(alpha)
         try:
-            res = self._sample.estimation.ratio(num, den, by=by_ or None, alpha=alpha,
-                                                drop_nulls=True, deff="wor")
+            res = _with_deff(lambda deff: self._sample.estimation.ratio(
+                num, den, by=by_ or None, alpha=alpha, drop_nulls=True, deff=deff), strict=False)
         except svy.SvyError as exc:
             raise CRMError(f"SurveyDesign.ratio: {_svy_message(exc)}") from None
         return self._tidy(res, [f"{num}/{den}"], by_, None)
 
     def nps(self, var: str, *, by: str | Sequence[str] | None = None,
-            alpha: float | None = None) -> pd.DataFrame:
+            alpha: float | None = None, require_deff: bool = False) -> pd.DataFrame:
         """Design-based Net Promoter Score of the 0..10 column ``var``, on the -100..100 scale.
 
         The NPS is the design-weighted mean of the trinomial score (+1 promoter 9-10, 0
@@ -345,10 +360,10 @@ class SurveyDesign:
         expr = pl.when(pl.col(var).is_null()).then(None).otherwise(expr)
         try:
             sample = self._sample.wrangling.mutate({col: expr})
-            res = sample.estimation.mean(col, by=by_ or None, alpha=self._level(alpha),
-                                         drop_nulls=True, deff="wor")
         except svy.SvyError as exc:
             raise CRMError(f"SurveyDesign.nps: {_svy_message(exc)}") from None
+        res = self._run("mean", col, by=by_ or None, alpha=self._level(alpha),
+                        require_deff=require_deff, sample=sample)
         out = self._tidy(res, [col], by_, None)
         for c in ["estimate", "se", "ci_low", "ci_high"]:
             out[c] = 100 * out[c]

@@ -357,8 +357,10 @@ def _raked_or_kish(weighted: WeightedResponses, metric: str, column: str, degene
                 "adjusted-wald on Kish n_eff (raked; every answer in one group)"
                 if metric == "nps" else "wilson on Kish n_eff (raked; share 0 or 1)")
     try:
-        table = (weighted.design.nps(column, alpha=alpha) if metric == "nps"
-                 else weighted.design.mean(column, alpha=alpha))
+        # require_deff: a design whose weights sum to no more than its answers (more answers
+        # than customers) has no design-based variance to report
+        table = (weighted.design.nps(column, alpha=alpha, require_deff=True) if metric == "nps"
+                 else weighted.design.mean(column, alpha=alpha, require_deff=True))
     except CRMError:  # e.g. more responses than customers: no design-based variance
         return _kish_fallback(weighted, metric, alpha=alpha, min_n=min_n), "kish (raked)"
     res = table.iloc[0].to_dict()
