@@ -67,7 +67,7 @@ def plot_likert(
 ) -> Axes:
     """Diverging stacked bars of Likert answers (Robbins & Heiberger 2011).
 
-    ``data`` is the tidy output of :func:`crmlib.survey.likert_summary`. Disagreement
+    ``data`` is the tidy output of :func:`crmlib.report.survey.likert_table`. Disagreement
     extends left of zero, agreement right; a middle level (odd number of levels) is split
     across zero. ``plot_kws`` go to ``Axes.barh``. Empty data (no survey, no items) gives an
     axes stating the table's note (a :class:`crmlib.results.NotedTable`).
@@ -139,8 +139,8 @@ def plot_driver_quadrant(
     uncertainty of both axes.
 
     ``data`` holds one row per driver: its importance (e.g. the ``importance`` share from
-    :func:`crmlib.survey.key_drivers`) and its current performance (e.g. mean item score),
-    as :func:`crmlib.survey.driver_table` gives them. When ``data`` has them, the bootstrap
+    :class:`crmlib.survey.KeyDriverModel`) and its current performance (e.g. mean item score),
+    as :func:`crmlib.report.survey.driver_table` gives them. When ``data`` has them, the bootstrap
     interval of the importance (``ci_low``, ``ci_high``) and the interval of the
     performance (``performance_ci_low``, ``performance_ci_high``) are drawn as error bars,
     and each label carries the driver's bootstrap rank interval ("q_service (rank 1-2)"),
@@ -205,7 +205,8 @@ def plot_scores(
     **plot_kws: Any,
 ) -> Axes:
     """Estimates with their intervals per group (a forest plot) from the long tables of
-    :func:`crmlib.survey.score_table` or :func:`crmlib.survey.response_table`.
+    :func:`crmlib.report.survey.score_table` or
+    :func:`crmlib.report.survey.response_table`.
 
     Rows are labelled ``by: group`` (the overall row ``all``); with a ``metric`` column only
     the rows of ``metric`` are drawn. Estimates flagged ``small_n`` are drawn hollow. The
@@ -261,7 +262,7 @@ def plot_weighting_effect(
 ) -> Axes:
     """The unweighted and the raked estimate of one score, each labelled, with intervals.
 
-    ``data`` is :func:`crmlib.survey.weighting_effect`; each row is labelled by its
+    ``data`` is :func:`crmlib.report.survey.weighting_effect`; each row is labelled by its
     ``label`` ("NPS, unweighted (respondents)", "NPS, raked to population margins") and
     the row whose ``weighting`` is ``headline`` is marked "(headline)", so the figure a
     report records is the one the reader identifies. Empty data gives an axes stating the
