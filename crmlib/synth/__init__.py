@@ -22,6 +22,7 @@ Cox, D. R. (1972). Regression models and life-tables. JRSS B 34(2), 187-220.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -229,6 +230,20 @@ def write_sample(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     stats: dict[str, dict[str, float]] = {}
+    with _table_writers(out, fmt) as writers:
+        for tables in _iter_tables(counts, seed, start, as_of, chunk_size, stats):
+            for name, t in tables.items():
+                writers[name].write_table(t)
+    truth = build_truth(counts, seed, start, as_of, chunk_size, stats)
+    text = yaml.safe_dump(truth, sort_keys=False, default_flow_style=False, width=100)
+    (out / "TRUTH.yaml").write_text(text, encoding="utf-8")
+    return out
+
+
+@contextlib.contextmanager
+def _table_writers(out: Path, fmt: str) -> Iterator[dict[str, Any]]:
+    """One pyarrow writer per table (CSV with a plain header line, or zstd Parquet), closed
+    (and their files) on exit."""
     files, writers = {}, {}
     try:
         for name in TABLE_NAMES:
@@ -243,15 +258,9 @@ def write_sample(
                 writers[name] = pq.ParquetWriter(
                     out / f"{name}.parquet", schema, compression="zstd"
                 )
-        for tables in _iter_tables(counts, seed, start, as_of, chunk_size, stats):
-            for name, t in tables.items():
-                writers[name].write_table(t)
+        yield writers
     finally:
         for w in writers.values():
             w.close()
         for fh in files.values():
             fh.close()
-    truth = build_truth(counts, seed, start, as_of, chunk_size, stats)
-    text = yaml.safe_dump(truth, sort_keys=False, default_flow_style=False, width=100)
-    (out / "TRUTH.yaml").write_text(text, encoding="utf-8")
-    return out
