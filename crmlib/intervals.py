@@ -10,17 +10,17 @@ non-integer (weighted or effective sample sizes).
 Every analysis computes its intervals here, so a method is written once and tested once
 (``tests/test_intervals.py`` checks each against published tables, statsmodels and scipy).
 
-=====================  ====================================================================
-:func:`wilson`          share ``k / n``: Wilson (1927) score interval
-:func:`clopper_pearson` share ``k / n``: exact interval of Clopper and Pearson (1934)
-:func:`proportion`      share with the library's rule: Wilson, exact below ``MIN_EVENTS``
-:func:`t_interval`      a mean (or any estimate) with a Student-t critical value
-:func:`t_mean`          a sample mean from its variance and n, on ``n - 1`` df
-:func:`normal_interval` a Wald interval ``value +- z se``
-:func:`garwood`         Poisson rate ``k / exposure``: exact interval of Garwood (1936)
-:func:`ratio_delta`     ratio of means, delta-method (linearised) SE (Cochran 1977, 6.4)
-:func:`quantile_ranks`  order-statistic (distribution-free) interval of a quantile
-=====================  ====================================================================
+=======================  ====================================================================
+:func:`wilson`           share ``k / n``: Wilson (1927) score interval
+:func:`clopper_pearson`  share ``k / n``: exact interval of Clopper and Pearson (1934)
+:func:`proportion`       share with the library's rule: Wilson, exact below ``MIN_EVENTS``
+:func:`t_interval`       a mean (or any estimate) with a Student-t critical value
+:func:`t_mean`           a sample mean from its variance and n, on ``n - 1`` df
+:func:`normal_interval`  a Wald interval ``value +- z se``
+:func:`garwood`          Poisson rate ``k / exposure``: exact interval of Garwood (1936)
+:func:`ratio_delta`      ratio of means, delta-method (linearised) SE (Cochran 1977, 6.4)
+:func:`quantile_ranks`   order-statistic (distribution-free) interval of a quantile
+=======================  ====================================================================
 
 Examples
 --------

@@ -263,7 +263,7 @@ def format_number(value: float | None, digits: int = 4) -> str:
     return text
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class NotedTable:
     """A table together with what a reader must know to read it: a caption and notes.
 
@@ -308,6 +308,8 @@ class NotedTable:
         parts.append(self.frame.to_string())
         parts.extend(f"Note: {note}" for note in self.notes)
         return "\n".join(parts)
+
+    __repr__ = __str__  # the text Jupyter and the console show
 
     def _repr_html_(self) -> str:
         from html import escape

@@ -381,8 +381,8 @@ class ParetoNBDModel(_TransactionModel):
         B1 = 2F1(r + s, b'; r + s + x + 1; z0) / m^(r + s) and
         B2_j = (r + s)_j t^j / j! 2F1(r + s + j, b'; r + s + x + 1; z_t) / (m + t)^(r + s + j),
         with m = max(alpha, beta), b' = s + 1 (alpha >= beta) or r + x (alpha < beta),
-        z0 = |alpha - beta| / m, z_t = |alpha - beta| / (m + t). Each term is taken in log
-        space. The bracket is the mixture of the Poisson upper tail
+        ``z0 = abs(alpha - beta) / m``, ``z_t = abs(alpha - beta) / (m + t)``. Each term is
+        taken in log space. The bracket is the mixture of the Poisson upper tail
         ``exp(-(lambda + mu) t) sum_{j > x} ((lambda + mu) t)^j / j!``, so it also equals
         ``int_0^t NB(x; r, alpha / (alpha + tau)) s beta^s (beta + tau)^-(s + 1) d tau``: that
         positive integral is used where ``B1 - sum`` would lose more than one digit to

@@ -467,7 +467,7 @@ class CohortShiftedBetaGeoModel(ShiftedBetaGeoModel):
     Attributes
     ----------
     params_, bse_, cov_params_, log_likelihood_, converged_, n_
-        As for :class:`~crmlib.clv.ShiftedBetaGeoModel` (n_ is the number of customers).
+        As for :class:`~crmlib.clv.ShiftedBetaGeoModel` (``n_`` is the number of customers).
 
     Examples
     --------

@@ -74,8 +74,8 @@ def new_unit_template(name: str, *, params_dir: str | os.PathLike[str] | None = 
 
     Every key a unit may override is shown commented out, with its current default (from
     ``params/defaults.yaml`` when there is one, else the built-in default) and a one-line
-    explanation above it. Removing the leading ``# `` of a key (and of its parent sections)
-    overrides it; the file loads as it is, and also with every key uncommented.
+    explanation above it. Removing the leading ``#`` and its space from a key (and from its
+    parent sections) overrides it; the file loads as it is, and also with every key uncommented.
 
     Parameters
     ----------

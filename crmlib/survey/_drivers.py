@@ -85,19 +85,6 @@ def _corr(X: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> tuple[np.ndarra
     return Rf[:-1, :-1], Rf[:-1, -1]
 
 
-_REFERENCES = """
-    References
-    ----------
-    Lindeman, R. H., Merenda, P. F. & Gold, R. Z. (1980). *Introduction to Bivariate and
-    Multivariate Analysis*. Scott, Foresman.
-    Groemping, U. (2006). Relative importance for linear regression in R: the package
-    relaimpo. *Journal of Statistical Software* 17(1).
-    Johnson, J. W. (2000). A heuristic method for estimating the relative weight of
-    predictor variables in multiple regression. *Multivariate Behavioral Research* 35(1),
-    1-19.
-"""
-
-
 class KeyDriverModel(Estimator):
     """Relative importance of drivers (survey items) for a target score, e.g. the NPS answer.
 
@@ -132,7 +119,17 @@ class KeyDriverModel(Estimator):
         Why nothing was estimated (no survey, no varying items, too few rows...), else None.
     dropped_ : str or None
         Items left out because their answers do not vary.
-    {references}
+
+    References
+    ----------
+    Lindeman, R. H., Merenda, P. F. & Gold, R. Z. (1980). *Introduction to Bivariate and
+    Multivariate Analysis*. Scott, Foresman.
+    Groemping, U. (2006). Relative importance for linear regression in R: the package
+    relaimpo. *Journal of Statistical Software* 17(1).
+    Johnson, J. W. (2000). A heuristic method for estimating the relative weight of
+    predictor variables in multiple regression. *Multivariate Behavioral Research* 35(1),
+    1-19.
+
     Examples
     --------
     >>> import numpy as np, pandas as pd
@@ -239,9 +236,6 @@ class KeyDriverModel(Estimator):
         return out
 
 
-KeyDriverModel.__doc__ = (KeyDriverModel.__doc__ or "").replace("{references}",
-                                                                _REFERENCES.strip("\n"))
-
 
 def _drivers_of(frame: pd.DataFrame, target: str, drivers: Sequence[str] | None,
                 method: str, weights: str | None
@@ -337,7 +331,17 @@ def key_drivers(
     -------
     KeyDriverModel
         Fitted; ``summary()`` is the table, ``r2_`` and ``n_`` the regression's facts.
-    {references}
+
+    References
+    ----------
+    Lindeman, R. H., Merenda, P. F. & Gold, R. Z. (1980). *Introduction to Bivariate and
+    Multivariate Analysis*. Scott, Foresman.
+    Groemping, U. (2006). Relative importance for linear regression in R: the package
+    relaimpo. *Journal of Statistical Software* 17(1).
+    Johnson, J. W. (2000). A heuristic method for estimating the relative weight of
+    predictor variables in multiple regression. *Multivariate Behavioral Research* 35(1),
+    1-19.
+
     Examples
     --------
     >>> import pandas as pd
@@ -354,6 +358,3 @@ def key_drivers(
                            random_state=random_state)
     return model.fit(frame, target=target, drivers=drivers)
 
-
-key_drivers.__doc__ = (key_drivers.__doc__ or "").replace("{references}",
-                                                          _REFERENCES.strip("\n"))
