@@ -23,11 +23,12 @@ setup: $(STAMP)
 run: $(STAMP)
 	$(BIN)/crm run --jobs $(JOBS) --reports reports
 
-## make test: lint and the layer contract, unit tests, doctests, then the notebooks through nbval
+## make test: lint and the layer contract, unit tests, doctests, the notebooks through nbval, the docs
 test: $(STAMP) lint
 	$(BIN)/python -m pytest tests
 	$(MAKE) --no-print-directory doctest
 	$(MAKE) --no-print-directory nbval
+	$(MAKE) --no-print-directory docs
 
 ## make lint: ruff, and import-linter on the layer order of crmlib ([tool.importlinter])
 lint: $(STAMP)
