@@ -1,5 +1,11 @@
 """Figures of the segmentation notebook: the RFM grid, segment size against value, cluster
-profiles, k selection, and migration between segments."""
+profiles, k selection, and migration between segments.
+
+Reading them: in :func:`plot_segment_value` segments above the diagonal earn a larger share of
+revenue than their share of customers; in :func:`plot_cluster_profiles` red is above the
+customer average and blue below; in :func:`plot_migration` read across a row: of the customers
+in that segment at the first date, the share found in each segment at the second.
+"""
 
 from __future__ import annotations
 
@@ -43,6 +49,23 @@ def plot_rfm_grid(
         The score levels of ``data``.
     ax
         Axes to draw on; a new figure when None.
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from crmlib import plots, segmentation
+    >>> orders = pd.DataFrame({"customer_id": list("aabcde"), "amount": 20.0,
+    ...     "ordered_at": pd.to_datetime(["2024-01-02", "2024-03-30", "2024-03-29",
+    ...                                   "2024-02-01", "2023-11-15", "2023-06-01"])})
+    >>> ax = plots.plot_rfm_grid(segmentation.rfm(orders, as_of="2024-03-31"))
+    >>> ax.get_title()
+    'RFM grid: customers (5 in all)'
+    >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     if value not in ("customers", "revenue"):
         raise CRMError(f"value: {value!r} is not one of 'customers', 'revenue'")
@@ -71,18 +94,38 @@ def plot_rfm_grid(
 
 
 def plot_segment_value(
-    data: SegmentValue | pd.DataFrame,
-    *,
-    x: str = "customer_share",
-    y: str = "revenue_share",
-    size: str = "revenue_per_customer",
-    ax: Axes | None = None,
-    **plot_kws: Any,
+    data: SegmentValue | pd.DataFrame, *, x: str = "customer_share", y: str = "revenue_share",
+    size: str = "revenue_per_customer", ax: Axes | None = None, **plot_kws: Any
 ) -> Axes:
     """Segment size against value: one bubble per segment, key segments in colour.
 
-    Segments above the diagonal earn a larger share of revenue than their share of
-    customers. ``data`` is the output of :func:`crmlib.segmentation.segment_value`.
+    Parameters
+    ----------
+    data : SegmentValue or DataFrame
+        The output of :func:`crmlib.segmentation.segment_value`, or its ``table``.
+    x, y, size : str
+        The columns on the axes and the one setting the bubble area.
+    ax : Axes, optional
+        Where to draw (a new figure when None); ``plot_kws`` go to ``scatter``.
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from crmlib import plots, segmentation
+    >>> labels = pd.Series(["A", "A", "B"], index=["c1", "c2", "c3"])
+    >>> orders = pd.DataFrame({"customer_id": ["c1", "c2", "c3", "c3"],
+    ...     "ordered_at": pd.to_datetime(["2024-01-10", "2024-02-01", "2024-03-01",
+    ...                                   "2024-03-05"]), "amount": [10.0, 30.0, 50.0, 70.0]})
+    >>> value = segmentation.segment_value(labels, orders, as_of="2024-03-31")
+    >>> ax = plots.plot_segment_value(value)
+    >>> sorted(t.get_text() for t in ax.texts)
+    ['A', 'B']
+    >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     ax = get_ax(ax, figsize=(7, 5))
     table = data.table if isinstance(data, SegmentValue) else data
@@ -116,8 +159,32 @@ def plot_cluster_profiles(
 ) -> Axes:
     """Heatmap of each segment's standardised feature means (z-scores).
 
-    ``data`` is a fitted :class:`crmlib.segmentation.ClusterSegmenter` or its
-    ``profiles_`` frame. Red: above the customer average; blue: below.
+    Parameters
+    ----------
+    data : ClusterSegmenter or DataFrame
+        A fitted :class:`crmlib.segmentation.ClusterSegmenter` or its ``profiles_``.
+    ax : Axes, optional
+        Where to draw (a new figure when None); ``plot_kws`` go to ``seaborn.heatmap``.
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import numpy as np, pandas as pd
+    >>> from crmlib import plots, segmentation
+    >>> rng = np.random.default_rng(1)
+    >>> features = pd.DataFrame({
+    ...     "frequency": np.r_[rng.normal(2, 0.5, 40), rng.normal(10, 1, 20)],
+    ...     "monetary": np.r_[rng.normal(20, 3, 40), rng.normal(80, 8, 20)]})
+    >>> seg = segmentation.ClusterSegmenter(k_range=(2, 4), n_bootstrap=2, random_state=0)
+    >>> seg = seg.fit(features)
+    >>> ax = plots.plot_cluster_profiles(seg)
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['frequency', 'monetary']
+    >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     prof = data.profiles_ if hasattr(data, "profiles_") else data
     zcols = [c for c in prof.columns if str(c).startswith("z_")]
@@ -138,7 +205,32 @@ def plot_k_selection(data: Any, *, ax: Axes | None = None, **plot_kws: Any) -> A
     """The k sweep: silhouette and bootstrap stability (with its interval), and
     Calinski-Harabasz / BIC rescaled to 0..1; the chosen k is marked.
 
-    ``data`` is a fitted :class:`~crmlib.segmentation.ClusterSegmenter` or its ``selection_``.
+    Parameters
+    ----------
+    data : ClusterSegmenter or DataFrame
+        A fitted :class:`~crmlib.segmentation.ClusterSegmenter` or its ``selection_``.
+    ax : Axes, optional
+        Where to draw (a new figure when None); ``plot_kws`` go to the silhouette line.
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import numpy as np, pandas as pd
+    >>> from crmlib import plots, segmentation
+    >>> rng = np.random.default_rng(1)
+    >>> features = pd.DataFrame({
+    ...     "frequency": np.r_[rng.normal(2, 0.5, 40), rng.normal(10, 1, 20)],
+    ...     "monetary": np.r_[rng.normal(20, 3, 40), rng.normal(80, 8, 20)]})
+    >>> seg = segmentation.ClusterSegmenter(k_range=(2, 4), n_bootstrap=2, random_state=0)
+    >>> seg = seg.fit(features)
+    >>> ax = plots.plot_k_selection(seg)
+    >>> len(ax.lines) > 0
+    True
+    >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     sel = data.selection_ if hasattr(data, "selection_") else data
     ax = get_ax(ax, figsize=(7, 4))
@@ -181,9 +273,33 @@ def plot_migration(
 ) -> Axes:
     """Heatmap of where each segment's customers went: row shares, counts annotated.
 
-    ``data`` is the output of :func:`crmlib.segmentation.migration`; one date pair is shown
-    (the last by default). Read across a row: of the customers in that segment at the first
-    date, the share found in each segment at the second.
+    Parameters
+    ----------
+    data : Migration
+        The output of :func:`crmlib.segmentation.migration`.
+    from_date : date-like, optional
+        The first date of the pair shown (the last pair by default).
+    ax : Axes, optional
+        Where to draw (a new figure when None); ``plot_kws`` go to ``seaborn.heatmap``.
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from crmlib import plots, segmentation
+    >>> orders = pd.DataFrame({"customer_id": ["a", "b", "b"], "amount": 10.0,
+    ...     "ordered_at": pd.to_datetime(["2024-01-05", "2024-01-10", "2024-02-20"])})
+    >>> grid = {"Active": ((2, 2), (1, 2)), "Lapsed": ((1, 1), (1, 2))}
+    >>> moves = segmentation.migration(orders, as_of_dates=["2024-01-31", "2024-02-29"],
+    ...                                bins=2, grid=grid)
+    >>> ax = plots.plot_migration(moves)
+    >>> ax.get_ylabel(), ax.get_xlabel()
+    ('segment on 2024-01-31', 'segment on 2024-02-29')
+    >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     if data.table.empty:  # one as-of date: no migration, say why
         return _note(data.note, ax)
@@ -209,8 +325,34 @@ def plot_migration(
 
 
 def plot_flows(data: pd.DataFrame, *, ax: Axes | None = None, **plot_kws: Any) -> Axes:
-    """Inflow, outflow and net change per segment for the last date pair of
-    :func:`crmlib.segmentation.flows`."""
+    """Inflow, outflow and net change per segment for the last date pair.
+
+    Parameters
+    ----------
+    data : DataFrame
+        The output of :func:`crmlib.segmentation.flows`.
+    ax : Axes, optional
+        Where to draw (a new figure when None); ``plot_kws`` go to the inflow bars.
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from crmlib import plots, segmentation
+    >>> orders = pd.DataFrame({"customer_id": ["a", "b", "b"], "amount": 10.0,
+    ...     "ordered_at": pd.to_datetime(["2024-01-05", "2024-01-10", "2024-02-20"])})
+    >>> grid = {"Active": ((2, 2), (1, 2)), "Lapsed": ((1, 1), (1, 2))}
+    >>> moves = segmentation.migration(orders, as_of_dates=["2024-01-31", "2024-02-29"],
+    ...                                bins=2, grid=grid)
+    >>> ax = plots.plot_flows(segmentation.flows(moves))
+    >>> len(ax.patches) > 0
+    True
+    >>> import matplotlib.pyplot as plt; plt.close("all")
+    """
     if data.empty:
         return _note("no migration", ax)
     last = data[data["to_date"] == data["to_date"].max()]

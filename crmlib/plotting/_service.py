@@ -61,8 +61,39 @@ def _note_figure(note: str = _NOTHING) -> Figure:
 def plot_kpi_targets(data: pd.DataFrame | None = None, *, kpi: str, y: str = "channel",
                      ax: Axes | None = None, **plot_kws: Any) -> Axes:
     """One KPI per group of ``y``: dot with its CI, the target as a black tick, coloured by
-    status (output of :func:`crmlib.service.kpis`). An empty frame gives an axes saying
-    there is nothing to show."""
+    status. An empty frame gives an axes saying there is nothing to show.
+
+    Parameters
+    ----------
+    data : DataFrame
+        The output of :func:`crmlib.service.kpis` (``kpi, value, ci_low, ci_high, target,
+        status`` and the column ``y``).
+    kpi : str
+        The KPI to draw, e.g. ``"fcr"``.
+    y : str
+        The group column, one row of the chart per level.
+    ax : Axes, optional
+        Where to draw (a new figure when None); ``plot_kws`` go to the dots' ``scatter``.
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from crmlib import plots, service
+    >>> contacts = pd.DataFrame({
+    ...     "interaction_id": range(6), "customer_id": list("aabccd"), "kind": "inquiry",
+    ...     "occurred_at": pd.date_range("2024-01-01", periods=6, freq="D"),
+    ...     "channel": ["phone", "chat"] * 3, "first_contact_resolved": [1, 1, 0, 1, 1, 0]})
+    >>> table = service.kpis(contacts, targets={"fcr": 0.75})
+    >>> ax = plots.plot_kpi_targets(table, kpi="fcr")
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['chat', 'phone']
+    >>> import matplotlib.pyplot as plt; plt.close("all")
+    """
     if _is_empty(data):
         return _note_axes(ax)
     if data is None or y not in data.columns:
@@ -89,9 +120,39 @@ def plot_kpi_targets(data: pd.DataFrame | None = None, *, kpi: str, y: str = "ch
 def plot_kpi_targets_grid(data: pd.DataFrame, *, kpis: Sequence[str] | None = None,
                           y: str = "channel", col_wrap: int = 3, height: float = 2.4,
                           aspect: float = 1.5) -> Figure:
-    """Figure-level :func:`plot_kpi_targets`: one panel per KPI (default :data:`MAIN_KPIS`,
-    those with a value in ``data``), groups of ``y`` on each. An empty frame gives a figure
-    saying there is nothing to show."""
+    """Figure-level :func:`plot_kpi_targets`: one panel per KPI, groups of ``y`` on each. An
+    empty frame gives a figure saying there is nothing to show.
+
+    Parameters
+    ----------
+    data : DataFrame
+        The output of :func:`crmlib.service.kpis`.
+    kpis : sequence of str, optional
+        The KPIs to draw (default :data:`MAIN_KPIS`); those without a value are left out.
+    y : str
+        The group column.
+    col_wrap, height, aspect
+        Panels per row, and each panel's height (inches) and width / height.
+
+    Returns
+    -------
+    Figure
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from crmlib import plots, service
+    >>> contacts = pd.DataFrame({
+    ...     "interaction_id": range(6), "customer_id": list("aabccd"), "kind": "inquiry",
+    ...     "occurred_at": pd.date_range("2024-01-01", periods=6, freq="D"),
+    ...     "channel": ["phone", "chat"] * 3, "first_contact_resolved": [1, 1, 0, 1, 1, 0]})
+    >>> table = service.kpis(contacts, targets={"fcr": 0.75})
+    >>> fig = plots.plot_kpi_targets_grid(table)
+    >>> [ax.get_title() for ax in fig.axes if ax.get_visible()]
+    ['fcr']
+    >>> import matplotlib.pyplot as plt; plt.close("all")
+    """
     if _is_empty(data):
         return _note_figure()
     kpis = [k for k in (MAIN_KPIS if kpis is None else kpis)
@@ -111,9 +172,31 @@ def plot_kpi_targets_grid(data: pd.DataFrame, *, kpis: Sequence[str] | None = No
 
 def plot_control_chart(chart: ControlChart, *, ax: Axes | None = None,
                        **plot_kws: Any) -> Axes:
-    """A p-chart (limits per point) or XmR chart (:func:`crmlib.service.p_chart`,
-    :func:`crmlib.service.xmr_chart`, one chart of :func:`crmlib.service.kpi_chart`); points
-    flagged by the run rules in red, the end of the baseline as a dotted line."""
+    """A p-chart (limits per point) or XmR chart; points flagged by the run rules in red, the
+    end of the baseline as a dotted line.
+
+    Parameters
+    ----------
+    chart : ControlChart
+        :func:`crmlib.service.p_chart`, :func:`crmlib.service.xmr_chart` or one chart of
+        :func:`crmlib.service.kpi_chart`.
+    ax : Axes, optional
+        Where to draw (a new figure when None); ``plot_kws`` go to the line of values.
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> from crmlib import plots, service
+    >>> chart = service.xmr_chart([310.0, 325.0, 298.0, 342.0, 305.0], lower_bound=0.0)
+    >>> ax = plots.plot_control_chart(chart)
+    >>> len(ax.lines) > 0
+    True
+    >>> import matplotlib.pyplot as plt; plt.close("all")
+    """
     if not isinstance(chart, ControlChart):
         raise CRMError(f"chart: expected a ControlChart, got {type(chart).__name__}")
     data = chart.points
@@ -135,9 +218,36 @@ def plot_control_chart(chart: ControlChart, *, ax: Axes | None = None,
 
 def plot_control_chart_grid(charts: Mapping[str, ControlChart], *, col_wrap: int = 2,
                             height: float = 2.8, aspect: float = 1.8) -> Figure:
-    """Figure-level :func:`plot_control_chart`: one panel per chart of
-    :func:`crmlib.service.kpi_chart`; the charts' notes (clipped or missing limits, a
-    baseline too short) under the panels. No chart gives a figure saying so."""
+    """Figure-level :func:`plot_control_chart`: one panel per chart, the charts' notes
+    (clipped or missing limits, a baseline too short) under the panels. No chart gives a
+    figure saying so.
+
+    Parameters
+    ----------
+    charts : mapping of str to ControlChart
+        The output of :func:`crmlib.service.kpi_chart`, one chart per group.
+    col_wrap, height, aspect
+        Panels per row, and each panel's height (inches) and width / height.
+
+    Returns
+    -------
+    Figure
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from crmlib import plots, service
+    >>> months = pd.date_range("2024-01-01", periods=6, freq="MS")
+    >>> monthly = pd.DataFrame({"channel": ["phone"] * 6 + ["chat"] * 6, "kpi": "fcr",
+    ...     "period": [*months, *months], "n": 400,
+    ...     "value": [0.70, 0.72, 0.69, 0.71, 0.80, 0.82, 0.60, 0.62, 0.61, 0.60, 0.63, 0.59]})
+    >>> charts = service.kpi_chart(monthly, kpi="fcr", baseline_end="2024-05-01")
+    >>> fig = plots.plot_control_chart_grid(charts)
+    >>> [ax.get_title() for ax in fig.axes]
+    ['fcr, chat', 'fcr, phone']
+    >>> import matplotlib.pyplot as plt; plt.close("all")
+    """
     if not charts:
         return _note_figure("no control chart: the KPI has no values to chart")
     ncol = min(col_wrap, len(charts))
@@ -158,8 +268,35 @@ def plot_control_chart_grid(charts: Mapping[str, ControlChart], *, col_wrap: int
 def plot_channel_mix(data: pd.DataFrame | None = None, *, x: str = "period",
                      hue: str = "channel", y: str = "share", ax: Axes | None = None,
                      **plot_kws: Any) -> Axes:
-    """Stacked area of channel shares over time (output of :func:`channel_mix`). An empty
-    frame gives an axes saying there is nothing to show."""
+    """Stacked area of channel shares over time. An empty frame gives an axes saying there is
+    nothing to show.
+
+    Parameters
+    ----------
+    data : DataFrame
+        The output of :func:`crmlib.service.channel_mix`.
+    x, hue, y : str
+        The period, channel and share columns.
+    ax : Axes, optional
+        Where to draw (a new figure when None); ``plot_kws`` go to ``stackplot``.
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from crmlib import plots, service
+    >>> contacts = pd.DataFrame({"channel": ["phone", "chat", "phone", "chat"],
+    ...     "occurred_at": pd.to_datetime(["2024-01-03", "2024-01-09", "2024-01-20",
+    ...                                    "2024-02-02"])})
+    >>> ax = plots.plot_channel_mix(service.channel_mix(contacts))
+    >>> ax.get_legend_handles_labels()[1]
+    ['chat', 'phone']
+    >>> import matplotlib.pyplot as plt; plt.close("all")
+    """
     if _is_empty(data):
         return _note_axes(ax)
     if data is None or not {x, hue, y} <= set(data.columns):
@@ -177,9 +314,39 @@ def plot_channel_mix(data: pd.DataFrame | None = None, *, x: str = "period",
 def plot_transitions(data: pd.DataFrame | None = None, *, top: int = 12,
                      value: str = "probability", ax: Axes | None = None,
                      **plot_kws: Any) -> Axes:
-    """Heatmap of transition probabilities between the ``top`` most frequent touchpoints
-    (output of :func:`transitions`). An empty frame gives an axes saying there is nothing to
-    show."""
+    """Heatmap of transition probabilities between the ``top`` most frequent touchpoints. An
+    empty frame gives an axes saying there is nothing to show.
+
+    Parameters
+    ----------
+    data : DataFrame
+        The output of :func:`crmlib.service.transitions` (``from, to, count`` and ``value``).
+    top : int
+        How many touchpoints (the most frequent ``from`` states) to show.
+    value : str
+        The column shown in the cells.
+    ax : Axes, optional
+        Where to draw (a new figure when None); ``plot_kws`` go to ``seaborn.heatmap``.
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from crmlib import plots, service
+    >>> contacts = pd.DataFrame({"customer_id": ["a", "a", "b", "b"], "kind": "inquiry",
+    ...     "channel": ["web", "phone", "web", "web"],
+    ...     "occurred_at": pd.to_datetime(["2024-01-01", "2024-01-03", "2024-01-02",
+    ...                                    "2024-01-04"])})
+    >>> moves = service.transitions(service.touchpoints(contacts))
+    >>> ax = plots.plot_transitions(moves)
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['(start)', 'web:inquiry', 'phone:inquiry']
+    >>> import matplotlib.pyplot as plt; plt.close("all")
+    """
     import seaborn as sns
 
     if _is_empty(data):
