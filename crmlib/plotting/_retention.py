@@ -27,8 +27,36 @@ def _table(data: Any) -> pd.DataFrame:
 def plot_km_curves(data: dict[Hashable, Any] | None = None, *, ci: bool = True,
                    at_risk_times: Any = None, xlabel: str = "tenure", ax: Axes | None = None,
                    **plot_kws) -> Axes:
-    """Kaplan-Meier step curves (dict of label -> fitted KaplanMeier) with CI bands; with
-    ``at_risk_times`` the numbers at risk are printed under the axis."""
+    """Kaplan-Meier step curves with their CI bands, one per group.
+
+    Parameters
+    ----------
+    data : dict of label -> fitted KaplanMeier
+        E.g. :func:`crmlib.retention.kaplan_meier_by`.
+    ci : bool
+        Draw the pointwise confidence band.
+    at_risk_times : sequence of float, optional
+        Times at which the numbers at risk are printed under the axis.
+    xlabel : str
+        Label of the time axis.
+    ax : Axes, optional
+    **plot_kws
+        Passed to ``Axes.step``.
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> from crmlib import plots, retention
+    >>> km = retention.KaplanMeier().fit([2, 3, 5, 5, 8, 10, 12] * 3, [1, 1, 1, 0, 1, 0, 1] * 3)
+    >>> ax = plots.plot_km_curves({"all": km}, at_risk_times=[0, 5, 10])
+    >>> len(ax.lines), ax.get_ylabel()
+    (1, 'share retained')
+    >>> import matplotlib.pyplot as plt; plt.close("all")
+    """
     ax = _axes(ax)
     for label, km in (data or {}).items():
         s = km.survival_
@@ -61,7 +89,37 @@ def plot_km_curves(data: dict[Hashable, Any] | None = None, *, ci: bool = True,
 def plot_cohort_heatmap(data: pd.DataFrame | None = None, *, value: str = "active_share",
                         ax: Axes | None = None, **plot_kws) -> Axes:
     """Heatmap of a ``cohort_table`` column: cohorts by row, periods since acquisition by
-    column; small cohorts are labelled with an asterisk."""
+    column; small cohorts are labelled with an asterisk.
+
+    Parameters
+    ----------
+    data : CohortTable or DataFrame
+        :func:`crmlib.retention.cohort_table` (or its ``frame``).
+    value : str
+        The column to colour by.
+    ax : Axes, optional
+        Where to draw (a new figure when None).
+    **plot_kws
+        Passed to :func:`seaborn.heatmap` (``cmap`` defaults to viridis).
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from crmlib import plots, retention
+    >>> customers = pd.DataFrame({"customer_id": ["a", "b", "c"], "acquired_at":
+    ...     pd.to_datetime(["2024-01-03", "2024-02-01", "2024-02-05"])})
+    >>> orders = customers.rename(columns={"acquired_at": "ordered_at"}).assign(amount=1.0)
+    >>> table = retention.cohort_table(customers, orders, min_cohort_size=2)
+    >>> ax = plots.plot_cohort_heatmap(table)
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['2024-01 *', '2024-02']
+    >>> import matplotlib.pyplot as plt; plt.close("all")
+    """
     ax = _axes(ax)
     data = _table(data)
     wide = data.pivot(index="cohort", columns="period_index", values=value)
@@ -76,7 +134,36 @@ def plot_cohort_heatmap(data: pd.DataFrame | None = None, *, value: str = "activ
 def plot_forest(data: pd.DataFrame | None = None, *, ax: Axes | None = None,
                 **plot_kws) -> Axes:
     """Forest plot of hazard ratios from ``CoxModel.summary()`` (log-scale x axis); an empty
-    summary (null model) gives an axes saying there are no covariates."""
+    summary (null model) gives an axes saying there are no covariates.
+
+    Parameters
+    ----------
+    data : DataFrame
+        :meth:`crmlib.retention.CoxModel.summary`: covariates as index, columns
+        hazard_ratio, hr_ci_low, hr_ci_high.
+    ax : Axes, optional
+        Where to draw (a new figure when None).
+    **plot_kws
+        Passed to ``Axes.errorbar``.
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from crmlib import plots, retention
+    >>> frame = pd.DataFrame({"tenure": [2, 3, 3, 5, 6, 7, 8, 9, 10, 12] * 2,
+    ...                       "churned": [1, 0, 1, 1, 0, 1, 1, 0, 1, 0] * 2,
+    ...                       "plus": [0] * 10 + [1] * 10, "age": [30, 45, 25, 50, 35] * 4})
+    >>> cox = retention.CoxModel().fit(frame, covariates=["plus", "age"])
+    >>> ax = plots.plot_forest(cox.summary())
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['plus', 'age']
+    >>> import matplotlib.pyplot as plt; plt.close("all")
+    """
     ax = _axes(ax)
     if data is None or not len(data):
         ax.text(0.5, 0.5, "no covariates with enough variation: nothing to compare",
@@ -98,6 +185,37 @@ def plot_schoenfeld(data: pd.DataFrame | None = None, *, x: str = "g_time", y: s
                     ax: Axes | None = None, **plot_kws) -> Axes:
     """Scaled Schoenfeld residuals of one covariate (``CoxModel.schoenfeld_residuals()``)
     against transformed time, with a lowess smooth: a flat line supports proportional hazards.
+
+    Parameters
+    ----------
+    data : DataFrame
+        :meth:`crmlib.retention.CoxModel.schoenfeld_residuals`.
+    x : str
+        The time column (transformed time ``g_time`` by default).
+    y : str
+        The covariate whose residuals are drawn.
+    ax : Axes, optional
+        Where to draw (a new figure when None).
+    **plot_kws
+        Passed to :func:`seaborn.regplot`.
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from crmlib import plots, retention
+    >>> frame = pd.DataFrame({"tenure": [2, 3, 3, 5, 6, 7, 8, 9, 10, 12] * 2,
+    ...                       "churned": [1, 0, 1, 1, 0, 1, 1, 0, 1, 0] * 2,
+    ...                       "plus": [0] * 10 + [1] * 10, "age": [30, 45, 25, 50, 35] * 4})
+    >>> cox = retention.CoxModel().fit(frame, covariates=["plus", "age"])
+    >>> ax = plots.plot_schoenfeld(cox.schoenfeld_residuals(), y="age")
+    >>> ax.get_ylabel()
+    'beta(t) for age'
+    >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     ax = _axes(ax)
     sns.regplot(data=data, x=x, y=y, lowess=True, ax=ax,
@@ -110,6 +228,35 @@ def plot_cohort_curves(data: pd.DataFrame | None = None, *, value: str = "active
                        ax: Axes | None = None, **plot_kws) -> Axes:
     """One line per cohort of a ``cohort_table`` column against periods since acquisition
     (later cohorts lighter), small cohorts left out, with the customer-weighted mean in black.
+
+    Parameters
+    ----------
+    data : CohortTable or DataFrame
+        :func:`crmlib.retention.cohort_table` (or its ``frame``).
+    value : str
+        The column drawn.
+    ax : Axes, optional
+        Where to draw (a new figure when None).
+    **plot_kws
+        Passed to ``Axes.plot`` for the cohort lines.
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from crmlib import plots, retention
+    >>> customers = pd.DataFrame({"customer_id": ["a", "b", "c"], "acquired_at":
+    ...     pd.to_datetime(["2024-01-03", "2024-02-01", "2024-02-05"])})
+    >>> orders = customers.rename(columns={"acquired_at": "ordered_at"}).assign(amount=1.0)
+    >>> table = retention.cohort_table(customers, orders, min_cohort_size=1)
+    >>> ax = plots.plot_cohort_curves(table)
+    >>> len(ax.lines)  # two cohorts and the weighted mean
+    3
+    >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     ax = _axes(ax)
     data = _table(data)
@@ -132,7 +279,34 @@ def plot_cohort_curves(data: pd.DataFrame | None = None, *, value: str = "active
 
 def plot_retention_rates(data: pd.DataFrame | None = None, *, ax: Axes | None = None,
                          **plot_kws) -> Axes:
-    """Retention rate per segment with its (Wilson) interval, from ``retention_by``."""
+    """Retention rate per segment with its (Wilson) interval, from ``retention_by``.
+
+    Parameters
+    ----------
+    data : RetentionRates or DataFrame
+        :func:`crmlib.retention.retention_by`, or a frame indexed by segment with columns
+        n, estimate, ci_low, ci_high.
+    ax : Axes, optional
+        Where to draw (a new figure when None).
+    **plot_kws
+        Passed to ``Axes.errorbar``.
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from crmlib import plots
+    >>> rates = pd.DataFrame({"n": [10, 4], "estimate": [0.5, 0.25], "ci_low": [0.2, 0.05],
+    ...                       "ci_high": [0.8, 0.7]}, index=["all", "web"])
+    >>> ax = plots.plot_retention_rates(rates)
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['all (n=10)', 'web (n=4)']
+    >>> import matplotlib.pyplot as plt; plt.close("all")
+    """
     ax = _axes(ax)
     alpha = getattr(data, "alpha", 0.05)
     tab = _table(data).dropna(subset=["estimate"])
@@ -153,7 +327,36 @@ def plot_retention_rates(data: pd.DataFrame | None = None, *, ax: Axes | None = 
 def plot_revenue_at_risk(data: pd.DataFrame | None = None, *, currency: str = "",
                          ax: Axes | None = None, **plot_kws) -> Axes:
     """Expected revenue lost per segment with its interval (bars), from
-    ``revenue_at_risk_by``."""
+    ``revenue_at_risk_by``.
+
+    Parameters
+    ----------
+    data : RevenueAtRisk or DataFrame
+        :func:`crmlib.retention.revenue_at_risk_by`, or a frame indexed by segment with
+        columns estimate, ci_low, ci_high.
+    currency : str
+        Shown in the axis label.
+    ax : Axes, optional
+        Where to draw (a new figure when None).
+    **plot_kws
+        Passed to ``Axes.barh`` (``color`` defaults to C3).
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from crmlib import plots
+    >>> rar = pd.DataFrame({"estimate": [5.0, 2.0], "ci_low": [1.0, 0.0], "ci_high": [9.0, 4.0]},
+    ...                    index=["all", "web"])
+    >>> ax = plots.plot_revenue_at_risk(rar, currency="EUR")
+    >>> ax.get_xlabel()
+    'expected revenue lost (EUR)'
+    >>> import matplotlib.pyplot as plt; plt.close("all")
+    """
     ax = _axes(ax)
     data = _table(data)
     y = np.arange(len(data))[::-1]

@@ -1,5 +1,35 @@
 """Survey figures: diverging Likert bars, the key-driver quadrant, score intervals by group
-and the margins before and after weighting."""
+and the margins before and after weighting.
+
+Each function takes its table (a DataFrame or a :class:`crmlib.results.NotedTable`), draws on
+``ax`` (a new figure when None) and returns the Axes; ``plot_kws`` go to the matplotlib call
+its docstring names. Empty data (no survey, no items) gives an axes stating the table's note
+(all but :func:`plot_nps`).
+
+Likert bars (:func:`plot_likert`, Robbins & Heiberger 2011): disagreement extends left of
+zero, agreement right; a middle level (odd number of levels) is split across zero.
+
+Key-driver quadrant (:func:`plot_driver_quadrant`, Martilla & James 1977): one row per driver,
+its importance (e.g. the ``importance`` share from :class:`crmlib.survey.KeyDriverModel`) and
+its current performance (e.g. mean item score), as :func:`crmlib.report.survey.driver_table`
+gives them. When the table has them, the bootstrap interval of the importance (``ci_low``,
+``ci_high``) and the interval of the performance (``performance_ci_low``,
+``performance_ci_high``) are drawn as error bars, and each label carries the driver's bootstrap
+rank interval ("q_service (rank 1-2)"), so that drivers whose intervals overlap are not read as
+ranked. Lines at the medians split the plane; the upper-left quadrant (important, performing
+below the others) is where to act first.
+
+Scores by group (:func:`plot_scores`): rows are labelled ``by: group`` (the overall row
+``all``); with a ``metric`` column only the rows of ``metric`` are drawn. Estimates flagged
+``small_n`` are drawn hollow; the dashed line marks the overall estimate. The axis label says
+which estimate is drawn: ``xlabel`` followed by the table's ``weighting`` ("NPS, unweighted
+(respondents)"), so that it is not mistaken for a raked headline.
+
+Weighting effect (:func:`plot_weighting_effect`): each row is labelled by its ``label`` ("NPS,
+unweighted (respondents)", "NPS, raked to population margins") and the row whose ``weighting``
+is ``headline`` is marked "(headline)", so the figure a report records is the one the reader
+identifies.
+"""
 
 from __future__ import annotations
 
@@ -54,23 +84,40 @@ def _need(data: Any, cols: list[str], what: str) -> pd.DataFrame:
     return data
 
 
-def plot_likert(
-    data: pd.DataFrame | None = None,
-    *,
-    item: str = "item",
-    level: str = "level",
-    share: str = "share",
-    levels: list[Any] | None = None,
-    palette: str = "RdBu",
-    ax: Axes | None = None,
-    **plot_kws: Any,
-) -> Axes:
+def plot_likert(data: pd.DataFrame | None = None, *, item: str = "item", level: str = "level",
+                share: str = "share", levels: list[Any] | None = None, palette: str = "RdBu",
+                ax: Axes | None = None, **plot_kws: Any) -> Axes:
     """Diverging stacked bars of Likert answers (Robbins & Heiberger 2011).
 
-    ``data`` is the tidy output of :func:`crmlib.report.survey.likert_table`. Disagreement
-    extends left of zero, agreement right; a middle level (odd number of levels) is split
-    across zero. ``plot_kws`` go to ``Axes.barh``. Empty data (no survey, no items) gives an
-    axes stating the table's note (a :class:`crmlib.results.NotedTable`).
+    Parameters
+    ----------
+    data : DataFrame or NotedTable
+        Tidy shares, e.g. :func:`crmlib.report.survey.likert_table`.
+    item, level, share : str
+        Its columns: the question, the answer level and the share of answers.
+    levels : list, optional
+        The levels from most negative to most positive (default: as they appear).
+    palette : str
+        Seaborn palette of the levels.
+    ax : Axes, optional
+    **plot_kws
+        Passed to ``Axes.barh``.
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from crmlib import plots
+    >>> from crmlib.report.survey import likert_table
+    >>> items = pd.DataFrame({"q_a": [1, 2, 3, 4, 5, 5], "q_b": [5, 5, 5, 4, 4, 1]})
+    >>> ax = plots.plot_likert(likert_table(items))
+    >>> len(ax.patches)  # 2 items x 5 levels
+    10
+    >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     if (blank := _empty(data, ax)) is not None:
         return blank
@@ -126,28 +173,37 @@ def _errors(data: pd.DataFrame, col: str, low: str, high: str) -> np.ndarray | N
     return np.vstack([v - lo, hi - v]).clip(min=0)
 
 
-def plot_driver_quadrant(
-    data: pd.DataFrame | None = None,
-    *,
-    x: str = "performance",
-    y: str = "importance",
-    label: str = "driver",
-    ax: Axes | None = None,
-    **plot_kws: Any,
-) -> Axes:
+def plot_driver_quadrant(data: pd.DataFrame | None = None, *, x: str = "performance",
+                         y: str = "importance", label: str = "driver", ax: Axes | None = None,
+                         **plot_kws: Any) -> Axes:
     """Importance-performance quadrant of key drivers (Martilla & James 1977), with the
-    uncertainty of both axes.
+    uncertainty of both axes; see the module docstring.
 
-    ``data`` holds one row per driver: its importance (e.g. the ``importance`` share from
-    :class:`crmlib.survey.KeyDriverModel`) and its current performance (e.g. mean item score),
-    as :func:`crmlib.report.survey.driver_table` gives them. When ``data`` has them, the bootstrap
-    interval of the importance (``ci_low``, ``ci_high``) and the interval of the
-    performance (``performance_ci_low``, ``performance_ci_high``) are drawn as error bars,
-    and each label carries the driver's bootstrap rank interval ("q_service (rank 1-2)"),
-    so that drivers whose intervals overlap are not read as ranked. Lines at the medians
-    split the plane; the upper-left quadrant (important, performing below the others) is
-    where to act first. ``plot_kws`` go to ``Axes.errorbar``. Empty data gives an axes
-    stating the table's note (a :class:`crmlib.results.NotedTable`).
+    Parameters
+    ----------
+    data : DataFrame or NotedTable
+        One row per driver, e.g. :func:`crmlib.report.survey.driver_table`.
+    x, y, label : str
+        Columns of the performance, the importance and the driver's name.
+    ax : Axes, optional
+    **plot_kws
+        Passed to ``Axes.errorbar``.
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from crmlib import plots
+    >>> drivers = pd.DataFrame({"driver": ["price", "service", "speed"],
+    ...                         "importance": [0.5, 0.3, 0.2], "performance": [3.1, 4.0, 3.5]})
+    >>> ax = plots.plot_driver_quadrant(drivers)
+    >>> ax.get_ylabel(), len(ax.texts)  # 3 drivers and 4 quadrant names
+    ('importance', 7)
+    >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     if (blank := _empty(data, ax)) is not None:
         return blank
@@ -183,7 +239,33 @@ def plot_nps(
     **plot_kws: Any,
 ) -> Axes:
     """NPS with its interval per group (a forest plot) from :func:`crmlib.survey.nps_by` or
-    :meth:`SurveyDesign.nps`; needs ``ci_low`` and ``ci_high`` columns."""
+    :meth:`SurveyDesign.nps`; needs ``ci_low`` and ``ci_high`` columns.
+
+    Parameters
+    ----------
+    data : DataFrame
+        :func:`crmlib.survey.nps_by`: one row per group.
+    x, y : str
+        Columns of the estimate and of the group.
+    ax : Axes, optional
+    **plot_kws
+        Passed to ``Axes.errorbar``.
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from crmlib import plots, survey
+    >>> frame = pd.DataFrame({"nps": [10, 9, 7, 0] * 5, "region": ["north", "south"] * 10})
+    >>> ax = plots.plot_nps(survey.nps_by(frame, score="nps", group="region"), y="region")
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['north', 'south']
+    >>> import matplotlib.pyplot as plt; plt.close("all")
+    """
     data = _need(data, [x, y, "ci_low", "ci_high"], "plot_nps")
     ax = _axes(ax, (6, 0.4 * len(data) + 1.5))
     pos = np.arange(len(data))
@@ -195,25 +277,43 @@ def plot_nps(
     return ax
 
 
-def plot_scores(
-    data: pd.DataFrame | None = None,
-    *,
-    metric: str | None = "nps",
-    x: str = "estimate",
-    xlabel: str | None = None,
-    ax: Axes | None = None,
-    **plot_kws: Any,
-) -> Axes:
-    """Estimates with their intervals per group (a forest plot) from the long tables of
-    :func:`crmlib.report.survey.score_table` or
-    :func:`crmlib.report.survey.response_table`.
+def _score_label(data: pd.DataFrame, text: str) -> str:
+    """The axis label of :func:`plot_scores`: ``text`` followed by the table's ``weighting``
+    when it has a single one not already named."""
+    if "weighting" in data.columns and data["weighting"].nunique() == 1:
+        weighting = str(data["weighting"].iloc[0])
+        if weighting not in text:
+            text = f"{text}, {weighting}"
+    return text
 
-    Rows are labelled ``by: group`` (the overall row ``all``); with a ``metric`` column only
-    the rows of ``metric`` are drawn. Estimates flagged ``small_n`` are drawn hollow. The
-    dashed line marks the overall estimate. The axis label says which estimate is drawn:
-    ``xlabel`` followed by the table's ``weighting`` ("NPS, unweighted (respondents)"), so
-    that it is not mistaken for a raked headline. Empty data gives an axes stating the
-    table's note (a :class:`crmlib.results.NotedTable`). ``plot_kws`` go to ``Axes.errorbar``.
+
+def plot_scores(data: pd.DataFrame | None = None, *, metric: str | None = "nps",
+                x: str = "estimate", xlabel: str | None = None, ax: Axes | None = None,
+                **plot_kws: Any) -> Axes:
+    """Estimates with their intervals per group (a forest plot); see the module docstring.
+
+    Parameters
+    ----------
+    data : DataFrame or NotedTable
+        :func:`crmlib.report.survey.score_table` or ``response_table``.
+    metric, x, xlabel : str, optional
+        The rows drawn, the estimate column, the start of the axis label.
+    ax : Axes, optional
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from crmlib import plots
+    >>> from crmlib.report.survey import score_table
+    >>> frame = pd.DataFrame({"nps": [10, 9, 7, 0] * 5, "region": ["north", "south"] * 10})
+    >>> plots.plot_scores(score_table(frame, by="region")).get_xlabel()
+    'nps, unweighted (respondents)'
+    >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     if (blank := _empty(data, ax)) is not None:
         return blank
@@ -241,32 +341,46 @@ def plot_scores(
     if overall.any():
         ax.axvline(est[overall][0], color="0.5", ls="--", lw=0.8)
     ax.set_yticks(pos, labels)
-    text = xlabel or (metric if metric is not None else x)
-    if "weighting" in data.columns and data["weighting"].nunique() == 1:
-        weighting = str(data["weighting"].iloc[0])
-        if weighting not in text:
-            text = f"{text}, {weighting}"
-    ax.set_xlabel(text)
+    ax.set_xlabel(_score_label(data, xlabel or (metric if metric is not None else x)))
     if small.any():
         ax.legend(loc="best", frameon=False)
     return ax
 
 
-def plot_weighting_effect(
-    data: pd.DataFrame | None = None,
-    *,
-    metric: str = "nps",
-    headline: str | None = "raked",
-    ax: Axes | None = None,
-    **plot_kws: Any,
-) -> Axes:
+def plot_weighting_effect(data: pd.DataFrame | None = None, *, metric: str = "nps",
+                          headline: str | None = "raked", ax: Axes | None = None,
+                          **plot_kws: Any) -> Axes:
     """The unweighted and the raked estimate of one score, each labelled, with intervals.
 
-    ``data`` is :func:`crmlib.report.survey.weighting_effect`; each row is labelled by its
-    ``label`` ("NPS, unweighted (respondents)", "NPS, raked to population margins") and
-    the row whose ``weighting`` is ``headline`` is marked "(headline)", so the figure a
-    report records is the one the reader identifies. Empty data gives an axes stating the
-    table's note (a :class:`crmlib.results.NotedTable`). ``plot_kws`` go to ``Axes.errorbar``.
+    Parameters
+    ----------
+    data : NotedTable or DataFrame
+        :func:`crmlib.report.survey.weighting_effect`.
+    metric : str
+        The score drawn (e.g. "nps").
+    headline : str, optional
+        The ``weighting`` of the row marked "(headline)".
+    ax : Axes, optional
+    **plot_kws
+        Passed to ``Axes.errorbar``.
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from crmlib import plots, survey
+    >>> from crmlib.report.survey import weighting_effect
+    >>> customers = pd.DataFrame({"customer_id": range(8), "channel": ["web"] * 4 + ["shop"] * 4})
+    >>> answers = customers.iloc[:6].assign(nps=[10, 9, 8, 7, 6, 0])
+    >>> weighted = survey.weight_responses(answers, survey.population_margins(customers))
+    >>> ax = plots.plot_weighting_effect(weighting_effect(weighted))
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['NPS, raked to population margins (headline)', 'NPS, unweighted (respondents)']
+    >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     if (blank := _empty(data, ax)) is not None:
         return blank
@@ -303,8 +417,34 @@ def plot_margins(
 ) -> Axes:
     """Population, respondent and weighted shares per margin level, as grouped bars, from
     :meth:`crmlib.survey.WeightedResponses.margins_table`: raking should bring the weighted
-    bars to the population's. Empty data gives an axes stating the frame's
-    note (a :class:`crmlib.results.NotedTable`). ``plot_kws`` go to ``Axes.barh``."""
+    bars to the population's.
+
+    Parameters
+    ----------
+    data : NotedTable or DataFrame
+        Columns variable, level, population, respondents, weighted.
+    ax : Axes, optional
+        Where to draw (a new figure when None).
+    **plot_kws
+        Passed to ``Axes.barh``.
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from crmlib import plots, survey
+    >>> customers = pd.DataFrame({"customer_id": range(8), "channel": ["web"] * 4 + ["shop"] * 4})
+    >>> answers = customers.iloc[:6].assign(nps=[10, 9, 8, 7, 6, 0])
+    >>> weighted = survey.weight_responses(answers, survey.population_margins(customers))
+    >>> ax = plots.plot_margins(weighted.margins_table())
+    >>> len(ax.patches)  # 2 levels x (population, respondents, weighted)
+    6
+    >>> import matplotlib.pyplot as plt; plt.close("all")
+    """
     if (blank := _empty(data, ax)) is not None:
         return blank
     data = _need(data, ["variable", "level", "population", "respondents", "weighted"],
@@ -335,10 +475,39 @@ def plot_loadings(
 ) -> Axes:
     """Heatmap of factor loadings, items by factors, on a -1..1 diverging scale.
 
-    ``data`` is a :class:`crmlib.survey.ItemFactors` (factor analysis: Lawley & Maxwell
-    1971) or its tidy ``item, factor, loading`` frame (``to_long()``). ``plot_kws`` go to
-    :func:`seaborn.heatmap`. An empty solution (no survey, no items) gives an axes stating
-    its ``note``.
+    Parameters
+    ----------
+    data : ItemFactors or DataFrame
+        A :class:`crmlib.survey.ItemFactors` (factor analysis: Lawley & Maxwell 1971) or its
+        tidy ``item, factor, loading`` frame (``to_long()``). An empty solution (no survey,
+        no items) gives an axes stating its ``note``.
+    item, factor, loading : str
+        Columns of the tidy frame.
+    cmap : str
+        Diverging colour map.
+    annot : bool
+        Print each loading in its cell.
+    ax : Axes, optional
+        Where to draw (a new figure when None).
+    **plot_kws
+        Passed to :func:`seaborn.heatmap`.
+
+    Returns
+    -------
+    Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from crmlib import plots
+    >>> data = pd.DataFrame({"item": ["q_a", "q_b", "q_c"] * 2,
+    ...                      "factor": ["f1"] * 3 + ["f2"] * 3,
+    ...                      "loading": [0.8, 0.7, 0.1, 0.1, 0.2, 0.9]})
+    >>> ax = plots.plot_loadings(data)
+    >>> [t.get_text() for t in ax.get_yticklabels()], len(ax.texts)
+    (['q_a', 'q_b', 'q_c'], 6)
+    >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     if (blank := _empty(data, ax)) is not None:
         return blank
