@@ -334,13 +334,8 @@ def key_drivers(
 
     References
     ----------
-    Lindeman, R. H., Merenda, P. F. & Gold, R. Z. (1980). *Introduction to Bivariate and
-    Multivariate Analysis*. Scott, Foresman.
-    Groemping, U. (2006). Relative importance for linear regression in R: the package
-    relaimpo. *Journal of Statistical Software* 17(1).
-    Johnson, J. W. (2000). A heuristic method for estimating the relative weight of
-    predictor variables in multiple regression. *Multivariate Behavioral Research* 35(1),
-    1-19.
+    Lindeman, Merenda & Gold (1980) for LMG, Johnson (2000) for relative weights; the full
+    citations are under :class:`KeyDriverModel`.
 
     Examples
     --------
