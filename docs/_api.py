@@ -22,7 +22,8 @@ from types import ModuleType
 SECTIONS: dict[str, tuple[str, ...]] = {
     "Analyses": ("crmlib.customer_base", "crmlib.segmentation", "crmlib.clv",
                  "crmlib.retention", "crmlib.survey", "crmlib.service"),
-    "Scorecard, figures and reports": ("crmlib.scorecard", "crmlib.plots", "crmlib.report"),
+    "Scorecard, figures and reports": ("crmlib.scorecard", "crmlib.plots", "crmlib.report",
+                                       "crmlib.formatting", "crmlib.labels"),
     "Data and params": ("crmlib.data", "crmlib.config"),
     "Ground types and statistics": ("crmlib.base", "crmlib.results", "crmlib.intervals",
                                     "crmlib.errors"),

@@ -13,7 +13,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1] / "crmlib"
 ANALYSES = ("clv", "retention", "survey", "service", "segmentation", "customer_base",
             "scorecard")
-PUBLIC = (*ANALYSES, "data", "config", "report", "intervals", "results", "base", "plots")
+PUBLIC = (*ANALYSES, "data", "config", "report", "intervals", "results", "base", "plots",
+          "formatting", "labels")
 MAX_NAMES = 20
 MAX_LINES = 60
 

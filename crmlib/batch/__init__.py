@@ -9,13 +9,11 @@ a file under its final name is always complete (failed runs are saved as
 ``<notebook>.FAILED.ipynb``; temporary files end in ``.partial``).
 """
 
-from crmlib.batch._files import INPUT_HIDDEN_NOTEBOOKS
 from crmlib.batch._runner import EXECUTORS, RunResult, RunSummary, run
 from crmlib.batch._worker import execute
 
 __all__ = [
     "EXECUTORS",
-    "INPUT_HIDDEN_NOTEBOOKS",
     "RunResult",
     "RunSummary",
     "execute",

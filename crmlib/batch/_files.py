@@ -18,13 +18,10 @@ from typing import Any
 
 from crmlib.utils.metrics_json import read_metrics
 
-__all__ = ["INPUT_HIDDEN_NOTEBOOKS", "PARTIAL_SUFFIX", "atomic_write_text", "partial_path",
+__all__ = ["PARTIAL_SUFFIX", "atomic_write_text", "partial_path",
            "read_metrics", "remove", "report_paths", "sweep_partials", "update_metrics"]
 
 PARTIAL_SUFFIX = ".partial"
-
-#: Notebooks that also get an HTML rendering without code cells (``<name>.noinput.html``).
-INPUT_HIDDEN_NOTEBOOKS = frozenset({"06_scorecard"})
 
 
 def partial_path(final: Path, token: str) -> Path:
@@ -37,7 +34,7 @@ def report_paths(unit_dir: Path, notebook: str) -> dict[str, Path]:
     return {
         "ipynb": unit_dir / f"{notebook}.ipynb",
         "html": unit_dir / f"{notebook}.html",
-        "noinput_html": unit_dir / f"{notebook}.noinput.html",
+        "working_html": unit_dir / f"{notebook}.working.html",
         "failed_ipynb": unit_dir / f"{notebook}.FAILED.ipynb",
         "failed_html": unit_dir / f"{notebook}.FAILED.html",
     }

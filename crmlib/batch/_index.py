@@ -61,7 +61,7 @@ def _cell(unit: str, notebook: str, entry: dict[str, Any]) -> dict[str, Any]:
         "warnings": warnings_of(entry.get("metrics")),
         "error": entry.get("error"),
         "link": f"{unit}/{html}" if html else None,
-        "noinput_link": f"{unit}/{files['noinput_html']}" if files.get("noinput_html") else None,
+        "working_link": f"{unit}/{files['working_html']}" if files.get("working_html") else None,
         "ipynb_link": f"{unit}/{ipynb}" if ipynb else None,
         "duration": f"{duration:.1f} s" if isinstance(duration, int | float) else "",
         "finished_at": entry.get("finished_at"),

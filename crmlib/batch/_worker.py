@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from crmlib.batch._files import (
-    INPUT_HIDDEN_NOTEBOOKS,
     partial_path,
     remove,
     report_paths,
 )
+from crmlib.batch._pages import report_page, working_page
 from crmlib.batch._status import run_status
 
 KERNEL_NAME = "python3"
@@ -68,14 +68,10 @@ def _quiet_stderr() -> Any:
         os.close(devnull)
 
 
-def _render_html(nb: Any, path: Path, token: str, *, exclude_input: bool = False) -> None:
-    from nbconvert import HTMLExporter
-
-    exporter = HTMLExporter(template_name="lab", exclude_input=exclude_input)
-    body, _ = exporter.from_notebook_node(nb)
+def _write_page(html: str, path: Path, token: str) -> None:
     tmp = partial_path(path, token)
     try:
-        tmp.write_text(body, encoding="utf-8")
+        tmp.write_text(html, encoding="utf-8")
         os.replace(tmp, path)
     finally:
         remove([tmp])
@@ -96,13 +92,15 @@ def execute(task: dict[str, Any]) -> dict[str, Any]:
 
 
 def _keep_failed(nb: Any, work: Path, paths: dict[str, Path], token: str,
-                 kept: dict[str, str]) -> None:
+                 kept: dict[str, str], failure: str) -> None:
     """Keep a failed run's notebook ``work`` (as far as it got) as ``<notebook>.FAILED.ipynb``,
     with its ``.FAILED.html`` rendering when ``nb`` (its content) is readable; the paths
     written are added to ``kept``."""
     if nb is not None:
         with contextlib.suppress(Exception):
-            _render_html(nb, paths["failed_html"], token)
+            unit, notebook = paths["ipynb"].parent.name, paths["ipynb"].stem
+            _write_page(working_page(nb, unit=unit, notebook=notebook, failure=failure),
+                        paths["failed_html"], token)
             kept["failed_html"] = str(paths["failed_html"])
     os.replace(work, paths["failed_ipynb"])
     kept["failed_ipynb"] = str(paths["failed_ipynb"])
@@ -145,9 +143,10 @@ def _execute(task: dict[str, Any]) -> dict[str, Any]:
             if result["status"] == "ok":
                 _write_reports(task, nb, work, paths, result)
             if result["status"] == "failed":
-                remove([paths["ipynb"], paths["html"], paths["noinput_html"]])
+                remove([paths["ipynb"], paths["html"], paths["working_html"]])
                 if work.exists():
-                    _keep_failed(nb, work, paths, task["token"], result["paths"])
+                    _keep_failed(nb, work, paths, task["token"], result["paths"],
+                                 result["error"] or "the run stopped")
             else:  # "ok with warnings" when a recorded figure is a warning or not available
                 result["status"] = run_status(result["status"], result["metrics"])
     finally:
@@ -217,18 +216,17 @@ def _write_reports(task: dict[str, Any], nb: Any, work: Path, paths: dict[str, P
     unit, notebook, token = task["unit"], task["notebook"], task["token"]
     remove([paths["failed_ipynb"], paths["failed_html"]])
     try:
-        _render_html(nb, paths["html"], token)
-        if notebook in INPUT_HIDDEN_NOTEBOOKS:
-            _render_html(nb, paths["noinput_html"], token, exclude_input=True)
+        _write_page(report_page(nb, unit=unit, notebook=notebook), paths["html"], token)
+        _write_page(working_page(nb, unit=unit, notebook=notebook), paths["working_html"],
+                    token)
     except Exception as exc:
         result.update(status="failed", ename=type(exc).__name__, evalue=one_line(exc))
         result["error"] = f"{unit}/{notebook}: HTML export: {result['ename']}: {result['evalue']}"
-        remove([paths["html"], paths["noinput_html"], paths["ipynb"]])
+        remove([paths["html"], paths["working_html"], paths["ipynb"]])
         return
     os.replace(work, paths["ipynb"])
-    result["paths"] = {"ipynb": str(paths["ipynb"]), "html": str(paths["html"])}
-    if notebook in INPUT_HIDDEN_NOTEBOOKS:
-        result["paths"]["noinput_html"] = str(paths["noinput_html"])
+    result["paths"] = {"ipynb": str(paths["ipynb"]), "html": str(paths["html"]),
+                       "working_html": str(paths["working_html"])}
 
 
 def salvage(task: dict[str, Any]) -> dict[str, Any]:
@@ -261,7 +259,7 @@ def salvage(task: dict[str, Any]) -> dict[str, Any]:
     paths = report_paths(Path(task["unit_dir"]), task["notebook"])
     work = partial_path(paths["ipynb"], token)
     out: dict[str, Any] = {"paths": {}, "metrics": []}
-    remove([paths["ipynb"], paths["html"], paths["noinput_html"], paths["failed_html"]])
+    remove([paths["ipynb"], paths["html"], paths["working_html"], paths["failed_html"]])
     remove([partial_path(p, token) for k, p in paths.items() if k != "ipynb"])
     if not work.exists():
         remove([paths["failed_ipynb"]])
@@ -274,7 +272,9 @@ def salvage(task: dict[str, Any]) -> dict[str, Any]:
     with contextlib.suppress(Exception):
         out["metrics"] = metrics_from_notebook(nb)
     try:
-        _keep_failed(nb, work, paths, token, out["paths"])
+        _keep_failed(nb, work, paths, token, out["paths"],
+                     "the worker process died while running this notebook (killed, or out "
+                     "of memory); the notebook is shown as far as it got")
     except OSError:
         remove([work, paths["failed_ipynb"]])
     return out

@@ -679,6 +679,10 @@ class UnitParams(_Model):
         default=None, description="Reporting date; null: the latest date in the data"
     )
     currency: str = Field(default="EUR", description="ISO 4217 code of amounts, e.g. EUR or USD")
+    locale: str = Field(
+        default="en_GB",
+        description="Locale the reports write numbers, amounts and dates in (e.g. en_US, "
+                    "de_DE, fr_FR): separators, and where the currency symbol goes")
     discount_rate: Annotated[float, Strict()] = Field(
         default=defaults.DISCOUNT_RATE, ge=0, lt=1,
         description="Annual discount rate of lifetime value, 0 <= r < 1"
@@ -734,6 +738,17 @@ class UnitParams(_Model):
     def _check_currency(cls, value: str) -> str:
         if not re.fullmatch(r"[A-Z]{3}", value):
             raise ValueError("expected an ISO 4217 code of three capital letters, e.g. EUR")
+        return value
+
+    @field_validator("locale")
+    @classmethod
+    def _check_locale(cls, value: str) -> str:
+        from babel import Locale, UnknownLocaleError
+
+        try:
+            Locale.parse(value)
+        except (ValueError, TypeError, UnknownLocaleError):
+            raise ValueError("expected a locale such as en_GB, en_US, de_DE or fr_FR") from None
         return value
 
     @model_validator(mode="after")

@@ -6,8 +6,23 @@ runner reads them back with :func:`metrics_from_notebook`. The topic modules
 (``crmlib.report.clv``, ``crmlib.report.retention``, ...) hold the presentation helpers of
 each notebook: the tables and findings a reader sees, built from the analysis packages'
 results. The analysis packages never import this layer.
+
+A notebook's report page (the manager's rendering, see :mod:`crmlib.batch`) is built from
+the cells tagged ``report``: :func:`header` gives it its header and title, :func:`findings`
+its key findings box, :func:`table` tables that fit a page, and figures are shown sharp and
+with alt text (:func:`use_report_figures`). Numbers are written by :mod:`crmlib.formatting`,
+names by :mod:`crmlib.labels`.
 """
 
+from crmlib.report._figures import figure_png, use_report_figures
+from crmlib.report._page import (
+    FINDINGS_MIMETYPE,
+    PAGE_MIMETYPE,
+    Findings,
+    PageHeader,
+    findings,
+    header,
+)
 from crmlib.report._record import (
     MIMETYPE,
     clear,
@@ -19,20 +34,31 @@ from crmlib.report._record import (
     recorded,
     show_recorded,
 )
+from crmlib.report._table import ReportTable, table
 from crmlib.results import DEFINITION_KEYS, STATUSES, Metric, format_number
 
 __all__ = [
     "DEFINITION_KEYS",
+    "FINDINGS_MIMETYPE",
     "MIMETYPE",
+    "PAGE_MIMETYPE",
     "STATUSES",
+    "Findings",
     "Metric",
+    "PageHeader",
+    "ReportTable",
     "clear",
+    "figure_png",
+    "findings",
     "format_number",
     "format_table",
+    "header",
     "metrics_from_notebook",
     "notebook_status",
     "record",
     "record_all",
     "recorded",
     "show_recorded",
+    "table",
+    "use_report_figures",
 ]

@@ -1,0 +1,37 @@
+"""Columns every area's tables share: counts, estimates, intervals, tests."""
+
+from crmlib.labels._entry import entries
+
+LABELS = entries(
+    ("n", "n", "count", None, "The number of observations behind the figure"),
+    ("value", "Value", "number"),
+    ("estimate", "Estimate", "number"),
+    ("se", "Standard error", "number"),
+    ("ci_low", "Lower bound", "number", None, "Lower end of the confidence interval"),
+    ("ci_high", "Upper bound", "number", None, "Upper end of the confidence interval"),
+    ("p_value", "p-value", "p_value"),
+    ("p_holm", "p-value (Holm)", "p_value", None,
+     "p-value adjusted for the number of tests (Holm 1979)"),
+    ("p_adjusted", "p-value (adjusted)", "p_value"),
+    ("statistic", "Test statistic", "number"),
+    ("df", "Degrees of freedom", "number"),
+    ("significant", "Significant", "number"),
+    ("share", "Share", "share"),
+    ("customers", "Customers", "count", "higher", "Customers of the unit"),
+    ("orders", "Orders", "count"),
+    ("revenue", "Revenue", "money", "higher", "Net revenue (returns netted) in the year"),
+    ("revenue_share", "Share of revenue", "share"),
+    ("mean", "Mean", "number"),
+    ("median", "Median", "number"),
+    ("count", "Count", "count"),
+    ("target", "Target", "number"),
+    ("status", "Status", "number"),
+    ("channel", "Channel", "number"),
+    ("segment", "Segment", "number"),
+    ("period", "Period", "number"),
+    ("group", "Group", "number"),
+    ("metric", "Figure", "number"),
+    ("difference", "Difference", "number"),
+    ("reason", "Why", "number"),
+    ("note", "Note", "number"),
+)
