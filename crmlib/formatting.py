@@ -253,6 +253,8 @@ def percent(x: float | None, *, share: bool = True, decimals: int | None = None,
     --------
     >>> percent(0.32714), percent(0.32714, se=0.0004), percent(12.5, share=False)
     ('32.7%', '32.71%', '12.5%')
+    >>> percent(0.00002), percent(0.0)
+    ('< 0.1%', '0.0%')
     >>> percent(0.327, locale="de_DE").split(), percent(0.024, sign=True)
     (['32,7', '%'], '+2.4%')
     """
@@ -267,6 +269,9 @@ def percent(x: float | None, *, share: bool = True, decimals: int | None = None,
         decimals = decimals_for(se_pct, default=1, most=_MAX_DECIMALS["percent"])
     decimals = max(decimals, 0)
     rounded = _round(pct, decimals)
+    if rounded == 0 and pct != 0:  # a small share is not nothing: "< 0.1%"
+        smallest = percent(10.0**-decimals, share=False, decimals=decimals, locale=locale)
+        return ("> −" if pct < 0 else "< ") + smallest
     base = _locale(locale).percent_formats[None].pattern
     text = format_percent(abs(rounded) / 100, format=_pattern(base, decimals), locale=locale,
                           decimal_quantization=True)
