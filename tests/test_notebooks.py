@@ -98,3 +98,35 @@ def test_headline_figures_are_recorded_with_one_call(notebook):
     code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
     assert len(re.findall(r"\breport\.record_all\(", code)) == 1, "one report.record_all(...)"
     assert not re.search(r"\breport\.record\(", code), "record the figures with record_all"
+
+
+# ------------------------------------------------------------------ the report page (issue 16)
+PAGE_TAGS = {"parameters", "report", "diagnostics"}
+CODE_NAMES = re.compile(r"`[^`]+`|\b[a-z]+_[a-z_]+\b")  # backticks or snake_case identifiers
+
+
+def test_builds_a_report_page_with_header_and_key_findings(notebook):
+    code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+    assert "report.header(crm, params, topic=" in code
+    assert "key_findings(" in code or "report.findings(" in code
+    tagged = [c for c in notebook.cells if "report" in c.metadata.get("tags", [])]
+    assert sum(c.cell_type == "code" for c in tagged) >= 2, "fewer than two report outputs"
+    assert any(c.cell_type == "markdown" for c in tagged), "no text for the manager"
+
+
+def test_uses_only_the_page_tags(notebook):
+    for cell in notebook.cells:
+        unknown = set(cell.metadata.get("tags", [])) - PAGE_TAGS
+        assert not unknown, f"unknown tags {unknown}: {cell.source[:60]}"
+
+
+def test_report_text_is_for_a_manager(notebook):
+    """Markdown a manager reads names no code identifier; report cells print nothing (printed
+    text never reaches the page)."""
+    for cell in notebook.cells:
+        if "report" not in cell.metadata.get("tags", []):
+            continue
+        if cell.cell_type == "markdown":
+            assert not CODE_NAMES.search(cell.source), cell.source
+        else:
+            assert "print(" not in cell.source, cell.source
