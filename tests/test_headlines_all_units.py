@@ -1,7 +1,8 @@
 """Every unit of params/units is checked: all its notebooks run on the committed data
 (``crm run --jobs 2``, the contractual and the no-survey branches included), its recorded
 headline figures equal the committed snapshot ``tests/headlines/expected/<unit>.json``, and
-every figure of every unit meets the sanity rules of ``tests/headlines/snapshot.py``.
+every figure of every unit meets the sanity rules of ``tests/headlines/snapshot.py``, and
+the index and every report page of every unit pass the browser checks of ``tests/browser.py``.
 
 Snapshot tolerance: value, ci_low and ci_high within a relative 1e-6 (absolute 1e-9 near
 zero); n, the figure names and order, status, reason and the notebook status exactly.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 
+import browser
 import pytest
 from headlines.snapshot import (
     EXPECTED,
@@ -72,6 +74,26 @@ def test_every_figure_is_sane(all_units_run, unit):
     for notebook, entry in read_metrics(all_units_run[1], unit).items():
         problems += sanity(f"{unit}/{notebook}", entry.get("metrics") or [])
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("unit", UNITS)
+def test_pages_pass_the_browser_checks(all_units_run, unit):
+    """The index and every report page of the unit in headless Chromium (tests/browser.py);
+    skipped without a browser unless CI is set (tests/test_browser.py)."""
+    browser.require_browser()
+    reports = all_units_run[1]
+    pages = [(reports / "index.html", None)]
+    pages += [(p, unit) for p in sorted((reports / unit).glob("*.html"))
+              if not p.name.endswith((".working.html", ".FAILED.html"))]
+    driver = browser.start_driver()
+    try:
+        problems = [p for page, u in pages for p in browser.check_page(
+            driver, page, u, screenshot=browser.screenshot_path(reports, page))]
+    finally:
+        driver.quit()
+    assert len(pages) > 1, f"{unit}: no report page was written"
+    assert not problems, f"{len(problems)} problem(s):\n" + "\n".join(problems)
 
 
 # ---------------------------------------------------------------- the rules themselves
