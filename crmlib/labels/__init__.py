@@ -78,9 +78,39 @@ def lookup(name: str) -> Label:
     ('Customer equity', 'money')
     >>> lookup("some_new_column").label, lookup("some_new_column").kind
     ('Some new column', 'number')
+    >>> lookup("initiative_fcr_programme_its_level_change").label
+    'FCR programme: jump at the start'
+    >>> lookup("initiative_callback_aht_seconds_effect").kind
+    'seconds'
     """
     found = LABELS.get(name)
+    if found is None and name.startswith("initiative_"):
+        return _initiative(name)
     return found if found is not None else Label(name, humanise(name))
+
+
+#: The effects the scorecard records per initiative (``initiative_<name>[_<metric>]_<effect>``).
+_EFFECTS = {"_its_level_change": ("jump at the start", "against the unit's own trend"),
+            "_effect": ("effect", "difference-in-differences where there are other units")}
+
+
+def _initiative(name: str) -> Label:
+    """The label of an initiative's recorded effect: its kind is the change of its measure
+    (a share moves in percentage points), the measure found in the initiative's name."""
+    stem, (effect, how) = name.removeprefix("initiative_"), _EFFECTS["_effect"]
+    for tail, words in _EFFECTS.items():
+        if stem.endswith(tail):
+            stem, (effect, how) = stem.removesuffix(tail), words
+            break
+    tokens = stem.split("_")
+    measures = ["_".join(tokens[i:j]) for i in range(len(tokens))
+                for j in range(len(tokens), i, -1)]
+    measure = next((m for m in measures if LABELS.get(m) is not None
+                    and LABELS[m].kind in ("share", "seconds", "points", "money")), None)
+    kind = LABELS[measure].kind if measure else "number"  # a share's change stays a share
+    return Label(name, f"{humanise(stem)}: {effect}", kind,
+                 f"The initiative's {effect}" + (f" in {LABELS[measure].label.lower()}"
+                                                 if measure else "") + f" ({how}).")
 
 
 def label(name: str) -> str:

@@ -11,9 +11,11 @@ from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
 from matplotlib.patches import Patch
 
+from crmlib import formatting, labels
 from crmlib.defaults import SCORECARD_STATUS_SYMBOLS as _SYMBOLS
 from crmlib.errors import CRMError
-from crmlib.plotting._base import get_ax
+from crmlib.plotting._alt import describe
+from crmlib.plotting._base import OKABE_ITO, get_ax
 
 __all__ = ["STATUS_COLORS", "plot_initiative_impact", "plot_scorecard_status",
            "plot_unit_metric"]
@@ -32,22 +34,37 @@ STATUS_COLORS: dict[str, str] = {
 }
 
 
-def _fmt(value: float) -> str:
-    if not np.isfinite(value):
-        return "NA"
-    return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+def _kind(metric: Any, currency: str | None) -> tuple[str, str | None]:
+    """The kind of ``metric`` and the currency to write it with (money without one: number)."""
+    kind = labels.lookup(str(metric)).kind
+    if kind == "money":
+        return ("money", currency) if currency else ("number", None)
+    return kind, None
 
 
-def _cell_text(r: pd.Series, frame: pd.DataFrame, status: str) -> str:
-    """A heatmap cell: the status symbol and the value, with its interval when there is one."""
-    t = _fmt(float(r["value"])) if pd.notna(r["value"]) else "NA"
-    t = f"{_SYMBOLS.get(r[status], '')} {t}".strip()  # no reading by colour alone
-    if "ci_low" in frame.columns and pd.notna(r.get("ci_low")) and pd.notna(r["value"]):
-        t += f"\n[{_fmt(float(r['ci_low']))}, {_fmt(float(r['ci_high']))}]"
-    return t
+def _status_word(status: Any) -> str:
+    word = status if isinstance(status, str) and status else "not available"
+    return f"{_SYMBOLS.get(word, '')} {word}".strip()
 
 
-def _status_grid(frame: pd.DataFrame, x: str, y: str, status: str, annotate: bool
+def _cell_text(r: pd.Series, y: str, status: str, currency: str | None, locale: str) -> str:
+    """A heatmap cell: the status symbol and word, the value and its interval (no colour
+    alone carries the status)."""
+    kind, money = _kind(r[y], currency)
+    value = r.get("value")
+    if value is None or pd.isna(value):
+        return _status_word(r[status])
+    text = formatting.value(value, kind, currency=money, locale=locale,
+                            se=(r.get("ci_high") - r.get("ci_low")) / 4
+                            if pd.notna(r.get("ci_low")) else None)
+    if pd.notna(r.get("ci_low")):
+        text += "\n(" + formatting.interval(value, r["ci_low"], r["ci_high"], kind,
+                                            currency=money, locale=locale).split(" (", 1)[-1]
+    return f"{_status_word(r[status])}\n{text}"
+
+
+def _status_grid(frame: pd.DataFrame, x: str, y: str, status: str, annotate: bool,
+                 currency: str | None = None, locale: str = formatting.LOCALE
                  ) -> tuple[list[Any], list[Any], np.ndarray, list[list[str]]]:
     """Rows, columns, the status code of each cell and its text."""
     rows = list(dict.fromkeys(frame[y]))
@@ -58,8 +75,9 @@ def _status_grid(frame: pd.DataFrame, x: str, y: str, status: str, annotate: boo
     for _, r in frame.iterrows():
         i, j = rows.index(r[y]), cols.index(r[x])
         grid[i, j] = codes.get(r[status], codes["not available"])
-        if annotate and "value" in frame.columns:
-            text[i][j] = _cell_text(r, frame, status)
+        if annotate:
+            text[i][j] = (_cell_text(r, y, status, currency, locale) if "value" in frame.columns
+                          else _status_word(r[status]))
     return rows, cols, grid, text
 
 
@@ -74,8 +92,8 @@ def _draw_grid(ax: Axes, rows: list[Any], cols: list[Any], grid: np.ndarray,
             dark = grid[i, j] in (codes["on target"], codes["off target"], codes["invalid target"])
             ax.text(j + 0.5, i + 0.5, text[i][j], ha="center", va="center", fontsize=8,
                     color="white" if dark else "black")
-    ax.set_xticks(np.arange(len(cols)) + 0.5, cols)
-    ax.set_yticks(np.arange(len(rows)) + 0.5, rows)
+    ax.set_xticks(np.arange(len(cols)) + 0.5, [str(c) for c in cols])
+    ax.set_yticks(np.arange(len(rows)) + 0.5, [labels.label(str(r)) for r in rows])
     ax.invert_yaxis()
     ax.xaxis.tick_top()
     ax.tick_params(length=0)
@@ -90,6 +108,8 @@ def plot_scorecard_status(
     y: str = "metric",
     status: str = "status",
     annotate: bool = True,
+    currency: str | None = None,
+    locale: str = formatting.LOCALE,
     ax: Axes | None = None,
     **plot_kws: Any,
 ) -> Axes:
@@ -102,7 +122,9 @@ def plot_scorecard_status(
     x, y, status
         Columns of the units, metrics and statuses.
     annotate
-        Write each cell's status symbol and value (and interval when there is one).
+        Write each cell's status symbol and word, its value and its interval.
+    currency, locale
+        The ISO code of money figures and the Babel locale the values are written in.
     ax
         Axes to draw on; a new figure when None.
     **plot_kws
@@ -120,21 +142,31 @@ def plot_scorecard_status(
     ...                      "value": [0.8, 31.0]})
     >>> ax = plots.plot_scorecard_status(card)
     >>> [t.get_text() for t in ax.get_yticklabels()]
-    ['fcr', 'nps']
+    ['First-contact resolution', 'Net Promoter Score']
+    >>> ax.texts[0].get_text().splitlines()
+    ['✓ on target', '80.0%']
     """
     if data is None or status not in data.columns or y not in data.columns:
         raise CRMError(f"data: expected a scorecard table with {y!r} and {status!r} columns")
     frame = data.copy()
     if x not in frame.columns:
         frame[x] = ""
-    rows, cols, grid, text = _status_grid(frame, x, y, status, annotate)
-    ax = get_ax(ax, figsize=(2.2 + 1.8 * len(cols), 0.9 + 0.5 * len(rows)))
+    rows, cols, grid, text = _status_grid(frame, x, y, status, annotate, currency, locale)
+    ax = get_ax(ax, figsize=(3.2 + 1.9 * len(cols), 0.9 + 0.75 * len(rows)))
     _draw_grid(ax, rows, cols, grid, text, **plot_kws)
     present = [s for s in STATUS_COLORS if s in set(frame[status])]
-    ax.legend(handles=[Patch(color=STATUS_COLORS[s], label=f"{_SYMBOLS.get(s, '')} {s}")
-                       for s in present],
+    ax.legend(handles=[Patch(color=STATUS_COLORS[s], label=_status_word(s)) for s in present],
               loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=8)
-    return ax
+    counts = frame[status].value_counts()
+    off = [labels.label(str(m)) for m in dict.fromkeys(frame.loc[frame[status] == "off target", y])]
+    return describe(ax, "Status of each figure against its target"
+                    + (f" for {len(cols)} units" if len(cols) > 1 else "") + ": "
+                    + ", ".join(f"{int(counts[s_])} {s_}" for s_ in present) + "."
+                    + (f" Off target: {', '.join(off)}." if off else ""))
+
+
+#: Marker of each status in :func:`plot_unit_metric`: the shape carries it too.
+_MARKERS = {"on target": "o", "watch": "D", "off target": "X", "not judged": "s"}
 
 
 def plot_unit_metric(
@@ -143,10 +175,15 @@ def plot_unit_metric(
     metric: str,
     x: str = "value",
     y: str = "business_unit",
+    currency: str | None = None,
+    locale: str = formatting.LOCALE,
     ax: Axes | None = None,
     **plot_kws: Any,
 ) -> Axes:
     """One metric across units: point and interval per unit, with its target (dashed).
+
+    Each unit's status is written beside its point (symbol and word), its colour and marker
+    shape follow the status.
 
     Parameters
     ----------
@@ -156,6 +193,8 @@ def plot_unit_metric(
         The metric shown.
     x, y
         Columns of the values and of the units.
+    currency, locale
+        The ISO code of money figures and the Babel locale of the axis.
     ax, **plot_kws
         Axes to draw on (a new figure when None); passed to ``Axes.plot``.
 
@@ -171,29 +210,59 @@ def plot_unit_metric(
     ...     "value": [0.8, 0.7], "ci_low": [0.78, 0.68], "ci_high": [0.82, 0.72],
     ...     "status": ["on target", "off target"], "target": 0.75})
     >>> plots.plot_unit_metric(table, metric="fcr").get_xlabel()
-    'fcr'
+    'First-contact resolution'
     """
     if data is None or "metric" not in data.columns:
         raise CRMError("data: expected compare_units(...).table")
     part = data.loc[(data["metric"] == metric) & data[x].notna()]
-    ax = get_ax(ax, figsize=(6, 0.8 + 0.5 * max(len(part), 1)))
+    ax = get_ax(ax, figsize=(7, 0.8 + 0.5 * max(len(part), 1)))
     for k, (_, r) in enumerate(part.iterrows()):
         color = STATUS_COLORS.get(r.get("status"), "black")
         if pd.notna(r.get("ci_low")):
             ax.plot([r["ci_low"], r["ci_high"]], [k, k], color=color, lw=2)
-        ax.plot([r[x]], [k], "o", color=color, **plot_kws)
-    ax.set_yticks(range(len(part)), list(part[y]))
+        ax.plot([r[x]], [k], _MARKERS.get(r.get("status"), "o"), color=color,
+                markeredgecolor="black", **plot_kws)
+        ax.annotate(_status_word(r.get("status")), (1.01, k), xycoords=("axes fraction", "data"),
+                    va="center", fontsize=8)
+    ax.set_yticks(range(len(part)), [str(u) for u in part[y]])
     targets = part["target"].dropna().unique() if "target" in part.columns else []
     for t in targets:
         ax.axvline(t, ls="--", color="grey", lw=1)
-    ax.set_xlabel(metric)
+    kind, money = _kind(metric, currency)
+    ax.xaxis.set_major_formatter(formatting.tick_formatter(kind, currency=money, locale=locale))
+    ax.set_xlabel(labels.label(metric))
     ax.invert_yaxis()
-    return ax
+    return describe(ax, f"{labels.label(metric)} by business unit with 95% intervals"
+                    + (" and the target as a dashed line" if len(targets) else "") + ": "
+                    + "; ".join(f"{u} {_status_word(st)}" for u, st in
+                                zip(part[y], part.get("status", ""), strict=False)) + ".")
+
+
+def _impact_title(data: Any, metric: str | None, currency: str | None, locale: str) -> str:
+    method = getattr(data, "method", "")
+    effect = getattr(data, "effect", None)
+    design = {"did": "against the other units", "its": "against its own trend"}.get(method, "")
+    what = labels.label(metric) if metric else "The measure"
+    if effect is None:
+        return f"{what}: observed and without the initiative"
+    kind, money = _kind(metric, currency)
+    scale = 100.0 if kind == "share" else 1.0
+    kind = "pp" if kind == "share" else kind
+    est, low, high = (formatting.value(scale * v, kind, currency=money, locale=locale,
+                                       decimals=2 if kind == "pp" else None)
+                      for v in (effect.value, effect.ci_low, effect.ci_high))
+    text = f"{est} ({low.removesuffix(' pp')} to {high})"
+    verdict = ("no significant effect" if effect.ci_low <= 0 <= effect.ci_high
+               else "significant")
+    return f"{what}, {design}: effect {text}, {verdict}"
 
 
 def plot_initiative_impact(
     data: Any = None,
     *,
+    metric: str | None = None,
+    currency: str | None = None,
+    locale: str = formatting.LOCALE,
     ax: Axes | None = None,
     **plot_kws: Any,
 ) -> Axes:
@@ -207,6 +276,10 @@ def plot_initiative_impact(
     ----------
     data
         An :class:`crmlib.scorecard.ImpactResult` (or its ``frame``).
+    metric
+        The measure the series is of (``"fcr"``): names the axis and writes the effect.
+    currency, locale
+        The ISO code of money figures and the Babel locale.
     ax, **plot_kws
         Axes to draw on (a new figure when None); passed to the observed points' ``plot``.
 
@@ -221,31 +294,33 @@ def plot_initiative_impact(
     >>> y = pd.Series(0.6 + 0.05 * (np.arange(24) >= 12) + 0.01 * np.sin(np.arange(24)),
     ...               index=pd.period_range("2023-01", periods=24, freq="M"))
     >>> res = scorecard.initiative_impact(y, start="2024-01-01")
-    >>> plots.plot_initiative_impact(res).get_title()
-    'ITS: effect 0.0552 [0.0436, 0.0668]'
+    >>> plots.plot_initiative_impact(res, metric="fcr").get_title().split(": ")[1]
+    'effect +5.52 pp (+4.36 to +6.68 pp), significant'
     """
     frame = getattr(data, "frame", data)
     if not isinstance(frame, pd.DataFrame) or "counterfactual" not in frame.columns:
         raise CRMError("data: expected an ImpactResult (from scorecard.initiative_impact)")
-    ax = get_ax(ax, figsize=(8, 4))
+    ax = get_ax(ax, figsize=(9, 4))
     d = frame["date"]
-    ax.fill_between(d, frame["cf_low"], frame["cf_high"], color="tab:blue", alpha=0.15,
-                    lw=0, label="counterfactual interval")
-    ax.plot(d, frame["counterfactual"], "--", color="tab:blue", label="counterfactual")
+    blue, orange, grey = OKABE_ITO[0], OKABE_ITO[1], "#777777"
+    ax.fill_between(d, frame["cf_low"], frame["cf_high"], color=blue, alpha=0.15,
+                    lw=0, label="without the initiative (95% interval)")
+    ax.plot(d, frame["counterfactual"], "--", color=blue, label="without the initiative")
     post = frame["post"].to_numpy(dtype=bool)
     for k, part in enumerate((~post, post)):  # no line across the start
-        ax.plot(d[part], frame["fitted"][part], "-", color="tab:orange",
-                label="fitted" if k == 0 else None)
+        ax.plot(d[part], frame["fitted"][part], "-", color=orange,
+                label="fitted trend" if k == 0 else None)
     ax.plot(d, frame["observed"], "o", color="black", ms=4, label="observed", **plot_kws)
     if "control_mean" in frame.columns:
-        ax.plot(d, frame["control_mean"], "-", color="grey", lw=1, label="control units (mean)")
+        ax.plot(d, frame["control_mean"], "-", color=grey, lw=1, label="other units (mean)")
     start = getattr(data, "start", None)
     if start is not None:
-        ax.axvline(pd.Period(start).start_time, color="grey", ls=":", lw=1)
-    method = getattr(data, "method", "")
-    effect = getattr(data, "effect", None)
-    if effect is not None:
-        ax.set_title(f"{method.upper()}: effect {effect.value:.3g} "
-                     f"[{effect.ci_low:.3g}, {effect.ci_high:.3g}]")
-    ax.legend(fontsize=8, frameon=False)
-    return ax
+        ax.axvline(pd.Period(start).start_time, color=grey, ls=":", lw=1, label="start")
+    kind, money = _kind(metric, currency)
+    ax.yaxis.set_major_formatter(formatting.tick_formatter(kind, currency=money, locale=locale))
+    if metric:
+        ax.set_ylabel(labels.label(metric))
+    title = _impact_title(data, metric, currency, locale)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1))
+    return describe(ax, f"Monthly series with the start of the initiative marked. {title}.")
