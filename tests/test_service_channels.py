@@ -102,7 +102,7 @@ def test_figures_return_axes():
     f = _frame(rows)
     k = service.kpis(f, by=("channel",))
     ax = plots.plot_kpi_targets(k, kpi="resolution_rate")
-    assert ax.get_title() == "resolution_rate"
+    assert ax.get_title() == "Resolution rate"
     fig = plots.plot_kpi_targets_grid(k, kpis=["resolution_rate", "contacts"])
     assert len([a for a in fig.axes if a.get_visible()]) == 2
     chart = service.p_chart([5, 6, 4, 12], [20, 20, 20, 20])
@@ -110,7 +110,7 @@ def test_figures_return_axes():
     _, ax2 = plt.subplots()
     assert plots.plot_channel_mix(service.channel_mix(f), ax=ax2) is ax2
     ev = service.touchpoints(f)
-    assert plots.plot_transitions(service.transitions(ev)).get_xlabel() == "to"
+    assert plots.plot_transitions(service.transitions(ev)).get_xlabel() == "Next touchpoint"
     plt.close("all")
 
 

@@ -13,8 +13,11 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from crmlib import labels
 from crmlib.errors import CRMError
-from crmlib.plotting._base import get_ax
+from crmlib.formatting import LOCALE, percent, tick_formatter
+from crmlib.plotting._alt import describe
+from crmlib.plotting._base import OKABE_ITO, get_ax
 from crmlib.service.results import ControlChart
 
 __all__ = [
@@ -26,11 +29,38 @@ __all__ = [
     "plot_transitions",
 ]
 
-_STATUS_COLOURS = {"on target": "tab:green", "off target": "tab:red", "no target": "tab:gray"}
+#: Status -> (Okabe-Ito colour, marker, words): never colour alone (blue circle, vermillion
+#: cross, grey square).
+_STATUS_STYLE = {"on target": (OKABE_ITO[0], "o", "✓ on target"),
+                 "off target": (OKABE_ITO[3], "X", "✗ off target"),
+                 "no target": ("0.45", "s", "no target")}
+#: The run rules, in words, for the figure notes.
+_RULES = {"western_electric": "Western Electric rules: a month beyond the limits, 2 of 3 "
+                               "months beyond 2 sigma on one side, 4 of 5 beyond 1 sigma on "
+                               "one side, or 8 in a row on one side of the centre",
+          "nelson": "Nelson rules: a month beyond the limits, a run of 9 on one side, a "
+                    "trend of 6, or another of the 8 Nelson patterns"}
 MAIN_KPIS: tuple[str, ...] = ("fcr", "service_level", "abandonment_rate", "asa_seconds",
                               "aht_seconds", "repeat_contact_rate", "csat",
                               "cost_per_resolved_contact", "containment_rate")
 """The KPIs :func:`plot_kpi_targets_grid` draws by default."""
+
+
+def _kpi_words(kpi: str) -> tuple[str, str]:
+    """A KPI's label and kind (the service CSAT is a mean rating)."""
+    if kpi == "csat":
+        return "CSAT (mean rating)", "rating"
+    found = labels.lookup(kpi)
+    return found.label, found.kind
+
+
+def _chart_words(chart: ControlChart) -> tuple[str, str]:
+    """The title (``"fcr, phone"`` -> ``"First-contact resolution, phone"``) and the kind."""
+    kpi, _, rest = chart.label.partition(", ")
+    words, kind = _kpi_words(kpi) if kpi else ("", "number")
+    if chart.kind == "p":
+        kind = "share"
+    return (f"{words}, {rest}" if rest else words or chart.label), kind
 
 
 def _is_empty(data: Any) -> bool:
@@ -59,9 +89,11 @@ def _note_figure(note: str = _NOTHING) -> Figure:
 
 
 def plot_kpi_targets(data: pd.DataFrame | None = None, *, kpi: str, y: str = "channel",
-                     ax: Axes | None = None, **plot_kws: Any) -> Axes:
-    """One KPI per group of ``y``: dot with its CI, the target as a black tick, coloured by
-    status. An empty frame gives an axes saying there is nothing to show.
+                     ax: Axes | None = None, currency: str | None = None,
+                     locale: str = LOCALE, **plot_kws: Any) -> Axes:
+    """One KPI per group of ``y``: dot with its CI, the target as a black tick; the status
+    by colour (Okabe-Ito), marker and words (``"phone  ✗ off target"``). An empty frame gives
+    an axes saying there is nothing to show.
 
     Parameters
     ----------
@@ -74,6 +106,8 @@ def plot_kpi_targets(data: pd.DataFrame | None = None, *, kpi: str, y: str = "ch
         The group column, one row of the chart per level.
     ax : Axes, optional
         Where to draw (a new figure when None); ``plot_kws`` go to the dots' ``scatter``.
+    currency, locale : str, optional
+        For the axis values (money KPIs need the currency).
 
     Returns
     -------
@@ -90,8 +124,8 @@ def plot_kpi_targets(data: pd.DataFrame | None = None, *, kpi: str, y: str = "ch
     ...     "channel": ["phone", "chat"] * 3, "first_contact_resolved": [1, 1, 0, 1, 1, 0]})
     >>> table = service.kpis(contacts, targets={"fcr": 0.75})
     >>> ax = plots.plot_kpi_targets(table, kpi="fcr")
-    >>> [t.get_text() for t in ax.get_yticklabels()]
-    ['chat', 'phone']
+    >>> ax.get_title(), [t.get_text() for t in ax.get_yticklabels()]
+    ('First-contact resolution', ['chat  ✓ on target', 'phone  ✓ on target'])
     >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     if _is_empty(data):
@@ -106,20 +140,31 @@ def plot_kpi_targets(data: pd.DataFrame | None = None, *, kpi: str, y: str = "ch
     v = rows["value"].to_numpy(dtype=float)
     lo = rows["ci_low"].fillna(rows["value"]).to_numpy(dtype=float)
     hi = rows["ci_high"].fillna(rows["value"]).to_numpy(dtype=float)
-    colours = [_STATUS_COLOURS.get(s, "tab:gray") for s in rows["status"]]
     xerr = [np.maximum(v - lo, 0), np.maximum(hi - v, 0)]  # rounding can cross the dot
     ax.errorbar(v, pos, xerr=xerr, fmt="none", ecolor="0.4", capsize=3)
-    ax.scatter(v, pos, c=colours, zorder=3, **plot_kws)
+    status = rows["status"].astype(str).where(rows["status"].isin(list(_STATUS_STYLE)),
+                                              "no target").to_numpy()
+    for st, (colour, marker, _) in _STATUS_STYLE.items():
+        hit = status == st
+        if hit.any():
+            ax.scatter(v[hit], pos[hit], c=colour, marker=marker, s=45, zorder=3, **plot_kws)
     t = rows["target"].to_numpy(dtype=float)
     ax.scatter(t, pos, marker="|", s=300, c="black", zorder=4, label="target")
-    ax.set_yticks(pos, rows[y].astype(str).tolist())
-    ax.set_title(kpi)
-    return ax
+    ax.set_yticks(pos, [f"{g}  {_STATUS_STYLE[st][2]}" if st != "no target" else str(g)
+                        for g, st in zip(rows[y].astype(str), status, strict=True)])
+    ax.set_ylim(-0.6, len(rows) - 0.4)
+    title, kind = _kpi_words(kpi)
+    ax.xaxis.set_major_formatter(tick_formatter(kind, currency=currency, locale=locale))
+    ax.set_title(title)
+    off = [str(g) for g, st in zip(rows[y], status, strict=True) if st == "off target"]
+    return describe(ax, f"{title} by {y} with intervals and the target; off target: "
+                        f"{', '.join(off) if off else 'none'}.")
 
 
 def plot_kpi_targets_grid(data: pd.DataFrame, *, kpis: Sequence[str] | None = None,
                           y: str = "channel", col_wrap: int = 3, height: float = 2.4,
-                          aspect: float = 1.5) -> Figure:
+                          aspect: float = 1.5, currency: str | None = None,
+                          locale: str = LOCALE) -> Figure:
     """Figure-level :func:`plot_kpi_targets`: one panel per KPI, groups of ``y`` on each. An
     empty frame gives a figure saying there is nothing to show.
 
@@ -133,10 +178,13 @@ def plot_kpi_targets_grid(data: pd.DataFrame, *, kpis: Sequence[str] | None = No
         The group column.
     col_wrap, height, aspect
         Panels per row, and each panel's height (inches) and width / height.
+    currency, locale : str, optional
+        For the axis values.
 
     Returns
     -------
     Figure
+        With a legend of the status markers below the panels.
 
     Examples
     --------
@@ -150,7 +198,7 @@ def plot_kpi_targets_grid(data: pd.DataFrame, *, kpis: Sequence[str] | None = No
     >>> table = service.kpis(contacts, targets={"fcr": 0.75})
     >>> fig = plots.plot_kpi_targets_grid(table)
     >>> [ax.get_title() for ax in fig.axes if ax.get_visible()]
-    ['fcr']
+    ['First-contact resolution']
     >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     if _is_empty(data):
@@ -164,16 +212,34 @@ def plot_kpi_targets_grid(data: pd.DataFrame, *, kpis: Sequence[str] | None = No
     fig, axes = plt.subplots(nrow, ncol, figsize=(ncol * height * aspect, nrow * height),
                              layout="constrained", squeeze=False)
     for ax, kpi in zip(axes.flat, kpis, strict=False):
-        plot_kpi_targets(data, kpi=kpi, y=y, ax=ax)
+        plot_kpi_targets(data, kpi=kpi, y=y, ax=ax, currency=currency, locale=locale)
     for ax in axes.flat[len(kpis):]:
         ax.set_visible(False)
-    return fig
+    _status_legend(fig)
+    off = data[(data["kpi"].isin(kpis)) & (data["status"] == "off target")]
+    where = "; ".join(f"{_kpi_words(k)[0]}: {', '.join(map(str, g[y]))}"
+                      for k, g in off.groupby("kpi", sort=False)) or "none"
+    return describe(fig, f"{len(kpis)} KPIs by {y}, each value with its interval against "
+                         f"the target (black tick). Off target: {where}.")
+
+
+def _status_legend(fig: Figure) -> None:
+    """The status markers and the target tick, explained below the panels."""
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], ls="", marker=m, color=c, label=w)
+               for c, m, w in _STATUS_STYLE.values()]
+    handles.append(Line2D([], [], ls="", marker="|", color="black", ms=12, label="target"))
+    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles),
+               fontsize="small", frameon=False)
 
 
 def plot_control_chart(chart: ControlChart, *, ax: Axes | None = None,
                        **plot_kws: Any) -> Axes:
-    """A p-chart (limits per point) or XmR chart; points flagged by the run rules in red, the
-    end of the baseline as a dotted line.
+    """A p-chart (limits per point) or XmR chart: values in blue, limits dashed vermillion
+    (drawn within what is possible: a share in 0-100%, a time or cost from 0), points
+    flagged by the run rules as orange diamonds, the end of the baseline as a dash-dot line;
+    the legend outside the axes, on the right.
 
     Parameters
     ----------
@@ -201,26 +267,35 @@ def plot_control_chart(chart: ControlChart, *, ax: Axes | None = None,
         raise CRMError(f"chart: expected a ControlChart, got {type(chart).__name__}")
     data = chart.points
     ax = get_ax(ax)
+    title, kind = _chart_words(chart)
+    low, high = (0.0, 1.0) if kind == "share" else (0.0, np.inf) if kind in (
+        "seconds", "money", "count") else (-np.inf, np.inf)
     xs = data[data.columns[0]].to_numpy()  # the index or time column
-    ax.plot(xs, data["value"], marker="o", ms=3, color="tab:blue", **plot_kws)
-    ax.step(xs, data["ucl"], where="mid", color="tab:red", lw=1, label="UCL / LCL")
-    ax.step(xs, data["lcl"], where="mid", color="tab:red", lw=1)
-    ax.plot(xs, data["centre"], color="0.3", lw=1, ls="--", label="centre")
+    ax.plot(xs, data["value"], marker="o", ms=3, color=OKABE_ITO[0], label="monthly value",
+            **plot_kws)
+    lcl, ucl = (data[c].clip(low, high) for c in ("lcl", "ucl"))  # what is possible
+    ax.step(xs, ucl, where="mid", color=OKABE_ITO[3], lw=1, ls="--",
+            label="control limits")
+    ax.step(xs, lcl, where="mid", color=OKABE_ITO[3], lw=1, ls="--")
+    ax.plot(xs, data["centre"], color="0.3", lw=1, ls=":", label="centre")
     flag = data["out_of_control"].to_numpy(dtype=bool)
-    ax.scatter(xs[flag], data["value"].to_numpy()[flag], color="tab:red", zorder=3,
-               label="rule violated")
+    ax.scatter(xs[flag], data["value"].to_numpy()[flag], color=OKABE_ITO[1], marker="D",
+               s=40, edgecolors="black", linewidths=0.6, zorder=3, label="signal (rule broken)")
     if not data["baseline"].all():
-        ax.axvline(xs[np.argmin(data["baseline"].to_numpy())], color="0.5", lw=0.8, ls=":")
-    ax.set_title(chart.label)
-    ax.legend(loc="best", fontsize="small")
-    return ax
+        ax.axvline(xs[np.argmin(data["baseline"].to_numpy())], color="0.5", lw=0.8, ls="-.",
+                   label="end of baseline")
+    ax.yaxis.set_major_formatter(tick_formatter(kind))
+    ax.set_title(title)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small", frameon=False)
+    return describe(ax, f"Control chart of {title}: {len(data)} points, "
+                        f"{int(flag.sum())} flagged by the run rules.")
 
 
 def plot_control_chart_grid(charts: Mapping[str, ControlChart], *, col_wrap: int = 2,
                             height: float = 2.8, aspect: float = 1.8) -> Figure:
-    """Figure-level :func:`plot_control_chart`: one panel per chart, the charts' notes
-    (clipped or missing limits, a baseline too short) under the panels. No chart gives a
-    figure saying so.
+    """Figure-level :func:`plot_control_chart`: one panel per chart, one legend on the
+    right, the charts' notes (clipped or missing limits, a baseline too short) and the run
+    rules in words under the panels. No chart gives a figure saying so.
 
     Parameters
     ----------
@@ -245,7 +320,7 @@ def plot_control_chart_grid(charts: Mapping[str, ControlChart], *, col_wrap: int
     >>> charts = service.kpi_chart(monthly, kpi="fcr", baseline_end="2024-05-01")
     >>> fig = plots.plot_control_chart_grid(charts)
     >>> [ax.get_title() for ax in fig.axes]
-    ['fcr, chat', 'fcr, phone']
+    ['First-contact resolution, chat', 'First-contact resolution, phone']
     >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     if not charts:
@@ -256,13 +331,19 @@ def plot_control_chart_grid(charts: Mapping[str, ControlChart], *, col_wrap: int
                              layout="constrained", squeeze=False)
     for ax, level in zip(axes.flat, sorted(charts), strict=False):
         plot_control_chart(charts[level], ax=ax)
+        ax.get_legend().remove()
         ax.tick_params(axis="x", labelrotation=30, labelsize="small")
     for ax in axes.flat[len(charts):]:
         ax.set_visible(False)
+    fig.legend(*axes.flat[0].get_legend_handles_labels(), loc="outside right upper",
+               fontsize="small", frameon=False)
     notes = [f"{level}: {n}" for level in sorted(charts) for n in charts[level].notes]
-    if notes:
-        fig.supxlabel(textwrap.fill("; ".join(notes), 120), fontsize="small")
-    return fig
+    rules = next(iter(charts.values())).rules
+    notes.append(f"A signal is a month that breaks a run rule ({_RULES.get(rules, rules)})")
+    fig.supxlabel(textwrap.fill("; ".join(notes), 130), fontsize="small")
+    flagged = [lv for lv in sorted(charts) if charts[lv].points["out_of_control"].any()]
+    return describe(fig, f"Control charts, one per group ({', '.join(sorted(charts))}); "
+                         f"months flagged in: {', '.join(flagged) or 'none'}.")
 
 
 def plot_channel_mix(data: pd.DataFrame | None = None, *, x: str = "period",
@@ -293,8 +374,8 @@ def plot_channel_mix(data: pd.DataFrame | None = None, *, x: str = "period",
     ...     "occurred_at": pd.to_datetime(["2024-01-03", "2024-01-09", "2024-01-20",
     ...                                    "2024-02-02"])})
     >>> ax = plots.plot_channel_mix(service.channel_mix(contacts))
-    >>> ax.get_legend_handles_labels()[1]
-    ['chat', 'phone']
+    >>> ax.get_legend_handles_labels()[1], ax.get_ylabel()
+    (['chat', 'phone'], 'Share of contacts')
     >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     if _is_empty(data):
@@ -303,12 +384,16 @@ def plot_channel_mix(data: pd.DataFrame | None = None, *, x: str = "period",
         raise CRMError(f"data: expected columns {x!r}, {hue!r}, {y!r} (channel_mix output)")
     wide = data.pivot(index=x, columns=hue, values=y).fillna(0)
     ax = get_ax(ax)
+    plot_kws.setdefault("colors", OKABE_ITO[:len(wide.columns)])
     ax.stackplot(wide.index, *[wide[c].to_numpy() for c in wide.columns],
                  labels=[str(c) for c in wide.columns], **plot_kws)
     ax.set_ylim(0, 1)
-    ax.set_ylabel(y)
-    ax.legend(loc="upper left", fontsize="small")
-    return ax
+    ax.yaxis.set_major_formatter(tick_formatter("share"))
+    ax.set_ylabel("Share of contacts")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small", frameon=False)
+    last = wide.iloc[-1]
+    return describe(ax, "Stacked shares of contacts by channel over time; in the last period "
+                        + ", ".join(f"{c} {percent(v, decimals=0)}" for c, v in last.items()) + ".")
 
 
 def plot_transitions(data: pd.DataFrame | None = None, *, top: int = 12,
@@ -360,8 +445,11 @@ def plot_transitions(data: pd.DataFrame | None = None, *, top: int = 12,
     cols = [*states, "(end)"]
     mat = data.pivot(index="from", columns="to", values=value).reindex(index=rows, columns=cols)
     ax = get_ax(ax, figsize=(1 + 0.6 * len(cols), 1 + 0.45 * len(rows)))
-    sns.heatmap(mat, ax=ax, cmap="Blues", annot=True, fmt=".2f", cbar=False,
+    sns.heatmap(mat, ax=ax, cmap="Blues", annot=True, fmt=".0%", cbar=False,
                 annot_kws={"fontsize": 7}, **plot_kws)
-    ax.set_xlabel("to")
-    ax.set_ylabel("from")
-    return ax
+    ax.set_xlabel("Next touchpoint")
+    ax.set_ylabel("Touchpoint")
+    ax.tick_params(axis="x", labelrotation=45)
+    plt.setp(ax.get_xticklabels(), ha="right", rotation_mode="anchor")
+    return describe(ax, f"Heatmap of the chance of moving from one touchpoint (row) to the "
+                        f"next (column), for the {len(states)} most frequent touchpoints.")
