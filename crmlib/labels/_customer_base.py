@@ -13,4 +13,10 @@ LABELS = entries(
      "Monthly revenue trend relative to the mean monthly revenue"),
     ("data_completeness", "Data completeness", "share", "higher",
      "Share of filled cells in the columns the unit collects"),
+    # the tables of the page
+    ("source", "Records", "number"),
+    ("per_customer", "Per customer", "number", None,
+     "Records per customer, customers without any counted as zero"),
+    ("share_with_any", "Customers with any", "share", None,
+     "Share of customers with at least one record"),
 )

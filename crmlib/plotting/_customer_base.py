@@ -10,7 +10,19 @@ import seaborn as sns
 from matplotlib.axes import Axes
 
 from crmlib.customer_base import OrderValueHistogram, RevenueTrend
-from crmlib.plotting._base import get_ax
+from crmlib.formatting import LOCALE, money, number, percent, tick_formatter
+from crmlib.plotting._alt import describe
+from crmlib.plotting._base import OKABE_ITO, get_ax
+
+#: The event tables of the contacts figure, in words.
+_TABLE_WORDS = {"orders": "Purchase lines", "interactions": "Service contacts",
+                "survey_responses": "Survey answers"}
+
+
+def _legend_below(ax: Axes) -> None:
+    """The legend under the axes, outside the data."""
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=4, fontsize="small",
+              frameon=False)
 
 
 def plot_acquisitions(
@@ -46,8 +58,17 @@ def plot_acquisitions(
     >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     ax = get_ax(ax)
-    sns.lineplot(data=data, x="period", y="customers", hue=hue, marker="o", ax=ax, **plot_kws)
-    ax.set(xlabel="", ylabel="customers acquired", ylim=(0, None))
+    levels = data[hue].nunique() if hue else 1
+    palette = OKABE_ITO[:levels] if hue and levels <= len(OKABE_ITO) else None
+    sns.lineplot(data=data, x="period", y="customers", hue=hue, marker="o", ax=ax,
+                 palette=palette, color=None if hue else OKABE_ITO[0], **plot_kws)
+    ax.set(xlabel="", ylabel="Customers acquired", ylim=(0, None))
+    ax.yaxis.set_major_formatter(tick_formatter("count"))
+    if hue and ax.get_legend() is not None:
+        ax.legend(title=hue.replace("_", " ").capitalize(), loc="upper left",
+                  bbox_to_anchor=(1.01, 1), fontsize="small")
+    total = number(float(data["customers"].sum()), decimals=0)
+    describe(ax, f"Customers acquired per month{' by ' + hue if hue else ''}: {total} in all.")
     return ax
 
 
@@ -74,17 +95,24 @@ def plot_active_customers(data: pd.DataFrame, *, ax: Axes | None = None, **plot_
     ...     "ordered_at": pd.to_datetime(["2024-01-03", "2024-01-20", "2024-02-02"])})
     >>> ax = plots.plot_active_customers(customer_base.active_customers(orders))
     >>> ax.get_ylabel()
-    'active customers'
+    'Active customers'
     >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     ax = get_ax(ax)
-    sns.lineplot(data=data, x="period", y="active", marker="o", ax=ax, **plot_kws)
-    ax.set(xlabel="", ylabel="active customers", ylim=(0, None))
+    sns.lineplot(data=data, x="period", y="active", marker="o", ax=ax,
+                 **{"color": OKABE_ITO[0], **plot_kws})
+    ax.set(xlabel="", ylabel="Active customers", ylim=(0, None))
+    ax.yaxis.set_major_formatter(tick_formatter("count"))
+    last = data.iloc[-1] if len(data) else None
+    describe(ax, "Customers with a purchase in each month" + (
+        f"; {number(float(last['active']), decimals=0)} in the last month." if last is not None
+        else "."))
     return ax
 
 
 def plot_revenue_trend(
-    trend: RevenueTrend, *, currency: str = "", ax: Axes | None = None, **plot_kws: Any
+    trend: RevenueTrend, *, currency: str = "", locale: str = LOCALE,
+    ax: Axes | None = None, **plot_kws: Any
 ) -> Axes:
     """Revenue per period with the fitted linear trend and its confidence band; periods left
     out of the fit (incomplete) are drawn hollow.
@@ -94,7 +122,9 @@ def plot_revenue_trend(
     trend : RevenueTrend
         The output of :func:`crmlib.customer_base.revenue_trend`.
     currency : str
-        Added to the y label.
+        ISO code: the y label and the axis in money.
+    locale : str, default ``"en_GB"``
+        Babel locale of the numbers.
     ax : Axes, optional
         Where to draw (a new figure when None); ``plot_kws`` go to the line of complete periods.
 
@@ -112,32 +142,41 @@ def plot_revenue_trend(
     >>> trend = customer_base.revenue_trend(orders, as_of="2024-08-31")
     >>> ax = plots.plot_revenue_trend(trend, currency="EUR")
     >>> ax.get_ylabel(), len(ax.lines) > 0
-    ('net revenue EUR', True)
+    ('Net revenue (EUR)', True)
     >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     ax = get_ax(ax)
     table = trend.table
     complete = table[table["complete"]]
-    ax.plot(complete["period"], complete["revenue"], "o-", label="revenue", **plot_kws)
+    ax.plot(complete["period"], complete["revenue"], "o-", label="net revenue",
+            color=OKABE_ITO[0], **plot_kws)
     partial = table[~table["complete"]]
     if len(partial):
-        ax.plot(partial["period"], partial["revenue"], "o", mfc="none", label="incomplete period")
+        ax.plot(partial["period"], partial["revenue"], "o", mfc="none", color=OKABE_ITO[0],
+                label="month not over")
     ax.plot(table["period"], table["fitted"], "--", color="0.3", label="linear trend")
     ax.fill_between(table["period"], table["ci_low"], table["ci_high"], color="0.3", alpha=0.15,
-                    label=f"{round(100 * (1 - trend.slope.alpha))}% CI of the trend")
-    ax.set(xlabel="", ylabel=f"net revenue {currency}".strip())
-    if np.isfinite(trend.growth.value):
-        ax.set_title(f"trend: {trend.growth.value:+.1%} per period "
-                     f"({trend.growth.ci_low:+.1%} to {trend.growth.ci_high:+.1%})",
-                     fontsize="medium")
+                    label=f"{round(100 * (1 - trend.slope.alpha))}% band of the trend")
+    ax.set(xlabel="", ylabel=f"Net revenue ({currency})" if currency else "Net revenue")
+    if currency:
+        ax.yaxis.set_major_formatter(tick_formatter("money", currency=currency, locale=locale))
+    g = trend.growth
+    if np.isfinite(g.value):
+        def signed(x: float) -> str:
+            return ("+" if x >= 0 else "") + percent(x, decimals=1, locale=locale)
+        title = (f"Trend {signed(g.value)} of mean monthly revenue per month "
+                 f"({signed(g.ci_low)} to {signed(g.ci_high)})")
     else:  # too few periods for a trend: say so instead of a line
-        ax.set_title(trend.note or "no trend fitted", fontsize="medium")
-    ax.legend(loc="best", fontsize="small")
+        title = trend.note or "no trend fitted"
+    ax.set_title(title, fontsize="medium")
+    _legend_below(ax)
+    describe(ax, f"Net revenue per month with its straight-line trend. {title}.")
     return ax
 
 
 def plot_order_values(
-    hist: OrderValueHistogram, *, currency: str = "", ax: Axes | None = None, **plot_kws: Any
+    hist: OrderValueHistogram, *, currency: str = "", locale: str = LOCALE,
+    ax: Axes | None = None, **plot_kws: Any
 ) -> Axes:
     """The distribution of purchase-line amounts on a log scale (returns left out); the dashed
     line is the exact median.
@@ -148,7 +187,9 @@ def plot_order_values(
         The output of :func:`crmlib.customer_base.order_value_histogram` (the lines counted
         per bin in SQL where they are).
     currency : str
-        Added to the x label.
+        ISO code: the x label and the median in money.
+    locale : str, default ``"en_GB"``
+        Babel locale of the numbers.
     ax : Axes, optional
         Where to draw (a new figure when None); ``plot_kws`` go to
         :meth:`~matplotlib.axes.Axes.bar`.
@@ -170,13 +211,18 @@ def plot_order_values(
     """
     ax = get_ax(ax)
     table = hist.table
-    kws = {"edgecolor": "white", "linewidth": 0.5, **plot_kws}
+    kws = {"edgecolor": "white", "linewidth": 0.5, "color": OKABE_ITO[0], **plot_kws}
     ax.bar(table["bin_low"], table["lines"], width=table["bin_high"] - table["bin_low"],
            align="edge", **kws)
     ax.set_xscale("log")
-    ax.axvline(hist.median, color="0.2", ls="--", label=f"median {hist.median:,.2f}")
-    ax.set(xlabel=f"order value {currency} (log scale)".strip(), ylabel="order lines")
-    ax.legend(fontsize="small")
+    med = (money(hist.median, currency, locale=locale) if currency
+           else number(hist.median, decimals=2, locale=locale))
+    ax.axvline(hist.median, color="0.2", ls="--", label=f"median {med}")
+    ax.set(xlabel=f"Purchase amount ({currency}, log scale)" if currency
+           else "Purchase amount (log scale)", ylabel="Purchase lines")
+    ax.yaxis.set_major_formatter(tick_formatter("count"))
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
+    describe(ax, f"How many purchase lines have each amount (log scale); the median is {med}.")
     return ax
 
 
@@ -208,15 +254,19 @@ def plot_contacts_per_customer(
     ...     customers, {"interactions": contacts, "surveys": None})
     >>> ax = plots.plot_contacts_per_customer(table)
     >>> [t.get_text() for t in ax.get_yticklabels()]
-    ['interactions']
+    ['Service contacts']
     >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     ax = get_ax(ax, figsize=(6, 3))
     shown = data[data["available"]].reset_index(drop=True)
-    ax.barh(shown["table"], shown["mean_per_customer"], **plot_kws)
+    names = [_TABLE_WORDS.get(t, str(t)) for t in shown["table"]]
+    ax.barh(names, shown["mean_per_customer"], **{"color": OKABE_ITO[0], **plot_kws})
     ax.errorbar(shown["mean_per_customer"], shown.index,
                 xerr=[shown["mean_per_customer"] - shown["mean_ci_low"],
                       shown["mean_ci_high"] - shown["mean_per_customer"]],
                 fmt="none", color="0.2", capsize=3)
-    ax.set(xlabel="rows per customer (mean, 95% CI)", ylabel="")
+    ax.set(xlabel="Records per customer (mean, 95% interval)", ylabel="")
+    describe(ax, "Mean records per customer: " + "; ".join(
+        f"{n} {number(v, decimals=2)}" for n, v in zip(names, shown["mean_per_customer"],
+                                                       strict=True)) + ".")
     return ax

@@ -2,9 +2,11 @@
 profiles, k selection, and migration between segments.
 
 Reading them: in :func:`plot_segment_value` segments above the diagonal earn a larger share of
-revenue than their share of customers; in :func:`plot_cluster_profiles` red is above the
+revenue than their share of customers; in :func:`plot_cluster_profiles` orange is above the
 customer average and blue below; in :func:`plot_migration` read across a row: of the customers
 in that segment at the first date, the share found in each segment at the second.
+Colours are Okabe-Ito (told apart under colour-vision deficiencies): in the profiles orange is
+above the customer average and blue below, and each cell also carries its number.
 """
 
 from __future__ import annotations
@@ -16,11 +18,25 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
+from matplotlib.colors import LinearSegmentedColormap
 
-from crmlib import defaults
+from crmlib import defaults, labels
 from crmlib.errors import CRMError
-from crmlib.plotting._base import get_ax
+from crmlib.formatting import LOCALE, number, percent, tick_formatter
+from crmlib.labels._segmentation import cluster_name
+from crmlib.plotting._alt import describe
+from crmlib.plotting._base import OKABE_ITO, get_ax
 from crmlib.segmentation import Migration, SegmentValue, transition_matrix
+
+#: Below average in Okabe-Ito blue, above in orange, white at the average.
+_DIVERGING = LinearSegmentedColormap.from_list("okabe_ito_diverging",
+                                               [OKABE_ITO[0], "#FFFFFF", OKABE_ITO[1]])
+
+
+def _wrap(names: Any, width: int = 14) -> list[str]:
+    """Segment names wrapped onto short lines, so tick labels do not run together."""
+    return [textwrap.fill(str(n), width) for n in names]
+
 
 
 def _fmt(value: float) -> str:
@@ -64,7 +80,7 @@ def plot_rfm_grid(
     ...                                   "2024-02-01", "2023-11-15", "2023-06-01"])})
     >>> ax = plots.plot_rfm_grid(segmentation.rfm(orders, as_of="2024-03-31"))
     >>> ax.get_title()
-    'RFM grid: customers (5 in all)'
+    'Customers by recency and frequency score (5 in all)'
     >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     if value not in ("customers", "revenue"):
@@ -84,18 +100,23 @@ def plot_rfm_grid(
                        for i in range(bins)], dtype=object)[::-1]
     sns.heatmap(frame, annot=labels, fmt="", cmap=plot_kws.pop("cmap", "Blues"),
                 annot_kws={"fontsize": "x-small"}, linewidths=0.5, ax=ax,
-                cbar_kws={"label": "customers" if value == "customers" else "net revenue"},
+                cbar_kws={"label": "Customers" if value == "customers" else "Net revenue"},
                 **plot_kws)
-    ax.set(xlabel="frequency score (5 = most purchase days)",
-           ylabel="recency score (5 = most recent)")
+    ax.set(xlabel=f"Frequency score ({bins} = most purchase days)",
+           ylabel=f"Recency score ({bins} = most recent)")
     total = grid.sum()
-    ax.set_title(f"RFM grid: {value} ({_fmt(total)} in all)", fontsize="medium")
+    what = "Customers" if value == "customers" else "Net revenue"
+    ax.set_title(f"{what} by recency and frequency score ({_fmt(total)} in all)",
+                 fontsize="medium")
+    describe(ax, f"{what} in each cell of the recency by frequency score grid, each cell "
+             f"named by its segment; {number(total, decimals=0)} in all.")
     return ax
 
 
 def plot_segment_value(
     data: SegmentValue | pd.DataFrame, *, x: str = "customer_share", y: str = "revenue_share",
-    size: str = "revenue_per_customer", ax: Axes | None = None, **plot_kws: Any
+    size: str = "revenue_per_customer", currency: str = "", locale: str = LOCALE,
+    ax: Axes | None = None, **plot_kws: Any
 ) -> Axes:
     """Segment size against value: one bubble per segment, key segments in colour.
 
@@ -105,6 +126,8 @@ def plot_segment_value(
         The output of :func:`crmlib.segmentation.segment_value`, or its ``table``.
     x, y, size : str
         The columns on the axes and the one setting the bubble area.
+    currency, locale : str
+        ISO code of the revenue and Babel locale (the description of the figure).
     ax : Axes, optional
         Where to draw (a new figure when None); ``plot_kws`` go to ``scatter``.
 
@@ -133,24 +156,30 @@ def plot_segment_value(
     key = d["is_key"].to_numpy(bool) if "is_key" in d else np.zeros(len(d), bool)
     s = d[size].clip(lower=0).fillna(0).to_numpy(float)
     area = 60 + 600 * s / s.max() if s.max() > 0 else np.full(len(d), 120.0)
-    colors = np.where(key, "C3", "0.6")
-    ax.scatter(d[x], d[y], s=area, c=colors, alpha=0.6, edgecolors="k", linewidths=0.5,
-               **plot_kws)
+    for k, colour, marker, text in ((False, "0.6", "o", "other segments"),
+                                    (True, OKABE_ITO[3], "D", "key segments")):
+        if (key == k).any():
+            ax.scatter(d[x][key == k], d[y][key == k], s=area[key == k], c=colour,
+                       marker=marker, alpha=0.6, edgecolors="k", linewidths=0.5,
+                       label=text, **plot_kws)
     for xi, yi, name, k in zip(d[x], d[y], d["segment"], key, strict=True):
-        ax.annotate(str(name), (xi, yi), fontsize="x-small", ha="center", va="bottom",
-                    xytext=(0, 6), textcoords="offset points",
-                    fontweight="bold" if k else "normal")
+        ax.annotate(textwrap.fill(str(name), 18) + (" (key)" if k else ""), (xi, yi),
+                    fontsize="x-small", ha="center", va="bottom", xytext=(0, 6),
+                    textcoords="offset points", fontweight="bold" if k else "normal")
     top = float(np.nanmax([d[x].max(), d[y].max(), 0.05])) * 1.1
-    ax.plot([0, top], [0, top], ls="--", color="0.5", lw=0.8, label="value share = size share")
-    ax.set(xlabel=x.replace("_", " "), ylabel=y.replace("_", " "), xlim=(0, top),
+    ax.plot([0, top], [0, top], ls="--", color="0.5", lw=0.8,
+            label="revenue share = customer share")
+    ax.set(xlabel=labels.label(x), ylabel=labels.label(y), xlim=(0, top),
            ylim=(min(0, float(d[y].min()) * 1.1), top))
-    if "share" in x:
-        ax.xaxis.set_major_formatter("{x:.0%}")
-    if "share" in y:
-        ax.yaxis.set_major_formatter("{x:.0%}")
-    ax.set_title(f"segment size vs value (bubble: {size.replace('_', ' ')}; red: key segments)",
+    for axis, col in ((ax.xaxis, x), (ax.yaxis, y)):
+        if "share" in col:
+            axis.set_major_formatter(tick_formatter("share", locale=locale))
+    ax.set_title(f"Segment size against value (bubble area: {labels.label(size).lower()})",
                  fontsize="medium")
-    ax.legend(loc="upper left", fontsize="x-small")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="x-small")
+    above = [str(n) for n, xi, yi in zip(d["segment"], d[x], d[y], strict=True) if yi > xi]
+    describe(ax, f"{labels.label(y)} against {labels.label(x).lower()} per segment; above "
+             f"the diagonal (more revenue than customers): {', '.join(above) or 'none'}.")
     return ax
 
 
@@ -183,21 +212,24 @@ def plot_cluster_profiles(
     >>> seg = seg.fit(features)
     >>> ax = plots.plot_cluster_profiles(seg)
     >>> [t.get_text() for t in ax.get_xticklabels()]
-    ['frequency', 'monetary']
+    ['Frequency', 'Spend per\\npurchase day']
     >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     prof = data.profiles_ if hasattr(data, "profiles_") else data
     zcols = [c for c in prof.columns if str(c).startswith("z_")]
-    z = prof[zcols].rename(columns=lambda c: c[2:])
-    z.index = [f"{i}: {n} ({s:.0%})" for i, n, s in zip(prof.index, prof["name"],
-                                                          prof["share"], strict=True)]
-    ax = get_ax(ax, figsize=(1.2 * len(zcols) + 4, 0.5 * len(z) + 2))
+    z = prof[zcols].rename(columns=lambda c: textwrap.fill(labels.label(c[2:]), 14))
+    z.index = [f"{cluster_name(n)} ({percent(s, decimals=0)})"
+               for n, s in zip(prof["name"], prof["share"], strict=True)]
+    ax = get_ax(ax, figsize=(1.3 * len(zcols) + 5, 0.6 * len(z) + 2.2))
     lim = max(1.0, float(np.nanmax(np.abs(z.to_numpy()))))
-    sns.heatmap(z, annot=True, fmt=".1f", cmap=plot_kws.pop("cmap", "RdBu_r"), center=0,
+    sns.heatmap(z, annot=True, fmt=".1f", cmap=plot_kws.pop("cmap", _DIVERGING),
                 vmin=-lim, vmax=lim, linewidths=0.5, ax=ax,
-                cbar_kws={"label": "standardised mean (z)"}, **plot_kws)
+                cbar_kws={"label": "Above (+) or below (−) average, in SDs"}, **plot_kws)
     ax.set(xlabel="", ylabel="")
-    ax.set_title("segment profiles (z-scores of the model features)", fontsize="medium")
+    ax.tick_params(axis="x", labelrotation=0, labelsize="small")
+    ax.set_title("Segment profiles: each behaviour against the average customer",
+                 fontsize="medium")
+    describe(ax, f"{len(z)} segments chosen by the data: " + "; ".join(z.index) + ".")
     return ax
 
 
@@ -250,12 +282,14 @@ def plot_k_selection(data: Any, *, ax: Axes | None = None, **plot_kws: Any) -> A
     if len(chosen):
         ax.axvline(int(chosen.iloc[0]), color="k", ls=":", lw=1,
                    label=f"chosen k = {int(chosen.iloc[0])}")
-    ax.set(xlabel="number of segments k", ylabel="criterion", xticks=k)
+    ax.set(xlabel="Number of segments k", ylabel="Criterion", xticks=k)
     title = getattr(data, "rule_", "k selection")
     if getattr(data, "note_", ""):  # k capped, constant features left out: say so
         title += "\n" + textwrap.fill(str(data.note_), 90)
     ax.set_title(title, fontsize="small")
-    ax.legend(fontsize="x-small", loc="best")
+    ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1))
+    describe(ax, "Choice of the number of segments: silhouette and bootstrap stability per k"
+             + (f"; {int(chosen.iloc[0])} chosen." if len(chosen) else "."))
     return ax
 
 
@@ -307,20 +341,30 @@ def plot_migration(
     shares = transition_matrix(data, from_date=from_date, values="row_share")
     keep = counts.sum(axis=1) > 0
     counts, shares = counts[keep], shares[keep]
-    labels = np.array([[f"{s:.0%}\n({_fmt(c)})" if c else ""
-                        for s, c in zip(srow, crow, strict=True)]
-                       for srow, crow in zip(shares.to_numpy(), counts.to_numpy(),
-                                             strict=True)], dtype=object)
-    ax = get_ax(ax, figsize=(0.9 * counts.shape[1] + 4, 0.55 * counts.shape[0] + 2.5))
-    sns.heatmap(shares.fillna(0), annot=labels, fmt="", cmap=plot_kws.pop("cmap", "Greens"),
+    cells = np.array([[f"{percent(s, decimals=0)}\n({_fmt(c)})" if c else ""
+                       for s, c in zip(srow, crow, strict=True)]
+                      for srow, crow in zip(shares.to_numpy(), counts.to_numpy(),
+                                            strict=True)], dtype=object)
+    ax = get_ax(ax, figsize=(1.0 * counts.shape[1] + 4, 0.65 * counts.shape[0] + 3))
+    sns.heatmap(shares.fillna(0), annot=cells, fmt="", cmap=plot_kws.pop("cmap", "Blues"),
                 vmin=0, vmax=1, linewidths=0.5, annot_kws={"fontsize": "x-small"}, ax=ax,
-                cbar_kws={"label": "share of the row's customers"}, **plot_kws)
+                cbar_kws={"label": "Share of the row's customers"}, **plot_kws)
+    ax.set_xticks(np.arange(counts.shape[1]) + 0.5, _wrap(counts.columns, 11), rotation=0,
+                  fontsize="x-small")
+    ax.set_yticks(np.arange(counts.shape[0]) + 0.5, _wrap(counts.index, 20), rotation=0,
+                  fontsize="x-small")
+    ax.collections[0].colorbar.ax.yaxis.set_major_formatter(tick_formatter("share"))
     table = data.table
     pair = table[table["from_date"] == (table["from_date"].max() if from_date is None
                                         else pd.Timestamp(from_date))].iloc[0]
     ax.set(xlabel=f"segment on {pd.Timestamp(pair['to_date']).date()}",
            ylabel=f"segment on {pd.Timestamp(pair['from_date']).date()}")
-    ax.set_title("segment migration (row shares, customers in brackets)", fontsize="medium")
+    ax.set_title("Where each segment's customers went (share of the row; customers in "
+                 "brackets)", fontsize="medium")
+    stay = float(np.nansum(np.diag(counts.reindex(columns=counts.index).to_numpy(float))))
+    describe(ax, f"Customers moving between segments from {pd.Timestamp(pair['from_date']).date()}"
+             f" to {pd.Timestamp(pair['to_date']).date()}: {number(stay, decimals=0)} of "
+             f"{number(float(counts.to_numpy().sum()), decimals=0)} stayed in their segment.")
     return ax
 
 
@@ -358,11 +402,17 @@ def plot_flows(data: pd.DataFrame, *, ax: Axes | None = None, **plot_kws: Any) -
     last = data[data["to_date"] == data["to_date"].max()]
     ax = get_ax(ax, figsize=(7, 0.5 * len(last) + 2))
     y = np.arange(len(last))
-    ax.barh(y + 0.2, last["inflow"], height=0.4, color="C2", label="in", **plot_kws)
-    ax.barh(y - 0.2, -last["outflow"], height=0.4, color="C3", label="out")
-    ax.scatter(last["net_change"], y, color="k", zorder=3, label="net change")
+    ax.barh(y + 0.2, last["inflow"], height=0.4, color=OKABE_ITO[0], label="came in (right)",
+            **plot_kws)
+    ax.barh(y - 0.2, -last["outflow"], height=0.4, color=OKABE_ITO[1], hatch="//",
+            label="left (left)")
+    ax.scatter(last["net_change"], y, color="k", marker="D", zorder=3, label="net change")
     ax.axvline(0, color="0.3", lw=0.8)
-    ax.set(yticks=y, yticklabels=last["segment"], xlabel="customers")
-    ax.set_title("flows into and out of segments", fontsize="medium")
-    ax.legend(fontsize="x-small")
+    ax.set(yticks=y, yticklabels=_wrap(last["segment"], 18), xlabel="Customers")
+    ax.xaxis.set_major_formatter(lambda v, _pos: number(abs(v), decimals=0))
+    ax.set_title("Customers who came into and left each key segment", fontsize="medium")
+    ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1))
+    describe(ax, "Customers who came in, left, and the net change per segment: " + "; ".join(
+        f"{seg} {int(n):+d}" for seg, n in zip(last["segment"], last["net_change"],
+                                                strict=True)) + ".")
     return ax
