@@ -4,6 +4,7 @@ revenue at risk by segment. Each returns the Axes it drew on."""
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Hashable
 from typing import Any
 
@@ -12,6 +13,10 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
+
+from crmlib.formatting import LOCALE, tick_formatter, value
+from crmlib.plotting._alt import describe
+from crmlib.plotting._base import OKABE_ITO
 
 
 def _axes(ax: Axes | None) -> Axes:
@@ -24,10 +29,25 @@ def _table(data: Any) -> pd.DataFrame:
     return data.frame if hasattr(data, "frame") else data
 
 
+def _at_risk_text(ax: Axes, data: dict[Hashable, Any], times: Any, locale: str) -> None:
+    """The numbers at risk at ``times``, one line per group, under the axes."""
+    rows = []
+    for label, km in data.items():
+        s = km.survival_
+        tt = s["time"].to_numpy()
+        n = [float(s["at_risk"].iloc[i]) if (i := np.searchsorted(tt, x)) < len(tt) else 0.0
+             for x in times]
+        rows.append(f"{label}: " + "  ".join(value(v, "count", locale=locale) for v in n))
+    days = ", ".join(value(x, "count", locale=locale) for x in times)
+    ax.text(0, -0.2, f"Customers still followed at {days} days:\n" + "\n".join(rows),
+            transform=ax.transAxes, fontsize=8, va="top")
+
+
 def plot_km_curves(data: dict[Hashable, Any] | None = None, *, ci: bool = True,
-                   at_risk_times: Any = None, xlabel: str = "tenure", ax: Axes | None = None,
-                   **plot_kws) -> Axes:
-    """Kaplan-Meier step curves with their CI bands, one per group.
+                   at_risk_times: Any = None, xlabel: str = "Days as a customer",
+                   locale: str = LOCALE, ax: Axes | None = None, **plot_kws) -> Axes:
+    """Kaplan-Meier step curves with their CI bands, one per group (Okabe-Ito colours,
+    legend outside the data, shares as percentages).
 
     Parameters
     ----------
@@ -39,6 +59,8 @@ def plot_km_curves(data: dict[Hashable, Any] | None = None, *, ci: bool = True,
         Times at which the numbers at risk are printed under the axis.
     xlabel : str
         Label of the time axis.
+    locale : str, default ``"en_GB"``
+        Babel locale of the axis numbers.
     ax : Axes, optional
     **plot_kws
         Passed to ``Axes.step``.
@@ -53,37 +75,61 @@ def plot_km_curves(data: dict[Hashable, Any] | None = None, *, ci: bool = True,
     >>> from crmlib import plots, retention
     >>> km = retention.KaplanMeier().fit([2, 3, 5, 5, 8, 10, 12] * 3, [1, 1, 1, 0, 1, 0, 1] * 3)
     >>> ax = plots.plot_km_curves({"all": km}, at_risk_times=[0, 5, 10])
-    >>> len(ax.lines), ax.get_ylabel()
-    (1, 'share retained')
+    >>> len(ax.lines), ax.get_ylabel(), ax.get_xlabel()
+    (1, 'Share still active', 'Days as a customer')
     >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     ax = _axes(ax)
-    for label, km in (data or {}).items():
+    data, colour = data or {}, plot_kws.pop("color", None)
+    for i, (label, km) in enumerate(data.items()):
         s = km.survival_
         t = np.concatenate([[0.0], s["time"].to_numpy()])
         y = np.concatenate([[1.0], s["survival"].to_numpy()])
-        (line,) = ax.step(t, y, where="post", label=str(label), **plot_kws)
+        (line,) = ax.step(t, y, where="post", label=str(label),
+                          color=colour or OKABE_ITO[i % len(OKABE_ITO)], **plot_kws)
         if ci:
             lo = np.concatenate([[1.0], s["ci_low"].to_numpy()])
             hi = np.concatenate([[1.0], s["ci_high"].to_numpy()])
             ax.fill_between(t, lo, hi, step="post", alpha=0.2, color=line.get_color())
     if at_risk_times is not None:
-        rows = []
-        for label, km in (data or {}).items():
-            s = km.survival_
-            tt = s["time"].to_numpy()
-            n = [float(s["at_risk"].iloc[i]) if (i := np.searchsorted(tt, x)) < len(tt) else 0.0
-                 for x in at_risk_times]
-            rows.append(f"{label}: " + "  ".join(f"{v:g}" for v in n))
-        times = "/".join(f"{x:g}" for x in at_risk_times)
-        ax.text(0, -0.18, f"at risk at {times}:  " + " | ".join(rows), transform=ax.transAxes,
-                fontsize=8, va="top")
+        _at_risk_text(ax, data, at_risk_times, locale)
     ax.set_ylim(0, 1.02)
+    ax.yaxis.set_major_formatter(_share_ticks(locale))
+    ax.xaxis.set_major_formatter(tick_formatter("count", locale=locale))
     ax.set_xlabel(xlabel)
-    ax.set_ylabel("share retained")
-    if data and len(data) > 1:
-        ax.legend(frameon=False)
-    return ax
+    ax.set_ylabel("Share still active")
+    if len(data) > 1:
+        ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1))
+    return describe(ax, _km_description(data, locale))
+
+
+def _km_description(data: dict[Hashable, Any], locale: str) -> str:
+    """The alt text of the curves: each group's share still active at its last time."""
+    if not data:
+        return "Retention curve: no customer with a known tenure."
+    parts = []
+    for label, km in data.items():
+        s = km.survival_
+        if s.empty:
+            parts.append(f"{label}: no churn observed")
+            continue
+        last, when = float(s["survival"].iloc[-1]), float(s["time"].iloc[-1])
+        parts.append(f"{label}: {value(last, 'share', locale=locale)} still active after "
+                     f"{value(when, 'count', locale=locale)} days")
+    return "Step curves of the share of customers still active by days as a customer; " + \
+        "; ".join(parts) + "."
+
+
+def _share_ticks(locale: str) -> Any:
+    """Whole percentages on a share axis (0.6 reads 60%, not 60.0%)."""
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda x, _pos=None: value(round(float(x), 6), "share", decimals=0,
+                                                    locale=locale))
+
+
+def _fmt(x: float) -> str:
+    return value(float(x), "share")
 
 
 def plot_cohort_heatmap(data: pd.DataFrame | None = None, *, value: str = "active_share",
@@ -118,6 +164,8 @@ def plot_cohort_heatmap(data: pd.DataFrame | None = None, *, value: str = "activ
     >>> ax = plots.plot_cohort_heatmap(table)
     >>> [t.get_text() for t in ax.get_yticklabels()]
     ['2024-01 *', '2024-02']
+    >>> ax.get_ylabel()
+    'Acquisition cohort (* small)'
     >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     ax = _axes(ax)
@@ -126,9 +174,18 @@ def plot_cohort_heatmap(data: pd.DataFrame | None = None, *, value: str = "activ
     small = data.groupby("cohort")["small_cohort"].first()
     wide.index = [f"{pd.Timestamp(c):%Y-%m}{' *' if small[c] else ''}" for c in wide.index]
     sns.heatmap(wide, ax=ax, cmap=plot_kws.pop("cmap", "viridis"), **plot_kws)
-    ax.set_xlabel("periods since acquisition")
-    ax.set_ylabel("cohort (* small)")
-    return ax
+    if ax.collections and ax.collections[0].colorbar is not None:
+        ax.collections[0].colorbar.ax.yaxis.set_major_formatter(_share_ticks(LOCALE))
+    ax.set_xlabel("Periods since acquisition")
+    ax.set_ylabel("Acquisition cohort (* small)")
+    first = wide[0] if 0 in wide.columns else pd.Series(dtype=float)
+    later = wide[1].dropna() if 1 in wide.columns else pd.Series(dtype=float)
+    text = (f"Heatmap of {len(wide)} cohorts by periods since acquisition, coloured by "
+            f"{value.replace('_', ' ')}")
+    if len(later) and len(first):
+        text += f"; one period after acquisition the share ranges from " \
+            f"{_fmt(later.min())} to {_fmt(later.max())}"
+    return describe(ax, text + ".")
 
 
 def plot_forest(data: pd.DataFrame | None = None, *, ax: Axes | None = None,
@@ -173,12 +230,16 @@ def plot_forest(data: pd.DataFrame | None = None, *, ax: Axes | None = None,
     y = np.arange(len(data))[::-1]
     hr = data["hazard_ratio"].to_numpy()
     err = [hr - data["hr_ci_low"].to_numpy(), data["hr_ci_high"].to_numpy() - hr]
-    ax.errorbar(hr, y, xerr=err, fmt="o", capsize=3, **plot_kws)
+    ax.errorbar(hr, y, xerr=err, fmt="o", capsize=3,
+                color=plot_kws.pop("color", OKABE_ITO[0]), **plot_kws)
     ax.axvline(1.0, color="grey", lw=1, ls="--")
     ax.set_xscale("log")
-    ax.set_yticks(y, data.index)
-    ax.set_xlabel("hazard ratio (95% CI)")
-    return ax
+    ax.set_yticks(y, [textwrap.fill(str(i), 30) for i in data.index])
+    ax.set_xlabel("Churn hazard ratio, log scale (1 = no difference; interval)")
+    top = int(np.argmax(np.abs(np.log(hr))))
+    return describe(ax, f"Hazard ratios of {len(data)} customer attributes with their "
+                        f"intervals; the largest is {data.index[top]} at "
+                        f"{value(float(hr[top]), 'ratio')}.")
 
 
 def plot_schoenfeld(data: pd.DataFrame | None = None, *, x: str = "g_time", y: str,
@@ -218,10 +279,12 @@ def plot_schoenfeld(data: pd.DataFrame | None = None, *, x: str = "g_time", y: s
     >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     ax = _axes(ax)
-    sns.regplot(data=data, x=x, y=y, lowess=True, ax=ax,
-                scatter_kws={"s": 8, "alpha": 0.4}, line_kws={"color": "C3"}, **plot_kws)
+    sns.regplot(data=data, x=x, y=y, lowess=True, ax=ax, color=OKABE_ITO[0],
+                scatter_kws={"s": 8, "alpha": 0.4}, line_kws={"color": OKABE_ITO[3]},
+                **plot_kws)
     ax.set_ylabel(f"beta(t) for {y}")
-    return ax
+    return describe(ax, f"Scaled Schoenfeld residuals of {y} against transformed time with a "
+                        "smooth: a flat line supports a constant effect over tenure.")
 
 
 def plot_cohort_curves(data: pd.DataFrame | None = None, *, value: str = "active_share",
@@ -271,14 +334,16 @@ def plot_cohort_curves(data: pd.DataFrame | None = None, *, value: str = "active
         w = keep.assign(_w=keep[value] * keep["customers"]).groupby("period_index")
         mean = w["_w"].sum() / w["customers"].sum()
         ax.plot(mean.index, mean.to_numpy(), color="black", lw=2.2, label="weighted mean")
-        ax.legend(frameon=False)
-    ax.set_xlabel("periods since acquisition")
-    ax.set_ylabel(value.replace("_", " "))
-    return ax
+        ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1))
+    ax.set_xlabel("Periods since acquisition")
+    ax.set_ylabel(value.replace("_", " ").capitalize())
+    return describe(ax, f"One line per cohort ({len(cohorts)} cohorts, later ones lighter) of "
+                        f"the {value.replace('_', ' ')} by periods since acquisition, with the "
+                        "customer-weighted mean in black.")
 
 
-def plot_retention_rates(data: pd.DataFrame | None = None, *, ax: Axes | None = None,
-                         **plot_kws) -> Axes:
+def plot_retention_rates(data: pd.DataFrame | None = None, *, locale: str = LOCALE,
+                         ax: Axes | None = None, **plot_kws) -> Axes:
     """Retention rate per segment with its (Wilson) interval, from ``retention_by``.
 
     Parameters
@@ -286,6 +351,8 @@ def plot_retention_rates(data: pd.DataFrame | None = None, *, ax: Axes | None = 
     data : RetentionRates or DataFrame
         :func:`crmlib.retention.retention_by`, or a frame indexed by segment with columns
         n, estimate, ci_low, ci_high.
+    locale : str, default ``"en_GB"``
+        Babel locale of the axis numbers.
     ax : Axes, optional
         Where to draw (a new figure when None).
     **plot_kws
@@ -314,18 +381,24 @@ def plot_retention_rates(data: pd.DataFrame | None = None, *, ax: Axes | None = 
     est = tab["estimate"].to_numpy(dtype=float)
     err = np.clip([est - tab["ci_low"].to_numpy(dtype=float),
                    tab["ci_high"].to_numpy(dtype=float) - est], 0, None)
-    ax.errorbar(est, y, xerr=err, fmt="o", capsize=3, **plot_kws)
-    ax.set_yticks(y, [f"{i} (n={n})" for i, n in zip(tab.index, tab["n"], strict=True)])
+    ax.errorbar(est, y, xerr=err, fmt="o", capsize=3,
+                color=plot_kws.pop("color", OKABE_ITO[0]), **plot_kws)
+    ax.set_yticks(y, [f"{textwrap.shorten(str(i), 30)} (n={value(n, 'count', locale=locale)})"
+                      for i, n in zip(tab.index, tab["n"], strict=True)])
     ax.set_xlim(0, 1)
-    ax.set_xlabel(f"share retained ({round(100 * (1 - alpha))}% CI)")
+    ax.xaxis.set_major_formatter(_share_ticks(locale))
+    ax.set_xlabel(f"Share retained ({round(100 * (1 - alpha))}% interval)")
     if not len(tab):
         ax.text(0.5, 0.5, "no customer followed up long enough", ha="center", va="center",
                 transform=ax.transAxes)
-    return ax
+        return describe(ax, "Retention rates: no customer was followed up long enough.")
+    return describe(ax, f"Share retained per group with its interval, from "
+                        f"{value(est.min(), 'share', locale=locale)} to "
+                        f"{value(est.max(), 'share', locale=locale)}.")
 
 
 def plot_revenue_at_risk(data: pd.DataFrame | None = None, *, currency: str = "",
-                         ax: Axes | None = None, **plot_kws) -> Axes:
+                         locale: str = LOCALE, ax: Axes | None = None, **plot_kws) -> Axes:
     """Expected revenue lost per segment with its interval (bars), from
     ``revenue_at_risk_by``.
 
@@ -335,11 +408,13 @@ def plot_revenue_at_risk(data: pd.DataFrame | None = None, *, currency: str = ""
         :func:`crmlib.retention.revenue_at_risk_by`, or a frame indexed by segment with
         columns estimate, ci_low, ci_high.
     currency : str
-        Shown in the axis label.
+        ISO code: the axis is written in it.
+    locale : str, default ``"en_GB"``
+        Babel locale of the axis numbers.
     ax : Axes, optional
         Where to draw (a new figure when None).
     **plot_kws
-        Passed to ``Axes.barh`` (``color`` defaults to C3).
+        Passed to ``Axes.barh`` (``color`` defaults to Okabe-Ito vermillion).
 
     Returns
     -------
@@ -354,7 +429,7 @@ def plot_revenue_at_risk(data: pd.DataFrame | None = None, *, currency: str = ""
     ...                    index=["all", "web"])
     >>> ax = plots.plot_revenue_at_risk(rar, currency="EUR")
     >>> ax.get_xlabel()
-    'expected revenue lost (EUR)'
+    'Expected revenue lost (EUR)'
     >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     ax = _axes(ax)
@@ -362,7 +437,12 @@ def plot_revenue_at_risk(data: pd.DataFrame | None = None, *, currency: str = ""
     y = np.arange(len(data))[::-1]
     est = data["estimate"].to_numpy(dtype=float)
     err = [est - data["ci_low"].to_numpy(dtype=float), data["ci_high"].to_numpy(dtype=float) - est]
-    ax.barh(y, est, xerr=err, capsize=3, color=plot_kws.pop("color", "C3"), **plot_kws)
-    ax.set_yticks(y, [str(i) for i in data.index])
-    ax.set_xlabel(f"expected revenue lost{f' ({currency})' if currency else ''}")
-    return ax
+    ax.barh(y, est, xerr=err, capsize=3, color=plot_kws.pop("color", OKABE_ITO[3]), **plot_kws)
+    ax.set_yticks(y, [textwrap.shorten(str(i), 30) for i in data.index])
+    if currency:
+        ax.xaxis.set_major_formatter(tick_formatter("money", currency=currency, locale=locale))
+    ax.set_xlabel(f"Expected revenue lost{f' ({currency})' if currency else ''}")
+    total = (value(float(est[0]), "money", currency=currency, locale=locale) if currency
+             else value(float(est[0]), "number", locale=locale)) if len(est) else "nothing"
+    return describe(ax, f"Bars of the expected revenue lost to churn per group, with "
+                        f"intervals; {data.index[0] if len(est) else 'in all'}: {total}.")

@@ -5,23 +5,28 @@ Examples
 --------
 >>> from crmlib.report import retention as retention_report
 >>> sorted(retention_report.__all__)[:3]
-['driver_findings', 'holm_table', 'logrank_table']
+['CohortTrend', 'cohort_ages', 'cohort_trend']
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from crmlib.results import TestResult
+from crmlib import formatting, labels
+from crmlib.report._page import Findings, findings
+from crmlib.results import Metric, TestResult
 from crmlib.retention import CoxModel, KaplanMeier
 from crmlib.retention._drivers import DriverFrame
 from crmlib.retention._holm import HolmTable, holm_table
 from crmlib.retention._reliability import check_median
 
-__all__ = ["driver_findings", "holm_table", "logrank_table", "median_table", "survival_table"]
+__all__ = ["CohortTrend", "cohort_ages", "cohort_trend", "driver_findings", "holm_table",
+           "key_findings", "logrank_table", "median_table", "survival_table"]
 
 
 def survival_table(fits: dict[Hashable, KaplanMeier], *, group: str = "group") -> pd.DataFrame:
@@ -154,13 +159,13 @@ def _reading(name: str, r: pd.Series, notes: pd.DataFrame, summ: HolmTable) -> s
     elif r["p_holm"] < summ.alpha:
         strength = "some evidence"
     else:
-        strength = (f"no clear effect after adjusting for {summ.tested} tests (Holm p = "
-                    f"{r['p_holm']:.2g})")
+        strength = (f"no clear effect after adjusting for {summ.tested} tests (Holm-adjusted "
+                    f"{_p(r['p_holm'])})")
     kind = "protective: " if r["hazard_ratio"] < 1 and summ.usable is None and \
         r["significant"] else ""
     level = round(100 * (1 - summ.alpha))
-    return (f"{kind}{what}: churn hazard {r['hazard_ratio']:.2f} times that of {base} "
-            f"({level}% CI {r['hr_ci_low']:.2f} to {r['hr_ci_high']:.2f}); {strength}")
+    hr = formatting.interval(r["hazard_ratio"], r["hr_ci_low"], r["hr_ci_high"], "ratio")
+    return f"{kind}{what}: churn hazard {hr} that of {base} ({level}% interval); {strength}"
 
 
 def driver_findings(model: CoxModel, drivers: DriverFrame | None = None) -> pd.DataFrame:
@@ -199,8 +204,8 @@ def driver_findings(model: CoxModel, drivers: DriverFrame | None = None) -> pd.D
     ...                       "churned": [1, 1, 0, 1, 0, 1, 1, 1, 0, 1],
     ...                       "promo": [0, 1, 0, 1, 0, 1, 0, 1, 0, 1]})
     >>> cox = CoxModel().fit(frame, duration="tenure", event="churned", covariates=["promo"])
-    >>> print(driver_findings(cox)["reading"].iloc[0][:40])
-    promo one unit higher: churn hazard 2.30
+    >>> driver_findings(cox)["reading"].iloc[0].startswith("promo one unit higher: churn hazard 2")
+    True
     """
     summ = holm_table(model)
     notes = (drivers.notes if drivers is not None else
@@ -217,3 +222,383 @@ def driver_findings(model: CoxModel, drivers: DriverFrame | None = None) -> pd.D
     effect = np.abs(np.log(out["hazard_ratio"].to_numpy(dtype=float)))
     weak = (out["p_holm"].to_numpy(dtype=float) >= summ.alpha) | (summ.usable is not None)
     return out.iloc[np.lexsort((-effect, weak))].reset_index(drop=True)
+
+
+# --- The report page: the cohort table, the cohort trend, the key findings ------------------
+
+_PERIOD_WORDS = {"M": ("month", "monthly"), "Q": ("quarter", "quarterly"),
+                 "W": ("week", "weekly"), "Y": ("year", "yearly"), "D": ("day", "daily")}
+
+
+def _ages(period: str) -> tuple[int, ...]:
+    """The fixed ages (periods since acquisition) a manager compares cohorts at."""
+    return {"M": (1, 3, 6, 12), "Q": (1, 2, 4), "W": (1, 4, 13, 52), "Y": (1, 2)}.get(
+        period, (1, 3, 6, 12))
+
+
+def _age_column(k: int, period: str) -> str:
+    word = _PERIOD_WORDS.get(period, ("period", ""))[0]
+    return f"after {k} {word}{'s' if k != 1 else ''}"
+
+
+def _complete(frame: pd.DataFrame) -> pd.DataFrame:
+    """The cohort cells of finished periods: each cohort's last period (the one containing
+    the as-of date) may be partial, so it is left out."""
+    last = frame.groupby("cohort")["period_index"].transform("max")
+    return frame[frame["period_index"] < last]
+
+
+def cohort_ages(cohorts: Any, *, ages: tuple[int, ...] | None = None,
+                recent: int | None = None) -> pd.DataFrame:
+    """The share of each recent cohort still buying at a few fixed ages: a compact cohort
+    triangle for a report page (the full long table goes to the CSV download).
+
+    Parameters
+    ----------
+    cohorts : CohortTable
+        :func:`crmlib.retention.cohort_table`.
+    ages : tuple of int, optional
+        Periods since acquisition shown (default by period: 1, 3, 6, 12 months).
+    recent : int, optional
+        How many of the most recent cohorts (default all; newest first).
+
+    Returns
+    -------
+    DataFrame
+        ``cohort`` (its first period, with `` *`` when small), ``customers`` and one share
+        column per age (``"after 3 months"``); ``nan`` where the age is not reached yet.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from types import SimpleNamespace
+    >>> cells = pd.DataFrame({"cohort": pd.to_datetime(["2024-01-01"] * 3 + ["2024-02-01"] * 2),
+    ...     "period_index": [0, 1, 2, 0, 1], "customers": [10] * 3 + [4] * 2,
+    ...     "active": [10, 4, 3, 4, 1], "small_cohort": [False] * 3 + [True] * 2})
+    >>> cohorts = SimpleNamespace(frame=cells, period="M")
+    >>> cohort_ages(cohorts, ages=(1,))
+        cohort  customers  after 1 month
+    0  2024-02 *          4            NaN
+    1    2024-01         10            0.4
+    """
+    period = getattr(cohorts, "period", "M")
+    ages = ages or _ages(period)
+    done = _complete(cohorts.frame)
+    firsts = cohorts.frame.groupby("cohort").agg(customers=("customers", "first"),
+                                                 small=("small_cohort", "first"))
+    firsts = firsts.sort_index(ascending=False)
+    firsts = firsts if recent is None else firsts.head(recent)
+    out = pd.DataFrame({"cohort": [f"{pd.Timestamp(c):%Y-%m}{' *' if s else ''}"
+                                   for c, s in zip(firsts.index, firsts["small"], strict=True)],
+                        "customers": firsts["customers"].to_numpy()})
+    for k in ages:
+        cell = done[done["period_index"] == k].set_index("cohort")
+        share = cell["active"] / cell["customers"]
+        out[_age_column(k, period)] = share.reindex(firsts.index).to_numpy(dtype=float)
+    return out.dropna(axis=1, how="all")
+
+
+@dataclass(frozen=True)
+class CohortTrend:
+    """The trend of a cohort share across cohorts (see :func:`cohort_trend`).
+
+    Attributes
+    ----------
+    age : int
+        Periods since acquisition at which the share is compared.
+    period : str
+        The cohorts' period (``"M"``).
+    cohorts : int
+        Cohorts compared.
+    odds_ratio, ci_low, ci_high : float
+        Change of the odds of still buying from one cohort to the next, with its interval.
+    p_value : float
+    direction : str
+        ``"rising"``, ``"falling"``, ``"no significant trend"`` or ``"too few cohorts"``.
+    first, last : float
+        The fitted share of the oldest and of the newest cohort.
+    """
+
+    age: int
+    period: str
+    cohorts: int
+    odds_ratio: float = np.nan
+    ci_low: float = np.nan
+    ci_high: float = np.nan
+    p_value: float = np.nan
+    direction: str = "too few cohorts"
+    first: float = np.nan
+    last: float = np.nan
+
+
+def cohort_trend(cohorts: Any, *, age: int | None = None, alpha: float = 0.05,
+                 min_cohorts: int = 4) -> CohortTrend:
+    """Is the share still buying at a fixed age rising or falling from cohort to cohort?
+
+    A quasi-binomial logistic regression of each cohort's buyers at ``age`` periods after
+    acquisition on the cohort's order (oldest 0), weighted by cohort size, with the
+    dispersion estimated from the Pearson chi-square and never below 1 (so cohorts varying
+    more than binomial chance widen the interval, and never narrow it; McCullagh & Nelder
+    1989, ch. 4), and a Wald test of the slope. Small cohorts are left out.
+
+    Parameters
+    ----------
+    cohorts : CohortTable
+        :func:`crmlib.retention.cohort_table`.
+    age : int, optional
+        Periods since acquisition (default 3 months, 1 quarter, 4 weeks, 1 year).
+    alpha : float, default 0.05
+        Level of the test and the interval.
+    min_cohorts : int, default 4
+        Fewer cohorts having reached ``age``: ``"too few cohorts"``.
+
+    Returns
+    -------
+    CohortTrend
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from types import SimpleNamespace
+    >>> cells = pd.DataFrame({"cohort": pd.date_range("2024-01-01", periods=6, freq="MS"
+    ...     ).repeat(2), "period_index": [0, 1] * 6, "customers": 200,
+    ...     "active": [200, 20, 200, 40, 200, 60, 200, 80, 200, 100, 200, 120],
+    ...     "small_cohort": False})
+    >>> t = cohort_trend(SimpleNamespace(frame=pd.concat([cells, cells.assign(
+    ...     period_index=2)]), period="M"), age=1)
+    >>> t.direction, t.cohorts, round(t.first, 2), round(t.last, 2)
+    ('rising', 6, 0.1, 0.6)
+    """
+    import statsmodels.api as sm
+
+    period = getattr(cohorts, "period", "M")
+    age = age if age is not None else {"M": 3, "Q": 1, "W": 4}.get(period, 1)
+    done = _complete(cohorts.frame)
+    cells = done[(done["period_index"] == age) & ~done["small_cohort"].astype(bool)]
+    cells = cells.sort_values("cohort")
+    if len(cells) < min_cohorts or cells["active"].sum() in (0, cells["customers"].sum()):
+        return CohortTrend(age, period, len(cells))
+    x = sm.add_constant(np.arange(len(cells), dtype=float))
+    y = np.column_stack([cells["active"], cells["customers"] - cells["active"]])
+    fit = sm.GLM(y, x, family=sm.families.Binomial()).fit()
+    phi = max(1.0, float(fit.pearson_chi2) / max(float(fit.df_resid), 1.0))
+    b, se = float(fit.params[1]), float(fit.bse[1]) * float(np.sqrt(phi))
+    z = _z(alpha)
+    p = float(2 * (1 - _normal_cdf(abs(b) / se)))
+    fitted = fit.predict(x)
+    direction = ("no significant trend" if not p < alpha else "rising" if b > 0 else "falling")
+    return CohortTrend(age, period, len(cells), float(np.exp(b)), float(np.exp(b - z * se)),
+                       float(np.exp(b + z * se)), p, direction, float(fitted[0]),
+                       float(fitted[-1]))
+
+
+def _z(alpha: float) -> float:
+    from scipy.stats import norm
+
+    return float(norm.ppf(1 - alpha / 2))
+
+
+def _normal_cdf(x: float) -> float:
+    from scipy.stats import norm
+
+    return float(norm.cdf(x))
+
+
+def _p(p: float) -> str:
+    text = formatting.p_value(p)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
+def _figure(figures: Any, name: str) -> Metric | None:
+    return next((m for m in figures if m.name == name), None)
+
+
+def _shown(m: Metric, kind: str, currency: str | None, locale: str) -> str:
+    if m.ci_low is None or m.ci_high is None:
+        return formatting.value(m.value, kind, currency=currency, se=m.se, locale=locale)
+    return formatting.interval(m.value, m.ci_low, m.ci_high, kind, currency=currency,
+                               se=m.se, locale=locale)
+
+
+def _retention_sentence(figures: Any, locale: str) -> str:
+    m = _figure(figures, "retention_rate_365d")
+    if m is None or m.value is None:
+        why = m.reason if m is not None else "it was not computed"
+        return f"Retention after 12 months is not available: {why}."
+    n = f" of {formatting.value(m.n, 'count', locale=locale)} customers" if m.n else ""
+    return (f"{_shown(m, 'share', None, locale)}{n} were still active 12 months after they "
+            "started.")
+
+
+def _tenure_sentence(figures: Any, locale: str) -> str:
+    med, rmst = _figure(figures, "median_tenure_days"), _figure(figures, "rmst_days")
+    once = _figure(figures, "never_returned_share") or _figure(figures,
+                                                               "shortest_tenure_churn_share")
+    if med is not None and med.value is not None:
+        out = f"Half of the customers stay longer than {_shown(med, 'days', None, locale)}"
+        out += "." if med.ci_high is not None else " (the upper limit is not reached yet)."
+    elif once is not None and once.value is not None:
+        what = ("never came back after their first purchase" if once.name ==
+                "never_returned_share" else "left at the shortest tenure observed")
+        out = (f"A median tenure is not available because most customers {what}: "
+               f"{_shown(once, 'share', None, locale)}.")
+    else:
+        why = med.reason if med is not None and med.reason else "it could not be computed"
+        out = f"A median tenure is not available: {why}."
+    if rmst is not None and rmst.value is not None:
+        window = (rmst.definition or {}).get("window_days")
+        within = f" of the first {formatting.value(window, 'count', locale=locale)} days" \
+            if window else ""
+        out += (f" On average a new customer stays {_shown(rmst, 'days', None, locale)}"
+                f"{within} (restricted mean).")
+    return out
+
+
+def _trend_sentence(trend: CohortTrend | None, locale: str) -> str | None:
+    if trend is None:
+        return None
+    word, adjective = _PERIOD_WORDS.get(trend.period, ("period", ""))
+    age = f"{trend.age} {word}{'s' if trend.age != 1 else ''}"
+    if trend.direction == "too few cohorts":
+        return (f"Too few {adjective} cohorts ({trend.cohorts}) have reached {age} to say "
+                "whether retention is rising or falling.")
+    moved = (f"the share still buying {age} after acquisition went from "
+             f"{formatting.value(trend.first, 'share', decimals=0, locale=locale)} in the oldest "
+             f"to {formatting.value(trend.last, 'share', decimals=0, locale=locale)} in the "
+             "newest cohort")
+    odds = formatting.interval(trend.odds_ratio, trend.ci_low, trend.ci_high, "ratio",
+                               locale=locale)
+    odds = f"odds {odds} per cohort, {_p(trend.p_value)}"
+    if trend.direction == "no significant trend":
+        return (f"There is no significant trend in retention across the {trend.cohorts} "
+                f"{adjective} cohorts ({odds}).")
+    return f"Retention is {trend.direction} from cohort to cohort: {moved} ({odds})."
+
+
+def _who(model: CoxModel, term: str) -> tuple[str, str]:
+    """Who has the trait and whom they are compared with, in words."""
+    col, _, lev = term.partition("=")
+    name = labels.label(col).lower()
+    levels = getattr(model, "_levels", {})
+    if lev:
+        ref = levels[col][0] if levels.get(col) else "the reference level"
+        return f"customers with {name} {lev}", f"those with {name} {ref}"
+    x = model._frame_info[4][:, list(model.params_.index).index(term)]
+    if np.isin(x, (0.0, 1.0)).all():
+        return f"customers with {name}", "those without"
+    return name, ""
+
+
+def _driver_sentences(model: CoxModel | None, locale: str) -> list[str]:
+    """The strongest churn driver and protective factor, only where the model as a whole
+    and the coefficient after the Holm adjustment are significant (as the headline)."""
+    if model is None or not model.params_.size:
+        return ["No churn driver can be named: no customer attribute had enough variation "
+                "or churners to be modelled."]
+    summ = holm_table(model)
+    if summ.usable is not None:
+        return ["No customer attribute is a reliable churn driver: "
+                f"{summ.usable.rstrip('.')}."]
+    tab, out = summ.frame, []
+    for sign in (1, -1):
+        side = tab[tab["significant"] & (np.sign(tab["estimate"]) == sign)]
+        if side.empty:
+            continue
+        term = str(side["estimate"].abs().idxmax())
+        r = side.loc[term]
+        who, base = _who(model, term)
+        hr = formatting.interval(r["hazard_ratio"], r["hr_ci_low"], r["hr_ci_high"], "ratio",
+                                 locale=locale)
+        evidence = f"Holm-adjusted {_p(r['p_holm'])} over {summ.tested} coefficients"
+        out.append(f"{who[0].upper()}{who[1:]} churn at {hr} the rate of {base}; {evidence}."
+                   if base else f"Each unit more of {who} multiplies the churn rate by {hr}; "
+                   f"{evidence}.")
+    if not out:
+        out.append(f"No single customer attribute stays significant after adjusting for the "
+                   f"{summ.tested} comparisons (Holm), so no churn driver is named.")
+    return out
+
+
+def _revenue_sentence(figures: Any, currency: str | None, locale: str) -> str:
+    m = _figure(figures, "revenue_at_risk")
+    if m is None or m.value is None:
+        why = m.reason if m is not None and m.reason else "it was not computed"
+        return f"Revenue at risk is not available: {why}."
+    days = (m.definition or {}).get("window_days")
+    window = f" over the next {formatting.value(days, 'count', locale=locale)} days" \
+        if days else ""
+    bound = "at least " if m.reason and "lower bound" in m.reason else ""
+    return (f"Revenue at risk{window} is {bound}{_shown(m, 'money', currency, locale)}: the "
+            "recent revenue of customers still active, weighted by their chance of leaving.")
+
+
+def _ph_caution(ph: pd.DataFrame | None, alpha: float) -> str | None:
+    """The drivers whose effect changes with tenure (proportional-hazards test)."""
+    if ph is None or "p" not in ph or ph.empty:
+        return None
+    terms = ph.drop(index="GLOBAL", errors="ignore")
+    bad = [str(t) for t, p in terms["p"].items() if p < alpha]
+    if not bad:
+        return None
+    names = ", ".join(labels.label(t.partition("=")[0]).lower() + (
+        f" {t.partition('=')[2]}" if "=" in t else "") for t in bad)
+    return (f"The effect of {names} changes with tenure (proportional-hazards test at "
+            f"{formatting.value(alpha, 'share', decimals=0)}): the hazard ratio is an average "
+            "over time.")
+
+
+def _cautions(figures: Any, model: CoxModel | None, ph: pd.DataFrame | None,
+              alpha: float) -> list[str]:
+    out = [f"{labels.label(m.name)}: {m.reason.rstrip('.')}." for m in figures
+           if m.status == "warning" and m.reason]
+    if model is not None and model.params_.size and not model.converged_:
+        out.append("The churn-driver model did not converge: its hazard ratios are unreliable.")
+    out.append(_ph_caution(ph, alpha) or "")
+    return list(dict.fromkeys(c for c in out if c))
+
+
+def key_findings(figures: Any, *, model: CoxModel | None = None,
+                 trend: CohortTrend | None = None, ph: pd.DataFrame | None = None,
+                 currency: str | None = None, locale: str = formatting.LOCALE,
+                 alpha: float = 0.05) -> Findings:
+    """The key findings of the retention page, written from the headline figures.
+
+    Retention after 12 months, the median tenure (or why it is not available) with the
+    restricted mean, the trend across cohorts (from :func:`cohort_trend`), the churn
+    drivers only where significant after the Holm adjustment (as the headline
+    ``top_churn_driver_hr``), and the revenue at risk; figures with a warning, a
+    non-converged model and proportional-hazards violations become cautions.
+
+    Parameters
+    ----------
+    figures : list of Metric
+        :func:`crmlib.retention.headline`.
+    model : CoxModel, optional
+        The churn-driver model.
+    trend : CohortTrend, optional
+        :func:`cohort_trend`.
+    ph : DataFrame, optional
+        :meth:`CoxModel.check_proportional_hazards`.
+    currency : str, optional
+        ISO code of the money figures.
+    locale : str, default ``"en_GB"``
+    alpha : float, default 0.05
+        Level of the proportional-hazards check.
+
+    Returns
+    -------
+    Findings
+
+    Examples
+    --------
+    >>> from crmlib.results import Metric
+    >>> figures = [Metric("retention_rate_365d", 0.4, ci_low=0.3, ci_high=0.5, n=100),
+    ...            Metric("median_tenure_days", 200.0, ci_low=150.0, ci_high=260.0)]
+    >>> print(key_findings(figures).sentences[:2])
+    ('40% (30–50%) of 100 customers were still active 12 months after they started.', \
+'Half of the customers stay longer than 200 days (150–260 days).')
+    """
+    sentences = [_retention_sentence(figures, locale), _tenure_sentence(figures, locale),
+                 _trend_sentence(trend, locale), *_driver_sentences(model, locale),
+                 _revenue_sentence(figures, currency, locale)]
+    return findings(sentences, _cautions(figures, model, ph, alpha))
