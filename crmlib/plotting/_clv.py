@@ -5,14 +5,19 @@ Each function draws on the given Axes (a new figure only when ``ax`` is None) an
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.ticker import MaxNLocator
 
-from crmlib.plotting._base import get_ax
+from crmlib.formatting import LOCALE, money, percent, tick_formatter
+from crmlib.plotting._alt import describe
+from crmlib.plotting._base import OKABE_ITO, get_ax
 
 __all__ = [
     "plot_calibration_holdout",
@@ -26,10 +31,34 @@ __all__ = [
 ]
 
 
+#: How the models of the params are named for a reader.
+MODEL_NAMES = {"actual": "actual", "bg_nbd": "BG/NBD", "pareto_nbd": "Pareto/NBD",
+               "mbg_nbd": "MBG/NBD", "nbd": "NBD (no drop-out)", "sbg": "sBG", "bg_bb": "BG/BB"}
+
+
 def _axes(ax: Axes | None) -> Axes:
     if ax is None:
-        _, ax = plt.subplots()
+        _, ax = plt.subplots(layout="constrained")
     return ax
+
+
+def _legend_outside(ax: Axes) -> None:
+    """The legend right of the axes, off the data."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+
+
+def _date_axis(ax: Axes) -> None:
+    """At most seven date ticks, written concisely (no colliding labels)."""
+    locator = mdates.AutoDateLocator(maxticks=7)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
+def _series_styles(names: list[str]) -> dict[str, dict[str, Any]]:
+    """Line style per series: "actual" solid black, each model its Okabe-Ito colour, dashed."""
+    colours = iter(OKABE_ITO)
+    return {n: ({"color": "black", "ls": "-", "lw": 2} if n == "actual"
+                else {"color": next(colours, "grey"), "ls": "--", "lw": 1.3}) for n in names}
 
 
 def plot_frequency_fit(
@@ -67,13 +96,16 @@ def plot_frequency_fit(
         data = model.expected_frequency_histogram(summary, max_frequency=max_frequency)
     ax = _axes(ax)
     pos = np.arange(len(data))
-    ax.bar(pos - 0.2, data["actual"], width=0.4, label="actual", **plot_kws)
-    ax.bar(pos + 0.2, data["expected"], width=0.4, label="model", **plot_kws)
+    ax.bar(pos - 0.2, data["actual"], width=0.4, label="actual", color=OKABE_ITO[7],
+           **plot_kws)
+    ax.bar(pos + 0.2, data["expected"], width=0.4, label="model", color=OKABE_ITO[0],
+           **plot_kws)
     ax.set_xticks(pos, data["frequency"])
-    ax.set_xlabel("repeat transactions in calibration")
+    ax.set_xlabel("repeat purchases in the calibration period")
     ax.set_ylabel("customers")
-    ax.legend()
-    return ax
+    _legend_outside(ax)
+    return describe(ax, "Bar chart of customers by number of repeat purchases, actual against "
+                    "the model's expectation.")
 
 
 def plot_calibration_holdout(
@@ -118,12 +150,15 @@ def plot_calibration_holdout(
                              "predicted": np.asarray(pred)}).groupby("frequency").mean()
         data = data.reset_index()
     ax = _axes(ax)
-    ax.plot(data["frequency"], data["actual"], marker="o", label="actual", **plot_kws)
-    ax.plot(data["frequency"], data["predicted"], marker="s", ls="--", label="model", **plot_kws)
-    ax.set_xlabel(f"repeat transactions in calibration ({max_frequency} = {max_frequency}+)")
-    ax.set_ylabel("mean transactions in holdout")
-    ax.legend()
-    return ax
+    ax.plot(data["frequency"], data["actual"], marker="o", label="actual", color="black",
+            **plot_kws)
+    ax.plot(data["frequency"], data["predicted"], marker="s", ls="--", label="model",
+            color=OKABE_ITO[0], **plot_kws)
+    ax.set_xlabel(f"repeat purchases in calibration ({max_frequency} = {max_frequency}+)")
+    ax.set_ylabel("mean purchases in the holdout")
+    _legend_outside(ax)
+    return describe(ax, "Mean holdout purchases by calibration purchases, actual against "
+                    "the model's prediction.")
 
 
 def plot_probability_alive_matrix(
@@ -153,7 +188,7 @@ def plot_probability_alive_matrix(
     >>> from crmlib import plots
     >>> p = pd.DataFrame([[0.9, 0.9], [0.2, 0.95]], index=[0, 1], columns=[0.0, 10.0])
     >>> plots.plot_probability_alive_matrix(p).get_ylabel()
-    'frequency (repeat purchases)'
+    'repeat purchases'
     """
     if data is None:
         rec = np.linspace(0, T, n_recency)
@@ -167,10 +202,14 @@ def plot_probability_alive_matrix(
               float(data.index[0]) - 0.5)
     im = ax.imshow(data.to_numpy(), aspect="auto", extent=extent, vmin=0, vmax=1,
                    cmap=plot_kws.pop("cmap", "viridis"), **plot_kws)
-    ax.figure.colorbar(im, ax=ax, label="P(alive)")
-    ax.set_xlabel("recency (time of last purchase)")
-    ax.set_ylabel("frequency (repeat purchases)")
-    return ax
+    bar = ax.figure.colorbar(im, ax=ax, label="probability still active")
+    bar.ax.yaxis.set_major_formatter(lambda v, _pos: percent(v, decimals=0))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("time of the last purchase (periods after the first)")
+    ax.set_ylabel("repeat purchases")
+    return describe(ax, "Heat map of the probability that a customer is still active, by "
+                    "number of repeat purchases and time of the last one: customers who bought "
+                    "often but long ago are the likeliest to have left.")
 
 
 def plot_tracking(
@@ -214,21 +253,25 @@ def plot_tracking(
     """
     ax = get_ax(ax)
     y = "cumulative" if cumulative else "purchases"
+    styles = _series_styles(list(map(str, data[series_col].unique())))
     for name, part in data.groupby(series_col, sort=False):
-        actual = name == "actual"
-        ax.plot(part["end"], part[y], label=str(name), lw=2 if actual else 1.3,
-                ls="-" if actual else "--", color="black" if actual else None, **plot_kws)
+        ax.plot(part["end"], part[y], label=MODEL_NAMES.get(str(name), str(name)),
+                **styles[str(name)], **plot_kws)
     hold = data.loc[data["holdout"], "start"]
     if len(hold):
         ax.axvline(hold.min(), color="grey", ls=":", lw=1)
         ax.annotate("holdout", (hold.min(), 1), xycoords=("data", "axes fraction"),
                     xytext=(4, -12), textcoords="offset points", color="grey")
     per = {"D": "day", "W": "week", "M": "month"}.get(freq, "period")
-    ax.set_xlabel("period end")
-    ax.set_ylabel(f"{'cumulative ' if cumulative else ''}repeat transactions"
+    ax.set_xlabel("end of period")
+    ax.set_ylabel(f"{'cumulative ' if cumulative else ''}repeat purchases"
                   f"{'' if cumulative else f' per {per}'}")
-    ax.legend()
-    return ax
+    ax.yaxis.set_major_formatter(tick_formatter("count"))
+    _date_axis(ax)
+    _legend_outside(ax)
+    return describe(ax, f"Line chart of {'cumulative ' if cumulative else ''}repeat purchases "
+                    "per period, actual (solid) against each model (dashed); the dotted line "
+                    "marks the start of the holdout period the models did not see.")
 
 
 def plot_conditional_expectations(
@@ -263,39 +306,54 @@ def plot_conditional_expectations(
     >>> data = pd.DataFrame({"frequency": [0, 1, 0, 1], "series": ["actual"] * 2 + ["m"] * 2,
     ...                      "purchases": [0.2, 0.8, 0.25, 0.7]})
     >>> plots.plot_conditional_expectations(data, max_frequency=1).get_xlabel()
-    'repeat transactions in calibration (1 = 1 or more)'
+    'repeat purchases in calibration (1 = 1 or more)'
     """
     ax = get_ax(ax)
+    styles = _series_styles(list(map(str, data[series_col].unique())))
     for name, part in data.groupby(series_col, sort=False):
-        actual = name == "actual"
-        ax.plot(part["frequency"], part["purchases"], label=str(name),
-                marker="o" if actual else "s", ls="-" if actual else "--",
-                color="black" if actual else None, **plot_kws)
+        ax.plot(part["frequency"], part["purchases"], label=MODEL_NAMES.get(str(name), str(name)),
+                marker="o" if name == "actual" else "s", **styles[str(name)], **plot_kws)
     cap = max_frequency
-    ax.set_xlabel("repeat transactions in calibration"
+    ax.set_xlabel("repeat purchases in calibration"
                   + (f" ({cap} = {cap} or more)" if cap is not None else ""))
-    ax.set_ylabel("mean transactions in holdout")
-    ax.legend()
-    return ax
+    ax.set_ylabel("mean purchases in the holdout")
+    _legend_outside(ax)
+    return describe(ax, "Mean holdout purchases of customers grouped by their calibration "
+                    "purchases, actual (solid) against each model (dashed).")
+
+
+def _money_text(x: float, currency: str | None, locale: str) -> str:
+    return money(x, currency, locale=locale) if currency else f"{x:,.0f}"
+
+
+def _mark_values(ax: Axes, v: np.ndarray, currency: str | None, locale: str) -> str:
+    """Mean, median and the top-decile threshold as vertical lines; returns them in words."""
+    marks = {"mean": (np.mean(v), OKABE_ITO[3], "--"), "median": (np.median(v), OKABE_ITO[0], ":"),
+             "top 10% from": (np.quantile(v, 0.9), OKABE_ITO[1], "-.")}
+    words = []
+    for name, (val, col, ls) in marks.items():
+        text = f"{name} {_money_text(float(val), currency, locale)}"
+        ax.axvline(val, color=col, ls=ls, lw=1.5, label=text)
+        words.append(text)
+    return ", ".join(words)
 
 
 def plot_clv_distribution(
     data: pd.DataFrame | None = None, *, x: str = "clv", currency: str | None = None,
-    bins: int = 50, ax: Axes | None = None, **plot_kws: Any,
+    locale: str = LOCALE, bins: int = 50, ax: Axes | None = None, **plot_kws: Any,
 ) -> Axes:
     """Histogram of customer lifetime values (log-scaled count axis: CLV is skewed), with the
     mean, the median and the threshold of the top decile marked.
 
-    Only finite values are drawn, and the title-free axes say how many were left out; with no
-    finite value (a valuation refused, values NaN) the axes say "no lifetime values" instead
-    of a histogram.
+    Only finite values are drawn, and the axes say how many were left out; with no finite
+    value (a valuation refused, values NaN) the axes say "no lifetime values" instead.
 
     Parameters
     ----------
     data : DataFrame
         One row per customer.
-    x, currency, bins
-        The value column, its currency (axis label) and the number of bins.
+    x, currency, locale, bins
+        The value column, its currency and locale (axis values), and the number of bins.
     ax : Axes, optional
         Where to draw (a new figure when None).
 
@@ -314,34 +372,32 @@ def plot_clv_distribution(
     ax = get_ax(ax)
     v = np.asarray(data[x], dtype=float)
     finite = np.isfinite(v)
-    label = f"CLV{f' ({currency})' if currency else ''}"
+    ax.set_xlabel("lifetime value per customer" + (f" ({currency})" if currency else ""))
     if not finite.any():
         ax.text(0.5, 0.5, f"no lifetime values ({len(v)} customers not valued)",
                 ha="center", va="center", transform=ax.transAxes)
-        ax.set_xlabel(label)
         ax.set_yticks([])
-        return ax
+        return describe(ax, "No lifetime values to show: no customer could be valued.")
     if not finite.all():
         ax.text(0.99, 0.99, f"{int((~finite).sum())} non-finite value(s) left out",
                 ha="right", va="top", transform=ax.transAxes, fontsize="small")
     v = v[finite]
-    ax.hist(v, bins=bins if np.ptp(v) > 0 else 1, color=plot_kws.pop("color", "tab:blue"),
-            alpha=0.8, **plot_kws)
+    ax.hist(v, bins=bins if np.ptp(v) > 0 else 1, color=plot_kws.pop("color", OKABE_ITO[4]),
+            **plot_kws)
     ax.set_yscale("log")
-    marks = {"mean": (np.mean(v), "tab:red"), "median": (np.median(v), "tab:green"),
-             "top 10% from": (np.quantile(v, 0.9), "tab:orange")}
-    for label, (val, col) in marks.items():
-        ax.axvline(val, color=col, ls="--", lw=1.2, label=f"{label} {val:,.0f}")
-    ax.set_xlabel(label)
-    ax.set_ylabel("customers")
-    ax.legend()
-    return ax
+    if currency:
+        ax.xaxis.set_major_formatter(tick_formatter("money", currency=currency, locale=locale))
+    marks = _mark_values(ax, v, currency, locale)
+    ax.set_ylabel("customers (log scale)")
+    _legend_outside(ax)
+    return describe(ax, f"Histogram of the lifetime values of {len(v):,} customers, count on "
+                    f"a log scale: {marks}.")
 
 
 def plot_value_by_group(
     data: pd.DataFrame | None = None, *, x: str = "clv_mean", y: str = "group",
-    variable_col: str = "variable", currency: str | None = None, ax: Axes | None = None,
-    **plot_kws: Any,
+    variable_col: str = "variable", currency: str | None = None, locale: str = LOCALE,
+    ax: Axes | None = None, **plot_kws: Any,
 ) -> Axes:
     """Mean CLV per group with its interval, one block per attribute
     (:func:`crmlib.report.clv.value_by_group`).
@@ -350,10 +406,10 @@ def plot_value_by_group(
     ----------
     data : DataFrame
         :func:`crmlib.report.clv.value_by_group`.
-    x, y, variable_col, currency
-        Mean, group and attribute columns, and the currency of the axis label.
+    x, y, variable_col, currency, locale
+        Mean, group and attribute columns, and the currency and locale of the axis values.
     ax : Axes, optional
-        Where to draw (a new figure when None).
+        Where to draw (a new figure, as tall as the groups need, when None).
 
     Returns
     -------
@@ -366,16 +422,27 @@ def plot_value_by_group(
     >>> g = pd.DataFrame({"variable": ["channel"] * 2, "group": ["web", "store"],
     ...                   "clv_mean": [10.0, 20.0], "ci_low": [8.0, 15.0], "ci_high": [12.0, 25.0]})
     >>> [t.get_text() for t in plots.plot_value_by_group(g).get_yticklabels()]
-    ['channel: web', 'channel: store']
+    ['acquisition channel: web', 'acquisition channel: store']
     """
-    ax = get_ax(ax)
-    labels = (data[variable_col].astype(str) + ": " + data[y].astype(str)).to_numpy()
+    words = {"channel": "acquisition channel", "segment": "RFM segment"}
+    ax = get_ax(ax, figsize=(8, max(2.5, 0.3 * len(data) + 1)))
+    labels = [textwrap.shorten(f"{words.get(str(v), str(v))}: {g}", 45)
+              for v, g in zip(data[variable_col], data[y], strict=True)]
     pos = np.arange(len(data))[::-1]
     err = np.vstack([data[x] - data["ci_low"], data["ci_high"] - data[x]])
-    ax.errorbar(data[x], pos, xerr=np.nan_to_num(err), fmt="o", capsize=3, **plot_kws)
+    ax.errorbar(data[x], pos, xerr=np.nan_to_num(err), fmt="o", capsize=3,
+                color=plot_kws.pop("color", OKABE_ITO[0]), **plot_kws)
     ax.set_yticks(pos, labels)
-    ax.set_xlabel(f"mean CLV per customer{f' ({currency})' if currency else ''}")
-    return ax
+    ax.set_xlabel("mean lifetime value per customer, with its interval"
+                  + (f" ({currency})" if currency else ""))
+    if currency:
+        ax.xaxis.set_major_formatter(tick_formatter("money", currency=currency, locale=locale))
+    if len(data) == 0:
+        return describe(ax, "No groups to compare.")
+    top = data.loc[data[x].idxmax()]
+    return describe(ax, f"Mean lifetime value per customer by group with intervals, "
+                    f"{len(data)} groups; highest: {top[y]} "
+                    f"({_money_text(float(top[x]), currency, locale)}).")
 
 
 def plot_survival_fit(
@@ -406,9 +473,14 @@ def plot_survival_fit(
     ax = get_ax(ax)
     ax.step(data["period"], data["actual"], where="post", color="black", lw=2,
             label="actual (life table)", **plot_kws)
-    ax.plot(data["period"], data["model"], ls="--", marker=".", label="sBG model", **plot_kws)
+    ax.plot(data["period"], data["model"], ls="--", marker=".", label="sBG model",
+            color=OKABE_ITO[0], **plot_kws)
     ax.set_ylim(0, 1.02)
-    ax.set_xlabel("periods since acquisition")
+    ax.yaxis.set_major_formatter(tick_formatter("share"))
+    ax.set_xlabel("months since the subscription started")
     ax.set_ylabel("share still under contract")
-    ax.legend()
-    return ax
+    _legend_outside(ax)
+    last = data.iloc[-1]
+    return describe(ax, f"Share of subscribers still under contract by month: after "
+                    f"{int(last['period'])} months {100 * float(last['actual']):.0f}% actual, "
+                    f"{100 * float(last['model']):.0f}% by the model.")

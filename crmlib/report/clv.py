@@ -20,12 +20,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmlib import formatting as fmt
 from crmlib.defaults import ALPHA
 from crmlib.intervals import t_mean
 from crmlib.utils.validation import check_alpha, check_frame
 
-__all__ = ["parameter_table", "survival_table", "top_customers", "value_by_group",
-           "value_concentration"]
+__all__ = ["concentration_table", "concentration_words", "gini", "group_table", "key_findings",
+           "model_choice", "parameter_table", "survival_table", "top_customers",
+           "top_customers_table", "value_by_group", "value_concentration"]
 
 PARAMETER_COLUMNS = ["model", "parameter", "estimate", "se", "ci_low", "ci_high", "converged",
                      "reliable", "reliability", "log_likelihood", "n"]
@@ -260,3 +262,361 @@ def survival_table(model: Any, summary: pd.DataFrame, *, frequency_col: str = "f
                         "lost": np.r_[0.0, lost], "actual": np.r_[1.0, np.cumprod(1 - hazard)]})
     out["model"] = np.asarray(model.survival(out["period"].to_numpy(float)), dtype=float)
     return out
+
+
+# --- what the report page shows a manager ---------------------------------------------------
+
+#: How the attributes of :func:`value_by_group` are named in a sentence.
+_GROUP_WORDS = {"channel": "acquisition channel", "region": "region", "plan": "plan",
+                "segment": "RFM segment"}
+
+
+def gini(values: pd.DataFrame, *, value_col: str = "clv") -> float:
+    """The Gini coefficient of the values: 0 when all customers are worth the same, near 1
+    when one customer holds everything.
+
+    Computed as ``sum_i (2i - n - 1) v_(i) / (n * sum v)`` over the values sorted in
+    ascending order; negative and non-finite values are left out. NaN with no positive total.
+
+    Parameters
+    ----------
+    values : DataFrame
+        One row per customer.
+    value_col : str
+        The value column.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> gini(pd.DataFrame({"clv": [0.0, 0.0, 0.0, 10.0]}))
+    0.75
+    >>> gini(pd.DataFrame({"clv": [5.0, 5.0]}))
+    0.0
+    """
+    v = np.sort(values[value_col].to_numpy(float))
+    v = v[np.isfinite(v) & (v >= 0)]
+    n, total = len(v), float(v.sum()) if len(v) else 0.0
+    if n == 0 or total <= 0:
+        return float("nan")
+    i = np.arange(1, n + 1)
+    return float(((2 * i - n - 1) * v).sum() / (n * total))
+
+
+def concentration_words(top_share: float) -> str:
+    """How concentrated the value is, from the top decile's share (its fair share is 10%).
+
+    At least 50%: "highly concentrated"; 30-50%: "concentrated"; 15-30%: "moderately
+    concentrated" (up to three times its fair share); under 15%: "fairly evenly spread".
+
+    Parameters
+    ----------
+    top_share : float
+        Share (0-1) of the total held by the most valuable tenth of the customers.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> concentration_words(0.18)
+    'moderately concentrated'
+    >>> concentration_words(0.62)
+    'highly concentrated'
+    """
+    if not np.isfinite(top_share):
+        return "not measurable"
+    if top_share >= 0.5:
+        return "highly concentrated"
+    if top_share >= 0.3:
+        return "concentrated"
+    if top_share >= 0.15:
+        return "moderately concentrated"
+    return "fairly evenly spread"
+
+
+def model_choice(comparison: Any) -> pd.DataFrame:
+    """The models a manager may compare: predicted against actual holdout purchases.
+
+    One row per usable model (and the selected one): its name, the repeat purchases (renewals)
+    it predicted for the holdout, those made, the error in percent of the actual and whether it
+    was chosen. The parameters and fit statistics stay in :func:`parameter_table`.
+
+    Parameters
+    ----------
+    comparison : ModelComparison
+        :func:`crmlib.clv.compare_models`.
+
+    Returns
+    -------
+    DataFrame
+        Columns model, holdout_predicted, holdout_actual, holdout_error (% of the actual) and
+        model_chosen ("yes"/"no"), the chosen model first; empty without a usable model.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from types import SimpleNamespace
+    >>> t = pd.DataFrame({"model": ["BG/NBD", "Pareto/NBD"], "predicted_holdout": [90.0, 98.0],
+    ...                   "actual_holdout": [100, 100], "error_pct": [-10.0, -2.0],
+    ...                   "reliable": [True, True], "selected": [False, True]},
+    ...                  index=["bg_nbd", "pareto_nbd"])
+    >>> model_choice(SimpleNamespace(table=t, selected="pareto_nbd"))["model"].tolist()
+    ['Pareto/NBD', 'BG/NBD']
+    """
+    cols = ["model", "holdout_predicted", "holdout_actual", "holdout_error", "model_chosen"]
+    t = comparison.table
+    if comparison.selected is None or t.empty:
+        return pd.DataFrame(columns=cols)
+    usable = t[t["selected"].astype(bool) | t["reliable"].astype(bool)]
+    usable = usable[(usable.index != "nbd") | usable["selected"].astype(bool)]
+    out = usable.assign(model_chosen=np.where(usable["selected"].astype(bool), "yes", "no"),
+                        holdout_predicted=usable["predicted_holdout"],
+                        holdout_actual=usable["actual_holdout"], holdout_error=usable["error_pct"])
+    return out.sort_values("selected", ascending=False, kind="stable")[cols].reset_index(
+        drop=True)
+
+
+def top_customers_table(values: pd.DataFrame, n: int = 10) -> pd.DataFrame:
+    """The ``n`` most valuable customers as a report page shows them (keys as stored, i.e.
+    pseudonymised by the data layer): rank, value, share of the total, probability still
+    active and expected purchases over the horizon.
+
+    Parameters
+    ----------
+    values : DataFrame
+        :attr:`crmlib.clv._lifetime.LifetimeValue.values`, indexed by customer.
+    n : int
+        How many (at most 15 fit a page).
+
+    Returns
+    -------
+    DataFrame
+        Columns clv_rank, the customer key, clv, share and those of probability_alive and
+        expected_purchases that ``values`` has.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> v = pd.DataFrame({"clv": [10.0, 30.0, 60.0]},
+    ...                  index=pd.Index(["a", "b", "c"], name="customer_id"))
+    >>> top_customers_table(v, 2)[["clv_rank", "customer_id", "share"]].values.tolist()
+    [[1, 'c', 0.6], [2, 'b', 0.3]]
+    """
+    top = top_customers(values, min(int(n), 15)).rename(columns={"rank": "clv_rank"})
+    keep = ["clv_rank", "clv", "share"] + [c for c in ("probability_alive", "expected_purchases")
+                                           if c in top.columns]
+    return top[keep].rename_axis(values.index.name or "customer").reset_index()[
+        ["clv_rank", values.index.name or "customer", *keep[1:]]]
+
+
+def concentration_table(values: pd.DataFrame) -> pd.DataFrame:
+    """:func:`value_concentration` with the columns a report page shows.
+
+    Parameters
+    ----------
+    values : DataFrame
+        One row per customer with a ``clv`` column.
+
+    Returns
+    -------
+    DataFrame
+        Columns clv_decile, customers, clv_mean, clv_total, share, cumulative_share.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> concentration_table(pd.DataFrame({"clv": [1.0, 2.0, 3.0, 14.0]})).columns.tolist()[:3]
+    ['clv_decile', 'customers', 'clv_mean']
+    """
+    out = value_concentration(values).rename(columns={"decile": "clv_decile"})
+    return out[["clv_decile", "customers", "clv_mean", "clv_total", "share", "cumulative_share"]]
+
+
+def group_table(by_group: pd.DataFrame) -> pd.DataFrame:
+    """:func:`value_by_group` as a report page shows it: the attribute in words, the mean
+    value with its interval (one column), customers and share of the customer equity.
+
+    Parameters
+    ----------
+    by_group : DataFrame
+        :func:`value_by_group`.
+
+    Returns
+    -------
+    DataFrame
+        Columns value_attribute, group, customers, clv_mean, clv_mean_ci_low,
+        clv_mean_ci_high, share.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> g = pd.DataFrame({"variable": ["channel"], "group": ["web"], "customers": [5],
+    ...                   "clv_total": [50.0], "share": [1.0], "clv_mean": [10.0], "se": [1.0],
+    ...                   "ci_low": [8.0], "ci_high": [12.0]})
+    >>> group_table(g)["value_attribute"].tolist()
+    ['acquisition channel']
+    """
+    out = by_group.assign(value_attribute=by_group["variable"].map(
+        lambda v: _GROUP_WORDS.get(str(v), str(v))))
+    out = out.rename(columns={"ci_low": "clv_mean_ci_low", "ci_high": "clv_mean_ci_high"})
+    return out[["value_attribute", "group", "customers", "clv_mean", "clv_mean_ci_low",
+                "clv_mean_ci_high", "share"]]
+
+
+def _money(x: float, lo: float | None, hi: float | None, currency: str, locale: str) -> str:
+    if lo is None or hi is None or not (np.isfinite(lo) and np.isfinite(hi)):
+        return fmt.money(x, currency, locale=locale)
+    return fmt.interval(x, lo, hi, "money", currency=currency, locale=locale)
+
+
+def _sentence(text: str) -> str:
+    text = text.strip().rstrip(".")
+    return text[:1].upper() + text[1:] + "." if text else ""
+
+
+def _equity_sentences(figs: dict[str, Any], value: Any, contractual: bool, currency: str,
+                      locale: str, alpha: float) -> list[str]:
+    """Customer equity (with what its interval covers) and the mean CLV."""
+    eq, mean = figs.get("customer_equity"), figs.get("clv_mean")
+    if eq is None or eq.status == "not available" or eq.value is None:
+        why = (getattr(eq, "reason", None) or getattr(value, "reason", None)
+               or "no model could be fitted")
+        return [_sentence(f"Customer equity is not available because {why}")]
+    who = ("subscribers still under contract" if contractual else "customers who have bought")
+    n = len(value.values) if value is not None else eq.n
+    count = f"the {fmt.number(n, decimals=0, locale=locale)} " if n else "the "
+    horizon = (f" over the next {value.horizon_months} months"
+               if value is not None and getattr(value, "horizon_months", None) else "")
+    level = fmt.percent(1 - alpha, decimals=0, locale=locale)
+    out = [f"Customer equity, the discounted value of {count}{who}{horizon}, is "
+           f"{_money(eq.value, eq.ci_low, eq.ci_high, currency, locale)}; the range is a "
+           f"{level} predictive interval covering the uncertain model parameters, what "
+           "customers will actually buy and the model error seen on the holdout."]
+    if mean is not None and mean.value is not None:
+        out.append(f"A {'subscriber' if contractual else 'customer'} is worth "
+                   f"{_money(mean.value, mean.ci_low, mean.ci_high, currency, locale)} on "
+                   "average over that horizon.")
+    return out
+
+
+def _model_sentence(comparison: Any, figs: dict[str, Any], locale: str) -> str:
+    """Which model was chosen and how far its holdout prediction was from the actual."""
+    if comparison is None or comparison.selected is None:
+        why = getattr(comparison, "refused", None) or "no model could be fitted"
+        return _sentence(f"No model could be used to value the customers because {why}")
+    name = str(comparison.table.loc[comparison.selected, "model"])
+    what = "renewals" if comparison.contractual else "repeat purchases"
+    pred, act = figs.get("expected_purchases_holdout"), figs.get("actual_purchases_holdout")
+    err = figs.get("holdout_error_pct")
+    if pred is None or act is None or err is None or err.value is None:
+        return f"The {name} model was chosen; its holdout prediction is not available."
+    size = abs(float(err.value))
+    how = "close" if size <= 5 else ("fair" if size <= 10 else "poor")
+    off = (f"{fmt.percent(size, share=False, decimals=1, locale=locale)} "
+           f"{'below' if err.value < 0 else 'above'} the actual" if size >= 0.05
+           else "within 0.1% of the actual")
+    return (f"The {name} model was chosen because it predicted the holdout period best; its "
+            f"prediction was {how}: {fmt.number(pred.value, decimals=0, locale=locale)} {what} "
+            f"predicted against {fmt.number(act.value, decimals=0, locale=locale)} made, "
+            f"{off}.")
+
+
+def _concentration_sentence(values: pd.DataFrame | None, locale: str) -> str:
+    """How concentrated the value is: the top decile's share against its 10% and the Gini."""
+    if values is None or values.empty or "clv" not in values:
+        return ""
+    deciles = value_concentration(values)
+    top = float(deciles["share"].iloc[0]) if len(deciles) else float("nan")
+    if len(values) < 10 or not np.isfinite(top):
+        return ""
+    g = gini(values)
+    return (f"Value is {concentration_words(top)}: the most valuable tenth of customers holds "
+            f"{fmt.percent(top, decimals=0, locale=locale)} of it (an even spread would give "
+            f"10%), Gini coefficient {fmt.number(g, decimals=2, locale=locale)}.")
+
+
+def _group_sentence(by_group: pd.DataFrame | None, currency: str, locale: str) -> str:
+    """The group worth most, only where its interval lies above every other group's."""
+    if by_group is None or by_group.empty:
+        return ""
+    for var, part in by_group.groupby("variable", sort=False):
+        part = part.dropna(subset=["clv_mean"])
+        if len(part) < 2:
+            continue
+        best = part.loc[part["clv_mean"].idxmax()]
+        others = part.drop(index=best.name)
+        if np.isfinite(best["ci_low"]) and best["ci_low"] > others["ci_high"].max():
+            word = _GROUP_WORDS.get(str(var), str(var))
+            return (f"Customers of the {word} {best['group']} are worth most, "
+                    f"{_money(best['clv_mean'], best['ci_low'], best['ci_high'], currency, locale)}"
+                    f" on average, clearly above every other {word}.")
+    words = ", ".join(dict.fromkeys(_GROUP_WORDS.get(str(v), str(v))
+                                    for v in by_group["variable"]))
+    return (f"No group stands out by {words}: the interval of the most valuable group overlaps "
+            "those of others.")
+
+
+def _cautions(figures: Sequence[Any], value: Any) -> list[str]:
+    """The warnings of the figures and the valuation, each said once, as sentences."""
+    reasons = [m.reason for m in figures if m.status == "warning" and m.reason]
+    reasons += list(getattr(value, "warnings", ()) or ())
+    return [_sentence(r) for r in dict.fromkeys(r.strip() for r in reasons if r)]
+
+
+def key_findings(figures: Sequence[Any], comparison: Any = None, value: Any = None, *,
+                 by_group: pd.DataFrame | None = None, currency: str = "EUR",
+                 locale: str = fmt.LOCALE, alpha: float = ALPHA) -> Any:
+    """The key findings of the lifetime-value page, written from its results.
+
+    Customer equity with its predictive interval and what it covers, the mean CLV, the chosen
+    model and its holdout error, how concentrated the value is (top decile against its fair
+    10%, Gini), the group worth most only where its interval separates from the others, and
+    the figures' warnings as cautions (spend model replaced, an assumption that failed, a
+    large holdout error). A contractual unit (``comparison.contractual``) speaks of
+    subscribers and renewals. Never raises on a unit that could not be valued.
+
+    Parameters
+    ----------
+    figures : sequence of Metric
+        The headline figures (:func:`crmlib.clv.headline`).
+    comparison : ModelComparison, optional
+        :func:`crmlib.clv.compare_models`.
+    value : LifetimeValue, optional
+        :func:`crmlib.clv.lifetime_value`.
+    by_group : DataFrame, optional
+        :func:`value_by_group`.
+    currency, locale : str
+        How amounts are written.
+    alpha : float
+        Level of the intervals.
+
+    Returns
+    -------
+    crmlib.report.Findings
+
+    Examples
+    --------
+    >>> from crmlib.results import Metric
+    >>> figs = [Metric("customer_equity", None, status="not available",
+    ...                reason="there are 3 customers, fewer than 50")]
+    >>> key_findings(figs).sentences
+    ('Customer equity is not available because there are 3 customers, fewer than 50.',)
+    """
+    from crmlib.report._page import findings
+
+    figs = {m.name: m for m in figures}
+    contractual = bool(getattr(comparison, "contractual", False))
+    available = value is not None and getattr(value, "available", False)
+    sentences = _equity_sentences(figs, value if available else None, contractual, currency,
+                                  locale, alpha)
+    if comparison is not None:
+        sentences.append(_model_sentence(comparison, figs, locale))
+    if available:
+        sentences.append(_concentration_sentence(value.values, locale))
+        sentences.append(_group_sentence(by_group, currency, locale))
+    return findings(sentences, _cautions(figures, value))
