@@ -525,21 +525,23 @@ def tick_formatter(kind: str, *, currency: str | None = None,
     >>> import matplotlib.pyplot as plt
     >>> fig, ax = plt.subplots()
     >>> ax.yaxis.set_major_formatter(tick_formatter("share"))
-    >>> ax.yaxis.get_major_formatter()(0.25, 0)
-    '25%'
+    >>> ax.yaxis.get_major_formatter()(0.25, 0), ax.yaxis.get_major_formatter()(0.3, 0)
+    ('25%', '30%')
     >>> plt.close(fig)
     """
     from matplotlib.ticker import FuncFormatter
 
     def write(x: float, _pos: Any = None) -> str:
+        whole = abs(float(x) - round(float(x))) < 1e-9
         if kind == "share":
-            return percent(x, decimals=0 if float(x) * 100 == round(float(x) * 100) else 1,
+            pct = float(x) * 100
+            return percent(x, decimals=0 if abs(pct - round(pct)) < 1e-9 else 1,
                            locale=locale)
         if kind == "money":
             return money(x, currency or "EUR", decimals=0, locale=locale)
         return value(x, kind, currency=currency, locale=locale,
                      decimals=None if kind in ("number", "seconds", "p_value") else 0
-                     if float(x) == round(float(x)) else 1)
+                     if whole else 1)
 
     return FuncFormatter(write)
 

@@ -30,6 +30,7 @@ from crmlib.formatting import metric as metric_text
 
 _TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_ANCHOR_LINK = re.compile(r'<a class="anchor-link" href="#[^"]*">(&#182;|¶)</a>')
 _WARNING_LINE = re.compile(r"^\S*:\d+: (\w+(?:Warning|Error)): (.*)$")
 
 #: Tags of the cells that make up a report page.
@@ -84,10 +85,11 @@ def output_html(output: Any, *, fallback_alt: str = "Figure", skip: tuple[str, .
 
 
 def markdown(source: str) -> str:
-    """Markdown as HTML (nbconvert's mistune renderer, as Jupyter shows it)."""
+    """Markdown as HTML (nbconvert's mistune renderer, as Jupyter shows it), without the
+    pilcrow anchor links Jupyter adds to headings."""
     from nbconvert.filters import markdown2html
 
-    return markdown2html(source)
+    return _ANCHOR_LINK.sub("", markdown2html(source))
 
 
 def _heading(source: str) -> str | None:

@@ -25,8 +25,12 @@ __all__ = ["ReportTable", "table"]
 
 #: The most rows a report table shows.
 MAX_ROWS = 15
-#: The most columns shown side by side; wider tables are turned or split.
+#: The most columns shown side by side, and the most characters a row of them may need (about
+#: the page's width at 1280 px); wider tables are turned or split.
 MAX_COLUMNS = 8
+MAX_WIDTH_CHARS = 125
+#: A table this short is turned (one column per row) rather than split when it is too wide.
+MAX_TURNED_ROWS = 6
 #: The largest CSV attached to a page (bytes); a larger table is named, not attached.
 MAX_CSV_BYTES = 300_000
 
@@ -192,18 +196,42 @@ def _csv_link(t: ReportTable) -> str:
             f"Download the full table (CSV, {rows})</a></p>")
 
 
+def _width(shown: pd.DataFrame, column: Any) -> int:
+    """Characters a column needs: its longest cell, or its header's longest word (headers
+    wrap), plus padding."""
+    cells = max((len(str(v)) for v in shown[column]), default=0)
+    words = max((len(w) for w in str(column).split()), default=0)
+    return max(cells, words) + 3
+
+
+def _column_groups(shown: pd.DataFrame) -> list[list[Any]]:
+    """Columns in groups that fit the page side by side, the first (key) column in each."""
+    key, rest = shown.columns[0], list(shown.columns[1:])
+    groups: list[list[Any]] = [[key]]
+    used = _width(shown, key)
+    for column in rest:
+        need = _width(shown, column)
+        if len(groups[-1]) > 1 and (used + need > MAX_WIDTH_CHARS
+                                    or len(groups[-1]) >= MAX_COLUMNS):
+            groups.append([key])
+            used = _width(shown, key)
+        groups[-1].append(column)
+        used += need
+    return groups
+
+
 def _html_block(shown: pd.DataFrame) -> str:
-    """One HTML table; turned (one column per row) when it is wide and short."""
-    if shown.shape[1] > MAX_COLUMNS and len(shown) <= MAX_COLUMNS:
+    """The table as HTML that fits the page: as it is when it fits; turned (one column per
+    row) when it is wide and short; else split into groups of columns, each repeating the
+    first column."""
+    groups = _column_groups(shown)
+    if len(groups) == 1:
+        return shown.to_html(classes="crm-table", border=0, index=False, escape=True)
+    if len(shown) <= MAX_TURNED_ROWS:
         turned = shown.set_index(shown.columns[0]).T
         return turned.to_html(classes="crm-table", border=0, escape=True)
-    if shown.shape[1] <= MAX_COLUMNS:
-        return shown.to_html(classes="crm-table", border=0, index=False, escape=True)
-    key, rest = shown.columns[0], list(shown.columns[1:])
-    step = MAX_COLUMNS - 1
-    return "".join(shown[[key, *rest[i:i + step]]].to_html(
-        classes="crm-table", border=0, index=False, escape=True)
-        for i in range(0, len(rest), step))
+    return "".join(shown[group].to_html(classes="crm-table", border=0, index=False,
+                                        escape=True) for group in groups)
 
 
 def _html(t: ReportTable) -> str:
