@@ -33,12 +33,14 @@ def _cohorts(active: list[list[int]], size: int = 100, period: str = "M") -> Sim
 def test_cohort_ages_newest_first_last_period_left_out():
     # cohort 1 (Jan): periods 0..3; its period 3 is the current, partial one.
     # cohort 2 (Feb): periods 0..2.
-    cohorts = _cohorts([[100, 40, 30, 99], [100, 50, 20]])
+    # cohort 3 (Mar): period 0 only, the current one: it has reached no age and is left out.
+    cohorts = _cohorts([[100, 40, 30, 99], [100, 50, 20], [100]])
     out = rr.cohort_ages(cohorts, ages=(1, 3))
     assert list(out["cohort"]) == ["2024-02", "2024-01"]
     assert out["after 1 month"].tolist() == [0.5, 0.4]
     # "after 3 months" is only in Jan's partial period: not shown for anyone, so dropped
     assert "after 3 months" not in out.columns
+    assert rr.cohort_ages(_cohorts([[100]]), ages=(1,)).empty
 
 
 def test_cohort_ages_small_cohort_marked_and_recent_limit():
@@ -194,3 +196,40 @@ def test_key_findings_never_raises_on_nothing():
     f = rr.key_findings([], model=None)
     assert len(f.sentences) == 4 and f.cautions == ()
     assert all("not available" in s or "can be named" in s for s in f.sentences)
+
+
+def test_driver_sentences_model_significant_but_no_single_driver():
+    # two near-copies of one churn driver: together clearly significant (global test), each
+    # alone not, once the other is held fixed: no driver may be named
+    rng = np.random.default_rng(5)
+    z = rng.normal(size=200)
+    frame = pd.DataFrame({"t": np.ceil(rng.exponential(10 * np.exp(-0.5 * z))), "e": 1,
+                          "x1": z + rng.normal(scale=0.05, size=200),
+                          "x2": z + rng.normal(scale=0.05, size=200)})
+    cox = CoxModel().fit(frame, duration="t", event="e", covariates=["x1", "x2"])
+    assert rr._driver_sentences(cox, "en_GB") == [
+        "No single customer attribute stays significant after adjusting for the 2 "
+        "comparisons (Holm), so no churn driver is named."]
+
+
+def test_driver_table_words_evidence_and_order_on_rossi():
+    cox = CoxModel().fit(ROSSI, duration="week", event="arrest",
+                         covariates=["fin", "age", "prio"])
+    out = rr.driver_table(cox)
+    # Holm p: prio 0.0011 and age 0.0026 (< 0.01: clear), fin 0.068 (none); evidence first,
+    # then by the size of the effect: |log 1.10| = 0.097 > |log 0.94| = 0.067
+    assert out["covariate"].tolist() == ["Prio", "Age", "Fin"]
+    assert out["evidence"].tolist() == ["clear evidence", "clear evidence", "no clear effect"]
+    assert list(out.columns) == ["covariate", "hazard_ratio", "hazard_ratio_ci_low",
+                                 "hazard_ratio_ci_high", "p_holm", "evidence"]
+
+
+def test_driver_table_empty_without_covariates():
+    with pytest.warns(UserWarning, match="null model"):
+        cox = CoxModel().fit(ROSSI, duration="week", event="arrest", covariates=[])
+    assert rr.driver_table(cox).empty
+
+
+def test_term_words():
+    assert rr.term_words("plan=premium") == "Plan: premium"
+    assert rr.term_words("tenure_days") == "Days as a customer"

@@ -29,7 +29,7 @@ def test_plots_draw():
     cox = CoxModel().fit(ROSSI, duration="week", event="arrest",
                          covariates=["fin", "age", "prio"])
     ax = plot_forest(cox.summary())
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["fin", "age", "prio"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Fin", "Age", "Prio"]
     plot_schoenfeld(cox.schoenfeld_residuals(), y="age")
     customers = pd.DataFrame({"customer_id": ["a", "b"],
                               "acquired_at": pd.to_datetime(["2024-01-03", "2024-02-01"])})

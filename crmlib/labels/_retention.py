@@ -21,6 +21,8 @@ LABELS = entries(
      "The period the customers were acquired in (* a small cohort, too noisy to read)"),
     ("covariate", "Customer attribute", "number", None),
     ("reading", "What it means", "number", None),
+    ("evidence", "Evidence", "number", None,
+     "Judged on the Holm-adjusted p-value, and only when the model as a whole is significant"),
     ("events", "Churned", "count", None, "Customers whose churn was observed"),
     ("churned", "Churned", "count", None, "1 when the churn was observed, 0 when censored"),
     ("beyond_followup", "Customers beyond the follow-up", "count", None,

@@ -13,7 +13,9 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
+from crmlib import labels as _labels
 from crmlib.formatting import LOCALE, tick_formatter, value
 from crmlib.plotting._alt import describe
 from crmlib.plotting._base import OKABE_ITO
@@ -120,10 +122,14 @@ def _km_description(data: dict[Hashable, Any], locale: str) -> str:
         "; ".join(parts) + "."
 
 
+def _term(term: Any) -> str:
+    """A Cox coefficient in words: ``channel=partner`` -> ``Channel: partner``."""
+    col, _, lev = str(term).partition("=")
+    return f"{_labels.label(col)}: {lev}" if lev else _labels.label(col)
+
+
 def _share_ticks(locale: str) -> Any:
     """Whole percentages on a share axis (0.6 reads 60%, not 60.0%)."""
-    from matplotlib.ticker import FuncFormatter
-
     return FuncFormatter(lambda x, _pos=None: value(round(float(x), 6), "share", decimals=0,
                                                     locale=locale))
 
@@ -218,7 +224,7 @@ def plot_forest(data: pd.DataFrame | None = None, *, ax: Axes | None = None,
     >>> cox = retention.CoxModel().fit(frame, covariates=["plus", "age"])
     >>> ax = plots.plot_forest(cox.summary())
     >>> [t.get_text() for t in ax.get_yticklabels()]
-    ['plus', 'age']
+    ['Plus', 'Age']
     >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     ax = _axes(ax)
@@ -234,11 +240,13 @@ def plot_forest(data: pd.DataFrame | None = None, *, ax: Axes | None = None,
                 color=plot_kws.pop("color", OKABE_ITO[0]), **plot_kws)
     ax.axvline(1.0, color="grey", lw=1, ls="--")
     ax.set_xscale("log")
-    ax.set_yticks(y, [textwrap.fill(str(i), 30) for i in data.index])
+    ax.set_yticks(y, [textwrap.fill(_term(i), 30) for i in data.index])
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _p=None: f"{x:g}×"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("Churn hazard ratio, log scale (1 = no difference; interval)")
     top = int(np.argmax(np.abs(np.log(hr))))
     return describe(ax, f"Hazard ratios of {len(data)} customer attributes with their "
-                        f"intervals; the largest is {data.index[top]} at "
+                        f"intervals; the largest is {_term(data.index[top])} at "
                         f"{value(float(hr[top]), 'ratio')}.")
 
 

@@ -25,8 +25,9 @@ from crmlib.retention._drivers import DriverFrame
 from crmlib.retention._holm import HolmTable, holm_table
 from crmlib.retention._reliability import check_median
 
-__all__ = ["CohortTrend", "cohort_ages", "cohort_trend", "driver_findings", "holm_table",
-           "key_findings", "logrank_table", "median_table", "survival_table"]
+__all__ = ["CohortTrend", "cohort_ages", "cohort_trend", "driver_findings", "driver_table",
+           "holm_table", "key_findings", "logrank_table", "median_table", "survival_table",
+           "term_words"]
 
 
 def survival_table(fits: dict[Hashable, KaplanMeier], *, group: str = "group") -> pd.DataFrame:
@@ -224,6 +225,83 @@ def driver_findings(model: CoxModel, drivers: DriverFrame | None = None) -> pd.D
     return out.iloc[np.lexsort((-effect, weak))].reset_index(drop=True)
 
 
+
+def term_words(term: str, model: CoxModel | None = None) -> str:
+    """A Cox coefficient's name in words: ``"channel=partner"`` -> ``"Channel: partner"``.
+
+    Parameters
+    ----------
+    term : str
+        The coefficient (``column=level`` for a level of a categorical covariate).
+    model : CoxModel, optional
+        For the reference level (``"Channel: partner (vs web)"``).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> term_words("channel=partner"), term_words("contacts_per_month")
+    ('Channel: partner', 'Contacts per month')
+    """
+    col, _, lev = str(term).partition("=")
+    name = labels.label(col)
+    if not lev:
+        return name
+    levels = getattr(model, "_levels", {}) if model is not None else {}
+    ref = f" (vs {levels[col][0]})" if levels.get(col) else ""
+    return f"{name}: {lev}{ref}"
+
+
+def driver_table(model: CoxModel) -> pd.DataFrame:
+    """The churn drivers for a report table: the attribute in words, its hazard ratio with
+    the interval, the Holm-adjusted p-value and the evidence in a word or two (as
+    :func:`driver_findings`), evidence first.
+
+    Parameters
+    ----------
+    model : CoxModel
+        The fitted churn-driver model.
+
+    Returns
+    -------
+    DataFrame
+        ``covariate, hazard_ratio, hazard_ratio_ci_low, hazard_ratio_ci_high, p_holm,
+        evidence``; no rows without covariates.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmlib.retention import CoxModel
+    >>> frame = pd.DataFrame({"tenure": [2, 4, 4, 7, 9, 3, 5, 8, 8, 9],
+    ...                       "churned": [1, 1, 0, 1, 0, 1, 1, 1, 0, 1],
+    ...                       "promo": [0, 1, 0, 1, 0, 1, 0, 1, 0, 1]})
+    >>> cox = CoxModel().fit(frame, duration="tenure", event="churned", covariates=["promo"])
+    >>> driver_table(cox)[["covariate", "evidence"]].iloc[0].tolist()
+    ['Promo', 'no reliable driver (the model as a whole is not significant)']
+    """
+    cols = ["covariate", "hazard_ratio", "hazard_ratio_ci_low", "hazard_ratio_ci_high",
+            "p_holm", "evidence"]
+    if not model.params_.size:
+        return pd.DataFrame(columns=cols)
+    summ = holm_table(model)
+    tab = summ.frame
+    evidence = np.where(tab["p_holm"] < 0.01, "clear evidence",
+                        np.where(tab["significant"], "some evidence", "no clear effect"))
+    if summ.usable is not None:
+        evidence = np.full(len(tab), "no reliable driver (the model as a whole is not "
+                                     "significant)")
+    out = pd.DataFrame({"covariate": [term_words(t, model) for t in tab.index],
+                        "hazard_ratio": tab["hazard_ratio"].to_numpy(),
+                        "hazard_ratio_ci_low": tab["hr_ci_low"].to_numpy(),
+                        "hazard_ratio_ci_high": tab["hr_ci_high"].to_numpy(),
+                        "p_holm": tab["p_holm"].to_numpy(), "evidence": evidence})
+    effect = np.abs(np.log(out["hazard_ratio"].to_numpy(dtype=float)))
+    weak = ~tab["significant"].to_numpy() | (summ.usable is not None)
+    return out.iloc[np.lexsort((-effect, weak))].reset_index(drop=True)[cols]
+
+
 # --- The report page: the cohort table, the cohort trend, the key findings ------------------
 
 _PERIOD_WORDS = {"M": ("month", "monthly"), "Q": ("quarter", "quarterly"),
@@ -266,7 +344,8 @@ def cohort_ages(cohorts: Any, *, ages: tuple[int, ...] | None = None,
     -------
     DataFrame
         ``cohort`` (its first period, with `` *`` when small), ``customers`` and one share
-        column per age (``"after 3 months"``); ``nan`` where the age is not reached yet.
+        column per age (``"after 3 months"``); ``nan`` where the age is not reached yet;
+        cohorts that have reached none of the ages are left out.
 
     Examples
     --------
@@ -278,8 +357,7 @@ def cohort_ages(cohorts: Any, *, ages: tuple[int, ...] | None = None,
     >>> cohorts = SimpleNamespace(frame=cells, period="M")
     >>> cohort_ages(cohorts, ages=(1,))
         cohort  customers  after 1 month
-    0  2024-02 *          4            NaN
-    1    2024-01         10            0.4
+    0  2024-01         10            0.4
     """
     period = getattr(cohorts, "period", "M")
     ages = ages or _ages(period)
@@ -295,7 +373,9 @@ def cohort_ages(cohorts: Any, *, ages: tuple[int, ...] | None = None,
         cell = done[done["period_index"] == k].set_index("cohort")
         share = cell["active"] / cell["customers"]
         out[_age_column(k, period)] = share.reindex(firsts.index).to_numpy(dtype=float)
-    return out.dropna(axis=1, how="all")
+    out = out.dropna(axis=1, how="all")
+    shares = [c for c in out.columns if c.startswith("after ")]
+    return out.dropna(subset=shares, how="all").reset_index(drop=True) if shares else out.iloc[:0]
 
 
 @dataclass(frozen=True)
