@@ -26,8 +26,8 @@ from crmlib.retention._holm import HolmTable, holm_table
 from crmlib.retention._reliability import check_median
 
 __all__ = ["CohortTrend", "cohort_ages", "cohort_trend", "driver_findings", "driver_table",
-           "holm_table", "key_findings", "logrank_table", "median_table", "survival_table",
-           "term_words"]
+           "holm_table", "key_findings", "logrank_table", "median_table", "rates_table",
+           "revenue_table", "survival_table", "term_words"]
 
 
 def survival_table(fits: dict[Hashable, KaplanMeier], *, group: str = "group") -> pd.DataFrame:
@@ -279,7 +279,7 @@ def driver_table(model: CoxModel) -> pd.DataFrame:
     ...                       "promo": [0, 1, 0, 1, 0, 1, 0, 1, 0, 1]})
     >>> cox = CoxModel().fit(frame, duration="tenure", event="churned", covariates=["promo"])
     >>> driver_table(cox)[["covariate", "evidence"]].iloc[0].tolist()
-    ['Promo', 'no reliable driver (the model as a whole is not significant)']
+    ['Promo', 'none (model not significant)']
     """
     cols = ["covariate", "hazard_ratio", "hazard_ratio_ci_low", "hazard_ratio_ci_high",
             "p_holm", "evidence"]
@@ -290,8 +290,7 @@ def driver_table(model: CoxModel) -> pd.DataFrame:
     evidence = np.where(tab["p_holm"] < 0.01, "clear evidence",
                         np.where(tab["significant"], "some evidence", "no clear effect"))
     if summ.usable is not None:
-        evidence = np.full(len(tab), "no reliable driver (the model as a whole is not "
-                                     "significant)")
+        evidence = np.full(len(tab), "none (model not significant)")
     out = pd.DataFrame({"covariate": [term_words(t, model) for t in tab.index],
                         "hazard_ratio": tab["hazard_ratio"].to_numpy(),
                         "hazard_ratio_ci_low": tab["hr_ci_low"].to_numpy(),
@@ -300,6 +299,74 @@ def driver_table(model: CoxModel) -> pd.DataFrame:
     effect = np.abs(np.log(out["hazard_ratio"].to_numpy(dtype=float)))
     weak = ~tab["significant"].to_numpy() | (summ.usable is not None)
     return out.iloc[np.lexsort((-effect, weak))].reset_index(drop=True)[cols]
+
+
+
+def _renamed(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """``estimate, ci_low, ci_high`` named after the figure they are (one merged column)."""
+    return frame.rename(columns={"estimate": name, "ci_low": f"{name}_ci_low",
+                                 "ci_high": f"{name}_ci_high"})
+
+
+def rates_table(rates: Any) -> pd.DataFrame:
+    """The retention rates by segment for a report table: the estimate named
+    ``retention_rate`` (so its interval merges into one column), counts as integers, the
+    reason column only when a rate has one, no standard error or method.
+
+    Parameters
+    ----------
+    rates : RetentionRates
+        :func:`crmlib.retention.retention_by`.
+
+    Returns
+    -------
+    DataFrame
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from types import SimpleNamespace
+    >>> frame = pd.DataFrame({"n": [10], "retained": [4.0], "estimate": [0.4], "se": [0.15],
+    ...     "ci_low": [0.17], "ci_high": [0.69], "method": ["wilson"], "status": ["ok"],
+    ...     "reason": [None]}, index=pd.Index(["all"], name="segment"))
+    >>> list(rates_table(SimpleNamespace(frame=frame)).columns)[2:]
+    ['retained', 'retention_rate', 'retention_rate_ci_low', 'retention_rate_ci_high']
+    """
+    out = rates.frame.reset_index().drop(columns=["se", "method", "status"], errors="ignore")
+    if "reason" in out and out["reason"].isna().all():
+        out = out.drop(columns="reason")
+    if "retained" in out:
+        out["retained"] = out["retained"].round().astype("Int64")
+    return _renamed(out, "retention_rate")
+
+
+def revenue_table(at_risk: Any) -> pd.DataFrame:
+    """The revenue at risk by segment for a report table: the estimate named
+    ``revenue_at_risk`` (its interval merged), expected churners as whole customers, no
+    standard error.
+
+    Parameters
+    ----------
+    at_risk : RevenueAtRisk
+        :func:`crmlib.retention.revenue_at_risk_by`.
+
+    Returns
+    -------
+    DataFrame
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from types import SimpleNamespace
+    >>> frame = pd.DataFrame({"customers": [5], "expected_churners": [2.4], "estimate": [9.0],
+    ...     "se": [2.0], "ci_low": [5.0], "ci_high": [13.0]}, index=pd.Index(["all"]))
+    >>> revenue_table(SimpleNamespace(frame=frame))["expected_churners"].tolist()
+    [2]
+    """
+    out = at_risk.frame.reset_index().drop(columns=["se"], errors="ignore")
+    if "expected_churners" in out:
+        out["expected_churners"] = out["expected_churners"].round().astype("Int64")
+    return _renamed(out, "revenue_at_risk")
 
 
 # --- The report page: the cohort table, the cohort trend, the key findings ------------------
