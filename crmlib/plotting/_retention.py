@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
-from matplotlib.ticker import FuncFormatter, NullFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
 from crmlib import labels as _labels
 from crmlib.formatting import LOCALE, tick_formatter, value
@@ -447,6 +447,7 @@ def plot_revenue_at_risk(data: pd.DataFrame | None = None, *, currency: str = ""
     err = [est - data["ci_low"].to_numpy(dtype=float), data["ci_high"].to_numpy(dtype=float) - est]
     ax.barh(y, est, xerr=err, capsize=3, color=plot_kws.pop("color", OKABE_ITO[3]), **plot_kws)
     ax.set_yticks(y, [textwrap.shorten(str(i), 30) for i in data.index])
+    ax.xaxis.set_major_locator(MaxNLocator(5))
     if currency:
         ax.xaxis.set_major_formatter(tick_formatter("money", currency=currency, locale=locale))
     ax.set_xlabel(f"Expected revenue lost{f' ({currency})' if currency else ''}")
