@@ -187,7 +187,7 @@ def plot_cohort_heatmap(data: pd.DataFrame | None = None, *, value: str = "activ
     first = wide[0] if 0 in wide.columns else pd.Series(dtype=float)
     later = wide[1].dropna() if 1 in wide.columns else pd.Series(dtype=float)
     text = (f"Heatmap of {len(wide)} cohorts by periods since acquisition, coloured by "
-            f"{value.replace('_', ' ')}")
+            f"{_labels.label(value).lower()}")
     if len(later) and len(first):
         text += f"; one period after acquisition the share ranges from " \
             f"{_fmt(later.min())} to {_fmt(later.max())}"
@@ -344,9 +344,10 @@ def plot_cohort_curves(data: pd.DataFrame | None = None, *, value: str = "active
         ax.plot(mean.index, mean.to_numpy(), color="black", lw=2.2, label="weighted mean")
         ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1))
     ax.set_xlabel("Periods since acquisition")
-    ax.set_ylabel(value.replace("_", " ").capitalize())
+    what = _labels.label(value)
+    ax.set_ylabel(what)
     return describe(ax, f"One line per cohort ({len(cohorts)} cohorts, later ones lighter) of "
-                        f"the {value.replace('_', ' ')} by periods since acquisition, with the "
+                        f"the {what.lower()} by periods since acquisition, with the "
                         "customer-weighted mean in black.")
 
 
