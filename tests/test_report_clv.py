@@ -227,3 +227,22 @@ def test_report_tables_render_with_currency():
                         sort_by="clv_mean")._repr_html_()
     assert "€100 (€90–€110)" in html or "€100.00 (€90.00–€110.00)" in html
     assert "Mean lifetime value" in html
+
+
+def test_only_usable_model_is_not_said_to_have_predicted_best():
+    comp = _comparison(contractual=True)
+    comp.table = comp.table.loc[["pareto_nbd"]]
+    f = clv_report.key_findings(_figures(), comp, _value(_ten_customers()))
+    assert any(s.startswith("The Pareto/NBD model was chosen as the only usable model; its "
+                            "prediction was close") for s in f.sentences)
+
+
+def test_group_table_keeps_each_attribute_together_most_valuable_first():
+    g = pd.concat([_groups(web=(40.0, 30.0, 50.0)),
+                   _groups().assign(variable="segment", group=["Loyal", "New"])],
+                  ignore_index=True)
+    t = clv_report.group_table(g)
+    # channel first (as given), store (50) above web (40); then the segments, 100 above 50
+    assert t["group"].tolist() == ["store", "web", "Loyal", "New"]
+    assert clv_report.group_table(g, ["segment"])["value_attribute"].tolist() == \
+        ["RFM segment"] * 2

@@ -47,6 +47,11 @@ def _legend_outside(ax: Axes) -> None:
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
 
 
+def _whole_percent(x: float, _pos: Any = None) -> str:
+    """A share written as a whole percentage (``0.6`` -> ``60%``), for axes in steps of 10%+."""
+    return percent(x, decimals=0)
+
+
 def _date_axis(ax: Axes) -> None:
     """At most seven date ticks, written concisely (no colliding labels)."""
     locator = mdates.AutoDateLocator(maxticks=7)
@@ -203,7 +208,7 @@ def plot_probability_alive_matrix(
     im = ax.imshow(data.to_numpy(), aspect="auto", extent=extent, vmin=0, vmax=1,
                    cmap=plot_kws.pop("cmap", "viridis"), **plot_kws)
     bar = ax.figure.colorbar(im, ax=ax, label="probability still active")
-    bar.ax.yaxis.set_major_formatter(lambda v, _pos: percent(v, decimals=0))
+    bar.ax.yaxis.set_major_formatter(_whole_percent)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("time of the last purchase (periods after the first)")
     ax.set_ylabel("repeat purchases")
@@ -214,14 +219,12 @@ def plot_probability_alive_matrix(
 
 def plot_tracking(
     data: pd.DataFrame | None = None, *, cumulative: bool = True, series_col: str = "series",
-    freq: str = "", ax: Axes | None = None, **plot_kws: Any,
+    freq: str = "", events: str = "repeat purchases", ax: Axes | None = None, **plot_kws: Any,
 ) -> Axes:
     """Repeat purchases per period, actual and each model's expectation (FHL 2005, Figure 2).
 
-    ``data`` is :func:`crmlib.clv.tracking` (long form: period end ``end``, ``holdout``,
-    ``series``, ``purchases``, ``cumulative``). ``cumulative=False`` draws the incremental
-    (per period) purchases; ``freq`` (``"D"``, ``"W"``, ``"M"``, the tracking's time unit)
-    names the period on the axis. A vertical line marks the end of calibration.
+    ``data`` is :func:`crmlib.clv.tracking` (long form: ``end``, ``holdout``, ``series``,
+    ``purchases``, ``cumulative``); a vertical line marks the end of calibration.
 
     Parameters
     ----------
@@ -229,8 +232,9 @@ def plot_tracking(
         :func:`crmlib.clv.tracking`.
     cumulative : bool
         Cumulative (True) or per-period purchases.
-    series_col, freq : str
-        The series column and the time unit (names the period on the axis).
+    series_col, freq, events : str
+        The series column, the time unit (names the period on the axis) and what is counted
+        (``"renewals"`` for a contractual unit).
     ax : Axes, optional
         Where to draw (a new figure when None).
 
@@ -264,12 +268,12 @@ def plot_tracking(
                     xytext=(4, -12), textcoords="offset points", color="grey")
     per = {"D": "day", "W": "week", "M": "month"}.get(freq, "period")
     ax.set_xlabel("end of period")
-    ax.set_ylabel(f"{'cumulative ' if cumulative else ''}repeat purchases"
+    ax.set_ylabel(f"{'cumulative ' if cumulative else ''}{events}"
                   f"{'' if cumulative else f' per {per}'}")
     ax.yaxis.set_major_formatter(tick_formatter("count"))
     _date_axis(ax)
     _legend_outside(ax)
-    return describe(ax, f"Line chart of {'cumulative ' if cumulative else ''}repeat purchases "
+    return describe(ax, f"Line chart of {'cumulative ' if cumulative else ''}{events} "
                     "per period, actual (solid) against each model (dashed); the dotted line "
                     "marks the start of the holdout period the models did not see.")
 
@@ -476,7 +480,7 @@ def plot_survival_fit(
     ax.plot(data["period"], data["model"], ls="--", marker=".", label="sBG model",
             color=OKABE_ITO[0], **plot_kws)
     ax.set_ylim(0, 1.02)
-    ax.yaxis.set_major_formatter(tick_formatter("share"))
+    ax.yaxis.set_major_formatter(_whole_percent)
     ax.set_xlabel("months since the subscription started")
     ax.set_ylabel("share still under contract")
     _legend_outside(ax)

@@ -437,7 +437,7 @@ def concentration_table(values: pd.DataFrame) -> pd.DataFrame:
     return out[["clv_decile", "customers", "clv_mean", "clv_total", "share", "cumulative_share"]]
 
 
-def group_table(by_group: pd.DataFrame) -> pd.DataFrame:
+def group_table(by_group: pd.DataFrame, variables: Sequence[str] | None = None) -> pd.DataFrame:
     """:func:`value_by_group` as a report page shows it: the attribute in words, the mean
     value with its interval (one column), customers and share of the customer equity.
 
@@ -445,12 +445,14 @@ def group_table(by_group: pd.DataFrame) -> pd.DataFrame:
     ----------
     by_group : DataFrame
         :func:`value_by_group`.
+    variables : sequence of str, optional
+        The attributes to keep (``("segment",)``); all by default.
 
     Returns
     -------
     DataFrame
         Columns value_attribute, group, customers, clv_mean, clv_mean_ci_low,
-        clv_mean_ci_high, share.
+        clv_mean_ci_high, share; the groups of each attribute together, most valuable first.
 
     Examples
     --------
@@ -461,11 +463,15 @@ def group_table(by_group: pd.DataFrame) -> pd.DataFrame:
     >>> group_table(g)["value_attribute"].tolist()
     ['acquisition channel']
     """
+    if variables is not None:
+        by_group = by_group[by_group["variable"].isin(list(variables))]
+    order = {v: i for i, v in enumerate(dict.fromkeys(by_group["variable"]))}
     out = by_group.assign(value_attribute=by_group["variable"].map(
-        lambda v: _GROUP_WORDS.get(str(v), str(v))))
+        lambda v: _GROUP_WORDS.get(str(v), str(v))), _order=by_group["variable"].map(order))
+    out = out.sort_values(["_order", "clv_mean"], ascending=[True, False], kind="stable")
     out = out.rename(columns={"ci_low": "clv_mean_ci_low", "ci_high": "clv_mean_ci_high"})
     return out[["value_attribute", "group", "customers", "clv_mean", "clv_mean_ci_low",
-                "clv_mean_ci_high", "share"]]
+                "clv_mean_ci_high", "share"]].reset_index(drop=True)
 
 
 def _money(x: float, lo: float | None, hi: float | None, currency: str, locale: str) -> str:
@@ -520,7 +526,9 @@ def _model_sentence(comparison: Any, figs: dict[str, Any], locale: str) -> str:
     off = (f"{fmt.percent(size, share=False, decimals=1, locale=locale)} "
            f"{'below' if err.value < 0 else 'above'} the actual" if size >= 0.05
            else "within 0.1% of the actual")
-    return (f"The {name} model was chosen because it predicted the holdout period best; its "
+    why = ("because it predicted the holdout period best" if len(model_choice(comparison)) > 1
+           else "as the only usable model")
+    return (f"The {name} model was chosen {why}; its "
             f"prediction was {how}: {fmt.number(pred.value, decimals=0, locale=locale)} {what} "
             f"predicted against {fmt.number(act.value, decimals=0, locale=locale)} made, "
             f"{off}.")
