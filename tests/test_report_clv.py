@@ -101,9 +101,9 @@ def test_equity_and_mean_with_predictive_interval_and_currency():
 
 def test_close_model_in_words():
     f = clv_report.key_findings(_figures(err=-0.194), _comparison(), _value(_ten_customers()))
-    assert ("The Pareto/NBD model was chosen because it predicted the holdout period best; its "
-            "prediction was close: 2,513 repeat purchases predicted against 2,518 made, 0.2% "
-            "below the actual.") in f.sentences
+    assert ("The Pareto/NBD model was chosen because its customer-by-customer predictions of "
+            "the holdout period were the closest; its prediction was close: 2,513 repeat "
+            "purchases predicted against 2,518 made, 0.2% below the actual.") in f.sentences
 
 
 def test_poor_model_and_its_warning_as_caution():
@@ -114,6 +114,15 @@ def test_poor_model_and_its_warning_as_caution():
                for s in f.sentences)
     assert f.cautions == ("The selected model missed the holdout repeat purchases by -12.9% "
                           "(more than 10%).",)
+
+
+def test_a_warning_said_within_a_longer_one_is_not_repeated():
+    short = "the selected model missed the holdout repeat purchases by -12.9% (more than 10%)"
+    long = short + "; the Pareto/NBD model missed the value bought in the holdout by -15.8%"
+    figs = [*_figures(err=-12.857, status="warning", reason=long),
+            Metric("holdout_error_pct", -12.857, status="warning", reason=short)]
+    f = clv_report.key_findings(figs, _comparison(), _value(_ten_customers()))
+    assert f.cautions == (long[0].upper() + long[1:] + ".",)
 
 
 def test_fair_model_over_the_actual():

@@ -526,7 +526,8 @@ def _model_sentence(comparison: Any, figs: dict[str, Any], locale: str) -> str:
     off = (f"{fmt.percent(size, share=False, decimals=1, locale=locale)} "
            f"{'below' if err.value < 0 else 'above'} the actual" if size >= 0.05
            else "within 0.1% of the actual")
-    why = ("because it predicted the holdout period best" if len(model_choice(comparison)) > 1
+    why = ("because its customer-by-customer predictions of the holdout period were the "
+           "closest" if len(model_choice(comparison)) > 1
            else "as the only usable model")
     return (f"The {name} model was chosen {why}; its "
             f"prediction was {how}: {fmt.number(pred.value, decimals=0, locale=locale)} {what} "
@@ -573,7 +574,10 @@ def _cautions(figures: Sequence[Any], value: Any) -> list[str]:
     """The warnings of the figures and the valuation, each said once, as sentences."""
     reasons = [m.reason for m in figures if m.status == "warning" and m.reason]
     reasons += list(getattr(value, "warnings", ()) or ())
-    return [_sentence(r) for r in dict.fromkeys(r.strip() for r in reasons if r)]
+    unique = list(dict.fromkeys(r.strip() for r in reasons if r and r.strip()))
+    # a warning already said within a longer one (joined with "; ") is not repeated
+    kept = [r for r in unique if not any(r != o and r in o for o in unique)]
+    return [_sentence(r) for r in kept]
 
 
 def key_findings(figures: Sequence[Any], comparison: Any = None, value: Any = None, *,
