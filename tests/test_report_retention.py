@@ -233,3 +233,10 @@ def test_driver_table_empty_without_covariates():
 def test_term_words():
     assert rr.term_words("plan=premium") == "Plan: premium"
     assert rr.term_words("tenure_days") == "Days as a customer"
+
+
+def test_no_cohort_at_all_gives_empty_table_and_too_few_cohorts():
+    empty = SimpleNamespace(frame=pd.DataFrame(columns=["cohort", "period_index", "customers",
+                                                        "active", "small_cohort"]), period="M")
+    assert rr.cohort_ages(empty).empty
+    assert rr.cohort_trend(empty).direction == "too few cohorts"
