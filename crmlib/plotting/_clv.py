@@ -389,6 +389,7 @@ def plot_clv_distribution(
     ax.hist(v, bins=bins if np.ptp(v) > 0 else 1, color=plot_kws.pop("color", OKABE_ITO[4]),
             **plot_kws)
     ax.set_yscale("log")
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=5))  # long currency labels do not collide
     if currency:
         ax.xaxis.set_major_formatter(tick_formatter("money", currency=currency, locale=locale))
     marks = _mark_values(ax, v, currency, locale)
@@ -439,6 +440,7 @@ def plot_value_by_group(
     ax.set_yticks(pos, labels)
     ax.set_xlabel("mean lifetime value per customer, with its interval"
                   + (f" ({currency})" if currency else ""))
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=6))
     if currency:
         ax.xaxis.set_major_formatter(tick_formatter("money", currency=currency, locale=locale))
     if len(data) == 0:
