@@ -88,8 +88,8 @@ def test_segment_table_fits_the_page():
                       "tenure_days": [1.0, 2.0], "nps_n": [3, 4], "revenue": [5.0, 6.0]})
     noted = sr.segment_table(SegmentValue(t, 2, 11.0, 0.05, DAY), currency="EUR")
     shown = report.table(noted, currency="EUR").shown()
-    # segment, customers, share, revenue share, per customer, contacts, NPS, key
-    assert shown.shape[1] == 8
+    # segment, customers, share, revenue share, per customer, NPS, key
+    assert shown.shape[1] == 7
     assert noted.frame["is_key"].tolist() == ["key", ""]
     assert "on 31 Dec 2024" in noted.caption
 

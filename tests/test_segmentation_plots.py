@@ -60,9 +60,12 @@ def test_value_migration_and_flows(orders):
     table = rfm(orders, as_of="2024-12-31")
     value = segment_value(table, orders, as_of="2024-12-31", key_segments=["Champions"])
     ax = plot_segment_value(value)
-    labels = {t.get_text() for t in ax.texts}
+    labels = {" ".join(t.get_text().split()) for t in ax.texts}
     table = value.table
-    assert labels == set(table.loc[table["customers"] > 0, "segment"].astype(str))
+    shown = table[table["customers"] > 0]
+    assert labels == {f"{s} (key)" if k else s
+                      for s, k in zip(shown["segment"].astype(str), shown["is_key"], strict=True)}
+    assert "Champions (key)" in labels
     mig = migration(orders, as_of_dates=["2023-12-31", "2024-12-31"])
     ax = plot_migration(mig)
     assert "2024-12-31" in ax.get_xlabel() and "2023-12-31" in ax.get_ylabel()

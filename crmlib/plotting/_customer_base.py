@@ -19,6 +19,11 @@ _TABLE_WORDS = {"orders": "Purchase lines", "interactions": "Service contacts",
                 "survey_responses": "Survey answers"}
 
 
+def _signed(x: float, locale: str) -> str:
+    """A share with its sign: +3.3%, −1.2%."""
+    return ("+" if x >= 0 else "") + percent(x, decimals=1, locale=locale)
+
+
 def _legend_below(ax: Axes) -> None:
     """The legend under the axes, outside the data."""
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=4, fontsize="small",
@@ -162,10 +167,8 @@ def plot_revenue_trend(
         ax.yaxis.set_major_formatter(tick_formatter("money", currency=currency, locale=locale))
     g = trend.growth
     if np.isfinite(g.value):
-        def signed(x: float) -> str:
-            return ("+" if x >= 0 else "") + percent(x, decimals=1, locale=locale)
-        title = (f"Trend {signed(g.value)} of mean monthly revenue per month "
-                 f"({signed(g.ci_low)} to {signed(g.ci_high)})")
+        title = (f"Trend {_signed(g.value, locale)} of mean monthly revenue per month "
+                 f"({_signed(g.ci_low, locale)} to {_signed(g.ci_high, locale)})")
     else:  # too few periods for a trend: say so instead of a line
         title = trend.note or "no trend fitted"
     ax.set_title(title, fontsize="medium")

@@ -22,7 +22,7 @@ from matplotlib.colors import LinearSegmentedColormap
 
 from crmlib import defaults, labels
 from crmlib.errors import CRMError
-from crmlib.formatting import LOCALE, number, percent, tick_formatter
+from crmlib.formatting import LOCALE, number, percent
 from crmlib.labels._segmentation import cluster_name
 from crmlib.plotting._alt import describe
 from crmlib.plotting._base import OKABE_ITO, get_ax
@@ -31,6 +31,11 @@ from crmlib.segmentation import Migration, SegmentValue, transition_matrix
 #: Below average in Okabe-Ito blue, above in orange, white at the average.
 _DIVERGING = LinearSegmentedColormap.from_list("okabe_ito_diverging",
                                                [OKABE_ITO[0], "#FFFFFF", OKABE_ITO[1]])
+
+
+def _whole_percent(x: float, _pos: Any = None) -> str:
+    """An axis tick as a whole percentage (0.6 -> 60%)."""
+    return percent(x, decimals=0)
 
 
 def _wrap(names: Any, width: int = 14) -> list[str]:
@@ -98,19 +103,32 @@ def plot_rfm_grid(
     frame = pd.DataFrame(grid[::-1], index=range(bins, 0, -1), columns=range(1, bins + 1))
     labels = np.array([[f"{_fmt(grid[i, j])}\n{names[i, j]}" for j in range(bins)]
                        for i in range(bins)], dtype=object)[::-1]
+    what, total = ("Customers" if value == "customers" else "Net revenue"), grid.sum()
     sns.heatmap(frame, annot=labels, fmt="", cmap=plot_kws.pop("cmap", "Blues"),
                 annot_kws={"fontsize": "x-small"}, linewidths=0.5, ax=ax,
-                cbar_kws={"label": "Customers" if value == "customers" else "Net revenue"},
-                **plot_kws)
+                cbar_kws={"label": what}, **plot_kws)
     ax.set(xlabel=f"Frequency score ({bins} = most purchase days)",
            ylabel=f"Recency score ({bins} = most recent)")
-    total = grid.sum()
-    what = "Customers" if value == "customers" else "Net revenue"
     ax.set_title(f"{what} by recency and frequency score ({_fmt(total)} in all)",
                  fontsize="medium")
     describe(ax, f"{what} in each cell of the recency by frequency score grid, each cell "
              f"named by its segment; {number(total, decimals=0)} in all.")
     return ax
+
+
+def _bubbles(ax: Axes, d: pd.DataFrame, x: str, y: str, area: np.ndarray, key: np.ndarray,
+             plot_kws: dict[str, Any]) -> None:
+    """One bubble per segment, key segments as orange diamonds named in bold with "(key)"."""
+    for k, colour, marker, text in ((False, "0.6", "o", "other segments"),
+                                    (True, OKABE_ITO[3], "D", "key segments")):
+        if (key == k).any():
+            ax.scatter(d[x][key == k], d[y][key == k], s=area[key == k], c=colour,
+                       marker=marker, alpha=0.6, edgecolors="k", linewidths=0.5,
+                       label=text, **plot_kws)
+    for xi, yi, name, k in zip(d[x], d[y], d["segment"], key, strict=True):
+        ax.annotate(textwrap.fill(str(name), 18) + (" (key)" if k else ""), (xi, yi),
+                    fontsize="x-small", ha="center", va="bottom", xytext=(0, 6),
+                    textcoords="offset points", fontweight="bold" if k else "normal")
 
 
 def plot_segment_value(
@@ -156,16 +174,7 @@ def plot_segment_value(
     key = d["is_key"].to_numpy(bool) if "is_key" in d else np.zeros(len(d), bool)
     s = d[size].clip(lower=0).fillna(0).to_numpy(float)
     area = 60 + 600 * s / s.max() if s.max() > 0 else np.full(len(d), 120.0)
-    for k, colour, marker, text in ((False, "0.6", "o", "other segments"),
-                                    (True, OKABE_ITO[3], "D", "key segments")):
-        if (key == k).any():
-            ax.scatter(d[x][key == k], d[y][key == k], s=area[key == k], c=colour,
-                       marker=marker, alpha=0.6, edgecolors="k", linewidths=0.5,
-                       label=text, **plot_kws)
-    for xi, yi, name, k in zip(d[x], d[y], d["segment"], key, strict=True):
-        ax.annotate(textwrap.fill(str(name), 18) + (" (key)" if k else ""), (xi, yi),
-                    fontsize="x-small", ha="center", va="bottom", xytext=(0, 6),
-                    textcoords="offset points", fontweight="bold" if k else "normal")
+    _bubbles(ax, d, x, y, area, key, plot_kws)
     top = float(np.nanmax([d[x].max(), d[y].max(), 0.05])) * 1.1
     ax.plot([0, top], [0, top], ls="--", color="0.5", lw=0.8,
             label="revenue share = customer share")
@@ -173,7 +182,7 @@ def plot_segment_value(
            ylim=(min(0, float(d[y].min()) * 1.1), top))
     for axis, col in ((ax.xaxis, x), (ax.yaxis, y)):
         if "share" in col:
-            axis.set_major_formatter(tick_formatter("share", locale=locale))
+            axis.set_major_formatter(lambda v, _pos: percent(v, decimals=0, locale=locale))
     ax.set_title(f"Segment size against value (bubble area: {labels.label(size).lower()})",
                  fontsize="medium")
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="x-small")
@@ -302,6 +311,15 @@ def _note(note: str, ax: Axes | None) -> Axes:
     return ax
 
 
+def _matrix_ticks(ax: Axes, counts: pd.DataFrame) -> None:
+    """Segment names wrapped (not rotated) on both axes; the colour bar in percent."""
+    ax.set_xticks(np.arange(counts.shape[1]) + 0.5, _wrap(counts.columns, 10), rotation=0,
+                  fontsize="small")
+    ax.set_yticks(np.arange(counts.shape[0]) + 0.5, _wrap(counts.index, 20), rotation=0,
+                  fontsize="small")
+    ax.collections[0].colorbar.ax.yaxis.set_major_formatter(_whole_percent)
+
+
 def plot_migration(
     data: Migration, *, from_date: Any = None, ax: Axes | None = None, **plot_kws: Any
 ) -> Axes:
@@ -345,15 +363,11 @@ def plot_migration(
                        for s, c in zip(srow, crow, strict=True)]
                       for srow, crow in zip(shares.to_numpy(), counts.to_numpy(),
                                             strict=True)], dtype=object)
-    ax = get_ax(ax, figsize=(1.0 * counts.shape[1] + 4, 0.65 * counts.shape[0] + 3))
+    ax = get_ax(ax, figsize=(0.75 * counts.shape[1] + 3, 0.5 * counts.shape[0] + 2.5))
     sns.heatmap(shares.fillna(0), annot=cells, fmt="", cmap=plot_kws.pop("cmap", "Blues"),
                 vmin=0, vmax=1, linewidths=0.5, annot_kws={"fontsize": "x-small"}, ax=ax,
                 cbar_kws={"label": "Share of the row's customers"}, **plot_kws)
-    ax.set_xticks(np.arange(counts.shape[1]) + 0.5, _wrap(counts.columns, 11), rotation=0,
-                  fontsize="x-small")
-    ax.set_yticks(np.arange(counts.shape[0]) + 0.5, _wrap(counts.index, 20), rotation=0,
-                  fontsize="x-small")
-    ax.collections[0].colorbar.ax.yaxis.set_major_formatter(tick_formatter("share"))
+    _matrix_ticks(ax, counts)
     table = data.table
     pair = table[table["from_date"] == (table["from_date"].max() if from_date is None
                                         else pd.Timestamp(from_date))].iloc[0]
@@ -402,10 +416,10 @@ def plot_flows(data: pd.DataFrame, *, ax: Axes | None = None, **plot_kws: Any) -
     last = data[data["to_date"] == data["to_date"].max()]
     ax = get_ax(ax, figsize=(7, 0.5 * len(last) + 2))
     y = np.arange(len(last))
-    ax.barh(y + 0.2, last["inflow"], height=0.4, color=OKABE_ITO[0], label="came in (right)",
+    ax.barh(y + 0.2, last["inflow"], height=0.4, color=OKABE_ITO[0], label="came in (bars right)",
             **plot_kws)
     ax.barh(y - 0.2, -last["outflow"], height=0.4, color=OKABE_ITO[1], hatch="//",
-            label="left (left)")
+            label="left (bars left)")
     ax.scatter(last["net_change"], y, color="k", marker="D", zorder=3, label="net change")
     ax.axvline(0, color="0.3", lw=0.8)
     ax.set(yticks=y, yticklabels=_wrap(last["segment"], 18), xlabel="Customers")

@@ -103,14 +103,14 @@ def value_table(value: SegmentValue, *, currency: str = "") -> NotedTable:
 ACT_ON = ("segment", "customers", "customer_share", "customer_share_ci_low",
           "customer_share_ci_high", "revenue_share", "revenue_per_customer",
           "revenue_per_customer_ci_low", "revenue_per_customer_ci_high",
-          "contacts_per_customer", "contacts_per_customer_ci_low",
-          "contacts_per_customer_ci_high", "nps", "nps_ci_low", "nps_ci_high", "is_key")
+          "nps", "nps_ci_low", "nps_ci_high", "is_key")
 
 
 def segment_table(value: SegmentValue, *, currency: str = "", locale: str = LOCALE,
                   names: Mapping[Any, str] | None = None) -> NotedTable:
     """The segment table of a report page: the columns a manager acts on (size, share of
-    revenue, revenue per customer, contacts and NPS with their intervals, key segments).
+    revenue, revenue per customer and NPS with their intervals, key segments); contacts,
+    tenure and purchase days stay in the working notebook's :func:`value_table`.
 
     Parameters
     ----------
@@ -126,7 +126,7 @@ def segment_table(value: SegmentValue, *, currency: str = "", locale: str = LOCA
     Returns
     -------
     NotedTable
-        At most eight columns once each value and its interval are merged; ``is_key`` reads
+        At most seven columns once each value and its interval are merged; ``is_key`` reads
         "key" or is blank.
 
     Examples
@@ -166,7 +166,7 @@ def _date(day: pd.Timestamp) -> str:
     return f"{day.day} {day.strftime('%b %Y')}"
 
 
-def cluster_table(summary: pd.DataFrame, *, features: int = 5) -> NotedTable:
+def cluster_table(summary: pd.DataFrame, *, features: int = 4) -> NotedTable:
     """The model-based segments for a report page: name in words, size and share with its
     interval, and the mean of the first ``features`` model features.
 
@@ -174,7 +174,7 @@ def cluster_table(summary: pd.DataFrame, *, features: int = 5) -> NotedTable:
     ----------
     summary : DataFrame
         :meth:`crmlib.segmentation.ClusterSegmenter.summary` output.
-    features : int, default 5
+    features : int, default 4
         The most feature means shown (the table stays within a page's width).
 
     Returns
