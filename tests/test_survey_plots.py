@@ -34,7 +34,7 @@ def test_plot_driver_quadrant_and_nps() -> None:
     drivers = pd.DataFrame({"driver": list("abc"), "importance": [0.5, 0.3, 0.2],
                             "performance": [3.1, 4.0, 3.5]})
     ax = plot_driver_quadrant(drivers)
-    assert len(ax.texts) == 3 + 4 and ax.get_ylabel() == "importance"
+    assert len(ax.texts) == 3 + 4 and ax.get_ylabel() == "Share of explained variation"
     plt.close(ax.figure)
     rng = np.random.default_rng(0)
     frame = pd.DataFrame({"nps": rng.integers(0, 11, 300), "group": rng.choice(list("xyz"), 300)})

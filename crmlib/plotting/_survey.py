@@ -40,9 +40,46 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
+from matplotlib.colors import LinearSegmentedColormap, to_hex
 
+from crmlib import labels
 from crmlib.errors import CRMError
+from crmlib.formatting import tick_formatter, value
+from crmlib.plotting._alt import describe
+from crmlib.plotting._base import OKABE_ITO
 from crmlib.results import NotedTable
+
+#: Diverging colours of answer levels from Okabe & Ito (colour-blind safe): vermillion and
+#: orange for disagreement, grey for the neutral middle, sky blue and blue for agreement.
+DIVERGING = ("#D55E00", "#E69F00", "#BBBBBB", "#56B4E9", "#0072B2")
+#: The words of the five levels of an agreement scale.
+AGREEMENT = {1: "strongly disagree", 2: "disagree", 3: "neutral", 4: "agree",
+             5: "strongly agree"}
+
+
+def diverging_colors(k: int) -> list[str]:
+    """``k`` colours from most negative to most positive, the middle one grey when ``k`` is
+    odd (:data:`DIVERGING`, interpolated for more than five levels).
+
+    Examples
+    --------
+    >>> diverging_colors(5) == list(DIVERGING)
+    True
+    >>> diverging_colors(2), diverging_colors(3)
+    (['#D55E00', '#0072B2'], ['#D55E00', '#BBBBBB', '#0072B2'])
+    """
+    if k <= 0:
+        return []
+    half = k // 2
+    if half <= 2:
+        left = [DIVERGING[0], DIVERGING[1]][:half]
+        right = [DIVERGING[3], DIVERGING[4]][2 - half:]
+    else:
+        lmap = LinearSegmentedColormap.from_list("neg", [DIVERGING[0], "#F5D0A0"])
+        rmap = LinearSegmentedColormap.from_list("pos", ["#BFE0F2", DIVERGING[4]])
+        left = [to_hex(lmap(i / (half - 1))) for i in range(half)]
+        right = [to_hex(rmap(i / (half - 1))) for i in range(half)]
+    return [*left, *([DIVERGING[2]] if k % 2 else []), *right]
 
 
 def _unwrap(data: Any) -> tuple[Any, str | None]:
@@ -85,8 +122,8 @@ def _need(data: Any, cols: list[str], what: str) -> pd.DataFrame:
 
 
 def plot_likert(data: pd.DataFrame | None = None, *, item: str = "item", level: str = "level",
-                share: str = "share", levels: list[Any] | None = None, palette: str = "RdBu",
-                ax: Axes | None = None, **plot_kws: Any) -> Axes:
+                share: str = "share", levels: list[Any] | None = None,
+                palette: Any = None, ax: Axes | None = None, **plot_kws: Any) -> Axes:
     """Diverging stacked bars of Likert answers (Robbins & Heiberger 2011).
 
     Parameters
@@ -97,8 +134,8 @@ def plot_likert(data: pd.DataFrame | None = None, *, item: str = "item", level: 
         Its columns: the question, the answer level and the share of answers.
     levels : list, optional
         The levels from most negative to most positive (default: as they appear).
-    palette : str
-        Seaborn palette of the levels.
+    palette : str or list, optional
+        Colours of the levels (default :func:`diverging_colors`: Okabe-Ito, neutral grey).
     ax : Axes, optional
     **plot_kws
         Passed to ``Axes.barh``.
@@ -126,8 +163,8 @@ def plot_likert(data: pd.DataFrame | None = None, *, item: str = "item", level: 
     wide = (data.pivot_table(index=item, columns=level, values=share, aggfunc="sum")
             .reindex(columns=levels).fillna(0.0))
     k = len(levels)
-    colors = sns.color_palette(palette, k)
-    ax = _axes(ax)
+    colors = diverging_colors(k) if palette is None else sns.color_palette(palette, k)
+    ax = _axes(ax, (8, 0.45 * len(wide) + 2))
     half = k // 2
     left = -wide.iloc[:, :half].sum(axis=1)
     if k % 2:
@@ -136,14 +173,32 @@ def plot_likert(data: pd.DataFrame | None = None, *, item: str = "item", level: 
     y = np.arange(len(wide))
     for j, lev in enumerate(levels):
         width = wide[lev].to_numpy()
-        ax.barh(y, width, left=start, color=colors[j], label=str(lev), **plot_kws)
+        ax.barh(y, width, left=start, color=colors[j], label=_level_word(lev, k),
+                **plot_kws)
         start = start + width
+    return _likert_axes(ax, wide.iloc[:, k - half:].sum(axis=1), k)
+
+
+def _likert_axes(ax: Axes, agree: pd.Series, k: int) -> Axes:
+    """Ticks, labels, legend and alt text of :func:`plot_likert`."""
     ax.axvline(0, color="0.3", lw=0.8)
-    ax.set_yticks(y, wide.index.astype(str))
-    ax.set_xlabel("share of answers (disagree left, agree right)")
-    ax.legend(title=level, ncol=k, loc="upper center", bbox_to_anchor=(0.5, -0.15),
+    ax.set_yticks(np.arange(len(agree)), agree.index.astype(str))
+    ax.xaxis.set_major_formatter(tick_formatter("share"))
+    ax.set_xlabel("Share of answers (disagreement left of zero, agreement right)")
+    ax.legend(title="Answer", ncol=min(k, 5), loc="upper center", bbox_to_anchor=(0.5, -0.2),
               frameon=False)
-    return ax
+    best = agree.idxmax()
+    return describe(ax, f"Diverging bars of the answers to {len(agree)} questions; "
+                        f"{best} has the most agreement "
+                        f"({value(agree[best], 'share', decimals=0)} agree).")
+
+
+def _level_word(level: Any, k: int) -> str:
+    """An answer level in words on a five-level agreement scale, else as given."""
+    try:
+        return AGREEMENT[int(level)] if k == 5 else str(level)
+    except (TypeError, ValueError, KeyError):
+        return str(level)
 
 
 def _rank_labels(data: pd.DataFrame, label: str) -> list[str]:
@@ -202,7 +257,7 @@ def plot_driver_quadrant(data: pd.DataFrame | None = None, *, x: str = "performa
     ...                         "importance": [0.5, 0.3, 0.2], "performance": [3.1, 4.0, 3.5]})
     >>> ax = plots.plot_driver_quadrant(drivers)
     >>> ax.get_ylabel(), len(ax.texts)  # 3 drivers and 4 quadrant names
-    ('importance', 7)
+    ('Share of explained variation', 7)
     >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     if (blank := _empty(data, ax)) is not None:
@@ -212,7 +267,7 @@ def plot_driver_quadrant(data: pd.DataFrame | None = None, *, x: str = "performa
     yerr = _errors(data, y, "ci_low", "ci_high") if y == "importance" else None
     xerr = _errors(data, x, f"{x}_ci_low", f"{x}_ci_high")
     ax.errorbar(data[x], data[y], xerr=xerr, yerr=yerr,
-                **({"fmt": "o", "ms": 7, "color": "C0", "capsize": 3, "elinewidth": 1}
+                **({"fmt": "o", "ms": 7, "color": OKABE_ITO[0], "capsize": 3, "elinewidth": 1}
                    | plot_kws))
     for text, (_, row) in zip(_rank_labels(data, label), data.iterrows(), strict=True):
         ax.annotate(text, (row[x], row[y]), textcoords="offset points", xytext=(5, 4),
@@ -225,9 +280,20 @@ def plot_driver_quadrant(data: pd.DataFrame | None = None, *, x: str = "performa
     for text, (tx, ty, ha) in corners.items():
         ax.text(tx, ty, text, transform=ax.transAxes, ha=ha, va="top" if ty > 0.5 else "bottom",
                 fontsize=9, color="0.35", style="italic")
-    ax.set_xlabel(x if xerr is None else f"{x} (mean score, with its interval)")
-    ax.set_ylabel(y if yerr is None else f"{y} (share of R-squared, bootstrap interval)")
-    return ax
+    ax.set_xlabel(labels.label(x) + ("" if xerr is None else ", with its interval"))
+    ax.set_ylabel(labels.label(y) + ("" if yerr is None else " (bootstrap interval)"))
+    return _quadrant_alt(ax, data, y, label)
+
+
+def _quadrant_alt(ax: Axes, data: pd.DataFrame, y: str, label: str) -> Axes:
+    kind = labels.lookup(y).kind
+    if kind == "share":
+        ax.yaxis.set_major_formatter(tick_formatter("share"))
+    top = data.sort_values(y, ascending=False, kind="stable").iloc[0]
+    return describe(ax, f"Importance against performance of {len(data)} drivers; the most "
+                        f"important by its point estimate is {top[label]} "
+                        f"({labels.label(y)} {value(top[y], kind)}); the upper-left "
+                        "quadrant is where to act first.")
 
 
 def plot_nps(
@@ -270,11 +336,20 @@ def plot_nps(
     ax = _axes(ax, (6, 0.4 * len(data) + 1.5))
     pos = np.arange(len(data))
     err = np.vstack([data[x] - data["ci_low"], data["ci_high"] - data[x]])
-    ax.errorbar(data[x], pos, xerr=err, fmt="o", capsize=3, **plot_kws)
+    ax.errorbar(data[x], pos, xerr=err, fmt="o", capsize=3,
+                **({"color": OKABE_ITO[0]} | plot_kws))
     ax.set_yticks(pos, data[y].astype(str))
     ax.axvline(0, color="0.5", lw=0.8)
-    ax.set_xlabel("NPS")
-    return ax
+    ax.xaxis.set_major_formatter(tick_formatter("points"))
+    ax.set_xlabel("Net Promoter Score")
+    return describe(ax, f"Net Promoter Score with its interval for {len(data)} groups, "
+                        f"from {value(data[x].min(), 'points', decimals=1)} to "
+                        f"{value(data[x].max(), 'points', decimals=1)}.")
+
+
+#: how the x axis of :func:`plot_scores` is written, by score
+_SCORE_KINDS = {"nps": "points", "csat_top2": "share", "csat_mean": "rating",
+                "ces_mean": "rating"}
 
 
 def _score_label(data: pd.DataFrame, text: str) -> str:
@@ -323,8 +398,8 @@ def plot_scores(data: pd.DataFrame | None = None, *, metric: str | None = "nps",
     if (blank := _empty(data, ax)) is not None:
         return blank
     data = data.iloc[::-1]
-    labels = np.where(data["by"] == "all", "all",
-                      data["by"].astype(str) + ": " + data["group"].astype(str))
+    names = ["all" if b == "all" else f"{labels.label(str(b))}: {g}"
+             for b, g in zip(data["by"], data["group"], strict=True)]
     small = (data["small_n"].to_numpy(dtype=bool) if "small_n" in data.columns
              else np.zeros(len(data), dtype=bool))
     ax = _axes(ax, (6, 0.35 * len(data) + 1.5))
@@ -332,19 +407,28 @@ def plot_scores(data: pd.DataFrame | None = None, *, metric: str | None = "nps",
     est = data[x].to_numpy(dtype=float)
     err = np.vstack([est - data["ci_low"].to_numpy(dtype=float),
                      data["ci_high"].to_numpy(dtype=float) - est]).clip(min=0)
-    for mask, face in [(~small, "C0"), (small, "white")]:
+    for mask, face in [(~small, OKABE_ITO[0]), (small, "white")]:
         if mask.any():
             ax.errorbar(est[mask], pos[mask], xerr=err[:, mask], fmt="o", capsize=3,
-                        color="C0", markerfacecolor=face,
+                        color=OKABE_ITO[0], markerfacecolor=face,
                         label="small n" if face == "white" else None, **plot_kws)
     overall = data["by"].to_numpy() == "all"
     if overall.any():
         ax.axvline(est[overall][0], color="0.5", ls="--", lw=0.8)
-    ax.set_yticks(pos, labels)
+    ax.set_yticks(pos, names)
+    kind = _SCORE_KINDS.get(str(metric), "share" if metric is None else "number")
+    ax.xaxis.set_major_formatter(tick_formatter(kind))
     ax.set_xlabel(_score_label(data, xlabel or (metric if metric is not None else x)))
+    return _scores_alt(ax, est, kind, small)
+
+
+def _scores_alt(ax: Axes, est: np.ndarray, kind: str, small: np.ndarray) -> Axes:
     if small.any():
-        ax.legend(loc="best", frameon=False)
-    return ax
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    return describe(ax, f"Estimates with their intervals for {len(est)} groups, from "
+                        f"{value(np.nanmin(est), kind)} to {value(np.nanmax(est), kind)}"
+                        + ("; hollow markers are groups with few answers." if small.any()
+                           else "."))
 
 
 def plot_weighting_effect(data: pd.DataFrame | None = None, *, metric: str = "nps",
@@ -390,23 +474,34 @@ def plot_weighting_effect(data: pd.DataFrame | None = None, *, metric: str = "np
     if data.empty:
         return _empty(data, ax, f"no {metric} estimate")  # type: ignore[return-value]
     data = data.iloc[::-1]
-    labels = [f"{lab} (headline)" if w == headline else str(lab)
-              for lab, w in zip(data["label"], data["weighting"], strict=True)]
+    labels_ = [f"{lab} (headline)" if w == headline else str(lab)
+               for lab, w in zip(data["label"], data["weighting"], strict=True)]
     ax = _axes(ax, (6, 0.5 * len(data) + 1.5))
     pos = np.arange(len(data))
     est = data["estimate"].to_numpy(dtype=float)
     err = np.vstack([est - data["ci_low"].to_numpy(dtype=float),
                      data["ci_high"].to_numpy(dtype=float) - est]).clip(min=0)
-    colors = ["C1" if w == headline else "C0" for w in data["weighting"]]
+    colors = [OKABE_ITO[1] if w == headline else OKABE_ITO[0] for w in data["weighting"]]
+    kind = _SCORE_KINDS.get(metric, "number")
     for i in range(len(data)):
         ax.errorbar(est[i], pos[i], xerr=err[:, [i]], fmt="o", capsize=3, color=colors[i],
                     **plot_kws)
-        ax.annotate(f"{est[i]:.3g}", (est[i], pos[i]), textcoords="offset points",
+        ax.annotate(value(est[i], kind, decimals=1 if kind == "points" else None),
+                    (est[i], pos[i]), textcoords="offset points",
                     xytext=(0, 7), ha="center", fontsize=8)
-    ax.set_yticks(pos, labels)
-    ax.set_ylim(-0.6, len(data) - 0.4)
-    ax.set_xlabel(str(data["label"].iloc[0]).split(",")[0])
-    return ax
+    return _effect_axes(ax, labels_, est, kind)
+
+
+def _effect_axes(ax: Axes, names: list[str], est: np.ndarray, kind: str) -> Axes:
+    """Ticks, axis label and alt text of :func:`plot_weighting_effect`."""
+    ax.set_yticks(np.arange(len(names)), names)
+    ax.set_ylim(-0.6, len(names) - 0.4)
+    ax.xaxis.set_major_formatter(tick_formatter(kind))
+    ax.set_xlabel(names[0].split(",")[0])
+    return describe(ax, "The score as the respondents gave it and weighted to the customer "
+                        "base, each with its interval: "
+                        + "; ".join(f"{lab} {value(e, kind)}" for lab, e in zip(
+                            names, est, strict=True)) + ".")
 
 
 def plot_margins(
@@ -450,16 +545,23 @@ def plot_margins(
     data = _need(data, ["variable", "level", "population", "respondents", "weighted"],
                  "plot_margins")
     ax = _axes(ax, (7, 0.45 * len(data) + 1.5))
-    labels = data["variable"].astype(str) + ": " + data["level"].astype(str)
+    names = [f"{labels.label(str(v))}: {lev}" for v, lev in zip(data["variable"],
+                                                                 data["level"], strict=True)]
     pos = np.arange(len(data))[::-1]
     height = 0.27
+    words = {"population": "customer base", "respondents": "respondents",
+             "weighted": "respondents, weighted"}
     for j, col in enumerate(["population", "respondents", "weighted"]):
-        ax.barh(pos + (1 - j) * height, data[col], height=height, label=col,
-                color=f"C{j}", **plot_kws)
-    ax.set_yticks(pos, labels)
-    ax.set_xlabel("share")
-    ax.legend(loc="lower right", frameon=False)
-    return ax
+        ax.barh(pos + (1 - j) * height, data[col], height=height, label=words[col],
+                color=OKABE_ITO[[0, 1, 4][j]], **plot_kws)
+    ax.set_yticks(pos, names)
+    ax.xaxis.set_major_formatter(tick_formatter("share"))
+    ax.set_xlabel("Share")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+    gap = float((data["respondents"] - data["population"]).abs().max())
+    return describe(ax, f"Shares of {len(data)} channel and region groups in the customer "
+                        "base, among respondents and among weighted respondents; the largest "
+                        f"gap before weighting is {value(100 * gap, 'pp', decimals=1)}.")
 
 
 def plot_loadings(
@@ -468,7 +570,7 @@ def plot_loadings(
     item: str = "item",
     factor: str = "factor",
     loading: str = "loading",
-    cmap: str = "RdBu_r",
+    cmap: str = "PuOr",
     annot: bool = True,
     ax: Axes | None = None,
     **plot_kws: Any,
@@ -484,7 +586,7 @@ def plot_loadings(
     item, factor, loading : str
         Columns of the tidy frame.
     cmap : str
-        Diverging colour map.
+        Diverging colour map (default "PuOr", readable with colour-blindness).
     annot : bool
         Print each loading in its cell.
     ax : Axes, optional
@@ -520,4 +622,5 @@ def plot_loadings(
     sns.heatmap(wide, cmap=cmap, ax=ax, **kws)
     ax.set_xlabel("")
     ax.set_ylabel("")
-    return ax
+    return describe(ax, f"Heatmap of the loadings of {wide.shape[0]} questions on "
+                        f"{wide.shape[1]} factors, from -1 to 1.")

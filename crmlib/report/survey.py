@@ -16,15 +16,19 @@ True
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from crmlib import labels
 from crmlib.defaults import ALPHA, MULTIPLE_TESTING, NPS_BOOTSTRAP, NPS_METHOD, SURVEY_MIN_N
 from crmlib.errors import CRMError
+from crmlib.formatting import LOCALE, interval, number, p_value, value
+from crmlib.report._page import Findings, findings
+from crmlib.report._table import ReportTable, table
 from crmlib.results import NotedTable
 from crmlib.survey import (
     KeyDriverModel,
@@ -53,17 +57,27 @@ from crmlib.survey._weighting import WeightedResponses, raked_estimate
 from crmlib.utils.validation import check_alpha, check_frame
 
 __all__ = [
+    "NO_SURVEY",
     "behaviour_link",
+    "differences_report",
     "driver_finding",
     "driver_table",
+    "drivers_report",
     "group_comparisons",
+    "in_words",
+    "item_label",
     "item_table",
+    "key_findings",
     "likert_table",
+    "nps_text",
+    "rates_report",
     "reliability_table",
     "response_base",
     "response_table",
     "scale_factors",
     "score_table",
+    "score_text",
+    "scores_report",
     "survey_frame",
     "top_drivers",
     "weighting_effect",
@@ -445,3 +459,396 @@ def driver_table(model: KeyDriverModel, frame: pd.DataFrame) -> NotedTable:
                else "")
             + (f"; {model.dropped_}" if model.dropped_ else ""))
     return NotedTable(out, caption, (note,))
+
+
+# ------------------------------------------------------------------- the manager's report page
+#: Cronbach's alpha below which the findings caution that the items are not one scale
+RELIABLE_ALPHA = 0.7
+#: the sentence of a unit without survey answers
+NO_SURVEY = ("This unit has no survey responses, so there is no NPS, satisfaction, effort or "
+             "key-driver result to report.")
+#: what each score of :func:`score_table` and :func:`weighting_effect` is called and how
+#: its numbers are written
+SCORE_WORDS = {"nps": ("Net Promoter Score", "points"),
+               "csat_top2": ("Satisfied customers (4 or 5 of 5)", "share"),
+               "csat_mean": ("Mean satisfaction (1-5)", "rating"),
+               "ces_mean": ("Mean effort (1-7, lower is better)", "rating")}
+
+
+def item_label(name: str, wording: Mapping[str, str] | None = None) -> str:
+    """What a reader sees for a scale item: its wording from the data when the unit gives
+    one, else its label in :mod:`crmlib.labels` (an unregistered name is humanised).
+
+    Examples
+    --------
+    >>> item_label("q_service"), item_label("q_service", {"q_service": "Helpful staff"})
+    ('Customer service', 'Helpful staff')
+    >>> item_label("q_speed_of_reply")
+    'Speed of reply'
+    """
+    if wording and wording.get(name):
+        return str(wording[name])
+    found = labels.LABELS.get(name)
+    if found is not None:
+        return found.label
+    return labels.humanise(name.removeprefix(ITEM_PREFIX))
+
+
+def nps_text(x: float | None, low: float | None = None, high: float | None = None, *,
+             locale: str = LOCALE) -> str:
+    """An NPS as signed points with one decimal and its interval: ``+31.2 (+27.1 to +35.3)``.
+
+    Examples
+    --------
+    >>> nps_text(31.24, 27.08, 35.31)
+    '+31.2 (+27.1 to +35.3)'
+    >>> nps_text(-4.0, -9.55, 1.5), nps_text(None)
+    ('−4.0 (−9.6 to +1.5)', 'not available')
+    """
+    if x is None or not np.isfinite(float(x)):
+        return "not available"
+    main = value(x, "points", decimals=1, locale=locale, sign=True)
+    if low is None or high is None or not (np.isfinite(float(low)) and np.isfinite(float(high))):
+        return main
+    lo, hi = (value(b, "points", decimals=1, locale=locale, sign=True) for b in (low, high))
+    return f"{main} ({lo} to {hi})"
+
+
+def score_text(metric: str, x: float | None, low: float | None = None,
+               high: float | None = None, *, locale: str = LOCALE) -> str:
+    """A survey score with its interval, written as its kind says (NPS as signed points,
+    CSAT as a percentage, means as ratings).
+
+    Examples
+    --------
+    >>> score_text("csat_top2", 0.8123, 0.79, 0.83), score_text("ces_mean", 3.456, 3.40, 3.51)
+    ('81.2% (79.0–83.0%)', '3.46 (3.40–3.51)')
+    """
+    kind = SCORE_WORDS.get(metric, (metric, "number"))[1]
+    if kind == "points":
+        return nps_text(x, low, high, locale=locale)
+    return interval(x, low, high, kind, locale=locale)
+
+
+def _frame(data: Any) -> pd.DataFrame:
+    return data.frame if isinstance(data, NotedTable) else data
+
+
+def scores_report(effect: Any, *, locale: str = LOCALE) -> ReportTable:
+    """The scores weighted to the customer base next to the respondents' own (unweighted),
+    each with its interval, from :func:`weighting_effect`, for the report page.
+
+    Examples
+    --------
+    >>> effect = pd.DataFrame({"metric": ["nps", "nps"], "weighting": ["unweighted", "raked"],
+    ...                        "estimate": [30.0, 32.5], "ci_low": [26.0, 28.1],
+    ...                        "ci_high": [34.0, 36.9], "n": [400, 400]})
+    >>> scores_report(effect).shown().iloc[0].tolist()
+    ['Net Promoter Score', '+32.5 (+28.1 to +36.9)', '+30.0 (+26.0 to +34.0)', '400']
+    """
+    frame = _frame(effect)
+    rows = []
+    for metric, part in frame.groupby("metric", sort=False):
+        by = part.set_index("weighting")
+        cell = {w: score_text(str(metric), *(by.loc[w, c] for c in ("estimate", "ci_low",
+                                                                    "ci_high")), locale=locale)
+                for w in by.index}
+        rows.append({"score": SCORE_WORDS.get(str(metric), (str(metric),))[0],
+                     "weighted": cell.get("raked", "not weighted"),
+                     "unweighted": cell.get("unweighted", ""), "n": int(by["n"].max())})
+    out = pd.DataFrame(rows, columns=["score", "weighted", "unweighted", "n"])
+    return table(out, caption="Scores, weighted to the customer base and as answered",
+                 notes=("Weighted: each channel and region counts with its share of the "
+                        "customer base, not with its share of the answers.",),
+                 locale=locale, kinds={"n": "count"},
+                 empty="There are no survey scores: the unit has no survey responses.")
+
+
+def differences_report(comparisons: Any, *, locale: str = LOCALE) -> ReportTable:
+    """The differences between groups that are significant after the multiplicity
+    correction (:func:`group_comparisons`), in words; empty (with the sentence why) when
+    none is.
+
+    Examples
+    --------
+    >>> comp = pd.DataFrame({"by": ["channel"], "metric": ["nps"], "group_a": ["web"],
+    ...     "group_b": ["store"], "estimate_a": [40.0], "estimate_b": [22.0],
+    ...     "difference": [18.0], "ci_low": [9.0], "ci_high": [27.0],
+    ...     "p_adjusted": [0.0002], "significant": [True]})
+    >>> differences_report(comp).shown().iloc[0].tolist()[:3]
+    ['Channel: web vs store', 'Net Promoter Score', '+40.0 vs +22.0']
+    """
+    frame = _frame(comparisons)
+    cols = ["comparison", "score", "scores", "difference", "p_holm_text"]
+    sig = frame[frame["significant"].astype("boolean").fillna(False)] if len(frame) else frame
+    rows = [{"comparison": f"{labels.label(str(r.by))}: {r.group_a} vs {r.group_b}",
+             "score": SCORE_WORDS.get(str(r.metric), (str(r.metric),))[0],
+             "scores": f"{_short(r.metric, r.estimate_a, locale)} vs "
+                       f"{_short(r.metric, r.estimate_b, locale)}",
+             "difference": _difference(r, locale), "p_holm_text": p_value(r.p_adjusted)}
+            for r in sig.itertuples()]
+    return table(pd.DataFrame(rows, columns=cols),
+                 caption="Differences between channels and regions that are not chance",
+                 notes=("Only differences significant after Holm's adjustment for the "
+                        "number of comparisons are listed.",), locale=locale,
+                 kinds={"scores": "number", "difference": "number"},
+                 empty="No difference between channels or regions is significant once the "
+                       "number of comparisons is taken into account (Holm adjustment).")
+
+
+def _short(metric: str, x: float, locale: str) -> str:
+    kind = SCORE_WORDS.get(str(metric), (metric, "number"))[1]
+    if kind == "points":
+        return nps_text(x, locale=locale)
+    return value(x, kind, locale=locale)
+
+
+def _difference(r: Any, locale: str) -> str:
+    kind = SCORE_WORDS.get(str(r.metric), (r.metric, "number"))[1]
+    if kind == "points":
+        return nps_text(r.difference, r.ci_low, r.ci_high, locale=locale).replace(
+            " (", " points (", 1)
+    if kind == "share":
+        main = value(100 * r.difference, "pp", decimals=1, locale=locale, sign=True)
+        bounds = nps_text(100 * r.ci_low, locale=locale), nps_text(100 * r.ci_high,
+                                                                   locale=locale)
+        return f"{main} ({bounds[0]} to {bounds[1]})"
+    main = value(r.difference, "rating", locale=locale, sign=True)
+    bounds = [value(b, "rating", locale=locale, sign=True) for b in (r.ci_low, r.ci_high)]
+    return f"{main} ({bounds[0]} to {bounds[1]})"
+
+
+def _rank_span(lo: Any, hi: Any) -> str:
+    if pd.isna(lo) or pd.isna(hi):
+        return "not measured"
+    return f"{int(lo)}" if int(lo) == int(hi) else f"{int(lo)} to {int(hi)}"
+
+
+def drivers_report(drivers: Any, *, wording: Mapping[str, str] | None = None,
+                   locale: str = LOCALE) -> ReportTable:
+    """The key drivers of the NPS for the report page: each question in words, its share
+    of the explained variation with the bootstrap interval, its bootstrap rank interval
+    and its mean score (:func:`driver_table`).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"driver": ["q_service"], "importance": [0.41], "ci_low": [0.33],
+    ...     "ci_high": [0.49], "rank_ci_low": [1], "rank_ci_high": [1],
+    ...     "performance": [3.9], "performance_ci_low": [3.8], "performance_ci_high": [4.0]})
+    >>> drivers_report(t).shown().iloc[0].tolist()
+    ['Customer service', '41% (33–49%)', '1', '3.90 (3.80–4.00)']
+    """
+    frame = _frame(drivers)
+    out = pd.DataFrame({
+        "driver": [item_label(str(d), wording) for d in frame["driver"]],
+        "importance": frame["importance"], "importance_ci_low": frame["ci_low"],
+        "importance_ci_high": frame["ci_high"],
+        "rank_interval": [_rank_span(lo, hi) for lo, hi in zip(
+            frame.get("rank_ci_low", pd.Series(np.nan, index=frame.index)),
+            frame.get("rank_ci_high", pd.Series(np.nan, index=frame.index)), strict=True)]})
+    for col in ("performance", "performance_ci_low", "performance_ci_high"):
+        if col in frame:
+            out[col] = frame[col].to_numpy()
+    return table(out, caption="What drives the NPS", locale=locale, sort_by="importance",
+                 notes=("Share of explained variation: how much of the differences in the "
+                        "NPS answer each question accounts for. Rank: the places the question "
+                        "takes in 95% of bootstrap resamples; questions whose ranks overlap "
+                        "are not clearly ordered.",),
+                 empty="No key drivers could be estimated: the survey has no scale "
+                       "questions that vary, or too few answers.")
+
+
+def rates_report(rates: Any, *, locale: str = LOCALE) -> ReportTable:
+    """Response rates overall and by group (:func:`response_table`) for the report page.
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"by": ["all"], "group": ["all"], "customers": [1000],
+    ...     "respondents": [370], "estimate": [0.37], "ci_low": [0.34], "ci_high": [0.40]})
+    >>> rates_report(r).shown().iloc[0].tolist()
+    ['All customers', '1,000', '370', '37% (34–40%)']
+    """
+    frame = _frame(rates)
+    out = pd.DataFrame({
+        "group": ["All customers" if b == "all" else f"{labels.label(str(b))}: {g}"
+                  for b, g in zip(frame["by"], frame["group"], strict=True)],
+        "customers": frame["customers"], "respondents": frame["respondents"],
+        "response_rate": frame["estimate"], "response_rate_ci_low": frame["ci_low"],
+        "response_rate_ci_high": frame["ci_high"]})
+    return table(out, caption="Who answers: share of customers who answered the survey",
+                 locale=locale, kinds={"customers": "count", "respondents": "count"},
+                 notes=("Every customer is counted as invited; a customer counts once.",),
+                 empty="No response rate: the unit has no survey responses.")
+
+
+def _by_name(figures: Any) -> dict[str, Any]:
+    return {m.name: m for m in figures or ()}
+
+
+def _usable(m: Any) -> bool:
+    return (m is not None and m.value is not None and np.isfinite(float(m.value))
+            and m.status != "not available")
+
+
+def _nps_sentences(figs: dict[str, Any], locale: str) -> list[str]:
+    m, u = figs.get("nps"), figs.get("nps_unweighted")
+    if not _usable(m):
+        why = str(getattr(m, "reason", None) or "there are too few survey answers").rstrip(".")
+        return [f"The Net Promoter Score is not available because {why}."]
+    n = number(m.n, decimals=0, locale=locale) if m.n else "the"
+    out = [f"The Net Promoter Score, weighted to match the customer base, is "
+           f"{nps_text(m.value, m.ci_low, m.ci_high, locale=locale)} from {n} answers."]
+    if _usable(u):
+        shift = float(m.value) - float(u.value)
+        out.append(f"Counting each answer once (unweighted) it is "
+                   f"{nps_text(u.value, u.ci_low, u.ci_high, locale=locale)}; weighting "
+                   f"gives each channel and region its share of the customer base and moves "
+                   f"the score by {nps_text(shift, locale=locale)} points.")
+    return out
+
+
+def _csat_ces_sentence(figs: dict[str, Any], locale: str) -> str | None:
+    parts = []
+    if _usable(c := figs.get("csat")):
+        parts.append(f"{interval(c.value, c.ci_low, c.ci_high, 'share', locale=locale)} of "
+                     "customers are satisfied (4 or 5 out of 5)")
+    if _usable(e := figs.get("ces")):
+        effort = interval(e.value, e.ci_low, e.ci_high, "rating", locale=locale)
+        parts.append(f"effort averages {effort} on a 1-7 scale (lower is easier)")
+    if not parts:
+        return None
+    text = " and ".join(parts)
+    return text[0].upper() + text[1:] + ", both weighted."
+
+
+def _rate_sentence(figs: dict[str, Any], locale: str) -> str | None:
+    r = figs.get("survey_response_rate")
+    if not _usable(r):
+        return None
+    return (f"{interval(r.value, r.ci_low, r.ci_high, 'share', locale=locale)} of customers "
+            "answered the survey.")
+
+
+def _difference_sentence(comparisons: Any, locale: str) -> str | None:
+    frame = _frame(comparisons)
+    if frame is None or frame.empty or "significant" not in frame:
+        return None
+    tested = int(frame["p_value"].notna().sum()) if "p_value" in frame else len(frame)
+    sig = frame[frame["significant"].astype("boolean").fillna(False)]
+    if sig.empty:
+        return (f"None of the {tested} differences between channels and regions tested is "
+                "significant after Holm's adjustment for multiple comparisons.")
+    sig = sig.assign(_abs=sig["p_adjusted"]).sort_values("_abs", kind="stable")
+    said = [f"{SCORE_WORDS.get(str(r.metric), (r.metric,))[0]}, "
+            f"{labels.label(str(r.by)).lower()} {r.group_a} vs {r.group_b}: "
+            f"{_short(r.metric, r.estimate_a, locale)} vs "
+            f"{_short(r.metric, r.estimate_b, locale)} (p {_p_words(r.p_adjusted)})"
+            for r in sig.head(2).itertuples()]
+    more = f", and {len(sig) - 2} more in the table" if len(sig) > 2 else ""
+    return (f"{len(sig)} of {tested} differences between channels and regions are "
+            f"significant after Holm's adjustment: {'; '.join(said)}{more}.")
+
+
+def _p_words(p: float) -> str:
+    text = p_value(p)
+    return text if text.startswith(("<", ">")) else f"= {text}"
+
+
+def _driver_sentence(drivers: Any, wording: Mapping[str, str] | None,
+                     locale: str) -> str | None:
+    frame = _frame(drivers)
+    if frame is None or frame.empty:
+        return None
+    ordered = frame.sort_values("importance", ascending=False, kind="stable")
+    first = top_drivers(ordered)
+    name = [item_label(d, wording) for d in first]
+    if "rank_ci_low" not in ordered:
+        return (f"{item_label(str(ordered['driver'].iloc[0]), wording)} has the largest share "
+                "of the explained variation of the NPS, but its uncertainty was not measured, "
+                "so no question is named the key driver.")
+    if len(first) == 1:
+        r = ordered.set_index("driver").loc[first[0]]
+        share = interval(r["importance"], r["ci_low"], r["ci_high"], "share", locale=locale)
+        return (f"{name[0]} is the key driver of the NPS: it accounts for {share} of the "
+                "explained variation and ranks first in 95% of bootstrap resamples, ahead of "
+                "every other question.")
+    listed = ", ".join(name[:-1]) + f" and {name[-1]}"
+    return (f"{listed} share the lead as drivers of the NPS: their bootstrap intervals "
+            "overlap, so the data do not single out one key driver.")
+
+
+def _cautions(figs: dict[str, Any], locale: str) -> list[str]:
+    out = []
+    a = figs.get("cronbach_alpha")
+    if _usable(a) and float(a.value) < RELIABLE_ALPHA:
+        out.append(f"The scale questions agree only weakly with each other (Cronbach's alpha "
+                   f"{interval(a.value, a.ci_low, a.ci_high, 'number', locale=locale)}, "
+                   f"below the usual {number(RELIABLE_ALPHA, decimals=1, locale=locale)}): "
+                   "read each question on its own, not their average.")
+    for m in figs.values():
+        if m.status == "warning" and m.reason:
+            out.append(f"{labels.label(m.name)}: {str(m.reason).rstrip('.')}.")
+    return out
+
+
+def key_findings(figures: Sequence[Any], comparisons: Any = None, drivers: Any = None, *,
+                 responses: int | None = None, wording: Mapping[str, str] | None = None,
+                 locale: str = LOCALE) -> Findings:
+    """The survey's key findings in words, built from the headline figures
+    (:func:`crmlib.survey.headline`), the group comparisons (:func:`group_comparisons`) and
+    the key-driver table (:func:`driver_table`); one sentence saying so for a unit without
+    survey responses.
+
+    Parameters
+    ----------
+    figures : sequence of Metric
+        The recorded survey headline figures.
+    comparisons : NotedTable or DataFrame, optional
+        Pairwise differences; only those significant after Holm's adjustment are named.
+    drivers : NotedTable or DataFrame, optional
+        Key drivers; one is called "the key driver" only when its bootstrap rank interval
+        separates it from the next.
+    responses : int, optional
+        The number of survey responses; 0 gives the one sentence of a unit without survey.
+    wording : mapping, optional
+        Item -> question text, when the data have one.
+    locale : str
+        Babel locale.
+
+    Returns
+    -------
+    Findings
+
+    Examples
+    --------
+    >>> from crmlib.results import Metric
+    >>> f = key_findings([Metric("nps", None, n=0, status="not available",
+    ...                          reason="no survey answers")], responses=0)
+    >>> f.sentences == (NO_SURVEY,)
+    True
+    """
+    if responses == 0:
+        return findings([NO_SURVEY])
+    figs = _by_name(figures)
+    sentences = [*_nps_sentences(figs, locale), _csat_ces_sentence(figs, locale),
+                 _rate_sentence(figs, locale), _difference_sentence(comparisons, locale),
+                 _driver_sentence(drivers, wording, locale)]
+    return findings(sentences, _cautions(figs, locale))
+
+
+def in_words(data: Any, column: str, wording: Mapping[str, str] | None = None) -> Any:
+    """A copy of a table (DataFrame, NotedTable or factor solution's ``to_long()``) with
+    the scale item names of ``column`` written as words (:func:`item_label`), for figures.
+
+    Examples
+    --------
+    >>> in_words(pd.DataFrame({"item": ["q_price", "q_web_chat"]}), "item")["item"].tolist()
+    ['Price', 'Web chat']
+    """
+    if isinstance(data, NotedTable):
+        return NotedTable(in_words(data.frame, column, wording), data.caption, data.notes)
+    if hasattr(data, "to_long") and hasattr(data, "note"):
+        data = data.to_long()
+    if not isinstance(data, pd.DataFrame) or column not in data.columns:
+        return data
+    return data.assign(**{column: [item_label(str(v), wording) for v in data[column]]})
