@@ -224,6 +224,8 @@ def plot_order_values(
     ax.set(xlabel=f"Purchase amount ({currency}, log scale)" if currency
            else "Purchase amount (log scale)", ylabel="Purchase lines")
     ax.yaxis.set_major_formatter(tick_formatter("count"))
+    ax.xaxis.set_major_formatter(tick_formatter("money", currency=currency, locale=locale)
+                                 if currency else tick_formatter("number", locale=locale))
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize="small")
     describe(ax, f"How many purchase lines have each amount (log scale); the median is {med}.")
     return ax

@@ -40,7 +40,7 @@ def _whole_percent(x: float, _pos: Any = None) -> str:
 
 def _wrap(names: Any, width: int = 14) -> list[str]:
     """Segment names wrapped onto short lines, so tick labels do not run together."""
-    return [textwrap.fill(str(n), width) for n in names]
+    return [textwrap.fill(str(n), width, break_long_words=False) for n in names]
 
 
 
