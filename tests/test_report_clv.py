@@ -255,3 +255,12 @@ def test_group_table_keeps_each_attribute_together_most_valuable_first():
     assert t["group"].tolist() == ["store", "web", "Loyal", "New"]
     assert clv_report.group_table(g, ["segment"])["value_attribute"].tolist() == \
         ["RFM segment"] * 2
+
+
+def test_a_refusal_already_given_is_not_repeated():
+    why = "none of the 348 customers bought again in the calibration period"
+    figs = [Metric("customer_equity", None, status="not available", reason=why)]
+    f = clv_report.key_findings(figs, _comparison(selected=None, refused=why),
+                                SimpleNamespace(available=False, warnings=(), reason=why))
+    assert f.sentences == ("Customer equity is not available because none of the 348 "
+                           "customers bought again in the calibration period.",)

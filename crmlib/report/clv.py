@@ -626,7 +626,8 @@ def key_findings(figures: Sequence[Any], comparison: Any = None, value: Any = No
     available = value is not None and getattr(value, "available", False)
     sentences = _equity_sentences(figs, value if available else None, contractual, currency,
                                   locale, alpha)
-    if comparison is not None:
+    refused = getattr(comparison, "refused", None)
+    if comparison is not None and not (refused and any(refused in t for t in sentences)):
         sentences.append(_model_sentence(comparison, figs, locale))
     if available:
         sentences.append(_concentration_sentence(value.values, locale))
