@@ -264,3 +264,14 @@ def test_a_refusal_already_given_is_not_repeated():
                                 SimpleNamespace(available=False, warnings=(), reason=why))
     assert f.sentences == ("Customer equity is not available because none of the 348 "
                            "customers bought again in the calibration period.",)
+
+
+def test_customers_not_valued_leave_the_tables_empty():
+    v = pd.DataFrame({"clv": [np.nan] * 3}, index=pd.Index(list("abc"), name="customer_id"))
+    assert clv_report.concentration_table(v).empty
+    assert clv_report.top_customers_table(v).empty
+    g = _groups().assign(clv_mean=np.nan, ci_low=np.nan, ci_high=np.nan)
+    assert clv_report.group_table(g).empty
+    # one valued customer of three is listed alone
+    v.loc["b", "clv"] = 5.0
+    assert clv_report.top_customers_table(v)["customer_id"].tolist() == ["b"]

@@ -380,6 +380,7 @@ def plot_clv_distribution(
     if not finite.any():
         ax.text(0.5, 0.5, f"no lifetime values ({len(v)} customers not valued)",
                 ha="center", va="center", transform=ax.transAxes)
+        ax.set_xticks([])
         ax.set_yticks([])
         return describe(ax, "No lifetime values to show: no customer could be valued.")
     if not finite.all():

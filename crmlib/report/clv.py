@@ -407,6 +407,7 @@ def top_customers_table(values: pd.DataFrame, n: int = 10) -> pd.DataFrame:
     >>> top_customers_table(v, 2)[["clv_rank", "customer_id", "share"]].values.tolist()
     [[1, 'c', 0.6], [2, 'b', 0.3]]
     """
+    values = values[np.isfinite(values["clv"].to_numpy(float))]  # not valued: not listed
     top = top_customers(values, min(int(n), 15)).rename(columns={"rank": "clv_rank"})
     keep = ["clv_rank", "clv", "share"] + [c for c in ("probability_alive", "expected_purchases")
                                            if c in top.columns]
@@ -425,7 +426,8 @@ def concentration_table(values: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Columns clv_decile, customers, clv_mean, clv_total, share, cumulative_share.
+        Columns clv_decile, customers, clv_mean, clv_total, share, cumulative_share; empty
+        when no customer has a finite value.
 
     Examples
     --------
@@ -433,8 +435,11 @@ def concentration_table(values: pd.DataFrame) -> pd.DataFrame:
     >>> concentration_table(pd.DataFrame({"clv": [1.0, 2.0, 3.0, 14.0]})).columns.tolist()[:3]
     ['clv_decile', 'customers', 'clv_mean']
     """
-    out = value_concentration(values).rename(columns={"decile": "clv_decile"})
-    return out[["clv_decile", "customers", "clv_mean", "clv_total", "share", "cumulative_share"]]
+    cols = ["clv_decile", "customers", "clv_mean", "clv_total", "share", "cumulative_share"]
+    finite = values[np.isfinite(values["clv"].to_numpy(float))]
+    if finite.empty:  # nobody valued: an empty table, which the page replaces by its reason
+        return pd.DataFrame(columns=cols)
+    return value_concentration(finite).rename(columns={"decile": "clv_decile"})[cols]
 
 
 def group_table(by_group: pd.DataFrame, variables: Sequence[str] | None = None) -> pd.DataFrame:
@@ -463,6 +468,7 @@ def group_table(by_group: pd.DataFrame, variables: Sequence[str] | None = None) 
     >>> group_table(g)["value_attribute"].tolist()
     ['acquisition channel']
     """
+    by_group = by_group[np.isfinite(by_group["clv_mean"].to_numpy(float))]
     if variables is not None:
         by_group = by_group[by_group["variable"].isin(list(variables))]
     order = {v: i for i, v in enumerate(dict.fromkeys(by_group["variable"]))}
