@@ -35,7 +35,7 @@ LABELS = entries(
     ("last_flagged", "Last month flagged", "number"),
     ("months_flagged", "Months flagged", "count"),
     ("signal_direction", "Which way", "number"),
-    ("rules_broken", "Rules broken (in words)", "number"),
+    ("rules_broken", "Rules broken", "number"),
     ("purchase_share", "Bought again", "share", "higher",
      "Share of the path's customers who bought after it"),
     ("complaint_share", "Complained", "share", "lower",

@@ -107,7 +107,7 @@ def plot_kpi_targets(data: pd.DataFrame | None = None, *, kpi: str, y: str = "ch
     ax : Axes, optional
         Where to draw (a new figure when None); ``plot_kws`` go to the dots' ``scatter``.
     currency, locale : str, optional
-        For the axis values (money KPIs need the currency).
+        For the axis values.
 
     Returns
     -------
@@ -115,8 +115,7 @@ def plot_kpi_targets(data: pd.DataFrame | None = None, *, kpi: str, y: str = "ch
 
     Examples
     --------
-    >>> import matplotlib; matplotlib.use("Agg")
-    >>> import pandas as pd
+    >>> import matplotlib; matplotlib.use("Agg"); import pandas as pd
     >>> from crmlib import plots, service
     >>> contacts = pd.DataFrame({
     ...     "interaction_id": range(6), "customer_id": list("aabccd"), "kind": "inquiry",
@@ -137,11 +136,23 @@ def plot_kpi_targets(data: pd.DataFrame | None = None, *, kpi: str, y: str = "ch
         raise CRMError(f"data: no rows for kpi {kpi!r}")
     ax = get_ax(ax, figsize=(5, 0.5 + 0.45 * len(rows)))
     pos = np.arange(len(rows))
-    v = rows["value"].to_numpy(dtype=float)
-    lo = rows["ci_low"].fillna(rows["value"]).to_numpy(dtype=float)
-    hi = rows["ci_high"].fillna(rows["value"]).to_numpy(dtype=float)
+    v, lo, hi = (rows[c].fillna(rows["value"]).to_numpy(dtype=float)
+                 for c in ("value", "ci_low", "ci_high"))
     xerr = [np.maximum(v - lo, 0), np.maximum(hi - v, 0)]  # rounding can cross the dot
     ax.errorbar(v, pos, xerr=xerr, fmt="none", ecolor="0.4", capsize=3)
+    status = _draw_status(ax, rows, y, v, pos, plot_kws)
+    ax.set_ylim(-0.6, len(rows) - 0.4)
+    title, kind = _kpi_words(kpi)
+    ax.xaxis.set_major_formatter(tick_formatter(kind, currency=currency, locale=locale))
+    ax.set_title(title)
+    off = [str(g) for g, st in zip(rows[y], status, strict=True) if st == "off target"]
+    return describe(ax, f"{title} by {y} with intervals and the target; off target: "
+                        f"{', '.join(off) if off else 'none'}.")
+
+
+def _draw_status(ax: Axes, rows: pd.DataFrame, y: str, v: np.ndarray, pos: np.ndarray,
+                 plot_kws: dict[str, Any]) -> np.ndarray:
+    """The dots by status (colour and marker), the target ticks and the status words."""
     status = rows["status"].astype(str).where(rows["status"].isin(list(_STATUS_STYLE)),
                                               "no target").to_numpy()
     for st, (colour, marker, _) in _STATUS_STYLE.items():
@@ -152,13 +163,7 @@ def plot_kpi_targets(data: pd.DataFrame | None = None, *, kpi: str, y: str = "ch
     ax.scatter(t, pos, marker="|", s=300, c="black", zorder=4, label="target")
     ax.set_yticks(pos, [f"{g}  {_STATUS_STYLE[st][2]}" if st != "no target" else str(g)
                         for g, st in zip(rows[y].astype(str), status, strict=True)])
-    ax.set_ylim(-0.6, len(rows) - 0.4)
-    title, kind = _kpi_words(kpi)
-    ax.xaxis.set_major_formatter(tick_formatter(kind, currency=currency, locale=locale))
-    ax.set_title(title)
-    off = [str(g) for g, st in zip(rows[y], status, strict=True) if st == "off target"]
-    return describe(ax, f"{title} by {y} with intervals and the target; off target: "
-                        f"{', '.join(off) if off else 'none'}.")
+    return status
 
 
 def plot_kpi_targets_grid(data: pd.DataFrame, *, kpis: Sequence[str] | None = None,
@@ -337,7 +342,12 @@ def plot_control_chart_grid(charts: Mapping[str, ControlChart], *, col_wrap: int
         ax.set_visible(False)
     fig.legend(*axes.flat[0].get_legend_handles_labels(), loc="outside right upper",
                fontsize="small", frameon=False)
-    notes = [f"{level}: {n}" for level in sorted(charts) for n in charts[level].notes]
+    clipped = [lv for lv in sorted(charts) if any("clipped" in n for n in charts[lv].notes)]
+    notes = [f"{level}: {n}" for level in sorted(charts) for n in charts[level].notes
+             if "clipped" not in n]
+    if clipped:
+        notes.append("limits beyond what is possible (below 0, or above 100% for a share) are "
+                     f"drawn at that bound, so no signal is possible there ({', '.join(clipped)})")
     rules = next(iter(charts.values())).rules
     notes.append(f"A signal is a month that breaks a run rule ({_RULES.get(rules, rules)})")
     fig.supxlabel(textwrap.fill("; ".join(notes), 130), fontsize="small")

@@ -23,9 +23,9 @@ from crmlib.service.results import ChannelComparison, ControlChart
 from crmlib.utils.validation import check_frame
 
 __all__ = ["MANAGER_KPIS", "RULE_WORDS", "STATUS_WORDS", "baseline_end", "channel_sentence",
-           "contact_base", "cost_per_resolution", "key_findings", "kpi_kind", "kpi_label",
-           "kpi_overview", "path_outcome_table", "rules_in_words", "signal_summary", "signals",
-           "verdicts"]
+           "contact_base", "cost_per_resolution", "cost_table", "key_findings", "kpi_kind",
+           "kpi_label", "kpi_overview", "path_outcome_table", "rules_in_words", "signal_summary",
+           "signals", "verdicts"]
 
 
 def contact_base(interactions: pd.DataFrame | None,
@@ -251,19 +251,26 @@ STATUS_WORDS: dict[str, str] = {"on target": "✓ on target", "off target": "✗
 
 #: The run rules of the control charts, in words.
 RULE_WORDS: dict[str, str] = {
-    "we1": "a month beyond the control limits",
-    "we2": "2 of 3 months in a row far from the centre (beyond 2 sigma), same side",
-    "we3": "4 of 5 months in a row beyond 1 sigma, same side",
-    "we4": "8 months in a row on the same side of the centre",
-    "nelson1": "a month beyond the control limits",
-    "nelson2": "9 months in a row on the same side of the centre",
-    "nelson3": "6 months in a row steadily rising or falling",
-    "nelson4": "14 months in a row alternating up and down",
-    "nelson5": "2 of 3 months in a row beyond 2 sigma, same side",
-    "nelson6": "4 of 5 months in a row beyond 1 sigma, same side",
-    "nelson7": "15 months in a row within 1 sigma (less variation than before)",
-    "nelson8": "8 months in a row beyond 1 sigma, either side",
+    "we1": "beyond the limits",
+    "we2": "2 of 3 months beyond 2 sigma",
+    "we3": "4 of 5 months beyond 1 sigma",
+    "we4": "8 months on one side",
+    "nelson1": "beyond the limits",
+    "nelson2": "9 months on one side",
+    "nelson3": "6 months steadily rising or falling",
+    "nelson4": "14 months alternating up and down",
+    "nelson5": "2 of 3 months beyond 2 sigma",
+    "nelson6": "4 of 5 months beyond 1 sigma",
+    "nelson7": "15 months within 1 sigma",
+    "nelson8": "8 months beyond 1 sigma, either side",
 }
+#: The Western Electric rules in full, for the notes.
+RULES_EXPLAINED = ("A month is flagged when it lies beyond the control limits (3 sigma from the "
+                   "centre), when 2 of 3 months in a row lie beyond 2 sigma on the same side, "
+                   "when 4 of 5 lie beyond 1 sigma on the same side, or when 8 in a row lie on "
+                   "the same side of the centre (Western Electric rules); sigma is the usual "
+                   "month-to-month variation, so about 3 months in 1,000 fall outside the "
+                   "limits by chance.")
 
 
 def kpi_kind(kpi: str) -> str:
@@ -305,7 +312,7 @@ def rules_in_words(rules: str) -> str:
     Examples
     --------
     >>> rules_in_words("we1, we4")
-    'a month beyond the control limits; 8 months in a row on the same side of the centre'
+    'beyond the limits; 8 months on one side'
     """
     codes = [c.strip() for c in str(rules).split(",") if c.strip()]
     return "; ".join(RULE_WORDS.get(c, c) for c in codes)
@@ -334,8 +341,21 @@ def _target_text(rows: pd.DataFrame, kind: str, currency: str | None, locale: st
         return "–"
     if targets["target"].nunique() == 1:
         return _written(targets["target"].iloc[0], kind, currency, locale)
-    return ", ".join(f"{ch} {_written(t, kind, currency, locale)}"
-                     for ch, t in zip(targets["channel"], targets["target"], strict=True))
+    low, high = targets["target"].min(), targets["target"].max()
+    return (f"{_written(low, kind, currency, locale)} to {_written(high, kind, currency, locale)}"
+            " by channel")
+
+
+def _channel_targets(kpi_table: pd.DataFrame, kpi: str, currency: str | None,
+                     locale: str) -> str:
+    """A note with each channel's target, for a KPI whose target differs by channel."""
+    sub = kpi_table[(kpi_table["kpi"] == kpi) & kpi_table["channel"].notna()].dropna(
+        subset=["target"])
+    if sub["target"].nunique() < 2:
+        return ""
+    each = ", ".join(f"{ch} {_written(t, kpi_kind(kpi), currency, locale)}"
+                     for ch, t in zip(sub["channel"], sub["target"], strict=True))
+    return f"{kpi_label(kpi)} targets by channel: {each}."
 
 
 def kpi_overview(kpi_table: pd.DataFrame, *, kpis: Sequence[str] = MANAGER_KPIS,
@@ -368,8 +388,11 @@ def kpi_overview(kpi_table: pd.DataFrame, *, kpis: Sequence[str] = MANAGER_KPIS,
                             kpi target            chat           phone
     0  First-contact resolution  75.0%  70% (68–72%) ✗  80% (78–82%) ✓
     """
-    notes = ("✓ on target: the interval reaches the target or is better; ✗ off target: the "
-             "whole interval misses it; a value without a symbol has no target.",)
+    notes = ["✓ on target: the interval reaches the target or is better; ✗ off target: the "
+             "whole interval misses it; a value without a symbol has no target."]
+    if kpi_table is not None and not kpi_table.empty and "target" in kpi_table.columns:
+        notes += [_channel_targets(kpi_table, kpi, currency, locale) for kpi in kpis]
+    notes = tuple(n for n in notes if n)
     caption = "KPIs by channel against their targets"
     if kpi_table is None or kpi_table.empty or "channel" not in kpi_table.columns:
         return NotedTable(pd.DataFrame(columns=["kpi", "target"]), caption=caption,
@@ -401,7 +424,7 @@ def _direction(z: pd.Series, direction: str | None) -> str:
     side = "higher" if above and not below else "lower" if below and not above else "mixed"
     if side == "mixed" or direction not in ("higher", "lower"):
         return {"higher": "higher than usual", "lower": "lower than usual"}.get(
-            side, "both higher and lower than usual")
+            side, "higher and lower")
     better = side == direction
     return f"{side} than usual ({'better' if better else 'worse'})"
 
@@ -449,9 +472,7 @@ def signal_summary(charts: Mapping[str, Mapping[str, ControlChart]]) -> NotedTab
     rows = [row for kpi, by in charts.items() for ch, chart in sorted(by.items())
             if (row := _chart_signals(kpi, str(ch), chart)) is not None]
     n = sum(len(by) for by in charts.values())
-    notes = ["Control limits are 3 sigma around the baseline centre: about 3 months in 1,000 "
-             "fall outside them by chance. Rules: "
-             + "; ".join(f"{RULE_WORDS[c]}" for c in ("we1", "we2", "we3", "we4")) + "."]
+    notes = [RULES_EXPLAINED]
     clipped = [f"{kpi_label(k)}, {ch}" for k, by in charts.items() for ch, c in by.items()
                if any("clipped" in n for n in c.notes)]
     if clipped:
@@ -603,6 +624,16 @@ def _cautions(figures: Sequence[Any], charts: Mapping[str, Mapping[str, ControlC
     return out
 
 
+def _level_targets(level: Any, locale: str) -> str:
+    """``", against channel targets of 80% to 95% ..."`` for per-channel targets."""
+    if not isinstance(level, Mapping) or not level:
+        return ""
+    goals = sorted(float(t) for t in level.values())
+    low, high = (value(t, "share", decimals=0, locale=locale) for t in (goals[0], goals[-1]))
+    return f", against channel targets of {low}" + (
+        f" to {high} (see the KPI table)" if low != high else "")
+
+
 def key_findings(figures: Sequence[Any], *, targets: Mapping[str, Any] | None = None,
                  comparisons: Mapping[str, ChannelComparison | None] | None = None,
                  charts: Mapping[str, Mapping[str, ControlChart]] | None = None,
@@ -615,8 +646,7 @@ def key_findings(figures: Sequence[Any], *, targets: Mapping[str, Any] | None = 
         :func:`crmlib.service.headline` (fcr, service_level, aht_seconds,
         cost_per_resolved_contact, complaint_rate, ...).
     targets : mapping, optional
-        The KPI targets (a per-channel target, as for the service level, is not compared
-        with the all-channel figure).
+        The KPI targets (a per-channel target is named, not compared with the figure).
     comparisons : mapping, optional
         ``"resolution"``, ``"cost"`` (and ``"csat"``) -> :func:`crmlib.service.compare_channels`.
     charts : mapping, optional
@@ -650,14 +680,8 @@ def key_findings(figures: Sequence[Any], *, targets: Mapping[str, Any] | None = 
             return "not available because it was not computed"
         return _against(got[name], targets.get(name), locale)
 
-    level = targets.get("service_level")
-    if isinstance(level, Mapping) and level and "service_level" in got:
-        goals = sorted(float(t) for t in level.values())
-        low, high = (value(t, "share", decimals=0, locale=locale) for t in (goals[0], goals[-1]))
-        level_text = f"{say('service_level')}, against channel targets of {low}" + (
-            f" to {high} (see the KPI table)" if low != high else "")
-    else:
-        level_text = say("service_level")
+    level_text = say("service_level") + (_level_targets(targets.get("service_level"), locale)
+                                         if "service_level" in got else "")
     sentences = [f"First-contact resolution is {say('fcr')}; service level is {level_text}."]
     aht = f"Average handle time is {say('aht_seconds')}"
     if "cost_per_resolved_contact" in got:
@@ -670,3 +694,32 @@ def key_findings(figures: Sequence[Any], *, targets: Mapping[str, Any] | None = 
     rate = say("complaint_rate").replace("because it was", "because they were")
     sentences.append(f"Complaints per customer per year are {rate}.")
     return findings(sentences, _cautions(figures, charts))
+
+
+def cost_table(costs: pd.DataFrame) -> pd.DataFrame:
+    """:func:`cost_per_resolution` for a report page: the interval named after the cost per
+    resolved contact (so the page writes "value (interval)"), without the standard error.
+
+    Parameters
+    ----------
+    costs : DataFrame
+        :func:`cost_per_resolution`.
+
+    Returns
+    -------
+    DataFrame
+        ``channel, contacts, cost_per_contact, resolution_rate, cost_per_resolved_contact,
+        cost_per_resolved_contact_ci_low, cost_per_resolved_contact_ci_high``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> costs = pd.DataFrame({"channel": ["web"], "contacts": [10], "cost_per_contact": [0.25],
+    ...     "resolution_rate": [0.5], "cost_per_resolved_contact": [0.5], "se": [0.1],
+    ...     "ci_low": [0.3], "ci_high": [0.7]})
+    >>> list(cost_table(costs).columns)[-2:]
+    ['cost_per_resolved_contact_ci_low', 'cost_per_resolved_contact_ci_high']
+    """
+    name = "cost_per_resolved_contact"
+    return costs.drop(columns=["se"], errors="ignore").rename(
+        columns={"ci_low": f"{name}_ci_low", "ci_high": f"{name}_ci_high"})
