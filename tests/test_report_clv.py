@@ -275,3 +275,24 @@ def test_customers_not_valued_leave_the_tables_empty():
     # one valued customer of three is listed alone
     v.loc["b", "clv"] = 5.0
     assert clv_report.top_customers_table(v)["customer_id"].tolist() == ["b"]
+
+
+def test_no_range_claimed_without_an_interval():
+    figs = [Metric("customer_equity", 0.0, ci_low=0.0, ci_high=0.0, status="warning",
+                   reason="no customer is under contract at the as-of date: the equity is 0")]
+    f = clv_report.key_findings(figs, _comparison(contractual=True),
+                                _value(pd.DataFrame({"clv": []}), horizon=24))
+    assert f.sentences[0] == ("Customer equity, the discounted value of the subscribers still "
+                              "under contract over the next 24 months, is €0.00.")
+
+
+def test_overlap_sentence_names_every_attribute():
+    g = pd.concat([_groups(web=(100.0, 80.0, 120.0), store=(90.0, 70.0, 110.0)),
+                   _groups(web=(100.0, 80.0, 120.0), store=(90.0, 70.0, 110.0)).assign(
+                       variable="region"),
+                   _groups(web=(100.0, 80.0, 120.0), store=(90.0, 70.0, 110.0)).assign(
+                       variable="segment")], ignore_index=True)
+    f = clv_report.key_findings(_figures(), _comparison(), _value(_ten_customers()),
+                                by_group=g)
+    assert ("No group stands out by acquisition channel, region or RFM segment: the interval "
+            "of the most valuable group overlaps those of others.") in f.sentences

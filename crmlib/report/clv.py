@@ -481,8 +481,8 @@ def group_table(by_group: pd.DataFrame, variables: Sequence[str] | None = None) 
 
 
 def _money(x: float, lo: float | None, hi: float | None, currency: str, locale: str) -> str:
-    if lo is None or hi is None or not (np.isfinite(lo) and np.isfinite(hi)):
-        return fmt.money(x, currency, locale=locale)
+    if lo is None or hi is None or not (np.isfinite(lo) and np.isfinite(hi)) or hi <= lo:
+        return fmt.money(x, currency, locale=locale)  # no interval, or one of no width
     return fmt.interval(x, lo, hi, "money", currency=currency, locale=locale)
 
 
@@ -505,10 +505,13 @@ def _equity_sentences(figs: dict[str, Any], value: Any, contractual: bool, curre
     horizon = (f" over the next {value.horizon_months} months"
                if value is not None and getattr(value, "horizon_months", None) else "")
     level = fmt.percent(1 - alpha, decimals=0, locale=locale)
+    ranged = (eq.ci_low is not None and eq.ci_high is not None
+              and np.isfinite([eq.ci_low, eq.ci_high]).all() and eq.ci_high > eq.ci_low)
+    what = (f"; the range is a {level} predictive interval covering the uncertain model "
+            "parameters, what customers will actually buy and the model error seen on the "
+            "holdout" if ranged else "")
     out = [f"Customer equity, the discounted value of {count}{who}{horizon}, is "
-           f"{_money(eq.value, eq.ci_low, eq.ci_high, currency, locale)}; the range is a "
-           f"{level} predictive interval covering the uncertain model parameters, what "
-           "customers will actually buy and the model error seen on the holdout."]
+           f"{_money(eq.value, eq.ci_low, eq.ci_high, currency, locale)}{what}."]
     if mean is not None and mean.value is not None:
         out.append(f"A {'subscriber' if contractual else 'customer'} is worth "
                    f"{_money(mean.value, mean.ci_low, mean.ci_high, currency, locale)} on "
@@ -570,8 +573,8 @@ def _group_sentence(by_group: pd.DataFrame | None, currency: str, locale: str) -
             return (f"Customers of the {word} {best['group']} are worth most, "
                     f"{_money(best['clv_mean'], best['ci_low'], best['ci_high'], currency, locale)}"
                     f" on average, clearly above every other {word}.")
-    words = ", ".join(dict.fromkeys(_GROUP_WORDS.get(str(v), str(v))
-                                    for v in by_group["variable"]))
+    names = list(dict.fromkeys(_GROUP_WORDS.get(str(v), str(v)) for v in by_group["variable"]))
+    words = " or ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
     return (f"No group stands out by {words}: the interval of the most valuable group overlaps "
             "those of others.")
 
