@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -68,6 +69,10 @@ def plot_acquisitions(
     sns.lineplot(data=data, x="period", y="customers", hue=hue, marker="o", ax=ax,
                  palette=palette, color=None if hue else OKABE_ITO[0], **plot_kws)
     ax.set(xlabel="", ylabel="Customers acquired", ylim=(0, None))
+    if pd.api.types.is_datetime64_any_dtype(data["period"]):  # a few months: no daily ticks
+        months = mdates.MonthLocator(interval=max(1, data["period"].nunique() // 8))
+        ax.xaxis.set_major_locator(months)
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
     ax.yaxis.set_major_formatter(tick_formatter("count"))
     if hue and ax.get_legend() is not None:
         ax.legend(title=hue.replace("_", " ").capitalize(), loc="upper left",
