@@ -238,6 +238,6 @@ def test_plot_scores_draws_one_row_per_group(customers, responses) -> None:
     frame = survey_frame(responses, customers)
     ax = plot_scores(score_table(frame, by="channel", min_n=3), metric="nps")
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert labels == ["Channel: web", "Channel: store", "all"]
+    assert labels == ["Channel: web", "Channel: store", "All respondents"]
     assert ax.get_legend() is not None  # the store estimate is small-n
     plt.close(ax.figure)

@@ -19,11 +19,11 @@ rank interval ("q_service (rank 1-2)"), so that drivers whose intervals overlap 
 ranked. Lines at the medians split the plane; the upper-left quadrant (important, performing
 below the others) is where to act first.
 
-Scores by group (:func:`plot_scores`): rows are labelled ``by: group`` (the overall row
-``all``); with a ``metric`` column only the rows of ``metric`` are drawn. Estimates flagged
-``small_n`` are drawn hollow; the dashed line marks the overall estimate. The axis label says
-which estimate is drawn: ``xlabel`` followed by the table's ``weighting`` ("NPS, unweighted
-(respondents)"), so that it is not mistaken for a raked headline.
+Scores by group (:func:`plot_scores`): rows are labelled "By: group" (the overall row "All
+respondents"); with a ``metric`` column only the rows of ``metric`` are drawn. Estimates
+flagged ``small_n`` are drawn hollow; the dashed line marks the overall estimate. The axis
+label says which estimate is drawn: ``xlabel`` followed by the table's ``weighting`` ("NPS,
+unweighted (respondents)"), so that it is not mistaken for a raked headline.
 
 Weighting effect (:func:`plot_weighting_effect`): each row is labelled by its ``label`` ("NPS,
 unweighted (respondents)", "NPS, raked to population margins") and the row whose ``weighting``
@@ -398,7 +398,7 @@ def plot_scores(data: pd.DataFrame | None = None, *, metric: str | None = "nps",
     if (blank := _empty(data, ax)) is not None:
         return blank
     data = data.iloc[::-1]
-    names = ["all" if b == "all" else f"{labels.label(str(b))}: {g}"
+    names = ["All respondents" if b == "all" else f"{labels.label(str(b))}: {g}"
              for b, g in zip(data["by"], data["group"], strict=True)]
     small = (data["small_n"].to_numpy(dtype=bool) if "small_n" in data.columns
              else np.zeros(len(data), dtype=bool))
