@@ -201,7 +201,8 @@ def test_compare_units_holm():
     assert cmp.status.loc["fcr", "a"] == "on target"
     ax = plots.plot_scorecard_status(cmp.table)
     assert [t.get_text() for t in ax.get_xticklabels()] == ["a", "b", "c"]
-    assert plots.plot_unit_metric(cmp.table, metric="fcr").get_xlabel() == "fcr"
+    assert plots.plot_unit_metric(cmp.table, metric="fcr").get_xlabel() == \
+        "First-contact resolution"
 
 
 def test_compare_units_within_noise_is_not_a_ranking():

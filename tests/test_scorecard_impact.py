@@ -238,4 +238,4 @@ def test_plot_initiative_impact(sample_interactions):
     res = scorecard.initiative_impact(panel, start="2024-07-01", method="did",
                                       treated="services")
     ax = plots.plot_initiative_impact(res)
-    assert len(ax.lines) >= 4 and "DID" in ax.get_title()
+    assert len(ax.lines) >= 4 and "against the other units" in ax.get_title()

@@ -47,6 +47,15 @@ def _status_word(status: Any) -> str:
     return f"{_SYMBOLS.get(word, '')} {word}".strip()
 
 
+def _currency_of(r: pd.Series, x: str, currency: str | dict[str, str] | None) -> str | None:
+    """A row's currency: its recorded definition's, else ``currency`` (one code, or one per
+    unit: a unit not in the mapping gets none, so its money is never written in another's)."""
+    definition = r.get("definition")
+    if isinstance(definition, dict) and definition.get("currency"):
+        return str(definition["currency"])
+    return currency.get(str(r.get(x))) if isinstance(currency, dict) else currency
+
+
 def _cell_text(r: pd.Series, y: str, status: str, currency: str | None, locale: str) -> str:
     """A heatmap cell: the status symbol and word, the value and its interval (no colour
     alone carries the status)."""
@@ -64,7 +73,7 @@ def _cell_text(r: pd.Series, y: str, status: str, currency: str | None, locale: 
 
 
 def _status_grid(frame: pd.DataFrame, x: str, y: str, status: str, annotate: bool,
-                 currency: str | None = None, locale: str = formatting.LOCALE
+                 currency: str | dict[str, str] | None = None, locale: str = formatting.LOCALE
                  ) -> tuple[list[Any], list[Any], np.ndarray, list[list[str]]]:
     """Rows, columns, the status code of each cell and its text."""
     rows = list(dict.fromkeys(frame[y]))
@@ -76,7 +85,8 @@ def _status_grid(frame: pd.DataFrame, x: str, y: str, status: str, annotate: boo
         i, j = rows.index(r[y]), cols.index(r[x])
         grid[i, j] = codes.get(r[status], codes["not available"])
         if annotate:
-            text[i][j] = (_cell_text(r, y, status, currency, locale) if "value" in frame.columns
+            text[i][j] = (_cell_text(r, y, status, _currency_of(r, x, currency), locale)
+                          if "value" in frame.columns
                           else _status_word(r[status]))
     return rows, cols, grid, text
 
@@ -108,7 +118,7 @@ def plot_scorecard_status(
     y: str = "metric",
     status: str = "status",
     annotate: bool = True,
-    currency: str | None = None,
+    currency: str | dict[str, str] | None = None,
     locale: str = formatting.LOCALE,
     ax: Axes | None = None,
     **plot_kws: Any,
@@ -124,7 +134,8 @@ def plot_scorecard_status(
     annotate
         Write each cell's status symbol and word, its value and its interval.
     currency, locale
-        The ISO code of money figures and the Babel locale the values are written in.
+        The ISO code of money figures (or one per unit: ``{"retail": "EUR"}``; a figure's
+        recorded currency wins) and the Babel locale the values are written in.
     ax
         Axes to draw on; a new figure when None.
     **plot_kws
@@ -157,16 +168,35 @@ def plot_scorecard_status(
     present = [s for s in STATUS_COLORS if s in set(frame[status])]
     ax.legend(handles=[Patch(color=STATUS_COLORS[s], label=_status_word(s)) for s in present],
               loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=8)
+    return describe(ax, _grid_alt(frame, cols, y, status, present))
+
+
+def _grid_alt(frame: pd.DataFrame, cols: list[Any], y: str, status: str,
+              present: list[str]) -> str:
+    """The status heatmap's alt text: the counts by status and the figures off target."""
     counts = frame[status].value_counts()
-    off = [labels.label(str(m)) for m in dict.fromkeys(frame.loc[frame[status] == "off target", y])]
-    return describe(ax, "Status of each figure against its target"
-                    + (f" for {len(cols)} units" if len(cols) > 1 else "") + ": "
-                    + ", ".join(f"{int(counts[s_])} {s_}" for s_ in present) + "."
-                    + (f" Off target: {', '.join(off)}." if off else ""))
+    off = [labels.label(str(m)) for m in dict.fromkeys(frame.loc[frame[status] == "off target",
+                                                                 y])]
+    return ("Grid of figures" + (f" by unit ({', '.join(map(str, cols))})" if len(cols) > 1
+                                 else "")
+            + "; each cell gives the status symbol and word, the value and its interval: "
+            + ", ".join(f"{int(counts[s_])} {s_}" for s_ in present) + "."
+            + (f" Off target: {', '.join(off)}." if off else ""))
 
 
 #: Marker of each status in :func:`plot_unit_metric`: the shape carries it too.
 _MARKERS = {"on target": "o", "watch": "D", "off target": "X", "not judged": "s"}
+
+
+def _unit_point(ax: Axes, k: int, r: pd.Series, x: str, **plot_kws: Any) -> None:
+    """One unit of :func:`plot_unit_metric`: interval, point, and its status in words."""
+    color = STATUS_COLORS.get(r.get("status"), "black")
+    if pd.notna(r.get("ci_low")):
+        ax.plot([r["ci_low"], r["ci_high"]], [k, k], color=color, lw=2)
+    ax.plot([r[x]], [k], _MARKERS.get(r.get("status"), "o"), color=color,
+            markeredgecolor="black", **plot_kws)
+    ax.annotate(_status_word(r.get("status")), (1.01, k), xycoords=("axes fraction", "data"),
+                va="center", fontsize=8)
 
 
 def plot_unit_metric(
@@ -180,10 +210,8 @@ def plot_unit_metric(
     ax: Axes | None = None,
     **plot_kws: Any,
 ) -> Axes:
-    """One metric across units: point and interval per unit, with its target (dashed).
-
-    Each unit's status is written beside its point (symbol and word), its colour and marker
-    shape follow the status.
+    """One metric across units: point and interval per unit, with its target (dashed); each
+    unit's status is written beside its point (symbol and word) and sets colour and marker.
 
     Parameters
     ----------
@@ -217,13 +245,7 @@ def plot_unit_metric(
     part = data.loc[(data["metric"] == metric) & data[x].notna()]
     ax = get_ax(ax, figsize=(7, 0.8 + 0.5 * max(len(part), 1)))
     for k, (_, r) in enumerate(part.iterrows()):
-        color = STATUS_COLORS.get(r.get("status"), "black")
-        if pd.notna(r.get("ci_low")):
-            ax.plot([r["ci_low"], r["ci_high"]], [k, k], color=color, lw=2)
-        ax.plot([r[x]], [k], _MARKERS.get(r.get("status"), "o"), color=color,
-                markeredgecolor="black", **plot_kws)
-        ax.annotate(_status_word(r.get("status")), (1.01, k), xycoords=("axes fraction", "data"),
-                    va="center", fontsize=8)
+        _unit_point(ax, k, r, x, **plot_kws)
     ax.set_yticks(range(len(part)), [str(u) for u in part[y]])
     targets = part["target"].dropna().unique() if "target" in part.columns else []
     for t in targets:
@@ -234,8 +256,8 @@ def plot_unit_metric(
     ax.invert_yaxis()
     return describe(ax, f"{labels.label(metric)} by business unit with 95% intervals"
                     + (" and the target as a dashed line" if len(targets) else "") + ": "
-                    + "; ".join(f"{u} {_status_word(st)}" for u, st in
-                                zip(part[y], part.get("status", ""), strict=False)) + ".")
+                    + "; ".join(f"{u} {_status_word(r.get('status'))}"
+                                for u, (_, r) in zip(part[y], part.iterrows(), strict=True)))
 
 
 def _impact_title(data: Any, metric: str | None, currency: str | None, locale: str) -> str:
@@ -255,6 +277,24 @@ def _impact_title(data: Any, metric: str | None, currency: str | None, locale: s
     verdict = ("no significant effect" if effect.ci_low <= 0 <= effect.ci_high
                else "significant")
     return f"{what}, {design}: effect {text}, {verdict}"
+
+
+def _impact_lines(ax: Axes, frame: pd.DataFrame, start: Any, **plot_kws: Any) -> None:
+    """The series of :func:`plot_initiative_impact`, in Okabe-Ito colours."""
+    d = frame["date"]
+    blue, orange, grey = OKABE_ITO[0], OKABE_ITO[1], "#777777"
+    ax.fill_between(d, frame["cf_low"], frame["cf_high"], color=blue, alpha=0.15,
+                    lw=0, label="without the initiative (95% interval)")
+    ax.plot(d, frame["counterfactual"], "--", color=blue, label="without the initiative")
+    post = frame["post"].to_numpy(dtype=bool)
+    for k, part in enumerate((~post, post)):  # no line across the start
+        ax.plot(d[part], frame["fitted"][part], "-", color=orange,
+                label="fitted trend" if k == 0 else None)
+    ax.plot(d, frame["observed"], "o", color="black", ms=4, label="observed", **plot_kws)
+    if "control_mean" in frame.columns:
+        ax.plot(d, frame["control_mean"], "-", color=grey, lw=1, label="other units (mean)")
+    if start is not None:
+        ax.axvline(pd.Period(start).start_time, color=grey, ls=":", lw=1, label="start")
 
 
 def plot_initiative_impact(
@@ -301,21 +341,7 @@ def plot_initiative_impact(
     if not isinstance(frame, pd.DataFrame) or "counterfactual" not in frame.columns:
         raise CRMError("data: expected an ImpactResult (from scorecard.initiative_impact)")
     ax = get_ax(ax, figsize=(9, 4))
-    d = frame["date"]
-    blue, orange, grey = OKABE_ITO[0], OKABE_ITO[1], "#777777"
-    ax.fill_between(d, frame["cf_low"], frame["cf_high"], color=blue, alpha=0.15,
-                    lw=0, label="without the initiative (95% interval)")
-    ax.plot(d, frame["counterfactual"], "--", color=blue, label="without the initiative")
-    post = frame["post"].to_numpy(dtype=bool)
-    for k, part in enumerate((~post, post)):  # no line across the start
-        ax.plot(d[part], frame["fitted"][part], "-", color=orange,
-                label="fitted trend" if k == 0 else None)
-    ax.plot(d, frame["observed"], "o", color="black", ms=4, label="observed", **plot_kws)
-    if "control_mean" in frame.columns:
-        ax.plot(d, frame["control_mean"], "-", color=grey, lw=1, label="other units (mean)")
-    start = getattr(data, "start", None)
-    if start is not None:
-        ax.axvline(pd.Period(start).start_time, color=grey, ls=":", lw=1, label="start")
+    _impact_lines(ax, frame, getattr(data, "start", None), **plot_kws)
     kind, money = _kind(metric, currency)
     ax.yaxis.set_major_formatter(formatting.tick_formatter(kind, currency=money, locale=locale))
     if metric:
@@ -323,4 +349,6 @@ def plot_initiative_impact(
     title = _impact_title(data, metric, currency, locale)
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1))
-    return describe(ax, f"Monthly series with the start of the initiative marked. {title}.")
+    return describe(ax, "Monthly series: observed points, the fitted trend, and the series "
+                    "without the initiative with its 95% interval; a dotted line marks the "
+                    "start.")

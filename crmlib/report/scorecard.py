@@ -292,7 +292,7 @@ def _level(level: Any) -> str:
 
 def _trend_words(r: pd.Series) -> str:
     word = r.get("trend")
-    return str(word) if isinstance(word, str) and word else "–"
+    return str(word) if isinstance(word, str) and word and word != "no series" else "–"
 
 
 def scorecard_report(card: pd.DataFrame, *, currency: str | None = None,
@@ -313,8 +313,8 @@ def scorecard_report(card: pd.DataFrame, *, currency: str | None = None,
     ReportTable
         Level, figure (its label), value with its interval and target (each written as its
         kind: %, m:ss, money in ``currency``), the target's direction (≥ / ≤), the status
-        with its symbol, the trend, and why a figure is not judged, not available or has no
-        target.
+        with its symbol and the trend; a note below says why each figure not judged, not
+        available or with an invalid target is so (and which were judged on a point value).
 
     Examples
     --------
@@ -338,15 +338,17 @@ def scorecard_report(card: pd.DataFrame, *, currency: str | None = None,
                                                    locale=locale),
             "scorecard_target": _target_words(r, kind, money, locale),
             "scorecard_status": status_text(r.get("status")),
-            "scorecard_trend": _trend_words(r), "scorecard_why": _why(r)})
+            "scorecard_trend": _trend_words(r)})
+    why = [f"{labels.label(str(r['metric']))} ({r['status']}): {_why(r)}."
+           for _, r in card.iterrows() if r.get("status") != "no target" and _why(r)]
     return table(pd.DataFrame(rows, columns=["scorecard_level", "metric", "scorecard_value",
                                              "scorecard_target", "scorecard_status",
-                                             "scorecard_trend", "scorecard_why"]),
+                                             "scorecard_trend"]),
                  caption="The scorecard: each figure against its target",
                  notes=["On target: the whole 95% interval meets the target; off target: the "
                         "whole interval misses it by more than the tolerance; watch: the data "
-                        "cannot tell. A figure its notebook flagged as unreliable is not "
-                        "judged."],
+                        "cannot tell; no target: monitored only. A figure its notebook flagged "
+                        "as unreliable is not judged.", *why],
                  currency=currency, locale=locale, max_rows=30, name="scorecard",
                  empty="The params of this unit list no scorecard figures.")
 
