@@ -193,8 +193,8 @@ def _print_summary(summary: Any) -> None:
     from rich.markup import escape
     from rich.table import Table
 
+    from crmlib import formatting, labels
     from crmlib.batch._status import COLOURS, FAILED, OK_WITH_WARNINGS, label, warnings_of
-    from crmlib.report import format_number
 
     console = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 120)
     n_warn = len(summary.with_warnings)
@@ -207,7 +207,7 @@ def _print_summary(summary: Any) -> None:
         headline = ""
         if r.metrics:
             m = r.metrics[0]
-            headline = f"{m.get('name')} = {format_number(m.get('value'))}"
+            headline = f"{labels.label(str(m.get('name')))}: {formatting.metric(m)}"
         if r.status == OK_WITH_WARNINGS:
             headline = "; ".join(f"{w['name']} {w['status']}: {w['reason']}"
                                  for w in warnings_of(r.metrics))

@@ -130,7 +130,17 @@ def test_ok_notebook_outputs_and_parameters(grid):
         assert Path(r.paths["ipynb"]) == reports / unit / "ok.ipynb"
         assert not (reports / unit / "ok.FAILED.ipynb").exists()
         assert not (reports / unit / "ok.FAILED.html").exists()
-        assert Path(r.paths["html"]).read_text().count("answer = 42") >= 1
+        # the report page: the headline figure written for a reader (value 42, SE 1.5:
+        # whole euros), with the anchor the index links to, and no code
+        page = Path(r.paths["html"]).read_text()
+        assert Path(r.paths["html"]) == reports / unit / "ok.html"
+        assert '<tr id="metric-answer"' in page and "€42 (€39–€45)" in page
+        assert "report.record(" not in page and "show_recorded" not in page
+        # the working page: the code and the printed outputs, as the statistician ran it
+        working = Path(r.paths["working_html"]).read_text()
+        assert Path(r.paths["working_html"]) == reports / unit / "ok.working.html"
+        assert working.count("answer = 42") >= 1 and "report.record(" in working
+        assert not (reports / unit / "ok.noinput.html").exists()
         nb = nbformat.read(reports / unit / "ok.ipynb", as_version=4)
         printed = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
         assert printed.splitlines()[1].split() == [
@@ -144,7 +154,9 @@ def test_metrics_json(grid):
     assert set(content) == {"ok", "fail", "die"}
     ok = content["ok"]
     assert ok["status"] == "ok" and ok["error"] is None and ok["duration_s"] > 0
-    assert ok["files"] == {"ipynb": "ok.ipynb", "html": "ok.html"}
+    assert ok["files"] == {"ipynb": "ok.ipynb", "html": "ok.html",
+                           "working_html": "ok.working.html"}
+    assert ok["page"] is None  # the notebook shows no page header
     assert ok["metrics"][0] == {
         "name": "answer", "value": 42.0, "se": 1.5, "ci_low": 39.06, "ci_high": 44.94,
         "n": 120, "unit": "EUR", "description": None, "note": None, "status": "ok",
@@ -164,13 +176,21 @@ class _Cells(HTMLParser):
         self.cells: dict[tuple[str, str], dict] = {}
         self._current = None
         self.unit_errors: dict[str, str] = {}
+        self.runs: dict[str, dict] = {}  # the runs that need attention, by "unit/notebook"
         self._li = None
+        self._depth = 0
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         if tag == "td" and "data-notebook" in a:
             self._current = {"class": a["class"], "text": "", "links": []}
             self.cells[(a["data-unit"], a["data-notebook"])] = self._current
+        elif tag == "li" and "data-run" in a:
+            self._current = {"class": a["class"], "id": a.get("id"), "text": "", "links": []}
+            self.runs[a["data-run"]] = self._current
+            self._depth = 0
+        elif tag == "li" and self._current is not None:
+            self._depth += 1  # a figure of the run
         elif tag == "li" and "data-unit" in a:
             self._li = a["data-unit"]
             self.unit_errors[self._li] = ""
@@ -182,6 +202,10 @@ class _Cells(HTMLParser):
             self._current = None
         if tag == "li":
             self._li = None
+            if self._current is not None and "id" in self._current:
+                if self._depth == 0:
+                    self._current = None
+                self._depth -= 1
 
     def handle_data(self, data):
         if self._current is not None:
@@ -196,13 +220,21 @@ def test_index_marks_failures(grid):
     parser.feed((reports / "index.html").read_text())
     ok = parser.cells[("alpha", "ok")]
     assert ok["class"] == "ok"
-    assert "alpha/ok.html" in ok["links"]
-    assert "answer = 42 (SE 1.5; CI 39.06 to 44.94; n=120) EUR" in ok["text"]
+    assert "✓ ok" in ok["text"]
+    assert {"alpha/ok.html", "alpha/ok.working.html"} <= set(ok["links"])
+    # its headline figure, written for a reader and linked to its row on the report page
+    assert "Answer: €42 (€39–€45)" in " ".join(ok["text"].split())
+    assert "alpha/ok.html#metric-answer" in ok["links"]
     fail = parser.cells[("beta", "fail")]
     assert fail["class"] == "failed"
-    assert "FAILED" in fail["text"]
-    assert f"beta/fail: {FAIL_ERROR}" in " ".join(fail["text"].split())
+    assert "✗ failed" in fail["text"]
     assert "beta/fail.FAILED.html" in fail["links"]
+    assert "#attention-beta-fail" in fail["links"]
+    # the one-line reason, in the list of what needs attention
+    run = parser.runs["beta/fail"]
+    assert run["class"] == "failed" and run["id"] == "attention-beta-fail"
+    assert f"beta/fail: {FAIL_ERROR}" in " ".join(run["text"].split())
+    assert "beta/fail.FAILED.html" in run["links"]
     assert "'contractal'" in parser.unit_errors["typo"]
 
 

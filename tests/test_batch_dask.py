@@ -308,11 +308,13 @@ def test_killed_worker_is_retried_and_reported_once(tmp_path, cluster, executor)
     hold = entry(reports, "hold")
     assert (hold["status"], hold["error"]) == ("ok", None)
     assert attempts_recorded(hold["metrics"]) == [2.0]
-    assert hold["files"] == {"ipynb": "hold.ipynb", "html": "hold.html"}
+    assert hold["files"] == {"ipynb": "hold.ipynb", "html": "hold.html",
+                             "working_html": "hold.working.html"}
     nb = nbformat.read(reports / "alpha" / "hold.ipynb", as_version=4)
     assert "if attempt <= 1:" in nb.cells[-1].source
     assert all(c.get("execution_count") is not None for c in nb.cells if c.cell_type == "code")
-    assert files(reports / "alpha") == {"hold.ipynb", "hold.html", "ok.ipynb", "ok.html",
+    assert files(reports / "alpha") == {"hold.ipynb", "hold.html", "hold.working.html",
+                                        "ok.ipynb", "ok.html", "ok.working.html",
                                         "metrics.json"}
     assert partials(reports) == []
     kernels_exit(killed)
@@ -470,7 +472,8 @@ def test_dead_worker_and_failing_notebook_match_the_process_pool(tmp_path, stric
     assert ["", "alpha", "hold", "✗ failed", "<worker death>", ""] in dask["table"]
     # the notebook as far as it got, under a name that cannot pass for a complete report
     assert dask["files"] == {"fail.FAILED.ipynb", "fail.FAILED.html", "hold.FAILED.ipynb",
-                             "hold.FAILED.html", "ok.ipynb", "ok.html", "metrics.json"}
+                             "hold.FAILED.html", "ok.ipynb", "ok.html", "ok.working.html",
+                             "metrics.json"}
     assert dask["metrics"]["fail"]["cell"] == 3
     assert dask["metrics"]["ok"]["status"] == "ok"
     assert [m["value"] for m in dask["metrics"]["ok"]["metrics"]][:1] == [42.0]

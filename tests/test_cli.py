@@ -55,7 +55,7 @@ def test_run_reports_failures_one_line_each(tmp_path):
     params = make_params(tmp_path, {"alpha": "", "typo": "currrency: EUR\n"})
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
-    # 06_scorecard also gets a rendering without code cells
+    # every notebook gets a report page without code cells and a working page with them
     shutil.copy(NOTEBOOKS / "ok.ipynb", notebooks / "06_scorecard.ipynb")
     shutil.copy(NOTEBOOKS / "fail.ipynb", notebooks / "fail.ipynb")
     result = invoke("run", "--unit", "alpha", "--unit", "typo", "--notebook", "06_scorecard",
@@ -72,14 +72,20 @@ def test_run_reports_failures_one_line_each(tmp_path):
                                 "'currrency'")
     assert len(failed) == 2
     assert "crm run: 1 ok, 0 ok with warnings, 2 failed" in result.stdout
+    # the headline as a reader reads it: its label, 42 with an SE of 1.5 in euros
+    assert re.search(r"│ 06_scorecard +│ ✓ ok +│ [\d.]+ +│ Answer: €42 \(€39–€45\) +│",
+                     result.stdout), result.stdout
     # progress: plain lines on a non-terminal, each status with its symbol
     assert re.search(r"^\[1/3\] ✗ failed +typo/\*$", result.stderr, re.M)
     assert re.search(r"^\[\d/3\] ✓ ok +alpha/06_scorecard \d+\.\ds$", result.stderr, re.M)
     unit_dir = tmp_path / "r" / "alpha"
-    full = (unit_dir / "06_scorecard.html").read_text()
-    summary = (unit_dir / "06_scorecard.noinput.html").read_text()
+    full = (unit_dir / "06_scorecard.working.html").read_text()
+    summary = (unit_dir / "06_scorecard.html").read_text()
     assert "show_recorded" in full and "show_recorded" not in summary
-    assert "answer = 42" in summary
+    assert "answer = 42" in full
+    # the report page writes the figure for a reader: 42 with an SE of 1.5, in euros
+    assert "€42 (€39–€45)" in summary
+    assert not (unit_dir / "06_scorecard.noinput.html").exists()
     assert (tmp_path / "r" / "index.html").exists()
 
 
@@ -108,11 +114,16 @@ def test_run_ok_with_warnings_is_complete_not_failed_and_kept_by_resume(tmp_path
     html = (reports / "index.html").read_text()
     cell = html.split('data-unit="alpha" data-notebook="warn">')[1].split("</td>")[0]
     assert '<td class="ok-warnings" data-unit="alpha" data-notebook="warn">' in html
-    assert "⚠ OK WITH WARNINGS" in cell
-    assert ("⚠ retention_rate (warning): 3 churners among 992 customers: too few events for "
-            "a stable rate") in cell
-    assert ("⚠ median_tenure_days (not available): more than half of the customers never "
-            "bought again") in cell
+    assert "⚠ ok with warnings" in cell
+    assert "2 figures with a warning" in cell and 'href="#attention-alpha-warn"' in cell
+    # each figure concerned, with its label, status and reason, under what needs attention
+    item = html.split('id="attention-alpha-warn"')[1].split("\n  </li>")[0]
+    assert "⚠ ok with warnings" in item and 'href="alpha/warn.html"' in item
+    text = " ".join(item.split())
+    assert ('<a href="alpha/warn.html#metric-retention_rate">Retention rate</a> (warning): '
+            "3 churners among 992 customers: too few events for a stable rate") in text
+    assert ("Median tenure</a> (not available): more than half of the customers never "
+            "bought again") in text
     assert '<td class="ok" data-unit="alpha" data-notebook="ok">' in html
     assert "✓ 1 ok" in html and "⚠ 1 ok with warnings" in html and "✗ 0 failed" in html
 

@@ -311,8 +311,10 @@ def _complete_report(tmp_path: Path, tasks: list[dict], status: dict[str, str]) 
         nb = t["notebook"]
         (unit_dir / f"{nb}.ipynb").write_text("{}")
         (unit_dir / f"{nb}.html").write_text("<html></html>")
+        (unit_dir / f"{nb}.working.html").write_text("<html></html>")
         content[nb] = {"status": status.get(nb, "ok"), "inputs": t["inputs"], "metrics": [],
-                       "files": {"ipynb": f"{nb}.ipynb", "html": f"{nb}.html"}}
+                       "files": {"ipynb": f"{nb}.ipynb", "html": f"{nb}.html",
+                                 "working_html": f"{nb}.working.html"}}
     (unit_dir / "metrics.json").write_text(json.dumps(content))
 
 
@@ -342,6 +344,28 @@ def test_resume_split_rules(tmp_path):
         assert [t["notebook"] for t in _resume.split(fresh)[0]] != [], change
         change.write_text(old)
         os.utime(change, ns=(0, 0))
+
+
+def test_resume_keeps_the_page_header_and_redoes_entries_of_an_earlier_runner(tmp_path):
+    """A kept entry carries its page header (as-of date, data size) to the index; an entry
+    without one is kept alike; an entry written before the report page existed (no working
+    page: its .html was the working rendering) is redone."""
+    params = make_params(tmp_path, {"alpha": ""})
+    tasks = [_task(tmp_path, params, n) for n in ("new", "plain", "old")]
+    _resume.stamp(tasks, params)
+    _complete_report(tmp_path, tasks, {})
+    unit_dir = tmp_path / "reports" / "alpha"
+    content = json.loads((unit_dir / "metrics.json").read_text())
+    page = {"unit": "alpha", "topic": "Customer base", "as_of": "2024-12-31",
+            "currency": "EUR", "locale": "en_GB", "sizes": {"customers": 3000}, "facts": []}
+    content["new"]["page"] = page
+    (unit_dir / "old.noinput.html").write_text("<html></html>")
+    content["old"]["files"] = {"ipynb": "old.ipynb", "html": "old.html",
+                               "noinput_html": "old.noinput.html"}
+    (unit_dir / "metrics.json").write_text(json.dumps(content))
+    to_run, kept = _resume.split(tasks)
+    assert [t["notebook"] for t in to_run] == ["old"]
+    assert [(k["notebook"], k["page"]) for k in kept] == [("new", page), ("plain", None)]
 
 
 def test_resume_redoes_only_what_did_not_finish(tmp_path):
@@ -419,7 +443,8 @@ def test_killed_process_group_then_resume_loses_nothing(tmp_path):
     unit_dir = reports / "alpha"
     left = sorted(p.name for p in unit_dir.iterdir())
     assert "sleep.ipynb" not in left and "sleep.html" not in left
-    assert {"ok.ipynb", "ok.html", "metrics.json"} <= set(left)
+    assert "sleep.working.html" not in left
+    assert {"ok.ipynb", "ok.html", "ok.working.html", "metrics.json"} <= set(left)
     assert "sleep" not in json.loads((unit_dir / "metrics.json").read_text())
     assert (reports / ".crm-run.lock").exists()  # the dead run's lock is left behind
     kernel = _kernel_pid(unit_dir)  # its kernel may run in a session of its own: end it

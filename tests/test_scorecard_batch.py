@@ -79,7 +79,7 @@ def test_index_has_the_cross_unit_scorecard_escaped(tmp_path):
         (tmp_path / unit).mkdir()
         content = {
             "05_service_quality": _entry([
-                {"name": "fcr", "value": fcr, "ci_low": fcr - 0.02, "ci_high": fcr + 0.02},
+                {"name": "fcr", "value": fcr, "ci_low": fcr - 0.03, "ci_high": fcr + 0.03},
             ]),
             "04_survey": _entry([], status="failed") | {"error": "<script>alert(1)</script>"},
         }
@@ -87,10 +87,15 @@ def test_index_has_the_cross_unit_scorecard_escaped(tmp_path):
     html = render_index(tmp_path)
     top = html.split("<h2>Notebooks</h2>")[0]
     assert "<h2>Scorecard</h2>" in top
-    assert 'class="sc-on-target" title="" data-unit="alpha" data-metric="fcr">0.8 (0.78 to 0.82)' \
-        in top
-    assert 'class="sc-off-target" title="" data-unit="beta" data-metric="fcr">0.6 (0.58 to 0.62)' \
-        in top
+    # a share in percent, rounded to the precision of a quarter of the interval's width
+    # (1.5 points: whole percents); no report page to link to (no files in the entries)
+    assert ('<td class="sc-on-target" data-unit="alpha" data-metric="fcr"><span '
+            'class="value">80% (77–83%)</span>') in top
+    assert ('<td class="sc-off-target" data-unit="beta" data-metric="fcr"><span '
+            'class="value">60% (57–63%)</span>') in top
+    assert "<th scope=\"row\" title=\"" in top and ">First-contact resolution</th>" in top
+    assert "<td>≥ 75%</td>" in top  # the default target, by the metric's kind
+    assert "✓ on target" in top and "✗ off target" in top
     assert "better than beta" in top
     assert "<script>" not in html
     assert "source notebook 04_survey failed: &lt;script&gt;alert(1)&lt;/script&gt;" in top
@@ -101,4 +106,5 @@ def test_index_without_scorecard_metrics_has_no_scorecard(tmp_path):
     (tmp_path / "demo" / "metrics.json").write_text(json.dumps(
         {"ok": _entry([{"name": "answer", "value": 42.0}])}))
     html = render_index(tmp_path)
-    assert "<h2>Scorecard</h2>" not in html and "answer = 42" in html
+    # the notebook's headline figure: 42 without an SE or unit, three significant figures
+    assert "<h2>Scorecard</h2>" not in html and "Answer: 42.0" in html

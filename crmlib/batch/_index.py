@@ -1,24 +1,35 @@
-"""``reports/index.html``: every unit side by side, one row per notebook.
+"""``reports/index.html``: the management view of every unit, side by side.
 
-The index is built from the ``metrics.json`` of every unit folder under the reports
-folder (so units from earlier runs stay listed), plus the units whose params failed in
-this run. At its top, the cross-unit scorecard: each unit's metrics.json evaluated with
-:func:`crmlib.scorecard.compare_units` against the unit's params (the defaults when the unit's
-params cannot be loaded), one row per metric; each cell has its status (symbol, words and an
-Okabe-Ito colour), the value with its interval, and why it is not judged, not available or
-not comparable with other units. Then the notebook grid: each run ok, ok with warnings (each
-figure concerned listed with its reason) or failed.
-Every text is HTML-escaped by the template (jinja2 autoescape).
+Built from the ``metrics.json`` of every unit folder under the reports folder (so units of
+earlier runs stay listed), plus the units whose params failed in this run. In order:
+
+1. what needs attention: every failed run and unit with its one-line reason, every run
+   with warnings with each figure concerned and why (linked to where it is made);
+2. the units: when and on what data each ran (as-of date, data size, currency, when the
+   run finished and how long it took; from each notebook's page header, kept in
+   ``metrics.json`` by the runner: :mod:`crmlib.batch._runinfo`);
+3. the scorecard: the metric hierarchy with the units side by side
+   (:mod:`crmlib.batch._index_scorecard`);
+4. the notebook grid: each run's status (symbol, word and colour), its report page and
+   working page, its headline figure and how long it took.
+
+Every number is written by :mod:`crmlib.formatting` in the unit's locale, and free texts
+(errors, notes) have any number in scientific notation rewritten in full
+(:func:`plain_numbers`). The page is one offline file: inline CSS, no script, a
+Content-Security-Policy that forbids any request. Every text is HTML-escaped by the template
+(jinja2 autoescape).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from crmlib import formatting, labels
 from crmlib.batch._files import atomic_write_text, read_metrics
+from crmlib.batch._index_scorecard import plain_numbers, scorecard_section, unit_settings
+from crmlib.batch._runinfo import as_of_text, sizes_text
 from crmlib.batch._status import (
     COLOURS,
     FAILED,
@@ -28,148 +39,168 @@ from crmlib.batch._status import (
     run_status,
     warnings_of,
 )
-from crmlib.defaults import SCORECARD_STATUS_SYMBOLS
+
+__all__ = ["plain_numbers", "render_index", "scorecard_section", "write_index"]
 
 _TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+#: CSS class of a notebook run by its status.
+_CSS = {OK: "ok", OK_WITH_WARNINGS: "ok-warnings", FAILED: "failed"}
 
 
-def _metric_text(d: dict[str, Any]) -> str:
-    from crmlib.report import Metric
+def _run_time(entries: list[dict[str, Any]]) -> tuple[str, str]:
+    """When the unit's runs finished (``7 Dec 2026 21:40–21:44``) and their total time."""
+    stamps = []
+    for e in entries:
+        try:
+            stamps.append(dt.datetime.fromisoformat(str(e.get("finished_at"))))
+        except ValueError:
+            continue
+    seconds = sum(float(e["duration_s"]) for e in entries
+                  if isinstance(e.get("duration_s"), int | float))
+    if not stamps:
+        return "not recorded", formatting.duration(seconds) if seconds else "–"
+    first, last = min(stamps), max(stamps)
+    day = f"{first.day} {first.strftime('%b %Y')}"
+    when = f"{day} {first:%H:%M}"
+    if last.date() != first.date():
+        when += f" – {last.day} {last.strftime('%b %Y')} {last:%H:%M}"
+    elif last.strftime("%H:%M") != first.strftime("%H:%M"):
+        when += f"–{last:%H:%M}"
+    return when, formatting.duration(seconds)
 
-    fields = {f.name for f in dataclasses.fields(Metric)}
-    try:
-        return str(Metric(**{k: v for k, v in d.items() if k in fields}))
-    except TypeError:
-        return str(d.get("name", "?"))
+
+def _unit_info(unit: str, content: dict[str, Any], setting: Any) -> dict[str, Any]:
+    """When and on what data the unit ran, from its runs' page headers and entries."""
+    entries = [e for e in content.values() if isinstance(e, dict)]
+    pages = [e["page"] for e in entries if isinstance(e.get("page"), dict)]
+    as_ofs = sorted({str(p["as_of"]) for p in pages if p.get("as_of")})
+    sizes: dict[str, Any] = {}
+    for p in pages:
+        for table, n in (p.get("sizes") or {}).items():
+            sizes.setdefault(table, n)
+    locale = next((p["locale"] for p in pages if p.get("locale")), setting[1])
+    currency = next((p["currency"] for p in pages if p.get("currency")), setting[2])
+    when, took = _run_time(entries)
+    statuses = [run_status(e.get("status", FAILED), e.get("metrics")) for e in entries]
+    return {
+        "unit": unit, "locale": locale, "currency": currency or "not recorded",
+        "as_of": [as_of_text(a) or a for a in as_ofs], "as_of_iso": as_ofs,
+        "sizes": sizes_text(sizes, locale) or "not recorded", "when": when, "took": took,
+        "counts": {s: statuses.count(s) for s in (OK, OK_WITH_WARNINGS, FAILED)},
+        "n_other": len(statuses) - sum(statuses.count(s) for s in (OK, OK_WITH_WARNINGS,
+                                                                    FAILED)),
+    }
 
 
-#: CSS class of a notebook cell by its status.
-_CELL_CSS = {OK: "ok", OK_WITH_WARNINGS: "ok-warnings", FAILED: "failed"}
-
-
-def _cell(unit: str, notebook: str, entry: dict[str, Any]) -> dict[str, Any]:
+def _files(unit: str, entry: dict[str, Any]) -> dict[str, str | None]:
     files = entry.get("files") or {}
-    html = files.get("html") or files.get("failed_html")
-    ipynb = files.get("ipynb") or files.get("failed_ipynb")
-    duration = entry.get("duration_s")
+    return {key: f"{unit}/{files[key]}" if files.get(key) else None
+            for key in ("html", "working_html", "ipynb", "failed_html", "failed_ipynb")}
+
+
+def _headline(unit: str, entry: dict[str, Any], links: dict[str, Any], locale: str
+              ) -> dict[str, Any] | None:
+    """The run's first figure with its interval, linked to its row on the report page."""
+    first = next((m for m in entry.get("metrics") or [] if isinstance(m, dict)), None)
+    if first is None:
+        return None
+    name = str(first.get("name"))
+    link = f"{links['html']}#metric-{name}" if links["html"] and entry.get("status") in (
+        OK, OK_WITH_WARNINGS) else None
+    return {"label": labels.label(name), "text": formatting.metric(first, locale=locale),
+            "link": link}
+
+
+def _grid_cell(unit: str, notebook: str, entry: dict[str, Any], locale: str
+               ) -> dict[str, Any]:
+    """One run in the notebook grid."""
     # an entry written before figures had a status, or by an older runner, is recomputed
     status = run_status(entry.get("status", FAILED), entry.get("metrics"))
+    links = _files(unit, entry)
+    duration = entry.get("duration_s")
     return {
-        "status": status,
-        "css": _CELL_CSS.get(status, "failed"),
-        "symbol": SYMBOLS.get(status, SYMBOLS[FAILED]),
-        "warnings": warnings_of(entry.get("metrics")),
-        "error": entry.get("error"),
-        "link": f"{unit}/{html}" if html else None,
-        "working_link": f"{unit}/{files['working_html']}" if files.get("working_html") else None,
-        "ipynb_link": f"{unit}/{ipynb}" if ipynb else None,
-        "duration": f"{duration:.1f} s" if isinstance(duration, int | float) else "",
-        "finished_at": entry.get("finished_at"),
-        "metrics": [
-            {"text": _metric_text(m), "description": m.get("description")}
-            for m in entry.get("metrics") or []
-            if isinstance(m, dict)
-        ],
+        "status": status, "css": _CSS.get(status, "failed"),
+        "symbol": SYMBOLS.get(status, SYMBOLS[FAILED]), "links": links,
+        "warnings": [{**w, "label": labels.label(w["name"]),
+                      "reason": plain_numbers(w["reason"], locale)}
+                     for w in warnings_of(entry.get("metrics"))],
+        "error": plain_numbers(entry["error"], locale) if entry.get("error") else None,
+        "duration": formatting.duration(duration)
+        if isinstance(duration, int | float) else "",
+        "headline": _headline(unit, entry, links, locale) if status != FAILED else None,
+        "anchor": f"attention-{unit}-{notebook}",
     }
 
 
-def _fmt(x: Any) -> str:
-    from crmlib.report import format_number
-
-    try:
-        value = float(x)
-    except (TypeError, ValueError):
-        return ""
-    return format_number(value, 3) if value == value else ""
-
-
-def _unit_params(unit_metrics: dict[str, Any], params_dir: Path | str | None) -> dict[str, Any]:
-    """Each unit's scorecard params (the defaults for an old unit folder or broken params)."""
-    from crmlib import config
-
-    params: dict[str, Any] = {}
-    for unit in unit_metrics:
-        try:
-            params[unit] = config.load_params(unit, params_dir=params_dir).scorecard
-        except Exception:  # an old unit folder, or broken params: judge on the defaults
-            params[unit] = config.ScorecardParams()
-    return params
-
-
-def _rates_text(rates: Any) -> str | None:
-    if rates is None:
-        return None
-    return (f"{rates.to} per unit of " + ", ".join(f"{c} {r:g}" for c, r in rates.rates.items())
-            + f" (rates of {rates.as_of.isoformat()})")
+def _attention(grid: dict[tuple[str, str], dict[str, Any]], unit_errors: dict[str, str]
+               ) -> list[dict[str, Any]]:
+    """Failed units and runs with their reason, then runs with warnings and their figures."""
+    items = [{"css": "failed", "symbol": SYMBOLS[FAILED], "unit": unit, "notebook": None,
+              "topic": "params", "reason": plain_numbers(error), "link": None, "anchor": None,
+              "figures": []} for unit, error in unit_errors.items()]
+    failed = [(k, c) for k, c in grid.items() if c["status"] not in (OK, OK_WITH_WARNINGS)]
+    warned = [(k, c) for k, c in grid.items() if c["status"] == OK_WITH_WARNINGS]
+    for (unit, notebook), cell in failed + warned:
+        is_failed = cell["status"] != OK_WITH_WARNINGS
+        page = cell["links"]["failed_html"] if is_failed else cell["links"]["html"]
+        items.append({
+            "css": cell["css"], "symbol": cell["symbol"], "unit": unit, "notebook": notebook,
+            "topic": labels.topic(notebook),
+            "reason": cell["error"] or ("the run stopped" if is_failed else None),
+            "link": page, "anchor": cell["anchor"],
+            "figures": [] if is_failed else [
+                {**w, "link": f"{page}#metric-{w['name']}" if page else None}
+                for w in cell["warnings"]]})
+    return items
 
 
-def _scorecard_cell(r: Any) -> dict[str, Any]:
-    """One unit's cell of a metric: status, symbol, value with interval and unit, notes."""
-    text = _fmt(r["value"])
-    if text and _fmt(r["ci_low"]):
-        text += f" ({_fmt(r['ci_low'])} to {_fmt(r['ci_high'])})"
-    currency = (r["definition"] or {}).get("currency")
-    unit_text = currency or (r["unit"] if isinstance(r["unit"], str) else "")
-    if text and unit_text:
-        text += f" {unit_text}"
-    notes = [r["note"]] if isinstance(r["note"], str) and r["note"] else []
-    if r["comparison"]:
-        notes.append(r["comparison"])
-    status = str(r["status"])
+def _title(units: list[dict[str, Any]]) -> str:
+    """``CRM reports · retail, services as of 31 Dec 2024 · crm-notebooks``."""
+    by_date: dict[str, list[str]] = {}
+    for u in units:
+        by_date.setdefault(", ".join(u["as_of"]) or "as-of date not recorded", []).append(
+            u["unit"])
+    parts = [f"{', '.join(names)} as of {date}" if not date.startswith("as-of") else
+             f"{', '.join(names)}: {date}" for date, names in by_date.items()]
+    return " · ".join(["CRM reports", *parts, "crm-notebooks"])
+
+
+def _read_units(reports_dir: Path) -> dict[str, dict[str, Any]]:
+    """``{unit: metrics.json content}`` of every unit folder with a metrics.json."""
+    found: dict[str, dict[str, Any]] = {}
+    if reports_dir.is_dir():
+        for unit_dir in sorted(p for p in reports_dir.iterdir() if p.is_dir()):
+            content = read_metrics(unit_dir)
+            if content:
+                found[unit_dir.name] = content
+    return found
+
+
+def _context(reports_dir: Path, unit_errors: dict[str, str],
+             params_dir: Path | str | None) -> dict[str, Any]:
+    unit_metrics = _read_units(reports_dir)
+    settings = unit_settings(list(unit_metrics), params_dir)
+    units = [_unit_info(u, c, settings[u]) for u, c in unit_metrics.items()]
+    for info in units:  # write each unit's figures as its notebooks did
+        scorecard_params, _, currency = settings[info["unit"]]
+        settings[info["unit"]] = (scorecard_params, info["locale"], currency)
+    grid = {(u, nb): _grid_cell(u, nb, e, settings[u][1])
+            for u, content in unit_metrics.items() for nb, e in content.items()
+            if isinstance(e, dict)}
+    statuses = [c["status"] for c in grid.values()]
+    n_ok, n_warn = statuses.count(OK), statuses.count(OK_WITH_WARNINGS)
+    now = dt.datetime.now()
     return {
-        "status": status,
-        "symbol": SCORECARD_STATUS_SYMBOLS.get(status, "?"),
-        "css": "sc-" + status.replace(" ", "-"),
-        "text": text,
-        "converted": r["converted"],
-        "note": "; ".join(notes),
-        "notes": notes,
-        "better_than": r["better_than"],
+        "title": _title(units), "units": units, "unit_errors": unit_errors,
+        "notebooks": sorted({nb for _, nb in grid}), "grid": grid,
+        "topics": {nb: labels.topic(nb) for _, nb in grid},
+        "attention": _attention(grid, unit_errors),
+        "n_ok": n_ok, "n_warnings": n_warn,
+        "n_failed": len(statuses) - n_ok - n_warn + len(unit_errors),
+        "colours": COLOURS, "symbols": SYMBOLS,
+        "scorecard": scorecard_section(unit_metrics, settings),
+        "written_at": f"{now.day} {now:%b %Y %H:%M}",
     }
-
-
-def _scorecard_row(metric: str, part: Any) -> dict[str, Any]:
-    """The row of one metric: level, target, and a cell per unit."""
-    cells = {r["business_unit"]: _scorecard_cell(r) for _, r in part.iterrows()}
-    first = part.iloc[0]
-    target = _fmt(first["target"])
-    return {"metric": metric, "level": first["level"].replace("_", " "),
-            "target": f"{'>=' if first['direction'] == 'higher' else '<='} {target}"
-            if target else "", "cells": cells}
-
-
-def scorecard_section(
-    unit_metrics: dict[str, dict[str, Any]], params_dir: Path | str | None = None
-) -> dict[str, Any]:
-    """The cross-unit scorecard of the index: ``units``, ``rows`` (metric, level, target,
-    cells by unit) and ``error`` (why it could not be built).
-
-    A cell has ``status`` (of :data:`crmlib.defaults.SCORECARD_STATUSES`) with its ``symbol``
-    and ``css`` class, ``text`` (value with interval and unit), ``converted`` (the value in
-    the rate table's currency with the rate and its date, when a comparison used it),
-    ``notes`` (why it is not available or not judged, what is wrong with its target, with
-    which units it is not comparable and why) and ``better_than`` (only among comparable,
-    reliable figures, Holm-adjusted).
-    """
-    from crmlib import scorecard
-
-    section: dict[str, Any] = {"units": [], "rows": [], "error": None, "rates": None}
-    if not unit_metrics:
-        return section
-    try:
-        comparison = scorecard.compare_units(unit_metrics, _unit_params(unit_metrics,
-                                                                        params_dir))
-    except Exception as exc:
-        section["error"] = f"{type(exc).__name__}: {exc}"
-        return section
-    table = comparison.table
-    if (table["status"] == "not available").all():
-        return section
-    section["rates"] = _rates_text(comparison.currency_rates)
-    rows = [_scorecard_row(metric, table.loc[table["metric"] == metric])
-            for metric in dict.fromkeys(table["metric"])]
-    section.update(units=list(unit_metrics), rows=rows)
-    return section
 
 
 def render_index(
@@ -177,45 +208,39 @@ def render_index(
     unit_errors: dict[str, str] | None = None,
     params_dir: Path | str | None = None,
 ) -> str:
-    """The HTML of the index for everything under ``reports_dir``."""
+    """The HTML of the index for everything under ``reports_dir``.
+
+    Parameters
+    ----------
+    reports_dir : Path
+        The reports folder (``<unit>/metrics.json`` in it).
+    unit_errors : dict, optional
+        ``{unit: one-line error}`` of the units whose params failed in this run.
+    params_dir : path, optional
+        The params folder (default: the project's): each unit's scorecard, locale and
+        currency.
+
+    Returns
+    -------
+    str
+        The page's HTML.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> html = render_index(Path(tempfile.mkdtemp()), {"b2b": "b2b: params: a typo"})
+    >>> "b2b: params: a typo" in html and "<script" not in html
+    True
+    """
     import jinja2
 
-    unit_errors = dict(unit_errors or {})
-    grid: dict[tuple[str, str], dict[str, Any]] = {}
-    units: list[str] = []
-    unit_metrics: dict[str, dict[str, Any]] = {}
-    notebooks: set[str] = set()
-    if reports_dir.is_dir():
-        for unit_dir in sorted(p for p in reports_dir.iterdir() if p.is_dir()):
-            content = read_metrics(unit_dir)
-            if not content:
-                continue
-            units.append(unit_dir.name)
-            unit_metrics[unit_dir.name] = content
-            for notebook, entry in content.items():
-                if isinstance(entry, dict):
-                    notebooks.add(notebook)
-                    grid[(unit_dir.name, notebook)] = _cell(unit_dir.name, notebook, entry)
-    statuses = [c["status"] for c in grid.values()]
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
         autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.StrictUndefined,
     )
-    return env.get_template("index.html").render(
-        units=units,
-        notebooks=sorted(notebooks),
-        grid=grid,
-        unit_errors=unit_errors,
-        n_ok=statuses.count(OK),
-        n_warnings=statuses.count(OK_WITH_WARNINGS),
-        n_failed=len(statuses) - statuses.count(OK) - statuses.count(OK_WITH_WARNINGS)
-        + len(unit_errors),
-        colours=COLOURS,
-        symbols=SYMBOLS,
-        scorecard=scorecard_section(unit_metrics, params_dir),
-        written_at=dt.datetime.now().isoformat(timespec="seconds"),
-    )
+    context = _context(Path(reports_dir), dict(unit_errors or {}), params_dir)
+    return env.get_template("index.html").render(**context)
 
 
 def write_index(
@@ -224,7 +249,27 @@ def write_index(
     unit_errors: dict[str, str] | None = None,
     params_dir: Path | str | None = None,
 ) -> Path:
-    """Write ``reports_dir/index.html`` atomically and return its path."""
+    """Write ``reports_dir/index.html`` atomically and return its path.
+
+    Parameters
+    ----------
+    reports_dir : Path
+        The reports folder.
+    token : str
+        The run's id (the temporary file's name).
+    unit_errors, params_dir
+        As for :func:`render_index`.
+
+    Returns
+    -------
+    Path
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> write_index(Path(tempfile.mkdtemp()), "t0").name
+    'index.html'
+    """
     return atomic_write_text(
         reports_dir / "index.html", render_index(reports_dir, unit_errors, params_dir), token
     )

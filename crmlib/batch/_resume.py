@@ -5,9 +5,12 @@ A report of one notebook for one unit is **complete** when all of these hold:
 1. ``reports/<unit>/metrics.json`` has an entry for the notebook with ``status: ok`` or
    ``status: ok with warnings`` (it ran to its end; a figure with a warning is an honest
    result of the data, and running the notebook again gives the same warning);
-2. every file that entry lists (``<notebook>.ipynb``, ``<notebook>.html``, and for an
-   input-hidden notebook ``<notebook>.noinput.html``) exists under its final name, and at
-   least the ``.ipynb`` and the ``.html`` are among them;
+2. every file that entry lists exists under its final name, and the three files of a
+   complete run are among them: ``<notebook>.ipynb``, the report page ``<notebook>.html``
+   and the working page ``<notebook>.working.html``. An entry of an earlier version of the
+   runner (no working page: its ``.html`` was the working rendering, with an optional
+   ``.noinput.html``) is redone, so every kept report is a report page; an entry with or
+   without the page header (``"page"``, :mod:`crmlib.batch._runinfo`) is kept alike;
 3. the entry's ``inputs`` fingerprint equals the fingerprint of this run's inputs: the
    notebook file, ``params/defaults.yaml`` and the unit's params file (their bytes), the
    data source (for a folder or file: the name, size and modification time of every file in
@@ -35,6 +38,9 @@ from crmlib.batch._files import read_metrics
 from crmlib.batch._status import COMPLETE, run_status
 
 FINGERPRINT_KEY = "inputs"
+#: The files a complete run lists in its entry (names as in :func:`~crmlib.batch._files.
+#: report_paths`).
+REQUIRED_FILES = ("ipynb", "html", "working_html")
 
 
 def _hash_file(h: Any, path: Path) -> None:
@@ -110,7 +116,7 @@ def complete(task: dict[str, Any], reports_dir: Path | None = None) -> dict[str,
     if not task.get(FINGERPRINT_KEY) or entry.get(FINGERPRINT_KEY) != task[FINGERPRINT_KEY]:
         return None
     files = entry.get("files") or {}
-    if not isinstance(files, dict) or not {"ipynb", "html"} <= set(files):
+    if not isinstance(files, dict) or not set(REQUIRED_FILES) <= set(files):
         return None
     for name in files.values():
         if not isinstance(name, str) or os.sep in name or not (unit_dir / name).is_file():
@@ -159,10 +165,11 @@ def split(tasks: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[
                 "duration_s": entry.get("duration_s"),
                 "paths": {k: str(unit_dir / v) for k, v in (entry.get("files") or {}).items()},
                 "metrics": list(entry.get("metrics") or []),
+                "page": entry.get("page") if isinstance(entry.get("page"), dict) else None,
                 "reused": True,
             }
         )
     return to_run, kept
 
 
-__all__ = ["FINGERPRINT_KEY", "complete", "fingerprint", "split", "stamp"]
+__all__ = ["FINGERPRINT_KEY", "REQUIRED_FILES", "complete", "fingerprint", "split", "stamp"]

@@ -71,6 +71,9 @@ class RunResult:
     ename: str | None = None
     evalue: str | None = None
     reused: bool = False  # kept from an earlier complete run (``resume=True``)
+    #: The notebook's page header: unit, topic, as-of date, currency, locale, data sizes
+    #: (:mod:`crmlib.batch._runinfo`); None when the notebook showed none.
+    page: dict[str, Any] | None = None
 
 
 @dataclass
@@ -207,6 +210,7 @@ def _crash_result(task: dict[str, Any], exc: BaseException | None) -> dict[str, 
         "error": error,
         "paths": files["paths"],
         "metrics": files["metrics"],
+        "page": files.get("page"),
     }
 
 
@@ -547,6 +551,7 @@ class _Collector:
             "finished_at": dt.datetime.now().isoformat(timespec="seconds"),
             "files": {k: Path(v).name for k, v in result.paths.items()},
             "metrics": result.metrics,
+            "page": result.page,
             _resume.FINGERPRINT_KEY: self.inputs.get((result.unit, str(result.notebook))),
         }
         update_metrics(self.reports / result.unit, str(result.notebook), entry, self.token)

@@ -23,6 +23,7 @@ from crmlib.batch._files import (
     report_paths,
 )
 from crmlib.batch._pages import report_page, working_page
+from crmlib.batch._runinfo import page_of
 from crmlib.batch._status import run_status
 
 KERNEL_NAME = "python3"
@@ -122,7 +123,9 @@ def _execute(task: dict[str, Any]) -> dict[str, Any]:
     dict
         ``unit, notebook, status ("ok" | "ok with warnings" | "failed"), error (one line
         or None), cell (execution count of the failing cell or None), ename, evalue,
-        duration_s, paths (name -> str), metrics (list of dict)``.
+        duration_s, paths (name -> str), metrics (list of dict), page`` (the header's
+        unit, topic, as-of date, currency, locale and data sizes, or None: see
+        :mod:`crmlib.batch._runinfo`).
     """
     from crmlib.report import metrics_from_notebook
 
@@ -133,13 +136,14 @@ def _execute(task: dict[str, Any]) -> dict[str, Any]:
     result: dict[str, Any] = {
         "unit": task["unit"], "notebook": task["notebook"], "status": "failed", "error": None,
         "cell": None, "ename": None, "evalue": None, "duration_s": None, "paths": {},
-        "metrics": [],
+        "metrics": [], "page": None,
     }
     try:
         with _kernel_environment(task):
             nb = _run_notebook(task, work, result)
             if nb is not None:
                 result["metrics"] = metrics_from_notebook(nb)
+                result["page"] = page_of(nb)
             if result["status"] == "ok":
                 _write_reports(task, nb, work, paths, result)
             if result["status"] == "failed":
@@ -248,8 +252,8 @@ def salvage(task: dict[str, Any]) -> dict[str, Any]:
     -------
     dict
         ``paths`` (name -> str: ``failed_ipynb`` and ``failed_html`` when there was a
-        readable partial notebook, else empty) and ``metrics`` (those recorded before the
-        worker died).
+        readable partial notebook, else empty), ``metrics`` (those recorded before the
+        worker died) and ``page`` (its header's payload, if it got that far, else None).
     """
     import nbformat
 
@@ -258,7 +262,7 @@ def salvage(task: dict[str, Any]) -> dict[str, Any]:
     token = task["token"]
     paths = report_paths(Path(task["unit_dir"]), task["notebook"])
     work = partial_path(paths["ipynb"], token)
-    out: dict[str, Any] = {"paths": {}, "metrics": []}
+    out: dict[str, Any] = {"paths": {}, "metrics": [], "page": None}
     remove([paths["ipynb"], paths["html"], paths["working_html"], paths["failed_html"]])
     remove([partial_path(p, token) for k, p in paths.items() if k != "ipynb"])
     if not work.exists():
@@ -271,6 +275,7 @@ def salvage(task: dict[str, Any]) -> dict[str, Any]:
         return out
     with contextlib.suppress(Exception):
         out["metrics"] = metrics_from_notebook(nb)
+        out["page"] = page_of(nb)
     try:
         _keep_failed(nb, work, paths, token, out["paths"],
                      "the worker process died while running this notebook (killed, or out "
