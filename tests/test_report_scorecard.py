@@ -186,7 +186,8 @@ def test_status_heatmap_writes_each_units_money_in_its_own_currency() -> None:
                           "value": 4.0, "status": "on target"})
     ax = plots.plot_scorecard_status(table, currency={"us": "USD", "eu": "EUR"})
     money = [t.splitlines()[1] for t in _texts(ax)]
-    assert money == ["US$4.00", "€4.00", "4.00"]  # en_GB writes US dollars as US$
+    # en_GB writes US dollars as US$; the $ is escaped so matplotlib does not read mathtext
+    assert money == [r"US\$4.00", "€4.00", "4.00"]
     plt.close(ax.figure)
 
 

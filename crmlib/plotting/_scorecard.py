@@ -69,7 +69,7 @@ def _cell_text(r: pd.Series, y: str, status: str, currency: str | None, locale: 
     if pd.notna(r.get("ci_low")):
         text += "\n(" + formatting.interval(value, r["ci_low"], r["ci_high"], kind,
                                             currency=money, locale=locale).split(" (", 1)[-1]
-    return f"{_status_word(r[status])}\n{text}"
+    return f"{_status_word(r[status])}\n{text}".replace("$", r"\$")  # "US$" is not mathtext
 
 
 def _status_grid(frame: pd.DataFrame, x: str, y: str, status: str, annotate: bool,
@@ -347,7 +347,7 @@ def plot_initiative_impact(
     if metric:
         ax.set_ylabel(labels.label(metric))
     title = _impact_title(data, metric, currency, locale)
-    ax.set_title(title, fontsize=10)
+    ax.set_title(title.replace("$", r"\$"), fontsize=10)
     ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1))
     return describe(ax, "Monthly series: observed points, the fitted trend, and the series "
                     "without the initiative with its 95% interval; a dotted line marks the "
