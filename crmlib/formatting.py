@@ -141,8 +141,8 @@ def number(x: float | None, *, decimals: int | None = None, se: float | None = N
     x : float or None
         The number; None or NaN is written ``–``.
     decimals : int, optional
-        Fixed decimals (negative: round to tens, hundreds); default from ``se``, else 3
-        significant figures.
+        Fixed decimals (negative: round to tens, hundreds); default from ``se``, else none
+        from 100 on and 3 significant figures below.
     se : float, optional
         Standard error of ``x`` (see :func:`decimals_for`).
     locale : str, default ``"en_GB"``
@@ -157,7 +157,7 @@ def number(x: float | None, *, decimals: int | None = None, se: float | None = N
     Examples
     --------
     >>> number(1234567.891), number(0.012345), number(3.14159, se=0.02)
-    ('1,230,000', '0.0123', '3.14')
+    ('1,234,568', '0.0123', '3.14')
     >>> number(-2.5, decimals=1, locale="de_DE"), number(2.5, decimals=1, sign=True)
     ('−2,5', '+2.5')
     """
@@ -167,7 +167,8 @@ def number(x: float | None, *, decimals: int | None = None, se: float | None = N
         return "–"
     x = float(x)
     if decimals is None:
-        sig = 0 if x == 0 else 2 - math.floor(math.log10(abs(x)))
+        # without an SE: whole numbers from 100 on (2,513 stays 2,513), else 3 significant
+        sig = 0 if x == 0 or abs(x) >= 100 else 2 - math.floor(math.log10(abs(x)))
         decimals = decimals_for(se, default=sig, most=_MAX_DECIMALS["number"])
     rounded = _round(x, decimals)
     text = format_decimal(abs(rounded), format=_pattern("#,##0.###", decimals), locale=locale,

@@ -144,6 +144,15 @@ def _metric_rows(nb: Any, locale: str) -> list[dict[str, Any]]:
     return rows
 
 
+def _by_reason(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The figures with a warning, grouped by their reason (said once for all it concerns)."""
+    groups: dict[str, list[str]] = {}
+    for row in rows:
+        if row["reason"]:
+            groups.setdefault(row["reason"], []).append(f"{row['symbol']} {row['label']}")
+    return [{"reason": reason, "labels": names} for reason, names in groups.items()]
+
+
 def _body(nb: Any, tag: str, skip: tuple[str, ...]) -> list[str]:
     """The HTML of the cells tagged ``tag``, in order: markdown texts and display outputs."""
     parts: list[str] = []
@@ -204,6 +213,7 @@ def report_page(nb: Any, *, unit: str, notebook: str, index_href: str = "../inde
         kind="report", index_href=index_href, body=_body(nb, REPORT_TAG, skip),
         diagnostics=_body(nb, DIAGNOSTICS_TAG, skip), messages=run_messages(nb),
         metrics=_metric_rows(nb, context["locale"]),
+        warned=_by_reason(_metric_rows(nb, context["locale"])),
         working_href=f"{notebook}.working.html", ipynb_href=f"{notebook}.ipynb", failure=None)
     return _environment().get_template("page.html").render(**context)
 
