@@ -420,8 +420,8 @@ def interval(x: float | None, low: float | None, high: float | None, kind: str =
     The figure and its bounds are rounded alike, to the precision the standard error
     supports (without ``se``, a quarter of the interval's width stands in for it: a 95%
     interval is about four standard errors wide). Bounds
-    are joined by an en dash, or by "to" when one is negative; a missing bound leaves the
-    figure alone.
+    are joined by an en dash, or by "to" when one is negative or the kind is signed; a
+    missing bound leaves the figure alone.
 
     Parameters
     ----------
@@ -462,7 +462,7 @@ def interval(x: float | None, low: float | None, high: float | None, kind: str =
         lo = lo.replace("%", "").strip()
     elif kind in ("days", "pp", "per_1000", "ratio") and not negative:
         lo = lo.split(" ")[0].rstrip("×")
-    joiner = " to " if negative else "–"
+    joiner = " to " if negative or kind in ("points", "pp") else "–"  # signed: "+2 to +9"
     return f"{main} ({lo}{joiner}{hi})"
 
 
@@ -576,7 +576,8 @@ def metric_kind(m: Any) -> tuple[str, str | None]:
 
     name, unit = str(_field(m, "name") or ""), _field(m, "unit")
     definition = _field(m, "definition") or {}
-    kind = labels.LABELS[name].kind if name in labels.LABELS else kind_of_unit(unit)
+    looked = labels.lookup(name)  # registered, or read from a name such as initiative_x_effect
+    kind = looked.kind if name in labels.LABELS or looked.kind != "number" else kind_of_unit(unit)
     currency = unit if isinstance(unit, str) and re.fullmatch(r"[A-Z]{3}", unit) else (
         definition.get("currency") if isinstance(definition, dict) else None)
     if kind == "money" and not currency:
@@ -608,10 +609,17 @@ def metric(m: Any, *, locale: str = LOCALE) -> str:
     >>> metric({"name": "revenue_growth", "value": 0.012, "ci_low": 0.004, "ci_high": 0.02,
     ...         "unit": "share per month"})
     '1.2% (0.4–2.0%) per month'
+    >>> metric({"name": "initiative_fcr_programme_effect", "value": 0.056, "ci_low": 0.02,
+    ...         "ci_high": 0.09})
+    '+6 pp (+2 to +9 pp)'
     """
     kind, currency = metric_kind(m)
-    text = interval(_field(m, "value"), _field(m, "ci_low"), _field(m, "ci_high"), kind,
-                    currency=currency, se=_field(m, "se"), locale=locale)
+    values = [_field(m, f) for f in ("value", "ci_low", "ci_high", "se")]
+    if kind == "share" and re.search(r"_(effect|level_change)$", str(_field(m, "name"))):
+        # the effect on a share is a difference of percentages: "+5.6 pp (+2.0 to +9.0 pp)"
+        kind = "pp"
+        values = [None if _missing(v) else 100 * float(v) for v in values]
+    text = interval(*values[:3], kind, currency=currency, se=values[3], locale=locale)
     unit = _field(m, "unit")
     if isinstance(unit, str) and " per " in unit and not _missing(_field(m, "value")):
         text += " per " + unit.split(" per ", 1)[1]

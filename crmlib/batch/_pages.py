@@ -125,6 +125,17 @@ def run_messages(nb: Any) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+_IDENTIFIER = re.compile(r"\b[a-z]+_[a-z0-9_]+\b|\b\w+\.\w+\(")
+
+
+def _description(m: dict[str, Any]) -> str:
+    """What a figure is: its own description, unless that names code identifiers; then the
+    registry's words."""
+    own = m.get("description") or ""
+    registered = labels.lookup(str(m.get("name"))).description
+    return registered if registered and (not own or _IDENTIFIER.search(own)) else own
+
+
 def _metric_rows(nb: Any, locale: str) -> list[dict[str, Any]]:
     from crmlib.report import metrics_from_notebook
 
@@ -138,7 +149,7 @@ def _metric_rows(nb: Any, locale: str) -> list[dict[str, Any]]:
             "text": metric_text(m, locale=locale), "status": status, "symbol": symbol,
             "words": words, "css": "st-" + status.replace(" ", "-"),
             "n": number(n, decimals=0, locale=locale) if n is not None else "",
-            "description": m.get("description") or labels.lookup(str(m.get("name"))).description,
+            "description": _description(m),
             "reason": m.get("reason") if status != "ok" else None, "note": m.get("note"),
         })
     return rows

@@ -31,7 +31,7 @@ LABELS = entries(
     ("recency_days", "Days since last purchase", "days", "lower"),
     ("tenure_days", "Days as a customer", "days", "higher"),
     ("monetary", "Spend per purchase day", "money", "higher"),
-    ("contacts", "Service contacts", "number", "lower"),
+    ("contacts", "Service contacts", "count", "lower"),
     ("size", "Customers in the segment", "count"),
     # the words of a model-based segment's name
     ("high_recency_days", "Long since last purchase", "number"),
