@@ -259,7 +259,7 @@ def test_index_cells_show_status_value_and_why_not_compared(tmp_path):
         return " ".join(top.split(f'data-unit="{unit}" data-metric="retention_rate">')[1]
                         .split("</td>")[0].split())
 
-    assert cell("services").startswith("1 (0.992 to 1)")
+    assert cell("services").startswith('<span class="value">100.0% (99.2–100.0%)</span>')
     assert f"⚠ not judged</span> <span class=\"sc-note\">not judged: {FEW_CHURNERS}" in cell(
         "services")
     assert "better than" not in cell("services")
@@ -272,7 +272,7 @@ def test_index_cells_show_status_value_and_why_not_compared(tmp_path):
     assert 'class="sc-not-judged"' in top
     notebooks = html.split("<h2>Notebooks</h2>")[1]
     assert 'class="ok-warnings" data-unit="services"' in notebooks
-    assert f"⚠ retention_rate (warning): {FEW_CHURNERS}" in notebooks
+    assert f"⚠ Retention rate (warning): {FEW_CHURNERS}" in html  # under "Needs attention"
 
 
 def test_index_recomputes_the_status_of_an_old_entry(tmp_path):
@@ -283,8 +283,8 @@ def test_index_recomputes_the_status_of_an_old_entry(tmp_path):
               reason="the purchase model did not converge: r ran to its bound")]}}))
     html = render_index(tmp_path)
     assert 'class="ok-warnings" data-unit="old" data-notebook="02_lifetime_value"' in html
-    assert "⚠ OK WITH WARNINGS" in html
-    assert "customer_equity (warning): the purchase model did not converge" in html
+    assert "⚠ ok with warnings" in html
+    assert "Customer equity (warning): the purchase model did not converge" in html
 
 
 def test_index_labels_a_converted_value_with_its_rate_and_date(tmp_path):
@@ -302,8 +302,9 @@ def test_index_labels_a_converted_value_with_its_rate_and_date(tmp_path):
         "<h2>Notebooks</h2>")[0]
     us = " ".join(top.split('data-unit="us" data-metric="clv_mean">')[1].split("</td>")[0]
                   .split())
-    assert us.startswith("100 (96.1 to 104) USD <span class=\"sc-note\">= EUR 90 (86.5 to "
-                         "93.5) at 0.9 EUR per USD (rate of 2024-12-31)</span>")
+    # no interval recorded: the value alone, rounded by its SE (2); converted with its interval
+    assert us.startswith('<span class="value">US$100</span> <span class="sc-note">= €90 '
+                         "(€86–€94) at 0.9 EUR per USD (rate of 2024-12-31)</span>")
     assert "converted at EUR per unit of USD 0.9 (rates of 2024-12-31)" in top
     eu = top.split('data-unit="eu" data-metric="clv_mean">')[1].split("</td>")[0]
     assert "better than us" in eu  # 100 EUR vs 90 EUR, se 2.69: z = 3.7
