@@ -410,8 +410,8 @@ def cohort_ages(cohorts: Any, *, ages: tuple[int, ...] | None = None,
     Returns
     -------
     DataFrame
-        ``cohort`` (its first period, with `` *`` when small), ``customers`` and one share
-        column per age (``"after 3 months"``); ``nan`` where the age is not reached yet;
+        ``cohort`` (its first period, followed by an asterisk when the cohort is small),
+        ``customers`` and one share column per age (``"after 3 months"``); ``nan`` where the age is not reached yet;
         cohorts that have reached none of the ages are left out.
 
     Examples
