@@ -411,8 +411,8 @@ def cohort_ages(cohorts: Any, *, ages: tuple[int, ...] | None = None,
     -------
     DataFrame
         ``cohort`` (its first period, followed by an asterisk when the cohort is small),
-        ``customers`` and one share column per age (``"after 3 months"``); ``nan`` where the age is not reached yet;
-        cohorts that have reached none of the ages are left out.
+        ``customers`` and one share column per age (``"after 3 months"``); ``nan`` where
+        the age is not reached yet; cohorts that have reached none of the ages are left out.
 
     Examples
     --------
