@@ -28,7 +28,7 @@ MAX_ROWS = 15
 #: The most columns shown side by side, and the most characters a row of them may need (about
 #: the page's width at 1280 px); wider tables are turned or split.
 MAX_COLUMNS = 8
-MAX_WIDTH_CHARS = 125
+MAX_WIDTH_CHARS = 140
 #: A table this short is turned (one column per row) rather than split when it is too wide.
 MAX_TURNED_ROWS = 6
 #: The largest CSV attached to a page (bytes); a larger table is named, not attached.
@@ -204,9 +204,18 @@ def _width(shown: pd.DataFrame, column: Any) -> int:
     return max(cells, words) + 3
 
 
+def _key_column(shown: pd.DataFrame) -> Any:
+    """The column that names a row: the first whose values are all different."""
+    for column in shown.columns:
+        if shown[column].is_unique:
+            return column
+    return shown.columns[0]
+
+
 def _column_groups(shown: pd.DataFrame) -> list[list[Any]]:
-    """Columns in groups that fit the page side by side, the first (key) column in each."""
-    key, rest = shown.columns[0], list(shown.columns[1:])
+    """Columns in groups that fit the page side by side, the key column first in each."""
+    key = _key_column(shown)
+    rest = [c for c in shown.columns if c != key]
     groups: list[list[Any]] = [[key]]
     used = _width(shown, key)
     for column in rest:
@@ -220,18 +229,45 @@ def _column_groups(shown: pd.DataFrame) -> list[list[Any]]:
     return groups
 
 
+_NUMBER_LIKE = re.compile(r"^[−+<>≤≥-]?\s?\D{0,4}\d")
+
+
+def _is_numeric(values: pd.Series) -> bool:
+    """Whether a column of written values holds numbers (set right-aligned)."""
+    written = [str(v) for v in values if str(v) not in ("–", "", "nan")]
+    return bool(written) and sum(bool(_NUMBER_LIKE.match(v)) for v in written) >= len(written) / 2
+
+
+def _table_html(shown: pd.DataFrame, *, row_headers: bool = False) -> str:
+    """One HTML table: text left-aligned, numbers right-aligned, every cell escaped."""
+    align = ["num" if _is_numeric(shown.iloc[:, i]) else "text"
+             for i in range(shown.shape[1])]  # by position: turned tables may repeat names
+    head = "".join(f'<th class="{a}">{escape(str(c))}</th>'
+                   for a, c in zip(align, shown.columns, strict=True))
+    if row_headers:
+        head = '<th class="text"></th>' + head
+    rows = []
+    for label, row in zip(shown.index, shown.itertuples(index=False), strict=True):
+        cells = "".join(f'<td class="{a}">{escape(str(v))}</td>'
+                        for a, v in zip(align, row, strict=True))
+        lead = f'<th class="text" scope="row">{escape(str(label))}</th>' if row_headers else ""
+        rows.append(f"<tr>{lead}{cells}</tr>")
+    return (f'<table class="crm-table"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table>")
+
+
 def _html_block(shown: pd.DataFrame) -> str:
     """The table as HTML that fits the page: as it is when it fits; turned (one column per
     row) when it is wide and short; else split into groups of columns, each repeating the
-    first column."""
+    column that names a row."""
     groups = _column_groups(shown)
     if len(groups) == 1:
-        return shown.to_html(classes="crm-table", border=0, index=False, escape=True)
+        return _table_html(shown)
     if len(shown) <= MAX_TURNED_ROWS:
-        turned = shown.set_index(shown.columns[0]).T
-        return turned.to_html(classes="crm-table", border=0, escape=True)
-    return "".join(shown[group].to_html(classes="crm-table", border=0, index=False,
-                                        escape=True) for group in groups)
+        key = _key_column(shown)
+        turned = shown.set_index(key).T
+        return _table_html(turned, row_headers=True)
+    return "".join(_table_html(shown[group]) for group in groups)
 
 
 def _html(t: ReportTable) -> str:
