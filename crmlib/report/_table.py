@@ -28,7 +28,7 @@ MAX_ROWS = 15
 #: The most columns shown side by side, and the most characters a row of them may need (about
 #: the page's width at 1280 px); wider tables are turned or split.
 MAX_COLUMNS = 8
-MAX_WIDTH_CHARS = 140
+MAX_WIDTH_CHARS = 170
 #: A table this short is turned (one column per row) rather than split when it is too wide.
 MAX_TURNED_ROWS = 6
 #: The largest CSV attached to a page (bytes); a larger table is named, not attached.
