@@ -220,11 +220,11 @@ def report_page(nb: Any, *, unit: str, notebook: str, index_href: str = "../inde
     """
     context = _page_context(nb, unit, notebook)
     skip = _mimetypes()
+    metrics = _metric_rows(nb, context["locale"])
     context.update(
         kind="report", index_href=index_href, body=_body(nb, REPORT_TAG, skip),
         diagnostics=_body(nb, DIAGNOSTICS_TAG, skip), messages=run_messages(nb),
-        metrics=_metric_rows(nb, context["locale"]),
-        warned=_by_reason(_metric_rows(nb, context["locale"])),
+        metrics=metrics, warned=_by_reason(metrics),
         working_href=f"{notebook}.working.html", ipynb_href=f"{notebook}.ipynb", failure=None)
     return _environment().get_template("page.html").render(**context)
 
