@@ -173,7 +173,7 @@ class DataParams(_Model):
         default=None,
         description="Value of customers.business_unit to select; null means the unit's name",
     )
-    in_database: list[Literal["orders", "interactions"]] = Field(
+    in_database: list[Literal["orders", "interactions", "survey_responses"]] = Field(
         default_factory=list,
         description="Tables left in the source and aggregated there (DuckDB for files, the "
         "database itself for a URL) instead of read into pandas: for units with tens of "

@@ -37,7 +37,7 @@ class CRMData:
         source, aggregated there by the analyses) when loaded with ``in_database``.
     interactions, survey_responses : pandas.DataFrame or None
         None when the source has no such table (or it was not asked for with ``tables=``);
-        ``interactions`` may be a ``SourceTable`` like ``orders``.
+        either may be a ``SourceTable`` like ``orders``.
     unit : str or None
         The business unit loaded; None for the whole source.
     source : str
@@ -66,7 +66,7 @@ class CRMData:
     customers: pd.DataFrame
     orders: pd.DataFrame | SourceTable
     interactions: pd.DataFrame | SourceTable | None
-    survey_responses: pd.DataFrame | None
+    survey_responses: pd.DataFrame | SourceTable | None
     unit: str | None
     source: str
     as_of: pd.Timestamp
@@ -372,7 +372,7 @@ def validate(
         src.close()
 
 
-LAZY_TABLES = ("orders", "interactions")
+LAZY_TABLES = ("orders", "interactions", "survey_responses")
 """The tables :func:`load` can leave in their source (``in_database``)."""
 
 
@@ -412,7 +412,8 @@ def load(
         The analysis date (default: the latest date in the unit's data); optional tables to
         read besides customers and orders (default: all present).
     in_database
-        Tables among ``orders`` and ``interactions`` to leave in the source, checked there
+        Tables among ``orders``, ``interactions`` and ``survey_responses`` to leave in the
+        source, checked there
         (in a database, dates and numbers must be stored typed): they come back as
         :class:`~crmlib.data.SourceTable`, aggregated where they are by the analyses. Close
         the result (or use it in a ``with`` block) to release the connection.
