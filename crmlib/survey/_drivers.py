@@ -25,11 +25,11 @@ from crmlib.base import Estimator
 from crmlib.defaults import ALPHA
 from crmlib.errors import CRMError
 from crmlib.survey._common import empty_reason, usable_items
+from crmlib.survey._resample import resampled_corr
 from crmlib.utils.validation import (
     check_alpha,
     check_frame,
     check_option,
-    check_random_state,
     check_scalar,
 )
 
@@ -281,23 +281,70 @@ def _bootstrap(fn: Any, X: np.ndarray, y: np.ndarray, w: np.ndarray | None, n_bo
                random_state: Any) -> tuple[np.ndarray | None, int]:
     """Importance shares over ``n_boot`` row resamples (resamples in which a driver or the
     target does not vary are skipped), and the number skipped; None when fewer than two
-    resamples are left."""
-    rng = check_random_state(random_state)
-    n = len(y)
+    resamples are left.
+
+    Each resample's correlation matrix comes from its draw counts (:mod:`._resample`), and
+    the decomposition runs on all replicates' matrices at once; the draws are those of
+    resampling ``X[idx]`` with ``idx = rng.integers(0, n, n)`` per replicate.
+    """
+    Rf, ok = resampled_corr(np.column_stack([X, y]), w, n_boot, random_state)
+    batch = _lmg_batch if fn is lmg_from_corr else _johnson_batch
     boot = np.full((n_boot, X.shape[1]), np.nan)
-    for b in range(n_boot):
-        idx = rng.integers(0, n, n)
-        try:
-            Rb, rb = _corr(X[idx], y[idx], None if w is None else w[idx])
-        except CRMError:
-            continue
-        rawb = fn(Rb, rb)
-        if rawb.sum() > 0:
-            boot[b] = rawb / rawb.sum()
+    if ok.any():
+        raw = batch(Rf[ok][:, :-1, :-1], Rf[ok][:, :-1, -1])
+        total = raw.sum(axis=1)
+        shares = np.where((total > 0)[:, None], raw / np.where(total > 0, total, 1)[:, None],
+                          np.nan)
+        boot[ok] = shares
     failed = int(np.isnan(boot[:, 0]).sum())
     if n_boot - failed < 2:
         return None, failed
     return boot[~np.isnan(boot[:, 0])], failed
+
+
+def _subset_r2_batch(R: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """:func:`_subset_r2` for a stack of replicates (``R``: B x p x p, ``r``: B x p)."""
+    B, p = r.shape
+    out = np.zeros((B, 1 << p))
+    for mask in range(1, 1 << p):
+        idx = [j for j in range(p) if mask >> j & 1]
+        rs = r[:, idx]
+        Rs = R[:, idx][:, :, idx]
+        try:
+            sol = np.linalg.solve(Rs, rs[:, :, None])[:, :, 0]
+        except np.linalg.LinAlgError:
+            sol = np.stack([np.linalg.pinv(Rs[b]) @ rs[b] for b in range(B)])
+        out[:, mask] = (rs * sol).sum(axis=1)
+    return out
+
+
+def _lmg_batch(R: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """:func:`lmg_from_corr` for a stack of replicates: B x p contributions."""
+    p = r.shape[1]
+    r2 = _subset_r2_batch(R, r)
+    sizes = np.array([bin(m).count("1") for m in range(1 << p)])
+    weight = np.array([factorial(s) * factorial(p - s - 1) / factorial(p) if s < p else 0.0
+                       for s in range(p + 1)])
+    masks = np.arange(1 << p)
+    out = np.empty(r.shape)
+    for j in range(p):
+        without = masks[(masks >> j & 1) == 0]
+        out[:, j] = (weight[sizes[without]] * (r2[:, without | (1 << j)] - r2[:, without])
+                     ).sum(axis=1)
+    return out
+
+
+def _johnson_batch(R: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """:func:`johnson_from_corr` for a stack of replicates: B x p raw weights. The
+    least-squares solve uses the eigendecomposition of ``R^(1/2)`` with the cutoff of
+    ``np.linalg.lstsq`` (``rcond=None``)."""
+    vals, vecs = np.linalg.eigh(R)
+    s = np.sqrt(np.clip(vals, 0, None))
+    lam = (vecs * s[:, None, :]) @ np.swapaxes(vecs, 1, 2)
+    cutoff = np.finfo(float).eps * r.shape[1] * s.max(axis=1, keepdims=True)
+    inv = np.where(s > cutoff, 1 / np.where(s > cutoff, s, 1), 0.0)
+    beta = vecs @ (inv * (np.swapaxes(vecs, 1, 2) @ r[:, :, None])[:, :, 0])[:, :, None]
+    return ((lam**2) @ (beta**2))[:, :, 0]
 
 
 def key_drivers(
