@@ -6,6 +6,8 @@ typed frames as :class:`CRMData`. ``validate`` returns every violation without r
 Only this package reads data. ``load(..., in_database=("orders",))`` leaves large tables in
 their source as :class:`SourceTable`; the analyses aggregate them where they are with the
 SQL helpers of :mod:`crmlib.data.sql` (DuckDB for files, the database itself for a URL).
+The checks run once: ``load`` keeps the checked rows as a snapshot (``prepare`` writes it
+ahead) and reads it again while nothing it depends on has changed (``docs/snapshots.md``).
 
 Examples
 --------
@@ -18,6 +20,7 @@ from crmlib.data import sql
 from crmlib.data._engine import SourceTable
 from crmlib.data._load import LAZY_TABLES, CRMData, load, validate
 from crmlib.data._quality import quality_table
+from crmlib.data._snapshot import cache_dir, prepare
 from crmlib.data._schema import ALL_TABLES, CHANNELS, KINDS, OPTIONAL_TABLES, REQUIRED_TABLES
 from crmlib.errors import DataError
 
@@ -31,7 +34,9 @@ __all__ = [
     "CRMData",
     "DataError",
     "SourceTable",
+    "cache_dir",
     "load",
+    "prepare",
     "quality_table",
     "sql",
     "validate",

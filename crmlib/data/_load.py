@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -46,6 +47,12 @@ class CRMData:
         The ``as_of`` given to :func:`load`, else the latest date found in the data (the day,
         at midnight, of the latest timestamp). Validation treats a midnight ``as_of`` as the
         whole day, so rows later that day are not "after as_of".
+    snapshot : pathlib.Path or None
+        The checked snapshot the tables were read from (``docs/snapshots.md``); None when
+        :func:`load` read the source itself (``cache=False``, or no cache folder).
+    checked_at : pandas.Timestamp or None
+        When the data contract's checks ran on these rows (UTC): at this load, or when the
+        snapshot was written.
 
     Examples
     --------
@@ -72,6 +79,8 @@ class CRMData:
     as_of: pd.Timestamp
     available: tuple[str, ...] = field(default=(), repr=False)
     session: Session | None = field(default=None, repr=False)
+    snapshot: Path | None = field(default=None, repr=False)
+    checked_at: pd.Timestamp | None = field(default=None, repr=False)
 
     @property
     def in_database(self) -> tuple[str, ...]:
@@ -156,7 +165,7 @@ def _check(
     unit_errors = _checks.check_unit(src, unit)
     if unit_errors:
         return errors + unit_errors, []
-    today = pd.Timestamp.today().normalize()
+    today = _today()
     if as_of is not None and as_of <= today:
         limit = (as_of, f"after as_of {as_of:%Y-%m-%d}")
     else:
@@ -174,6 +183,12 @@ def _check(
     for table in [t for t in staged if t not in in_db]:
         errors += _checks.check_acquisition(src, table)
     return errors, staged
+
+
+def _today() -> pd.Timestamp:
+    """Today at midnight: dates after it are in the future (a snapshot of a load that depends
+    on it is valid for this day only)."""
+    return pd.Timestamp.today().normalize()
 
 
 def _infer(src: Source, table: str, name: str, duck_type: str) -> str:
@@ -393,6 +408,7 @@ def load(
     as_of: Any = None,
     tables: Sequence[str] | None = None,
     in_database: Sequence[str] = (),
+    cache: bool = True,
 ) -> CRMData:
     """Validate ``source`` and read one business unit's tables as typed DataFrames.
 
@@ -417,6 +433,13 @@ def load(
         (in a database, dates and numbers must be stored typed): they come back as
         :class:`~crmlib.data.SourceTable`, aggregated where they are by the analyses. Close
         the result (or use it in a ``with`` block) to release the connection.
+    cache
+        Reuse a checked snapshot of the same rows when nothing they depend on has changed
+        (the source's files, the arguments, the contract's rules, the day when the checks
+        depend on it), else check and write one (``docs/snapshots.md``; ``CRM_CACHE=off``
+        turns it off everywhere). A snapshot is written only for data that pass every rule,
+        so it never hides a violation. A database URL is cached only in a batch run
+        (``CRM_RUN_ID`` set): its content changes unseen. False: check on every load.
 
     Returns
     -------
@@ -446,6 +469,10 @@ def load(
     ('orders',) 3
     """
     as_of_ts, wanted, lazy = _as_of(as_of), _wanted(tables), _lazy(in_database)
+    if cache:
+        from crmlib.data import _snapshot
+
+        return _snapshot.load(source, unit, as_of_ts, wanted, lazy)
     return _load_from(open_source(source, wanted), unit, as_of_ts, wanted, lazy)
 
 
@@ -453,18 +480,40 @@ def _load_from(src: Source, unit: str | None, as_of_ts: pd.Timestamp | None,
                wanted: tuple[str, ...], lazy: tuple[str, ...]) -> CRMData:
     """:func:`load` of an opened source: check, then read or leave each table; the source
     stays open only when tables are left in it."""
-    keep = False
+    staged, checked_at = checked(src, unit, as_of_ts, wanted, lazy)
+    return from_staged(src, staged, unit, as_of_ts, lazy, checked_at)
+
+
+def checked(src: Source, unit: str | None, as_of_ts: pd.Timestamp | None,
+            wanted: tuple[str, ...], lazy: tuple[str, ...]) -> tuple[list[str], pd.Timestamp]:
+    """Run every rule on an opened source and stage the unit's rows; returns the staged
+    tables and when the check started (UTC). A violation closes ``src`` and raises."""
+    checked_at = pd.Timestamp.now(tz="UTC")
     try:
         errors, staged = _check(src, unit, as_of_ts, wanted, lazy)
-        if errors:
-            raise _all_violations(errors)
+    except BaseException:
+        src.close()
+        raise
+    if errors:
+        src.close()
+        raise _all_violations(errors)
+    return staged, checked_at
+
+
+def from_staged(src: Source, staged: Sequence[str], unit: str | None,
+                as_of_ts: pd.Timestamp | None, lazy: tuple[str, ...],
+                checked_at: pd.Timestamp | None) -> CRMData:
+    """The checked, staged rows of ``src`` read into pandas or left where they are; the
+    source stays open only when tables are left in it."""
+    keep = False
+    try:
         session = _session(src) if any(t in lazy for t in staged) else None
         frames: dict[str, Any] = {
             t: _leave(src, t, unit, session) if t in lazy else _read(src, t) for t in staged
         }
         out = _crm_data(src, frames, unit, as_of_ts, session)
         keep = session is not None
-        return out
+        return dataclasses.replace(out, checked_at=checked_at)
     finally:
         if keep and isinstance(src, SQLSource):
             src.duck.close()  # the engine stays open for the session
