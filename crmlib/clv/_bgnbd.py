@@ -166,23 +166,58 @@ class _BetaGeoFamily(_TransactionModel):
             out = (a + b - 1 + k if not k else b) / (a - 1) * (1 - f)
             out = np.where(tt == 0, 0.0, out)
             return float(out) if np.ndim(out) == 0 else out
-        d = self._arrays(summary)
         tt = check_numeric(t, name="t", min_value=0)
+        out = self.expected_purchases_path([tt], summary)[0]
+        return pd.Series(out, index=summary.index, name="expected_purchases")
+
+    def expected_purchases_path(self, times: Any, summary: pd.DataFrame) -> list[np.ndarray]:
+        """:meth:`expected_purchases` of every customer at each of ``times``.
+
+        P(alive) and the customers' distinct (x, T) pairs are computed once for all times
+        (a valuation asks for one horizon per month); each value is the one
+        :meth:`expected_purchases` returns.
+
+        Examples
+        --------
+        >>> from crmlib import clv
+        >>> from crmlib.clv._simulate import example_orders
+        >>> s = clv.summarise(example_orders(), calibration_end="2024-12-31")
+        >>> m = clv.BetaGeoModel().fit(s)
+        >>> path = m.expected_purchases_path([4.0, 8.0], s)
+        >>> bool((path[1] == m.expected_purchases(8.0, s).to_numpy()).all())
+        True
+        """
+        r, alpha, a, b = self._theta()
+        k = self._shift
+        d = self._arrays(summary)
         x, T = d["x"], d["T"]
         idx = None
-        if np.ndim(tt) == 0 and len(x) > 1000:
+        if len(x) > 1000:
             # the 2F1 depends on a customer only through (x, T): once per distinct pair
             idx, first = group_rows([x, T])
             x, T = x[first], T[first]
-        z = tt / (alpha + T + tt)
+        den = 1.0 + np.exp(self._log_odds_dead(self._theta(), d))
         c = a + b + x - 1 + k
+        path = []
+        for tt in times:
+            if np.ndim(tt) != 0 and idx is not None:  # a time per customer: no grouping
+                return [self._expected_rows(t, d, den) for t in times]
+            z = tt / (alpha + T + tt)
+            f = (1 - z) ** (a - 1) * hyp2f1(a + b - 1 + k - r, a - 1, c, z)
+            num = c / (a - 1) * (1 - f)
+            if idx is not None:
+                num = num[idx]
+            path.append(np.where(tt == 0, 0.0, num / den))
+        return path
+
+    def _expected_rows(self, tt: Any, d: dict[str, np.ndarray], den: np.ndarray) -> np.ndarray:
+        """Expected purchases with a time per customer (no grouping by (x, T))."""
+        r, alpha, a, b = self._theta()
+        k = self._shift
+        z = tt / (alpha + d["T"] + tt)
+        c = a + b + d["x"] - 1 + k
         f = (1 - z) ** (a - 1) * hyp2f1(a + b - 1 + k - r, a - 1, c, z)
-        num = c / (a - 1) * (1 - f)
-        if idx is not None:
-            num = num[idx]
-        out = num / (1.0 + np.exp(self._log_odds_dead(self._theta(), d)))
-        out = np.where(tt == 0, 0.0, out)
-        return pd.Series(out, index=summary.index, name="expected_purchases")
+        return np.where(tt == 0, 0.0, c / (a - 1) * (1 - f) / den)
 
     def probability_of_purchases(self, x: Any, t: Any) -> np.ndarray | float:
         """P(X(t) = x) for a customer just acquired: the model's count distribution.

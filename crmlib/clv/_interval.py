@@ -115,8 +115,9 @@ import pandas as pd
 from crmlib.clv._bgnbd import ModifiedBetaGeoModel, _BetaGeoFamily
 from crmlib.clv._gammagamma import GammaGammaModel
 from crmlib.clv._paretonbd import ParetoNBDModel
+from crmlib.clv._process import EXACT_MAX, normal_route
 from crmlib.clv._sbg import ShiftedBetaGeoModel
-from crmlib.clv._summary import FREQ_DAYS
+from crmlib.clv._summary import FREQ_DAYS, group_rows
 from crmlib.defaults import DISCOUNT_RATE
 from crmlib.errors import CRMError
 from crmlib.intervals import z_value
@@ -173,9 +174,9 @@ def combine_log_normal(center: float, process_variance: float, model_variance: f
 # ---------------------------------------------------------------------- simulation
 def _rows(summary: pd.DataFrame, cols: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
     """Distinct rows of ``cols`` and the index of each customer's row."""
-    arr = summary[cols].to_numpy(float)
-    uniq, inv = np.unique(arr, axis=0, return_inverse=True)
-    return pd.DataFrame(uniq, columns=cols), inv.ravel()
+    values = [summary[c].to_numpy(float) for c in cols]
+    inv, first = group_rows(values)
+    return pd.DataFrame({c: v[first] for c, v in zip(cols, values, strict=True)}), inv
 
 
 def _purchase_times(model: Any, s: dict[str, np.ndarray], alive: np.ndarray, h: float,
@@ -231,6 +232,7 @@ def simulate_total_value(
     n_draws: int = 200,
     parameter_uncertainty: bool = True,
     random_state: Any = None,
+    route: str = "auto",
 ) -> np.ndarray:
     """Simulated realised totals of the customers in ``summary`` over the next ``horizon``.
 
@@ -256,6 +258,10 @@ def simulate_total_value(
     n_draws : int
     parameter_uncertainty : bool
         False keeps the fitted parameters (process variance only).
+    route : {"auto", "exact", "normal"}
+        "exact" simulates every customer; "normal" adds normal purchase-and-spend noise to
+        each draw's expected total (:mod:`crmlib.clv._process`); "auto" (default) is
+        "exact" up to ``EXACT_MAX`` customers.
 
     Returns
     -------
@@ -267,18 +273,50 @@ def simulate_total_value(
     check_scalar(n_draws, name="n_draws", kind=int, min_value=2)
     rng = check_random_state(random_state)
     counts, values = _simulate(transaction_model, spend_model, summary, float(horizon), freq,
-                               discount_rate, int(n_draws), parameter_uncertainty, rng)
+                               discount_rate, int(n_draws), parameter_uncertainty, rng, route)
     return margin * (counts if values is None else values)
 
 
 def _simulate(transaction_model: Any, spend_model: Any, summary: pd.DataFrame, horizon: float,
               freq: str, discount_rate: float, n_draws: int, parameter_uncertainty: bool,
-              rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray | None]:
-    """Discounted purchase counts and values (None without a spend model) of each draw."""
+              rng: np.random.Generator, route: str = "auto",
+              ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Discounted purchase counts and values (None without a spend model) of each draw.
+
+    ``route``: "exact" simulates every customer, "normal" takes the expectation per draw plus
+    normal noise (:mod:`crmlib.clv._process`), "auto" the latter above ``EXACT_MAX``
+    customers.
+    """
     contractual = isinstance(transaction_model, ShiftedBetaGeoModel)
     cols = ["frequency", "T", "churned"] if contractual else ["frequency", "recency", "T"]
     check_frame(summary, name="summary",
                 required=cols + ([] if spend_model is None else ["monetary_value"]))
+    check_option(route, name="route", options=["auto", "exact", "normal"])
+    if route == "normal" or (route == "auto" and len(summary) > EXACT_MAX):
+        return normal_route(_simulate_exact, transaction_model, spend_model, summary, cols,
+                            horizon=horizon, freq=freq, discount_rate=discount_rate,
+                            n_draws=n_draws, parameter_uncertainty=parameter_uncertainty,
+                            rng=rng)
+    return _simulate_exact(transaction_model, spend_model, summary, horizon, freq,
+                           discount_rate, n_draws, parameter_uncertainty, rng)
+
+
+def _alive(model: Any, rows: pd.DataFrame) -> Any:
+    """A function of no argument giving P(alive) of ``rows`` under the model's current
+    parameters (the rows' arrays and distinct pairs prepared once, when the model allows)."""
+    if hasattr(model, "_log_odds_dead"):
+        d = model._arrays(rows)
+        return lambda: 1.0 / (1.0 + np.exp(model._log_odds_dead(model._theta(), d)))
+    return lambda: np.asarray(model.probability_alive(rows), float)
+
+
+def _simulate_exact(transaction_model: Any, spend_model: Any, summary: pd.DataFrame,
+                    horizon: float, freq: str, discount_rate: float, n_draws: int,
+                    parameter_uncertainty: bool, rng: np.random.Generator,
+                    ) -> tuple[np.ndarray, np.ndarray | None]:
+    """:func:`_simulate` customer by customer (see the module docstring)."""
+    contractual = isinstance(transaction_model, ShiftedBetaGeoModel)
+    cols = ["frequency", "T", "churned"] if contractual else ["frequency", "recency", "T"]
     rows, inv = _rows(summary, cols)
     s = {"x": summary["frequency"].to_numpy(float), "T": summary["T"].to_numpy(float)}
     m = (np.clip(summary["monetary_value"].to_numpy(float), 0, None)
@@ -291,13 +329,14 @@ def _simulate(transaction_model: Any, spend_model: Any, summary: pd.DataFrame, h
         sd = spend_model.sample_params(n_draws, rng) if spend_model is not None else None
     counts = np.empty(n_draws)
     values = None if sm is None else np.empty(n_draws)
-    p_alive = np.asarray(tm.probability_alive(rows), float)[inv]
+    alive_of = _alive(tm, rows)
+    p_alive = alive_of()[inv]
     for j in range(n_draws):
         if parameter_uncertainty:
             tm.params_ = td.iloc[j]
             if sm is not None:
                 sm.params_ = sd.iloc[j]
-            p_alive = np.asarray(tm.probability_alive(rows), float)[inv]
+            p_alive = alive_of()[inv]
         alive = rng.random(len(inv)) < p_alive
         cust, t = _purchase_times(tm, s, alive, horizon, rng)
         disc = (1.0 + monthly) ** -np.maximum(np.ceil(t / month), 1.0)
@@ -380,7 +419,7 @@ def _log_spread(draws: np.ndarray, alpha: float) -> tuple[float, float]:
 def holdout_error(transaction_model: Any, summary: pd.DataFrame, *,
                   spend_model: GammaGammaModel | None = None, freq: str = "W",
                   n_draws: int = 200, alpha: float = 0.05,
-                  random_state: Any = None) -> HoldoutError:
+                  random_state: Any = None, route: str = "auto") -> HoldoutError:
     """Holdout error of a model fitted to the calibration period (FHL 2005 protocol).
 
     The error is measured twice: on the number of holdout purchases (the transaction model
@@ -402,6 +441,8 @@ def holdout_error(transaction_model: Any, summary: pd.DataFrame, *,
     spend_model : fitted spend model, optional
         Fitted to the calibration period; by default a Gamma-Gamma model fitted to the
         customers of ``summary`` with repeat purchases of positive value.
+    route : {"auto", "exact", "normal"}
+        As for :func:`simulate_total_value`.
     """
     check_frame(summary, name="summary", required=["frequency_holdout", "monetary_holdout",
                                                    "duration_holdout", "monetary_value"])
@@ -417,7 +458,7 @@ def holdout_error(transaction_model: Any, summary: pd.DataFrame, *,
         raise CRMError(f"holdout: the model error cannot be measured (holdout value "
                        f"{actual:.4g}, predicted {predicted:.4g})")
     counts, values = _simulate(transaction_model, gg, summary, h, freq, 0.0, int(n_draws),
-                               True, rng)
+                               True, rng, route)
     found = []
     for sims, target in ((counts, float(count.sum())), (values, actual)):
         center, var = _log_spread(sims, alpha)
@@ -491,7 +532,7 @@ class EquityInterval:
 
 
 def predictive_equity(comparison: Any, value: Any, *, n_draws: int = 200, margin: float = 1.0,
-                      random_state: Any = 0) -> EquityInterval:
+                      random_state: Any = 0, route: str = "auto") -> EquityInterval:
     """Predictive interval of the customer equity including the holdout model error.
 
     Parameters
@@ -507,6 +548,9 @@ def predictive_equity(comparison: Any, value: Any, *, n_draws: int = 200, margin
     margin : float
         As given to the valuation (1 = revenue).
     random_state : None, int or Generator
+    route : {"auto", "exact", "normal"}
+        How the purchases and spend are simulated (:func:`simulate_total_value`): above
+        ``EXACT_MAX`` customers ("auto"), each draw's expected total plus normal noise.
 
     Returns
     -------
@@ -534,7 +578,7 @@ def predictive_equity(comparison: Any, value: Any, *, n_draws: int = 200, margin
     if why is None:
         try:
             return _predictive_equity(comparison, value, n_draws=n_draws, margin=margin,
-                                      rng=check_random_state(random_state))
+                                      rng=check_random_state(random_state), route=route)
         except (CRMError, ValueError) as exc:  # a holdout without value, degenerate draws
             why = str(exc)
             warnings.warn(f"no predictive interval for the customer equity: {why}",
@@ -560,7 +604,7 @@ def _not_predictable(comparison: Any, value: Any) -> str | None:
 
 
 def _predictive_equity(comparison: Any, value: Any, *, n_draws: int, margin: float,
-                       rng: np.random.Generator) -> EquityInterval:
+                       rng: np.random.Generator, route: str = "auto") -> EquityInterval:
     """The interval of :func:`predictive_equity` (steps 1 to 3 of the module docstring)."""
     eq = value.equity
     alpha = float(eq.alpha)
@@ -569,13 +613,14 @@ def _predictive_equity(comparison: Any, value: Any, *, n_draws: int, margin: flo
     err = holdout_error(comparison.models[comparison.selected], calibration, freq=freq,
                         n_draws=n_draws,
                         spend_model=_calibration_spend(value.spend_model, calibration),
-                        alpha=alpha, random_state=rng)
+                        alpha=alpha, random_state=rng, route=route)
     base = value.values
     horizon = int(value.horizon_months) * FREQ_DAYS["M"] / FREQ_DAYS[freq]
     model_var = err.model_variance * (horizon / err.duration) ** 2
     sims = simulate_total_value(value.transaction_model, value.spend_model, base,
                                 horizon=horizon, freq=freq, discount_rate=value.discount_rate,
-                                margin=margin, n_draws=n_draws, random_state=rng)
+                                margin=margin, n_draws=n_draws, random_state=rng,
+                                route=route)
     if "clv_gross" in base:  # values net of the unit's return share
         gross = float(base["clv_gross"].sum())
         sims = sims * (float(base["clv"].sum()) / gross if gross > 0 else 1.0)

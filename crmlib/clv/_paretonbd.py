@@ -362,11 +362,37 @@ class ParetoNBDModel(_TransactionModel):
         if summary is None:
             out = r * beta / alpha * damp(np.asarray(beta, float), tt)
             return float(out) if np.ndim(out) == 0 else out
+        out = self.expected_purchases_path([tt], summary)[0]
+        return pd.Series(out, index=summary.index, name="expected_purchases")
+
+    def expected_purchases_path(self, times: Any, summary: pd.DataFrame) -> list[np.ndarray]:
+        """:meth:`expected_purchases` of every customer at each of ``times``, P(alive) (the
+        2F1 terms) computed once for all of them (a valuation asks for one horizon per month).
+
+        Examples
+        --------
+        >>> from crmlib import clv
+        >>> from crmlib.clv._simulate import simulate_paretonbd
+        >>> s = simulate_paretonbd(500, r=0.5, alpha=10.0, s=0.6, beta=12.0, T=39.0,
+        ...                        random_state=1)
+        >>> m = clv.ParetoNBDModel().fit(s)
+        >>> path = m.expected_purchases_path([4.0, 8.0], s)
+        >>> bool((path[1] == m.expected_purchases(8.0, s).to_numpy()).all())
+        True
+        """
+        r, alpha, s, beta = self._theta()
+
+        def damp(base: np.ndarray, horizon: np.ndarray) -> np.ndarray:
+            lq = np.log(base / (base + horizon))
+            if abs(s - 1) < 1e-10:
+                return -lq
+            return -np.expm1((s - 1) * lq) / (s - 1)
+
         d = self._arrays(summary)
         x, T = d["x"], d["T"]
         alive = 1.0 / (1.0 + np.exp(self._log_odds_dead(self._theta(), d)))
-        out = alive * (r + x) * (beta + T) / (alpha + T) * damp(beta + T, tt)
-        return pd.Series(out, index=summary.index, name="expected_purchases")
+        return [alive * (r + x) * (beta + T) / (alpha + T) * damp(beta + T, tt)
+                for tt in times]
 
     def probability_of_purchases(self, x: Any, t: Any) -> np.ndarray | float:
         """P(X(t) = x) for a customer just acquired: the model's count distribution.

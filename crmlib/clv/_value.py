@@ -116,11 +116,33 @@ def customer_lifetime_value(
     monthly = (1.0 + discount_rate) ** (1.0 / 12.0) - 1.0
     prev = np.zeros(len(summary))
     value = np.zeros(len(summary))
-    for i in range(1, time + 1):
-        cur = np.asarray(transaction_model.expected_purchases(i * month, summary), dtype=float)
+    for i, cur in enumerate(purchase_path(transaction_model, [i * month for i in
+                                                              range(1, time + 1)], summary), 1):
         value += (cur - prev) / (1.0 + monthly) ** i
         prev = cur
     return pd.Series(margin * spend * value, index=summary.index, name="clv")
+
+
+def purchase_path(transaction_model: Any, times: list[float], summary: pd.DataFrame
+                  ) -> list[np.ndarray]:
+    """Each customer's expected purchases at each of ``times``: the model's
+    ``expected_purchases_path`` (P(alive) once for all times) where it has one.
+
+    Examples
+    --------
+    >>> from crmlib import clv
+    >>> from crmlib.clv._simulate import example_orders
+    >>> s = clv.summarise(example_orders(), calibration_end="2024-12-31")
+    >>> m = clv.NBDModel().fit(s)
+    >>> four, eight = purchase_path(m, [4.0, 8.0], s)
+    >>> bool(np.allclose(eight, 2 * four))  # the NBD rate is constant: linear in time
+    True
+    """
+    path = getattr(transaction_model, "expected_purchases_path", None)
+    if path is not None:
+        return [np.asarray(v, dtype=float) for v in path(times, summary)]
+    return [np.asarray(transaction_model.expected_purchases(t, summary), dtype=float)
+            for t in times]
 
 
 def total_lifetime_value(
