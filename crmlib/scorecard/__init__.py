@@ -11,14 +11,46 @@ are in :mod:`crmlib.report.scorecard`; levels, statuses and the standard metric 
 :mod:`crmlib.defaults`.
 """
 
-from crmlib.scorecard._compare import UnitComparison, compare_units
-from crmlib.scorecard._evaluate import evaluate, judge, trend
-from crmlib.scorecard._headline import headline
-from crmlib.scorecard._impact import ImpactResult, initiative_impact, newey_west_lags
-from crmlib.scorecard._initiative import InitiativeImpact, estimate_initiative, initiatives_for
-from crmlib.scorecard._load import load_all_metrics, load_metrics
-from crmlib.scorecard._series import fcr_series, metric_panel, rate_series
-from crmlib.scorecard._trend import metric_series, series_trend
+from typing import TYPE_CHECKING
+
+from crmlib.utils.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from crmlib.scorecard._compare import UnitComparison, compare_units
+    from crmlib.scorecard._evaluate import evaluate, judge, trend
+    from crmlib.scorecard._headline import headline
+    from crmlib.scorecard._impact import ImpactResult, initiative_impact, newey_west_lags
+    from crmlib.scorecard._initiative import InitiativeImpact, estimate_initiative, initiatives_for
+    from crmlib.scorecard._load import (
+        initiative_interactions,
+        load_all_metrics,
+        load_metrics,
+        params_dir_of,
+    )
+    from crmlib.scorecard._series import fcr_series, metric_panel, rate_series
+    from crmlib.scorecard._trend import metric_series, series_trend
+
+# Each public name is imported from its submodule on first use (PEP 562), so the
+# import of the package costs nothing until then (crmlib.utils.lazy).
+__getattr__, __dir__ = lazy_exports(__name__, {
+    "crmlib.scorecard._compare": ("UnitComparison", "compare_units"),
+    "crmlib.scorecard._evaluate": ("evaluate", "judge", "trend"),
+    "crmlib.scorecard._headline": ("headline",),
+    "crmlib.scorecard._impact": ("ImpactResult", "initiative_impact", "newey_west_lags"),
+    "crmlib.scorecard._initiative": (
+        "InitiativeImpact",
+        "estimate_initiative",
+        "initiatives_for",
+    ),
+    "crmlib.scorecard._load": (
+        "initiative_interactions",
+        "load_all_metrics",
+        "load_metrics",
+        "params_dir_of",
+    ),
+    "crmlib.scorecard._series": ("fcr_series", "metric_panel", "rate_series"),
+    "crmlib.scorecard._trend": ("metric_series", "series_trend"),
+})
 
 __all__ = [
     "ImpactResult",
@@ -30,6 +62,7 @@ __all__ = [
     "fcr_series",
     "headline",
     "initiative_impact",
+    "initiative_interactions",
     "initiatives_for",
     "judge",
     "load_all_metrics",
@@ -37,6 +70,7 @@ __all__ = [
     "metric_panel",
     "metric_series",
     "newey_west_lags",
+    "params_dir_of",
     "rate_series",
     "series_trend",
     "trend",

@@ -12,7 +12,8 @@ from typing import Any
 
 from crmlib.utils.metrics_json import read_metrics
 
-__all__ = ["load_all_metrics", "load_metrics", "metrics_dir"]
+__all__ = ["initiative_interactions", "load_all_metrics", "load_metrics", "metrics_dir",
+           "params_dir_of"]
 
 
 def metrics_dir(output_dir: str | Path, unit: str) -> Path:
@@ -94,4 +95,71 @@ def load_all_metrics(output_dir: str | Path, unit: str) -> dict[str, dict[str, A
             content = read_metrics(folder)
             if content:
                 out[folder.name] = content
+    return out
+
+
+def params_dir_of(params_file: str | Path | None) -> Path | None:
+    """The params folder of a unit's params file ``<folder>/units/<unit>.yaml`` (what
+    ``crm run`` passes a notebook), None for any other file or none (the project's).
+
+    Examples
+    --------
+    >>> from crmlib import scorecard
+    >>> str(scorecard.params_dir_of("/srv/params/units/retail.yaml"))
+    '/srv/params'
+    >>> scorecard.params_dir_of(""), scorecard.params_dir_of("/tmp/retail.yaml")
+    (None, None)
+    """
+    if not params_file:
+        return None
+    path = Path(params_file)
+    return path.parent.parent if path.parent.name == "units" else None
+
+
+def initiative_interactions(crm: Any, params: Any, unit: str, *,
+                            params_dir: str | Path | None = None) -> dict[str, Any]:
+    """Every unit's interactions for the initiatives applied to ``unit``, each loaded once.
+
+    Parameters
+    ----------
+    crm
+        ``unit``'s data, already loaded (its ``interactions`` are used as they are).
+    params
+        ``unit``'s params: its ``initiatives`` and ``as_of``.
+    unit
+        The treated unit.
+    params_dir
+        The folder of every unit's params (default the project's ``params/``).
+
+    Returns
+    -------
+    dict
+        ``{unit: interactions}`` for every unit of the params folder, or ``{}`` when no
+        initiative treats ``unit``. Each other unit is loaded once, with its customers and
+        interactions only and its own ``data.in_database``: a table left in its source comes
+        back as a :class:`~crmlib.data.SourceTable`, counted per month where it lives.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from crmlib import scorecard
+    >>> crm = SimpleNamespace(interactions=None)
+    >>> scorecard.initiative_interactions(crm, SimpleNamespace(initiatives=[]), "retail")
+    {}
+    """
+    from crmlib import config, data
+    from crmlib.scorecard._initiative import initiatives_for
+
+    if not initiatives_for(params, unit):
+        return {}
+    out: dict[str, Any] = {}
+    for name in config.list_units(params_dir):
+        if name == unit:
+            out[name] = crm.interactions
+            continue
+        other = config.load_params(name, params_dir=params_dir)
+        out[name] = data.load(
+            other.data.source, unit=other.data.business_unit or name, as_of=params.as_of,
+            tables=["interactions"], in_database=other.data.in_database,
+        ).interactions
     return out

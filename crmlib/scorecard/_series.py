@@ -10,11 +10,16 @@ import numpy as np
 import pandas as pd
 
 from crmlib import intervals
+from crmlib.data import SourceTable
+from crmlib.data.sql import check_table, is_lazy, query
 from crmlib.errors import CRMError
-from crmlib.utils.validation import check_alpha, check_frame
+from crmlib.utils.validation import check_alpha, check_frame, check_option
 
 __all__ = ["LIVE_CHANNELS", "SERIES_METRICS", "fcr_series", "metric_panel", "rate_series"]
 
+#: date_trunc unit of each period code (a week starts on Monday in pandas, DuckDB and
+#: PostgreSQL alike)
+_TRUNC = {"W": "week", "M": "month", "Q": "quarter"}
 #: Channels on which first-contact resolution is measured by default: the live (synchronous)
 #: channels, where a contact is resolved or not while the customer is there.
 LIVE_CHANNELS: tuple[str, ...] = ("phone", "chat")
@@ -98,7 +103,7 @@ def _shares(grouped: pd.DataFrame, alpha: float) -> pd.DataFrame:
 
 
 def fcr_series(
-    interactions: pd.DataFrame,
+    interactions: pd.DataFrame | SourceTable,
     *,
     channels: Sequence[str] | None = LIVE_CHANNELS,
     freq: str = "M",
@@ -114,7 +119,8 @@ def fcr_series(
     ----------
     interactions
         The interactions table (``occurred_at, channel, first_contact_resolved`` and
-        optionally ``abandoned``).
+        optionally ``abandoned``): a frame, or a table left in its source
+        (:class:`~crmlib.data.SourceTable`), counted per period where it lives.
     channels, freq, min_n, alpha
         As above and :func:`rate_series`.
 
@@ -135,8 +141,12 @@ def fcr_series(
     >>> str(out.loc[0, "period"]), round(float(out.loc[0, "value"]), 3), int(out.loc[0, "n"])
     ('2024-03', 0.667, 3)
     """
-    check_frame(interactions, name="interactions",
-                required=["occurred_at", "channel", "first_contact_resolved"])
+    required = ["occurred_at", "channel", "first_contact_resolved"]
+    if is_lazy(interactions):
+        check_table(interactions, name="interactions", required=required)
+        return _fcr_counted(interactions, channels=channels, freq=freq, min_n=min_n,
+                            alpha=alpha)
+    check_frame(interactions, name="interactions", required=required)
     frame = interactions
     if "abandoned" in frame.columns:
         frame = frame.loc[~frame["abandoned"].fillna(False).astype(bool)]
@@ -146,12 +156,41 @@ def fcr_series(
                        alpha=alpha)
 
 
+def _fcr_counted(table: SourceTable, *, channels: Sequence[str] | None, freq: str,
+                 min_n: int, alpha: float) -> pd.DataFrame:
+    """:func:`fcr_series` counted per period where the rows are: one portable SQL text, only
+    the per-period counts reach pandas."""
+    alpha = check_alpha(alpha)
+    check_option(freq, name="freq", options=tuple(_TRUNC))
+    if isinstance(min_n, bool) or not isinstance(min_n, int) or min_n < 1:
+        raise CRMError(f"min_n: expected a positive integer, got {min_n!r}")
+    where, params = ["occurred_at IS NOT NULL"], {}
+    if "abandoned" in table.columns:
+        where.append("(abandoned IS NULL OR NOT abandoned)")
+    if channels is not None:
+        params = {f"c{i}": str(c) for i, c in enumerate(channels)}
+        where.append(f"channel IN ({', '.join(':' + k for k in params)})" if params
+                     else "1 = 0")
+    sql = (f"SELECT CAST(date_trunc('{_TRUNC[freq]}', occurred_at) AS DATE) AS period, "
+           "COUNT(*) FILTER (WHERE first_contact_resolved) AS k, COUNT(*) AS n, "
+           "COUNT(*) FILTER (WHERE first_contact_resolved IS NULL) AS missing "
+           f"FROM interactions WHERE {' AND '.join(where)} GROUP BY 1 ORDER BY 1")
+    counts = query(sql, {"interactions": table}, params)
+    missing = int(counts["missing"].sum()) if len(counts) else 0
+    if missing:
+        raise CRMError(f"events.first_contact_resolved: {missing} missing value(s)")
+    index = pd.PeriodIndex(pd.to_datetime(counts["period"]), freq=freq, name="period")
+    grouped = pd.DataFrame({"sum": counts["k"].to_numpy("int64"),
+                            "size": counts["n"].to_numpy("int64")}, index=index)
+    return _shares(grouped.loc[grouped["size"] >= min_n], alpha)
+
+
 #: Metrics for which :func:`metric_panel` can build a periodic series from interactions.
 SERIES_METRICS: dict[str, Any] = {"fcr": fcr_series}
 
 
 def metric_panel(
-    interactions: Mapping[str, pd.DataFrame | None],
+    interactions: Mapping[str, pd.DataFrame | SourceTable | None],
     metric: str,
     *,
     freq: str = "M",
@@ -163,8 +202,9 @@ def metric_panel(
     Parameters
     ----------
     interactions
-        ``{unit: interactions table}``; units whose table is None or empty, or without a
-        period of ``min_n`` contacts, are left out with a warning.
+        ``{unit: interactions table}`` (frames, or tables left in their source); units whose
+        table is None or empty, or without a period of ``min_n`` contacts, are left out with
+        a warning.
     metric, freq, min_n, alpha
         A name in :data:`SERIES_METRICS` (``"fcr"``); the others as :func:`rate_series`.
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
+from crmlib.data.sql import is_lazy
 from crmlib.errors import CRMError
 from crmlib.scorecard._impact import newey_west_lags
 from crmlib.utils.validation import check_alpha, check_option
@@ -157,8 +158,7 @@ def _service_parts(crm: Any, params: Any, wanted: list[str], freq: str, as_of: p
     if inter is None or len(inter) == 0:
         skipped.update({m: "no interactions table" for m in svc})
         return []
-    k = service.kpis(inter, by=("period",), **_service_standards(params), period=freq,
-                     as_of=as_of, alpha=alpha)
+    k = _service_kpis(service, inter, params, freq, as_of, alpha)
     parts = []
     for m in svc:
         rows = k.loc[(k["kpi"] == m) & k["value"].notna() & (k["n"] >= min_n)]
@@ -167,6 +167,23 @@ def _service_parts(crm: Any, params: Any, wanted: list[str], freq: str, as_of: p
             continue
         parts.append(_frame(m, rows["period"], freq, rows["value"], rows["n"]))
     return parts
+
+
+def _service_kpis(service: Any, inter: Any, params: Any, freq: str, as_of: pd.Timestamp,
+                  alpha: float) -> pd.DataFrame:
+    """``service.kpis`` per period; a table left in its source goes as it is when
+    ``service.kpis`` takes one, else with only the columns the KPIs read."""
+    kwargs = dict(by=("period",), **_service_standards(params), period=freq, as_of=as_of,
+                  alpha=alpha)
+    if not is_lazy(inter):
+        return service.kpis(inter, **kwargs)
+    try:
+        return service.kpis(inter, **kwargs)
+    except CRMError:  # a service.kpis that takes frames only
+        from crmlib.service._kpis import OPTIONAL, REQUIRED
+
+        wanted = [c for c in (*REQUIRED, *OPTIONAL) if c in inter.columns]
+        return service.kpis(inter.to_pandas(list(dict.fromkeys(wanted))), **kwargs)
 
 
 def _service_standards(params: Any) -> dict[str, Any]:
@@ -189,10 +206,10 @@ def _survey_parts(crm: Any, wanted: list[str], freq: str, min_n: int, alpha: flo
     for m in ("nps", "csat"):
         if m not in wanted:
             continue
-        if answers is None or m not in answers.columns or answers[m].isna().all():
+        rated = _rated(answers, m)
+        if rated is None or rated.empty:
             skipped[m] = f"no survey_responses.{m}"
             continue
-        rated = answers.loc[answers[m].notna(), ["answered_at", m]]
         dates = pd.to_datetime(rated["answered_at"])
         f = _survey_freq(dates, freq, min_n)
         rated = rated.assign(period=dates.dt.to_period(f).dt.start_time)
@@ -206,6 +223,16 @@ def _survey_parts(crm: Any, wanted: list[str], freq: str, min_n: int, alpha: flo
             parts.append(_frame("csat", [p for p, _ in est], f, [e.value for _, e in est],
                                 [e.n for _, e in est]))
     return parts
+
+
+def _rated(answers: Any, score: str) -> pd.DataFrame | None:
+    """``answered_at`` and ``score`` of the answers with a score (None: no such column); from
+    a table left in its source, only those two columns of those rows are read."""
+    if answers is None or score not in answers.columns:
+        return None
+    if is_lazy(answers):
+        return answers.to_pandas(["answered_at", score], where=f"{score} IS NOT NULL")
+    return answers.loc[answers[score].notna(), ["answered_at", score]]
 
 
 def _complete_parts(parts: list[pd.DataFrame], as_of: pd.Timestamp, min_n: int,
