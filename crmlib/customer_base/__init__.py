@@ -13,19 +13,42 @@ inputs give the same numbers. Quantiles are exact: the order statistics they nee
 out in SQL by rank, never estimated from a sample.
 """
 
-from crmlib.customer_base._activity import (
-    RevenueTrend,
-    acquisitions,
-    active_customers,
-    revenue_trend,
-)
-from crmlib.customer_base._contacts import contacts_per_customer, data_completeness
-from crmlib.customer_base._headline import headline
-from crmlib.customer_base._orders import (
-    OrderValueHistogram,
-    order_value_histogram,
-    order_value_summary,
-)
+from typing import TYPE_CHECKING
+
+from crmlib.utils.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from crmlib.customer_base._activity import (
+        RevenueTrend,
+        acquisitions,
+        active_customers,
+        revenue_trend,
+    )
+    from crmlib.customer_base._contacts import contacts_per_customer, data_completeness
+    from crmlib.customer_base._headline import headline
+    from crmlib.customer_base._orders import (
+        OrderValueHistogram,
+        order_value_histogram,
+        order_value_summary,
+    )
+
+# Each public name is imported from its submodule on first use (PEP 562), so the
+# import of the package costs nothing until then (crmlib.utils.lazy).
+__getattr__, __dir__ = lazy_exports(__name__, {
+    "crmlib.customer_base._activity": (
+        "RevenueTrend",
+        "acquisitions",
+        "active_customers",
+        "revenue_trend",
+    ),
+    "crmlib.customer_base._contacts": ("contacts_per_customer", "data_completeness"),
+    "crmlib.customer_base._headline": ("headline",),
+    "crmlib.customer_base._orders": (
+        "OrderValueHistogram",
+        "order_value_histogram",
+        "order_value_summary",
+    ),
+})
 
 __all__ = [
     "OrderValueHistogram",

@@ -14,28 +14,59 @@ with alt text (:func:`use_report_figures`). Numbers are written by :mod:`crmlib.
 names by :mod:`crmlib.labels`.
 """
 
-from crmlib.report._figures import figure_png, use_report_figures
-from crmlib.report._page import (
-    FINDINGS_MIMETYPE,
-    PAGE_MIMETYPE,
-    Findings,
-    PageHeader,
-    findings,
-    header,
-)
-from crmlib.report._record import (
-    MIMETYPE,
-    clear,
-    format_table,
-    metrics_from_notebook,
-    notebook_status,
-    record,
-    record_all,
-    recorded,
-    show_recorded,
-)
-from crmlib.report._table import ReportTable, table
+from typing import TYPE_CHECKING
+
 from crmlib.results import DEFINITION_KEYS, STATUSES, Metric, format_number
+from crmlib.utils.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from crmlib.report._figures import figure_png, use_report_figures
+    from crmlib.report._page import (
+        FINDINGS_MIMETYPE,
+        PAGE_MIMETYPE,
+        Findings,
+        PageHeader,
+        findings,
+        header,
+    )
+    from crmlib.report._record import (
+        MIMETYPE,
+        clear,
+        format_table,
+        metrics_from_notebook,
+        notebook_status,
+        record,
+        record_all,
+        recorded,
+        show_recorded,
+    )
+    from crmlib.report._table import ReportTable, table
+
+# Each public name is imported from its submodule on first use (PEP 562), so the
+# import of the package costs nothing until then (crmlib.utils.lazy).
+__getattr__, __dir__ = lazy_exports(__name__, {
+    "crmlib.report._figures": ("figure_png", "use_report_figures"),
+    "crmlib.report._page": (
+        "FINDINGS_MIMETYPE",
+        "PAGE_MIMETYPE",
+        "Findings",
+        "PageHeader",
+        "findings",
+        "header",
+    ),
+    "crmlib.report._record": (
+        "MIMETYPE",
+        "clear",
+        "format_table",
+        "metrics_from_notebook",
+        "notebook_status",
+        "record",
+        "record_all",
+        "recorded",
+        "show_recorded",
+    ),
+    "crmlib.report._table": ("ReportTable", "table"),
+})
 
 __all__ = [
     "DEFINITION_KEYS",

@@ -17,16 +17,36 @@ Examples
 8.0
 """
 
-from crmlib.retention._by_segment import retention_by, revenue_at_risk_by
-from crmlib.retention._churn import churn_frame
-from crmlib.retention._cohorts import cohort_table, tenure_frame
-from crmlib.retention._cox import CoxModel
-from crmlib.retention._discrete import logistic_hazard, person_period
-from crmlib.retention._drivers import driver_frame
-from crmlib.retention._headline import headline
-from crmlib.retention._kaplan_meier import KaplanMeier, kaplan_meier_by
-from crmlib.retention._logrank import logrank_test
-from crmlib.retention._revenue_at_risk import retention_rate, revenue_at_risk
+from typing import TYPE_CHECKING
+
+from crmlib.utils.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from crmlib.retention._by_segment import retention_by, revenue_at_risk_by
+    from crmlib.retention._churn import churn_frame
+    from crmlib.retention._cohorts import cohort_table, tenure_frame
+    from crmlib.retention._cox import CoxModel
+    from crmlib.retention._discrete import logistic_hazard, person_period
+    from crmlib.retention._drivers import driver_frame
+    from crmlib.retention._headline import headline
+    from crmlib.retention._kaplan_meier import KaplanMeier, kaplan_meier_by
+    from crmlib.retention._logrank import logrank_test
+    from crmlib.retention._revenue_at_risk import retention_rate, revenue_at_risk
+
+# Each public name is imported from its submodule on first use (PEP 562), so the
+# import of the package costs nothing until then (crmlib.utils.lazy).
+__getattr__, __dir__ = lazy_exports(__name__, {
+    "crmlib.retention._by_segment": ("retention_by", "revenue_at_risk_by"),
+    "crmlib.retention._churn": ("churn_frame",),
+    "crmlib.retention._cohorts": ("cohort_table", "tenure_frame"),
+    "crmlib.retention._cox": ("CoxModel",),
+    "crmlib.retention._discrete": ("logistic_hazard", "person_period"),
+    "crmlib.retention._drivers": ("driver_frame",),
+    "crmlib.retention._headline": ("headline",),
+    "crmlib.retention._kaplan_meier": ("KaplanMeier", "kaplan_meier_by"),
+    "crmlib.retention._logrank": ("logrank_test",),
+    "crmlib.retention._revenue_at_risk": ("retention_rate", "revenue_at_risk"),
+})
 
 __all__ = [
     "CoxModel",

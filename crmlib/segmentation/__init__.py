@@ -6,19 +6,48 @@ The default grid of named segments and the default k range of the clusters are
 reader are in :mod:`crmlib.report.segmentation`, figures in :mod:`crmlib.plots`.
 """
 
-from crmlib.segmentation._clusters import ClusterSegmenter
-from crmlib.segmentation._features import customer_features
-from crmlib.segmentation._migration import (
-    NOT_YET,
-    Migration,
-    flows,
-    migration,
-    migration_dates,
-    segment_history,
-    transition_matrix,
-)
-from crmlib.segmentation._rfm import NO_PURCHASE, rfm, rfm_scores, segment_grid, tied_scores
-from crmlib.segmentation._value import SegmentValue, headline, segment_value
+from typing import TYPE_CHECKING
+
+from crmlib.utils.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from crmlib.segmentation._clusters import ClusterSegmenter
+    from crmlib.segmentation._features import customer_features
+    from crmlib.segmentation._migration import (
+        NOT_YET,
+        Migration,
+        flows,
+        migration,
+        migration_dates,
+        segment_history,
+        transition_matrix,
+    )
+    from crmlib.segmentation._rfm import NO_PURCHASE, rfm, rfm_scores, segment_grid, tied_scores
+    from crmlib.segmentation._value import SegmentValue, headline, segment_value
+
+# Each public name is imported from its submodule on first use (PEP 562), so the
+# import of the package costs nothing until then (crmlib.utils.lazy).
+__getattr__, __dir__ = lazy_exports(__name__, {
+    "crmlib.segmentation._clusters": ("ClusterSegmenter",),
+    "crmlib.segmentation._features": ("customer_features",),
+    "crmlib.segmentation._migration": (
+        "NOT_YET",
+        "Migration",
+        "flows",
+        "migration",
+        "migration_dates",
+        "segment_history",
+        "transition_matrix",
+    ),
+    "crmlib.segmentation._rfm": (
+        "NO_PURCHASE",
+        "rfm",
+        "rfm_scores",
+        "segment_grid",
+        "tied_scores",
+    ),
+    "crmlib.segmentation._value": ("SegmentValue", "headline", "segment_value"),
+})
 
 __all__ = [
     "NOT_YET",

@@ -17,29 +17,61 @@ The steps of a survey analysis, each a public object:
 Tables and findings for the notebook's reader are in :mod:`crmlib.report.survey`.
 """
 
-from crmlib.survey._compare import compare_groups, compare_nps, crosstab_test
-from crmlib.survey._design import LONELY_PSU, SurveyDesign
-from crmlib.survey._drivers import KeyDriverModel, key_drivers
-from crmlib.survey._headline import headline
-from crmlib.survey._nonresponse import nonresponse_weights, response_rates
-from crmlib.survey._scales import (
-    ItemFactors,
-    cronbach_alpha,
-    item_analysis,
-    item_factors,
-    parallel_analysis,
-)
-from crmlib.survey._scores import ces, csat, nps, nps_by
-from crmlib.survey._weighting import (
-    WeightedResponses,
-    population_margins,
-    raked_estimate,
-    weight_responses,
-)
+from typing import TYPE_CHECKING
+
+from crmlib.utils.lazy import lazy_exports
 
 # ItemFactors and WeightedResponses (result types of item_factors and weight_responses) and
 # LONELY_PSU stay importable from here for type hints, without being listed as exports.
-_RESULT_TYPES = (ItemFactors, WeightedResponses, LONELY_PSU)
+if TYPE_CHECKING:
+    from crmlib.survey._compare import compare_groups, compare_nps, crosstab_test
+    from crmlib.survey._design import LONELY_PSU as LONELY_PSU
+    from crmlib.survey._design import SurveyDesign
+    from crmlib.survey._drivers import KeyDriverModel, key_drivers
+    from crmlib.survey._headline import headline
+    from crmlib.survey._nonresponse import nonresponse_weights, response_rates
+    from crmlib.survey._scales import (
+        ItemFactors as ItemFactors,
+    )
+    from crmlib.survey._scales import (
+        cronbach_alpha,
+        item_analysis,
+        item_factors,
+        parallel_analysis,
+    )
+    from crmlib.survey._scores import ces, csat, nps, nps_by
+    from crmlib.survey._weighting import (
+        WeightedResponses as WeightedResponses,
+    )
+    from crmlib.survey._weighting import (
+        population_margins,
+        raked_estimate,
+        weight_responses,
+    )
+
+# Each public name is imported from its submodule on first use (PEP 562), so the
+# import of the package costs nothing until then (crmlib.utils.lazy).
+__getattr__, __dir__ = lazy_exports(__name__, {
+    "crmlib.survey._compare": ("compare_groups", "compare_nps", "crosstab_test"),
+    "crmlib.survey._design": ("LONELY_PSU", "SurveyDesign"),
+    "crmlib.survey._drivers": ("KeyDriverModel", "key_drivers"),
+    "crmlib.survey._headline": ("headline",),
+    "crmlib.survey._nonresponse": ("nonresponse_weights", "response_rates"),
+    "crmlib.survey._scales": (
+        "ItemFactors",
+        "cronbach_alpha",
+        "item_analysis",
+        "item_factors",
+        "parallel_analysis",
+    ),
+    "crmlib.survey._scores": ("ces", "csat", "nps", "nps_by"),
+    "crmlib.survey._weighting": (
+        "WeightedResponses",
+        "population_margins",
+        "raked_estimate",
+        "weight_responses",
+    ),
+})
 
 __all__ = [
     "KeyDriverModel",
