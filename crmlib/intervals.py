@@ -36,12 +36,18 @@ Examples
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import special, stats
 
+from crmlib._lazy import lazy_module
 from crmlib.errors import CRMError
+
+if TYPE_CHECKING:
+    from scipy import special, stats
+else:  # imported on first use (crmlib._lazy), so a notebook's kernel starts fast
+    special = lazy_module("scipy.special")
+    stats = lazy_module("scipy.stats")
 
 __all__ = [
     "MIN_EVENTS",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from crmlib.utils.lazy import lazy_exports
+from crmlib._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from crmlib.plotting._clv import (

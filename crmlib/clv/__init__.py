@@ -19,7 +19,7 @@ in :mod:`crmlib.report.clv`.
 
 from typing import TYPE_CHECKING
 
-from crmlib.utils.lazy import lazy_exports
+from crmlib._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from crmlib.clv._bgbb import BetaGeoBetaBinomModel
@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from crmlib.clv._value import customer_lifetime_value
 
 # Each public name is imported from its submodule on first use (PEP 562), so the
-# import of the package costs nothing until then (crmlib.utils.lazy).
+# import of the package costs nothing until then (crmlib._lazy).
 __getattr__, __dir__ = lazy_exports(__name__, {
     "crmlib.clv._bgbb": ("BetaGeoBetaBinomModel",),
     "crmlib.clv._bgnbd": ("BetaGeoModel", "ModifiedBetaGeoModel"),

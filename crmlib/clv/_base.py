@@ -32,18 +32,23 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
 
+from crmlib._lazy import lazy_module
 from crmlib.base import Estimator
 from crmlib.clv._summary import group_rows
 from crmlib.defaults import ALPHA
 from crmlib.errors import ConvergenceWarning, CRMError
 from crmlib.intervals import z_value
 from crmlib.utils.validation import check_frame, check_is_fitted, check_numeric
+
+if TYPE_CHECKING:
+    from scipy import optimize
+else:  # imported on first use (crmlib._lazy), so a notebook's kernel starts fast
+    optimize = lazy_module("scipy.optimize")
 
 __all__ = ["_MLEModel", "blocks", "fit_problems", "softplus"]
 

@@ -26,16 +26,21 @@ http://brucehardie.com/notes/027/
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from scipy.special import betaln, gammaln, hyp2f1, psi
 
+from crmlib._lazy import lazy_module
 from crmlib.clv._base import _TransactionModel, blocks, softplus
 from crmlib.clv._summary import group_rows
 from crmlib.utils.validation import check_numeric
+
+if TYPE_CHECKING:
+    from scipy import stats
+else:  # imported on first use (crmlib._lazy), so a notebook's kernel starts fast
+    stats = lazy_module("scipy.stats")
 
 __all__ = ["BetaGeoModel", "ModifiedBetaGeoModel"]
 

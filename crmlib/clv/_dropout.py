@@ -22,13 +22,18 @@ Statistical Society, Series C*, 8(1), 26-41.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import stats
 
+from crmlib._lazy import lazy_module
 from crmlib.errors import CRMError
 from crmlib.results import TestResult
+
+if TYPE_CHECKING:
+    from scipy import stats
+else:  # imported on first use (crmlib._lazy), so a notebook's kernel starts fast
+    stats = lazy_module("scipy.stats")
 
 __all__ = ["DROPOUT_MODELS", "dropout_test"]
 

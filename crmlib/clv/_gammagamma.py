@@ -24,17 +24,22 @@ http://brucehardie.com/notes/025/
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from scipy.special import gammaln, psi
 
+from crmlib._lazy import lazy_module
 from crmlib.clv._base import _MLEModel, blocks
 from crmlib.errors import CRMError
 from crmlib.results import Estimate
 from crmlib.utils.validation import check_frame, check_numeric
+
+if TYPE_CHECKING:
+    from scipy import stats
+else:  # imported on first use (crmlib._lazy), so a notebook's kernel starts fast
+    stats = lazy_module("scipy.stats")
 
 __all__ = ["GammaGammaModel"]
 

@@ -15,7 +15,7 @@ out in SQL by rank, never estimated from a sample.
 
 from typing import TYPE_CHECKING
 
-from crmlib.utils.lazy import lazy_exports
+from crmlib._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from crmlib.customer_base._activity import (
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     )
 
 # Each public name is imported from its submodule on first use (PEP 562), so the
-# import of the package costs nothing until then (crmlib.utils.lazy).
+# import of the package costs nothing until then (crmlib._lazy).
 __getattr__, __dir__ = lazy_exports(__name__, {
     "crmlib.customer_base._activity": (
         "RevenueTrend",

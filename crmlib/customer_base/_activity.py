@@ -4,15 +4,20 @@ customers per period, and net revenue with its HAC-robust linear trend."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 
+from crmlib._lazy import lazy_module
 from crmlib.customer_base._sql import FREQS, Table, period_start, period_table
 from crmlib.results import Estimate
 from crmlib.utils.validation import check_alpha, check_frame, check_option
+
+if TYPE_CHECKING:
+    import statsmodels.api as sm
+else:  # imported on first use (crmlib._lazy), so a notebook's kernel starts fast
+    sm = lazy_module("statsmodels.api")
 
 __all__ = ["RevenueTrend", "acquisitions", "active_customers", "revenue_trend"]
 

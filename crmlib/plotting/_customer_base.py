@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.axes import Axes
 
+from crmlib._lazy import lazy_module
 from crmlib.customer_base import OrderValueHistogram, RevenueTrend
 from crmlib.formatting import LOCALE, money, number, percent, tick_formatter
 from crmlib.plotting._alt import describe
 from crmlib.plotting._base import OKABE_ITO, get_ax
+
+if TYPE_CHECKING:
+    import seaborn as sns
+else:  # imported on first use (crmlib._lazy), so a notebook's kernel starts fast
+    sns = lazy_module("seaborn")
 
 #: The event tables of the contacts figure, in words.
 _TABLE_WORDS = {"orders": "Purchase lines", "interactions": "Service contacts",

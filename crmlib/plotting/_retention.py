@@ -6,19 +6,24 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Hashable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
 from crmlib import labels as _labels
+from crmlib._lazy import lazy_module
 from crmlib.formatting import LOCALE, tick_formatter, value
 from crmlib.plotting._alt import describe
 from crmlib.plotting._base import OKABE_ITO
+
+if TYPE_CHECKING:
+    import seaborn as sns
+else:  # imported on first use (crmlib._lazy), so a notebook's kernel starts fast
+    sns = lazy_module("seaborn")
 
 
 def _axes(ax: Axes | None) -> Axes:

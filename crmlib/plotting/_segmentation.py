@@ -12,21 +12,26 @@ above the customer average and blue below, and each cell also carries its number
 from __future__ import annotations
 
 import textwrap
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.colors import LinearSegmentedColormap
 
 from crmlib import defaults, labels
+from crmlib._lazy import lazy_module
 from crmlib.errors import CRMError
 from crmlib.formatting import LOCALE, number, percent
 from crmlib.labels._segmentation import cluster_name
 from crmlib.plotting._alt import describe
 from crmlib.plotting._base import OKABE_ITO, get_ax
 from crmlib.segmentation import Migration, SegmentValue, transition_matrix
+
+if TYPE_CHECKING:
+    import seaborn as sns
+else:  # imported on first use (crmlib._lazy), so a notebook's kernel starts fast
+    sns = lazy_module("seaborn")
 
 #: Below average in Okabe-Ito blue, above in orange, white at the average.
 _DIVERGING = LinearSegmentedColormap.from_list("okabe_ito_diverging",

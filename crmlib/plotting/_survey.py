@@ -33,21 +33,26 @@ identifies.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.colors import LinearSegmentedColormap, to_hex
 
 from crmlib import labels
+from crmlib._lazy import lazy_module
 from crmlib.errors import CRMError
 from crmlib.formatting import tick_formatter, value
 from crmlib.plotting._alt import describe
 from crmlib.plotting._base import OKABE_ITO
 from crmlib.results import NotedTable
+
+if TYPE_CHECKING:
+    import seaborn as sns
+else:  # imported on first use (crmlib._lazy), so a notebook's kernel starts fast
+    sns = lazy_module("seaborn")
 
 #: Diverging colours of answer levels from Okabe & Ito (colour-blind safe): vermillion and
 #: orange for disagreement, grey for the neutral middle, sky blue and blue for agreement.

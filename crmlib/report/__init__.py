@@ -16,8 +16,8 @@ names by :mod:`crmlib.labels`.
 
 from typing import TYPE_CHECKING
 
+from crmlib._lazy import lazy_exports
 from crmlib.results import DEFINITION_KEYS, STATUSES, Metric, format_number
-from crmlib.utils.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from crmlib.report._figures import figure_png, use_report_figures
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from crmlib.report._table import ReportTable, table
 
 # Each public name is imported from its submodule on first use (PEP 562), so the
-# import of the package costs nothing until then (crmlib.utils.lazy).
+# import of the package costs nothing until then (crmlib._lazy).
 __getattr__, __dir__ = lazy_exports(__name__, {
     "crmlib.report._figures": ("figure_png", "use_report_figures"),
     "crmlib.report._page": (

@@ -19,7 +19,7 @@ Examples
 
 from typing import TYPE_CHECKING
 
-from crmlib.utils.lazy import lazy_exports
+from crmlib._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from crmlib.retention._by_segment import retention_by, revenue_at_risk_by
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from crmlib.retention._revenue_at_risk import retention_rate, revenue_at_risk
 
 # Each public name is imported from its submodule on first use (PEP 562), so the
-# import of the package costs nothing until then (crmlib.utils.lazy).
+# import of the package costs nothing until then (crmlib._lazy).
 __getattr__, __dir__ = lazy_exports(__name__, {
     "crmlib.retention._by_segment": ("retention_by", "revenue_at_risk_by"),
     "crmlib.retention._churn": ("churn_frame",),

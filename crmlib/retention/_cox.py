@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import warnings
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, stats
 
+from crmlib._lazy import lazy_module
 from crmlib.base import Estimator
 from crmlib.errors import ConvergenceWarning, CRMError
 from crmlib.intervals import normal_interval
@@ -32,6 +32,12 @@ from crmlib.utils.validation import (
     check_option,
     check_scalar,
 )
+
+if TYPE_CHECKING:
+    from scipy import linalg, stats
+else:  # imported on first use (crmlib._lazy), so a notebook's kernel starts fast
+    linalg = lazy_module("scipy.linalg")
+    stats = lazy_module("scipy.stats")
 
 TIES = ("efron", "breslow")
 ZPH_TRANSFORMS = ("km", "identity", "rank", "log")

@@ -14,14 +14,22 @@ Educational Statistics 18, 155-195.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from scipy import stats
 
+from crmlib._lazy import lazy_module
 from crmlib.intervals import normal_interval
 from crmlib.retention._validation import check_durations, check_events
 from crmlib.utils.validation import check_alpha, check_frame, check_option
+
+if TYPE_CHECKING:
+    import statsmodels.api as sm
+    from scipy import stats
+else:  # imported on first use (crmlib._lazy), so a notebook's kernel starts fast
+    sm = lazy_module("statsmodels.api")
+    stats = lazy_module("scipy.stats")
 
 
 def person_period(

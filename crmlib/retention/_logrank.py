@@ -7,16 +7,22 @@ the statistics match ``survdiff`` to machine precision.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, stats
 
+from crmlib._lazy import lazy_module
 from crmlib.errors import CRMError
 from crmlib.results import TestResult
 from crmlib.retention._validation import check_durations, check_events, check_weights
 from crmlib.utils.validation import _preview, check_scalar
+
+if TYPE_CHECKING:
+    from scipy import linalg, stats
+else:  # imported on first use (crmlib._lazy), so a notebook's kernel starts fast
+    linalg = lazy_module("scipy.linalg")
+    stats = lazy_module("scipy.stats")
 
 
 def _stratum_terms(

@@ -13,7 +13,7 @@ are in :mod:`crmlib.report.scorecard`; levels, statuses and the standard metric 
 
 from typing import TYPE_CHECKING
 
-from crmlib.utils.lazy import lazy_exports
+from crmlib._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from crmlib.scorecard._compare import UnitComparison, compare_units
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from crmlib.scorecard._trend import metric_series, series_trend
 
 # Each public name is imported from its submodule on first use (PEP 562), so the
-# import of the package costs nothing until then (crmlib.utils.lazy).
+# import of the package costs nothing until then (crmlib._lazy).
 __getattr__, __dir__ = lazy_exports(__name__, {
     "crmlib.scorecard._compare": ("UnitComparison", "compare_units"),
     "crmlib.scorecard._evaluate": ("evaluate", "judge", "trend"),

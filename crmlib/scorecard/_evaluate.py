@@ -30,18 +30,23 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from pydantic import ValidationError
 
 from crmlib import intervals
+from crmlib._lazy import lazy_module
 from crmlib.defaults import SCORECARD_LEVELS, SCORECARD_METRICS
 from crmlib.errors import CRMError
 from crmlib.scorecard._trend import fitted_trend, series_trend
 from crmlib.utils.validation import check_alpha
+
+if TYPE_CHECKING:
+    import statsmodels.api as sm
+else:  # imported on first use (crmlib._lazy), so a notebook's kernel starts fast
+    sm = lazy_module("statsmodels.api")
 
 __all__ = ["evaluate", "judge", "scorecard_metrics", "trend"]
 

@@ -42,16 +42,21 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 
 from crmlib import intervals
+from crmlib._lazy import lazy_module
 from crmlib.errors import CRMError
 from crmlib.results import Estimate, TestResult
 from crmlib.utils.validation import check_alpha, check_option
+
+if TYPE_CHECKING:
+    import statsmodels.api as sm
+else:  # imported on first use (crmlib._lazy), so a notebook's kernel starts fast
+    sm = lazy_module("statsmodels.api")
 
 __all__ = ["ImpactResult", "as_panel", "initiative_impact", "newey_west_lags"]
 

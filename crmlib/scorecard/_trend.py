@@ -12,16 +12,21 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 
+from crmlib._lazy import lazy_module
 from crmlib.data.sql import is_lazy
 from crmlib.errors import CRMError
 from crmlib.scorecard._impact import newey_west_lags
 from crmlib.utils.validation import check_alpha, check_option
+
+if TYPE_CHECKING:
+    import statsmodels.api as sm
+else:  # imported on first use (crmlib._lazy), so a notebook's kernel starts fast
+    sm = lazy_module("statsmodels.api")
 
 __all__ = ["SERIES_COLUMNS", "TREND_METRICS", "metric_series", "series_trend"]
 

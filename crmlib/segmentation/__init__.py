@@ -8,7 +8,7 @@ reader are in :mod:`crmlib.report.segmentation`, figures in :mod:`crmlib.plots`.
 
 from typing import TYPE_CHECKING
 
-from crmlib.utils.lazy import lazy_exports
+from crmlib._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from crmlib.segmentation._clusters import ClusterSegmenter
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from crmlib.segmentation._value import SegmentValue, headline, segment_value
 
 # Each public name is imported from its submodule on first use (PEP 562), so the
-# import of the package costs nothing until then (crmlib.utils.lazy).
+# import of the package costs nothing until then (crmlib._lazy).
 __getattr__, __dir__ = lazy_exports(__name__, {
     "crmlib.segmentation._clusters": ("ClusterSegmenter",),
     "crmlib.segmentation._features": ("customer_features",),

@@ -50,16 +50,21 @@ customer base analysis. *Journal of Marketing Research*, 42(4), 415-430.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 from crmlib import defaults
+from crmlib._lazy import lazy_module
 from crmlib.errors import CRMError
 from crmlib.segmentation._sql import Table, check_table, order_days
 from crmlib.utils.validation import check_frame, check_option, check_scalar
+
+if TYPE_CHECKING:
+    import scipy.stats as stats
+else:  # imported on first use (crmlib._lazy), so a notebook's kernel starts fast
+    stats = lazy_module("scipy.stats")
 
 __all__ = ["NO_PURCHASE", "rfm", "rfm_scores", "segment_grid", "tied_scores"]
 
@@ -203,7 +208,7 @@ def rfm_scores(values: Any, *, bins: int = 5, higher_is_better: bool = True,
     n = x.size
     if n == 0:
         return np.zeros(0, dtype="int64")
-    rank2 = np.rint(2 * rankdata(x if higher_is_better else -x, method=ties)).astype("int64")
+    rank2 = np.rint(2 * stats.rankdata(x if higher_is_better else -x, method=ties)).astype("int64")
     j = np.arange(1, bins, dtype="int64")
     if n == 1:  # one customer: a tie of everyone, placed by the same rule
         count = {"min": 0, "max": bins - 1, "average": int((2 * j < bins).sum())}[ties]

@@ -10,7 +10,7 @@ sees are in :mod:`crmlib.report.service`.
 
 from typing import TYPE_CHECKING
 
-from crmlib.utils.lazy import lazy_exports
+from crmlib._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from crmlib.service._channels import (
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from crmlib.service._summary import complaint_rate, headline
 
 # Each public name is imported from its submodule on first use (PEP 562), so the
-# import of the package costs nothing until then (crmlib.utils.lazy).
+# import of the package costs nothing until then (crmlib._lazy).
 __getattr__, __dir__ = lazy_exports(__name__, {
     "crmlib.service._channels": (
         "channel_mix",

@@ -19,7 +19,7 @@ Tables and findings for the notebook's reader are in :mod:`crmlib.report.survey`
 
 from typing import TYPE_CHECKING
 
-from crmlib.utils.lazy import lazy_exports
+from crmlib._lazy import lazy_exports
 
 # ItemFactors and WeightedResponses (result types of item_factors and weight_responses) and
 # LONELY_PSU stay importable from here for type hints, without being listed as exports.
@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     )
 
 # Each public name is imported from its submodule on first use (PEP 562), so the
-# import of the package costs nothing until then (crmlib.utils.lazy).
+# import of the package costs nothing until then (crmlib._lazy).
 __getattr__, __dir__ = lazy_exports(__name__, {
     "crmlib.survey._compare": ("compare_groups", "compare_nps", "crosstab_test"),
     "crmlib.survey._design": ("LONELY_PSU", "SurveyDesign"),

@@ -11,20 +11,26 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from statsmodels.stats.multitest import multipletests
 
 from crmlib import intervals
+from crmlib._lazy import lazy_module
 from crmlib.defaults import ALPHA, MULTIPLE_TESTING, NPS_METHOD
 from crmlib.errors import CRMError
 from crmlib.results import TestResult
 from crmlib.survey._design import SurveyDesign
 from crmlib.survey._scores import NPS_METHODS, clean_scores, kish_n, nps_interval
 from crmlib.utils.validation import check_alpha, check_frame, check_option
+
+if TYPE_CHECKING:
+    import statsmodels.stats.multitest as sm_multitest
+    from scipy import stats
+else:  # imported on first use (crmlib._lazy), so a notebook's kernel starts fast
+    stats = lazy_module("scipy.stats")
+    sm_multitest = lazy_module("statsmodels.stats.multitest")
 
 CORRECTIONS = ("holm", "fdr_bh", "bonferroni", "sidak", "holm-sidak", "hommel", "fdr_by",
                "none")
@@ -263,7 +269,7 @@ def _adjust(out: pd.DataFrame, *, correction: str, alpha: float) -> pd.DataFrame
     if correction == "none":
         adj[ok] = pvals[ok]
     elif ok.any():
-        adj[ok] = multipletests(pvals[ok], alpha=alpha, method=correction)[1]
+        adj[ok] = sm_multitest.multipletests(pvals[ok], alpha=alpha, method=correction)[1]
     out.insert(out.columns.get_loc("test"), "p_adjusted", adj)
     out.insert(out.columns.get_loc("test"), "significant", adj < alpha)
     return out

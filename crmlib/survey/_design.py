@@ -11,18 +11,25 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import polars as pl
-import svy
-from scipy import stats
 
+from crmlib._lazy import lazy_module
 from crmlib.defaults import ALPHA
 from crmlib.errors import CRMError
 from crmlib.results import TestResult
 from crmlib.utils.validation import check_alpha, check_frame, check_option, check_scalar
+
+if TYPE_CHECKING:
+    import polars as pl
+    import svy
+    from scipy import stats
+else:  # imported on first use (crmlib._lazy), so a notebook's kernel starts fast
+    stats = lazy_module("scipy.stats")
+    pl = lazy_module("polars")
+    svy = lazy_module("svy")
 
 #: R ``options(survey.lonely.psu=)`` values and the ``svy`` singleton rule for each.
 LONELY_PSU = {

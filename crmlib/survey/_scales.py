@@ -26,14 +26,12 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from numbers import Integral
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from statsmodels.multivariate.factor import Factor
-from statsmodels.multivariate.factor_rotation import rotate_factors
 
+from crmlib._lazy import lazy_module
 from crmlib.defaults import ALPHA
 from crmlib.errors import CRMError
 from crmlib.results import Estimate
@@ -45,6 +43,15 @@ from crmlib.utils.validation import (
     check_random_state,
     check_scalar,
 )
+
+if TYPE_CHECKING:
+    import statsmodels.multivariate.factor as sm_factor
+    import statsmodels.multivariate.factor_rotation as sm_rotation
+    from scipy import stats
+else:  # imported on first use (crmlib._lazy), so a notebook's kernel starts fast
+    stats = lazy_module("scipy.stats")
+    sm_factor = lazy_module("statsmodels.multivariate.factor")
+    sm_rotation = lazy_module("statsmodels.multivariate.factor_rotation")
 
 
 def _items(items: Any, min_items: int = 2) -> pd.DataFrame:
@@ -375,7 +382,7 @@ def _varimax(L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     rotation routine run to convergence."""
     h = np.sqrt((L**2).sum(axis=1))
     h = np.where(h > 0, h, 1.0)
-    Lr, T = rotate_factors(L / h[:, None], "varimax")
+    Lr, T = sm_rotation.rotate_factors(L / h[:, None], "varimax")
     return Lr * h[:, None], T
 
 
@@ -506,7 +513,7 @@ def _fit_factors(R: np.ndarray, n: int, k: int, method: str
     """Unrotated loadings, uniquenesses and convergence of statsmodels' ``Factor``."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fit = Factor(corr=R, n_factor=k, method=method, nobs=n, smc=True).fit(
+        fit = sm_factor.Factor(corr=R, n_factor=k, method=method, nobs=n, smc=True).fit(
             rng=np.random.default_rng(0))
     converged = not any("converge" in str(w.message) for w in caught)
     return (np.asarray(fit.loadings_no_rot, dtype=float), np.asarray(fit.uniqueness, dtype=float),
