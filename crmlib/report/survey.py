@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from crmlib import labels
+from crmlib.data import sql
 from crmlib.defaults import ALPHA, MULTIPLE_TESTING, NPS_BOOTSTRAP, NPS_METHOD, SURVEY_MIN_N
 from crmlib.errors import CRMError
 from crmlib.formatting import LOCALE, interval, number, p_value, value
@@ -35,7 +36,6 @@ from crmlib.survey import (
     compare_groups,
     item_analysis,
     item_factors,
-    response_rates,
 )
 from crmlib.survey._behaviour import behaviour_link
 from crmlib.survey._common import (
@@ -51,6 +51,7 @@ from crmlib.survey._common import (
     usable_items,
 )
 from crmlib.survey._findings import driver_finding, top_drivers
+from crmlib.survey._nonresponse import flag_respondents, rates_of
 from crmlib.survey._scales import ItemFactors, _empty_factors, item_reliability, likert_summary
 from crmlib.survey._scores import ces, csat, mean_estimate, nps
 from crmlib.survey._weighting import WeightedResponses, raked_estimate
@@ -100,7 +101,7 @@ def _numeric(series: pd.Series) -> pd.Series:
 
 # --------------------------------------------------------------------------- the response frame
 def survey_frame(
-    responses: pd.DataFrame | None,
+    responses: Any,
     customers: pd.DataFrame,
     *,
     attributes: Sequence[str] = ("channel", "region"),
@@ -115,8 +116,11 @@ def survey_frame(
 
     Parameters
     ----------
-    responses : DataFrame or None
-        The ``survey_responses`` table; None when the unit has none.
+    responses : DataFrame, SourceTable or None
+        The ``survey_responses`` table; None when the unit has none. A table left in its
+        source (``data.load(..., in_database=("survey_responses",))``) is read with only
+        the columns the statistics use: ``customer_id``, ``answered_at``, the scores and the
+        ``q_*`` items.
     customers : DataFrame
         The customer base (``customer_id`` and the attribute columns).
     attributes : sequence of str
@@ -133,8 +137,10 @@ def survey_frame(
         warnings.warn(empty_reason(pd.DataFrame()), stacklevel=2)
         return pd.DataFrame({c: pd.Series(dtype=object)
                              for c in ["response_id", "customer_id", "answered_at", *present]})
-    responses = check_frame(responses, name="survey_responses",
-                            required=["response_id", "customer_id"])
+    responses = sql.check_table(responses, name="survey_responses",
+                                required=["response_id", "customer_id"])
+    if sql.is_lazy(responses):
+        responses = responses.to_pandas(_analysed_columns(responses.columns))
     renamed = responses.rename(columns={a: f"response_{a}" for a in present
                                         if a in responses.columns})
     for col in [c for c in renamed.columns
@@ -151,6 +157,13 @@ def survey_frame(
     if out.empty:
         warnings.warn(empty_reason(out), stacklevel=2)
     return out
+
+
+def _analysed_columns(columns: Sequence[str]) -> list[str]:
+    """The columns of a survey table the statistics read: the customer, the answer date,
+    the scores and the items (not the response id or free texts)."""
+    return [c for c in columns if c in ("customer_id", "answered_at", "nps", "csat", "ces")
+            or str(c).startswith(ITEM_PREFIX)]
 
 
 def response_base(frame: pd.DataFrame, customers: pd.DataFrame, *,
@@ -321,10 +334,11 @@ def response_table(
     caption = "Response rates"
     if frame.empty:
         return _empty(columns, caption, empty_reason(frame))
-    resp = frame[["customer_id"]]
-    parts = [response_rates(customers, resp, alpha=alpha).assign(by="all", group="all")]
-    for col in [c for c in as_list(by) if c in customers.columns]:
-        rates = response_rates(customers, resp, by=col, alpha=alpha)
+    cols = [c for c in as_list(by) if c in customers.columns]
+    base = flag_respondents(customers, frame[["customer_id"]], cols)  # checked once
+    parts = [rates_of(base, [], alpha).assign(by="all", group="all")]
+    for col in cols:
+        rates = rates_of(base, [col], alpha)
         parts.append(rates.rename(columns={col: "group"}).assign(by=col))
     out = pd.concat(parts, ignore_index=True)[columns]
     return NotedTable(out, caption,

@@ -10,11 +10,12 @@ import numpy as np
 import pandas as pd
 
 from crmlib import intervals
+from crmlib.data import sql
 from crmlib.defaults import ALPHA
 from crmlib.results import Estimate, NotedTable
-from crmlib.survey._common import empty_reason
+from crmlib.survey._common import empty_reason, in_keys
 from crmlib.survey._scores import mean_estimate, newcombe_interval, share_estimate
-from crmlib.utils.validation import check_alpha, check_frame
+from crmlib.utils.validation import check_alpha
 
 COLUMNS = ["outcome", "group", "estimate", "se", "ci_low", "ci_high", "n", "note"]
 CAPTION = "Behaviour after answering, by NPS group"
@@ -56,18 +57,48 @@ def _followed(frame: pd.DataFrame, as_of: pd.Timestamp, horizon: pd.Timedelta
                                       np.where(resp["nps"] >= 7, "passive", "detractor")))
 
 
-def _outcomes(resp: pd.DataFrame, orders: pd.DataFrame, customers: pd.DataFrame,
-              horizon: pd.Timedelta) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Spend, bought again and (with ``churned_at``) churned in the window after each
-    answer, and the kind of each outcome (``mean`` or ``share``)."""
+#: each followed customer's orders in (answered_at, window_end]: spend and paid orders
+WINDOW_SQL = """
+SELECT f.customer_id, SUM(o.amount) AS spend,
+       COUNT(*) FILTER (WHERE o.amount > 0) AS paid
+FROM followed f JOIN orders o ON o.customer_id = f.customer_id
+WHERE o.ordered_at > f.answered_at AND o.ordered_at <= f.window_end
+GROUP BY f.customer_id
+"""
+
+
+def _window_orders(resp: pd.DataFrame, orders: Any, horizon: pd.Timedelta
+                   ) -> tuple[pd.Series, pd.Series]:
+    """Spend by customer in the window after the answer, and the customers with a paid
+    order there. An orders table left in DuckDB is joined where it lives; one left in a
+    database is read for the answer dates' span only (three columns)."""
+    if sql.is_lazy(orders) and orders.dialect != "duckdb":
+        lo, hi = resp["answered_at"].min(), resp["answered_at"].max() + horizon
+        orders = orders.to_pandas(
+            ["customer_id", "ordered_at", "amount"],
+            where=f"ordered_at > TIMESTAMP '{lo:%Y-%m-%d %H:%M:%S}' "
+                  f"AND ordered_at <= TIMESTAMP '{hi:%Y-%m-%d %H:%M:%S}'")
+    if sql.is_lazy(orders):
+        followed = resp[["customer_id", "answered_at"]].assign(
+            window_end=resp["answered_at"] + horizon)
+        out = sql.query(WINDOW_SQL, {"followed": followed, "orders": orders})
+        return (out.set_index("customer_id")["spend"].astype(float),
+                out.loc[out["paid"] > 0, "customer_id"])
     od = orders[["customer_id", "ordered_at", "amount"]].merge(
         resp[["customer_id", "answered_at"]], on="customer_id")
     od = od[(od["ordered_at"] > od["answered_at"])
             & (od["ordered_at"] <= od["answered_at"] + horizon)]
-    spend = od.groupby("customer_id")["amount"].sum()
+    return od.groupby("customer_id")["amount"].sum(), od.loc[od["amount"] > 0, "customer_id"]
+
+
+def _outcomes(resp: pd.DataFrame, orders: Any, customers: pd.DataFrame,
+              horizon: pd.Timedelta) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Spend, bought again and (with ``churned_at``) churned in the window after each
+    answer, and the kind of each outcome (``mean`` or ``share``)."""
+    spend, buyers = _window_orders(resp, orders, horizon)
     resp = resp.assign(
         spend=resp["customer_id"].map(spend).fillna(0.0).astype(float),
-        bought_again=resp["customer_id"].isin(od.loc[od["amount"] > 0, "customer_id"]))
+        bought_again=in_keys(resp["customer_id"], buyers))
     kinds = {"spend": "mean", "bought_again": "share"}
     if "churned_at" in customers.columns:
         churn = customers.set_index("customer_id")["churned_at"]
@@ -103,7 +134,7 @@ def _group_rows(resp: pd.DataFrame, outcome: str, kind: str, alpha: float
 
 def behaviour_link(
     frame: pd.DataFrame,
-    orders: pd.DataFrame,
+    orders: Any,
     customers: pd.DataFrame,
     *,
     as_of: Any,
@@ -120,6 +151,11 @@ def behaviour_link(
     Welch interval (means) or Newcombe's (1998) hybrid score interval (shares), which does
     not collapse when nobody (or everybody) bought again.
 
+    ``orders`` may be a DataFrame or a table left in its source (``data.load(...,
+    in_database=("orders",))``): in DuckDB the followed customers' windows are summed where
+    the orders are; from a database only the orders in the answers' date span are read
+    (three columns).
+
     Returns
     -------
     NotedTable
@@ -132,7 +168,8 @@ def behaviour_link(
     if "nps" not in frame.columns:
         return NotedTable(pd.DataFrame(columns=COLUMNS), CAPTION,
                           ("the survey has no nps column",))
-    orders = check_frame(orders, name="orders", required=["customer_id", "ordered_at", "amount"])
+    orders = sql.check_table(orders, name="orders",
+                             required=["customer_id", "ordered_at", "amount"])
     horizon = pd.Timedelta(days=horizon_days)
     resp = _followed(frame, pd.Timestamp(as_of), horizon)
     if len(resp) < 2:

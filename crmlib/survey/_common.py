@@ -30,6 +30,24 @@ UNWEIGHTED = "unweighted (respondents)"
 RAKED = "raked to population margins"
 
 
+def in_keys(keys: pd.Series, values: pd.Series) -> pd.Series:
+    """``keys.isin(values)`` for id columns, through Arrow's hash set (pandas' ``isin`` on
+    Arrow strings walks the values in Python: a minute on a few hundred thousand ids).
+
+    Examples
+    --------
+    >>> in_keys(pd.Series(["a", "b", None], dtype="string"), pd.Series(["c", "a"])).tolist()
+    [True, False, False]
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    k = pa.array(keys.astype("string"), from_pandas=True)
+    v = pa.array(values.astype("string"), from_pandas=True).unique()
+    hit = pc.is_in(k, value_set=v, skip_nulls=True).fill_null(False)
+    return pd.Series(hit.to_numpy(zero_copy_only=False), index=keys.index, name=keys.name)
+
+
 def empty_reason(frame: pd.DataFrame) -> str:
     """Why a response frame has no rows: the unit has no ``survey_responses`` table (the
     frame then carries no score or item column), or the table has no rows."""

@@ -10,6 +10,7 @@ import pandas as pd
 from crmlib import intervals
 from crmlib.defaults import ALPHA
 from crmlib.errors import CRMError
+from crmlib.survey._common import in_keys
 from crmlib.utils.validation import check_frame
 
 
@@ -19,14 +20,25 @@ def _by(by: str | Sequence[str] | None) -> list[str]:
     return [by] if isinstance(by, str) else list(by)
 
 
-def _respondents(customers: pd.DataFrame, responses: pd.DataFrame, by: list[str]
-                 ) -> pd.DataFrame:
+def flag_respondents(customers: pd.DataFrame, responses: pd.DataFrame, by: list[str]
+                     ) -> pd.DataFrame:
+    """The customers' ``customer_id`` and ``by`` columns with ``responded`` (answered at least
+    once), after checking that every response comes from a known customer.
+
+    Examples
+    --------
+    >>> customers = pd.DataFrame({"customer_id": ["a", "b"], "g": ["x", "y"]})
+    >>> flag_respondents(customers, pd.DataFrame({"customer_id": ["b"]}), ["g"])["responded"]
+    0    False
+    1     True
+    Name: responded, dtype: bool
+    """
     customers = check_frame(customers, name="customers", required=["customer_id", *by])
     responses = check_frame(responses, name="survey_responses", required=["customer_id"])
     if customers["customer_id"].duplicated().any():
         dup = customers.loc[customers["customer_id"].duplicated(), "customer_id"].head(5)
         raise CRMError(f"customers: duplicated customer_id {dup.tolist()}")
-    unknown = ~responses["customer_id"].isin(customers["customer_id"])
+    unknown = ~in_keys(responses["customer_id"], customers["customer_id"])
     if unknown.any():
         ids = responses.loc[unknown, "customer_id"].head(5).tolist()
         raise CRMError(f"survey_responses: {int(unknown.sum())} response(s) from customer_id not "
@@ -36,7 +48,7 @@ def _respondents(customers: pd.DataFrame, responses: pd.DataFrame, by: list[str]
             raise CRMError(f"customers: column {col!r} has missing values; fill them before "
                            "computing response rates")
     base = customers[["customer_id", *by]].copy()
-    base["responded"] = base["customer_id"].isin(responses["customer_id"])
+    base["responded"] = in_keys(base["customer_id"], responses["customer_id"])
     return base
 
 
@@ -86,7 +98,21 @@ def response_rates(
     1     web            2  0.400000
     """
     cols = _by(by)
-    base = _respondents(customers, responses, cols)
+    return rates_of(flag_respondents(customers, responses, cols), cols, alpha)
+
+
+def rates_of(base: pd.DataFrame, cols: list[str], alpha: float) -> pd.DataFrame:
+    """Response rates from a customer table with a ``responded`` flag (see
+    :func:`response_rates`), overall or by ``cols``.
+
+    Examples
+    --------
+    >>> base = pd.DataFrame({"g": ["a", "a", "b"], "responded": [True, False, True]})
+    >>> rates_of(base, ["g"], 0.05)[["g", "respondents", "estimate"]]
+       g  respondents  estimate
+    0  a            1       0.5
+    1  b            1       1.0
+    """
     if cols:
         grouped = base.groupby(cols, observed=True, sort=True)["responded"]
         out = grouped.agg(customers="size", respondents="sum").reset_index()
@@ -141,7 +167,7 @@ def nonresponse_weights(
     cols = _by(cells)
     if not cols:
         raise CRMError("nonresponse_weights: give at least one cell column")
-    base = _respondents(customers, responses, cols)
+    base = flag_respondents(customers, responses, cols)
     counts = base.groupby(cols, observed=True).agg(
         customers=("customer_id", "size"), respondents=("responded", "sum"))
     thin = counts[counts.respondents < min_respondents]
