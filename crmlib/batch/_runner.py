@@ -34,7 +34,7 @@ from typing import Any
 import pandas as pd
 
 from crmlib import privacy
-from crmlib.batch import _lock, _resume
+from crmlib.batch import _lock, _prepare, _resume
 from crmlib.batch._files import sweep_partials, update_metrics
 from crmlib.batch._index import write_index
 from crmlib.batch._progress import Progress
@@ -511,13 +511,16 @@ def _plan(unit_list: list[str], explicit: list[str] | None, available: list[str]
     return tasks, results
 
 
-def _kernel_env(params_dir: str | Path | None, params_root: Path) -> dict[str, str]:
+def _kernel_env(params_dir: str | Path | None, params_root: Path, token: str
+                ) -> dict[str, str]:
     """Variables set for every kernel: the params root (the kernel's config.load_params finds
-    defaults.yaml through it) and one pseudonym key for the whole run."""
+    defaults.yaml through it), one pseudonym key for the whole run, and the data cache's
+    folder and the run's id (:func:`crmlib.batch._prepare.cache_env`)."""
     from crmlib import config
 
     env = {} if params_dir is None else {config.ENV_ROOT: str(params_root.resolve().parent)}
     env.update(privacy.run_key_env())
+    env.update(_prepare.cache_env(token))
     return env
 
 
@@ -569,13 +572,20 @@ class _Collector:
 
 def _execute_tasks(tasks: list[dict[str, Any]], how: dict[str, Any], collect: _Collector,
                    unit_list: list[str]) -> None:
-    """Run the tasks with the executor; on an interrupt, remove the run's temporary files."""
+    """Run the tasks with the executor, each unit's data checked first by its prepare task
+    (whose result is no report); on an interrupt, remove the run's temporary files."""
+
+    def on_result(d: dict[str, Any]) -> None:
+        if not _prepare.is_prepare(d):
+            collect.on_result(d)
+
+    tasks = _prepare.with_prepare(tasks)
     try:
         with _sigterm_as_interrupt():
             if tasks and how["executor"] == "processes":
-                _run_processes(tasks, how["jobs"], collect.on_result)
+                _run_processes(tasks, how["jobs"], on_result)
             elif tasks:
-                _run_dask(tasks, how["jobs"], how["scheduler"], collect.on_result)
+                _run_dask(tasks, how["jobs"], how["scheduler"], on_result)
     except BaseException:
         for unit in unit_list:
             sweep_partials(collect.reports / unit, collect.token)
@@ -659,7 +669,7 @@ def run(
     explicit = _explicit_notebooks(notebooks, available, nb_dir)
     token = uuid.uuid4().hex[:12]
     where = {"params_root": params_root, "nb_dir": nb_dir, "reports": reports, "token": token,
-             "env": _kernel_env(params_dir, params_root)}
+             "env": _kernel_env(params_dir, params_root, token)}
     tasks, results = _plan(unit_list, explicit, available, params_dir, where)
     return _run_planned(tasks, results, unit_list, where, {
         "executor": executor, "jobs": jobs, "scheduler": scheduler, "resume": resume,

@@ -83,8 +83,14 @@ def execute(task: dict[str, Any]) -> dict[str, Any]:
 
     In a process-pool worker, an interrupt (SIGTERM, Ctrl-C) ends the process once the
     temporary files are removed: the pool would otherwise catch it and wait for more work.
+    A task of kind ``"prepare"`` checks the unit's data once instead
+    (:mod:`crmlib.batch._prepare`).
     """
     try:
+        if task.get("kind") == "prepare":
+            from crmlib.batch._prepare import prepare_task
+
+            return prepare_task(task)
         return _execute(task)
     except (KeyboardInterrupt, SystemExit):
         if _POOL_WORKER:

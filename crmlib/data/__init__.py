@@ -20,8 +20,8 @@ from crmlib.data import sql
 from crmlib.data._engine import SourceTable
 from crmlib.data._load import LAZY_TABLES, CRMData, load, validate
 from crmlib.data._quality import quality_table
-from crmlib.data._snapshot import cache_dir, prepare
 from crmlib.data._schema import ALL_TABLES, CHANNELS, KINDS, OPTIONAL_TABLES, REQUIRED_TABLES
+from crmlib.data._snapshot import cache_dir, prepare
 from crmlib.errors import DataError
 
 __all__ = [

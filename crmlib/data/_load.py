@@ -401,15 +401,9 @@ def _lazy(in_database: Sequence[str]) -> tuple[str, ...]:
     return tuple(in_database)
 
 
-def load(
-    source: Any,
-    unit: str | None = None,
-    *,
-    as_of: Any = None,
-    tables: Sequence[str] | None = None,
-    in_database: Sequence[str] = (),
-    cache: bool = True,
-) -> CRMData:
+def load(source: Any, unit: str | None = None, *, as_of: Any = None,
+         tables: Sequence[str] | None = None, in_database: Sequence[str] = (),
+         cache: bool = True) -> CRMData:
     """Validate ``source`` and read one business unit's tables as typed DataFrames.
 
     Filtering happens in the engine (DuckDB for files, the database for a URL): only the
@@ -429,17 +423,13 @@ def load(
         read besides customers and orders (default: all present).
     in_database
         Tables among ``orders``, ``interactions`` and ``survey_responses`` to leave in the
-        source, checked there
-        (in a database, dates and numbers must be stored typed): they come back as
+        source, checked there (in a database, dates and numbers must be stored typed): as
         :class:`~crmlib.data.SourceTable`, aggregated where they are by the analyses. Close
         the result (or use it in a ``with`` block) to release the connection.
     cache
-        Reuse a checked snapshot of the same rows when nothing they depend on has changed
-        (the source's files, the arguments, the contract's rules, the day when the checks
-        depend on it), else check and write one (``docs/snapshots.md``; ``CRM_CACHE=off``
-        turns it off everywhere). A snapshot is written only for data that pass every rule,
-        so it never hides a violation. A database URL is cached only in a batch run
-        (``CRM_RUN_ID`` set): its content changes unseen. False: check on every load.
+        Read the checked snapshot of the same rows if nothing they depend on has changed,
+        else check and write one, only for data that pass every rule (``docs/snapshots.md``;
+        a database URL only in a batch run). False (or ``CRM_CACHE=off``): check every time.
 
     Returns
     -------
@@ -461,14 +451,16 @@ def load(
     ...     "o1,c1,2024-01-05,20.0\\no2,c1,2024-03-01,35.5\\no3,c2,2024-02-11,12.0\\n")
     >>> data.load(folder, "shop").orders["ordered_at"].dt.month.tolist()
     [1, 3, 2]
-
-    Leave the orders where they are (DuckDB over the file), aggregated there by the analyses:
-
     >>> with data.load(folder, "shop", in_database=("orders",)) as lazy:
     ...     print(lazy.in_database, len(lazy.orders))
     ('orders',) 3
     """
-    as_of_ts, wanted, lazy = _as_of(as_of), _wanted(tables), _lazy(in_database)
+    return _load_any(source, unit, _as_of(as_of), _wanted(tables), _lazy(in_database), cache)
+
+
+def _load_any(source: Any, unit: str | None, as_of_ts: pd.Timestamp | None,
+              wanted: tuple[str, ...], lazy: tuple[str, ...], cache: bool) -> CRMData:
+    """:func:`load` through the snapshot cache, or (``cache`` False) checking the source."""
     if cache:
         from crmlib.data import _snapshot
 

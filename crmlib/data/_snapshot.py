@@ -227,14 +227,8 @@ def _load_one_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
 
 
-def prepare(
-    source: Any,
-    unit: str | None = None,
-    *,
-    as_of: Any = None,
-    tables: Sequence[str] | None = None,
-    in_database: Sequence[str] = (),
-) -> Path:
+def prepare(source: Any, unit: str | None = None, *, as_of: Any = None,
+            tables: Sequence[str] | None = None, in_database: Sequence[str] = ()) -> Path:
     """Check ``source`` once and write the checked snapshot that :func:`load` then reads.
 
     Nothing is read into pandas: the unit's rows go from DuckDB straight to Parquet. A valid
@@ -276,8 +270,7 @@ def prepare(
     (True, 3)
     >>> del os.environ["CRM_CACHE_DIR"]
     """
-    as_of_ts, wanted, lazy = _load._as_of(as_of), _load._wanted(tables), \
-        _load._lazy(in_database)
+    as_of_ts, wanted, lazy = _load._as_of(as_of), _load._wanted(tables), _load._lazy(in_database)
     key = key_for(source, unit, as_of_ts, wanted, lazy)
     if key is None:
         raise CRMError(_why_not_cached(source))
