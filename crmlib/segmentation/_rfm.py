@@ -50,21 +50,17 @@ customer base analysis. *Journal of Marketing Research*, 42(4), 415-430.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from crmlib import defaults
-from crmlib._lazy import lazy_module
 from crmlib.errors import CRMError
 from crmlib.segmentation._sql import Table, check_table, order_days
 from crmlib.utils.validation import check_frame, check_option, check_scalar
-
-if TYPE_CHECKING:
-    import scipy.stats as stats
-else:  # imported on first use (crmlib._lazy), so a notebook's kernel starts fast
-    stats = lazy_module("scipy.stats")
 
 __all__ = ["NO_PURCHASE", "rfm", "rfm_scores", "segment_grid", "tied_scores"]
 
@@ -208,14 +204,41 @@ def rfm_scores(values: Any, *, bins: int = 5, higher_is_better: bool = True,
     n = x.size
     if n == 0:
         return np.zeros(0, dtype="int64")
-    rank2 = np.rint(2 * stats.rankdata(x if higher_is_better else -x, method=ties)).astype("int64")
     j = np.arange(1, bins, dtype="int64")
     if n == 1:  # one customer: a tie of everyone, placed by the same rule
         count = {"min": 0, "max": bins - 1, "average": int((2 * j < bins).sum())}[ties]
         return np.array([1 + count], dtype="int64")
-    # e_j < p  <=>  2 (n - 1) j < bins (2 p - 2), exactly, for p = rank2 / 2
-    below = 2 * (n - 1) * j[None, :] < bins * (rank2[:, None] - 2)
-    return (1 + below.sum(axis=1)).astype("int64")
+    rank2 = _twice_ranks(x if higher_is_better else -x, ties)
+    # e_j < p  <=>  2 (n - 1) j < bins (2 p - 2), exactly, for p = rank2 / 2; the edges
+    # 2 (n - 1) j increase with j, so the count below is a binary search
+    return 1 + np.searchsorted(2 * (n - 1) * j, bins * (rank2 - 2), side="left")
+
+
+def _twice_ranks(x: np.ndarray, ties: str) -> np.ndarray:
+    """Twice the 1-based rank of each value, a tie placed at its lowest position (``"min"``),
+    its highest (``"max"``) or its mid-rank (``"average"``), as exact integers.
+
+    Whole numbers within a short range (days, counts) are counted with ``bincount`` in one
+    pass; other values are grouped by one sort (``np.unique``).
+
+    Examples
+    --------
+    >>> _twice_ranks(np.array([3.0, 1.0, 3.0, 2.0]), "average").tolist()
+    [7, 2, 7, 4]
+    >>> _twice_ranks(np.array([0.5, 0.25, 0.5]), "min").tolist()
+    [4, 2, 4]
+    """
+    low = x.min()
+    span = x.max() - low
+    if span <= 4 * x.size + 1024 and np.array_equal(x, np.floor(x)):
+        codes = (x - low).astype("int64")
+        counts = np.bincount(codes)
+    else:
+        _, codes, counts = np.unique(x, return_inverse=True, return_counts=True)
+    upto = np.cumsum(counts)  # the highest position of each value
+    lowest = upto - counts + 1
+    twice = {"min": 2 * lowest, "max": 2 * upto, "average": lowest + upto}[ties]
+    return twice[codes.reshape(-1)]
 
 
 def rfm(
@@ -309,54 +332,62 @@ def check_rfm_options(bins: Any, grid: Mapping[str, Any] | None, monetary_score:
     return bins, segment_grid(grid, bins=bins)
 
 
-def _measures(agg: pd.DataFrame, as_of: pd.Timestamp, frequency: str) -> pd.DataFrame:
-    """Recency, frequency and monetary values per customer with a row in ``agg``."""
-    agg = agg.sort_values("customer_id", kind="stable")
+def _ids(values: pd.Series | pd.Index) -> pa.ChunkedArray:
+    """Customer ids as Arrow strings (no copy for pandas' Arrow-backed strings)."""
+    return pa.chunked_array(pa.array(pd.Series(values).astype("string[pyarrow]").array))
+
+
+def _measures(agg: pd.DataFrame, as_of: pd.Timestamp, frequency: str
+              ) -> tuple[pa.ChunkedArray, dict[str, np.ndarray]]:
+    """Customer ids and the recency, frequency and monetary values of each row of ``agg``
+    (recency ``-1`` without a purchase)."""
+    last = agg["last_purchase"].to_numpy("datetime64[us]")
     freq = agg["purchase_days" if frequency == "days" else "purchase_lines"]
-    out = pd.DataFrame({"customer_id": agg["customer_id"].astype("string").to_numpy()})
-    last = pd.to_datetime(agg["last_purchase"])
-    out["recency_days"] = (as_of - last).dt.days.astype("Int64").to_numpy()
-    out["frequency"] = freq.astype("int64").to_numpy()
-    out["orders"] = agg["purchase_lines"].astype("int64").to_numpy()
-    out["monetary_total"] = agg["net"].astype("float64").to_numpy()
-    freq = out["frequency"].to_numpy()
-    out["monetary"] = np.where(freq > 0, out["monetary_total"] / np.maximum(freq, 1), np.nan)
-    out["first_purchase"] = pd.to_datetime(agg["first_purchase"]).to_numpy()
-    out["last_purchase"] = last.to_numpy()
-    return out
+    days = (np.datetime64(as_of.date(), "us") - last).astype("timedelta64[D]").view("int64")
+    cols = {
+        "recency_days": np.where(np.isnat(last), -1, days),
+        "frequency": freq.to_numpy("int64"),
+        "orders": agg["purchase_lines"].to_numpy("int64"),
+        "monetary_total": agg["net"].to_numpy("float64", na_value=np.nan),
+        "first_purchase": agg["first_purchase"].to_numpy("datetime64[us]"),
+        "last_purchase": last,
+    }
+    f = cols["frequency"]
+    cols["monetary"] = np.where(f > 0, cols["monetary_total"] / np.maximum(f, 1), np.nan)
+    return _ids(agg["customer_id"]), cols
 
 
-def _add_non_buyers(out: pd.DataFrame, customers: pd.DataFrame | None, as_of: pd.Timestamp
-                    ) -> pd.DataFrame:
+def _add_non_buyers(ids: pa.ChunkedArray, cols: dict[str, np.ndarray],
+                    customers: pd.DataFrame | None, as_of: pd.Timestamp
+                    ) -> tuple[pa.ChunkedArray, dict[str, np.ndarray]]:
     """Rows for the customers acquired by ``as_of`` without a purchase in the window."""
-    if customers is not None:
-        check_frame(customers, name="customers", required=["customer_id"])
-        known = customers
-        if "acquired_at" in customers.columns:
-            acquired = pd.to_datetime(customers["acquired_at"])
-            known = customers[(acquired.isna() | (acquired <= as_of)).to_numpy()]
-        ids = pd.Index(known["customer_id"].astype("string").unique())
-        missing = ids.difference(pd.Index(out["customer_id"]))
-        if len(missing):
-            extra = pd.DataFrame({"customer_id": pd.array(missing, dtype="string")})
-            extra["frequency"] = 0
-            extra["orders"] = 0
-            extra["monetary_total"] = 0.0
-            out = pd.concat([out, extra], ignore_index=True)
-    out["recency_days"] = out["recency_days"].astype("Int64")
-    out["frequency"] = out["frequency"].astype("int64")
-    out["orders"] = out["orders"].astype("int64")
-    return out
+    if customers is None:
+        return ids, cols
+    check_frame(customers, name="customers", required=["customer_id"])
+    known = customers["customer_id"]
+    if "acquired_at" in customers.columns:
+        acquired = pd.to_datetime(customers["acquired_at"])
+        known = known[(acquired.isna() | (acquired <= as_of)).to_numpy()]
+    known_ids = _ids(known)
+    missing = pc.unique(known_ids.filter(pc.invert(pc.is_in(known_ids, value_set=ids))))
+    if not len(missing):
+        return ids, cols
+    fill = {"recency_days": -1, "frequency": 0, "orders": 0, "monetary_total": 0.0,
+            "monetary": np.nan, "first_purchase": np.datetime64("NaT"),
+            "last_purchase": np.datetime64("NaT")}
+    cols = {k: np.concatenate([v, np.full(len(missing), fill[k], dtype=v.dtype)])
+            for k, v in cols.items()}
+    return pa.chunked_array([*ids.chunks, missing]), cols
 
 
-def _score(out: pd.DataFrame, bins: int, monetary_score: str) -> dict[str, np.ndarray]:
+def _score(cols: dict[str, np.ndarray], bought: np.ndarray, bins: int, monetary_score: str
+           ) -> dict[str, np.ndarray]:
     """The r, f and m scores of the buying customers (tie rules of the module docstring)."""
-    sub = out.loc[(out["frequency"] > 0).to_numpy()]
-    mvals = sub["monetary"] if monetary_score == "mean" else sub["monetary_total"]
+    mvals = cols["monetary" if monetary_score == "mean" else "monetary_total"][bought]
     return {
-        "r": rfm_scores(sub["recency_days"].astype("float64"), bins=bins, higher_is_better=False,
+        "r": rfm_scores(cols["recency_days"][bought], bins=bins, higher_is_better=False,
                         ties="max"),
-        "f": rfm_scores(sub["frequency"], bins=bins, ties="min"),
+        "f": rfm_scores(cols["frequency"][bought], bins=bins, ties="min"),
         "m": rfm_scores(mvals, bins=bins, ties="average"),
     }
 
@@ -404,20 +435,28 @@ def rfm_table(
     frequency: str = "days",
 ) -> pd.DataFrame:
     """The :func:`rfm` table from the per-customer aggregates of :func:`order_days` at one
-    date (at least one customer with a purchase)."""
-    out = _add_non_buyers(_measures(agg, as_of, frequency), customers, as_of)
-    bought = (out["frequency"] > 0).to_numpy()
-    scores = _score(out, bins, monetary_score)
+    date (at least one customer with a purchase).
+
+    The columns are built as numpy arrays (customer ids as one Arrow string array) and the
+    rows sorted once by customer id.
+    """
+    ids, cols = _add_non_buyers(*_measures(agg, as_of, frequency), customers, as_of)
+    order = pc.sort_indices(ids).to_numpy()
+    ids, cols = ids.take(order), {k: v[order] for k, v in cols.items()}
+    bought = cols["frequency"] > 0
+    scores = _score(cols, bought, bins, monetary_score)
+    names = _segment_names(grid)
+    cell_codes = np.vectorize(names.index, otypes=["int64"])(table)
+    codes = np.full(len(bought), len(names) - 1, dtype="int64")  # "No purchase"
+    codes[bought] = cell_codes[scores["r"] - 1, scores["f"] - 1]
+    out = {"customer_id": pd.array(ids, dtype="str"),
+           "recency_days": pd.arrays.IntegerArray(cols["recency_days"],
+                                                  cols["recency_days"] < 0)}
+    out |= {k: cols[k] for k in ("frequency", "orders", "monetary", "monetary_total",
+                                 "first_purchase", "last_purchase")}
     for key, vals in scores.items():
-        col = pd.array(np.full(len(out), pd.NA), dtype="Int64")
-        col[bought] = vals
-        out[key] = col
-    seg = np.full(len(out), NO_PURCHASE, dtype=object)
-    seg[bought] = table[scores["r"] - 1, scores["f"] - 1]
-    out["segment"] = pd.Categorical(seg, categories=_segment_names(grid))
-    cols = ["customer_id", "recency_days", "frequency", "orders", "monetary", "monetary_total",
-            "first_purchase", "last_purchase", "r", "f", "m", "segment"]
-    out = out[cols]
-    if not out["customer_id"].is_monotonic_increasing:  # rows appended for `customers`
-        out = out.sort_values("customer_id", kind="stable")
-    return out.reset_index(drop=True)
+        full = np.zeros(len(bought), dtype="int64")
+        full[bought] = vals
+        out[key] = pd.arrays.IntegerArray(full, ~bought)
+    out["segment"] = pd.Categorical.from_codes(codes, categories=names)
+    return pd.DataFrame(out)
