@@ -107,3 +107,20 @@ def test_normal_route_matches_the_exact_simulation():
                                 parameter_uncertainty=False, **kw)
     expected = clv.customer_lifetime_value(bg, gg, s, time=12, discount_rate=0.1).sum()
     assert abs(proc.mean() - expected) < 4 * proc.std() / np.sqrt(300)
+
+
+def test_linear_equity_matches_the_bootstrap_with_the_same_draws():
+    from crmlib.clv._process import linear_equity
+    from crmlib.clv._value import total_lifetime_value
+
+    s = _base(3000)
+    bg, gg = _models(s)
+    kw = {"time": 12, "freq": "W", "discount_rate": 0.1}
+    exact = total_lifetime_value(bg, gg, s, n_draws=100, alpha=0.1, random_state=5, **kw)
+    lin = linear_equity(bg, gg, s, ["frequency", "recency", "T"], n_draws=100, alpha=0.1,
+                        random_state=5, **kw)
+    assert lin.value == pytest.approx(exact.value, rel=1e-10)
+    width = exact.ci_high - exact.ci_low
+    assert abs(lin.ci_low - exact.ci_low) < 0.05 * width
+    assert abs(lin.ci_high - exact.ci_high) < 0.05 * width
+    assert lin.se == pytest.approx(exact.se, rel=0.05)

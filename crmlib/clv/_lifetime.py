@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from crmlib.clv._process import EXACT_MAX, linear_equity
 from crmlib.clv._returns import MATERIAL_RETURN_SHARE, return_share
 from crmlib.clv._spend import choose_spend_model, independence_warning
 from crmlib.clv._summary import FREQ_DAYS, compress, summarise
@@ -376,13 +377,18 @@ def _equity(v: _Valuation, tm: Any, sm: Any, keys: list[str], share: Estimate | 
     empirical spend model is linear in it), so the total is unchanged and the bootstrap
     evaluates the transaction model far fewer times.
     """
-    rows = (v.base[keys].astype(float).groupby(keys[:-1], as_index=False)
-            .agg(monetary_value=("monetary_value", "mean"),
-                 weights=("monetary_value", "size")))
     if not all(np.all(np.isfinite(getattr(m, "_cov_log", np.nan))) for m in (tm, sm)):
         v.notes.append("no interval for the customer equity: a model's information matrix is "
                        "not positive definite (it did not converge)")
         return _equity_of(float(v.base["clv"].sum()), len(v.base), v.alpha, "none")
+    if len(v.base) > EXACT_MAX:  # large base: each draw's total linear in the parameters
+        gross = linear_equity(tm, sm, v.base, keys[:-1], time=v.months, freq=v.freq,
+                              discount_rate=v.discount_rate, n_draws=n_draws,
+                              alpha=v.alpha, random_state=random_state)
+        return _net_equity(gross, share, net)
+    rows = (v.base[keys].astype(float).groupby(keys[:-1], as_index=False)
+            .agg(monetary_value=("monetary_value", "mean"),
+                 weights=("monetary_value", "size")))
     gross = total_lifetime_value(tm, sm, rows, weights_col="weights", n_draws=n_draws,
                                  alpha=v.alpha, random_state=random_state, time=v.months,
                                  discount_rate=v.discount_rate, freq=v.freq)

@@ -247,3 +247,33 @@ def normal_route(simulate: Any, transaction_model: Any, spend_model: Any,
     if values is not None:
         values = values + np.sqrt(scale * np.var(v_sub, ddof=1)) * rng.standard_normal(n_draws)
     return counts, values
+
+
+def linear_equity(transaction_model: Any, spend_model: Any, base: pd.DataFrame,
+                  cols: list[str], *, time: int, freq: str, discount_rate: float,
+                  n_draws: int, alpha: float, random_state: Any) -> Any:
+    """The parametric-bootstrap equity of :func:`crmlib.clv.total_lifetime_value` for a large
+    base: the same parameter draws, each draw's total from :func:`linearised_totals` (or
+    evaluated exactly when the linear totals are off by more than
+    :data:`LINEAR_TOLERANCE` of their spread). Returns an :class:`crmlib.results.Estimate`.
+    """
+    from crmlib.results import Estimate
+    from crmlib.utils.validation import check_random_state
+
+    rng = check_random_state(random_state)
+    td = transaction_model.sample_params(n_draws, rng)
+    sd = spend_model.sample_params(n_draws, rng)
+    rows = grouped_rows(base, cols, True)
+    horizon = time * FREQ_DAYS["M"] / FREQ_DAYS[freq]
+    kw = {"horizon": horizon, "freq": freq, "discount_rate": discount_rate}
+    _, totals, err = linearised_totals(transaction_model, spend_model, rows, td, sd, **kw)
+    method = "parametric bootstrap on the estimates (totals linear in the log-parameters)"
+    if not err <= LINEAR_TOLERANCE:
+        params = [(td.iloc[j], sd.iloc[j]) for j in range(n_draws)]
+        totals = expected_totals(transaction_model, spend_model, rows, params, **kw)[1]
+        method = "parametric bootstrap on the estimates"
+    point = expected_totals(transaction_model, spend_model, rows, [(None, None)], **kw)[1][0]
+    lo, hi = np.quantile(totals, [alpha / 2, 1 - alpha / 2])
+    return Estimate(value=float(point), se=float(np.std(totals, ddof=1)), ci_low=float(lo),
+                    ci_high=float(hi), n=len(base), alpha=alpha, method=method,
+                    name="total customer lifetime value")
