@@ -119,3 +119,14 @@ def test_resampled_corr_matches_corrcoef_of_the_copied_rows() -> None:
         np.testing.assert_allclose(R[b], np.corrcoef(A[idx], rowvar=False), atol=1e-12)
     assert ok.all()
 
+
+
+def test_a_second_decomposition_reuses_only_the_same_resampling() -> None:
+    a, b = _survey(80, 1), _survey(80, 2)
+    drivers = ["q_a", "q_b", "q_c", "q_d"]
+    R1, _ = resampled_corr(a[drivers].to_numpy(), None, 5, 3)
+    R2, _ = resampled_corr(b[drivers].to_numpy(), None, 5, 3)  # other data, same seed
+    R3, _ = resampled_corr(a[drivers].to_numpy(), None, 5, 4)  # same data, other seed
+    R4, _ = resampled_corr(a[drivers].to_numpy(), None, 5, 3)
+    assert not np.allclose(R1, R2) and not np.allclose(R1, R3)
+    np.testing.assert_array_equal(R1, R4)
