@@ -212,3 +212,23 @@ def test_results_are_plain_frames_and_dataclasses(eager_results):
     assert dataclasses.is_dataclass(retail["revenue_trend"])
     assert list(retail["active_customers"].columns) == ["period", "active", "orders", "revenue"]
     assert retail["active_customers"]["period"].dtype == "datetime64[us]"
+
+
+def test_contacts_of_every_table_left_in_the_source():
+    # all three event tables in DuckDB: the same table as the pandas load; a customer list
+    # that misses customers with rows is refused rather than miscounted
+    eager = data.load(SAMPLE, unit="retail")
+    tables = ("orders", "interactions", "survey_responses")
+    want = cb.contacts_per_customer(eager.customers, {t: getattr(eager, t) for t in tables})
+    with data.load(SAMPLE, unit="retail", in_database=tables) as crm:
+        lazy = {t: getattr(crm, t) for t in tables}
+        assert all(isinstance(t, data.SourceTable) for t in lazy.values())
+        _assert_same(cb.contacts_per_customer(crm.customers, lazy), want, "contacts")
+        by_hand = eager.orders.groupby("customer_id").size().reindex(
+            eager.customers["customer_id"], fill_value=0)
+        got = cb.contacts_per_customer(crm.customers, {"orders": crm.orders}).iloc[0]
+        assert got["rows"] == by_hand.sum() and got["customers"] == len(by_hand)
+        assert got["share_with_any"] == (by_hand > 0).mean()
+        assert got["mean_per_customer"] == pytest.approx(by_hand.mean(), rel=1e-15)
+        with pytest.raises(CRMError, match="more than the 10 customers given"):
+            cb.contacts_per_customer(crm.customers.head(10), {"orders": crm.orders})

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 
 from crmlib.customer_base._sql import Table, rows
-from crmlib.data.sql import query
+from crmlib.data.sql import is_lazy, query
+from crmlib.errors import CRMError
 from crmlib.results import Estimate
 from crmlib.utils.estimates import mean_estimate, proportion_estimate
 from crmlib.utils.validation import check_alpha, check_frame
@@ -23,6 +24,33 @@ def _table_row(name: str, counts: pd.Series, alpha: float) -> dict:
             "mean_ci_low": mean.ci_low, "mean_ci_high": mean.ci_high,
             "share_with_any": share.value, "share_ci_low": share.ci_low,
             "share_ci_high": share.ci_high}
+
+
+def _counts(table: Table, name: str, ids: pd.Series) -> pd.Series:
+    """Rows per customer of ``ids`` (0 for a customer without any).
+
+    A frame is counted per customer and matched to ``ids``. A table left in its source holds
+    only the unit's rows (``data.load`` keeps the rows of the unit's customers), so only how
+    many customers have each number of rows comes back, not one row per customer with its
+    identifier: a few hundred rows instead of millions of strings.
+    """
+    table = rows(table, name=name, required=["customer_id"])
+    if not is_lazy(table):
+        per = query("SELECT customer_id, COUNT(*) AS n FROM t WHERE customer_id IS NOT NULL "
+                    "GROUP BY customer_id", {"t": table})
+        return (pd.Series(per["n"].astype("int64").to_numpy(), index=per["customer_id"])
+                .reindex(ids, fill_value=0))
+    spread = query("WITH per AS (SELECT customer_id, COUNT(*) AS n FROM t "
+                   "WHERE customer_id IS NOT NULL GROUP BY customer_id) "
+                   "SELECT n, COUNT(*) AS customers FROM per GROUP BY n ORDER BY n",
+                   {"t": table})
+    n = spread["n"].to_numpy("int64")
+    with_rows = spread["customers"].to_numpy("int64")
+    if with_rows.sum() > len(ids):
+        raise CRMError(f"{name}: {int(with_rows.sum())} customers have rows, more than the "
+                       f"{len(ids)} customers given (pass the unit's customers)")
+    zeros = np.zeros(len(ids) - int(with_rows.sum()), dtype="int64")
+    return pd.Series(np.concatenate([zeros, np.repeat(n, with_rows)]))
 
 
 def contacts_per_customer(customers: pd.DataFrame, tables: dict[str, Table | None], *,
@@ -75,12 +103,7 @@ def contacts_per_customer(customers: pd.DataFrame, tables: dict[str, Table | Non
         if table is None:
             out.append({"table": name, "available": False, "customers": len(ids)})
             continue
-        per = query("SELECT customer_id, COUNT(*) AS n FROM t WHERE customer_id IS NOT NULL "
-                    "GROUP BY customer_id",
-                    {"t": rows(table, name=name, required=["customer_id"])})
-        counts = (pd.Series(per["n"].astype("int64").to_numpy(), index=per["customer_id"])
-                  .reindex(ids, fill_value=0))
-        out.append(_table_row(name, counts, alpha))
+        out.append(_table_row(name, _counts(table, name, ids), alpha))
     return pd.DataFrame(out)
 
 
