@@ -360,24 +360,33 @@ def _measures(agg: pd.DataFrame, as_of: pd.Timestamp, frequency: str
 def _add_non_buyers(ids: pa.ChunkedArray, cols: dict[str, np.ndarray],
                     customers: pd.DataFrame | None, as_of: pd.Timestamp
                     ) -> tuple[pa.ChunkedArray, dict[str, np.ndarray]]:
-    """Rows for the customers acquired by ``as_of`` without a purchase in the window."""
-    if customers is None:
-        return ids, cols
-    check_frame(customers, name="customers", required=["customer_id"])
-    known = customers["customer_id"]
-    if "acquired_at" in customers.columns:
-        acquired = pd.to_datetime(customers["acquired_at"])
-        known = known[(acquired.isna() | (acquired <= as_of)).to_numpy()]
-    known_ids = _ids(known)
-    missing = pc.unique(known_ids.filter(pc.invert(pc.is_in(known_ids, value_set=ids))))
-    if not len(missing):
-        return ids, cols
+    """Rows for the customers acquired by ``as_of`` without a purchase in the window, and
+    every row in customer-id order.
+
+    One stable sort of the customers with lines followed by the known customers: an id seen
+    twice sits next to itself, and only its first row (the one with lines) is kept.
+    """
+    known_ids = pa.chunked_array([], type=ids.type)
+    if customers is not None:
+        check_frame(customers, name="customers", required=["customer_id"])
+        known = customers["customer_id"]
+        if "acquired_at" in customers.columns:
+            acquired = pd.to_datetime(customers["acquired_at"])
+            known = known[(acquired.isna() | (acquired <= as_of)).to_numpy()]
+        known_ids = _ids(known)
+    every = pa.chunked_array([*ids.chunks, *known_ids.chunks], type=ids.type)
+    order = pc.sort_indices(every).to_numpy()
+    if len(known_ids):
+        ordered = every.take(order)
+        repeat = pc.equal(ordered[1:], ordered[:-1]).fill_null(False).to_numpy(
+            zero_copy_only=False)
+        order = order[np.r_[True, ~repeat]]
     fill = {"recency_days": -1, "frequency": 0, "orders": 0, "monetary_total": 0.0,
             "monetary": np.nan, "first_purchase": np.datetime64("NaT"),
             "last_purchase": np.datetime64("NaT")}
-    cols = {k: np.concatenate([v, np.full(len(missing), fill[k], dtype=v.dtype)])
+    cols = {k: np.concatenate([v, np.full(len(known_ids), fill[k], dtype=v.dtype)])[order]
             for k, v in cols.items()}
-    return pa.chunked_array([*ids.chunks, missing]), cols
+    return every.take(order), cols
 
 
 def _score(cols: dict[str, np.ndarray], bought: np.ndarray, bins: int, monetary_score: str
@@ -441,8 +450,6 @@ def rfm_table(
     rows sorted once by customer id.
     """
     ids, cols = _add_non_buyers(*_measures(agg, as_of, frequency), customers, as_of)
-    order = pc.sort_indices(ids).to_numpy()
-    ids, cols = ids.take(order), {k: v[order] for k, v in cols.items()}
     bought = cols["frequency"] > 0
     scores = _score(cols, bought, bins, monetary_score)
     names = _segment_names(grid)
