@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from crmlib import labels
+from crmlib.data.sql import check_table, is_lazy
 from crmlib.errors import CRMError
 from crmlib.formatting import LOCALE, interval, value
 from crmlib.results import NotedTable
@@ -66,8 +67,29 @@ def contact_base(interactions: pd.DataFrame | None,
     if interactions is None:
         return NotedTable(pd.DataFrame(columns=columns), caption="Contacts per channel",
                           notes=("no interactions table in this unit: no service KPIs",))
-    check_frame(interactions, name="interactions",
+    check_table(interactions, name="interactions",
                 required=["customer_id", "occurred_at", "channel"])
+    out = _contact_counts(interactions)
+    n = int(out["contacts"].iloc[-1])
+    out["share"] = out["contacts"] / n if n else np.nan
+    out["customer_share"] = (out["customers"] / len(customers) if customers is not None
+                             and len(customers) else np.nan)
+    return NotedTable(out[columns], caption=f"Contacts per channel ({n:,} contacts)")
+
+
+def _contact_counts(interactions: Any) -> pd.DataFrame:
+    """Contacts, contacting customers, first and last contact per channel and ``"all"``
+    (the last row), counted where the rows are."""
+    if is_lazy(interactions):
+        from crmlib.service import _sql
+
+        got = _sql.contact_counts(interactions)
+        got["channel"] = got["channel"].fillna("all")
+        got = pd.concat([got[got["channel"] != "all"].sort_values("channel"),
+                         got[got["channel"] == "all"]], ignore_index=True)
+        for col in ("first_contact", "last_contact"):
+            got[col] = pd.to_datetime(got[col]).astype(interactions.dtypes["occurred_at"])
+        return got.astype({"contacts": "int64", "customers": "int64"})
     f = pd.DataFrame({"channel": interactions["channel"].astype(str).to_numpy(),
                       "customer_id": interactions["customer_id"].astype(str).to_numpy(),
                       "at": interactions["occurred_at"].to_numpy()})
@@ -77,11 +99,7 @@ def contact_base(interactions: pd.DataFrame | None,
     total = pd.DataFrame({"contacts": [len(f)], "customers": [f["customer_id"].nunique()],
                           "first_contact": [f["at"].min()], "last_contact": [f["at"].max()]},
                          index=pd.Index(["all"], name="channel"))
-    out = pd.concat([per, total]).rename_axis("channel").reset_index()
-    out["share"] = out["contacts"] / len(f) if len(f) else np.nan
-    out["customer_share"] = (out["customers"] / len(customers) if customers is not None
-                             and len(customers) else np.nan)
-    return NotedTable(out[columns], caption=f"Contacts per channel ({len(f):,} contacts)")
+    return pd.concat([per, total]).rename_axis("channel").reset_index()
 
 
 def baseline_end(initiatives: Iterable[Any], *, metrics: Sequence[str] | None = None

@@ -4,20 +4,28 @@ complaint or churn."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from statsmodels.stats.multitest import multipletests
 
 from crmlib import defaults, intervals
+from crmlib._lazy import lazy_module
+from crmlib.data.sql import check_table, is_lazy
 from crmlib.errors import CRMError
 from crmlib.results import NotedTable, TestResult
+from crmlib.service import _sql
 from crmlib.service._empty import NO_INTERACTIONS, empty_table
 from crmlib.service._kpis import REQUIRED, _mean, _share, validate_interactions
 from crmlib.service.results import ChannelComparison
 from crmlib.utils.validation import check_alpha, check_frame, check_option
+
+if TYPE_CHECKING:
+    import statsmodels.stats.multitest as sm_multitest
+    from scipy import stats
+else:  # imported on first use (crmlib._lazy), so a notebook's kernel starts fast
+    stats = lazy_module("scipy.stats")
+    sm_multitest = lazy_module("statsmodels.stats.multitest")
 
 __all__ = [
     "channel_mix",
@@ -83,15 +91,25 @@ def channel_mix(interactions: pd.DataFrame | None, *, freq: str = "M",
     check_option(freq, name="freq", options=_FREQS)
     if interactions is None:
         return empty_table(["period", "channel", "contacts", "n", "share", "ci_low", "ci_high"])
-    check_frame(interactions, name="interactions", required=["occurred_at", "channel"])
-    period = interactions["occurred_at"].dt.to_period(freq).dt.start_time
-    counts = (pd.DataFrame({"period": period, "channel": interactions["channel"].astype(str)})
-              .groupby(["period", "channel"]).size().unstack("channel", fill_value=0))
+    counts = _mix_counts(interactions, freq)
     out = counts.stack().rename("contacts").reset_index()
     out["n"] = out.groupby("period")["contacts"].transform("sum")
     share, _, low, high = _share(out["contacts"], out["n"], alpha)
     out["share"], out["ci_low"], out["ci_high"] = share, low, high
     return out
+
+
+def _mix_counts(interactions: Any, freq: str) -> pd.DataFrame:
+    """Contacts per period (rows) and channel (columns), zeros where a channel had none."""
+    check_table(interactions, name="interactions", required=["occurred_at", "channel"])
+    if is_lazy(interactions):
+        got = _sql.mix_counts(interactions, freq)
+        got["period"] = got["period"].dt.to_period(freq).dt.start_time  # the pandas type
+        return (got.set_index(["period", "channel"])["contacts"].astype("int64")
+                .unstack("channel", fill_value=0).sort_index())
+    period = interactions["occurred_at"].dt.to_period(freq).dt.start_time
+    return (pd.DataFrame({"period": period, "channel": interactions["channel"].astype(str)})
+            .groupby(["period", "channel"]).size().unstack("channel", fill_value=0))
 
 
 _SHIFT_COLUMNS = ["channel", "contacts_before", "share_before", "contacts_after", "share_after",
@@ -104,19 +122,27 @@ def _holm(p: np.ndarray) -> np.ndarray:
     out = np.full(p.shape, np.nan)
     ok = np.isfinite(p)
     if ok.any():
-        out[ok] = multipletests(p[ok], method="holm")[1]
+        out[ok] = sm_multitest.multipletests(p[ok], method="holm")[1]
     return out
 
 
 def _before_after(interactions: pd.DataFrame, split: Any) -> tuple[pd.DataFrame, pd.Timestamp]:
     """Contacts per channel before (column False) and from (True) ``split`` (default: the
     median contact time)."""
-    check_frame(interactions, name="interactions", required=["occurred_at", "channel"])
-    split = pd.Timestamp(interactions["occurred_at"].median() if split is None else split)
-    after = (interactions["occurred_at"] >= split).to_numpy()
+    check_table(interactions, name="interactions", required=["occurred_at", "channel"])
+    if is_lazy(interactions):
+        split = pd.Timestamp(_sql.median_at(interactions) if split is None else split)
+        got = _sql.before_after(interactions, split)
+        got["after"] = got["after"].astype(bool)
+        tab = got.pivot_table(index="channel", columns="after", values="contacts",
+                              aggfunc="sum", fill_value=0).astype("int64")
+        after = got.loc[got["contacts"] > 0, "after"].to_numpy()
+    else:
+        split = pd.Timestamp(interactions["occurred_at"].median() if split is None else split)
+        after = (interactions["occurred_at"] >= split).to_numpy()
+        tab = pd.crosstab(interactions["channel"].astype(str), after)
     if after.all() or not after.any():
         raise CRMError(f"split: {split.date()} leaves no contacts on one side")
-    tab = pd.crosstab(interactions["channel"].astype(str), after)
     return tab.reindex(columns=[False, True], fill_value=0), split
 
 
@@ -245,12 +271,14 @@ def _outcome_cells(interactions: pd.DataFrame, outcome: str) -> pd.DataFrame:
                          "y": f[outcome].astype("float64").to_numpy()})
 
 
-def _standard(f: pd.DataFrame, cell: pd.DataFrame, standard: str) -> pd.Series:
-    """The standard kind mix over the kinds present in every channel."""
+def _standard(kinds: pd.Series, cell: pd.DataFrame, standard: str) -> pd.Series:
+    """The standard kind mix over the kinds present in every channel (``kinds``: the
+    contacts of each kind)."""
     counts = cell["count"].unstack("kind")
     keep = counts.columns[counts.notna().all() & (counts.fillna(0) > 0).all()]
     if standard == "pooled":
-        return f[f["kind"].isin(keep)]["kind"].value_counts(normalize=True).reindex(keep)
+        kept = kinds[kinds.index.isin(keep)]
+        return (kept / kept.sum()).reindex(keep)
     return pd.Series(1.0 / max(len(keep), 1), index=keep)
 
 
@@ -268,10 +296,10 @@ def _direct(cell: pd.DataFrame, w: pd.Series, outcome: str) -> pd.DataFrame:
     return cell.groupby("channel")[["wr", "wv"]].sum()
 
 
-def _standard_notes(f: pd.DataFrame, cell: pd.DataFrame, w: pd.Series, outcome: str,
+def _standard_notes(n: int, cell: pd.DataFrame, w: pd.Series, outcome: str,
                     standard: str) -> tuple[str, ...]:
-    """The standard mix and the kinds left out, in words."""
-    if len(f) and not len(w):  # nothing common to standardise to: crude rates only
+    """The standard mix and the kinds left out, in words (``n`` contacts)."""
+    if n and not len(w):  # nothing common to standardise to: crude rates only
         return (f"no contact kind has a {outcome} in every channel: no common mix to "
                 "standardise to, crude rates only",)
     mix = ", ".join(f"{k} {v:.3f}" for k, v in w.items())
@@ -336,15 +364,47 @@ def standardised_by_channel(
     check_option(standard, name="standard", options=("pooled", "equal"))
     if interactions is None:
         return NotedTable(empty_table(_STD_COLUMNS), caption=f"{outcome} by channel")
-    return _standardised(_outcome_cells(interactions, outcome), outcome, standard, alpha)
+    return _standardised(*_outcome_stats(interactions, outcome), outcome, standard, alpha)
 
 
-def _standardised(f: pd.DataFrame, outcome: str, standard: str, alpha: float) -> NotedTable:
-    """Crude and standardised rates per channel from the answered contacts ``f``."""
-    cell = f.groupby(["channel", "kind"])["y"].agg(["mean", "var", "count"])
-    w = _standard(f, cell, standard)
+def _outcome_stats(interactions: Any, outcome: str
+                   ) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series, int]:
+    """The statistics :func:`_standardised` needs, from the rows or from counted cells."""
+    if is_lazy(interactions):
+        check_table(interactions, name="interactions", required=["channel", "kind", outcome])
+        return _weighted_stats(_sql.outcome_cells(interactions, outcome))
+    f = _outcome_cells(interactions, outcome)
+    return (f.groupby(["channel", "kind"])["y"].agg(["mean", "var", "count"]),
+            f.groupby("channel")["y"].agg(["mean", "var", "count"]),
+            f["kind"].value_counts(), len(f))
+
+
+def _moments(cells: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Mean, sample variance and count per ``keys`` of the values ``y`` counted ``w`` times."""
+    g = cells.groupby(keys)
+    n = g["w"].sum()
+    mean = (cells["w"] * cells["y"]).groupby([cells[k] for k in keys]).sum() / n
+    c = cells.join(mean.rename("m"), on=keys)
+    ss = (c["w"] * (c["y"] - c["m"]) ** 2).groupby([c[k] for k in keys]).sum()
+    return pd.DataFrame({"mean": mean, "var": (ss / (n - 1)).where(n > 1), "count": n})
+
+
+def _weighted_stats(cells: pd.DataFrame
+                    ) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series, int]:
+    """Mean, variance and count per (channel, kind) and per channel, contacts per kind and
+    in all, from contacts counted per channel, kind and outcome value (``channel, kind, y,
+    w``): the statistics of the rows they count."""
+    cells = cells.astype({"w": "int64", "y": "float64"})
+    return (_moments(cells, ["channel", "kind"]), _moments(cells, ["channel"]),
+            cells.groupby("kind")["w"].sum(), int(cells["w"].sum()))
+
+
+def _standardised(cell: pd.DataFrame, crude: pd.DataFrame, kinds: pd.Series, n: int,
+                  outcome: str, standard: str, alpha: float) -> NotedTable:
+    """Crude and standardised rates per channel from the cell and channel statistics of the
+    answered contacts."""
+    w = _standard(kinds, cell, standard)
     std = _direct(cell, w, outcome)
-    crude = f.groupby("channel")["y"].agg(["mean", "var", "count"])
     if outcome == "csat":
         c, _, clo, chi = _mean(crude["mean"], crude["var"], crude["count"], alpha)
     else:
@@ -360,7 +420,7 @@ def _standardised(f: pd.DataFrame, outcome: str, standard: str, alpha: float) ->
     return NotedTable(out[_STD_COLUMNS].reset_index(drop=True),
                       caption=f"{outcome} by channel, crude and standardised to a common "
                               "kind mix",
-                      notes=_standard_notes(f, cell, w, outcome, standard))
+                      notes=_standard_notes(n, cell, w, outcome, standard))
 
 
 def contact_outcomes(interactions: pd.DataFrame | None, customers: pd.DataFrame
@@ -401,18 +461,7 @@ def contact_outcomes(interactions: pd.DataFrame | None, customers: pd.DataFrame
         return empty_table(["customer_id", "contacts", "complaints", "last_contact_at",
                             "last_channel", "last_kind", "churned_at", "days_to_churn",
                             "ended_in_complaint", "churned", "outcome"])
-    validate_interactions(interactions, customers=customers)
-    f = interactions[list(REQUIRED)].sort_values(["customer_id", "occurred_at",
-                                                   "interaction_id"], kind="stable")
-    g = f.groupby("customer_id", sort=False)
-    last = g.tail(1).set_index("customer_id")
-    out = pd.DataFrame({
-        "contacts": g.size(),
-        "complaints": (f["kind"] == "complaint").groupby(f["customer_id"], sort=False).sum(),
-    })
-    out["last_contact_at"] = last["occurred_at"]
-    out["last_channel"] = last["channel"]
-    out["last_kind"] = last["kind"]
+    out = _last_contacts(interactions, customers)
     churn = (customers.set_index("customer_id")["churned_at"]
              if "churned_at" in customers.columns else pd.Series(dtype="datetime64[ns]"))
     out["churned_at"] = churn.reindex(out.index).to_numpy()
@@ -423,6 +472,34 @@ def contact_outcomes(interactions: pd.DataFrame | None, customers: pd.DataFrame
         [out["ended_in_complaint"] & out["churned"], out["churned"], out["ended_in_complaint"]],
         ["complaint and churn", "churn", "complaint"], "other")
     return out.reset_index().sort_values("customer_id", kind="stable").reset_index(drop=True)
+
+
+def _last_contacts(interactions: Any, customers: pd.DataFrame) -> pd.DataFrame:
+    """Per contacting customer (the index): ``contacts, complaints, last_contact_at,
+    last_channel, last_kind``."""
+    if is_lazy(interactions):  # the contract checks of data.load have run on the rows
+        check_table(interactions, name="interactions", required=REQUIRED)
+        check_frame(customers, name="customers", required=["customer_id"])
+        got = _sql.per_customer_last(interactions)
+        dtypes = interactions.dtypes
+        got = got.astype({"customer_id": dtypes["customer_id"], "contacts": "int64",
+                          "complaints": "int64", "last_contact_at": dtypes["occurred_at"],
+                          "last_channel": dtypes["channel"], "last_kind": dtypes["kind"]})
+        return got.set_index("customer_id")
+    validate_interactions(interactions, customers=customers)
+    f = interactions[list(REQUIRED)].sort_values(["customer_id", "occurred_at",
+                                                   "interaction_id"], kind="stable")
+    g = f.groupby("customer_id", sort=False)
+    last = g.tail(1).set_index("customer_id")
+    out = pd.DataFrame({
+        "contacts": g.size(),
+        "complaints": (f["kind"] == "complaint").groupby(f["customer_id"], sort=False).sum()
+        .astype("int64"),
+    })
+    out["last_contact_at"] = last["occurred_at"]
+    out["last_channel"] = last["channel"]
+    out["last_kind"] = last["kind"]
+    return out
 
 
 def outcome_rates(outcomes: pd.DataFrame, *, by: str = "last_channel",

@@ -30,7 +30,7 @@ import pyarrow as pa
 from crmlib import intervals
 from crmlib.service._standards import Standards
 
-__all__ = ["aggregate"]
+__all__ = ["aggregate", "aggregate_in_source", "drop_scratch"]
 
 FREQ_SQL = {"D": "day", "W": "week", "M": "month", "Q": "quarter", "Y": "year"}
 MISSING = "(missing)"
@@ -277,6 +277,9 @@ def _labelled(con: duckdb.DuckDBPyConnection, by: Sequence[str], keys: list[str]
         if key == "period":
             sel.append(f"g.k{i} AS {q(key)}")
             continue
+        if labels.get(key) is None:  # the key aggregated as its value (a table in its source)
+            sel.append(f"coalesce(CAST(g.k{i} AS VARCHAR), '{MISSING}') AS {q(key)}")
+            continue
         con.register(f"lab{i}", labels[key])
         joins.append(f"LEFT JOIN lab{i} ON g.k{i} = lab{i}.code")
         sel.append(f"coalesce(CAST(lab{i}.value AS VARCHAR), '{MISSING}') AS {q(key)}")
@@ -313,6 +316,15 @@ def aggregate(
     cols = set(interactions.columns)
     table, labels = _narrow(interactions, customers, by, cust_keys, std.channels, on_unknown)
     con.register("n", table)
+    return _aggregate_n(con, cols, labels, by=by, keys=keys, freq=freq, std=std, end=end,
+                        alpha=alpha)
+
+
+def _aggregate_n(con: duckdb.DuckDBPyConnection, cols: set[str],
+                 labels: dict[str, pd.DataFrame | None], *, by: Sequence[str], keys: list[str],
+                 freq: str, std: Standards, end: pd.Timestamp, alpha: float
+                 ) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """:func:`aggregate` from the narrow view ``n`` already on ``con``."""
     key_sql = _key_sql(by, freq)
     _tables(con, cols, key_sql, std, end)
     agg = _labelled(con, by, keys, len(key_sql), labels)
@@ -322,3 +334,50 @@ def aggregate(
     for var in variables:  # one variable at a time: only one set of sorted lists in memory
         quant.update(_quantiles(con, len(key_sql), agg, [var], alpha))
     return agg.drop(columns="gid"), quant
+
+
+#: The temporary objects :func:`aggregate_in_source` leaves on a shared connection.
+SCRATCH_VIEWS = ("src", "n", "o")
+SCRATCH_TABLES = ("groups", "follow", "per_cust")
+
+
+def narrow_sql(relation: str, cols: set[str], by: Sequence[str], cust_keys: Sequence[str],
+               channels: Sequence[str], customers: str | None) -> str:
+    """The narrow view ``n`` of :func:`aggregate` as SQL over a table's ``relation``: the
+    customer id itself as the key, the channel's position in ``channels``, the complaint
+    flag, the optional columns, and each group key as its value (customer attributes joined
+    from the view named ``customers``)."""
+    whens = " ".join(f"WHEN '{c.replace(chr(39), chr(39) * 2)}' THEN {i}"
+                     for i, c in enumerate(channels))
+    sel = ["i.customer_id AS cid",
+           f"CAST(CASE CAST(i.channel AS VARCHAR) {whens} ELSE -1 END AS TINYINT) AS ch",
+           "coalesce(CAST(i.kind AS VARCHAR) = 'complaint', false) AS complaint",
+           "i.occurred_at", *(f"i.{c}" for c in OPTIONAL if c in cols)]
+    for j, key in enumerate(k for k in by if k != "period"):
+        sel.append(f"{'c' if key in cust_keys else 'i'}.{q(key)} AS _k{j}")
+    join = (f" LEFT JOIN {customers} c ON i.customer_id = c.customer_id"
+            if cust_keys and customers else "")
+    return f"SELECT {', '.join(sel)} FROM ({relation}) i{join}"
+
+
+def aggregate_in_source(
+    con: duckdb.DuckDBPyConnection, relation: str, cols: set[str], *, by: Sequence[str],
+    cust_keys: Sequence[str], keys: list[str], freq: str, std: Standards, end: pd.Timestamp,
+    alpha: float, customers: str | None = None,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """:func:`aggregate` of the interactions given as SQL (``relation``) on the DuckDB
+    connection that holds them: the same passes, nothing read into pandas but the
+    aggregates. The caller drops the scratch objects (:func:`drop_scratch`)."""
+    con.execute("CREATE OR REPLACE TEMP VIEW n AS "
+                + narrow_sql(relation, cols, by, cust_keys, std.channels, customers))
+    labels: dict[str, pd.DataFrame | None] = {k: None for k in by if k != "period"}
+    return _aggregate_n(con, cols, labels, by=by, keys=keys, freq=freq, std=std, end=end,
+                        alpha=alpha)
+
+
+def drop_scratch(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the temporary views and tables of the engine from a shared connection."""
+    for t in SCRATCH_TABLES:
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+    for v in SCRATCH_VIEWS:
+        con.execute(f"DROP VIEW IF EXISTS {v}")

@@ -14,13 +14,15 @@ import numpy as np
 import pandas as pd
 
 from crmlib import defaults
+from crmlib.data.sql import check_table, is_lazy
+from crmlib.service import _journeys_sql as _jsql
 from crmlib.service._empty import empty_table
 from crmlib.service._kpis import _share
 from crmlib.utils.validation import check_alpha, check_frame, check_scalar
 
 __all__ = ["journey_paths", "path_outcomes", "touchpoints", "transitions"]
 
-START, END, ORDER = "(start)", "(end)", "order"
+START, END, ORDER = _jsql.START, _jsql.END, _jsql.ORDER
 _NO_EVENTS = "no touchpoints: no journeys"
 
 
@@ -60,6 +62,8 @@ def touchpoints(interactions: pd.DataFrame | None, orders: pd.DataFrame | None =
     """
     if interactions is None:
         return empty_table(["customer_id", "at", "touchpoint", "step", "steps", "gap_days"])
+    if is_lazy(interactions):
+        return _jsql.events(interactions, orders)
     check_frame(interactions, name="interactions",
                 required=["customer_id", "occurred_at", "channel", "kind"])
     parts = [pd.DataFrame({
@@ -141,12 +145,16 @@ def journey_paths(events: pd.DataFrame, *, steps: int = 3, top: int = 15,
     alpha = check_alpha(alpha)
     check_scalar(steps, name="steps", kind=int, min_value=1)
     check_scalar(top, name="top", kind=int, min_value=1)
-    if events.empty:
+    if _jsql.is_empty(events):
         return empty_table(["path", "customers", "share", "ci_low", "ci_high"], _NO_EVENTS)
-    path = _paths(events, steps)
-    counts = path.value_counts().head(top)
+    if is_lazy(events):
+        counts, total = _jsql.path_counts(events, steps)
+        counts = counts.sort_values(ascending=False).head(top)
+    else:
+        path = _paths(events, steps)
+        counts, total = path.value_counts().head(top), len(path)
     out = counts.rename("customers").rename_axis("path").reset_index()
-    p, _, lo, hi = _share(out["customers"], np.full(len(out), len(path)), alpha)
+    p, _, lo, hi = _share(out["customers"], np.full(len(out), total), alpha)
     out["share"], out["ci_low"], out["ci_high"] = p, lo, hi
     return out
 
@@ -189,10 +197,17 @@ def transitions(events: pd.DataFrame, *, include_start_end: bool = True) -> pd.D
     0  web:inquiry  phone:inquiry      1          0.5
     1  web:inquiry    web:inquiry      1          0.5
     """
-    check_frame(events, name="events", required=["customer_id", "touchpoint", "step", "steps"])
-    if events.empty:
+    check_table(events, name="events", required=["customer_id", "touchpoint", "step", "steps"])
+    if _jsql.is_empty(events):
         return empty_table(["from", "to", "count", "probability", "median_days", "p90_days"],
                            _NO_EVENTS)
+    if is_lazy(events):
+        return _jsql.transitions(events, include_start_end)
+    return _transitions(events, include_start_end)
+
+
+def _transitions(events: pd.DataFrame, include_start_end: bool) -> pd.DataFrame:
+    """:func:`transitions` of the events as rows."""
     nxt = events.groupby("customer_id", sort=False)["touchpoint"].shift(-1)
     gap = events.groupby("customer_id", sort=False)["gap_days"].shift(-1)
     pairs = pd.DataFrame({"from": events["touchpoint"], "to": nxt, "days": gap})
@@ -251,7 +266,7 @@ def path_outcomes(events: pd.DataFrame, *, customers: pd.DataFrame | None = None
     3    phone:inquiry   purchase    1.0
     """
     alpha = check_alpha(alpha)
-    if events.empty:
+    if _jsql.is_empty(events):
         return empty_table(["path", "customers", "outcome", "share", "ci_low", "ci_high"],
                            _NO_EVENTS)
     frame, outcomes = _endings(events, customers, steps)
@@ -261,8 +276,11 @@ def path_outcomes(events: pd.DataFrame, *, customers: pd.DataFrame | None = None
 def _endings(events: pd.DataFrame, customers: pd.DataFrame | None, steps: int
              ) -> tuple[pd.DataFrame, list[str]]:
     """Each customer's path and whether the journey ended in each outcome."""
-    last = events[events["step"] == events["steps"]].set_index("customer_id")["touchpoint"]
-    frame = pd.DataFrame({"path": _paths(events, steps)})
+    if is_lazy(events):
+        frame, last = _jsql.endings(events, steps)
+    else:
+        last = events[events["step"] == events["steps"]].set_index("customer_id")["touchpoint"]
+        frame = pd.DataFrame({"path": _paths(events, steps)})
     frame["purchase"] = (last.reindex(frame.index) == ORDER).to_numpy(dtype=bool)
     frame["complaint"] = last.reindex(frame.index).str.endswith(":complaint").fillna(False) \
         .to_numpy(dtype=bool)

@@ -48,6 +48,7 @@ import pandas as pd
 import pyarrow as pa
 
 from crmlib import defaults, intervals
+from crmlib.data.sql import check_table, is_lazy
 from crmlib.errors import CRMError
 from crmlib.service import _engine
 from crmlib.service._empty import empty_table
@@ -330,8 +331,14 @@ def _kpi_table(interactions: pd.DataFrame, *, by: list[str], std: Standards,
                customers: pd.DataFrame | None, orders: pd.DataFrame | None, freq: str,
                as_of: Any, alpha: float) -> pd.DataFrame:
     """The KPI rows of checked arguments (see :func:`kpis`)."""
+    from crmlib.service import _in_source
+
+    if is_lazy(interactions):
+        return _in_source.kpi_table(interactions, by=by, std=std, customers=customers,
+                                    orders=orders, freq=freq, as_of=as_of, alpha=alpha)
     # the customers are checked in the engine, where each id is looked up once
     validate_interactions(interactions, channels=std.channels)
+    orders = _in_source.eager_orders(orders)
     if customers is not None:
         check_frame(customers, name="customers", required=["customer_id"])
     cust_keys = _group_exprs(by, interactions, customers)
@@ -379,8 +386,11 @@ def _customer_counts(con: duckdb.DuckDBPyConnection, cust_keys: list[str],
 def _order_counts(con: duckdb.DuckDBPyConnection, keys: list[str], cust_keys: list[str],
                   orders: pd.DataFrame, agg: pd.DataFrame, freq: str) -> np.ndarray:
     """Purchase orders (amount > 0) of each group's customers and period."""
-    check_frame(orders, name="orders", required=["customer_id", "ordered_at", "amount"])
-    con.register("o", orders)
+    check_table(orders, name="orders", required=["customer_id", "ordered_at", "amount"])
+    if is_lazy(orders):  # on the orders' own DuckDB connection (see _in_source)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW o AS {orders.relation}")
+    else:
+        con.register("o", orders)
     okeys = [k for k in keys if k in cust_keys or k == "period"]
     sel = [f"date_trunc('{_FREQ_SQL[freq]}', o.ordered_at) AS period" if k == "period" else
            f"coalesce(CAST(c.{_q(k)} AS VARCHAR), '{_MISSING}') AS {_q(k)}" for k in okeys]

@@ -14,10 +14,12 @@ import numpy as np
 import pandas as pd
 
 from crmlib import defaults, intervals
+from crmlib.data.sql import check_table, is_lazy
 from crmlib.errors import CRMError
 from crmlib.results import Estimate, Metric
+from crmlib.service import _sql
 from crmlib.service._empty import NO_INTERACTIONS
-from crmlib.service._kpis import kpis, validate_interactions
+from crmlib.service._kpis import REQUIRED, kpis, validate_interactions
 from crmlib.utils.figures import (
     MIN_EVENTS,
     figure,
@@ -47,11 +49,28 @@ def _day_end(as_of: Any) -> pd.Timestamp:
     return t.normalize() + pd.Timedelta(days=1) if t == t.normalize() else t
 
 
-def _window(at: pd.Series, as_of: Any, years: float) -> tuple[pd.Timestamp, pd.Timestamp]:
+def _window(first: pd.Timestamp, last: pd.Timestamp, as_of: Any, years: float
+            ) -> tuple[pd.Timestamp, pd.Timestamp]:
     """Start and (exclusive) end of the complaint-rate window: ``years`` up to the end of
-    the as-of day, starting no earlier than the first recorded contact."""
-    end = _day_end(as_of if as_of is not None else at.max())
-    return max(end - pd.DateOffset(months=round(12 * years)), at.min().normalize()), end
+    the as-of day, starting no earlier than the first recorded contact (``first``;
+    ``last``: the latest)."""
+    end = _day_end(as_of if as_of is not None else last)
+    return max(end - pd.DateOffset(months=round(12 * years)), first.normalize()), end
+
+
+def _complaints(interactions: Any, customers: pd.DataFrame, as_of: Any, years: float
+                ) -> tuple[int, pd.Timestamp, pd.Timestamp]:
+    """Complaint contacts in the window of :func:`complaint_rate`, and the window."""
+    if is_lazy(interactions):  # the contract checks of data.load have run on the rows
+        check_table(interactions, name="interactions", required=REQUIRED)
+        start, end = _window(*_sql.time_range(interactions), as_of, years)
+        return _sql.complaints_between(interactions, start, end), start, end
+    validate_interactions(interactions, customers=customers)
+    at = pd.to_datetime(interactions["occurred_at"])
+    start, end = _window(at.min(), at.max(), as_of, years)
+    inside = ((at >= start) & (at < end)).to_numpy(dtype=bool)
+    k = int(((interactions["kind"] == "complaint").to_numpy(dtype=bool) & inside).sum())
+    return k, start, end
 
 
 def _customer_years(customers: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
@@ -112,11 +131,7 @@ def complaint_rate(interactions: pd.DataFrame | None, customers: pd.DataFrame, *
     if not (isinstance(years, int | float) and 0 < years <= 100):
         raise CRMError(f"years: expected a number of years in (0, 100], got {years!r}")
     check_frame(customers, name="customers", required=["customer_id", "acquired_at"])
-    validate_interactions(interactions, customers=customers)
-    at = pd.to_datetime(interactions["occurred_at"])
-    start, end = _window(at, as_of, years)
-    inside = ((at >= start) & (at < end)).to_numpy(dtype=bool)
-    k = int(((interactions["kind"] == "complaint").to_numpy(dtype=bool) & inside).sum())
+    k, start, end = _complaints(interactions, customers, as_of, years)
     exposure, at_risk = _customer_years(customers, start, end)
     value, se, low, high = intervals.garwood(k, exposure, alpha)
     note = (f"complaints per customer per year, {start.date()} to "
@@ -220,10 +235,24 @@ def _period(interactions: pd.DataFrame, as_of: Any) -> str | None:
     """The period of the contact KPIs: contacts up to the as-of date (default the latest)."""
     # the unit's as-of date (all contacts up to it), so that units analysed at the same date
     # compare; the first contact differs between units and is no definition
-    at = pd.to_datetime(interactions["occurred_at"]) if "occurred_at" in interactions else None
-    end = pd.Timestamp(as_of) if as_of is not None else (
-        at.max() if at is not None and at.notna().any() else None)
+    if as_of is not None:
+        end = pd.Timestamp(as_of)
+    elif is_lazy(interactions):
+        end = _sql.latest(interactions) if "occurred_at" in interactions.columns else None
+    else:
+        at = (pd.to_datetime(interactions["occurred_at"]) if "occurred_at" in interactions
+              else None)
+        end = at.max() if at is not None and at.notna().any() else None
     return f"contacts up to {end.date()}" if end is not None else None
+
+
+def _contacting(interactions: Any) -> int | None:
+    """Distinct customers with a contact (None without a ``customer_id`` column)."""
+    if "customer_id" not in interactions.columns:
+        return None
+    if is_lazy(interactions):
+        return _sql.contacting(interactions)
+    return int(interactions["customer_id"].nunique())
 
 
 def headline(interactions: pd.DataFrame | None, *, customers: pd.DataFrame | None = None,
@@ -275,8 +304,7 @@ def headline(interactions: pd.DataFrame | None, *, customers: pd.DataFrame | Non
     overall = kpis(interactions, by=(), thresholds=thresholds, costs=costs, targets={},
                    short_abandon_seconds=short_abandon_seconds, customers=customers,
                    as_of=as_of, alpha=alpha).set_index("kpi")
-    contacting = (int(interactions["customer_id"].nunique())
-                  if "customer_id" in interactions else None)
+    contacting = _contacting(interactions)
     figures = []
     for name in HEADLINE[:-1]:
         r = overall.loc[name] if name in overall.index else None
