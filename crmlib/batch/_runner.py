@@ -2,7 +2,8 @@
 
 A notebook of :data:`RUNS_LAST` (``06_scorecard``) starts only after every other notebook of
 its unit in this run has finished, ok or failed, with either executor; the other notebooks
-run in any order.
+run in any order. Before them, one prepare task per unit checks the unit's data once and writes
+its checked snapshot, which the unit's notebooks then read (:mod:`crmlib.batch._prepare`).
 
 A notebook whose worker process dies (killed, out of memory) is run again: once, alone in a
 new pool, with ``"processes"``; on another worker, up to the scheduler's
