@@ -23,7 +23,7 @@ from crmlib.retention import _cohorts
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 UNITS = ("retail", "subscription", "services")
-LAZY = ("orders", "interactions")
+LAZY = ("orders", "interactions", "survey_responses")
 RTOL = 1e-12
 LISTED = _cohorts._MAX_LISTED
 

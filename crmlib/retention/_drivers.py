@@ -28,12 +28,12 @@ import numpy as np
 import pandas as pd
 
 from crmlib.data import SourceTable
-from crmlib.data.sql import check_table
+from crmlib.data.sql import check_table, is_lazy
 from crmlib.defaults import DAYS_PER_MONTH
 from crmlib.errors import CRMError
 from crmlib.results import NotedTable
 from crmlib.retention._churn import ChurnFrame, analysed
-from crmlib.retention._sql import contact_counts
+from crmlib.retention._sql import contact_counts, latest_scores
 from crmlib.utils.validation import check_frame, check_scalar
 
 CATEGORICAL = ("plan", "channel", "region", "segment")
@@ -123,8 +123,8 @@ def _reference_first(s: pd.Series, min_count: int) -> tuple[pd.Series | None, di
 
 
 def driver_frame(churn: ChurnFrame, *, interactions: pd.DataFrame | SourceTable | None = None,
-                 survey_responses: pd.DataFrame | None = None, as_of: Any, min_count: int = 10,
-                 events_per_parameter: int = 10) -> DriverFrame:
+                 survey_responses: pd.DataFrame | SourceTable | None = None, as_of: Any,
+                 min_count: int = 10, events_per_parameter: int = 10) -> DriverFrame:
     """The churn frame with the candidate churn drivers as model-ready covariates (which and
     how: see the module docstring).
 
@@ -219,13 +219,20 @@ def _add_contacts(candidates: dict, kinds: dict, churn: ChurnFrame,
 
 
 def _add_nps(candidates: dict, kinds: dict, frame: pd.DataFrame,
-             survey_responses: pd.DataFrame | None, end: pd.Timestamp) -> None:
+             survey_responses: pd.DataFrame | SourceTable | None, end: pd.Timestamp
+             ) -> None:
     """The latest NPS answer as detractor, passive, promoter or no response."""
-    if survey_responses is None or "nps" not in survey_responses or not len(survey_responses):
+    if (survey_responses is None or "nps" not in survey_responses.columns
+            or not len(survey_responses)):
         return
-    sr = survey_responses[(pd.to_datetime(survey_responses["answered_at"]) < end)
-                          & survey_responses["nps"].notna()]
-    latest = sr.sort_values("answered_at").groupby("customer_id")["nps"].last()
+    if is_lazy(survey_responses):
+        check_table(survey_responses, name="survey_responses",
+                    required=["customer_id", "answered_at", "nps"])
+        latest = latest_scores(survey_responses, end=end)
+    else:
+        sr = survey_responses[(pd.to_datetime(survey_responses["answered_at"]) < end)
+                              & survey_responses["nps"].notna()]
+        latest = sr.sort_values("answered_at").groupby("customer_id")["nps"].last()
     score = frame["customer_id"].map(latest).astype("Float64")
     group = pd.Series(np.select([score.isna().to_numpy(dtype=bool),
                                  (score <= 6).fillna(False).to_numpy(dtype=bool),

@@ -123,3 +123,16 @@ def latest_order_date(orders: Table, *, date_col: str) -> pd.Timestamp | None:
                 {"orders": only_columns(orders, [date_col])})
     value = out["last_at"].iloc[0] if len(out) else None
     return None if value is None or pd.isna(value) else pd.Timestamp(value)
+
+
+def latest_scores(answers: Any, *, end: pd.Timestamp, score: str = "nps",
+                  customer_col: str = "customer_id", date_col: str = "answered_at") -> pd.Series:
+    """Each customer's latest ``score`` answered before ``end`` (a table left in its source):
+    one row per customer who answered comes back, not the answers. Answers at the same time
+    are ordered by the table's key (the last one counts, as a stable sort would have it)."""
+    cid, ts, key = ident(customer_col), when(date_col), ident(answers.key)
+    out = query(f"SELECT cid, score FROM (SELECT {cid} AS cid, {ident(score)} AS score, "
+                f"row_number() OVER (PARTITION BY {cid} ORDER BY {ts} DESC, {key} DESC) AS r "
+                f"FROM answers WHERE {ident(score)} IS NOT NULL AND {ts} < :end) AS last "
+                "WHERE r = 1", {"answers": answers}, {"end": stamp(end)})
+    return pd.Series(out["score"].to_numpy(dtype=float), index=out["cid"].to_numpy())
