@@ -195,3 +195,19 @@ def test_plot_loadings_draws_each_loading(bfi):
     ax = plot_loadings(item_factors(None))
     assert ax.texts[0].get_text() == "no item columns to factor"
     plt.close(ax.figure)
+
+
+def test_parallel_analysis_null_matrices_match_simulated_rows():
+    # the Bartlett-decomposition draws have the eigenvalue distribution of the correlation
+    # matrix of n independent normal rows, simulated here row by row
+    from crmlib.survey._scales import _null_corr
+
+    rng = np.random.default_rng(3)
+    n, p, k = 40, 4, 4000
+    fast = np.sort(np.linalg.eigvalsh(_null_corr(rng, n, p, k)), axis=1)[:, ::-1]
+    rows = np.array([np.sort(np.linalg.eigvalsh(np.corrcoef(rng.standard_normal((n, p)),
+                                                            rowvar=False)))[::-1]
+                     for _ in range(k)])
+    np.testing.assert_allclose(np.quantile(fast, [0.5, 0.95], axis=0),
+                               np.quantile(rows, [0.5, 0.95], axis=0), atol=0.03)
+    np.testing.assert_allclose(np.diagonal(_null_corr(rng, n, p, 3), axis1=1, axis2=2), 1.0)

@@ -366,15 +366,25 @@ def parallel_analysis(
     rng = check_random_state(random_state)
     p = R.shape[0]
     observed = np.sort(np.linalg.eigvalsh(R))[::-1]
-    sims = np.empty((n_iter, p))
-    for b in range(n_iter):
-        Z = rng.standard_normal((n, p))
-        sims[b] = np.sort(np.linalg.eigvalsh(np.corrcoef(Z, rowvar=False)))[::-1]
+    sims = np.sort(np.linalg.eigvalsh(_null_corr(rng, n, p, n_iter)), axis=1)[:, ::-1]
     random = np.quantile(sims, quantile, axis=0)
     above = observed > random
     n_keep = int(np.argmin(above)) if not above.all() else p
     return pd.DataFrame({"component": np.arange(1, p + 1), "observed": observed,
                          "random": random, "retained": np.arange(p) < n_keep})
+
+
+def _null_corr(rng: np.random.Generator, n: int, p: int, n_iter: int) -> np.ndarray:
+    """``n_iter`` correlation matrices of ``n`` rows of ``p`` independent normals, drawn
+    through their scatter matrix: Wishart with ``n - 1`` degrees of freedom by Bartlett's
+    decomposition ``W = L L'`` (chi-square diagonal, standard normal below it), which has the
+    distribution of the centred rows' cross-products without drawing the ``n x p`` rows."""
+    L = np.tril(rng.standard_normal((n_iter, p, p)), k=-1)
+    diag = np.sqrt(rng.chisquare(n - 1 - np.arange(p), size=(n_iter, p)))
+    L[:, np.arange(p), np.arange(p)] = diag
+    W = L @ np.swapaxes(L, 1, 2)
+    d = np.sqrt(np.diagonal(W, axis1=1, axis2=2))
+    return W / (d[:, :, None] * d[:, None, :])
 
 
 def _varimax(L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
