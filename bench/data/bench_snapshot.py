@@ -20,7 +20,7 @@ survey_responses]`` as a large unit runs). A source that is not there is skipped
 
 Usage (from the repository root)::
 
-    .venv/bin/python bench/data/bench_snapshot.py [--repeat 3] [--only sample]
+    .venv/bin/python bench/data/bench_snapshot.py [--repeat 3] [--only synth5m sample_eager]
 
 Raw results: ``bench/results/snapshot.json``.
 """
@@ -79,7 +79,7 @@ if mode != "peer":  # a first query on the tables (left in the source or in the 
     out.update(count_wall_s=time.perf_counter() - wall, count_cpu_s=time.process_time() - cpu,
                snapshot=None if crm.snapshot is None else str(crm.snapshot))
 out["rows"] = rows
-print(json.dumps(out))
+print("RESULT " + json.dumps(out))  # DuckDB may print a progress bar on stdout too
 """
 
 
@@ -89,9 +89,10 @@ def _one(source: Path, unit: str, lazy: list[str], mode: str, cache: Path) -> di
     env.pop("CRM_RUN_ID", None)
     done = subprocess.run([sys.executable, "-c", _CHILD, str(source), unit, json.dumps(lazy),
                            mode], capture_output=True, text=True, env=env, cwd=ROOT, check=False)
-    if done.returncode:
-        return {"error": done.stderr.strip().splitlines()[-1:]}
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    found = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    if done.returncode or not found:
+        return {"error": (done.stderr.strip().splitlines() or [f"rc {done.returncode}"])[-1]}
+    return json.loads(found[-1][len("RESULT "):])
 
 
 def _case(source: Path, unit: str, lazy: list[str], repeat: int) -> dict:

@@ -73,6 +73,14 @@ def _short(exc: BaseException) -> str:
     return (lines[0] if lines else type(exc).__name__)[:200]
 
 
+def _connect() -> duckdb.DuckDBPyConnection:
+    """The DuckDB connection that stages and checks a source: no progress bar (on a large
+    source it would be printed over a batch run's progress lines, or into a notebook)."""
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    return con
+
+
 class Source:
     """An opened source: its tables and columns, a query runner and the DuckDB staging area."""
 
@@ -140,7 +148,7 @@ class FolderSource(Source):
 
     def __init__(self, folder: Path, wanted: tuple[str, ...]) -> None:
         self.label = str(folder)
-        self.duck = duckdb.connect()
+        self.duck = _connect()
         self.tables, self.errors, self.present = {}, [], set()
         self.present = {
             t for t in ALL_TABLES if any(folder.glob(f"{t}.*")) or (folder / t).is_dir()
@@ -257,7 +265,7 @@ class DuckDBFileSource(Source):
 
     def __init__(self, path: Path, wanted: tuple[str, ...]) -> None:
         self.label = str(path)
-        self.duck = duckdb.connect()
+        self.duck = _connect()
         self.tables, self.errors, self.present = {}, [], set()
         try:
             self.duck.execute(f"ATTACH {ql(str(path))} AS srcdb (READ_ONLY)")
@@ -288,7 +296,7 @@ class SQLSource(Source):
         self.owns_engine = self._own
         self.engine = sa.create_engine(url) if self._own else url
         self.label = self.engine.url.render_as_string(hide_password=True)
-        self.duck = duckdb.connect()
+        self.duck = _connect()
         self.tables, self.errors, self.present = {}, [], set()
         self._prep = self.engine.dialect.identifier_preparer
         self._ints: dict[str, list[str]] = {}
