@@ -134,17 +134,23 @@ def _params_dir(folder: Path, lazy: list[str]) -> Path:
 
 def test_initiative_interactions_loads_each_other_unit_once(tmp_path, eager):
     folder = _params_dir(tmp_path, ["orders", "interactions"])
-    assert scorecard.params_dir_of(folder / "units" / "services.yaml") == folder
     params = config.load_params("services", params_dir=folder)
+    own = folder / "units" / "services.yaml"
     with data.load(SAMPLE, unit="services", as_of=params.as_of, in_database=LAZY) as crm:
-        got = scorecard.initiative_interactions(crm, params, "services", params_dir=folder)
+        got = scorecard.initiative_interactions(crm, params, "services", params_file=own)
         assert sorted(got) == sorted(UNITS)
         assert got["services"] is crm.interactions  # this unit's table, not loaded again
         for unit in UNITS:
             assert isinstance(got[unit], data.SourceTable)
             assert len(got[unit]) == len(eager[unit][0].interactions)
     none = config.load_params("retail", params_dir=folder)
-    assert scorecard.initiative_interactions(None, none, "retail", params_dir=folder) == {}
+    assert scorecard.initiative_interactions(None, none, "retail", params_file=own) == {}
+    # another file than <folder>/units/<unit>.yaml: the project's units, read into pandas
+    with data.load(SAMPLE, unit="services", as_of=params.as_of) as crm:
+        got = scorecard.initiative_interactions(crm, params, "services",
+                                                params_file=tmp_path / "services.yaml")
+        assert sorted(got) == sorted([*UNITS, "cdnow"])
+        assert isinstance(got["retail"], pd.DataFrame)
 
 
 # --------------------------------------------------------------------------- PostgreSQL

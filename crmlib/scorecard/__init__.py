@@ -21,12 +21,7 @@ if TYPE_CHECKING:
     from crmlib.scorecard._headline import headline
     from crmlib.scorecard._impact import ImpactResult, initiative_impact, newey_west_lags
     from crmlib.scorecard._initiative import InitiativeImpact, estimate_initiative, initiatives_for
-    from crmlib.scorecard._load import (
-        initiative_interactions,
-        load_all_metrics,
-        load_metrics,
-        params_dir_of,
-    )
+    from crmlib.scorecard._load import initiative_interactions, load_all_metrics, load_metrics
     from crmlib.scorecard._series import fcr_series, metric_panel, rate_series
     from crmlib.scorecard._trend import metric_series, series_trend
 
@@ -46,8 +41,7 @@ __getattr__, __dir__ = lazy_exports(__name__, {
         "initiative_interactions",
         "load_all_metrics",
         "load_metrics",
-        "params_dir_of",
-    ),
+        ),
     "crmlib.scorecard._series": ("fcr_series", "metric_panel", "rate_series"),
     "crmlib.scorecard._trend": ("metric_series", "series_trend"),
 })
@@ -70,7 +64,6 @@ __all__ = [
     "metric_panel",
     "metric_series",
     "newey_west_lags",
-    "params_dir_of",
     "rate_series",
     "series_trend",
     "trend",

@@ -12,8 +12,7 @@ from typing import Any
 
 from crmlib.utils.metrics_json import read_metrics
 
-__all__ = ["initiative_interactions", "load_all_metrics", "load_metrics", "metrics_dir",
-           "params_dir_of"]
+__all__ = ["initiative_interactions", "load_all_metrics", "load_metrics", "metrics_dir"]
 
 
 def metrics_dir(output_dir: str | Path, unit: str) -> Path:
@@ -98,18 +97,9 @@ def load_all_metrics(output_dir: str | Path, unit: str) -> dict[str, dict[str, A
     return out
 
 
-def params_dir_of(params_file: str | Path | None) -> Path | None:
+def _params_dir_of(params_file: str | Path | None) -> Path | None:
     """The params folder of a unit's params file ``<folder>/units/<unit>.yaml`` (what
-    ``crm run`` passes a notebook), None for any other file or none (the project's).
-
-    Examples
-    --------
-    >>> from crmlib import scorecard
-    >>> str(scorecard.params_dir_of("/srv/params/units/retail.yaml"))
-    '/srv/params'
-    >>> scorecard.params_dir_of(""), scorecard.params_dir_of("/tmp/retail.yaml")
-    (None, None)
-    """
+    ``crm run`` passes a notebook), None for any other file or none (the project's)."""
     if not params_file:
         return None
     path = Path(params_file)
@@ -117,7 +107,7 @@ def params_dir_of(params_file: str | Path | None) -> Path | None:
 
 
 def initiative_interactions(crm: Any, params: Any, unit: str, *,
-                            params_dir: str | Path | None = None) -> dict[str, Any]:
+                            params_file: str | Path | None = None) -> dict[str, Any]:
     """Every unit's interactions for the initiatives applied to ``unit``, each loaded once.
 
     Parameters
@@ -128,8 +118,10 @@ def initiative_interactions(crm: Any, params: Any, unit: str, *,
         ``unit``'s params: its ``initiatives`` and ``as_of``.
     unit
         The treated unit.
-    params_dir
-        The folder of every unit's params (default the project's ``params/``).
+    params_file
+        ``unit``'s params file (the notebook's parameter): when it is
+        ``<folder>/units/<unit>.yaml``, as ``crm run --params-dir <folder>`` passes it, the
+        other units are those of ``<folder>``; otherwise those of the project's ``params/``.
 
     Returns
     -------
@@ -152,6 +144,7 @@ def initiative_interactions(crm: Any, params: Any, unit: str, *,
 
     if not initiatives_for(params, unit):
         return {}
+    params_dir = _params_dir_of(params_file)
     out: dict[str, Any] = {}
     for name in config.list_units(params_dir):
         if name == unit:
