@@ -191,6 +191,8 @@ def _run_notebook(task: dict[str, Any], work: Path, result: dict[str, Any]) -> A
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    from crmlib.batch._engine_papermill import ENGINE_NAME
+
     unit, notebook = task["unit"], task["notebook"]
     start = time.perf_counter()
     nb = None
@@ -202,7 +204,10 @@ def _run_notebook(task: dict[str, Any], work: Path, result: dict[str, Any]) -> A
                 parameters={"unit": unit, "params_file": task["params_file"],
                             "output_dir": str(task["unit_dir"])},
                 kernel_name=KERNEL_NAME, cwd=str(task["cwd"]), progress_bar=False,
-                log_output=False, request_save_on_cell_execute=True,
+                log_output=False, request_save_on_cell_execute=True, engine_name=ENGINE_NAME,
+                # every cell has run and its outputs are in: stop the kernel at once rather
+                # than wait 1-3 s for it to exit by itself
+                shutdown_kernel="immediate",
             )
         result["status"] = "ok"
     except PapermillExecutionError as exc:
@@ -244,8 +249,9 @@ def salvage(task: dict[str, Any]) -> dict[str, Any]:
 
     The dead worker could not clean up: this does what :func:`_execute` does for a failed
     notebook, from the runner's process. Complete reports of ``task`` from earlier runs are
-    removed (they would pass for this run's), the notebook as far as it got (papermill saves
-    the run's ``.partial`` copy after every cell) is kept as ``<notebook>.FAILED.ipynb`` with
+    removed (they would pass for this run's), the notebook as far as it got (the run's
+    ``.partial`` copy is saved when each code cell starts: :mod:`crmlib.batch._engine_papermill`)
+    is kept as ``<notebook>.FAILED.ipynb`` with
     its ``.FAILED.html`` rendering, and the run's other temporary files of ``task`` are
     removed.
 
