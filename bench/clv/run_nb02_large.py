@@ -52,7 +52,11 @@ def run(cmd: list[str]) -> dict[str, float | int | str]:
 
     def sample() -> None:
         while not stop.is_set():
-            for p in [ps, *ps.children(recursive=True)]:
+            try:
+                tree = [ps, *ps.children(recursive=True)]
+            except psutil.Error:  # the command has just ended
+                break
+            for p in tree:
                 with contextlib.suppress(psutil.Error):
                     biggest[0] = max(biggest[0], p.memory_info().rss)
                     t = p.cpu_times()

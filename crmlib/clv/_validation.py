@@ -431,7 +431,8 @@ def _periods(rep: pd.DataFrame, ut0: np.ndarray, cal_b: pd.Timestamp, obs_b: pd.
     n_back = int(np.ceil((cal_b - pd.Timestamp(ut0[0])) / unit)) if len(ut0) else 0
     n_fwd = int(np.ceil((obs_b - cal_b) / unit))
     edges = [cal_b + k * unit for k in range(-n_back, n_fwd + 1)]
-    edges = pd.DatetimeIndex([min(e, obs_b) for e in edges]).unique()
+    # microseconds whatever the engine returned (PostgreSQL's driver gives nanoseconds)
+    edges = pd.DatetimeIndex([min(e, obs_b) for e in edges]).unique().as_unit("us")
     starts, ends = edges[:-1], edges[1:]
     counts = np.zeros(len(starts), dtype=np.int64)
     np.add.at(counts, rep["k"].to_numpy(dtype=np.int64) + n_back,
