@@ -1,11 +1,11 @@
 """Segmentation on orders and interactions left in their source (issue 10, "scale up").
 
 ``rfm``, ``segment_value``, ``customer_features`` and ``migration`` on the sample's three
-units with ``orders``/``interactions`` as :class:`crmlib.data.SourceTable` (DuckDB over the
-files, and a real PostgreSQL from ``tests/pg_server.py``) give the numbers they give on the
-loaded frames, which tests/test_segmentation_*.py check against hand-computed and published
-figures. On PostgreSQL a cursor listener shows that only per-customer aggregates leave the
-database.
+units with ``orders``/``interactions``/``survey_responses`` as
+:class:`crmlib.data.SourceTable` (DuckDB over the files, and a real PostgreSQL from
+``tests/pg_server.py``) give the numbers they give on the loaded frames, which
+tests/test_segmentation_*.py check against hand-computed and published figures. On
+PostgreSQL a cursor listener shows that only per-customer aggregates leave the database.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from crmlib.segmentation import (
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 UNITS = ("retail", "subscription", "services")
-LAZY = ("orders", "interactions")
+LAZY = ("orders", "interactions", "survey_responses")
 
 Call = tuple[str, tuple[str, ...], Callable[[data.CRMData, dict], pd.DataFrame]]
 
@@ -41,7 +41,7 @@ CALLS: list[Call] = [
     ("rfm_window", ("orders",),
      lambda crm, r: rfm(crm.orders, as_of=crm.as_of, window_days=365, frequency="orders",
                         monetary_score="total")),
-    ("value", ("orders", "interactions"),
+    ("value", ("orders", "interactions", "survey_responses"),
      lambda crm, r: segment_value(
          r["rfm"], crm.orders, as_of=crm.as_of, customers=crm.customers,
          interactions=crm.interactions, survey_responses=crm.survey_responses,
@@ -103,6 +103,7 @@ def test_duckdb_tables_give_the_frame_results(unit, eager):
     with data.load(SAMPLE, unit=unit, in_database=LAZY) as crm:
         assert isinstance(crm.orders, data.SourceTable)
         assert isinstance(crm.interactions, data.SourceTable)
+        assert isinstance(crm.survey_responses, data.SourceTable)
         got = _run(crm)
     for name in want:
         _same(got[name], want[name])
@@ -152,11 +153,12 @@ def test_postgres_aggregates_in_the_database(sample_pg_url, eager):
         for unit in UNITS:
             frames, want = eager[unit]
             n_customers = len(frames.customers)
-            rows = {"orders": len(frames.orders), "interactions": len(frames.interactions)}
+            rows = {"orders": len(frames.orders), "interactions": len(frames.interactions),
+                    "survey_responses": len(frames.survey_responses)}
             per_call.clear()
             with data.load(engine, unit=unit, in_database=LAZY) as crm:
                 assert crm.orders.dialect == "postgresql"
-                fetched.clear()  # the load itself reads the customers and the surveys
+                fetched.clear()  # the load itself reads the customers
                 got = _run(crm, after)
             pulled, sent = 0, 0
             for name, tables, _ in CALLS:

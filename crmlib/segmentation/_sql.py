@@ -24,7 +24,7 @@ import pandas as pd
 from crmlib.data import SourceTable
 from crmlib.data.sql import check_table, only_columns, query
 
-__all__ = ["Table", "check_table", "contacts", "order_days", "order_value"]
+__all__ = ["Table", "check_table", "contacts", "nps_counts", "order_days", "order_value"]
 
 Table = pd.DataFrame | SourceTable
 """Order lines or contacts: a pandas frame, or a table left in its source."""
@@ -136,3 +136,26 @@ def contacts(interactions: Table, as_of: pd.Timestamp, start: pd.Timestamp | Non
     return pd.Series(out["contacts"].to_numpy(dtype="float64"),
                      index=pd.Index(out["customer_id"].astype("string"), name="customer_id"),
                      name="contacts")
+
+
+def nps_counts(survey_responses: Table, as_of: pd.Timestamp, start: pd.Timestamp | None
+               ) -> pd.DataFrame:
+    """Per customer with NPS answers dated on or before ``as_of`` (and after ``start``): the
+    answers (``n``), the promoters (9-10) and the detractors (0-6), missing answers dropped.
+
+    An NPS and its adjusted-Wald interval depend on these three counts only, so a segment's
+    NPS from them equals the NPS of its members' answers.
+    """
+    params: dict[str, Any] = {"as_of": as_of.date()}
+    where = f"nps IS NOT NULL AND {_day('answered_at')} <= :as_of"
+    if start is not None:
+        params["start"] = start.date()
+        where += f" AND {_day('answered_at')} > :start"
+    sql = ("SELECT CAST(customer_id AS VARCHAR) AS customer_id, COUNT(*) AS n, "
+           "COUNT(*) FILTER (WHERE nps >= 9) AS promoters, "
+           "COUNT(*) FILTER (WHERE nps <= 6) AS detractors "
+           f"FROM survey_responses WHERE {where} GROUP BY 1")
+    table = only_columns(survey_responses, ["customer_id", "answered_at", "nps"])
+    out = query(sql, {"survey_responses": table}, params)
+    out["customer_id"] = out["customer_id"].astype("string")
+    return out

@@ -35,7 +35,7 @@ from crmlib.errors import CRMError
 from crmlib.results import Metric
 from crmlib.segmentation._migration import NOT_YET, Migration, flows
 from crmlib.segmentation._rfm import NO_PURCHASE, tied_scores
-from crmlib.segmentation._sql import Table, check_table, contacts, order_value
+from crmlib.segmentation._sql import Table, check_table, contacts, nps_counts, order_value
 from crmlib.utils.estimates import mean_estimate, nps_estimate, proportion_estimate
 from crmlib.utils.figures import (
     MIN_EVENTS,
@@ -249,13 +249,23 @@ def _per_customer(labels: pd.Series, agg: pd.DataFrame, as_of: pd.Timestamp,
                          "tenure": tenure.where(tenure >= 0)})
 
 
-def _responses(survey_responses: pd.DataFrame | None, labels: pd.Series, as_of: pd.Timestamp,
+def _responses(survey_responses: Table | None, labels: pd.Series, as_of: pd.Timestamp,
                start: pd.Timestamp | None) -> pd.DataFrame | None:
-    """The NPS answers in the window with the segment of the customer who gave them."""
+    """The NPS answers in the window with the segment of the customer who gave them (from a
+    table left in its source: each customer's answers as one promoter 10, passive 7 or
+    detractor 0 per answer, which gives the same NPS and interval)."""
     if survey_responses is None or "nps" not in survey_responses.columns:
         return None
-    check_frame(survey_responses, name="survey_responses",
+    check_table(survey_responses, name="survey_responses",
                 required=["customer_id", "answered_at", "nps"])
+    if not isinstance(survey_responses, pd.DataFrame):
+        counts = nps_counts(survey_responses, as_of, start)
+        seg_of = labels.reindex(counts["customer_id"].to_numpy()).to_numpy()
+        n, pro, det = (counts[c].to_numpy("int64") for c in ("n", "promoters", "detractors"))
+        per = np.stack([pro, n - pro - det, det], axis=1).reshape(-1)
+        return pd.DataFrame({"segment": np.repeat(np.repeat(seg_of, 3), per),
+                             "nps": np.repeat(np.tile([10.0, 7.0, 0.0], len(n)), per)}
+                            ).dropna(subset=["segment"])
     responses = _window(survey_responses, "answered_at", as_of, start)
     responses = responses.loc[responses["nps"].notna().to_numpy()]
     seg_of = labels.reindex(responses["customer_id"].astype("string").to_numpy())
