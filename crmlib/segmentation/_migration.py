@@ -165,14 +165,18 @@ def _segments_at(orders: Table, dates: list[pd.Timestamp], customers: pd.DataFra
     return results
 
 
-def _long_history(results: list[pd.Series], dates: list[pd.Timestamp], states: list[str]
-                  ) -> pd.DataFrame:
-    """The long history; absent customers are "Not yet a customer" before their first
-    appearance and "No purchase" after it."""
+def _wide_history(results: list[pd.Series], dates: list[pd.Timestamp]) -> pd.DataFrame:
+    """Customers (rows, by id) by dates (columns): the segment; absent customers are "Not yet
+    a customer" before their first appearance and "No purchase" after it."""
     wide = pd.concat(results, axis=1, keys=range(len(dates))).sort_index()
     seen = wide.notna().cummax(axis=1)
     wide = wide.where(wide.notna(), np.where(seen, NO_PURCHASE, NOT_YET))
     wide.columns = dates
+    return wide
+
+
+def _long_history(wide: pd.DataFrame, states: list[str]) -> pd.DataFrame:
+    """The long history of :func:`_wide_history`."""
     long = wide.rename_axis(index="customer_id", columns="as_of").stack().rename("segment")
     long = long.reset_index()
     long["customer_id"] = long["customer_id"].astype("string")
@@ -229,6 +233,14 @@ def segment_history(
     """
     check_table(orders, name="orders", required=["customer_id", "ordered_at", "amount"])
     dates = _dates(as_of_dates)
+    wide, states = _history(orders, dates, customers, segmenter, bins, grid, window_days)
+    return _long_history(wide, states)
+
+
+def _history(orders: Table, dates: list[pd.Timestamp], customers: pd.DataFrame | None,
+             segmenter: Segmenter | None, bins: int, grid: Mapping[str, Any] | None,
+             window_days: int | None) -> tuple[pd.DataFrame, list[str]]:
+    """The wide history (:func:`_wide_history`) and every state, in order."""
     states: list[str] = []
     if segmenter is None:
         segmenter = _rfm_segmenter(orders, dates, bins, grid, window_days)
@@ -237,7 +249,7 @@ def segment_history(
     if NO_PURCHASE not in states:
         states.append(NO_PURCHASE)
     states.append(NOT_YET)
-    return _long_history(results, dates, states)
+    return _wide_history(results, dates), states
 
 
 def _empty_migration(as_of_dates: Sequence[Any], grid: Mapping[str, Any] | None) -> Migration:
@@ -317,11 +329,11 @@ def migration(
     """
     if len(as_of_dates) < 2:  # one date: nothing to migrate between, say so
         return _empty_migration(as_of_dates, grid)
-    hist = segment_history(orders, as_of_dates=as_of_dates, customers=customers,
-                           segmenter=segmenter, bins=bins, grid=grid, window_days=window_days)
-    states = list(hist["segment"].cat.categories)
+    check_table(orders, name="orders", required=["customer_id", "ordered_at", "amount"])
+    wide, states = _history(orders, _dates(as_of_dates), customers, segmenter, bins, grid,
+                            window_days)
+    hist = _long_history(wide, states)  # the pairs are counted on the wide form, no pivot
     to_states = [s for s in states if s != NOT_YET]
-    wide = hist.pivot(index="customer_id", columns="as_of", values="segment")
     out = pd.concat([_pair_counts(wide, a, b, states, to_states)
                      for a, b in itertools.pairwise(wide.columns)], ignore_index=True)
     out["customers"] = out["customers"].astype("int64")
