@@ -43,13 +43,14 @@ def _peer_sql(folder: Path, unit: str) -> str:
     files = f"'{folder / 'interactions'}*.parquet'"
     custs = f"'{folder / 'customers'}*.parquet'"
     return (
-        "SELECT channel, count(*) AS contacts, "
-        "avg(CASE WHEN NOT coalesce(abandoned, false) THEN "
-        "CAST(first_contact_resolved AS DOUBLE) END) AS fcr, "
-        "avg(CASE WHEN NOT coalesce(abandoned, false) THEN handle_seconds END) AS aht, "
-        "median(CASE WHEN NOT coalesce(abandoned, false) THEN handle_seconds END) AS aht_med "
-        f"FROM read_parquet({files}) i JOIN read_parquet({custs}) c USING (customer_id) "
-        f"WHERE c.business_unit = '{unit}' GROUP BY channel ORDER BY channel")
+        "SELECT i.channel, count(*) AS contacts, "
+        "avg(CASE WHEN NOT coalesce(i.abandoned, false) THEN "
+        "CAST(i.first_contact_resolved AS DOUBLE) END) AS fcr, "
+        "avg(CASE WHEN NOT coalesce(i.abandoned, false) THEN i.handle_seconds END) AS aht, "
+        "median(CASE WHEN NOT coalesce(i.abandoned, false) THEN i.handle_seconds END) AS aht_med"
+        f" FROM read_parquet({files}) i JOIN read_parquet({custs}) c "
+        "ON i.customer_id = c.customer_id "
+        f"WHERE c.business_unit = '{unit}' GROUP BY i.channel ORDER BY i.channel")
 
 
 def kpis_side_by_side(folder: Path, unit: str) -> dict:
@@ -72,6 +73,7 @@ def kpis_side_by_side(folder: Path, unit: str) -> dict:
         events = service.touchpoints(crm.interactions, crm.orders)
         _, out["journey_paths_seconds"], out["journey_paths_cpu"] = _timed(
             lambda: service.journey_paths(events))
+    print(unit, json.dumps(out), flush=True)  # kept in the log should the peer fail
     con = duckdb.connect()
     peer, out["peer_seconds"], out["peer_cpu"] = _timed(
         lambda: con.execute(_peer_sql(folder, unit)).df())
