@@ -14,9 +14,10 @@ value to 1e-9 relative) before any time is recorded.
 
 Usage (repository root)::
 
-    .venv/bin/python bench/clv/bench_summary_sql.py --data /work/big/synth1m --repeat 3
+    .venv/bin/python bench/clv/bench_summary_sql.py [--data /work/big/synth1m ...] [--repeat 3]
 
-Writes ``bench/results/clv_summary_sql_<data folder>.json``.
+By default both /work/big/synth1m and /work/big/synth5m. Writes
+``bench/results/clv_summary_sql_<data folder>.json``.
 """
 
 from __future__ import annotations
@@ -83,24 +84,29 @@ def check_equal(lib: pd.DataFrame, hand: pd.DataFrame) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", default="/work/big/synth1m")
+    ap.add_argument("--data", nargs="+", default=["/work/big/synth1m", "/work/big/synth5m"])
     ap.add_argument("--unit", default="retail")
     ap.add_argument("--as-of", default="2024-12-31")
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
-    folder = Path(args.data)
+    for folder in args.data:
+        run_one(Path(folder), args.unit, args.as_of, args.repeat)
+
+
+def run_one(folder: Path, unit: str, as_of: str, repeat: int) -> None:
+    """Both summaries of ``unit`` in ``folder``, ``repeat`` times each, compared and timed."""
     crm, load_wall, load_cpu = timed(lambda: data.load(
-        str(folder), unit=args.unit, as_of=args.as_of, in_database=("orders",)))
+        str(folder), unit=unit, as_of=as_of, in_database=("orders",)))
     runs: dict[str, list[dict[str, float]]] = {"crmlib": [], "hand_written": []}
-    for _ in range(args.repeat):
-        lib, w, c = timed(lambda: clv.summarise(crm.orders, calibration_end=args.as_of))
+    for _ in range(repeat):
+        lib, w, c = timed(lambda: clv.summarise(crm.orders, calibration_end=as_of))
         runs["crmlib"].append({"wall_s": w, "cpu_s": c})
-        hand, w, c = timed(lambda: hand_written(folder, args.unit, args.as_of))
+        hand, w, c = timed(lambda: hand_written(folder, unit, as_of))
         runs["hand_written"].append({"wall_s": w, "cpu_s": c})
         check_equal(lib, hand)
     best = {k: min(r["wall_s"] for r in v) for k, v in runs.items()}
     best_cpu = {k: min(r["cpu_s"] for r in v) for k, v in runs.items()}
-    out = {"data": str(folder), "unit": args.unit, "as_of": args.as_of,
+    out = {"data": str(folder), "unit": unit, "as_of": as_of,
            "customers": len(lib), "load": {"wall_s": load_wall, "cpu_s": load_cpu},
            "runs": runs, "best_wall_s": best,
            "ratio_best_wall": best["crmlib"] / best["hand_written"],
