@@ -58,6 +58,7 @@ import duckdb
 cpu, wall = time.process_time(), time.perf_counter()
 if mode == "peer":
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     ext = "parquet" if source.endswith(("1m", "5m")) else "csv"
     scan = lambda t: f"read_{ext}('{source}/{t}.{ext}')"
     customers = con.execute(f"SELECT * FROM {scan('customers')} WHERE business_unit = ?",
@@ -89,10 +90,10 @@ def _one(source: Path, unit: str, lazy: list[str], mode: str, cache: Path) -> di
     env.pop("CRM_RUN_ID", None)
     done = subprocess.run([sys.executable, "-c", _CHILD, str(source), unit, json.dumps(lazy),
                            mode], capture_output=True, text=True, env=env, cwd=ROOT, check=False)
-    found = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    found = [line for line in done.stdout.splitlines() if "RESULT " in line]
     if done.returncode or not found:
         return {"error": (done.stderr.strip().splitlines() or [f"rc {done.returncode}"])[-1]}
-    return json.loads(found[-1][len("RESULT "):])
+    return json.loads(found[-1].split("RESULT ", 1)[1])
 
 
 def _case(source: Path, unit: str, lazy: list[str], repeat: int) -> dict:
