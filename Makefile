@@ -37,11 +37,11 @@ lint: $(STAMP)
 
 ## make doctest: every `>>>` example in the docstrings of crmlib
 doctest: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m pytest -q --doctest-modules crmlib
+	CRM_CACHE_DIR=$(CURDIR)/build/cache-doctest MPLBACKEND=Agg $(BIN)/python -m pytest -q --doctest-modules crmlib
 
 nbval: $(STAMP)
 	$(BIN)/python tests/nbval/prepare.py build/nbval
-	$(BIN)/python -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env -o testpaths= build/nbval
+	CRM_CACHE_DIR=$(CURDIR)/build/cache-nbval $(BIN)/python -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env -o testpaths= build/nbval
 
 ## make docs: the documentation (docs/: user guide, data contract, API reference) -> build/docs
 docs: $(STAMP)

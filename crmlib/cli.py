@@ -250,7 +250,7 @@ def validate_cmd(
             typer.echo(_one_line(violation))
         _err(f"{len(violations)} violation(s) in {source}")
         raise typer.Exit(EXIT_FAILED)
-    crm = data.load(source, unit=unit, as_of=as_of, in_database=data.LAZY_TABLES)
+    crm = data.load(source, unit=unit, as_of=as_of, in_database=data.LAZY_TABLES, cache=False)
     counts = []
     for table in ("customers", "orders", "interactions", "survey_responses"):
         frame = getattr(crm, table, None)

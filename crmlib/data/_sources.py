@@ -75,9 +75,11 @@ def _short(exc: BaseException) -> str:
 
 def _connect() -> duckdb.DuckDBPyConnection:
     """The DuckDB connection that stages and checks a source: no progress bar (on a large
-    source it would be printed over a batch run's progress lines, or into a notebook)."""
+    source it would be printed over a batch run's progress lines). In a Jupyter kernel
+    without ipywidgets DuckDB refuses to change the setting, and shows no bar there anyway."""
     con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")
+    with contextlib.suppress(duckdb.Error):
+        con.execute("SET enable_progress_bar = false")
     return con
 
 
