@@ -182,14 +182,13 @@ def segment_value(
     if len(labels) == 0:
         raise CRMError("segments: no customers")
     agg = order_value(orders, as_of, start)  # one row per customer with orders, in SQL
-    pos = labels.index.get_indexer(agg.index)  # each row's customer among the labels, or -1
+    pos = labels.index.get_indexer(agg.index)  # the row's customer among the labels, or -1
     per = _per_customer(labels, agg, pos, as_of, customers)
     _add_contacts_and_clv(per, interactions, clv, as_of, start)
     responses = _responses(survey_responses, labels, as_of, start)
     value = _summarise(per, responses, key_segments, alpha)
-    unassigned = float(agg["revenue"][pos < 0].sum())
     return SegmentValue(value.table, value.customers, value.revenue, alpha, as_of, window_days,
-                        unassigned, value.missing_key_segments)
+                        float(agg["revenue"][pos < 0].sum()), value.missing_key_segments)
 
 
 def _add_contacts_and_clv(per: pd.DataFrame, interactions: Table | None,
