@@ -100,3 +100,33 @@ def test_bad_input(case):
         flows(mig, "Champions")
     with pytest.raises(CRMError, match="2023-01-01 is not a from_date"):
         transition_matrix(mig, from_date="2023-01-01")
+
+
+def test_three_dates_absent_customers_by_hand():
+    """A customer who leaves a date's result is "No purchase" after, "Not yet" before."""
+    results = {"2024-01-31": {"a": "A", "b": "B"}, "2024-02-29": {"b": "A", "c": "B"},
+               "2024-03-31": {"a": "B", "c": "B"}}
+
+    def segmenter(orders, as_of, customers):
+        got = results[str(as_of.date())]
+        return pd.DataFrame({"customer_id": list(got), "segment": list(got.values())})
+
+    orders = pd.DataFrame({"customer_id": ["a"], "ordered_at": pd.to_datetime(["2024-01-05"]),
+                           "amount": [1.0]})
+    m = migration(orders, as_of_dates=list(results), segmenter=segmenter)
+    h = m.history
+    assert h["customer_id"].tolist() == list("aaabbbccc")
+    assert h["segment"].astype(str).tolist() == [
+        "A", NO_PURCHASE, "B", "B", "A", NO_PURCHASE, NOT_YET, "B", "B"]
+    assert list(h["segment"].cat.categories) == ["A", "B", NO_PURCHASE, NOT_YET]
+    t = m.table
+    moved = t[t["customers"] > 0]
+    got = [(str(r.from_date.date()), r.from_segment, r.to_segment, r.customers)
+           for r in moved.itertuples()]
+    assert got == [("2024-01-31", "A", NO_PURCHASE, 1), ("2024-01-31", "B", "A", 1),
+                   ("2024-01-31", NOT_YET, "B", 1), ("2024-02-29", "A", NO_PURCHASE, 1),
+                   ("2024-02-29", "B", "B", 1), ("2024-02-29", NO_PURCHASE, "B", 1)]
+    assert len(t) == 2 * 4 * 3 and t["customers"].sum() == 6
+    assert moved["row_share"].tolist() == [1.0] * 6
+    assert np.isnan(t.loc[(t["from_date"] == "2024-01-31")
+                          & (t["from_segment"] == NO_PURCHASE), "row_share"]).all()

@@ -194,3 +194,30 @@ def test_migration_with_one_date_is_not_available(case):
     assert out["migration_into_at_risk"].status == "not available"
     assert "one as-of date (2024-01-31)" in out["migration_into_at_risk"].reason
     assert out["n_segments"].value == 2.0  # the others survive
+
+
+def test_labels_series_by_revenue_first_acquisition_and_nps_by_hand():
+    """Unordered labels (rows by revenue), a repeated customer row (its first date counts), a
+    customer without orders, one without a customer row, answers and revenue of strangers."""
+    labels = pd.Series(["X", "Y", "X", "Y"], index=["a", "b", "c", "d"])
+    orders = pd.DataFrame({
+        "customer_id": ["a", "b", "b", "d", "z"], "amount": [10.0, 100.0, 50.0, 30.0, 7.0],
+        "ordered_at": pd.to_datetime(["2024-03-01", "2024-03-02", "2024-03-05", "2024-03-06",
+                                      "2024-03-07"])})
+    customers = pd.DataFrame({
+        "customer_id": ["a", "a", "b", "c", "q"],
+        "acquired_at": pd.to_datetime(["2024-01-01", "2023-01-01", "2024-03-01", "2024-03-21",
+                                       "2024-01-01"])})
+    answers = pd.DataFrame({
+        "customer_id": ["a", "c", "b", "z", "d"], "nps": [10.0, 3.0, 9.0, 10.0, np.nan],
+        "answered_at": pd.to_datetime(["2024-03-10"] * 5)})
+    v = segment_value(labels, orders, as_of="2024-03-31", customers=customers,
+                      survey_responses=answers)
+    t = v.table.set_index("segment")
+    assert list(t.index) == ["Y", "X"]  # Y: 180, X: 10
+    assert t["revenue"].tolist() == [180.0, 10.0] and v.unassigned_revenue == 7.0
+    assert t["revenue_per_customer"].tolist() == [90.0, 5.0]
+    assert t["revenue_per_customer_se"].tolist() == pytest.approx([60.0, 5.0], rel=1e-12)
+    assert t["purchase_days_per_customer"].tolist() == [1.5, 0.5]
+    assert t["tenure_days"].tolist() == [30.0, 50.0]  # b 30 (d unknown); a 90, c 10
+    assert t["nps"].tolist() == [100.0, 0.0] and t["nps_n"].tolist() == [1, 2]

@@ -165,23 +165,33 @@ def _segments_at(orders: Table, dates: list[pd.Timestamp], customers: pd.DataFra
     return results
 
 
-def _wide_history(results: list[pd.Series], dates: list[pd.Timestamp]) -> pd.DataFrame:
-    """Customers (rows, by id) by dates (columns): the segment; absent customers are "Not yet
-    a customer" before their first appearance and "No purchase" after it."""
-    wide = pd.concat(results, axis=1, keys=range(len(dates))).sort_index()
-    seen = wide.notna().cummax(axis=1)
-    wide = wide.where(wide.notna(), np.where(seen, NO_PURCHASE, NOT_YET))
-    wide.columns = dates
-    return wide
+def _wide_history(results: list[pd.Series], states: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The customer ids (sorted) and their states (positions in ``states``) at each date
+    (rows by columns); absent customers are "Not yet a customer" before their first
+    appearance and "No purchase" after it. Every id is hashed once, in one factorisation."""
+    sizes = [len(r) for r in results]
+    found, ids = pd.factorize(np.concatenate([r.index.to_numpy(object) for r in results]))
+    order = np.argsort(ids, kind="stable")
+    rank = np.empty(len(ids), dtype="int64")
+    rank[order] = np.arange(len(ids))
+    codes = np.full((len(ids), len(results)), -1, dtype="int64")
+    for j, (row, res) in enumerate(zip(np.split(rank[found], np.cumsum(sizes)[:-1]), results,
+                                       strict=True)):
+        codes[row, j] = pd.Categorical(res.to_numpy(), categories=states).codes
+    seen = np.maximum.accumulate(codes >= 0, axis=1)
+    fill = np.where(seen, states.index(NO_PURCHASE), states.index(NOT_YET))
+    return ids[order], np.where(codes >= 0, codes, fill)
 
 
-def _long_history(wide: pd.DataFrame, states: list[str]) -> pd.DataFrame:
-    """The long history of :func:`_wide_history`."""
-    long = wide.rename_axis(index="customer_id", columns="as_of").stack().rename("segment")
-    long = long.reset_index()
-    long["customer_id"] = long["customer_id"].astype("string")
-    long["segment"] = pd.Categorical(long["segment"], categories=states, ordered=True)
-    return long
+def _long_history(ids: np.ndarray, codes: np.ndarray, dates: list[pd.Timestamp],
+                  states: list[str]) -> pd.DataFrame:
+    """The long history of :func:`_wide_history`: customer by customer, date by date."""
+    n, k = codes.shape
+    return pd.DataFrame({
+        "customer_id": pd.Series(np.repeat(ids, k), dtype=object).astype("string"),
+        "as_of": np.tile(np.array(dates, dtype="datetime64[ns]"), n),
+        "segment": pd.Categorical.from_codes(codes.reshape(-1), categories=states,
+                                             ordered=True)})
 
 
 def segment_history(
@@ -233,14 +243,15 @@ def segment_history(
     """
     check_table(orders, name="orders", required=["customer_id", "ordered_at", "amount"])
     dates = _dates(as_of_dates)
-    wide, states = _history(orders, dates, customers, segmenter, bins, grid, window_days)
-    return _long_history(wide, states)
+    ids, codes, states = _history(orders, dates, customers, segmenter, bins, grid, window_days)
+    return _long_history(ids, codes, dates, states)
 
 
 def _history(orders: Table, dates: list[pd.Timestamp], customers: pd.DataFrame | None,
              segmenter: Segmenter | None, bins: int, grid: Mapping[str, Any] | None,
-             window_days: int | None) -> tuple[pd.DataFrame, list[str]]:
-    """The wide history (:func:`_wide_history`) and every state, in order."""
+             window_days: int | None) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The wide history (:func:`_wide_history`: ids, state codes) and every state, in
+    order."""
     states: list[str] = []
     if segmenter is None:
         segmenter = _rfm_segmenter(orders, dates, bins, grid, window_days)
@@ -249,7 +260,7 @@ def _history(orders: Table, dates: list[pd.Timestamp], customers: pd.DataFrame |
     if NO_PURCHASE not in states:
         states.append(NO_PURCHASE)
     states.append(NOT_YET)
-    return _wide_history(results, dates), states
+    return (*_wide_history(results, states), states)
 
 
 def _empty_migration(as_of_dates: Sequence[Any], grid: Mapping[str, Any] | None) -> Migration:
@@ -266,15 +277,19 @@ def _empty_migration(as_of_dates: Sequence[Any], grid: Mapping[str, Any] | None)
                      "there is none to show")
 
 
-def _pair_counts(wide: pd.DataFrame, a: Any, b: Any, states: list[str], to_states: list[str]
+def _pair_counts(codes: np.ndarray, j: int, dates: list[pd.Timestamp], states: list[str]
                  ) -> pd.DataFrame:
-    """Customers per (from, to) state between two dates, zero cells included, and row shares."""
-    pair = pd.DataFrame({"from_segment": wide[a].astype(object),
-                         "to_segment": wide[b].astype(object)})
-    pair = pair[pair["to_segment"] != NOT_YET]
-    counts = pair.groupby(["from_segment", "to_segment"]).size()
-    full = pd.MultiIndex.from_product([states, to_states], names=["from_segment", "to_segment"])
-    counts = counts.reindex(full, fill_value=0).rename("customers").reset_index()
+    """Customers per (from, to) state between dates ``j`` and ``j + 1`` (state codes of
+    :func:`_wide_history`), zero cells included, and row shares."""
+    size = len(states)
+    to = [i for i, s in enumerate(states) if s != NOT_YET]
+    a, b = codes[:, j], codes[:, j + 1]
+    keep = b != states.index(NOT_YET)
+    cells = np.bincount(a[keep] * size + b[keep], minlength=size * size).reshape(size, size)
+    counts = pd.DataFrame({"from_segment": np.repeat(np.array(states, dtype=object), len(to)),
+                           "to_segment": np.tile(np.array(states, dtype=object)[to], size),
+                           "customers": cells[:, to].reshape(-1)})
+    a, b = dates[j], dates[j + 1]
     totals = counts.groupby("from_segment")["customers"].transform("sum")
     counts["row_share"] = counts["customers"] / totals.where(totals > 0)
     counts.insert(0, "to_date", b)
@@ -330,12 +345,12 @@ def migration(
     if len(as_of_dates) < 2:  # one date: nothing to migrate between, say so
         return _empty_migration(as_of_dates, grid)
     check_table(orders, name="orders", required=["customer_id", "ordered_at", "amount"])
-    wide, states = _history(orders, _dates(as_of_dates), customers, segmenter, bins, grid,
-                            window_days)
-    hist = _long_history(wide, states)  # the pairs are counted on the wide form, no pivot
+    dates = _dates(as_of_dates)
+    ids, codes, states = _history(orders, dates, customers, segmenter, bins, grid, window_days)
+    hist = _long_history(ids, codes, dates, states)  # the pairs are counted on the codes
     to_states = [s for s in states if s != NOT_YET]
-    out = pd.concat([_pair_counts(wide, a, b, states, to_states)
-                     for a, b in itertools.pairwise(wide.columns)], ignore_index=True)
+    out = pd.concat([_pair_counts(codes, j, dates, states) for j in range(len(dates) - 1)],
+                    ignore_index=True)
     out["customers"] = out["customers"].astype("int64")
     out["from_segment"] = pd.Categorical(out["from_segment"], categories=states, ordered=True)
     out["to_segment"] = pd.Categorical(out["to_segment"], categories=to_states, ordered=True)

@@ -23,6 +23,7 @@ Wilson, E. B. (1927). Probable inference, the law of succession, and statistical
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -181,13 +182,13 @@ def segment_value(
     if len(labels) == 0:
         raise CRMError("segments: no customers")
     agg = order_value(orders, as_of, start)  # one row per customer with orders, in SQL
-    per = _per_customer(labels, agg, as_of, customers)
+    pos = labels.index.get_indexer(agg.index)  # the row's customer among the labels, or -1
+    per = _per_customer(labels, agg, pos, as_of, customers)
     _add_contacts_and_clv(per, interactions, clv, as_of, start)
     responses = _responses(survey_responses, labels, as_of, start)
     value = _summarise(per, responses, key_segments, alpha)
-    unassigned = float(agg.loc[~agg.index.isin(labels.index), "revenue"].sum())
     return SegmentValue(value.table, value.customers, value.revenue, alpha, as_of, window_days,
-                        unassigned, value.missing_key_segments)
+                        float(agg["revenue"][pos < 0].sum()), value.missing_key_segments)
 
 
 def _add_contacts_and_clv(per: pd.DataFrame, interactions: Table | None,
@@ -196,10 +197,28 @@ def _add_contacts_and_clv(per: pd.DataFrame, interactions: Table | None,
     """Contacts in the window and expected lifetime value per customer, when given."""
     if interactions is not None:
         check_table(interactions, name="interactions", required=["customer_id", "occurred_at"])
-        per["contacts"] = contacts(interactions, as_of, start).reindex(per.index,
-                                                                       fill_value=0.0)
+        counts = contacts(interactions, as_of, start)
+        per["contacts"] = _spread(counts.to_numpy(), per.index.get_indexer(counts.index),
+                                  len(per), 0.0)
     if clv is not None:
-        per["clv"] = _clv_values(clv).reindex(per.index)
+        values = _clv_values(clv)
+        per["clv"] = _spread(values.to_numpy(), per.index.get_indexer(values.index), len(per),
+                             np.nan)
+
+
+def _spread(values: np.ndarray, pos: np.ndarray, n: int, fill: Any) -> np.ndarray:
+    """``values`` placed at positions ``pos`` (-1: dropped) of an array of ``n`` ``fill``."""
+    out = np.full(n, fill, dtype=values.dtype)
+    keep = pos >= 0
+    out[pos[keep]] = values[keep]
+    return out
+
+
+def _split(codes: np.ndarray, k: int) -> list[np.ndarray]:
+    """For each code ``0..k-1``, the positions holding it, in their order (-1 left out)."""
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(k + 1))
+    return [order[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 def _summarise(per: pd.DataFrame, responses: pd.DataFrame | None, key_segments: Sequence[str],
@@ -209,11 +228,20 @@ def _summarise(per: pd.DataFrame, responses: pd.DataFrame | None, key_segments: 
     total_revenue = float(per["revenue"].sum())
     if isinstance(labels.dtype, pd.CategoricalDtype):
         order = list(labels.cat.categories)
+        codes = labels.cat.codes.to_numpy()
     else:
-        order = per.groupby("segment")["revenue"].sum().sort_values(ascending=False).index
-    rows = [_segment_row(seg, per[per["segment"] == seg], len(per), total_revenue,
-                         responses, alpha) | {"is_key": seg in set(key_segments)}
-            for seg in order]
+        codes, uniques = pd.factorize(labels)
+        sums = np.bincount(codes, weights=per["revenue"].to_numpy(), minlength=len(uniques))
+        order = pd.Series(sums, index=uniques).sort_index().sort_values(ascending=False).index
+        codes = pd.Categorical(labels, categories=order).codes
+    columns = {c: per[c].to_numpy() for c in per.columns if c != "segment"}
+    members = _split(np.asarray(codes), len(order))
+    answers = None if responses is None else _split(
+        pd.Categorical(responses["segment"], categories=order).codes, len(order))
+    rows = [_segment_row(seg, {c: v[members[i]] for c, v in columns.items()}, len(per),
+                         total_revenue, None if answers is None else
+                         responses["nps"].to_numpy()[answers[i]], alpha)
+            | {"is_key": seg in set(key_segments)} for i, seg in enumerate(order)]
     missing = [k for k in key_segments if k not in set(order)]
     return SegmentValue(pd.DataFrame(rows), len(per), total_revenue, alpha, pd.NaT,
                         missing_key_segments=missing)
@@ -231,22 +259,26 @@ def _dates(as_of: Any, window_days: int | None) -> tuple[pd.Timestamp, pd.Timest
     return as_of, as_of - pd.Timedelta(days=window_days)
 
 
-def _per_customer(labels: pd.Series, agg: pd.DataFrame, as_of: pd.Timestamp,
+def _per_customer(labels: pd.Series, agg: pd.DataFrame, pos: np.ndarray, as_of: pd.Timestamp,
                   customers: pd.DataFrame | None) -> pd.DataFrame:
-    """Segment, revenue, purchase days and tenure per customer of ``labels``."""
-    ids = labels.index
-    revenue = agg["revenue"].fillna(0.0).reindex(ids, fill_value=0.0)
-    purchase_days = agg["purchase_days"].astype("float64").reindex(ids, fill_value=0.0)
+    """Segment, revenue, purchase days and tenure per customer of ``labels`` (``pos``: the
+    position among the labels of each row of ``agg``, -1 for none)."""
+    n = len(labels)
+    revenue = _spread(agg["revenue"].fillna(0.0).to_numpy("float64"), pos, n, 0.0)
+    purchase_days = _spread(agg["purchase_days"].to_numpy("float64"), pos, n, 0.0)
     if customers is not None and "acquired_at" in customers.columns:
         check_frame(customers, name="customers", required=["customer_id", "acquired_at"])
-        acq = pd.Series(pd.to_datetime(customers["acquired_at"]).to_numpy(),
-                        index=customers["customer_id"].astype("string").to_numpy())
-        acq = acq[~acq.index.duplicated()].reindex(ids)
+        at = pd.to_datetime(customers["acquired_at"]).to_numpy()
+        where = labels.index.get_indexer(customers["customer_id"].astype("string"))
+        rows = np.flatnonzero(where >= 0)  # a repeated id: its first row
+        first = rows[np.unique(where[rows], return_index=True)[1]]
+        acq = _spread(at[first], where[first], n, np.datetime64("NaT"))
     else:
-        acq = agg["first_order"].reindex(ids)
-    tenure = (as_of - acq).dt.days.astype("float64")
-    return pd.DataFrame({"segment": labels, "revenue": revenue, "purchase_days": purchase_days,
-                         "tenure": tenure.where(tenure >= 0)})
+        acq = _spread(agg["first_order"].to_numpy(), pos, n, np.datetime64("NaT"))
+    tenure = (as_of - pd.Series(acq)).dt.days.astype("float64")
+    return pd.DataFrame({"segment": labels.array, "revenue": revenue,
+                         "purchase_days": purchase_days,
+                         "tenure": tenure.where(tenure >= 0).to_numpy()}, index=labels.index)
 
 
 def _responses(survey_responses: Table | None, labels: pd.Series, as_of: pd.Timestamp,
@@ -283,30 +315,31 @@ def _clv_values(clv: pd.Series | pd.DataFrame) -> pd.Series:
     return values[~values.index.duplicated()]
 
 
-def _segment_row(seg: Any, grp: pd.DataFrame, n_all: int, total_revenue: float,
-                 responses: pd.DataFrame | None, alpha: float) -> dict[str, Any]:
-    """One row of :func:`segment_value`: size, revenue, contacts, NPS and CLV of a segment."""
-    n = len(grp)
+def _segment_row(seg: Any, grp: dict[str, np.ndarray], n_all: int, total_revenue: float,
+                 nps: np.ndarray | None, alpha: float) -> dict[str, Any]:
+    """One row of :func:`segment_value`: size, revenue, contacts, NPS and CLV of a segment
+    (``grp``: its members' values by column; ``nps``: their answers, or None)."""
+    n = len(grp["revenue"])
     share = proportion_estimate(n, n_all, alpha=alpha)
     rpc = mean_estimate(grp["revenue"], alpha=alpha)
     row: dict[str, Any] = {
         "segment": seg, "customers": n, "customer_share": share.value,
         "customer_share_ci_low": share.ci_low, "customer_share_ci_high": share.ci_high,
-        "revenue": float(grp["revenue"].sum()),
-        "revenue_share": float(grp["revenue"].sum()) / total_revenue
+        "revenue": float(pd.Series(grp["revenue"]).sum()),
+        "revenue_share": float(pd.Series(grp["revenue"]).sum()) / total_revenue
         if total_revenue else np.nan,
         "revenue_per_customer": rpc.value, "revenue_per_customer_se": rpc.se,
         "revenue_per_customer_ci_low": rpc.ci_low,
         "revenue_per_customer_ci_high": rpc.ci_high,
-        "purchase_days_per_customer": float(grp["purchase_days"].mean()) if n else np.nan,
-        "tenure_days": float(grp["tenure"].mean()) if n else np.nan,
+        "purchase_days_per_customer": float(pd.Series(grp["purchase_days"]).mean()),
+        "tenure_days": float(pd.Series(grp["tenure"]).mean()),
     }
     if "contacts" in grp:
         c = mean_estimate(grp["contacts"], alpha=alpha)
         row.update(contacts_per_customer=c.value, contacts_per_customer_ci_low=c.ci_low,
                    contacts_per_customer_ci_high=c.ci_high)
-    if responses is not None:
-        e = nps_estimate(responses.loc[responses["segment"] == seg, "nps"], alpha=alpha)
+    if nps is not None:
+        e = nps_estimate(nps, alpha=alpha)
         row.update(nps=e.value, nps_se=e.se, nps_ci_low=e.ci_low, nps_ci_high=e.ci_high,
                    nps_n=e.n)
     if "clv" in grp:
