@@ -153,6 +153,26 @@ def test_initiative_interactions_loads_each_other_unit_once(tmp_path, eager):
         assert isinstance(got["retail"], pd.DataFrame)
 
 
+def test_other_units_come_from_their_checked_snapshots(tmp_path, monkeypatch):
+    """The other units are loaded as their own notebooks load them, so a batch run (which
+    prepared every unit) does not check their data again inside notebook 06."""
+    from crmlib.data import _checks
+
+    monkeypatch.setenv("CRM_CACHE_DIR", str(tmp_path / "cache"))
+    folder = _params_dir(tmp_path, ["orders", "interactions"])
+    params = config.load_params("services", params_dir=folder)
+    for unit in UNITS:  # what crm run's prepare tasks do before the notebooks
+        data.prepare(SAMPLE, unit, as_of=params.as_of, in_database=["orders", "interactions"])
+    checked: list[str] = []
+    original = _checks.check_structure
+    monkeypatch.setattr(_checks, "check_structure",
+                        lambda *a, **k: checked.append("structure") or original(*a, **k))
+    own = folder / "units" / "services.yaml"
+    with data.load(SAMPLE, unit="services", as_of=params.as_of, in_database=LAZY) as crm:
+        got = scorecard.initiative_interactions(crm, params, "services", params_file=own)
+    assert sorted(got) == sorted(UNITS) and checked == []
+
+
 # --------------------------------------------------------------------------- PostgreSQL
 @pytest.mark.postgres
 @pytest.mark.parametrize("unit", UNITS)

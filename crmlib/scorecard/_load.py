@@ -127,9 +127,11 @@ def initiative_interactions(crm: Any, params: Any, unit: str, *,
     -------
     dict
         ``{unit: interactions}`` for every unit of the params folder, or ``{}`` when no
-        initiative treats ``unit``. Each other unit is loaded once, with its customers and
-        interactions only and its own ``data.in_database``: a table left in its source comes
-        back as a :class:`~crmlib.data.SourceTable`, counted per month where it lives.
+        initiative treats ``unit``. Each other unit is loaded once, as its own notebooks load
+        it (every table, its own ``data.in_database``), so a batch run reads the snapshot its
+        data were checked into (:func:`crmlib.data.load`) instead of checking them again; a
+        table left in its source comes back as a :class:`~crmlib.data.SourceTable`, counted
+        per month where it lives.
 
     Examples
     --------
@@ -153,6 +155,6 @@ def initiative_interactions(crm: Any, params: Any, unit: str, *,
         other = config.load_params(name, params_dir=params_dir)
         out[name] = data.load(
             other.data.source, unit=other.data.business_unit or name, as_of=params.as_of,
-            tables=["interactions"], in_database=other.data.in_database,
+            in_database=other.data.in_database,
         ).interactions
     return out
