@@ -1,5 +1,6 @@
-"""The Holm (1979) adjustment of crmlib (scorecard comparisons, Cox drivers) against
-statsmodels' ``multipletests`` and against the step-down rule applied by hand."""
+"""The Holm (1979) adjustment of crmlib (``crmlib.intervals.holm_adjust``, used by the
+scorecard comparisons and the Cox drivers) against statsmodels' ``multipletests`` and
+against the step-down rule applied by hand."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ import numpy as np
 import pytest
 from statsmodels.stats.multitest import multipletests
 
-from crmlib.retention._holm import holm_adjust as retention_holm
-from crmlib.scorecard._compare import holm_adjust as scorecard_holm
+from crmlib.intervals import holm_adjust
+from crmlib.retention import _holm
+from crmlib.scorecard import _compare
 
 
-@pytest.mark.parametrize("holm", [scorecard_holm, retention_holm])
+@pytest.mark.parametrize("holm", [holm_adjust])
 def test_by_hand(holm):
     # sorted 0.01 < 0.02 < 0.04 < 0.30 times 4, 3, 2, 1: 0.04, 0.06, 0.08, 0.30 (running max)
     got = holm([0.30, 0.04, 0.01, 0.02])
@@ -22,7 +24,7 @@ def test_by_hand(holm):
     assert holm([]).size == 0
 
 
-@pytest.mark.parametrize("holm", [scorecard_holm, retention_holm])
+@pytest.mark.parametrize("holm", [holm_adjust])
 def test_same_as_statsmodels(holm):
     rng = np.random.default_rng(17)
     for m in (1, 2, 5, 12, 60):
@@ -30,3 +32,8 @@ def test_same_as_statsmodels(holm):
             p = rng.uniform(0, 1, m) ** 3
             p[rng.integers(0, m)] = p[0]  # ties
             np.testing.assert_array_equal(holm(p), multipletests(p, method="holm")[1])
+
+
+def test_one_adjustment_for_the_scorecard_and_the_cox_drivers():
+    assert _holm.holm_adjust is holm_adjust
+    assert not hasattr(_compare, "holm_adjust") and _compare.intervals.holm_adjust is holm_adjust

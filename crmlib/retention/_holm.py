@@ -10,34 +10,12 @@ of Statistics 6, 65-70.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from crmlib.intervals import holm_adjust
 from crmlib.retention._cox import CoxModel
-
-
-def holm_adjust(p: Any) -> np.ndarray:
-    """Holm (1979) step-down adjusted p-values, as ``statsmodels``' ``multipletests(p,
-    method="holm")[1]`` gives them (which also runs a full garbage collection on every
-    call: 0.4 s in a kernel holding a large heap).
-
-    The ``k``-th smallest of ``m`` p-values is multiplied by ``m - k + 1``, the running
-    maximum is taken over the sorted list, and the result is capped at 1.
-
-    Examples
-    --------
-    >>> from crmlib.retention._holm import holm_adjust
-    >>> holm_adjust([0.01, 0.04, 0.03, 0.5]).round(4).tolist()
-    [0.04, 0.09, 0.09, 0.5]
-    """
-    p = np.asarray(p, dtype=float)
-    order = np.argsort(p, kind="stable")
-    steps = np.maximum.accumulate(p[order] * np.arange(p.size, 0, -1))
-    out = np.empty_like(p)
-    out[order] = np.minimum(steps, 1.0)
-    return out
 
 
 @dataclass(frozen=True, eq=False)
