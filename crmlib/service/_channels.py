@@ -21,11 +21,9 @@ from crmlib.service.results import ChannelComparison
 from crmlib.utils.validation import check_alpha, check_frame, check_option
 
 if TYPE_CHECKING:
-    import statsmodels.stats.multitest as sm_multitest
     from scipy import stats
 else:  # imported on first use (crmlib._lazy), so a notebook's kernel starts fast
     stats = lazy_module("scipy.stats")
-    sm_multitest = lazy_module("statsmodels.stats.multitest")
 
 __all__ = [
     "channel_mix",
@@ -122,7 +120,7 @@ def _holm(p: np.ndarray) -> np.ndarray:
     out = np.full(p.shape, np.nan)
     ok = np.isfinite(p)
     if ok.any():
-        out[ok] = sm_multitest.multipletests(p[ok], method="holm")[1]
+        out[ok] = intervals.holm_adjust(p[ok])
     return out
 
 
